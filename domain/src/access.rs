@@ -1,0 +1,237 @@
+//! The access policy: who may do what to which case, and which fields they see.
+//!
+//! Every handler asks here before touching data. Denials come in two kinds: `Hidden` (answered
+//! 404, indistinguishable from a case that does not exist) when the caller's role may work with
+//! cases but this one is not theirs, and `Forbidden` (403) when the caller's role may never do
+//! the action at all, which reveals nothing about any particular record.
+
+use crate::case::DataSharing;
+use crate::ids::AgencyId;
+use crate::principal::{Principal, Role};
+
+/// What the caller wants to do with a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseAction {
+    /// Read the case record (the view depends on the role).
+    Read,
+    /// Change the case's details.
+    Update,
+    /// Add, change or remove an agency on the case team.
+    ManageTeam,
+}
+
+impl CaseAction {
+    pub const ALL: [CaseAction; 3] = [CaseAction::Read, CaseAction::Update, CaseAction::ManageTeam];
+}
+
+/// How the caller's agency stands to a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Relationship {
+    OnTeam,
+    NotOnTeam,
+}
+
+impl Relationship {
+    pub fn of(principal: &Principal, team: impl IntoIterator<Item = AgencyId>) -> Self {
+        match principal.agency {
+            Some(own) if team.into_iter().any(|a| a == own) => Relationship::OnTeam,
+            _ => Relationship::NotOnTeam,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denial {
+    /// Answer as if the record did not exist (404).
+    Hidden,
+    /// The role may not do this to any record (403).
+    Forbidden,
+}
+
+/// Which of a case's fields the caller sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CaseView {
+    /// `known_as`, `gender`, `nationalities`: who the person is.
+    pub identifying: bool,
+    /// Birth details, who recorded consent, free-text team roles: the coordinator's working
+    /// record.
+    pub restricted: bool,
+}
+
+impl CaseView {
+    pub const FULL: CaseView = CaseView { identifying: true, restricted: true };
+
+    /// A partner's view: never the restricted fields; identifying fields only with consent.
+    pub fn partner(sharing: DataSharing) -> Self {
+        CaseView { identifying: sharing == DataSharing::Share, restricted: false }
+    }
+}
+
+/// Which cases a list shows the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseScope {
+    All,
+    TeamOf(AgencyId),
+}
+
+/// May `principal` open a new case?
+pub fn may_create_case(principal: &Principal) -> Result<(), Denial> {
+    match principal.role {
+        Role::Coordinator => Ok(()),
+        Role::Partner | Role::Commissioner | Role::Auditor | Role::Admin => Err(Denial::Forbidden),
+    }
+}
+
+/// Which cases `principal` may list.
+pub fn case_list_scope(principal: &Principal) -> Result<CaseScope, Denial> {
+    match (principal.role, principal.agency) {
+        (Role::Coordinator, _) => Ok(CaseScope::All),
+        (Role::Partner, Some(agency)) => Ok(CaseScope::TeamOf(agency)),
+        (Role::Partner, None) | (Role::Commissioner | Role::Auditor | Role::Admin, _) => Err(Denial::Forbidden),
+    }
+}
+
+/// The decision for one action on one case.
+pub fn case_access(role: Role, action: CaseAction, relationship: Relationship, sharing: DataSharing) -> Result<CaseView, Denial> {
+    match (role, action, relationship) {
+        (Role::Coordinator, _, _) => Ok(CaseView::FULL),
+        (Role::Partner, _, Relationship::NotOnTeam) => Err(Denial::Hidden),
+        (Role::Partner, CaseAction::Read, Relationship::OnTeam) => Ok(CaseView::partner(sharing)),
+        (Role::Partner, CaseAction::Update | CaseAction::ManageTeam, Relationship::OnTeam) => Err(Denial::Forbidden),
+        (Role::Commissioner | Role::Auditor | Role::Admin, _, _) => Err(Denial::Forbidden),
+    }
+}
+
+/// The decision for one case, given the principal and the case's team and consent.
+pub fn decide(
+    principal: &Principal,
+    action: CaseAction,
+    team: impl IntoIterator<Item = AgencyId>,
+    sharing: DataSharing,
+) -> Result<CaseView, Denial> {
+    case_access(principal.role, action, Relationship::of(principal, team), sharing)
+}
+
+/// What the caller wants to do with agencies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgencyAction {
+    Read,
+    Create,
+    Update,
+}
+
+/// Which of an agency's fields the caller sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AgencyView {
+    /// Contact email and telephone.
+    pub contacts: bool,
+}
+
+/// Everybody may see the network's members by name and kind; administrators and coordinators
+/// also see their contact details; only administrators change them.
+pub fn agency_access(role: Role, action: AgencyAction) -> Result<AgencyView, Denial> {
+    match (role, action) {
+        (Role::Admin, _) | (Role::Coordinator, AgencyAction::Read) => Ok(AgencyView { contacts: true }),
+        (Role::Partner | Role::Commissioner | Role::Auditor, AgencyAction::Read) => Ok(AgencyView { contacts: false }),
+        (Role::Coordinator | Role::Partner | Role::Commissioner | Role::Auditor, AgencyAction::Create | AgencyAction::Update) => {
+            Err(Denial::Forbidden)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::principal::Subject;
+
+    use CaseAction::*;
+    use DataSharing::*;
+    use Relationship::*;
+    use Role::*;
+
+    const FULL: Result<CaseView, Denial> = Ok(CaseView::FULL);
+    const HIDDEN: Result<CaseView, Denial> = Err(Denial::Hidden);
+    const FORBIDDEN: Result<CaseView, Denial> = Err(Denial::Forbidden);
+    const LIMITED: Result<CaseView, Denial> = Ok(CaseView { identifying: false, restricted: false });
+    const LIMITED_ID: Result<CaseView, Denial> = Ok(CaseView { identifying: true, restricted: false });
+
+    /// The whole decision table: every role × action × relationship × consent.
+    #[test]
+    fn decision_table() {
+        #[rustfmt::skip]
+        let table: &[(Role, CaseAction, Relationship, DataSharing, Result<CaseView, Denial>)] = &[
+            (Coordinator, Read, OnTeam, Share, FULL), (Coordinator, Read, OnTeam, Confidential, FULL), (Coordinator, Read, OnTeam, Anonymous, FULL),
+            (Coordinator, Read, NotOnTeam, Share, FULL), (Coordinator, Read, NotOnTeam, Confidential, FULL), (Coordinator, Read, NotOnTeam, Anonymous, FULL),
+            (Coordinator, Update, OnTeam, Share, FULL), (Coordinator, Update, OnTeam, Confidential, FULL), (Coordinator, Update, OnTeam, Anonymous, FULL),
+            (Coordinator, Update, NotOnTeam, Share, FULL), (Coordinator, Update, NotOnTeam, Confidential, FULL), (Coordinator, Update, NotOnTeam, Anonymous, FULL),
+            (Coordinator, ManageTeam, OnTeam, Share, FULL), (Coordinator, ManageTeam, OnTeam, Confidential, FULL), (Coordinator, ManageTeam, OnTeam, Anonymous, FULL),
+            (Coordinator, ManageTeam, NotOnTeam, Share, FULL), (Coordinator, ManageTeam, NotOnTeam, Confidential, FULL), (Coordinator, ManageTeam, NotOnTeam, Anonymous, FULL),
+            (Partner, Read, OnTeam, Share, LIMITED_ID), (Partner, Read, OnTeam, Confidential, LIMITED), (Partner, Read, OnTeam, Anonymous, LIMITED),
+            (Partner, Read, NotOnTeam, Share, HIDDEN), (Partner, Read, NotOnTeam, Confidential, HIDDEN), (Partner, Read, NotOnTeam, Anonymous, HIDDEN),
+            (Partner, Update, OnTeam, Share, FORBIDDEN), (Partner, Update, OnTeam, Confidential, FORBIDDEN), (Partner, Update, OnTeam, Anonymous, FORBIDDEN),
+            (Partner, Update, NotOnTeam, Share, HIDDEN), (Partner, Update, NotOnTeam, Confidential, HIDDEN), (Partner, Update, NotOnTeam, Anonymous, HIDDEN),
+            (Partner, ManageTeam, OnTeam, Share, FORBIDDEN), (Partner, ManageTeam, OnTeam, Confidential, FORBIDDEN), (Partner, ManageTeam, OnTeam, Anonymous, FORBIDDEN),
+            (Partner, ManageTeam, NotOnTeam, Share, HIDDEN), (Partner, ManageTeam, NotOnTeam, Confidential, HIDDEN), (Partner, ManageTeam, NotOnTeam, Anonymous, HIDDEN),
+        ];
+        for (role, action, rel, sharing, expected) in table {
+            assert_eq!(case_access(*role, *action, *rel, *sharing), *expected, "{role} {action:?} {rel:?} {sharing}");
+        }
+        // Roles that never read cases: forbidden whatever the relationship or consent.
+        for role in [Commissioner, Auditor, Admin] {
+            for action in CaseAction::ALL {
+                for rel in [OnTeam, NotOnTeam] {
+                    for sharing in DataSharing::ALL {
+                        assert_eq!(case_access(role, action, rel, *sharing), FORBIDDEN, "{role} {action:?} {rel:?}");
+                    }
+                }
+            }
+        }
+        // The table above is complete for the two case-working roles.
+        assert_eq!(table.len(), 2 * CaseAction::ALL.len() * 2 * DataSharing::ALL.len());
+    }
+
+    fn principal(role: Role, agency: Option<AgencyId>) -> Principal {
+        Principal { subject: Subject::parse("someone").unwrap_or_else(|_| unreachable!()), role, agency }
+    }
+
+    #[test]
+    fn relationship_follows_the_team() {
+        let gp = AgencyId::new_v7(10);
+        let police = AgencyId::new_v7(20);
+        let p = principal(Partner, Some(gp));
+        assert_eq!(Relationship::of(&p, [police, gp]), OnTeam);
+        assert_eq!(Relationship::of(&p, [police]), NotOnTeam);
+        assert_eq!(Relationship::of(&principal(Admin, None), [police]), NotOnTeam);
+        assert_eq!(decide(&p, Read, [police], Share), HIDDEN);
+    }
+
+    #[test]
+    fn creating_and_listing() {
+        let agency = AgencyId::new_v7(1);
+        for role in Role::ALL {
+            let p = principal(*role, Some(agency));
+            assert_eq!(may_create_case(&p).is_ok(), *role == Coordinator, "{role}");
+            let scope = case_list_scope(&p);
+            match role {
+                Coordinator => assert_eq!(scope, Ok(CaseScope::All)),
+                Partner => assert_eq!(scope, Ok(CaseScope::TeamOf(agency))),
+                _ => assert_eq!(scope, Err(Denial::Forbidden)),
+            }
+        }
+    }
+
+    #[test]
+    fn agency_table() {
+        use AgencyAction as A;
+        for role in Role::ALL {
+            for action in [A::Read, A::Create, A::Update] {
+                let expected = match (role, action) {
+                    (Admin, _) | (Coordinator, A::Read) => Ok(AgencyView { contacts: true }),
+                    (_, A::Read) => Ok(AgencyView { contacts: false }),
+                    _ => Err(Denial::Forbidden),
+                };
+                assert_eq!(agency_access(*role, action), expected, "{role} {action:?}");
+            }
+        }
+    }
+}

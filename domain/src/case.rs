@@ -1,0 +1,570 @@
+//! Cases: one person's support journey (DESIGN.md §3).
+//!
+//! Pseudonymous by default: a case holds an alias or initials (`known_as`), a birth year rather
+//! than a date of birth unless consent allows, and the facts partners need to act.
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+
+use crate::agency::set;
+use crate::codes::{CountryCode, LanguageCode};
+use crate::error::FieldErrors;
+use crate::ids::{AgencyId, CaseId};
+use crate::principal::Subject;
+use crate::text::bounded_text;
+
+vocabulary!(
+    /// Gender as recorded in the IOM Human Trafficking Case Data Standard.
+    Gender {
+        Female => "female",
+        Male => "male",
+        Transgender => "transgender",
+        Other => "other",
+        Unknown => "unknown",
+    }
+);
+
+vocabulary!(
+    /// Forms of exploitation, as in the NRM statistics.
+    ExploitationType {
+        Labour => "labour",
+        Sexual => "sexual",
+        Criminal => "criminal",
+        DomesticServitude => "domestic_servitude",
+        OrganHarvesting => "organ_harvesting",
+        Other => "other",
+        Unknown => "unknown",
+    }
+);
+
+vocabulary!(
+    /// Which UK rule set applies to the case.
+    Jurisdiction {
+        EnglandWales => "england_wales",
+        Scotland => "scotland",
+        NorthernIreland => "northern_ireland",
+    }
+);
+
+vocabulary!(
+    /// Consent to enter the National Referral Mechanism.
+    NrmConsent {
+        Given => "given",
+        /// An adult declined: only a Duty to Notify report is made.
+        Declined => "declined",
+        /// Children enter the NRM without consent.
+        NotRequiredChild => "not_required_child",
+    }
+);
+
+vocabulary!(
+    /// What the person agreed may be shared with partner agencies.
+    DataSharing {
+        Share => "share",
+        Confidential => "confidential",
+        Anonymous => "anonymous",
+    }
+);
+
+vocabulary!(
+    /// Where the case is in its journey; derived from case events, never set by hand.
+    Stage {
+        Intake => "intake",
+        NrmReferred => "nrm_referred",
+        DtnOnly => "dtn_only",
+        RecoveryPeriod => "recovery_period",
+        AwaitingCg => "awaiting_cg",
+        MoveOn => "move_on",
+        ExitSupport => "exit_support",
+        Closed => "closed",
+    }
+);
+
+vocabulary!(
+    /// Age band, from the youngest age the person may be (children are presumed so).
+    AgeBand {
+        Under12 => "under_12",
+        From12To15 => "12_15",
+        From16To17 => "16_17",
+        From18To24 => "18_24",
+        From25To34 => "25_34",
+        From35To44 => "35_44",
+        From45To54 => "45_54",
+        From55 => "55_plus",
+        Unknown => "unknown",
+    }
+);
+
+bounded_text!(
+    /// The alias or initials the case is known by; never a full legal name by default.
+    KnownAs, max = 100, multiline = false
+);
+bounded_text!(
+    /// The local authority area the person lives in (as named by the network).
+    LocalAuthority, max = 100, multiline = false
+);
+bounded_text!(
+    /// What an agency does on a case ("GP practice", "safe-house provider").
+    TeamRole, max = 100, multiline = false
+);
+
+/// The first day of the National Referral Mechanism: no case fact can predate it.
+pub fn nrm_start() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2009, 4, 1).unwrap_or(NaiveDate::MIN)
+}
+
+/// What is known of a person's birth. A full date only where data-sharing consent allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Birth {
+    Unknown,
+    Year(i32),
+    Date(NaiveDate),
+}
+
+impl Birth {
+    /// The birth year, however it is known.
+    pub fn year(self) -> Option<i32> {
+        match self {
+            Birth::Unknown => None,
+            Birth::Year(y) => Some(y),
+            Birth::Date(d) => Some(d.year()),
+        }
+    }
+
+    pub fn date(self) -> Option<NaiveDate> {
+        match self {
+            Birth::Date(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    /// Builds the birth information from the two wire fields, checking they agree and are
+    /// plausible on `today`.
+    pub fn from_parts(year: Option<i64>, date: Option<NaiveDate>, today: NaiveDate) -> Result<Birth, FieldErrors> {
+        let mut errs = FieldErrors::new();
+        let earliest = 1900;
+        if let Some(y) = year {
+            if y < i64::from(earliest) || y > i64::from(today.year()) {
+                errs.push("birth_year", format!("must be between {earliest} and {}", today.year()));
+            }
+        }
+        if let Some(d) = date {
+            if d > today || d.year() < earliest {
+                errs.push("date_of_birth", format!("must be between {earliest}-01-01 and today"));
+            }
+            if let Some(y) = year {
+                if y != i64::from(d.year()) {
+                    errs.push("birth_year", "must match the year of date_of_birth");
+                }
+            }
+        }
+        errs.into_result()?;
+        Ok(match (year, date) {
+            (_, Some(d)) => Birth::Date(d),
+            (Some(y), None) => Birth::Year(i32::try_from(y).unwrap_or(earliest)),
+            (None, None) => Birth::Unknown,
+        })
+    }
+
+    /// The youngest age the person may be on `today`, if anything is known.
+    pub fn youngest_age(self, today: NaiveDate) -> Option<u32> {
+        match self {
+            Birth::Unknown => None,
+            Birth::Date(d) => today.years_since(d),
+            Birth::Year(y) => {
+                // Someone born on 31 December of `y` is the youngest; they only reach
+                // `today.year() - y` on 31 December.
+                let full = today.year() - y;
+                let youngest = if today.month() == 12 && today.day() == 31 { full } else { full - 1 };
+                u32::try_from(youngest.max(0)).ok()
+            }
+        }
+    }
+}
+
+/// Whether the person is to be treated as a child: anyone who may be under 18 is presumed one,
+/// and a coordinator may presume so where age is unknown or disputed.
+pub fn is_child(birth: Birth, presumed_child: bool, today: NaiveDate) -> bool {
+    presumed_child || birth.youngest_age(today).is_some_and(|age| age < 18)
+}
+
+/// The age band of the youngest age the person may be; `presumed_child` caps it below 18.
+pub fn age_band(birth: Birth, presumed_child: bool, today: NaiveDate) -> AgeBand {
+    let Some(age) = birth.youngest_age(today) else {
+        return if presumed_child { AgeBand::From16To17 } else { AgeBand::Unknown };
+    };
+    let age = if presumed_child { age.min(17) } else { age };
+    match age {
+        0..=11 => AgeBand::Under12,
+        12..=15 => AgeBand::From12To15,
+        16..=17 => AgeBand::From16To17,
+        18..=24 => AgeBand::From18To24,
+        25..=34 => AgeBand::From25To34,
+        35..=44 => AgeBand::From35To44,
+        45..=54 => AgeBand::From45To54,
+        _ => AgeBand::From55,
+    }
+}
+
+/// Consent as recorded, with when and by whom.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Consent {
+    pub nrm: NrmConsent,
+    pub data_sharing: DataSharing,
+    pub recorded_on: NaiveDate,
+    pub recorded_by: Subject,
+}
+
+/// Everything a coordinator records about a case, checked as a whole by [`CaseDetails::validate`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseDetails {
+    pub known_as: KnownAs,
+    pub birth: Birth,
+    pub presumed_child: bool,
+    pub gender: Gender,
+    pub nationalities: Vec<CountryCode>,
+    pub languages: Vec<LanguageCode>,
+    pub interpreter_needed: bool,
+    pub exploitation_types: Vec<ExploitationType>,
+    pub county_lines: bool,
+    pub jurisdiction: Jurisdiction,
+    pub local_authority: LocalAuthority,
+    pub consent: Consent,
+    pub lead_coordinator: Subject,
+}
+
+/// Most nationalities and languages a case may list.
+pub const MAX_NATIONALITIES: usize = 5;
+pub const MAX_LANGUAGES: usize = 10;
+
+impl CaseDetails {
+    /// Checks the rules that involve more than one field, on `today` (London date).
+    pub fn validate(self, today: NaiveDate) -> Result<CaseDetails, FieldErrors> {
+        let mut errs = FieldErrors::new();
+        if self.birth.date().is_some() && self.consent.data_sharing != DataSharing::Share {
+            errs.push(
+                "date_of_birth",
+                "a date of birth may be recorded only when data-sharing consent is share; record birth_year instead",
+            );
+        }
+        let child = is_child(self.birth, self.presumed_child, today);
+        match (child, self.consent.nrm) {
+            (true, NrmConsent::Given | NrmConsent::Declined) => {
+                errs.push("consent.nrm", "the person may be under 18, so is presumed a child: NRM consent is not_required_child")
+            }
+            (false, NrmConsent::NotRequiredChild) => {
+                errs.push("consent.nrm", "not_required_child applies only to a person who may be under 18")
+            }
+            _ => {}
+        }
+        if self.consent.recorded_on > today || self.consent.recorded_on < nrm_start() {
+            errs.push("consent.recorded_on", "must be between 2009-04-01 and today");
+        }
+        if self.exploitation_types.is_empty() {
+            errs.push("exploitation_types", "must list at least one type (unknown if not yet known)");
+        }
+        if has_duplicates(&self.exploitation_types) {
+            errs.push("exploitation_types", "must not repeat a type");
+        }
+        if self.county_lines && !self.exploitation_types.contains(&ExploitationType::Criminal) {
+            errs.push("county_lines", "county lines exploitation is criminal exploitation: add criminal to exploitation_types");
+        }
+        if self.nationalities.len() > MAX_NATIONALITIES || has_duplicates(&self.nationalities) {
+            errs.push("nationalities", format!("must list at most {MAX_NATIONALITIES} different countries"));
+        }
+        if self.languages.len() > MAX_LANGUAGES || has_duplicates(&self.languages) {
+            errs.push("languages", format!("must list at most {MAX_LANGUAGES} different languages"));
+        }
+        errs.into_result().map(|()| self)
+    }
+
+    pub fn is_child(&self, today: NaiveDate) -> bool {
+        is_child(self.birth, self.presumed_child, today)
+    }
+
+    pub fn age_band(&self, today: NaiveDate) -> AgeBand {
+        age_band(self.birth, self.presumed_child, today)
+    }
+
+    /// Whether any listed nationality is British.
+    pub fn is_uk_national(&self) -> bool {
+        self.nationalities.contains(&CountryCode::UNITED_KINGDOM)
+    }
+}
+
+fn has_duplicates<T: Ord + Clone>(items: &[T]) -> bool {
+    let mut sorted = items.to_vec();
+    sorted.sort();
+    sorted.windows(2).any(|w| w[0] == w[1])
+}
+
+/// A case reference such as `2026-000123`: the London year of creation and a serial number.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(transparent)]
+pub struct CaseReference(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("must look like 2026-000123")]
+pub struct InvalidReference;
+
+impl CaseReference {
+    /// The reference for serial `n` (from a database sequence: unique, gaps allowed) in `year`.
+    pub fn new(year: i32, n: i64) -> Result<Self, InvalidReference> {
+        if !(2009..=9999).contains(&year) || !(1..=999_999).contains(&n) {
+            return Err(InvalidReference);
+        }
+        Ok(Self(format!("{year}-{n:06}")))
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, InvalidReference> {
+        let (y, n) = raw.split_once('-').ok_or(InvalidReference)?;
+        if y.len() != 4 || n.len() != 6 || !y.bytes().chain(n.bytes()).all(|b| b.is_ascii_digit()) {
+            return Err(InvalidReference);
+        }
+        let year = y.parse().map_err(|_| InvalidReference)?;
+        let n = n.parse().map_err(|_| InvalidReference)?;
+        Self::new(year, n)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TeamMember {
+    pub agency_id: AgencyId,
+    pub role: Option<TeamRole>,
+    pub added_at: DateTime<Utc>,
+}
+
+/// A stored case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Case {
+    pub id: CaseId,
+    pub reference: CaseReference,
+    pub details: CaseDetails,
+    pub stage: Stage,
+    pub team: Vec<TeamMember>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Case {
+    pub fn team_agencies(&self) -> impl Iterator<Item = AgencyId> + '_ {
+        self.team.iter().map(|m| m.agency_id)
+    }
+}
+
+/// A partial update of a case's details. `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CasePatch {
+    pub known_as: Option<KnownAs>,
+    /// Replaces both `birth_year` and `date_of_birth`.
+    pub birth: Option<Birth>,
+    pub presumed_child: Option<bool>,
+    pub gender: Option<Gender>,
+    pub nationalities: Option<Vec<CountryCode>>,
+    pub languages: Option<Vec<LanguageCode>>,
+    pub interpreter_needed: Option<bool>,
+    pub exploitation_types: Option<Vec<ExploitationType>>,
+    pub county_lines: Option<bool>,
+    pub jurisdiction: Option<Jurisdiction>,
+    pub local_authority: Option<LocalAuthority>,
+    pub consent: Option<Consent>,
+    pub lead_coordinator: Option<Subject>,
+}
+
+impl CaseDetails {
+    /// Applies `patch` and re-checks the whole, returning the new details and the wire names of
+    /// the fields whose value changed.
+    pub fn apply(&self, patch: CasePatch, today: NaiveDate) -> Result<(CaseDetails, Vec<&'static str>), FieldErrors> {
+        let mut next = self.clone();
+        let mut changed = Vec::new();
+        if let Some(birth) = patch.birth {
+            if birth.year() != self.birth.year() {
+                changed.push("birth_year");
+            }
+            if birth.date() != self.birth.date() {
+                changed.push("date_of_birth");
+            }
+            next.birth = birth;
+        }
+        set(&mut next.known_as, patch.known_as, "known_as", &mut changed);
+        set(&mut next.presumed_child, patch.presumed_child, "presumed_child", &mut changed);
+        set(&mut next.gender, patch.gender, "gender", &mut changed);
+        set(&mut next.nationalities, patch.nationalities, "nationalities", &mut changed);
+        set(&mut next.languages, patch.languages, "languages", &mut changed);
+        set(&mut next.interpreter_needed, patch.interpreter_needed, "interpreter_needed", &mut changed);
+        set(&mut next.exploitation_types, patch.exploitation_types, "exploitation_types", &mut changed);
+        set(&mut next.county_lines, patch.county_lines, "county_lines", &mut changed);
+        set(&mut next.jurisdiction, patch.jurisdiction, "jurisdiction", &mut changed);
+        set(&mut next.local_authority, patch.local_authority, "local_authority", &mut changed);
+        set(&mut next.consent, patch.consent, "consent", &mut changed);
+        set(&mut next.lead_coordinator, patch.lead_coordinator, "lead_coordinator", &mut changed);
+        let next = next.validate(today)?;
+        Ok((next, changed))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap_or_default()
+    }
+
+    fn subject(s: &str) -> Subject {
+        Subject::parse(s).unwrap_or_else(|_| unreachable!())
+    }
+
+    /// Story 1: the man of 34 from the car wash.
+    pub(crate) fn car_wash_man() -> CaseDetails {
+        CaseDetails {
+            known_as: KnownAs::parse("A.M.").unwrap_or_else(|_| unreachable!()),
+            birth: Birth::Year(1992),
+            presumed_child: false,
+            gender: Gender::Male,
+            nationalities: vec![CountryCode::parse("RO").unwrap_or(CountryCode::UNITED_KINGDOM)],
+            languages: vec![LanguageCode::parse("ro").unwrap_or_else(|_| unreachable!())],
+            interpreter_needed: true,
+            exploitation_types: vec![ExploitationType::Labour],
+            county_lines: false,
+            jurisdiction: Jurisdiction::EnglandWales,
+            local_authority: LocalAuthority::parse("Northshire").unwrap_or_else(|_| unreachable!()),
+            consent: Consent {
+                nrm: NrmConsent::Given,
+                data_sharing: DataSharing::Confidential,
+                recorded_on: d(2026, 11, 2),
+                recorded_by: subject("vcc-1"),
+            },
+            lead_coordinator: subject("vcc-1"),
+        }
+    }
+
+    #[test]
+    fn youngest_age_from_year_or_date() {
+        let today = d(2026, 11, 24);
+        assert_eq!(Birth::Year(1992).youngest_age(today), Some(33));
+        assert_eq!(Birth::Year(1992).youngest_age(d(2026, 12, 31)), Some(34));
+        assert_eq!(Birth::Date(d(1992, 6, 1)).youngest_age(today), Some(34));
+        assert_eq!(Birth::Date(d(2008, 11, 25)).youngest_age(today), Some(17));
+        assert_eq!(Birth::Date(d(2008, 11, 24)).youngest_age(today), Some(18));
+        assert_eq!(Birth::Unknown.youngest_age(today), None);
+    }
+
+    #[test]
+    fn anyone_who_may_be_under_18_is_a_child() {
+        let today = d(2026, 11, 24);
+        // Born in 2008: may still be 17 until 31 December.
+        assert!(is_child(Birth::Year(2008), false, today));
+        assert!(!is_child(Birth::Year(2008), false, d(2026, 12, 31)));
+        assert!(!is_child(Birth::Year(2007), false, today));
+        assert!(is_child(Birth::Unknown, true, today));
+        assert!(!is_child(Birth::Unknown, false, today));
+        assert_eq!(age_band(Birth::Year(2008), false, today), AgeBand::From16To17);
+        assert_eq!(age_band(Birth::Year(1992), false, today), AgeBand::From25To34);
+        assert_eq!(age_band(Birth::Unknown, true, today), AgeBand::From16To17);
+        assert_eq!(age_band(Birth::Year(1990), true, today), AgeBand::From16To17);
+        assert_eq!(age_band(Birth::Unknown, false, today), AgeBand::Unknown);
+        assert_eq!(age_band(Birth::Year(2020), false, today), AgeBand::Under12);
+    }
+
+    #[test]
+    fn birth_parts_must_agree_and_be_plausible() {
+        let today = d(2026, 11, 24);
+        assert_eq!(Birth::from_parts(Some(1992), None, today), Ok(Birth::Year(1992)));
+        assert_eq!(Birth::from_parts(None, Some(d(1992, 5, 1)), today), Ok(Birth::Date(d(1992, 5, 1))));
+        assert_eq!(Birth::from_parts(Some(1992), Some(d(1992, 5, 1)), today), Ok(Birth::Date(d(1992, 5, 1))));
+        assert!(Birth::from_parts(Some(1993), Some(d(1992, 5, 1)), today).is_err());
+        assert!(Birth::from_parts(Some(2027), None, today).is_err());
+        assert!(Birth::from_parts(Some(1899), None, today).is_err());
+        assert!(Birth::from_parts(None, Some(d(2026, 11, 25)), today).is_err());
+        assert_eq!(Birth::from_parts(None, None, today), Ok(Birth::Unknown));
+    }
+
+    #[test]
+    fn cross_field_rules() {
+        let today = d(2026, 11, 24);
+        assert!(car_wash_man().validate(today).is_ok());
+
+        // Story 4: a 16-year-old in county lines: consent not required, criminal exploitation.
+        let mut child = car_wash_man();
+        child.birth = Birth::Year(2010);
+        child.nationalities = vec![CountryCode::UNITED_KINGDOM];
+        child.exploitation_types = vec![ExploitationType::Criminal];
+        child.county_lines = true;
+        let err = child.clone().validate(today).err().unwrap_or_default();
+        assert_eq!(err.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), ["consent.nrm"]);
+        child.consent.nrm = NrmConsent::NotRequiredChild;
+        assert!(child.clone().validate(today).is_ok());
+        assert!(child.is_uk_national());
+
+        let mut bad = car_wash_man();
+        bad.birth = Birth::Date(d(1992, 3, 3));
+        bad.county_lines = true;
+        bad.exploitation_types = vec![ExploitationType::Labour, ExploitationType::Labour];
+        bad.consent.nrm = NrmConsent::NotRequiredChild;
+        bad.consent.recorded_on = d(2026, 11, 25);
+        let err = bad.validate(today).err().unwrap_or_default();
+        let fields: Vec<_> = err.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["date_of_birth", "consent.nrm", "consent.recorded_on", "exploitation_types", "county_lines"]
+        );
+    }
+
+    #[test]
+    fn patch_reports_changes_and_revalidates() {
+        let today = d(2026, 11, 24);
+        let case = car_wash_man();
+        let patch = CasePatch {
+            known_as: Some(case.known_as.clone()),
+            interpreter_needed: Some(false),
+            birth: Some(Birth::Year(1991)),
+            ..CasePatch::default()
+        };
+        let (next, changed) = case.apply(patch, today).unwrap_or_else(|_| (case.clone(), vec![]));
+        assert_eq!(changed, ["birth_year", "interpreter_needed"]);
+        assert_eq!(next.birth, Birth::Year(1991));
+
+        let patch = CasePatch { county_lines: Some(true), ..CasePatch::default() };
+        assert!(case.apply(patch, today).is_err());
+    }
+
+    #[test]
+    fn references() {
+        assert_eq!(CaseReference::new(2026, 123).map(|r| r.as_str().to_owned()), Ok("2026-000123".to_owned()));
+        assert!(CaseReference::new(2026, 0).is_err());
+        assert!(CaseReference::new(2026, 1_000_000).is_err());
+        assert!(CaseReference::parse("2026-12").is_err());
+        assert!(CaseReference::parse("2026-00012a").is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn reference_round_trips(year in 2009i32..=9999, n in 1i64..=999_999) {
+            let r = CaseReference::new(year, n).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert_eq!(CaseReference::parse(r.as_str()), Ok(r));
+        }
+
+        #[test]
+        fn age_from_year_brackets_age_from_any_date_that_year(
+            by in 1930i32..2026, month in 1u32..=12, day in 1u32..=28,
+            ty in 2026i32..2040, tdoy in 1u32..=365
+        ) {
+            let birthday = d(by, month, day);
+            let today = NaiveDate::from_yo_opt(ty, tdoy).unwrap_or_default();
+            let exact = Birth::Date(birthday).youngest_age(today);
+            let from_year = Birth::Year(by).youngest_age(today);
+            prop_assert!(from_year <= exact);
+            prop_assert!(exact.zip(from_year).is_some_and(|(e, y)| e - y <= 1));
+            // The presumption never calls a possible child an adult.
+            if exact.is_some_and(|a| a < 18) {
+                prop_assert!(is_child(Birth::Year(by), false, today));
+            }
+        }
+    }
+}

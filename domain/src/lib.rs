@@ -1,0 +1,20 @@
+//! FourthP's vocabulary and rules.
+//!
+//! Pure: no database, no HTTP, no clock reads. Time is always passed in by the caller, so every
+//! rule here is testable with fixed dates.
+
+#[macro_use]
+mod vocabulary;
+
+pub mod access;
+pub mod agency;
+pub mod case;
+pub mod codes;
+pub mod error;
+pub mod ids;
+pub mod paging;
+pub mod principal;
+pub mod text;
+pub mod time;
+
+pub use error::{FieldError, FieldErrors};
