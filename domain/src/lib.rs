@@ -8,6 +8,7 @@ mod vocabulary;
 
 pub mod access;
 pub mod agency;
+pub mod audit;
 pub mod case;
 pub mod codes;
 pub mod error;

@@ -1,1 +1,15 @@
+//! FourthP's storage: PostgreSQL through diesel-async.
+//!
+//! Repositories take and return domain types; database rows never leave this crate. Each use
+//! case runs in one transaction that also writes its audit record.
 
+pub mod agencies;
+pub mod audit;
+pub mod cases;
+pub mod cluster;
+mod db;
+mod rows;
+#[rustfmt::skip]
+mod schema;
+
+pub use db::{connect, migrations_applied, ping, run_migrations, Db, DbConn, MigrationError, StoreError, LATEST_MIGRATION};

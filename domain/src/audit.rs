@@ -1,0 +1,62 @@
+//! The audit vocabulary (FHIR AuditEvent / IHE ATNA shape, DESIGN.md §7).
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::ids::CaseId;
+use crate::principal::Principal;
+
+vocabulary!(
+    /// FHIR AuditEvent.action.
+    AuditAction {
+        Create => "C",
+        Read => "R",
+        Update => "U",
+        Delete => "D",
+        Execute => "E",
+    }
+);
+
+vocabulary!(
+    AuditOutcome {
+        Success => "success",
+        Denied => "denied",
+        Failed => "failed",
+    }
+);
+
+vocabulary!(
+    /// What kind of record an audit entry is about.
+    EntityType {
+        Agency => "agency",
+        Case => "case",
+        CaseTeam => "case_team",
+    }
+);
+
+/// Who is acting, for which request, from where and when: stamped on every audit record.
+#[derive(Debug, Clone)]
+pub struct AuditContext {
+    pub principal: Principal,
+    pub request_id: String,
+    pub client_address: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// One audit entry, apart from its context. Holds ids and field names only, never values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub action: AuditAction,
+    pub outcome: AuditOutcome,
+    pub entity_type: EntityType,
+    pub entity_id: Option<Uuid>,
+    pub case_id: Option<CaseId>,
+    pub changed_fields: Vec<&'static str>,
+}
+
+impl AuditEntry {
+    /// A successful change to one entity.
+    pub fn change(action: AuditAction, entity_type: EntityType, entity_id: Uuid, case_id: Option<CaseId>, changed_fields: Vec<&'static str>) -> Self {
+        Self { action, outcome: AuditOutcome::Success, entity_type, entity_id: Some(entity_id), case_id, changed_fields }
+    }
+}

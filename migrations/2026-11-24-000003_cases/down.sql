@@ -1,0 +1,3 @@
+DROP TABLE case_team;
+DROP TABLE cases;
+DROP SEQUENCE case_reference_seq;

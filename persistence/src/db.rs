@@ -1,0 +1,167 @@
+//! The connection pool, error classification and the embedded migrations.
+
+use std::time::Duration;
+
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
+use diesel_async::pooled_connection::deadpool::{Object, Pool, PoolError};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations");
+
+/// The version (directory-name prefix, digits only) of the newest embedded migration.
+pub const LATEST_MIGRATION: &str = "20261124000003";
+
+/// Key of the advisory lock that serialises migrations between instances starting together.
+const MIGRATION_LOCK: i64 = 0x0004_7448_5000_0001;
+
+/// The shared pool. Cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool<AsyncPgConnection>,
+}
+
+pub type DbConn = Object<AsyncPgConnection>;
+
+/// A storage failure, classified for the caller without carrying any database text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The database cannot be reached now; worth retrying later (503).
+    #[error("the database is unavailable")]
+    Unavailable,
+    /// Anything else: a bug or a corrupt row (500). `what` is safe to log: kinds and names only.
+    #[error("storage failure: {what}")]
+    Internal { what: String },
+}
+
+impl StoreError {
+    pub fn internal(what: impl Into<String>) -> Self {
+        StoreError::Internal { what: what.into() }
+    }
+}
+
+impl From<DieselError> for StoreError {
+    fn from(e: DieselError) -> Self {
+        match &e {
+            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _) => {
+                StoreError::Unavailable
+            }
+            DieselError::BrokenTransactionManager => StoreError::Unavailable,
+            DieselError::DatabaseError(kind, info) => StoreError::internal(format!(
+                "database error {kind:?} (table {:?}, constraint {:?})",
+                info.table_name(),
+                info.constraint_name()
+            )),
+            DieselError::NotFound => StoreError::internal("row not found"),
+            DieselError::DeserializationError(_) => StoreError::internal("row deserialisation failed"),
+            DieselError::SerializationError(_) => StoreError::internal("value serialisation failed"),
+            _ => StoreError::internal("query failed"),
+        }
+    }
+}
+
+impl From<PoolError> for StoreError {
+    fn from(_: PoolError) -> Self {
+        StoreError::Unavailable
+    }
+}
+
+/// The name of the constraint a write violated, if the error is a violation of `kind`.
+pub(crate) fn violated(e: &DieselError, kind: DatabaseErrorKind) -> Option<String> {
+    match e {
+        DieselError::DatabaseError(k, info) if std::mem::discriminant(k) == std::mem::discriminant(&kind) => {
+            Some(info.constraint_name().unwrap_or_default().to_owned())
+        }
+        _ => None,
+    }
+}
+
+/// Builds the pool once. Connections are made lazily and checked with a query before reuse, so
+/// the pool recovers by itself after a database restart.
+pub fn connect(url: &str, max_size: usize, wait_timeout: Duration) -> Result<Db, StoreError> {
+    let mut config = ManagerConfig::default();
+    config.recycling_method = RecyclingMethod::Verified;
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
+    let pool = Pool::builder(manager)
+        .max_size(max_size)
+        .wait_timeout(Some(wait_timeout))
+        .create_timeout(Some(wait_timeout))
+        .recycle_timeout(Some(wait_timeout))
+        .runtime(deadpool::Runtime::Tokio1)
+        .build()
+        .map_err(|_| StoreError::internal("pool configuration"))?;
+    Ok(Db { pool })
+}
+
+impl Db {
+    pub async fn conn(&self) -> Result<DbConn, StoreError> {
+        Ok(self.pool.get().await?)
+    }
+}
+
+/// Whether the database answers a trivial query.
+pub async fn ping(db: &Db) -> Result<(), StoreError> {
+    let mut conn = db.conn().await?;
+    diesel::sql_query("SELECT 1").execute(&mut conn).await?;
+    Ok(())
+}
+
+/// Whether the newest migration this binary knows has been applied.
+pub async fn migrations_applied(db: &Db) -> Result<bool, StoreError> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::Bool;
+    let mut conn = db.conn().await?;
+    let applied: bool = diesel::select(sql::<Bool>(&format!(
+        "EXISTS (SELECT 1 FROM __diesel_schema_migrations WHERE version = '{LATEST_MIGRATION}')"
+    )))
+    .get_result(&mut conn)
+    .await?;
+    Ok(applied)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MigrationError {
+    #[error("cannot connect to the database to migrate it")]
+    Connect,
+    #[error("a migration failed: {0}")]
+    Failed(String),
+}
+
+/// Applies pending migrations under an advisory lock, so that instances starting together
+/// migrate once. Runs on a blocking thread (diesel's migration harness is synchronous).
+/// Returns the versions applied.
+pub async fn run_migrations(url: &str) -> Result<Vec<String>, MigrationError> {
+    let url = url.to_owned();
+    tokio::task::spawn_blocking(move || {
+        use diesel::Connection;
+        let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::establish(&url).map_err(|_| MigrationError::Connect)?;
+        let lock = |conn: &mut AsyncConnectionWrapper<AsyncPgConnection>, f: &str| {
+            diesel::RunQueryDsl::execute(diesel::sql_query(format!("SELECT {f}({MIGRATION_LOCK})")), conn)
+                .map_err(|e| MigrationError::Failed(StoreError::from(e).to_string()))
+        };
+        lock(&mut conn, "pg_advisory_lock")?;
+        let result = conn
+            .run_pending_migrations(MIGRATIONS)
+            .map(|versions| versions.iter().map(ToString::to_string).collect())
+            .map_err(|e| MigrationError::Failed(e.to_string()));
+        lock(&mut conn, "pg_advisory_unlock")?;
+        result
+    })
+    .await
+    .map_err(|_| MigrationError::Failed("the migration task stopped".into()))?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::migration::MigrationSource;
+
+    #[test]
+    fn latest_migration_constant_matches_the_embedded_set() {
+        let migrations = MigrationSource::<diesel::pg::Pg>::migrations(&MIGRATIONS).unwrap_or_default();
+        let latest = migrations.iter().map(|m| m.name().version().to_string()).max();
+        assert_eq!(latest.as_deref(), Some(LATEST_MIGRATION));
+    }
+}

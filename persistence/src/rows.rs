@@ -1,0 +1,146 @@
+//! Database rows. Private to this crate: repositories convert them to and from domain types.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::schema::{agencies, audit_records, case_team, cases};
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = agencies, check_for_backend(diesel::pg::Pg))]
+pub struct AgencyRow {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: String,
+    pub contact_email: Option<String>,
+    pub contact_phone: Option<String>,
+    pub active: bool,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Insertable, AsChangeset)]
+#[diesel(table_name = agencies, treat_none_as_null = true)]
+pub struct AgencyWrite<'a> {
+    pub id: Uuid,
+    pub name: &'a str,
+    pub kind: &'a str,
+    pub contact_email: Option<&'a str>,
+    pub contact_phone: Option<&'a str>,
+    pub active: bool,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = cases, check_for_backend(diesel::pg::Pg))]
+pub struct CaseRow {
+    pub id: Uuid,
+    pub reference: String,
+    pub known_as: String,
+    pub birth_year: Option<i32>,
+    pub date_of_birth: Option<NaiveDate>,
+    pub presumed_child: bool,
+    pub gender: String,
+    pub nationalities: Vec<String>,
+    pub languages: Vec<String>,
+    pub interpreter_needed: bool,
+    pub exploitation_types: Vec<String>,
+    pub county_lines: bool,
+    pub jurisdiction: String,
+    pub local_authority: String,
+    pub nrm_consent: String,
+    pub data_sharing: String,
+    pub consent_recorded_on: NaiveDate,
+    pub consent_recorded_by: String,
+    pub lead_coordinator: String,
+    pub stage: String,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The columns a coordinator's edit writes (everything but identity, stage and creation).
+#[derive(Debug, Insertable, AsChangeset)]
+#[diesel(table_name = cases, treat_none_as_null = true)]
+pub struct CaseDetailsWrite<'a> {
+    pub known_as: &'a str,
+    pub birth_year: Option<i32>,
+    pub date_of_birth: Option<NaiveDate>,
+    pub presumed_child: bool,
+    pub gender: &'a str,
+    pub nationalities: Vec<&'a str>,
+    pub languages: Vec<&'a str>,
+    pub interpreter_needed: bool,
+    pub exploitation_types: Vec<&'a str>,
+    pub county_lines: bool,
+    pub jurisdiction: &'a str,
+    pub local_authority: &'a str,
+    pub nrm_consent: &'a str,
+    pub data_sharing: &'a str,
+    pub consent_recorded_on: NaiveDate,
+    pub consent_recorded_by: &'a str,
+    pub lead_coordinator: &'a str,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = cases)]
+pub struct NewCaseRow<'a> {
+    pub id: Uuid,
+    pub reference: &'a str,
+    #[diesel(embed)]
+    pub details: CaseDetailsWrite<'a>,
+    pub stage: &'a str,
+    pub version: i32,
+    pub created_by: &'a str,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = case_team, check_for_backend(diesel::pg::Pg))]
+pub struct TeamRow {
+    pub case_id: Uuid,
+    pub agency_id: Uuid,
+    pub role: Option<String>,
+    pub added_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = audit_records, check_for_backend(diesel::pg::Pg))]
+pub struct AuditRow {
+    pub id: Uuid,
+    pub recorded_at: DateTime<Utc>,
+    pub action: String,
+    pub outcome: String,
+    pub agent_sub: String,
+    pub agent_role: String,
+    pub agent_agency_id: Option<Uuid>,
+    pub entity_type: String,
+    pub entity_id: Option<Uuid>,
+    pub case_id: Option<Uuid>,
+    pub changed_fields: Vec<String>,
+    pub request_id: String,
+    pub client_address: Option<String>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = audit_records)]
+pub struct NewAuditRow<'a> {
+    pub id: Uuid,
+    pub recorded_at: DateTime<Utc>,
+    pub action: &'a str,
+    pub outcome: &'a str,
+    pub agent_sub: &'a str,
+    pub agent_role: &'a str,
+    pub agent_agency_id: Option<Uuid>,
+    pub entity_type: &'a str,
+    pub entity_id: Option<Uuid>,
+    pub case_id: Option<Uuid>,
+    pub changed_fields: Vec<String>,
+    pub request_id: &'a str,
+    pub client_address: Option<&'a str>,
+    pub purpose: Option<&'a str>,
+}

@@ -1,0 +1,77 @@
+// @generated automatically by Diesel CLI.
+
+diesel::table! {
+    agencies (id) {
+        id -> Uuid,
+        name -> Text,
+        kind -> Text,
+        contact_email -> Nullable<Text>,
+        contact_phone -> Nullable<Text>,
+        active -> Bool,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    audit_records (id) {
+        id -> Uuid,
+        recorded_at -> Timestamptz,
+        action -> Text,
+        outcome -> Text,
+        agent_sub -> Text,
+        agent_role -> Text,
+        agent_agency_id -> Nullable<Uuid>,
+        entity_type -> Text,
+        entity_id -> Nullable<Uuid>,
+        case_id -> Nullable<Uuid>,
+        changed_fields -> Array<Text>,
+        request_id -> Text,
+        client_address -> Nullable<Text>,
+        purpose -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    case_team (case_id, agency_id) {
+        case_id -> Uuid,
+        agency_id -> Uuid,
+        role -> Nullable<Text>,
+        added_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    cases (id) {
+        id -> Uuid,
+        reference -> Text,
+        known_as -> Text,
+        birth_year -> Nullable<Int4>,
+        date_of_birth -> Nullable<Date>,
+        presumed_child -> Bool,
+        gender -> Text,
+        nationalities -> Array<Text>,
+        languages -> Array<Text>,
+        interpreter_needed -> Bool,
+        exploitation_types -> Array<Text>,
+        county_lines -> Bool,
+        jurisdiction -> Text,
+        local_authority -> Text,
+        nrm_consent -> Text,
+        data_sharing -> Text,
+        consent_recorded_on -> Date,
+        consent_recorded_by -> Text,
+        lead_coordinator -> Text,
+        stage -> Text,
+        version -> Int4,
+        created_by -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(case_team -> agencies (agency_id));
+diesel::joinable!(case_team -> cases (case_id));
+
+diesel::allow_tables_to_appear_in_same_query!(agencies, audit_records, case_team, cases,);
