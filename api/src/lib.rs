@@ -1,1 +1,11 @@
+//! FourthP's HTTP API and command line.
 
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod extract;
+pub mod openapi;
+pub mod problem;
+pub mod request_id;
+pub mod routes;

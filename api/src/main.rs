@@ -1,1 +1,5 @@
-fn main() {}
+//! `fourthp`: see `fourthp help`.
+
+fn main() -> std::process::ExitCode {
+    fourthp_api::cli::run(std::env::args().skip(1).collect())
+}

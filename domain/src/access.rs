@@ -59,11 +59,17 @@ pub struct CaseView {
 }
 
 impl CaseView {
-    pub const FULL: CaseView = CaseView { identifying: true, restricted: true };
+    pub const FULL: CaseView = CaseView {
+        identifying: true,
+        restricted: true,
+    };
 
     /// A partner's view: never the restricted fields; identifying fields only with consent.
     pub fn partner(sharing: DataSharing) -> Self {
-        CaseView { identifying: sharing == DataSharing::Share, restricted: false }
+        CaseView {
+            identifying: sharing == DataSharing::Share,
+            restricted: false,
+        }
     }
 }
 
@@ -87,18 +93,41 @@ pub fn case_list_scope(principal: &Principal) -> Result<CaseScope, Denial> {
     match (principal.role, principal.agency) {
         (Role::Coordinator, _) => Ok(CaseScope::All),
         (Role::Partner, Some(agency)) => Ok(CaseScope::TeamOf(agency)),
-        (Role::Partner, None) | (Role::Commissioner | Role::Auditor | Role::Admin, _) => Err(Denial::Forbidden),
+        (Role::Partner, None) | (Role::Commissioner | Role::Auditor | Role::Admin, _) => {
+            Err(Denial::Forbidden)
+        }
     }
 }
 
 /// The decision for one action on one case.
-pub fn case_access(role: Role, action: CaseAction, relationship: Relationship, sharing: DataSharing) -> Result<CaseView, Denial> {
+pub fn case_access(
+    role: Role,
+    action: CaseAction,
+    relationship: Relationship,
+    sharing: DataSharing,
+) -> Result<CaseView, Denial> {
     match (role, action, relationship) {
         (Role::Coordinator, _, _) => Ok(CaseView::FULL),
         (Role::Partner, _, Relationship::NotOnTeam) => Err(Denial::Hidden),
         (Role::Partner, CaseAction::Read, Relationship::OnTeam) => Ok(CaseView::partner(sharing)),
-        (Role::Partner, CaseAction::Update | CaseAction::ManageTeam, Relationship::OnTeam) => Err(Denial::Forbidden),
+        (Role::Partner, CaseAction::Update | CaseAction::ManageTeam, Relationship::OnTeam) => {
+            Err(Denial::Forbidden)
+        }
         (Role::Commissioner | Role::Auditor | Role::Admin, _, _) => Err(Denial::Forbidden),
+    }
+}
+
+/// The check to make before looking a case up: refuses roles that no case could ever admit, so
+/// that their refusal does not depend on (and so cannot reveal) whether the case exists.
+pub fn precheck(role: Role, action: CaseAction) -> Result<(), Denial> {
+    let never = [Relationship::OnTeam, Relationship::NotOnTeam]
+        .iter()
+        .flat_map(|rel| DataSharing::ALL.iter().map(move |s| (*rel, *s)))
+        .all(|(rel, sharing)| case_access(role, action, rel, sharing) == Err(Denial::Forbidden));
+    if never {
+        Err(Denial::Forbidden)
+    } else {
+        Ok(())
     }
 }
 
@@ -109,7 +138,12 @@ pub fn decide(
     team: impl IntoIterator<Item = AgencyId>,
     sharing: DataSharing,
 ) -> Result<CaseView, Denial> {
-    case_access(principal.role, action, Relationship::of(principal, team), sharing)
+    case_access(
+        principal.role,
+        action,
+        Relationship::of(principal, team),
+        sharing,
+    )
 }
 
 /// What the caller wants to do with agencies.
@@ -131,11 +165,16 @@ pub struct AgencyView {
 /// also see their contact details; only administrators change them.
 pub fn agency_access(role: Role, action: AgencyAction) -> Result<AgencyView, Denial> {
     match (role, action) {
-        (Role::Admin, _) | (Role::Coordinator, AgencyAction::Read) => Ok(AgencyView { contacts: true }),
-        (Role::Partner | Role::Commissioner | Role::Auditor, AgencyAction::Read) => Ok(AgencyView { contacts: false }),
-        (Role::Coordinator | Role::Partner | Role::Commissioner | Role::Auditor, AgencyAction::Create | AgencyAction::Update) => {
-            Err(Denial::Forbidden)
+        (Role::Admin, _) | (Role::Coordinator, AgencyAction::Read) => {
+            Ok(AgencyView { contacts: true })
         }
+        (Role::Partner | Role::Commissioner | Role::Auditor, AgencyAction::Read) => {
+            Ok(AgencyView { contacts: false })
+        }
+        (
+            Role::Coordinator | Role::Partner | Role::Commissioner | Role::Auditor,
+            AgencyAction::Create | AgencyAction::Update,
+        ) => Err(Denial::Forbidden),
     }
 }
 
@@ -152,14 +191,28 @@ mod tests {
     const FULL: Result<CaseView, Denial> = Ok(CaseView::FULL);
     const HIDDEN: Result<CaseView, Denial> = Err(Denial::Hidden);
     const FORBIDDEN: Result<CaseView, Denial> = Err(Denial::Forbidden);
-    const LIMITED: Result<CaseView, Denial> = Ok(CaseView { identifying: false, restricted: false });
-    const LIMITED_ID: Result<CaseView, Denial> = Ok(CaseView { identifying: true, restricted: false });
+    const LIMITED: Result<CaseView, Denial> = Ok(CaseView {
+        identifying: false,
+        restricted: false,
+    });
+    const LIMITED_ID: Result<CaseView, Denial> = Ok(CaseView {
+        identifying: true,
+        restricted: false,
+    });
+
+    type Row = (
+        Role,
+        CaseAction,
+        Relationship,
+        DataSharing,
+        Result<CaseView, Denial>,
+    );
 
     /// The whole decision table: every role × action × relationship × consent.
     #[test]
     fn decision_table() {
         #[rustfmt::skip]
-        let table: &[(Role, CaseAction, Relationship, DataSharing, Result<CaseView, Denial>)] = &[
+        let table: &[Row] = &[
             (Coordinator, Read, OnTeam, Share, FULL), (Coordinator, Read, OnTeam, Confidential, FULL), (Coordinator, Read, OnTeam, Anonymous, FULL),
             (Coordinator, Read, NotOnTeam, Share, FULL), (Coordinator, Read, NotOnTeam, Confidential, FULL), (Coordinator, Read, NotOnTeam, Anonymous, FULL),
             (Coordinator, Update, OnTeam, Share, FULL), (Coordinator, Update, OnTeam, Confidential, FULL), (Coordinator, Update, OnTeam, Anonymous, FULL),
@@ -174,24 +227,53 @@ mod tests {
             (Partner, ManageTeam, NotOnTeam, Share, HIDDEN), (Partner, ManageTeam, NotOnTeam, Confidential, HIDDEN), (Partner, ManageTeam, NotOnTeam, Anonymous, HIDDEN),
         ];
         for (role, action, rel, sharing, expected) in table {
-            assert_eq!(case_access(*role, *action, *rel, *sharing), *expected, "{role} {action:?} {rel:?} {sharing}");
+            assert_eq!(
+                case_access(*role, *action, *rel, *sharing),
+                *expected,
+                "{role} {action:?} {rel:?} {sharing}"
+            );
         }
         // Roles that never read cases: forbidden whatever the relationship or consent.
         for role in [Commissioner, Auditor, Admin] {
             for action in CaseAction::ALL {
                 for rel in [OnTeam, NotOnTeam] {
                     for sharing in DataSharing::ALL {
-                        assert_eq!(case_access(role, action, rel, *sharing), FORBIDDEN, "{role} {action:?} {rel:?}");
+                        assert_eq!(
+                            case_access(role, action, rel, *sharing),
+                            FORBIDDEN,
+                            "{role} {action:?} {rel:?}"
+                        );
                     }
                 }
             }
         }
         // The table above is complete for the two case-working roles.
-        assert_eq!(table.len(), 2 * CaseAction::ALL.len() * 2 * DataSharing::ALL.len());
+        assert_eq!(
+            table.len(),
+            2 * CaseAction::ALL.len() * 2 * DataSharing::ALL.len()
+        );
+    }
+
+    #[test]
+    fn precheck_refuses_only_roles_no_case_admits() {
+        for role in Role::ALL {
+            for action in CaseAction::ALL {
+                let expected = if matches!(role, Commissioner | Auditor | Admin) {
+                    Err(Denial::Forbidden)
+                } else {
+                    Ok(())
+                };
+                assert_eq!(precheck(*role, action), expected, "{role} {action:?}");
+            }
+        }
     }
 
     fn principal(role: Role, agency: Option<AgencyId>) -> Principal {
-        Principal { subject: Subject::parse("someone").unwrap_or_else(|_| unreachable!()), role, agency }
+        Principal {
+            subject: Subject::parse("someone").unwrap_or_else(|_| unreachable!()),
+            role,
+            agency,
+        }
     }
 
     #[test]
@@ -201,7 +283,10 @@ mod tests {
         let p = principal(Partner, Some(gp));
         assert_eq!(Relationship::of(&p, [police, gp]), OnTeam);
         assert_eq!(Relationship::of(&p, [police]), NotOnTeam);
-        assert_eq!(Relationship::of(&principal(Admin, None), [police]), NotOnTeam);
+        assert_eq!(
+            Relationship::of(&principal(Admin, None), [police]),
+            NotOnTeam
+        );
         assert_eq!(decide(&p, Read, [police], Share), HIDDEN);
     }
 

@@ -78,7 +78,9 @@ impl ContactPhone {
     pub fn parse(raw: &str) -> Result<Self, ContactError> {
         let trimmed = raw.trim();
         let body = trimmed.strip_prefix('+').unwrap_or(trimmed);
-        let shape_ok = body.chars().all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '(' | ')'));
+        let shape_ok = body
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '(' | ')'));
         let digits = body.chars().filter(char::is_ascii_digit).count();
         if shape_ok && (7..=15).contains(&digits) && trimmed.len() <= 30 {
             Ok(Self(trimmed.to_owned()))
@@ -132,15 +134,30 @@ impl Agency {
         let mut changed = Vec::new();
         set(&mut next.name, patch.name, "name", &mut changed);
         set(&mut next.kind, patch.kind, "kind", &mut changed);
-        set(&mut next.contact_email, patch.contact_email, "contact_email", &mut changed);
-        set(&mut next.contact_phone, patch.contact_phone, "contact_phone", &mut changed);
+        set(
+            &mut next.contact_email,
+            patch.contact_email,
+            "contact_email",
+            &mut changed,
+        );
+        set(
+            &mut next.contact_phone,
+            patch.contact_phone,
+            "contact_phone",
+            &mut changed,
+        );
         set(&mut next.active, patch.active, "active", &mut changed);
         (next, changed)
     }
 }
 
 /// Assigns `new` to `slot` when given and different, noting `name` as changed.
-pub(crate) fn set<T: PartialEq>(slot: &mut T, new: Option<T>, name: &'static str, changed: &mut Vec<&'static str>) {
+pub(crate) fn set<T: PartialEq>(
+    slot: &mut T,
+    new: Option<T>,
+    name: &'static str,
+    changed: &mut Vec<&'static str>,
+) {
     if let Some(v) = new {
         if *slot != v {
             *slot = v;

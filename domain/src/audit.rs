@@ -56,7 +56,20 @@ pub struct AuditEntry {
 
 impl AuditEntry {
     /// A successful change to one entity.
-    pub fn change(action: AuditAction, entity_type: EntityType, entity_id: Uuid, case_id: Option<CaseId>, changed_fields: Vec<&'static str>) -> Self {
-        Self { action, outcome: AuditOutcome::Success, entity_type, entity_id: Some(entity_id), case_id, changed_fields }
+    pub fn change(
+        action: AuditAction,
+        entity_type: EntityType,
+        entity_id: Uuid,
+        case_id: Option<CaseId>,
+        changed_fields: Vec<&'static str>,
+    ) -> Self {
+        Self {
+            action,
+            outcome: AuditOutcome::Success,
+            entity_type,
+            entity_id: Some(entity_id),
+            case_id,
+            changed_fields,
+        }
     }
 }

@@ -12,4 +12,7 @@ mod rows;
 #[rustfmt::skip]
 mod schema;
 
-pub use db::{connect, migrations_applied, ping, run_migrations, Db, DbConn, MigrationError, StoreError, LATEST_MIGRATION};
+pub use db::{
+    connect, migrations_applied, ping, run_migrations, Db, DbConn, MigrationError, StoreError,
+    LATEST_MIGRATION,
+};

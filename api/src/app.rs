@@ -1,0 +1,56 @@
+//! Building and running the HTTP server.
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{web, App, HttpServer};
+use fourthp_persistence::Db;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::Verifier;
+use crate::extract::BodyLimit;
+use crate::problem::Problem;
+use crate::{openapi, request_id};
+
+/// What every worker shares. Built once, outside the server factory.
+pub struct AppState {
+    pub db: Db,
+    pub verifier: Verifier,
+    pub body_limit: BodyLimit,
+}
+
+async fn not_found() -> Result<actix_web::HttpResponse, Problem> {
+    Err(Problem::not_found())
+}
+
+/// Starts serving on `listener` (bound by the caller, so tests can use port 0). The returned
+/// server stops gracefully on SIGINT/SIGTERM.
+pub fn server(listener: TcpListener, state: AppState, workers: usize) -> std::io::Result<Server> {
+    let db = web::Data::new(state.db);
+    let verifier = web::Data::new(state.verifier);
+    let limit = web::Data::new(state.body_limit);
+    let doc = openapi::document();
+    let server =
+        HttpServer::new(move || {
+            let (app, _) = openapi::register(App::new().into_utoipa_app()).split_for_parts();
+            app.app_data(db.clone())
+                .app_data(verifier.clone())
+                .app_data(limit.clone())
+                .app_data(web::PathConfig::default().error_handler(|_, _| {
+                    Problem::bad_request("path", "is not a valid path").into()
+                }))
+                .app_data(web::QueryConfig::default().error_handler(|_, _| {
+                    Problem::bad_request("query", "is not a valid query string").into()
+                }))
+                .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc.clone()))
+                .default_service(web::to(not_found))
+                .wrap(from_fn(request_id::middleware))
+        })
+        .workers(workers)
+        .shutdown_timeout(10)
+        .listen(listener)?
+        .run();
+    Ok(server)
+}

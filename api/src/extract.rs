@@ -1,0 +1,309 @@
+//! Request extractors whose every failure is a problem response: JSON bodies, query strings,
+//! path ids and `If-Match`.
+
+use std::future::{ready, Ready};
+
+use actix_web::dev::Payload;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+
+use crate::problem::{FieldProblem, Problem};
+
+/// The largest request body accepted, in bytes (configurable; see README).
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+impl Default for BodyLimit {
+    fn default() -> Self {
+        BodyLimit(64 * 1024)
+    }
+}
+
+/// A JSON request body (`application/json`, or `application/merge-patch+json` for PATCH).
+pub struct ApiJson<T>(pub T);
+
+fn too_large(limit: usize) -> Problem {
+    Problem::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "too-large",
+        "Payload too large",
+        format!("Request bodies are limited to {limit} bytes."),
+    )
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
+    type Error = Problem;
+    type Future = LocalBoxFuture<'static, Result<Self, Problem>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<web::Data<BodyLimit>>()
+            .map(|l| l.0)
+            .unwrap_or(BodyLimit::default().0);
+        let content_type_ok = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                v.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            })
+            .is_some_and(|mime| {
+                mime == "application/json" || mime == "application/merge-patch+json"
+            });
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !content_type_ok {
+                return Err(Problem::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported-media-type",
+                    "Unsupported media type",
+                    "Send the body as application/json.",
+                ));
+            }
+            if declared.is_some_and(|n| n > limit) {
+                return Err(too_large(limit));
+            }
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk
+                    .map_err(|_| Problem::bad_request("body", "the body could not be read"))?;
+                if body.len() + chunk.len() > limit {
+                    return Err(too_large(limit));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            parse_json(&body).map(ApiJson)
+        })
+    }
+}
+
+/// Parses JSON, naming the field at fault without echoing the value sent.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_data() {
+            let field = if path == "." { "body".to_owned() } else { path };
+            let mut p = Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation",
+                "Invalid request",
+                "One or more fields are invalid.",
+            );
+            p.errors.push(FieldProblem {
+                field,
+                message: describe_data_error(&inner.to_string()),
+            });
+            p
+        } else {
+            let detail = format!(
+                "The body is not valid JSON (line {}, column {}).",
+                inner.line(),
+                inner.column()
+            );
+            let mut p = Problem::new(
+                StatusCode::BAD_REQUEST,
+                "malformed-json",
+                "Malformed JSON",
+                detail,
+            );
+            p.errors.push(FieldProblem {
+                field: "body".to_owned(),
+                message: "malformed JSON".to_owned(),
+            });
+            p
+        }
+    })?;
+    de.end()
+        .map_err(|_| Problem::bad_request("body", "unexpected data after the JSON value"))?;
+    Ok(value)
+}
+
+/// serde's messages for type errors quote the value sent, which may be personal data: keep only
+/// what was expected.
+fn describe_data_error(message: &str) -> String {
+    let message = message.split(" at line ").next().unwrap_or(message);
+    let expected = message.rsplit_once(", expected ").map(|(_, e)| e);
+    if message.starts_with("invalid type") || message.starts_with("invalid value") {
+        return format!(
+            "invalid value: expected {}",
+            expected.unwrap_or("another value")
+        );
+    }
+    if message.starts_with("unknown variant") {
+        return format!(
+            "unknown value: expected {}",
+            expected.unwrap_or("one of the documented values")
+        );
+    }
+    if message.starts_with("unknown field")
+        || message.starts_with("missing field")
+        || message.starts_with("duplicate field")
+        || message.starts_with("invalid length")
+    {
+        return message.to_owned();
+    }
+    "invalid value".to_owned()
+}
+
+/// A query string into `T` (whose fields should be strings, parsed by the handler into domain
+/// values so that errors name the parameter). Unknown parameters are refused.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest for ApiQuery<T> {
+    type Error = Problem;
+    type Future = Ready<Result<Self, Problem>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(
+            serde_urlencoded::from_str::<T>(req.query_string())
+                .map(ApiQuery)
+                .map_err(|e| {
+                    let message = describe_data_error(&e.to_string());
+                    let mut p = Problem::new(
+                        StatusCode::BAD_REQUEST,
+                        "bad-query",
+                        "Bad query string",
+                        "The query string could not be read.",
+                    );
+                    p.errors.push(FieldProblem {
+                        field: "query".to_owned(),
+                        message,
+                    });
+                    p
+                }),
+        )
+    }
+}
+
+/// Parses a path segment as an id, naming the parameter on failure.
+pub fn path_id<T, E>(
+    raw: &str,
+    name: &str,
+    parse: impl Fn(&str) -> Result<T, E>,
+) -> Result<T, Problem> {
+    parse(raw).map_err(|_| Problem::bad_request(name, "must be a UUID"))
+}
+
+/// The version a conditional request expects, from `If-Match: "<version>"`.
+#[derive(Debug, Clone, Copy)]
+pub enum IfMatch {
+    /// `If-Match: *`: any current version.
+    Any,
+    Version(i32),
+}
+
+impl IfMatch {
+    pub fn matches(self, current: i32) -> bool {
+        match self {
+            IfMatch::Any => true,
+            IfMatch::Version(v) => v == current,
+        }
+    }
+}
+
+/// The strong ETag of a resource version.
+pub fn etag(version: i32) -> String {
+    format!("\"{version}\"")
+}
+
+impl FromRequest for IfMatch {
+    type Error = Problem;
+    type Future = Ready<Result<Self, Problem>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let Some(value) = req.headers().get(header::IF_MATCH) else {
+            return ready(Err(Problem::precondition_required()));
+        };
+        let value = value.to_str().unwrap_or("").trim();
+        if value == "*" {
+            return ready(Ok(IfMatch::Any));
+        }
+        // A tag that cannot be one of ours can never match: 412, like any stale tag.
+        let parsed = value
+            .strip_prefix('"')
+            .and_then(|v| v.strip_suffix('"'))
+            .and_then(|v| v.parse::<i32>().ok());
+        ready(
+            parsed
+                .map(IfMatch::Version)
+                .ok_or_else(Problem::precondition_failed),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_errors_never_echo_values() {
+        let m = describe_data_error(
+            "invalid type: string \"Jane Doe\", expected u16 at line 1 column 20",
+        );
+        assert_eq!(m, "invalid value: expected u16");
+        let m = describe_data_error(
+            "unknown variant `Jane`, expected one of `share`, `confidential` at line 1 column 5",
+        );
+        assert_eq!(m, "unknown value: expected one of `share`, `confidential`");
+        assert_eq!(
+            describe_data_error("missing field `kind` at line 1 column 2"),
+            "missing field `kind`"
+        );
+        assert_eq!(
+            describe_data_error("something new \"secret\""),
+            "invalid value"
+        );
+    }
+
+    #[test]
+    fn json_problems() {
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Body {
+            #[allow(dead_code)]
+            inner: Inner,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Inner {
+            #[allow(dead_code)]
+            n: u8,
+        }
+        let p = parse_json::<Body>(br#"{"inner": {"n": "Jane"}}"#).err();
+        let p = p.map(|p| {
+            (
+                p.status,
+                p.errors[0].field.clone(),
+                p.errors[0].message.clone(),
+            )
+        });
+        assert_eq!(
+            p,
+            Some((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "inner.n".to_owned(),
+                "invalid value: expected u8".to_owned()
+            ))
+        );
+        let p = parse_json::<Body>(b"{\"inner\": ").err().map(|p| p.status);
+        assert_eq!(p, Some(StatusCode::BAD_REQUEST));
+        let p = parse_json::<Body>(br#"{"inner": {"n": 1}} x"#)
+            .err()
+            .map(|p| p.status);
+        assert_eq!(p, Some(StatusCode::BAD_REQUEST));
+    }
+}

@@ -1,0 +1,85 @@
+//! The OpenAPI 3.1 document, generated from the registered handlers (so it cannot drift).
+
+use actix_web::dev::{ServiceFactory, ServiceRequest};
+use actix_web::App;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::{scope, AppExt, UtoipaApp};
+
+use crate::problem::{FieldProblem, ProblemBody};
+use crate::routes::{agencies, cases, ops};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "FourthP",
+        description = "Case coordination for regional anti-slavery partnerships: cases, the agencies around them, \
+                       and an audit trail of every change. Every error is an RFC 9457 problem document \
+                       (`application/problem+json`). Lists are paginated with `limit` (1–200, default 50) and the \
+                       opaque `next_cursor`. Updates need `If-Match` with the ETag read.",
+        license(name = "AGPL-3.0-only")
+    ),
+    servers((url = "/", description = "This server")),
+    components(schemas(ProblemBody, FieldProblem)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "agencies", description = "The network's member agencies"),
+        (name = "cases", description = "Victim-care cases and their teams"),
+        (name = "operations", description = "Health and readiness")
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("A JWT with iss, aud, sub, exp, iat, role and (for coordinators and partners) agency_id"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// Registers every documented route on `app`.
+pub fn register<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
+where
+    T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
+{
+    app.service(
+        scope::scope("/api/v1")
+            .service(agencies::create_agency)
+            .service(agencies::list_agencies)
+            .service(agencies::get_agency)
+            .service(agencies::patch_agency)
+            .service(cases::create_case)
+            .service(cases::list_cases)
+            .service(cases::get_case)
+            .service(cases::patch_case)
+            .service(cases::put_team_member)
+            .service(cases::delete_team_member),
+    )
+    .service(ops::healthz)
+    .service(ops::readyz)
+}
+
+/// The document as served at `/openapi.json` and committed in `openapi/openapi.json`.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let (_, doc) =
+        register(App::new().into_utoipa_app().openapi(ApiDoc::openapi())).split_for_parts();
+    doc
+}
+
+/// The document as pretty-printed JSON with a trailing newline.
+pub fn document_json() -> String {
+    let mut text = document().to_pretty_json().unwrap_or_default();
+    text.push('\n');
+    text
+}

@@ -1,0 +1,296 @@
+//! `/api/v1/agencies`: the network's member agencies.
+
+use actix_web::http::header;
+use actix_web::{get, patch, post, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use fourthp_domain::access::{agency_access, AgencyAction, AgencyView};
+use fourthp_domain::agency::{
+    Agency, AgencyKind, AgencyName, AgencyPatch, ContactEmail, ContactPhone, NewAgency,
+};
+use fourthp_domain::error::FieldErrors;
+use fourthp_domain::ids::AgencyId;
+use fourthp_persistence::agencies::{self, CreateAgencyError, UpdateAgencyError};
+use fourthp_persistence::Db;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{bad_query, decode_cursor, double_option, encode_cursor, parse_limit};
+use crate::auth::Caller;
+use crate::extract::{etag, path_id, ApiJson, ApiQuery, IfMatch};
+use crate::problem::{CreateProblems, Problem, ReadProblems, UpdateProblems};
+
+/// A new agency.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAgencyRequest {
+    /// 1–200 characters, unique regardless of letter case.
+    #[schema(example = "Northshire Police")]
+    pub name: String,
+    pub kind: AgencyKind,
+    #[schema(example = "mash@northshire.police.uk")]
+    pub contact_email: Option<String>,
+    #[schema(example = "0161 496 0000")]
+    pub contact_phone: Option<String>,
+    /// Defaults to true.
+    pub active: Option<bool>,
+}
+
+/// Changes to an agency; absent fields stay as they are, `null` clears a contact.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchAgencyRequest {
+    pub name: Option<String>,
+    pub kind: Option<AgencyKind>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub contact_email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub contact_phone: Option<Option<String>>,
+    pub active: Option<bool>,
+}
+
+/// An agency. Contact details are shown to administrators and coordinators only.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgencyResponse {
+    pub id: uuid::Uuid,
+    pub name: String,
+    pub kind: AgencyKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact_email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact_phone: Option<String>,
+    pub active: bool,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl AgencyResponse {
+    fn new(a: &Agency, view: AgencyView) -> Self {
+        AgencyResponse {
+            id: a.id.into_uuid(),
+            name: a.name.to_string(),
+            kind: a.kind,
+            contact_email: a
+                .contact_email
+                .as_ref()
+                .filter(|_| view.contacts)
+                .map(|e| e.as_str().to_owned()),
+            contact_phone: a
+                .contact_phone
+                .as_ref()
+                .filter(|_| view.contacts)
+                .map(|p| p.as_str().to_owned()),
+            active: a.active,
+            version: a.version,
+            created_at: a.created_at,
+            updated_at: a.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgencyListResponse {
+    pub items: Vec<AgencyResponse>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AgencyListQuery {
+    /// 1–200, default 50.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
+    pub limit: Option<String>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+const CURSOR_KIND: &str = "agency";
+
+impl From<CreateAgencyError> for Problem {
+    fn from(e: CreateAgencyError) -> Self {
+        match e {
+            CreateAgencyError::DuplicateName => duplicate_name(),
+            CreateAgencyError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<UpdateAgencyError> for Problem {
+    fn from(e: UpdateAgencyError) -> Self {
+        match e {
+            UpdateAgencyError::NotFound => Problem::not_found(),
+            UpdateAgencyError::VersionMismatch => Problem::precondition_failed(),
+            UpdateAgencyError::DuplicateName => duplicate_name(),
+            UpdateAgencyError::Store(s) => s.into(),
+        }
+    }
+}
+
+fn duplicate_name() -> Problem {
+    let mut p = Problem::conflict("duplicate-name", "Another agency already has this name.");
+    p.errors.push(crate::problem::FieldProblem {
+        field: "name".into(),
+        message: "is already taken (names are compared ignoring case)".into(),
+    });
+    p
+}
+
+fn respond(status: actix_web::http::StatusCode, agency: &Agency, view: AgencyView) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((header::ETAG, etag(agency.version)))
+        .json(AgencyResponse::new(agency, view))
+}
+
+/// Register an agency (administrators).
+#[utoipa::path(
+    tag = "agencies",
+    request_body = CreateAgencyRequest,
+    responses((status = 201, description = "Created", body = AgencyResponse, headers(("ETag" = String), ("Location" = String))), CreateProblems),
+    security(("bearer" = []))
+)]
+#[post("/agencies")]
+pub async fn create_agency(
+    caller: Caller,
+    db: web::Data<Db>,
+    body: ApiJson<CreateAgencyRequest>,
+) -> Result<HttpResponse, Problem> {
+    let view = agency_access(caller.principal().role, AgencyAction::Create)?;
+    let b = body.0;
+    let mut errs = FieldErrors::new();
+    let name = errs.check("name", AgencyName::parse(&b.name));
+    let contact_email = errs.check_opt(
+        "contact_email",
+        b.contact_email.as_deref().map(ContactEmail::parse),
+    );
+    let contact_phone = errs.check_opt(
+        "contact_phone",
+        b.contact_phone.as_deref().map(ContactPhone::parse),
+    );
+    let (Some(name), Some(contact_email), Some(contact_phone)) =
+        (name, contact_email, contact_phone)
+    else {
+        return Err(errs.into());
+    };
+    let new = NewAgency {
+        name,
+        kind: b.kind,
+        contact_email,
+        contact_phone,
+        active: b.active.unwrap_or(true),
+    };
+    let agency = agencies::create(&db, &caller.0, new).await?;
+    let mut res = respond(actix_web::http::StatusCode::CREATED, &agency, view);
+    if let Ok(v) = header::HeaderValue::from_str(&format!("/api/v1/agencies/{}", agency.id)) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(res)
+}
+
+/// List the network's agencies by name (every role).
+#[utoipa::path(
+    tag = "agencies",
+    params(AgencyListQuery),
+    responses((status = 200, description = "A page of agencies", body = AgencyListResponse), ReadProblems),
+    security(("bearer" = []))
+)]
+#[get("/agencies")]
+pub async fn list_agencies(
+    caller: Caller,
+    db: web::Data<Db>,
+    query: ApiQuery<AgencyListQuery>,
+) -> Result<HttpResponse, Problem> {
+    let view = agency_access(caller.principal().role, AgencyAction::Read)?;
+    let q = query.0;
+    let mut errs = FieldErrors::new();
+    let limit = parse_limit(q.limit.as_deref(), &mut errs);
+    let after = q
+        .cursor
+        .as_deref()
+        .and_then(|c| decode_cursor(CURSOR_KIND, c, &mut errs));
+    bad_query(errs)?;
+    let page = agencies::list(&db, limit, after.as_deref()).await?;
+    Ok(HttpResponse::Ok().json(AgencyListResponse {
+        items: page
+            .items
+            .iter()
+            .map(|a| AgencyResponse::new(a, view))
+            .collect(),
+        next_cursor: page.next.map(|key| encode_cursor(CURSOR_KIND, &key)),
+    }))
+}
+
+/// Read one agency (every role).
+#[utoipa::path(
+    tag = "agencies",
+    params(("id" = uuid::Uuid, Path, description = "Agency id")),
+    responses((status = 200, description = "The agency", body = AgencyResponse, headers(("ETag" = String))), ReadProblems),
+    security(("bearer" = []))
+)]
+#[get("/agencies/{id}")]
+pub async fn get_agency(
+    caller: Caller,
+    db: web::Data<Db>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
+    let view = agency_access(caller.principal().role, AgencyAction::Read)?;
+    let id = path_id(&path, "id", AgencyId::parse)?;
+    let agency = agencies::get(&db, id)
+        .await?
+        .ok_or_else(Problem::not_found)?;
+    Ok(respond(actix_web::http::StatusCode::OK, &agency, view))
+}
+
+/// Change an agency (administrators); requires `If-Match` with the ETag read.
+#[utoipa::path(
+    tag = "agencies",
+    params(
+        ("id" = uuid::Uuid, Path, description = "Agency id"),
+        ("If-Match" = String, Header, description = "The ETag of the version being changed"),
+    ),
+    request_body = PatchAgencyRequest,
+    responses((status = 200, description = "The updated agency", body = AgencyResponse, headers(("ETag" = String))), UpdateProblems),
+    security(("bearer" = []))
+)]
+#[patch("/agencies/{id}")]
+pub async fn patch_agency(
+    caller: Caller,
+    db: web::Data<Db>,
+    path: web::Path<String>,
+    if_match: IfMatch,
+    body: ApiJson<PatchAgencyRequest>,
+) -> Result<HttpResponse, Problem> {
+    let view = agency_access(caller.principal().role, AgencyAction::Update)?;
+    let id = path_id(&path, "id", AgencyId::parse)?;
+    let b = body.0;
+    let mut errs = FieldErrors::new();
+    let name = errs.check_opt("name", b.name.as_deref().map(AgencyName::parse));
+    let email = b
+        .contact_email
+        .map(|v| errs.check_opt("contact_email", v.as_deref().map(ContactEmail::parse)));
+    let phone = b
+        .contact_phone
+        .map(|v| errs.check_opt("contact_phone", v.as_deref().map(ContactPhone::parse)));
+    errs.into_result()?;
+    let patch = AgencyPatch {
+        name: name.flatten(),
+        kind: b.kind,
+        contact_email: email.flatten(),
+        contact_phone: phone.flatten(),
+        active: b.active,
+    };
+    let expected = match if_match {
+        IfMatch::Version(v) => v,
+        IfMatch::Any => {
+            agencies::get(&db, id)
+                .await?
+                .ok_or_else(Problem::not_found)?
+                .version
+        }
+    };
+    let agency = agencies::update(&db, &caller.0, id, expected, patch).await?;
+    Ok(respond(actix_web::http::StatusCode::OK, &agency, view))
+}
