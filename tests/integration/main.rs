@@ -1,1 +1,15 @@
+//! The one integration test binary: the real app on an ephemeral port against real PostgreSQL.
+//!
+//! Each test gets its own database, copied from a template that is migrated once per set of
+//! migrations, so tests run in parallel without seeing each other's data.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+
+mod support;
+
+mod agencies;
+mod audit;
+mod auth;
+mod cases;
+mod errors;
+mod ops;
