@@ -9,6 +9,7 @@ mod vocabulary;
 pub mod access;
 pub mod agency;
 pub mod audit;
+pub mod calendar;
 pub mod case;
 pub mod codes;
 pub mod error;
