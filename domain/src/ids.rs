@@ -62,6 +62,14 @@ typed_id!(
     /// One audit record.
     AuditId
 );
+typed_id!(
+    /// One event on a case's timeline.
+    EventId
+);
+typed_id!(
+    /// One materialised deadline.
+    DeadlineId
+);
 
 #[cfg(test)]
 mod tests {
