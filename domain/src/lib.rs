@@ -16,8 +16,10 @@ pub mod error;
 pub mod event;
 pub mod ids;
 pub mod lifecycle;
+pub mod need;
 pub mod paging;
 pub mod principal;
+pub mod rules;
 pub mod text;
 pub mod time;
 
