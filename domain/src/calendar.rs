@@ -176,10 +176,12 @@ mod tests {
             .collect()
     }
 
+    type Ymd = (i32, u32, u32);
+
     /// England & Wales, as published by the UK Government for 2020–2027.
     #[test]
     fn england_and_wales_2020_to_2027() {
-        let published: [(i32, Vec<(i32, u32, u32)>); 8] = [
+        let published: [(i32, Vec<Ymd>); 8] = [
             (
                 2020,
                 vec![
