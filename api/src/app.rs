@@ -5,6 +5,8 @@ use std::net::TcpListener;
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
+use fourthp_domain::lifecycle::BackdatingWindow;
+use fourthp_domain::rules::RuleBook;
 use fourthp_persistence::Db;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
@@ -19,6 +21,13 @@ pub struct AppState {
     pub db: Db,
     pub verifier: Verifier,
     pub body_limit: BodyLimit,
+    pub rules: Rules,
+}
+
+/// The deadline rules and the back-dating window, shared by the handlers that record events.
+pub struct Rules {
+    pub book: RuleBook,
+    pub window: BackdatingWindow,
 }
 
 async fn not_found() -> Result<actix_web::HttpResponse, Problem> {
@@ -31,26 +40,23 @@ pub fn server(listener: TcpListener, state: AppState, workers: usize) -> std::io
     let db = web::Data::new(state.db);
     let verifier = web::Data::new(state.verifier);
     let limit = web::Data::new(state.body_limit);
+    let rules = web::Data::new(state.rules);
     let doc = openapi::document();
-    let server =
-        HttpServer::new(move || {
-            let (app, _) = openapi::register(App::new().into_utoipa_app()).split_for_parts();
-            app.app_data(db.clone())
-                .app_data(verifier.clone())
-                .app_data(limit.clone())
-                .app_data(web::PathConfig::default().error_handler(|_, _| {
-                    Problem::bad_request("path", "is not a valid path").into()
-                }))
-                .app_data(web::QueryConfig::default().error_handler(|_, _| {
-                    Problem::bad_request("query", "is not a valid query string").into()
-                }))
-                .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc.clone()))
-                .default_service(web::to(not_found))
-                .wrap(from_fn(request_id::middleware))
-        })
-        .workers(workers)
-        .shutdown_timeout(10)
-        .listen(listener)?
-        .run();
+    let server = HttpServer::new(move || {
+        let (app, _) = openapi::register(App::new().into_utoipa_app()).split_for_parts();
+        app.app_data(db.clone())
+            .app_data(verifier.clone())
+            .app_data(limit.clone())
+            .app_data(rules.clone())
+            .app_data(web::PathConfig::default().error_handler(|_, _| Problem::bad_request("path", "is not a valid path").into()))
+            .app_data(web::QueryConfig::default().error_handler(|_, _| Problem::bad_request("query", "is not a valid query string").into()))
+            .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc.clone()))
+            .default_service(web::to(not_found))
+            .wrap(from_fn(request_id::middleware))
+    })
+    .workers(workers)
+    .shutdown_timeout(10)
+    .listen(listener)?
+    .run();
     Ok(server)
 }

@@ -59,9 +59,7 @@ pub enum KeyError {
     Read { kid: String, path: String },
     #[error("public key {kid}: not a valid PEM key for {alg}")]
     Pem { kid: String, alg: String },
-    #[error(
-        "FOURTHP_JWT_PUBLIC_KEYS entries look like kid=ALG:/path/to/key.pem, separated by ';'"
-    )]
+    #[error("FOURTHP_JWT_PUBLIC_KEYS entries look like kid=ALG:/path/to/key.pem, separated by ';'")]
     Syntax,
     #[error("the HS256 secret must be at least 32 bytes")]
     ShortSecret,
@@ -69,72 +67,27 @@ pub enum KeyError {
 
 impl Verifier {
     /// `public_keys` is `kid=ALG:/path.pem;kid2=ALG:/path2.pem` (may be empty).
-    pub fn new(
-        hs256_secret: &[u8],
-        public_keys: &str,
-        issuer: &str,
-        audience: &str,
-    ) -> Result<Self, KeyError> {
+    pub fn new(hs256_secret: &[u8], public_keys: &str, issuer: &str, audience: &str) -> Result<Self, KeyError> {
         if hs256_secret.len() < 32 {
             return Err(KeyError::ShortSecret);
         }
         let mut keys = HashMap::new();
-        keys.insert(
-            LOCAL_KID.to_owned(),
-            Key {
-                algorithm: Algorithm::HS256,
-                decoding: DecodingKey::from_secret(hs256_secret),
-            },
-        );
-        for entry in public_keys
-            .split(';')
-            .map(str::trim)
-            .filter(|e| !e.is_empty())
-        {
+        keys.insert(LOCAL_KID.to_owned(), Key { algorithm: Algorithm::HS256, decoding: DecodingKey::from_secret(hs256_secret) });
+        for entry in public_keys.split(';').map(str::trim).filter(|e| !e.is_empty()) {
             let (kid, rest) = entry.split_once('=').ok_or(KeyError::Syntax)?;
             let (alg, path) = rest.split_once(':').ok_or(KeyError::Syntax)?;
             let kid = kid.trim().to_owned();
-            let pem = std::fs::read(path.trim()).map_err(|_| KeyError::Read {
-                kid: kid.clone(),
-                path: path.to_owned(),
-            })?;
-            let pem_err = |_| KeyError::Pem {
-                kid: kid.clone(),
-                alg: alg.to_owned(),
-            };
+            let pem = std::fs::read(path.trim()).map_err(|_| KeyError::Read { kid: kid.clone(), path: path.to_owned() })?;
+            let pem_err = |_| KeyError::Pem { kid: kid.clone(), alg: alg.to_owned() };
             let (algorithm, decoding) = match alg.trim() {
-                "EdDSA" => (
-                    Algorithm::EdDSA,
-                    DecodingKey::from_ed_pem(&pem).map_err(pem_err)?,
-                ),
-                "ES256" => (
-                    Algorithm::ES256,
-                    DecodingKey::from_ec_pem(&pem).map_err(pem_err)?,
-                ),
-                "RS256" => (
-                    Algorithm::RS256,
-                    DecodingKey::from_rsa_pem(&pem).map_err(pem_err)?,
-                ),
-                other => {
-                    return Err(KeyError::Algorithm {
-                        kid,
-                        alg: other.to_owned(),
-                    })
-                }
+                "EdDSA" => (Algorithm::EdDSA, DecodingKey::from_ed_pem(&pem).map_err(pem_err)?),
+                "ES256" => (Algorithm::ES256, DecodingKey::from_ec_pem(&pem).map_err(pem_err)?),
+                "RS256" => (Algorithm::RS256, DecodingKey::from_rsa_pem(&pem).map_err(pem_err)?),
+                other => return Err(KeyError::Algorithm { kid, alg: other.to_owned() }),
             };
-            keys.insert(
-                kid,
-                Key {
-                    algorithm,
-                    decoding,
-                },
-            );
+            keys.insert(kid, Key { algorithm, decoding });
         }
-        Ok(Self {
-            keys,
-            issuer: issuer.to_owned(),
-            audience: audience.to_owned(),
-        })
+        Ok(Self { keys, issuer: issuer.to_owned(), audience: audience.to_owned() })
     }
 
     /// Checks a token and returns who it speaks for.
@@ -151,17 +104,15 @@ impl Verifier {
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
         validation.set_issuer(&[&self.issuer]);
         validation.set_audience(&[&self.audience]);
-        let data = jsonwebtoken::decode::<Claims>(token, &key.decoding, &validation).map_err(
-            |e| match e.kind() {
-                ErrorKind::ExpiredSignature => AuthError::Expired,
-                ErrorKind::ImmatureSignature => AuthError::NotYetValid,
-                ErrorKind::InvalidSignature => AuthError::BadSignature,
-                ErrorKind::InvalidIssuer => AuthError::WrongIssuer,
-                ErrorKind::InvalidAudience => AuthError::WrongAudience,
-                ErrorKind::MissingRequiredClaim(_) | ErrorKind::Json(_) => AuthError::Claims,
-                _ => AuthError::Malformed,
-            },
-        )?;
+        let data = jsonwebtoken::decode::<Claims>(token, &key.decoding, &validation).map_err(|e| match e.kind() {
+            ErrorKind::ExpiredSignature => AuthError::Expired,
+            ErrorKind::ImmatureSignature => AuthError::NotYetValid,
+            ErrorKind::InvalidSignature => AuthError::BadSignature,
+            ErrorKind::InvalidIssuer => AuthError::WrongIssuer,
+            ErrorKind::InvalidAudience => AuthError::WrongAudience,
+            ErrorKind::MissingRequiredClaim(_) | ErrorKind::Json(_) => AuthError::Claims,
+            _ => AuthError::Malformed,
+        })?;
         let claims = data.claims;
         let leeway = i64::try_from(LEEWAY_SECS).unwrap_or(0);
         if claims.iat > now.timestamp() + leeway {
@@ -169,12 +120,7 @@ impl Verifier {
         }
         let subject = Subject::parse(&claims.sub).map_err(|_| AuthError::Claims)?;
         let role = Role::parse(&claims.role).ok_or(AuthError::Claims)?;
-        let agency = claims
-            .agency_id
-            .as_deref()
-            .map(AgencyId::parse)
-            .transpose()
-            .map_err(|_| AuthError::Claims)?;
+        let agency = claims.agency_id.as_deref().map(AgencyId::parse).transpose().map_err(|_| AuthError::Claims)?;
         Principal::new(subject, role, agency).map_err(|_| AuthError::Claims)
     }
 }
@@ -188,19 +134,10 @@ pub struct Minter {
 
 impl Minter {
     pub fn new(hs256_secret: &[u8], issuer: &str, audience: &str) -> Self {
-        Self {
-            key: EncodingKey::from_secret(hs256_secret),
-            issuer: issuer.to_owned(),
-            audience: audience.to_owned(),
-        }
+        Self { key: EncodingKey::from_secret(hs256_secret), issuer: issuer.to_owned(), audience: audience.to_owned() }
     }
 
-    pub fn mint(
-        &self,
-        principal: &Principal,
-        now: DateTime<Utc>,
-        ttl: chrono::Duration,
-    ) -> Result<String, jsonwebtoken::errors::Error> {
+    pub fn mint(&self, principal: &Principal, now: DateTime<Utc>, ttl: chrono::Duration) -> Result<String, jsonwebtoken::errors::Error> {
         let claims = Claims {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
@@ -244,25 +181,15 @@ impl From<AuthError> for Problem {
     fn from(e: AuthError) -> Self {
         let challenge = match e {
             AuthError::Missing => "Bearer realm=\"fourthp\"".to_owned(),
-            _ => format!(
-                "Bearer realm=\"fourthp\", error=\"invalid_token\", error_description=\"{e}\""
-            ),
+            _ => format!("Bearer realm=\"fourthp\", error=\"invalid_token\", error_description=\"{e}\""),
         };
-        Problem::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "Unauthorized",
-            e.to_string(),
-        )
-        .with_header(header::WWW_AUTHENTICATE, challenge)
+        Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized", e.to_string())
+            .with_header(header::WWW_AUTHENTICATE, challenge)
     }
 }
 
 fn bearer(req: &HttpRequest) -> Result<&str, AuthError> {
-    let value = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .ok_or(AuthError::Missing)?;
+    let value = req.headers().get(header::AUTHORIZATION).ok_or(AuthError::Missing)?;
     let value = value.to_str().map_err(|_| AuthError::Malformed)?;
     let (scheme, token) = value.split_once(' ').ok_or(AuthError::Malformed)?;
     if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
@@ -291,20 +218,9 @@ impl FromRequest for Caller {
 
 fn authenticate(req: &HttpRequest) -> Result<Caller, Problem> {
     let now = Utc::now();
-    let verifier = req
-        .app_data::<web::Data<Verifier>>()
-        .ok_or_else(Problem::internal)?;
+    let verifier = req.app_data::<web::Data<Verifier>>().ok_or_else(Problem::internal)?;
     let principal = verifier.verify(bearer(req)?, now)?;
-    let request_id = req
-        .extensions()
-        .get::<RequestId>()
-        .map(|r| r.0.clone())
-        .unwrap_or_default();
+    let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
     let client_address = req.peer_addr().map(|a| a.ip().to_string());
-    Ok(Caller(AuditContext {
-        principal,
-        request_id,
-        client_address,
-        at: now,
-    }))
+    Ok(Caller(AuditContext { principal, request_id, client_address, at: now }))
 }

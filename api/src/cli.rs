@@ -1,9 +1,6 @@
 //! The `fourthp` command line.
 
-#![allow(
-    clippy::print_stdout,
-    reason = "standard output is the command line's interface"
-)]
+#![allow(clippy::print_stdout, reason = "standard output is the command line's interface")]
 
 use std::net::TcpListener;
 use std::process::ExitCode;
@@ -14,7 +11,7 @@ use fourthp_domain::principal::{Principal, Role, Subject};
 use fourthp_persistence::cluster::LocalCluster;
 use fourthp_persistence::{connect, run_migrations};
 
-use crate::app::{server, AppState};
+use crate::app::{server, AppState, Rules};
 use crate::auth::{Minter, Verifier};
 use crate::config::{Config, LogFormat};
 use crate::extract::BodyLimit;
@@ -58,10 +55,7 @@ pub fn run(args: Vec<String>) -> ExitCode {
             println!("{USAGE}");
             Ok(())
         }
-        _ => Err(format!(
-            "unknown command or arguments: {}\n\n{USAGE}",
-            args.join(" ")
-        )),
+        _ => Err(format!("unknown command or arguments: {}\n\n{USAGE}", args.join(" "))),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -79,9 +73,7 @@ fn with_runtime(fut: impl std::future::Future<Output = Result<(), String>>) -> R
 fn init_logging(format: LogFormat) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("FOURTHP_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
@@ -99,10 +91,7 @@ async fn database(config: &Config) -> Result<(String, Option<LocalCluster>), Str
         .await
         .map_err(|_| "the cluster start-up task stopped".to_owned())?
         .map_err(|e| e.to_string())?;
-    cluster
-        .ensure_database("fourthp")
-        .await
-        .map_err(|e| e.to_string())?;
+    cluster.ensure_database("fourthp").await.map_err(|e| e.to_string())?;
     tracing::info!(port = cluster.port(), "local PostgreSQL cluster ready");
     Ok((cluster.url("fourthp"), Some(cluster)))
 }
@@ -135,19 +124,14 @@ async fn migrate(config: Config) -> Result<(), String> {
 async fn serve(config: Config) -> Result<(), String> {
     init_logging(config.log_format);
     let secret = config.hs256_secret()?;
-    let verifier = Verifier::new(
-        &secret,
-        &config.jwt_public_keys,
-        &config.jwt_issuer,
-        &config.jwt_audience,
-    )
-    .map_err(|e| e.to_string())?;
+    let verifier = Verifier::new(&secret, &config.jwt_public_keys, &config.jwt_issuer, &config.jwt_audience).map_err(|e| e.to_string())?;
+    let rules = Rules { book: config.rule_book()?, window: config.backdating_window() };
     let (url, cluster) = database(&config).await?;
     let served = async {
         migrate_url(&url).await?;
         let db = connect(&url, config.pool_size, config.db_wait).map_err(|e| e.to_string())?;
         let listener = TcpListener::bind(&config.bind).map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
-        let state = AppState { db, verifier, body_limit: BodyLimit(config.body_limit) };
+        let state = AppState { db, verifier, body_limit: BodyLimit(config.body_limit), rules };
         let server = server(listener, state, config.workers).map_err(|e| e.to_string())?;
         tracing::info!(bind = %config.bind, docs = %format!("http://{}/docs/", config.bind), "FourthP is serving");
         server.await.map_err(|e| e.to_string())
@@ -166,32 +150,19 @@ fn token(config: &Config, args: &[String]) -> Result<(), String> {
     while let Some(flag) = it.next() {
         let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
         match flag.as_str() {
-            "--role" => {
-                role =
-                    Some(Role::parse(value).ok_or(
-                        "--role must be coordinator, partner, commissioner, auditor or admin",
-                    )?)
-            }
-            "--agency" => {
-                agency = Some(
-                    AgencyId::parse(value).map_err(|_| "--agency must be an agency id (UUID)")?,
-                )
-            }
-            "--ttl" => {
-                ttl = parse_ttl(value).ok_or("--ttl looks like 30m, 8h or 7d (at most 30d)")?
-            }
+            "--role" => role = Some(Role::parse(value).ok_or("--role must be coordinator, partner, commissioner, auditor or admin")?),
+            "--agency" => agency = Some(AgencyId::parse(value).map_err(|_| "--agency must be an agency id (UUID)")?),
+            "--ttl" => ttl = parse_ttl(value).ok_or("--ttl looks like 30m, 8h or 7d (at most 30d)")?,
             "--sub" => sub = Some(value.clone()),
             other => return Err(format!("unknown option {other}")),
         }
     }
     let role = role.ok_or("--role is required")?;
-    let subject = Subject::parse(sub.as_deref().unwrap_or(&format!("local-{role}")))
-        .map_err(|e| format!("--sub {e}"))?;
+    let subject = Subject::parse(sub.as_deref().unwrap_or(&format!("local-{role}"))).map_err(|e| format!("--sub {e}"))?;
     let principal = Principal::new(subject, role, agency).map_err(|e| e.to_string())?;
     let secret = config.hs256_secret()?;
-    let token = Minter::new(&secret, &config.jwt_issuer, &config.jwt_audience)
-        .mint(&principal, Utc::now(), ttl)
-        .map_err(|e| e.to_string())?;
+    let token =
+        Minter::new(&secret, &config.jwt_issuer, &config.jwt_audience).mint(&principal, Utc::now(), ttl).map_err(|e| e.to_string())?;
     println!("{token}");
     Ok(())
 }

@@ -3,6 +3,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use fourthp_domain::lifecycle::BackdatingWindow;
+use fourthp_domain::rules::RuleBook;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
     Text,
@@ -24,6 +27,10 @@ pub struct Config {
     pub jwt_public_keys: String,
     pub jwt_issuer: String,
     pub jwt_audience: String,
+    /// A JSON rule set replacing the shipped local standards (GP access).
+    pub local_rules: Option<PathBuf>,
+    /// How far before a case's first event a new event may be dated, in days.
+    pub backdating_days: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -47,58 +54,52 @@ impl Config {
         ) -> Result<usize, ConfigError> {
             match get(name) {
                 None => Ok(default),
-                Some(v) => {
-                    v.parse()
-                        .ok()
-                        .filter(|n| range.contains(n))
-                        .ok_or_else(|| ConfigError {
-                            name,
-                            problem: format!(
-                                "must be a whole number from {} to {}",
-                                range.start(),
-                                range.end()
-                            ),
-                        })
-                }
+                Some(v) => v.parse().ok().filter(|n| range.contains(n)).ok_or_else(|| ConfigError {
+                    name,
+                    problem: format!("must be a whole number from {} to {}", range.start(), range.end()),
+                }),
             }
         }
-        let cores = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2);
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
         let log_format = match get("FOURTHP_LOG_FORMAT").as_deref() {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
-            Some(_) => {
-                return Err(ConfigError {
-                    name: "FOURTHP_LOG_FORMAT",
-                    problem: "must be text or json".into(),
-                })
-            }
+            Some(_) => return Err(ConfigError { name: "FOURTHP_LOG_FORMAT", problem: "must be text or json".into() }),
         };
         Ok(Config {
             database_url: get("DATABASE_URL"),
-            data_dir: PathBuf::from(
-                get("FOURTHP_DATA_DIR").unwrap_or_else(|| "./fourthp-data".into()),
-            ),
+            data_dir: PathBuf::from(get("FOURTHP_DATA_DIR").unwrap_or_else(|| "./fourthp-data".into())),
             bind: get("FOURTHP_BIND").unwrap_or_else(|| "127.0.0.1:8080".into()),
             workers: number(&get, "FOURTHP_WORKERS", cores, 1..=64)?,
             pool_size: number(&get, "FOURTHP_DB_POOL_SIZE", 16, 1..=500)?,
-            db_wait: Duration::from_millis(
-                u64::try_from(number(&get, "FOURTHP_DB_WAIT_MS", 5000, 100..=60_000)?)
-                    .unwrap_or(5000),
-            ),
-            body_limit: number(
-                &get,
-                "FOURTHP_MAX_BODY_BYTES",
-                64 * 1024,
-                1024..=10 * 1024 * 1024,
-            )?,
+            db_wait: Duration::from_millis(u64::try_from(number(&get, "FOURTHP_DB_WAIT_MS", 5000, 100..=60_000)?).unwrap_or(5000)),
+            body_limit: number(&get, "FOURTHP_MAX_BODY_BYTES", 64 * 1024, 1024..=10 * 1024 * 1024)?,
             log_format,
             jwt_hs256_secret: get("FOURTHP_JWT_HS256_SECRET"),
             jwt_public_keys: get("FOURTHP_JWT_PUBLIC_KEYS").unwrap_or_default(),
             jwt_issuer: get("FOURTHP_JWT_ISSUER").unwrap_or_else(|| "fourthp".into()),
             jwt_audience: get("FOURTHP_JWT_AUDIENCE").unwrap_or_else(|| "fourthp-api".into()),
+            local_rules: get("FOURTHP_LOCAL_RULES").map(PathBuf::from),
+            backdating_days: number(&get, "FOURTHP_BACKDATING_DAYS", 731, 0..=36_500)?,
         })
+    }
+
+    /// The deadline rules in force: the shipped files, with the deployment's local standards.
+    /// Any fault stops start-up with the file and the problem named.
+    pub fn rule_book(&self) -> Result<RuleBook, String> {
+        let local = match &self.local_rules {
+            None => None,
+            Some(path) => {
+                let text =
+                    std::fs::read_to_string(path).map_err(|e| format!("FOURTHP_LOCAL_RULES: cannot read {}: {e}", path.display()))?;
+                Some((path.display().to_string(), text))
+            }
+        };
+        fourthp_domain::rules::shipped_with(local.as_ref().map(|(n, t)| (n.as_str(), t.as_str()))).map_err(|e| e.to_string())
+    }
+
+    pub fn backdating_window(&self) -> BackdatingWindow {
+        BackdatingWindow(chrono::Duration::days(i64::try_from(self.backdating_days).unwrap_or(731)))
     }
 
     /// The HS256 secret: configured, or generated once into the data directory.
@@ -106,8 +107,7 @@ impl Config {
         if let Some(s) = &self.jwt_hs256_secret {
             return Ok(s.as_bytes().to_vec());
         }
-        std::fs::create_dir_all(&self.data_dir)
-            .map_err(|e| format!("cannot create {}: {e}", self.data_dir.display()))?;
+        std::fs::create_dir_all(&self.data_dir).map_err(|e| format!("cannot create {}: {e}", self.data_dir.display()))?;
         fourthp_persistence::cluster::read_or_create_secret(&self.data_dir.join("jwt-hs256.key"))
             .map(String::into_bytes)
             .map_err(|e| e.to_string())
@@ -128,5 +128,18 @@ mod tests {
         assert!(bad.is_err());
         let bad = Config::from_lookup(|n| (n == "FOURTHP_LOG_FORMAT").then(|| "xml".to_owned()));
         assert!(bad.is_err());
+        assert_eq!(c.rule_book().map(|b| b.sets.len()), Ok(4));
+        assert_eq!(c.backdating_window(), BackdatingWindow::default());
+    }
+
+    #[test]
+    fn a_bad_local_rules_file_stops_start_up_with_its_name() {
+        let path = std::env::temp_dir().join(format!("fourthp-bad-rules-{}.json", std::process::id()));
+        let _ = std::fs::write(&path, r#"{"applies_to": "all", "label": "L", "version": "1", "rules": [{"id": "Bad Id"}]}"#);
+        let p = path.display().to_string();
+        let c = Config::from_lookup(|n| (n == "FOURTHP_LOCAL_RULES").then(|| p.clone())).unwrap_or_else(|e| panic!("{e}"));
+        let err = c.rule_book().err().unwrap_or_default();
+        assert!(err.contains(&p), "{err}");
+        let _ = std::fs::remove_file(path);
     }
 }

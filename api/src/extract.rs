@@ -26,12 +26,7 @@ impl Default for BodyLimit {
 pub struct ApiJson<T>(pub T);
 
 fn too_large(limit: usize) -> Problem {
-    Problem::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "too-large",
-        "Payload too large",
-        format!("Request bodies are limited to {limit} bytes."),
-    )
+    Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large", "Payload too large", format!("Request bodies are limited to {limit} bytes."))
 }
 
 impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
@@ -39,29 +34,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
     type Future = LocalBoxFuture<'static, Result<Self, Problem>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req
-            .app_data::<web::Data<BodyLimit>>()
-            .map(|l| l.0)
-            .unwrap_or(BodyLimit::default().0);
+        let limit = req.app_data::<web::Data<BodyLimit>>().map(|l| l.0).unwrap_or(BodyLimit::default().0);
         let content_type_ok = req
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .map(|v| {
-                v.split(';')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .to_ascii_lowercase()
-            })
-            .is_some_and(|mime| {
-                mime == "application/json" || mime == "application/merge-patch+json"
-            });
-        let declared = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
+            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+            .is_some_and(|mime| mime == "application/json" || mime == "application/merge-patch+json");
+        let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
         let mut payload = payload.take();
         Box::pin(async move {
             if !content_type_ok {
@@ -77,8 +57,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
             }
             let mut body = web::BytesMut::new();
             while let Some(chunk) = payload.next().await {
-                let chunk = chunk
-                    .map_err(|_| Problem::bad_request("body", "the body could not be read"))?;
+                let chunk = chunk.map_err(|_| Problem::bad_request("body", "the body could not be read"))?;
                 if body.len() + chunk.len() > limit {
                     return Err(too_large(limit));
                 }
@@ -92,44 +71,30 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
 /// Parses JSON, naming the field at fault without echoing the value sent.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
     let mut de = serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        if inner.is_data() {
-            let field = if path == "." { "body".to_owned() } else { path };
-            let mut p = Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "validation",
-                "Invalid request",
-                "One or more fields are invalid.",
-            );
-            p.errors.push(FieldProblem {
-                field,
-                message: describe_data_error(&inner.to_string()),
-            });
-            p
-        } else {
-            let detail = format!(
-                "The body is not valid JSON (line {}, column {}).",
-                inner.line(),
-                inner.column()
-            );
-            let mut p = Problem::new(
-                StatusCode::BAD_REQUEST,
-                "malformed-json",
-                "Malformed JSON",
-                detail,
-            );
-            p.errors.push(FieldProblem {
-                field: "body".to_owned(),
-                message: "malformed JSON".to_owned(),
-            });
-            p
-        }
-    })?;
-    de.end()
-        .map_err(|_| Problem::bad_request("body", "unexpected data after the JSON value"))?;
+    let value = serde_path_to_error::deserialize(&mut de).map_err(path_problem)?;
+    de.end().map_err(|_| Problem::bad_request("body", "unexpected data after the JSON value"))?;
     Ok(value)
+}
+
+/// Reads an already-parsed JSON value as `T`, naming the field at fault.
+pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Problem> {
+    serde_path_to_error::deserialize(value).map_err(path_problem)
+}
+
+fn path_problem(e: serde_path_to_error::Error<serde_json::Error>) -> Problem {
+    let path = e.path().to_string();
+    let inner = e.into_inner();
+    if inner.is_data() || inner.line() == 0 {
+        let field = if path == "." { "body".to_owned() } else { path };
+        let mut p = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", "Invalid request", "One or more fields are invalid.");
+        p.errors.push(FieldProblem { field, message: describe_data_error(&inner.to_string()) });
+        p
+    } else {
+        let detail = format!("The body is not valid JSON (line {}, column {}).", inner.line(), inner.column());
+        let mut p = Problem::new(StatusCode::BAD_REQUEST, "malformed-json", "Malformed JSON", detail);
+        p.errors.push(FieldProblem { field: "body".to_owned(), message: "malformed JSON".to_owned() });
+        p
+    }
 }
 
 /// serde's messages for type errors quote the value sent, which may be personal data: keep only
@@ -138,16 +103,10 @@ fn describe_data_error(message: &str) -> String {
     let message = message.split(" at line ").next().unwrap_or(message);
     let expected = message.rsplit_once(", expected ").map(|(_, e)| e);
     if message.starts_with("invalid type") || message.starts_with("invalid value") {
-        return format!(
-            "invalid value: expected {}",
-            expected.unwrap_or("another value")
-        );
+        return format!("invalid value: expected {}", expected.unwrap_or("another value"));
     }
     if message.starts_with("unknown variant") {
-        return format!(
-            "unknown value: expected {}",
-            expected.unwrap_or("one of the documented values")
-        );
+        return format!("unknown value: expected {}", expected.unwrap_or("one of the documented values"));
     }
     if message.starts_with("unknown field")
         || message.starts_with("missing field")
@@ -168,33 +127,17 @@ impl<T: DeserializeOwned> FromRequest for ApiQuery<T> {
     type Future = Ready<Result<Self, Problem>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(
-            serde_urlencoded::from_str::<T>(req.query_string())
-                .map(ApiQuery)
-                .map_err(|e| {
-                    let message = describe_data_error(&e.to_string());
-                    let mut p = Problem::new(
-                        StatusCode::BAD_REQUEST,
-                        "bad-query",
-                        "Bad query string",
-                        "The query string could not be read.",
-                    );
-                    p.errors.push(FieldProblem {
-                        field: "query".to_owned(),
-                        message,
-                    });
-                    p
-                }),
-        )
+        ready(serde_urlencoded::from_str::<T>(req.query_string()).map(ApiQuery).map_err(|e| {
+            let message = describe_data_error(&e.to_string());
+            let mut p = Problem::new(StatusCode::BAD_REQUEST, "bad-query", "Bad query string", "The query string could not be read.");
+            p.errors.push(FieldProblem { field: "query".to_owned(), message });
+            p
+        }))
     }
 }
 
 /// Parses a path segment as an id, naming the parameter on failure.
-pub fn path_id<T, E>(
-    raw: &str,
-    name: &str,
-    parse: impl Fn(&str) -> Result<T, E>,
-) -> Result<T, Problem> {
+pub fn path_id<T, E>(raw: &str, name: &str, parse: impl Fn(&str) -> Result<T, E>) -> Result<T, Problem> {
     parse(raw).map_err(|_| Problem::bad_request(name, "must be a UUID"))
 }
 
@@ -233,15 +176,8 @@ impl FromRequest for IfMatch {
             return ready(Ok(IfMatch::Any));
         }
         // A tag that cannot be one of ours can never match: 412, like any stale tag.
-        let parsed = value
-            .strip_prefix('"')
-            .and_then(|v| v.strip_suffix('"'))
-            .and_then(|v| v.parse::<i32>().ok());
-        ready(
-            parsed
-                .map(IfMatch::Version)
-                .ok_or_else(Problem::precondition_failed),
-        )
+        let parsed = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).and_then(|v| v.parse::<i32>().ok());
+        ready(parsed.map(IfMatch::Version).ok_or_else(Problem::precondition_failed))
     }
 }
 
@@ -251,22 +187,12 @@ mod tests {
 
     #[test]
     fn data_errors_never_echo_values() {
-        let m = describe_data_error(
-            "invalid type: string \"Jane Doe\", expected u16 at line 1 column 20",
-        );
+        let m = describe_data_error("invalid type: string \"Jane Doe\", expected u16 at line 1 column 20");
         assert_eq!(m, "invalid value: expected u16");
-        let m = describe_data_error(
-            "unknown variant `Jane`, expected one of `share`, `confidential` at line 1 column 5",
-        );
+        let m = describe_data_error("unknown variant `Jane`, expected one of `share`, `confidential` at line 1 column 5");
         assert_eq!(m, "unknown value: expected one of `share`, `confidential`");
-        assert_eq!(
-            describe_data_error("missing field `kind` at line 1 column 2"),
-            "missing field `kind`"
-        );
-        assert_eq!(
-            describe_data_error("something new \"secret\""),
-            "invalid value"
-        );
+        assert_eq!(describe_data_error("missing field `kind` at line 1 column 2"), "missing field `kind`");
+        assert_eq!(describe_data_error("something new \"secret\""), "invalid value");
     }
 
     #[test]
@@ -284,26 +210,11 @@ mod tests {
             n: u8,
         }
         let p = parse_json::<Body>(br#"{"inner": {"n": "Jane"}}"#).err();
-        let p = p.map(|p| {
-            (
-                p.status,
-                p.errors[0].field.clone(),
-                p.errors[0].message.clone(),
-            )
-        });
-        assert_eq!(
-            p,
-            Some((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "inner.n".to_owned(),
-                "invalid value: expected u8".to_owned()
-            ))
-        );
+        let p = p.map(|p| (p.status, p.errors[0].field.clone(), p.errors[0].message.clone()));
+        assert_eq!(p, Some((StatusCode::UNPROCESSABLE_ENTITY, "inner.n".to_owned(), "invalid value: expected u8".to_owned())));
         let p = parse_json::<Body>(b"{\"inner\": ").err().map(|p| p.status);
         assert_eq!(p, Some(StatusCode::BAD_REQUEST));
-        let p = parse_json::<Body>(br#"{"inner": {"n": 1}} x"#)
-            .err()
-            .map(|p| p.status);
+        let p = parse_json::<Body>(br#"{"inner": {"n": 1}} x"#).err().map(|p| p.status);
         assert_eq!(p, Some(StatusCode::BAD_REQUEST));
     }
 }

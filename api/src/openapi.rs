@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::{scope, AppExt, UtoipaApp};
 
 use crate::problem::{FieldProblem, ProblemBody};
-use crate::routes::{agencies, cases, ops};
+use crate::routes::{agencies, cases, deadlines, events, ops};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -25,6 +25,7 @@ use crate::routes::{agencies, cases, ops};
     tags(
         (name = "agencies", description = "The network's member agencies"),
         (name = "cases", description = "Victim-care cases and their teams"),
+        (name = "lifecycle", description = "NRM events, derived stages and deadlines, the coordinators' queue"),
         (name = "operations", description = "Health and readiness")
     )
 )]
@@ -64,7 +65,13 @@ where
             .service(cases::get_case)
             .service(cases::patch_case)
             .service(cases::put_team_member)
-            .service(cases::delete_team_member),
+            .service(cases::delete_team_member)
+            .service(events::create_event)
+            .service(events::list_events)
+            .service(deadlines::case_status)
+            .service(deadlines::case_deadlines)
+            .service(deadlines::queue)
+            .service(deadlines::waive),
     )
     .service(ops::healthz)
     .service(ops::readyz)
@@ -72,8 +79,7 @@ where
 
 /// The document as served at `/openapi.json` and committed in `openapi/openapi.json`.
 pub fn document() -> utoipa::openapi::OpenApi {
-    let (_, doc) =
-        register(App::new().into_utoipa_app().openapi(ApiDoc::openapi())).split_for_parts();
+    let (_, doc) = register(App::new().into_utoipa_app().openapi(ApiDoc::openapi())).split_for_parts();
     doc
 }
 

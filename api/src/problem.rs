@@ -47,6 +47,10 @@ pub struct ProblemBody {
     pub instance: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldProblem>,
+    /// For a lifecycle conflict: the rule the request would break.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "cg_requires_positive_rg")]
+    pub rule: Option<String>,
 }
 
 /// An error on its way to becoming a problem response (boxed: errors travel through many
@@ -64,15 +68,11 @@ pub struct ProblemParts {
     pub headers: Vec<(HeaderName, String)>,
     /// The id of the request being served when the problem arose.
     pub request_id: String,
+    pub rule: Option<String>,
 }
 
 impl Problem {
-    pub fn new(
-        status: StatusCode,
-        kind: &'static str,
-        title: &'static str,
-        detail: impl Into<String>,
-    ) -> Self {
+    pub fn new(status: StatusCode, kind: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
         let request_id = REQUEST_ID.try_with(Clone::clone).unwrap_or_default();
         Self(Box::new(ProblemParts {
             status,
@@ -82,6 +82,7 @@ impl Problem {
             errors: Vec::new(),
             headers: Vec::new(),
             request_id,
+            rule: None,
         }))
     }
 
@@ -91,52 +92,23 @@ impl Problem {
     }
 
     pub fn validation(errors: FieldErrors) -> Self {
-        let mut p = Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation",
-            "Invalid request",
-            "One or more fields are invalid.",
-        );
-        p.errors = errors
-            .iter()
-            .map(|e| FieldProblem {
-                field: e.field.clone(),
-                message: e.message.clone(),
-            })
-            .collect();
+        let mut p = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", "Invalid request", "One or more fields are invalid.");
+        p.errors = errors.iter().map(|e| FieldProblem { field: e.field.clone(), message: e.message.clone() }).collect();
         p
     }
 
     pub fn bad_request(field: &str, message: impl Into<String>) -> Self {
-        let mut p = Problem::new(
-            StatusCode::BAD_REQUEST,
-            "bad-request",
-            "Bad request",
-            "The request could not be read.",
-        );
-        p.errors.push(FieldProblem {
-            field: field.to_owned(),
-            message: message.into(),
-        });
+        let mut p = Problem::new(StatusCode::BAD_REQUEST, "bad-request", "Bad request", "The request could not be read.");
+        p.errors.push(FieldProblem { field: field.to_owned(), message: message.into() });
         p
     }
 
     pub fn not_found() -> Self {
-        Problem::new(
-            StatusCode::NOT_FOUND,
-            "not-found",
-            "Not found",
-            "There is no such resource, or you may not see it.",
-        )
+        Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found", "There is no such resource, or you may not see it.")
     }
 
     pub fn forbidden() -> Self {
-        Problem::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "Forbidden",
-            "Your role may not do this.",
-        )
+        Problem::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", "Your role may not do this.")
     }
 
     pub fn conflict(kind: &'static str, detail: impl Into<String>) -> Self {
@@ -186,12 +158,7 @@ impl Problem {
             StatusCode::NOT_FOUND => Problem::not_found(),
             StatusCode::SERVICE_UNAVAILABLE => Problem::unavailable(),
             s if s.is_server_error() => Problem::internal(),
-            s => Problem::new(
-                s,
-                "http",
-                s.canonical_reason().unwrap_or("Error"),
-                s.canonical_reason().unwrap_or("Error"),
-            ),
+            s => Problem::new(s, "http", s.canonical_reason().unwrap_or("Error"), s.canonical_reason().unwrap_or("Error")),
         }
     }
 
@@ -203,6 +170,7 @@ impl Problem {
             detail: self.detail.clone(),
             instance: format!("urn:fourthp:request:{}", self.request_id),
             errors: self.errors.clone(),
+            rule: self.rule.clone(),
         }
     }
 }
@@ -292,15 +260,8 @@ macro_rules! problem_responses {
 }
 
 fn problem_response(description: &str) -> RefOr<Response> {
-    let content = ContentBuilder::new()
-        .schema(Some(utoipa::openapi::Ref::from_schema_name("Problem")))
-        .build();
-    RefOr::T(
-        ResponseBuilder::new()
-            .description(description)
-            .content(PROBLEM_JSON, content)
-            .build(),
-    )
+    let content = ContentBuilder::new().schema(Some(utoipa::openapi::Ref::from_schema_name("Problem"))).build();
+    RefOr::T(ResponseBuilder::new().description(description).content(PROBLEM_JSON, content).build())
 }
 
 problem_responses!(

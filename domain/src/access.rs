@@ -59,17 +59,11 @@ pub struct CaseView {
 }
 
 impl CaseView {
-    pub const FULL: CaseView = CaseView {
-        identifying: true,
-        restricted: true,
-    };
+    pub const FULL: CaseView = CaseView { identifying: true, restricted: true };
 
     /// A partner's view: never the restricted fields; identifying fields only with consent.
     pub fn partner(sharing: DataSharing) -> Self {
-        CaseView {
-            identifying: sharing == DataSharing::Share,
-            restricted: false,
-        }
+        CaseView { identifying: sharing == DataSharing::Share, restricted: false }
     }
 }
 
@@ -93,26 +87,17 @@ pub fn case_list_scope(principal: &Principal) -> Result<CaseScope, Denial> {
     match (principal.role, principal.agency) {
         (Role::Coordinator, _) => Ok(CaseScope::All),
         (Role::Partner, Some(agency)) => Ok(CaseScope::TeamOf(agency)),
-        (Role::Partner, None) | (Role::Commissioner | Role::Auditor | Role::Admin, _) => {
-            Err(Denial::Forbidden)
-        }
+        (Role::Partner, None) | (Role::Commissioner | Role::Auditor | Role::Admin, _) => Err(Denial::Forbidden),
     }
 }
 
 /// The decision for one action on one case.
-pub fn case_access(
-    role: Role,
-    action: CaseAction,
-    relationship: Relationship,
-    sharing: DataSharing,
-) -> Result<CaseView, Denial> {
+pub fn case_access(role: Role, action: CaseAction, relationship: Relationship, sharing: DataSharing) -> Result<CaseView, Denial> {
     match (role, action, relationship) {
         (Role::Coordinator, _, _) => Ok(CaseView::FULL),
         (Role::Partner, _, Relationship::NotOnTeam) => Err(Denial::Hidden),
         (Role::Partner, CaseAction::Read, Relationship::OnTeam) => Ok(CaseView::partner(sharing)),
-        (Role::Partner, CaseAction::Update | CaseAction::ManageTeam, Relationship::OnTeam) => {
-            Err(Denial::Forbidden)
-        }
+        (Role::Partner, CaseAction::Update | CaseAction::ManageTeam, Relationship::OnTeam) => Err(Denial::Forbidden),
         (Role::Commissioner | Role::Auditor | Role::Admin, _, _) => Err(Denial::Forbidden),
     }
 }
@@ -138,12 +123,7 @@ pub fn decide(
     team: impl IntoIterator<Item = AgencyId>,
     sharing: DataSharing,
 ) -> Result<CaseView, Denial> {
-    case_access(
-        principal.role,
-        action,
-        Relationship::of(principal, team),
-        sharing,
-    )
+    case_access(principal.role, action, Relationship::of(principal, team), sharing)
 }
 
 /// What the caller wants to do with agencies.
@@ -165,16 +145,11 @@ pub struct AgencyView {
 /// also see their contact details; only administrators change them.
 pub fn agency_access(role: Role, action: AgencyAction) -> Result<AgencyView, Denial> {
     match (role, action) {
-        (Role::Admin, _) | (Role::Coordinator, AgencyAction::Read) => {
-            Ok(AgencyView { contacts: true })
+        (Role::Admin, _) | (Role::Coordinator, AgencyAction::Read) => Ok(AgencyView { contacts: true }),
+        (Role::Partner | Role::Commissioner | Role::Auditor, AgencyAction::Read) => Ok(AgencyView { contacts: false }),
+        (Role::Coordinator | Role::Partner | Role::Commissioner | Role::Auditor, AgencyAction::Create | AgencyAction::Update) => {
+            Err(Denial::Forbidden)
         }
-        (Role::Partner | Role::Commissioner | Role::Auditor, AgencyAction::Read) => {
-            Ok(AgencyView { contacts: false })
-        }
-        (
-            Role::Coordinator | Role::Partner | Role::Commissioner | Role::Auditor,
-            AgencyAction::Create | AgencyAction::Update,
-        ) => Err(Denial::Forbidden),
     }
 }
 
@@ -191,22 +166,10 @@ mod tests {
     const FULL: Result<CaseView, Denial> = Ok(CaseView::FULL);
     const HIDDEN: Result<CaseView, Denial> = Err(Denial::Hidden);
     const FORBIDDEN: Result<CaseView, Denial> = Err(Denial::Forbidden);
-    const LIMITED: Result<CaseView, Denial> = Ok(CaseView {
-        identifying: false,
-        restricted: false,
-    });
-    const LIMITED_ID: Result<CaseView, Denial> = Ok(CaseView {
-        identifying: true,
-        restricted: false,
-    });
+    const LIMITED: Result<CaseView, Denial> = Ok(CaseView { identifying: false, restricted: false });
+    const LIMITED_ID: Result<CaseView, Denial> = Ok(CaseView { identifying: true, restricted: false });
 
-    type Row = (
-        Role,
-        CaseAction,
-        Relationship,
-        DataSharing,
-        Result<CaseView, Denial>,
-    );
+    type Row = (Role, CaseAction, Relationship, DataSharing, Result<CaseView, Denial>);
 
     /// The whole decision table: every role × action × relationship × consent.
     #[test]
@@ -227,53 +190,34 @@ mod tests {
             (Partner, ManageTeam, NotOnTeam, Share, HIDDEN), (Partner, ManageTeam, NotOnTeam, Confidential, HIDDEN), (Partner, ManageTeam, NotOnTeam, Anonymous, HIDDEN),
         ];
         for (role, action, rel, sharing, expected) in table {
-            assert_eq!(
-                case_access(*role, *action, *rel, *sharing),
-                *expected,
-                "{role} {action:?} {rel:?} {sharing}"
-            );
+            assert_eq!(case_access(*role, *action, *rel, *sharing), *expected, "{role} {action:?} {rel:?} {sharing}");
         }
         // Roles that never read cases: forbidden whatever the relationship or consent.
         for role in [Commissioner, Auditor, Admin] {
             for action in CaseAction::ALL {
                 for rel in [OnTeam, NotOnTeam] {
                     for sharing in DataSharing::ALL {
-                        assert_eq!(
-                            case_access(role, action, rel, *sharing),
-                            FORBIDDEN,
-                            "{role} {action:?} {rel:?}"
-                        );
+                        assert_eq!(case_access(role, action, rel, *sharing), FORBIDDEN, "{role} {action:?} {rel:?}");
                     }
                 }
             }
         }
         // The table above is complete for the two case-working roles.
-        assert_eq!(
-            table.len(),
-            2 * CaseAction::ALL.len() * 2 * DataSharing::ALL.len()
-        );
+        assert_eq!(table.len(), 2 * CaseAction::ALL.len() * 2 * DataSharing::ALL.len());
     }
 
     #[test]
     fn precheck_refuses_only_roles_no_case_admits() {
         for role in Role::ALL {
             for action in CaseAction::ALL {
-                let expected = if matches!(role, Commissioner | Auditor | Admin) {
-                    Err(Denial::Forbidden)
-                } else {
-                    Ok(())
-                };
+                let expected = if matches!(role, Commissioner | Auditor | Admin) { Err(Denial::Forbidden) } else { Ok(()) };
                 assert_eq!(precheck(*role, action), expected, "{role} {action:?}");
             }
         }
     }
 
     fn principal(role: Role, agency: Option<AgencyId>) -> Principal {
-        Principal {
-            subject: Subject::parse("someone").unwrap_or_else(|_| unreachable!()),
-            role,
-            agency,
-        }
+        Principal { subject: Subject::parse("someone").unwrap_or_else(|_| unreachable!()), role, agency }
     }
 
     #[test]
@@ -283,10 +227,7 @@ mod tests {
         let p = principal(Partner, Some(gp));
         assert_eq!(Relationship::of(&p, [police, gp]), OnTeam);
         assert_eq!(Relationship::of(&p, [police]), NotOnTeam);
-        assert_eq!(
-            Relationship::of(&principal(Admin, None), [police]),
-            NotOnTeam
-        );
+        assert_eq!(Relationship::of(&principal(Admin, None), [police]), NotOnTeam);
         assert_eq!(decide(&p, Read, [police], Share), HIDDEN);
     }
 

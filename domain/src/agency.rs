@@ -78,9 +78,7 @@ impl ContactPhone {
     pub fn parse(raw: &str) -> Result<Self, ContactError> {
         let trimmed = raw.trim();
         let body = trimmed.strip_prefix('+').unwrap_or(trimmed);
-        let shape_ok = body
-            .chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '(' | ')'));
+        let shape_ok = body.chars().all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '(' | ')'));
         let digits = body.chars().filter(char::is_ascii_digit).count();
         if shape_ok && (7..=15).contains(&digits) && trimmed.len() <= 30 {
             Ok(Self(trimmed.to_owned()))
@@ -134,30 +132,15 @@ impl Agency {
         let mut changed = Vec::new();
         set(&mut next.name, patch.name, "name", &mut changed);
         set(&mut next.kind, patch.kind, "kind", &mut changed);
-        set(
-            &mut next.contact_email,
-            patch.contact_email,
-            "contact_email",
-            &mut changed,
-        );
-        set(
-            &mut next.contact_phone,
-            patch.contact_phone,
-            "contact_phone",
-            &mut changed,
-        );
+        set(&mut next.contact_email, patch.contact_email, "contact_email", &mut changed);
+        set(&mut next.contact_phone, patch.contact_phone, "contact_phone", &mut changed);
         set(&mut next.active, patch.active, "active", &mut changed);
         (next, changed)
     }
 }
 
 /// Assigns `new` to `slot` when given and different, noting `name` as changed.
-pub(crate) fn set<T: PartialEq>(
-    slot: &mut T,
-    new: Option<T>,
-    name: &'static str,
-    changed: &mut Vec<&'static str>,
-) {
+pub(crate) fn set<T: PartialEq>(slot: &mut T, new: Option<T>, name: &'static str, changed: &mut Vec<&'static str>) {
     if let Some(v) = new {
         if *slot != v {
             *slot = v;
@@ -204,12 +187,7 @@ mod tests {
     #[test]
     fn apply_reports_only_real_changes() {
         let a = agency();
-        let patch = AgencyPatch {
-            name: Some(a.name.clone()),
-            active: Some(false),
-            contact_email: Some(None),
-            ..AgencyPatch::default()
-        };
+        let patch = AgencyPatch { name: Some(a.name.clone()), active: Some(false), contact_email: Some(None), ..AgencyPatch::default() };
         let (next, changed) = a.apply(patch);
         assert_eq!(changed, ["active"]);
         assert!(!next.active);

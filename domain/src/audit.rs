@@ -31,6 +31,8 @@ vocabulary!(
         Agency => "agency",
         Case => "case",
         CaseTeam => "case_team",
+        CaseEvent => "case_event",
+        Deadline => "deadline",
     }
 );
 
@@ -63,13 +65,6 @@ impl AuditEntry {
         case_id: Option<CaseId>,
         changed_fields: Vec<&'static str>,
     ) -> Self {
-        Self {
-            action,
-            outcome: AuditOutcome::Success,
-            entity_type,
-            entity_id: Some(entity_id),
-            case_id,
-            changed_fields,
-        }
+        Self { action, outcome: AuditOutcome::Success, entity_type, entity_id: Some(entity_id), case_id, changed_fields }
     }
 }

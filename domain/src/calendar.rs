@@ -23,38 +23,14 @@ pub struct OneOff {
 /// One-off bank holidays (DESIGN.md §5). They were proclaimed for the whole UK; the list in the
 /// design names them for England & Wales, and FourthP applies them in all three jurisdictions.
 pub const ONE_OFFS: [OneOff; 8] = [
-    OneOff {
-        added: (2011, 4, 29),
-        replaces: None,
-    }, // Royal wedding
-    OneOff {
-        added: (2012, 6, 4),
-        replaces: Some((2012, 5, 28)),
-    }, // late May moved
-    OneOff {
-        added: (2012, 6, 5),
-        replaces: None,
-    }, // Diamond Jubilee
-    OneOff {
-        added: (2020, 5, 8),
-        replaces: Some((2020, 5, 4)),
-    }, // early May moved (VE Day)
-    OneOff {
-        added: (2022, 6, 2),
-        replaces: Some((2022, 5, 30)),
-    }, // late May moved
-    OneOff {
-        added: (2022, 6, 3),
-        replaces: None,
-    }, // Platinum Jubilee
-    OneOff {
-        added: (2022, 9, 19),
-        replaces: None,
-    }, // State funeral
-    OneOff {
-        added: (2023, 5, 8),
-        replaces: None,
-    }, // Coronation
+    OneOff { added: (2011, 4, 29), replaces: None },               // Royal wedding
+    OneOff { added: (2012, 6, 4), replaces: Some((2012, 5, 28)) }, // late May moved
+    OneOff { added: (2012, 6, 5), replaces: None },                // Diamond Jubilee
+    OneOff { added: (2020, 5, 8), replaces: Some((2020, 5, 4)) },  // early May moved (VE Day)
+    OneOff { added: (2022, 6, 2), replaces: Some((2022, 5, 30)) }, // late May moved
+    OneOff { added: (2022, 6, 3), replaces: None },                // Platinum Jubilee
+    OneOff { added: (2022, 9, 19), replaces: None },               // State funeral
+    OneOff { added: (2023, 5, 8), replaces: None },                // Coronation
 ];
 
 fn ymd(y: i32, m: u32, d: u32) -> Option<NaiveDate> {
@@ -171,9 +147,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn dates(list: &[(i32, u32, u32)]) -> Vec<NaiveDate> {
-        list.iter()
-            .filter_map(|(y, m, d)| ymd(*y, *m, *d))
-            .collect()
+        list.iter().filter_map(|(y, m, d)| ymd(*y, *m, *d)).collect()
     }
 
     type Ymd = (i32, u32, u32);
@@ -197,16 +171,7 @@ mod tests {
             ),
             (
                 2021,
-                vec![
-                    (2021, 1, 1),
-                    (2021, 4, 2),
-                    (2021, 4, 5),
-                    (2021, 5, 3),
-                    (2021, 5, 31),
-                    (2021, 8, 30),
-                    (2021, 12, 27),
-                    (2021, 12, 28),
-                ],
+                vec![(2021, 1, 1), (2021, 4, 2), (2021, 4, 5), (2021, 5, 3), (2021, 5, 31), (2021, 8, 30), (2021, 12, 27), (2021, 12, 28)],
             ),
             (
                 2022,
@@ -239,16 +204,7 @@ mod tests {
             ),
             (
                 2024,
-                vec![
-                    (2024, 1, 1),
-                    (2024, 3, 29),
-                    (2024, 4, 1),
-                    (2024, 5, 6),
-                    (2024, 5, 27),
-                    (2024, 8, 26),
-                    (2024, 12, 25),
-                    (2024, 12, 26),
-                ],
+                vec![(2024, 1, 1), (2024, 3, 29), (2024, 4, 1), (2024, 5, 6), (2024, 5, 27), (2024, 8, 26), (2024, 12, 25), (2024, 12, 26)],
             ),
             (
                 2025,
@@ -265,16 +221,7 @@ mod tests {
             ),
             (
                 2026,
-                vec![
-                    (2026, 1, 1),
-                    (2026, 4, 3),
-                    (2026, 4, 6),
-                    (2026, 5, 4),
-                    (2026, 5, 25),
-                    (2026, 8, 31),
-                    (2026, 12, 25),
-                    (2026, 12, 28),
-                ],
+                vec![(2026, 1, 1), (2026, 4, 3), (2026, 4, 6), (2026, 5, 4), (2026, 5, 25), (2026, 8, 31), (2026, 12, 25), (2026, 12, 28)],
             ),
             (
                 2027,
@@ -291,11 +238,7 @@ mod tests {
             ),
         ];
         for (year, expected) in published {
-            assert_eq!(
-                bank_holidays(Jurisdiction::EnglandWales, year),
-                dates(&expected),
-                "{year}"
-            );
+            assert_eq!(bank_holidays(Jurisdiction::EnglandWales, year), dates(&expected), "{year}");
         }
         // 2012: late May moved to 4 June, plus the Diamond Jubilee.
         let y2012 = bank_holidays(Jurisdiction::EnglandWales, 2012);
@@ -324,13 +267,9 @@ mod tests {
         );
         // 2022: New Year's Day a Saturday, 2 January a Sunday: Monday 3 and Tuesday 4.
         let s = bank_holidays(Jurisdiction::Scotland, 2022);
-        assert!(
-            s.contains(&ymd(2022, 1, 3).unwrap_or_default())
-                && s.contains(&ymd(2022, 1, 4).unwrap_or_default())
-        );
+        assert!(s.contains(&ymd(2022, 1, 3).unwrap_or_default()) && s.contains(&ymd(2022, 1, 4).unwrap_or_default()));
         // St Andrew's Day on a Saturday (2024) moves to Monday 2 December.
-        assert!(bank_holidays(Jurisdiction::Scotland, 2024)
-            .contains(&ymd(2024, 12, 2).unwrap_or_default()));
+        assert!(bank_holidays(Jurisdiction::Scotland, 2024).contains(&ymd(2024, 12, 2).unwrap_or_default()));
         // Northern Ireland 2026: St Patrick's Day (Tuesday), 12 July a Sunday: Monday 13.
         let ni = bank_holidays(Jurisdiction::NorthernIreland, 2026);
         assert!(ni.contains(&ymd(2026, 3, 17).unwrap_or_default()));
@@ -341,15 +280,7 @@ mod tests {
 
     #[test]
     fn easter() {
-        let expected = [
-            (2019, 4, 21),
-            (2020, 4, 12),
-            (2024, 3, 31),
-            (2025, 4, 20),
-            (2026, 4, 5),
-            (2038, 4, 25),
-            (2285, 3, 22),
-        ];
+        let expected = [(2019, 4, 21), (2020, 4, 12), (2024, 3, 31), (2025, 4, 20), (2026, 4, 5), (2038, 4, 25), (2285, 3, 22)];
         for (y, m, d) in expected {
             assert_eq!(easter_sunday(y), ymd(y, m, d), "{y}");
         }
@@ -360,30 +291,18 @@ mod tests {
         let ew = Calendar(Jurisdiction::EnglandWales);
         // Referral on Monday 21 Dec 2026: Tue 22, Wed 23, Thu 24, (25 Fri, 26-27 weekend,
         // 28 Mon substitute) Tue 29, Wed 30.
-        assert_eq!(
-            ew.add_working_days(ymd(2026, 12, 21).unwrap_or_default(), 5),
-            ymd(2026, 12, 30).unwrap_or_default()
-        );
+        assert_eq!(ew.add_working_days(ymd(2026, 12, 21).unwrap_or_default(), 5), ymd(2026, 12, 30).unwrap_or_default());
         // Over Easter 2026: Thursday 2 April + 1 working day skips Good Friday, the weekend and
         // Easter Monday.
-        assert_eq!(
-            ew.add_working_days(ymd(2026, 4, 2).unwrap_or_default(), 1),
-            ymd(2026, 4, 7).unwrap_or_default()
-        );
+        assert_eq!(ew.add_working_days(ymd(2026, 4, 2).unwrap_or_default(), 1), ymd(2026, 4, 7).unwrap_or_default());
         // Scotland works on Easter Monday.
         let sc = Calendar(Jurisdiction::Scotland);
-        assert_eq!(
-            sc.add_working_days(ymd(2026, 4, 2).unwrap_or_default(), 1),
-            ymd(2026, 4, 6).unwrap_or_default()
-        );
+        assert_eq!(sc.add_working_days(ymd(2026, 4, 2).unwrap_or_default(), 1), ymd(2026, 4, 6).unwrap_or_default());
     }
 
     fn arb_date() -> impl Strategy<Value = NaiveDate> {
-        (2009i32..2040, 1u32..=366).prop_map(|(y, d)| {
-            NaiveDate::from_yo_opt(y, d)
-                .or_else(|| NaiveDate::from_yo_opt(y, 365))
-                .unwrap_or_default()
-        })
+        (2009i32..2040, 1u32..=366)
+            .prop_map(|(y, d)| NaiveDate::from_yo_opt(y, d).or_else(|| NaiveDate::from_yo_opt(y, 365)).unwrap_or_default())
     }
 
     fn arb_jurisdiction() -> impl Strategy<Value = Jurisdiction> {

@@ -139,27 +139,17 @@ impl Birth {
 
     /// Builds the birth information from the two wire fields, checking they agree and are
     /// plausible on `today`.
-    pub fn from_parts(
-        year: Option<i64>,
-        date: Option<NaiveDate>,
-        today: NaiveDate,
-    ) -> Result<Birth, FieldErrors> {
+    pub fn from_parts(year: Option<i64>, date: Option<NaiveDate>, today: NaiveDate) -> Result<Birth, FieldErrors> {
         let mut errs = FieldErrors::new();
         let earliest = 1900;
         if let Some(y) = year {
             if y < i64::from(earliest) || y > i64::from(today.year()) {
-                errs.push(
-                    "birth_year",
-                    format!("must be between {earliest} and {}", today.year()),
-                );
+                errs.push("birth_year", format!("must be between {earliest} and {}", today.year()));
             }
         }
         if let Some(d) = date {
             if d > today || d.year() < earliest {
-                errs.push(
-                    "date_of_birth",
-                    format!("must be between {earliest}-01-01 and today"),
-                );
+                errs.push("date_of_birth", format!("must be between {earliest}-01-01 and today"));
             }
             if let Some(y) = year {
                 if y != i64::from(d.year()) {
@@ -184,11 +174,7 @@ impl Birth {
                 // Someone born on 31 December of `y` is the youngest; they only reach
                 // `today.year() - y` on 31 December.
                 let full = today.year() - y;
-                let youngest = if today.month() == 12 && today.day() == 31 {
-                    full
-                } else {
-                    full - 1
-                };
+                let youngest = if today.month() == 12 && today.day() == 31 { full } else { full - 1 };
                 u32::try_from(youngest.max(0)).ok()
             }
         }
@@ -204,11 +190,7 @@ pub fn is_child(birth: Birth, presumed_child: bool, today: NaiveDate) -> bool {
 /// The age band of the youngest age the person may be; `presumed_child` caps it below 18.
 pub fn age_band(birth: Birth, presumed_child: bool, today: NaiveDate) -> AgeBand {
     let Some(age) = birth.youngest_age(today) else {
-        return if presumed_child {
-            AgeBand::From16To17
-        } else {
-            AgeBand::Unknown
-        };
+        return if presumed_child { AgeBand::From16To17 } else { AgeBand::Unknown };
     };
     let age = if presumed_child { age.min(17) } else { age };
     match age {
@@ -275,38 +257,22 @@ impl CaseDetails {
             _ => {}
         }
         if self.consent.recorded_on > today || self.consent.recorded_on < nrm_start() {
-            errs.push(
-                "consent.recorded_on",
-                "must be between 2009-04-01 and today",
-            );
+            errs.push("consent.recorded_on", "must be between 2009-04-01 and today");
         }
         if self.exploitation_types.is_empty() {
-            errs.push(
-                "exploitation_types",
-                "must list at least one type (unknown if not yet known)",
-            );
+            errs.push("exploitation_types", "must list at least one type (unknown if not yet known)");
         }
         if has_duplicates(&self.exploitation_types) {
             errs.push("exploitation_types", "must not repeat a type");
         }
-        if self.county_lines
-            && !self
-                .exploitation_types
-                .contains(&ExploitationType::Criminal)
-        {
+        if self.county_lines && !self.exploitation_types.contains(&ExploitationType::Criminal) {
             errs.push("county_lines", "county lines exploitation is criminal exploitation: add criminal to exploitation_types");
         }
         if self.nationalities.len() > MAX_NATIONALITIES || has_duplicates(&self.nationalities) {
-            errs.push(
-                "nationalities",
-                format!("must list at most {MAX_NATIONALITIES} different countries"),
-            );
+            errs.push("nationalities", format!("must list at most {MAX_NATIONALITIES} different countries"));
         }
         if self.languages.len() > MAX_LANGUAGES || has_duplicates(&self.languages) {
-            errs.push(
-                "languages",
-                format!("must list at most {MAX_LANGUAGES} different languages"),
-            );
+            errs.push("languages", format!("must list at most {MAX_LANGUAGES} different languages"));
         }
         errs.into_result().map(|()| self)
     }
@@ -377,7 +343,10 @@ pub struct Case {
     pub id: CaseId,
     pub reference: CaseReference,
     pub details: CaseDetails,
+    /// The stage by events; see [`Case::stage_on`] for the stage on a given day.
     pub stage: Stage,
+    /// When a case in its recovery period moves on to awaiting its CG.
+    pub stage_advances_on: Option<NaiveDate>,
     pub team: Vec<TeamMember>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
@@ -385,6 +354,11 @@ pub struct Case {
 }
 
 impl Case {
+    /// The stage on `today` (London date).
+    pub fn stage_on(&self, today: NaiveDate) -> Stage {
+        crate::lifecycle::stage_on(self.stage, self.stage_advances_on, today)
+    }
+
     pub fn team_agencies(&self) -> impl Iterator<Item = AgencyId> + '_ {
         self.team.iter().map(|m| m.agency_id)
     }
@@ -412,11 +386,7 @@ pub struct CasePatch {
 impl CaseDetails {
     /// Applies `patch` and re-checks the whole, returning the new details and the wire names of
     /// the fields whose value changed.
-    pub fn apply(
-        &self,
-        patch: CasePatch,
-        today: NaiveDate,
-    ) -> Result<(CaseDetails, Vec<&'static str>), FieldErrors> {
+    pub fn apply(&self, patch: CasePatch, today: NaiveDate) -> Result<(CaseDetails, Vec<&'static str>), FieldErrors> {
         let mut next = self.clone();
         let mut changed = Vec::new();
         if let Some(birth) = patch.birth {
@@ -429,62 +399,17 @@ impl CaseDetails {
             next.birth = birth;
         }
         set(&mut next.known_as, patch.known_as, "known_as", &mut changed);
-        set(
-            &mut next.presumed_child,
-            patch.presumed_child,
-            "presumed_child",
-            &mut changed,
-        );
+        set(&mut next.presumed_child, patch.presumed_child, "presumed_child", &mut changed);
         set(&mut next.gender, patch.gender, "gender", &mut changed);
-        set(
-            &mut next.nationalities,
-            patch.nationalities,
-            "nationalities",
-            &mut changed,
-        );
-        set(
-            &mut next.languages,
-            patch.languages,
-            "languages",
-            &mut changed,
-        );
-        set(
-            &mut next.interpreter_needed,
-            patch.interpreter_needed,
-            "interpreter_needed",
-            &mut changed,
-        );
-        set(
-            &mut next.exploitation_types,
-            patch.exploitation_types,
-            "exploitation_types",
-            &mut changed,
-        );
-        set(
-            &mut next.county_lines,
-            patch.county_lines,
-            "county_lines",
-            &mut changed,
-        );
-        set(
-            &mut next.jurisdiction,
-            patch.jurisdiction,
-            "jurisdiction",
-            &mut changed,
-        );
-        set(
-            &mut next.local_authority,
-            patch.local_authority,
-            "local_authority",
-            &mut changed,
-        );
+        set(&mut next.nationalities, patch.nationalities, "nationalities", &mut changed);
+        set(&mut next.languages, patch.languages, "languages", &mut changed);
+        set(&mut next.interpreter_needed, patch.interpreter_needed, "interpreter_needed", &mut changed);
+        set(&mut next.exploitation_types, patch.exploitation_types, "exploitation_types", &mut changed);
+        set(&mut next.county_lines, patch.county_lines, "county_lines", &mut changed);
+        set(&mut next.jurisdiction, patch.jurisdiction, "jurisdiction", &mut changed);
+        set(&mut next.local_authority, patch.local_authority, "local_authority", &mut changed);
         set(&mut next.consent, patch.consent, "consent", &mut changed);
-        set(
-            &mut next.lead_coordinator,
-            patch.lead_coordinator,
-            "lead_coordinator",
-            &mut changed,
-        );
+        set(&mut next.lead_coordinator, patch.lead_coordinator, "lead_coordinator", &mut changed);
         let next = next.validate(today)?;
         Ok((next, changed))
     }
@@ -547,19 +472,10 @@ mod tests {
         assert!(!is_child(Birth::Year(2007), false, today));
         assert!(is_child(Birth::Unknown, true, today));
         assert!(!is_child(Birth::Unknown, false, today));
-        assert_eq!(
-            age_band(Birth::Year(2008), false, today),
-            AgeBand::From16To17
-        );
-        assert_eq!(
-            age_band(Birth::Year(1992), false, today),
-            AgeBand::From25To34
-        );
+        assert_eq!(age_band(Birth::Year(2008), false, today), AgeBand::From16To17);
+        assert_eq!(age_band(Birth::Year(1992), false, today), AgeBand::From25To34);
         assert_eq!(age_band(Birth::Unknown, true, today), AgeBand::From16To17);
-        assert_eq!(
-            age_band(Birth::Year(1990), true, today),
-            AgeBand::From16To17
-        );
+        assert_eq!(age_band(Birth::Year(1990), true, today), AgeBand::From16To17);
         assert_eq!(age_band(Birth::Unknown, false, today), AgeBand::Unknown);
         assert_eq!(age_band(Birth::Year(2020), false, today), AgeBand::Under12);
     }
@@ -567,18 +483,9 @@ mod tests {
     #[test]
     fn birth_parts_must_agree_and_be_plausible() {
         let today = d(2026, 11, 24);
-        assert_eq!(
-            Birth::from_parts(Some(1992), None, today),
-            Ok(Birth::Year(1992))
-        );
-        assert_eq!(
-            Birth::from_parts(None, Some(d(1992, 5, 1)), today),
-            Ok(Birth::Date(d(1992, 5, 1)))
-        );
-        assert_eq!(
-            Birth::from_parts(Some(1992), Some(d(1992, 5, 1)), today),
-            Ok(Birth::Date(d(1992, 5, 1)))
-        );
+        assert_eq!(Birth::from_parts(Some(1992), None, today), Ok(Birth::Year(1992)));
+        assert_eq!(Birth::from_parts(None, Some(d(1992, 5, 1)), today), Ok(Birth::Date(d(1992, 5, 1))));
+        assert_eq!(Birth::from_parts(Some(1992), Some(d(1992, 5, 1)), today), Ok(Birth::Date(d(1992, 5, 1))));
         assert!(Birth::from_parts(Some(1993), Some(d(1992, 5, 1)), today).is_err());
         assert!(Birth::from_parts(Some(2027), None, today).is_err());
         assert!(Birth::from_parts(Some(1899), None, today).is_err());
@@ -598,10 +505,7 @@ mod tests {
         child.exploitation_types = vec![ExploitationType::Criminal];
         child.county_lines = true;
         let err = child.clone().validate(today).err().unwrap_or_default();
-        assert_eq!(
-            err.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(),
-            ["consent.nrm"]
-        );
+        assert_eq!(err.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), ["consent.nrm"]);
         child.consent.nrm = NrmConsent::NotRequiredChild;
         assert!(child.clone().validate(today).is_ok());
         assert!(child.is_uk_national());
@@ -614,16 +518,7 @@ mod tests {
         bad.consent.recorded_on = d(2026, 11, 25);
         let err = bad.validate(today).err().unwrap_or_default();
         let fields: Vec<_> = err.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(
-            fields,
-            [
-                "date_of_birth",
-                "consent.nrm",
-                "consent.recorded_on",
-                "exploitation_types",
-                "county_lines"
-            ]
-        );
+        assert_eq!(fields, ["date_of_birth", "consent.nrm", "consent.recorded_on", "exploitation_types", "county_lines"]);
     }
 
     #[test]
@@ -636,25 +531,17 @@ mod tests {
             birth: Some(Birth::Year(1991)),
             ..CasePatch::default()
         };
-        let (next, changed) = case
-            .apply(patch, today)
-            .unwrap_or_else(|_| (case.clone(), vec![]));
+        let (next, changed) = case.apply(patch, today).unwrap_or_else(|_| (case.clone(), vec![]));
         assert_eq!(changed, ["birth_year", "interpreter_needed"]);
         assert_eq!(next.birth, Birth::Year(1991));
 
-        let patch = CasePatch {
-            county_lines: Some(true),
-            ..CasePatch::default()
-        };
+        let patch = CasePatch { county_lines: Some(true), ..CasePatch::default() };
         assert!(case.apply(patch, today).is_err());
     }
 
     #[test]
     fn references() {
-        assert_eq!(
-            CaseReference::new(2026, 123).map(|r| r.as_str().to_owned()),
-            Ok("2026-000123".to_owned())
-        );
+        assert_eq!(CaseReference::new(2026, 123).map(|r| r.as_str().to_owned()), Ok("2026-000123".to_owned()));
         assert!(CaseReference::new(2026, 0).is_err());
         assert!(CaseReference::new(2026, 1_000_000).is_err());
         assert!(CaseReference::parse("2026-12").is_err());

@@ -5,19 +5,12 @@
 
 use std::sync::LazyLock;
 
-static COUNTRIES: LazyLock<Vec<&'static str>> =
-    LazyLock::new(|| load(include_str!("../data/iso3166-1-alpha2.txt")));
-static LANGUAGES_1: LazyLock<Vec<&'static str>> =
-    LazyLock::new(|| load(include_str!("../data/iso639-1.txt")));
-static LANGUAGES_3: LazyLock<Vec<&'static str>> =
-    LazyLock::new(|| load(include_str!("../data/iso639-3.txt")));
+static COUNTRIES: LazyLock<Vec<&'static str>> = LazyLock::new(|| load(include_str!("../data/iso3166-1-alpha2.txt")));
+static LANGUAGES_1: LazyLock<Vec<&'static str>> = LazyLock::new(|| load(include_str!("../data/iso639-1.txt")));
+static LANGUAGES_3: LazyLock<Vec<&'static str>> = LazyLock::new(|| load(include_str!("../data/iso639-3.txt")));
 
 fn load(text: &'static str) -> Vec<&'static str> {
-    let mut codes: Vec<&str> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
+    let mut codes: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
     codes.sort_unstable();
     codes
 }
@@ -44,11 +37,7 @@ impl CountryCode {
     pub fn parse(raw: &str) -> Result<Self, CodeError> {
         let bytes = raw.as_bytes();
         match bytes {
-            [a, b]
-                if a.is_ascii_uppercase() && b.is_ascii_uppercase() && listed(&COUNTRIES, raw) =>
-            {
-                Ok(Self([*a, *b]))
-            }
+            [a, b] if a.is_ascii_uppercase() && b.is_ascii_uppercase() && listed(&COUNTRIES, raw) => Ok(Self([*a, *b])),
             _ => Err(CodeError::Country),
         }
     }
@@ -90,10 +79,7 @@ mod tests {
     fn countries() {
         assert_eq!(COUNTRIES.len(), 249);
         for ok in ["GB", "AL", "VN", "ER", "RO", "SD"] {
-            assert_eq!(
-                CountryCode::parse(ok).map(|c| c.as_str().to_owned()),
-                Ok(ok.to_owned())
-            );
+            assert_eq!(CountryCode::parse(ok).map(|c| c.as_str().to_owned()), Ok(ok.to_owned()));
         }
         for bad in ["gb", "UK", "XX", "G", "GBR", "", "É"] {
             assert_eq!(CountryCode::parse(bad), Err(CodeError::Country), "{bad}");

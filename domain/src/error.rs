@@ -11,10 +11,7 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
+        Self { field: field.into(), message: message.into() }
     }
 }
 
@@ -47,11 +44,7 @@ impl FieldErrors {
     }
 
     /// Like [`check`](Self::check) for an optional input: absent stays absent.
-    pub fn check_opt<T, E: fmt::Display>(
-        &mut self,
-        field: &str,
-        result: Option<Result<T, E>>,
-    ) -> Option<Option<T>> {
+    pub fn check_opt<T, E: fmt::Display>(&mut self, field: &str, result: Option<Result<T, E>>) -> Option<Option<T>> {
         match result {
             None => Some(None),
             Some(r) => self.check(field, r).map(Some),

@@ -71,26 +71,14 @@ bounded_text!(
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fact {
     SupportStarted,
-    NrmReferralSubmitted {
-        first_responder: AgencyId,
-    },
+    NrmReferralSubmitted { first_responder: AgencyId },
     DutyToNotifySubmitted,
-    ReasonableGroundsDecision {
-        outcome: DecisionOutcome,
-        authority: CompetentAuthority,
-    },
-    ConclusiveGroundsDecision {
-        outcome: DecisionOutcome,
-        authority: CompetentAuthority,
-    },
+    ReasonableGroundsDecision { outcome: DecisionOutcome, authority: CompetentAuthority },
+    ConclusiveGroundsDecision { outcome: DecisionOutcome, authority: CompetentAuthority },
     ReconsiderationRequested,
-    Disqualified {
-        ground: DisqualificationGround,
-    },
+    Disqualified { ground: DisqualificationGround },
     RecoveryNeedsAssessmentSubmitted,
-    CaseClosed {
-        reason: ClosureReason,
-    },
+    CaseClosed { reason: ClosureReason },
     CaseReopened,
 }
 
@@ -113,8 +101,7 @@ impl Fact {
     /// The outcome of a decision, if this is one.
     pub fn outcome(&self) -> Option<DecisionOutcome> {
         match self {
-            Fact::ReasonableGroundsDecision { outcome, .. }
-            | Fact::ConclusiveGroundsDecision { outcome, .. } => Some(*outcome),
+            Fact::ReasonableGroundsDecision { outcome, .. } | Fact::ConclusiveGroundsDecision { outcome, .. } => Some(*outcome),
             _ => None,
         }
     }
@@ -130,11 +117,7 @@ pub struct DatedFact {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventBody {
     Fact(DatedFact),
-    Correction {
-        supersedes: EventId,
-        reason: CorrectionReason,
-        replacement: Option<DatedFact>,
-    },
+    Correction { supersedes: EventId, reason: CorrectionReason, replacement: Option<DatedFact> },
 }
 
 /// An event as recorded.
@@ -175,22 +158,9 @@ pub fn effective(events: &[CaseEvent]) -> Result<Vec<EffectiveEvent>, (EventId, 
     let mut current: Vec<EffectiveEvent> = Vec::new();
     for (order, event) in events.iter().enumerate() {
         match &event.body {
-            EventBody::Fact(f) => current.push(EffectiveEvent {
-                root: event.id,
-                id: event.id,
-                order,
-                fact: f.fact,
-                date: f.date,
-            }),
-            EventBody::Correction {
-                supersedes,
-                replacement,
-                ..
-            } => {
-                let at = current
-                    .iter()
-                    .position(|e| e.id == *supersedes)
-                    .ok_or((event.id, CorrectionError::UnknownTarget))?;
+            EventBody::Fact(f) => current.push(EffectiveEvent { root: event.id, id: event.id, order, fact: f.fact, date: f.date }),
+            EventBody::Correction { supersedes, replacement, .. } => {
+                let at = current.iter().position(|e| e.id == *supersedes).ok_or((event.id, CorrectionError::UnknownTarget))?;
                 match replacement {
                     None => {
                         current.remove(at);
@@ -230,20 +200,13 @@ pub(crate) mod tests {
     }
 
     pub fn on(fact: Fact, y: i32, m: u32, d: u32) -> EventBody {
-        EventBody::Fact(DatedFact {
-            fact,
-            date: NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default(),
-        })
+        EventBody::Fact(DatedFact { fact, date: NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default() })
     }
 
     #[test]
     fn corrections_replace_or_withdraw_and_keep_the_root() {
-        let rg = Fact::ReasonableGroundsDecision {
-            outcome: DecisionOutcome::Positive,
-            authority: CompetentAuthority::Sca,
-        };
-        let reason =
-            CorrectionReason::parse("typed the wrong date").unwrap_or_else(|_| unreachable!());
+        let rg = Fact::ReasonableGroundsDecision { outcome: DecisionOutcome::Positive, authority: CompetentAuthority::Sca };
+        let reason = CorrectionReason::parse("typed the wrong date").unwrap_or_else(|_| unreachable!());
         let events = vec![
             ev(1, on(Fact::SupportStarted, 2026, 3, 1)),
             ev(2, on(rg, 2026, 3, 20)),
@@ -253,58 +216,29 @@ pub(crate) mod tests {
                 EventBody::Correction {
                     supersedes: id(2),
                     reason: reason.clone(),
-                    replacement: Some(DatedFact {
-                        fact: rg,
-                        date: NaiveDate::from_ymd_opt(2026, 3, 5).unwrap_or_default(),
-                    }),
+                    replacement: Some(DatedFact { fact: rg, date: NaiveDate::from_ymd_opt(2026, 3, 5).unwrap_or_default() }),
                 },
             ),
-            ev(
-                5,
-                EventBody::Correction {
-                    supersedes: id(3),
-                    reason: reason.clone(),
-                    replacement: None,
-                },
-            ),
+            ev(5, EventBody::Correction { supersedes: id(3), reason: reason.clone(), replacement: None }),
         ];
         let eff = effective(&events).unwrap_or_default();
         assert_eq!(eff.len(), 2);
         assert_eq!(eff[1].root, id(2));
         assert_eq!(eff[1].id, id(4));
-        assert_eq!(
-            eff[1].date,
-            NaiveDate::from_ymd_opt(2026, 3, 5).unwrap_or_default()
-        );
+        assert_eq!(eff[1].date, NaiveDate::from_ymd_opt(2026, 3, 5).unwrap_or_default());
         // The superseded version can no longer be corrected; the current one can.
         let mut again = events.clone();
-        again.push(ev(
-            6,
-            EventBody::Correction {
-                supersedes: id(2),
-                reason: reason.clone(),
-                replacement: None,
-            },
-        ));
-        assert_eq!(
-            effective(&again),
-            Err((id(6), CorrectionError::UnknownTarget))
-        );
+        again.push(ev(6, EventBody::Correction { supersedes: id(2), reason: reason.clone(), replacement: None }));
+        assert_eq!(effective(&again), Err((id(6), CorrectionError::UnknownTarget)));
         let mut typed = events;
         typed.push(ev(
             7,
             EventBody::Correction {
                 supersedes: id(4),
                 reason,
-                replacement: Some(DatedFact {
-                    fact: Fact::SupportStarted,
-                    date: NaiveDate::from_ymd_opt(2026, 3, 5).unwrap_or_default(),
-                }),
+                replacement: Some(DatedFact { fact: Fact::SupportStarted, date: NaiveDate::from_ymd_opt(2026, 3, 5).unwrap_or_default() }),
             },
         ));
-        assert_eq!(
-            effective(&typed),
-            Err((id(7), CorrectionError::ChangesType))
-        );
+        assert_eq!(effective(&typed), Err((id(7), CorrectionError::ChangesType)));
     }
 }

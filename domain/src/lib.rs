@@ -12,6 +12,7 @@ pub mod audit;
 pub mod calendar;
 pub mod case;
 pub mod codes;
+pub mod deadline;
 pub mod error;
 pub mod event;
 pub mod ids;

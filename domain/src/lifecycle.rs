@@ -9,10 +9,7 @@
 use chrono::{Duration, NaiveDate};
 
 use crate::case::{nrm_start, Stage};
-use crate::event::{
-    effective, CaseEvent, CorrectionError, DecisionOutcome, EffectiveEvent, EventBody, EventType,
-    Fact,
-};
+use crate::event::{effective, CaseEvent, CorrectionError, DecisionOutcome, EffectiveEvent, EventBody, EventType, Fact};
 use crate::ids::EventId;
 
 vocabulary!(
@@ -53,7 +50,9 @@ impl LifecycleRule {
             LifecycleRule::ReopenRequiresClosed => "Only a closed case can be reopened.",
             LifecycleRule::SupportAlreadyStarted => "Support has already started in this journey.",
             LifecycleRule::ReferralAlreadySubmitted => "The case already has an NRM referral in this journey.",
-            LifecycleRule::DutyToNotifyAfterReferral => "A Duty to Notify is for adults who decline the NRM; this case has an NRM referral.",
+            LifecycleRule::DutyToNotifyAfterReferral => {
+                "A Duty to Notify is for adults who decline the NRM; this case has an NRM referral."
+            }
             LifecycleRule::DutyToNotifyAlreadySubmitted => "A Duty to Notify has already been submitted in this journey.",
             LifecycleRule::DecisionRequiresReferral => "A decision needs an NRM referral first.",
             LifecycleRule::DecisionBeforeReferral => "A decision cannot be dated before the NRM referral.",
@@ -118,8 +117,7 @@ impl Journey {
     }
 
     fn live_positive_rg(&self) -> Option<Decision> {
-        self.rg
-            .filter(|d| d.live && d.outcome == DecisionOutcome::Positive)
+        self.rg.filter(|d| d.live && d.outcome == DecisionOutcome::Positive)
     }
 
     /// Applies one fact, or names the rule it breaks.
@@ -164,11 +162,7 @@ impl Journey {
                 if date < referral {
                     return Err(R::DecisionBeforeReferral);
                 }
-                next.rg = Some(Decision {
-                    date,
-                    outcome,
-                    live: true,
-                });
+                next.rg = Some(Decision { date, outcome, live: true });
                 next.cg = None;
             }
             Fact::ConclusiveGroundsDecision { outcome, .. } => {
@@ -182,16 +176,10 @@ impl Journey {
                 if date < rg.date {
                     return Err(R::CgBeforeRg);
                 }
-                next.cg = Some(Decision {
-                    date,
-                    outcome,
-                    live: true,
-                });
+                next.cg = Some(Decision { date, outcome, live: true });
             }
             Fact::ReconsiderationRequested => {
-                let negative = |d: Option<Decision>| {
-                    d.is_some_and(|d| d.live && d.outcome == DecisionOutcome::Negative)
-                };
+                let negative = |d: Option<Decision>| d.is_some_and(|d| d.live && d.outcome == DecisionOutcome::Negative);
                 if negative(self.cg) {
                     next.cg = self.cg.map(|d| Decision { live: false, ..d });
                 } else if negative(self.rg) && !self.cg.is_some_and(|d| d.live) {
@@ -242,22 +230,11 @@ pub fn replay(events: &[CaseEvent]) -> Result<Timeline, Violation> {
             // name the real fault when the predecessor comes later.
             let later = |t: EventType| effective[i + 1..].iter().any(|l| l.fact.event_type() == t);
             let rule = match rule {
-                LifecycleRule::DecisionRequiresReferral
-                    if later(EventType::NrmReferralSubmitted) =>
-                {
-                    LifecycleRule::DecisionBeforeReferral
-                }
-                LifecycleRule::CgRequiresPositiveRg
-                    if later(EventType::ReasonableGroundsDecision) =>
-                {
-                    LifecycleRule::CgBeforeRg
-                }
+                LifecycleRule::DecisionRequiresReferral if later(EventType::NrmReferralSubmitted) => LifecycleRule::DecisionBeforeReferral,
+                LifecycleRule::CgRequiresPositiveRg if later(EventType::ReasonableGroundsDecision) => LifecycleRule::CgBeforeRg,
                 other => other,
             };
-            Violation {
-                rule,
-                event: Some(e.id),
-            }
+            Violation { rule, event: Some(e.id) }
         })?;
     }
     Ok(Timeline { effective, journey })
@@ -277,32 +254,20 @@ impl Default for BackdatingWindow {
 /// Checks a new event against `existing` (in recording order) and returns the timeline with it.
 /// Dates are checked first (future, before the NRM, outside the back-dating window measured
 /// from the case's earliest effective event), then the whole timeline is replayed.
-pub fn append(
-    existing: &[CaseEvent],
-    new: CaseEvent,
-    today: NaiveDate,
-    window: BackdatingWindow,
-) -> Result<Timeline, Violation> {
+pub fn append(existing: &[CaseEvent], new: CaseEvent, today: NaiveDate, window: BackdatingWindow) -> Result<Timeline, Violation> {
     let new_date = match &new.body {
         EventBody::Fact(f) => Some(f.date),
         EventBody::Correction { replacement, .. } => replacement.map(|r| r.date),
     };
     if let Some(date) = new_date {
-        let broken = |rule| {
-            Err(Violation {
-                rule,
-                event: Some(new.id),
-            })
-        };
+        let broken = |rule| Err(Violation { rule, event: Some(new.id) });
         if date > today {
             return broken(LifecycleRule::DateInFuture);
         }
         if date < nrm_start() {
             return broken(LifecycleRule::DateBeforeNrm);
         }
-        let first = replay(existing)
-            .ok()
-            .and_then(|t| t.effective.first().map(|e| e.date));
+        let first = replay(existing).ok().and_then(|t| t.effective.first().map(|e| e.date));
         if first.is_some_and(|first| date < first - window.0) {
             return broken(LifecycleRule::OutsideBackdatingWindow);
         }
@@ -325,9 +290,7 @@ pub fn stage_on(stage: Stage, advances_on: Option<NaiveDate>, today: NaiveDate) 
 mod tests {
     use super::*;
     use crate::event::tests::{ev, id, on};
-    use crate::event::{
-        ClosureReason, CompetentAuthority, CorrectionReason, DatedFact, DisqualificationGround,
-    };
+    use crate::event::{ClosureReason, CompetentAuthority, CorrectionReason, DatedFact, DisqualificationGround};
     use crate::ids::AgencyId;
     use DecisionOutcome::{Negative, Positive};
     use LifecycleRule as R;
@@ -337,23 +300,15 @@ mod tests {
     }
 
     fn rg(outcome: DecisionOutcome) -> Fact {
-        Fact::ReasonableGroundsDecision {
-            outcome,
-            authority: CompetentAuthority::Sca,
-        }
+        Fact::ReasonableGroundsDecision { outcome, authority: CompetentAuthority::Sca }
     }
 
     fn cg(outcome: DecisionOutcome) -> Fact {
-        Fact::ConclusiveGroundsDecision {
-            outcome,
-            authority: CompetentAuthority::Sca,
-        }
+        Fact::ConclusiveGroundsDecision { outcome, authority: CompetentAuthority::Sca }
     }
 
     fn referral() -> Fact {
-        Fact::NrmReferralSubmitted {
-            first_responder: AgencyId::new_v7(1),
-        }
+        Fact::NrmReferralSubmitted { first_responder: AgencyId::new_v7(1) }
     }
 
     /// One representative fact of each type.
@@ -365,13 +320,9 @@ mod tests {
             EventType::ReasonableGroundsDecision => rg(Positive),
             EventType::ConclusiveGroundsDecision => cg(Positive),
             EventType::ReconsiderationRequested => Fact::ReconsiderationRequested,
-            EventType::Disqualified => Fact::Disqualified {
-                ground: DisqualificationGround::PublicOrder,
-            },
+            EventType::Disqualified => Fact::Disqualified { ground: DisqualificationGround::PublicOrder },
             EventType::RecoveryNeedsAssessmentSubmitted => Fact::RecoveryNeedsAssessmentSubmitted,
-            EventType::CaseClosed => Fact::CaseClosed {
-                reason: ClosureReason::MovedOn,
-            },
+            EventType::CaseClosed => Fact::CaseClosed { reason: ClosureReason::MovedOn },
             EventType::CaseReopened => Fact::CaseReopened,
             EventType::Correction => return None,
         })
@@ -388,27 +339,13 @@ mod tests {
             }
             Stage::MoveOn => vec![Fact::SupportStarted, referral(), rg(Positive), cg(Positive)],
             Stage::ExitSupport => vec![Fact::SupportStarted, referral(), rg(Negative)],
-            Stage::Closed => vec![
-                Fact::SupportStarted,
-                Fact::CaseClosed {
-                    reason: ClosureReason::LostContact,
-                },
-            ],
+            Stage::Closed => vec![Fact::SupportStarted, Fact::CaseClosed { reason: ClosureReason::LostContact }],
         };
         let mut j = Journey::default();
         for (i, f) in path.into_iter().enumerate() {
-            j = j
-                .apply(f, d(i as i64))
-                .unwrap_or_else(|r| panic!("{stage}: {r}"));
+            j = j.apply(f, d(i as i64)).unwrap_or_else(|r| panic!("{stage}: {r}"));
         }
-        assert_eq!(
-            j.stage(),
-            if stage == Stage::AwaitingCg {
-                Stage::RecoveryPeriod
-            } else {
-                stage
-            }
-        );
+        assert_eq!(j.stage(), if stage == Stage::AwaitingCg { Stage::RecoveryPeriod } else { stage });
         j
     }
 
@@ -496,39 +433,17 @@ mod tests {
             (S::Closed, E::CaseClosed, Err(R::CaseClosed)),
             (S::Closed, E::CaseReopened, Ok(S::Intake)),
         ];
-        let stages = [
-            S::Intake,
-            S::NrmReferred,
-            S::DtnOnly,
-            S::RecoveryPeriod,
-            S::MoveOn,
-            S::ExitSupport,
-            S::Closed,
-        ];
-        let fact_types: Vec<EventType> = EventType::ALL
-            .iter()
-            .copied()
-            .filter(|t| *t != E::Correction)
-            .collect();
-        assert_eq!(
-            table.len(),
-            stages.len() * fact_types.len(),
-            "every stage × event type"
-        );
+        let stages = [S::Intake, S::NrmReferred, S::DtnOnly, S::RecoveryPeriod, S::MoveOn, S::ExitSupport, S::Closed];
+        let fact_types: Vec<EventType> = EventType::ALL.iter().copied().filter(|t| *t != E::Correction).collect();
+        assert_eq!(table.len(), stages.len() * fact_types.len(), "every stage × event type");
         for (stage, event_type, expected) in table {
             let fact = sample(*event_type).unwrap_or(Fact::SupportStarted);
             let got = at(*stage).apply(fact, d(30)).map(|j| j.stage());
             assert_eq!(got, *expected, "{stage} + {event_type}");
         }
         // awaiting_cg takes events as recovery_period does: it differs only by the calendar.
-        assert_eq!(
-            stage_on(S::RecoveryPeriod, Some(d(30)), d(29)),
-            S::RecoveryPeriod
-        );
-        assert_eq!(
-            stage_on(S::RecoveryPeriod, Some(d(30)), d(30)),
-            S::AwaitingCg
-        );
+        assert_eq!(stage_on(S::RecoveryPeriod, Some(d(30)), d(29)), S::RecoveryPeriod);
+        assert_eq!(stage_on(S::RecoveryPeriod, Some(d(30)), d(30)), S::AwaitingCg);
         assert_eq!(stage_on(S::MoveOn, Some(d(30)), d(40)), S::MoveOn);
     }
 
@@ -538,73 +453,32 @@ mod tests {
         assert_eq!(j.apply(rg(Positive), d(0)), Err(R::DecisionBeforeReferral));
         let j = j.apply(rg(Positive), d(10)).unwrap_or_default();
         assert_eq!(j.apply(cg(Positive), d(9)), Err(R::CgBeforeRg));
-        assert_eq!(
-            j.apply(cg(Negative), d(10)).map(|j| j.stage()),
-            Ok(Stage::ExitSupport)
-        );
+        assert_eq!(j.apply(cg(Negative), d(10)).map(|j| j.stage()), Ok(Stage::ExitSupport));
         // A negative CG reconsidered: back in the recovery period, awaiting a new CG.
         let j = j.apply(cg(Negative), d(200)).unwrap_or_default();
-        let j = j
-            .apply(Fact::ReconsiderationRequested, d(210))
-            .unwrap_or_default();
+        let j = j.apply(Fact::ReconsiderationRequested, d(210)).unwrap_or_default();
         assert_eq!(j.stage(), Stage::RecoveryPeriod);
-        assert_eq!(
-            j.apply(cg(Positive), d(300)).map(|j| j.stage()),
-            Ok(Stage::MoveOn)
-        );
+        assert_eq!(j.apply(cg(Positive), d(300)).map(|j| j.stage()), Ok(Stage::MoveOn));
     }
 
     #[test]
     fn appending_checks_dates_and_replays_the_timeline() {
         let today = d(100);
         let window = BackdatingWindow::default();
-        let existing = vec![
-            ev(1, on(Fact::SupportStarted, 2026, 3, 1)),
-            ev(2, on(referral(), 2026, 3, 1)),
-        ];
+        let existing = vec![ev(1, on(Fact::SupportStarted, 2026, 3, 1)), ev(2, on(referral(), 2026, 3, 1))];
         let future = ev(3, on(rg(Positive), 2026, 12, 31));
-        assert_eq!(
-            append(&existing, future, today, window).map(|_| ()),
-            Err(Violation {
-                rule: R::DateInFuture,
-                event: Some(id(3))
-            })
-        );
+        assert_eq!(append(&existing, future, today, window).map(|_| ()), Err(Violation { rule: R::DateInFuture, event: Some(id(3)) }));
         let ancient = ev(3, on(Fact::CaseReopened, 2008, 1, 1));
-        assert_eq!(
-            append(&existing, ancient, today, window)
-                .map(|_| ())
-                .map_err(|v| v.rule),
-            Err(R::DateBeforeNrm)
-        );
+        assert_eq!(append(&existing, ancient, today, window).map(|_| ()).map_err(|v| v.rule), Err(R::DateBeforeNrm));
         let too_early = ev(3, on(Fact::RecoveryNeedsAssessmentSubmitted, 2024, 2, 28));
-        assert_eq!(
-            append(&existing, too_early, today, window)
-                .map_err(|v| v.rule)
-                .map(|_| ()),
-            Err(R::OutsideBackdatingWindow)
-        );
+        assert_eq!(append(&existing, too_early, today, window).map_err(|v| v.rule).map(|_| ()), Err(R::OutsideBackdatingWindow));
         // Late entry of a past decision within the window is normal.
-        let t = append(
-            &existing,
-            ev(3, on(rg(Positive), 2026, 3, 4)),
-            today,
-            window,
-        )
-        .unwrap_or_else(|v| panic!("{v:?}"));
+        let t = append(&existing, ev(3, on(rg(Positive), 2026, 3, 4)), today, window).unwrap_or_else(|v| panic!("{v:?}"));
         assert_eq!(t.stage(), Stage::RecoveryPeriod);
         // A back-dated event that makes the timeline illegal is refused by the rule it breaks.
-        let existing = vec![
-            ev(1, on(referral(), 2026, 3, 1)),
-            ev(2, on(rg(Positive), 2026, 3, 4)),
-        ];
+        let existing = vec![ev(1, on(referral(), 2026, 3, 1)), ev(2, on(rg(Positive), 2026, 3, 4))];
         let dtn = ev(3, on(Fact::DutyToNotifySubmitted, 2026, 3, 2));
-        assert_eq!(
-            append(&existing, dtn, today, window)
-                .map_err(|v| v.rule)
-                .map(|_| ()),
-            Err(R::DutyToNotifyAfterReferral)
-        );
+        assert_eq!(append(&existing, dtn, today, window).map_err(|v| v.rule).map(|_| ()), Err(R::DutyToNotifyAfterReferral));
         // Correcting the RG to a date before the referral breaks the rule too.
         let reason = CorrectionReason::parse("wrong date").unwrap_or_else(|_| unreachable!());
         let wrong = ev(
@@ -612,18 +486,10 @@ mod tests {
             EventBody::Correction {
                 supersedes: id(2),
                 reason,
-                replacement: Some(DatedFact {
-                    fact: rg(Positive),
-                    date: NaiveDate::from_ymd_opt(2026, 2, 1).unwrap_or_default(),
-                }),
+                replacement: Some(DatedFact { fact: rg(Positive), date: NaiveDate::from_ymd_opt(2026, 2, 1).unwrap_or_default() }),
             },
         );
-        assert_eq!(
-            append(&existing, wrong, today, window)
-                .map_err(|v| v.rule)
-                .map(|_| ()),
-            Err(R::DecisionBeforeReferral)
-        );
+        assert_eq!(append(&existing, wrong, today, window).map_err(|v| v.rule).map(|_| ()), Err(R::DecisionBeforeReferral));
     }
 
     #[test]
@@ -631,17 +497,7 @@ mod tests {
         let events = vec![
             ev(1, on(referral(), 2025, 1, 6)),
             ev(2, on(rg(Negative), 2025, 1, 20)),
-            ev(
-                3,
-                on(
-                    Fact::CaseClosed {
-                        reason: ClosureReason::LostContact,
-                    },
-                    2025,
-                    2,
-                    10,
-                ),
-            ),
+            ev(3, on(Fact::CaseClosed { reason: ClosureReason::LostContact }, 2025, 2, 10)),
             ev(4, on(Fact::CaseReopened, 2025, 9, 1)),
             ev(5, on(referral(), 2025, 9, 2)),
         ];

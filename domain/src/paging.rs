@@ -15,9 +15,7 @@ impl Limit {
     pub fn parse(value: Option<i64>) -> Result<Self, InvalidLimit> {
         match value {
             None => Ok(Self::DEFAULT),
-            Some(v) if (i64::from(Self::MIN)..=i64::from(Self::MAX)).contains(&v) => {
-                u16::try_from(v).map(Limit).map_err(|_| InvalidLimit)
-            }
+            Some(v) if (i64::from(Self::MIN)..=i64::from(Self::MAX)).contains(&v) => u16::try_from(v).map(Limit).map_err(|_| InvalidLimit),
             Some(_) => Err(InvalidLimit),
         }
     }

@@ -42,19 +42,11 @@ pub enum PrincipalError {
 
 impl Principal {
     /// Builds a principal, refusing agency-bound roles without an agency.
-    pub fn new(
-        subject: Subject,
-        role: Role,
-        agency: Option<AgencyId>,
-    ) -> Result<Self, PrincipalError> {
+    pub fn new(subject: Subject, role: Role, agency: Option<AgencyId>) -> Result<Self, PrincipalError> {
         if role.requires_agency() && agency.is_none() {
             return Err(PrincipalError::AgencyRequired(role));
         }
-        Ok(Self {
-            subject,
-            role,
-            agency,
-        })
+        Ok(Self { subject, role, agency })
     }
 }
 

@@ -36,13 +36,7 @@ vocabulary!(
 
 /// The status of a deadline on `today` (a London date): derived, never stored, so that "missed"
 /// needs no batch job.
-pub fn status(
-    kind: DeadlineKind,
-    due_on: NaiveDate,
-    met_on: Option<NaiveDate>,
-    waived: bool,
-    today: NaiveDate,
-) -> DeadlineStatus {
+pub fn status(kind: DeadlineKind, due_on: NaiveDate, met_on: Option<NaiveDate>, waived: bool, today: NaiveDate) -> DeadlineStatus {
     if waived {
         return DeadlineStatus::Waived;
     }
@@ -132,8 +126,7 @@ pub struct Matcher {
 
 impl Matcher {
     fn matches(&self, e: &EffectiveEvent) -> bool {
-        e.fact.event_type() == self.event
-            && self.outcome.is_none_or(|o| e.fact.outcome() == Some(o))
+        e.fact.event_type() == self.event && self.outcome.is_none_or(|o| e.fact.outcome() == Some(o))
     }
 }
 
@@ -217,20 +210,11 @@ pub struct RuleError {
 }
 
 fn matcher(m: &MatcherFile, at: &str) -> Result<Matcher, String> {
-    let event = EventType::parse(&m.event)
-        .filter(|e| *e != EventType::Correction)
-        .ok_or_else(|| format!("{at}: unknown event {:?}", m.event))?;
-    let outcome = m
-        .outcome
-        .as_deref()
-        .map(|o| DecisionOutcome::parse(o).ok_or_else(|| format!("{at}: unknown outcome {o:?}")))
-        .transpose()?;
-    if outcome.is_some()
-        && !matches!(
-            event,
-            EventType::ReasonableGroundsDecision | EventType::ConclusiveGroundsDecision
-        )
-    {
+    let event =
+        EventType::parse(&m.event).filter(|e| *e != EventType::Correction).ok_or_else(|| format!("{at}: unknown event {:?}", m.event))?;
+    let outcome =
+        m.outcome.as_deref().map(|o| DecisionOutcome::parse(o).ok_or_else(|| format!("{at}: unknown outcome {o:?}"))).transpose()?;
+    if outcome.is_some() && !matches!(event, EventType::ReasonableGroundsDecision | EventType::ConclusiveGroundsDecision) {
         return Err(format!("{at}: only decisions have an outcome"));
     }
     Ok(Matcher { event, outcome })
@@ -238,26 +222,14 @@ fn matcher(m: &MatcherFile, at: &str) -> Result<Matcher, String> {
 
 fn rule(r: &RuleFile) -> Result<Rule, String> {
     let at = format!("rule {:?}", r.id);
-    if r.id.is_empty()
-        || !r
-            .id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-    {
-        return Err(format!(
-            "{at}: ids are lower-case letters, digits and underscores"
-        ));
+    if r.id.is_empty() || !r.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+        return Err(format!("{at}: ids are lower-case letters, digits and underscores"));
     }
-    let kind = DeadlineKind::parse(&r.kind)
-        .ok_or_else(|| format!("{at}: kind must be deadline or milestone"))?;
+    let kind = DeadlineKind::parse(&r.kind).ok_or_else(|| format!("{at}: kind must be deadline or milestone"))?;
     if r.trigger.is_empty() {
         return Err(format!("{at}: needs at least one trigger"));
     }
-    let triggers = r
-        .trigger
-        .iter()
-        .map(|m| matcher(m, &at))
-        .collect::<Result<Vec<_>, _>>()?;
+    let triggers = r.trigger.iter().map(|m| matcher(m, &at)).collect::<Result<Vec<_>, _>>()?;
     if r.trigger_label.trim().is_empty() {
         return Err(format!("{at}: trigger_label is required"));
     }
@@ -266,22 +238,14 @@ fn rule(r: &RuleFile) -> Result<Rule, String> {
         let length = match (p.days, p.working_days) {
             (Some(n), None) if n <= 3650 => Length::Days(n),
             (None, Some(n)) if n <= 3650 => Length::WorkingDays(n),
-            _ => {
-                return Err(format!(
-                    "{at}: each period has exactly one of days or working_days, at most 3650"
-                ))
-            }
+            _ => return Err(format!("{at}: each period has exactly one of days or working_days, at most 3650")),
         };
         if let (Some(f), Some(u)) = (p.from, p.until) {
             if f > u {
                 return Err(format!("{at}: a period's from is after its until"));
             }
         }
-        periods.push(Period {
-            from: p.from,
-            until: p.until,
-            length,
-        });
+        periods.push(Period { from: p.from, until: p.until, length });
     }
     if periods.is_empty() {
         return Err(format!("{at}: needs at least one period"));
@@ -305,37 +269,18 @@ fn rule(r: &RuleFile) -> Result<Rule, String> {
         .met_by
         .iter()
         .map(|m| match (&m.event, &m.need_met) {
-            (Some(event), None) => matcher(
-                &MatcherFile {
-                    event: event.clone(),
-                    outcome: m.outcome.clone(),
-                },
-                &at,
-            )
-            .map(MetBy::Event),
-            (None, Some(need)) if m.outcome.is_none() => NeedDomain::parse(need)
-                .map(MetBy::NeedMet)
-                .ok_or_else(|| format!("{at}: unknown need domain {need:?}")),
-            _ => Err(format!(
-                "{at}: each met_by names an event (with an optional outcome) or a need_met domain"
-            )),
+            (Some(event), None) => matcher(&MatcherFile { event: event.clone(), outcome: m.outcome.clone() }, &at).map(MetBy::Event),
+            (None, Some(need)) if m.outcome.is_none() => {
+                NeedDomain::parse(need).map(MetBy::NeedMet).ok_or_else(|| format!("{at}: unknown need domain {need:?}"))
+            }
+            _ => Err(format!("{at}: each met_by names an event (with an optional outcome) or a need_met domain")),
         })
         .collect::<Result<Vec<_>, _>>()?;
     if kind == DeadlineKind::Milestone && !met_by.is_empty() {
-        return Err(format!(
-            "{at}: a milestone is not met by anything: it arrives"
-        ));
+        return Err(format!("{at}: a milestone is not met by anything: it arrives"));
     }
-    let ends_early_on = r
-        .ends_early_on
-        .iter()
-        .map(|m| matcher(m, &at))
-        .collect::<Result<Vec<_>, _>>()?;
-    let void_by = r
-        .void_by
-        .iter()
-        .map(|m| matcher(m, &at))
-        .collect::<Result<Vec<_>, _>>()?;
+    let ends_early_on = r.ends_early_on.iter().map(|m| matcher(m, &at)).collect::<Result<Vec<_>, _>>()?;
+    let void_by = r.void_by.iter().map(|m| matcher(m, &at)).collect::<Result<Vec<_>, _>>()?;
     let advances_stage = r
         .advances_stage
         .as_deref()
@@ -360,34 +305,17 @@ fn rule(r: &RuleFile) -> Result<Rule, String> {
 impl RuleSet {
     /// Parses and validates one rule file.
     pub fn parse(file: &str, json: &str) -> Result<RuleSet, RuleError> {
-        let err = |message: String| RuleError {
-            file: file.to_owned(),
-            message,
-        };
-        let raw: RuleSetFile =
-            serde_json::from_str(json).map_err(|e| err(format!("not a valid rule set: {e}")))?;
+        let err = |message: String| RuleError { file: file.to_owned(), message };
+        let raw: RuleSetFile = serde_json::from_str(json).map_err(|e| err(format!("not a valid rule set: {e}")))?;
         let applies_to = match raw.applies_to.as_str() {
             "all" => None,
-            j => Some(
-                Jurisdiction::parse(j)
-                    .ok_or_else(|| err(format!("applies_to {j:?} is not all or a jurisdiction")))?,
-            ),
+            j => Some(Jurisdiction::parse(j).ok_or_else(|| err(format!("applies_to {j:?} is not all or a jurisdiction")))?),
         };
         if raw.label.trim().is_empty() || raw.version.trim().is_empty() {
             return Err(err("label and version are required".into()));
         }
-        let rules = raw
-            .rules
-            .iter()
-            .map(rule)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(err)?;
-        Ok(RuleSet {
-            applies_to,
-            label: raw.label.trim().to_owned(),
-            version: raw.version.trim().to_owned(),
-            rules,
-        })
+        let rules = raw.rules.iter().map(rule).collect::<Result<Vec<_>, _>>().map_err(err)?;
+        Ok(RuleSet { applies_to, label: raw.label.trim().to_owned(), version: raw.version.trim().to_owned(), rules })
     }
 
     fn applies(&self, j: Jurisdiction) -> bool {
@@ -399,10 +327,7 @@ impl RuleBook {
     /// Parses every file (name, contents) and checks that no jurisdiction gets two rules with
     /// the same id.
     pub fn parse(files: &[(&str, &str)]) -> Result<RuleBook, RuleError> {
-        let sets = files
-            .iter()
-            .map(|(name, json)| RuleSet::parse(name, json))
-            .collect::<Result<Vec<_>, _>>()?;
+        let sets = files.iter().map(|(name, json)| RuleSet::parse(name, json)).collect::<Result<Vec<_>, _>>()?;
         let book = RuleBook { sets };
         for j in Jurisdiction::ALL {
             let mut seen: Vec<&str> = Vec::new();
@@ -412,10 +337,7 @@ impl RuleBook {
                 }
                 for r in &set.rules {
                     if seen.contains(&r.id.as_str()) {
-                        return Err(RuleError {
-                            file: file.0.to_owned(),
-                            message: format!("rule {:?} is defined twice for {j}", r.id),
-                        });
+                        return Err(RuleError { file: file.0.to_owned(), message: format!("rule {:?} is defined twice for {j}", r.id) });
                     }
                     seen.push(&r.id);
                 }
@@ -443,22 +365,12 @@ impl RuleBook {
                         continue;
                     };
                     let after = &timeline[i + 1..];
-                    if after
-                        .iter()
-                        .any(|e| rule.void_by.iter().any(|m| m.matches(e)))
-                    {
+                    if after.iter().any(|e| rule.void_by.iter().any(|m| m.matches(e))) {
                         continue;
                     }
                     let mut due_on = period.length.after(trigger.date, calendar);
-                    let mut explanation = format!(
-                        "{} after the {} of {}",
-                        period.length.describe(),
-                        rule.trigger_label,
-                        trigger.date
-                    );
-                    if let Some(early) = after.iter().find(|e| {
-                        e.date < due_on && rule.ends_early_on.iter().any(|m| m.matches(e))
-                    }) {
+                    let mut explanation = format!("{} after the {} of {}", period.length.describe(), rule.trigger_label, trigger.date);
+                    if let Some(early) = after.iter().find(|e| e.date < due_on && rule.ends_early_on.iter().any(|m| m.matches(e))) {
                         due_on = early.date;
                         explanation.push_str(&format!(
                             ", ended early by the {} of {}",
@@ -467,19 +379,11 @@ impl RuleBook {
                         ));
                     }
                     explanation.push_str(&format!(", {} {}", set.label, set.version));
-                    let met_by_event = after
-                        .iter()
-                        .find(|e| {
-                            rule.met_by
-                                .iter()
-                                .any(|m| matches!(m, MetBy::Event(x) if x.matches(e)))
-                        })
-                        .map(|e| e.date);
+                    let met_by_event =
+                        after.iter().find(|e| rule.met_by.iter().any(|m| matches!(m, MetBy::Event(x) if x.matches(e)))).map(|e| e.date);
                     let met_by_need = needs_met
                         .iter()
-                        .filter(|(domain, on)| {
-                            *on >= trigger.date && rule.met_by.contains(&MetBy::NeedMet(*domain))
-                        })
+                        .filter(|(domain, on)| *on >= trigger.date && rule.met_by.contains(&MetBy::NeedMet(*domain)))
                         .map(|(_, on)| *on)
                         .min();
                     let met_on = [met_by_event, met_by_need].into_iter().flatten().min();
@@ -518,11 +422,7 @@ pub struct DerivedDeadline {
 /// When a case in its recovery period moves on to awaiting its CG: the latest milestone that
 /// advances the stage.
 pub fn stage_advances_on(deadlines: &[DerivedDeadline]) -> Option<NaiveDate> {
-    deadlines
-        .iter()
-        .filter(|d| d.advances_stage == Some(Stage::AwaitingCg))
-        .map(|d| d.due_on)
-        .max()
+    deadlines.iter().filter(|d| d.advances_stage == Some(Stage::AwaitingCg)).map(|d| d.due_on).max()
 }
 
 #[cfg(test)]
@@ -533,52 +433,21 @@ mod tests {
     fn statuses() {
         let d = |n: u32| NaiveDate::from_ymd_opt(2026, 1, n).unwrap_or_default();
         use DeadlineKind::*;
-        assert_eq!(
-            status(Deadline, d(10), None, false, d(10)),
-            DeadlineStatus::Open
-        );
-        assert_eq!(
-            status(Deadline, d(10), None, false, d(11)),
-            DeadlineStatus::Missed
-        );
-        assert_eq!(
-            status(Deadline, d(10), Some(d(10)), false, d(20)),
-            DeadlineStatus::Met
-        );
-        assert_eq!(
-            status(Deadline, d(10), Some(d(12)), false, d(20)),
-            DeadlineStatus::Missed
-        );
-        assert_eq!(
-            status(Deadline, d(10), None, true, d(20)),
-            DeadlineStatus::Waived
-        );
-        assert_eq!(
-            status(Milestone, d(10), None, false, d(9)),
-            DeadlineStatus::Open
-        );
-        assert_eq!(
-            status(Milestone, d(10), None, false, d(10)),
-            DeadlineStatus::Met
-        );
+        assert_eq!(status(Deadline, d(10), None, false, d(10)), DeadlineStatus::Open);
+        assert_eq!(status(Deadline, d(10), None, false, d(11)), DeadlineStatus::Missed);
+        assert_eq!(status(Deadline, d(10), Some(d(10)), false, d(20)), DeadlineStatus::Met);
+        assert_eq!(status(Deadline, d(10), Some(d(12)), false, d(20)), DeadlineStatus::Missed);
+        assert_eq!(status(Deadline, d(10), None, true, d(20)), DeadlineStatus::Waived);
+        assert_eq!(status(Milestone, d(10), None, false, d(9)), DeadlineStatus::Open);
+        assert_eq!(status(Milestone, d(10), None, false, d(10)), DeadlineStatus::Met);
     }
 
     #[test]
     fn invalid_files_are_refused_with_the_fault() {
-        let bad = |json: &str| {
-            RuleSet::parse("x.json", json)
-                .err()
-                .map(|e| e.message)
-                .unwrap_or_default()
-        };
-        let base = |rule: &str| {
-            format!(r#"{{"applies_to": "all", "label": "L", "version": "1", "rules": [{rule}]}}"#)
-        };
+        let bad = |json: &str| RuleSet::parse("x.json", json).err().map(|e| e.message).unwrap_or_default();
+        let base = |rule: &str| format!(r#"{{"applies_to": "all", "label": "L", "version": "1", "rules": [{rule}]}}"#);
         assert!(bad("{").contains("not a valid rule set"));
-        assert!(
-            bad(r#"{"applies_to": "wales", "label": "L", "version": "1", "rules": []}"#)
-                .contains("applies_to")
-        );
+        assert!(bad(r#"{"applies_to": "wales", "label": "L", "version": "1", "rules": []}"#).contains("applies_to"));
         let r = |extra: &str| {
             base(&format!(
                 r#"{{"id": "r", "kind": "deadline", "trigger": [{{"event": "support_started"}}], "trigger_label": "t", {extra}}}"#
@@ -586,65 +455,49 @@ mod tests {
         };
         assert!(bad(&r(r#""periods": []"#)).contains("at least one period"));
         assert!(bad(&r(r#""periods": [{"days": 1, "working_days": 1}]"#)).contains("exactly one"));
-        assert!(bad(&r(
-            r#""periods": [{"days": 1}, {"from": "2020-01-01", "days": 2}]"#
-        ))
-        .contains("overlap"));
-        assert!(bad(&r(
-            r#""periods": [{"days": 1}], "met_by": [{"need_met": "gp"}]"#
-        ))
-        .contains("need domain"));
-        assert!(bad(&r(r#""periods": [{"days": 1}], "met_by": [{"event": "support_started", "outcome": "positive"}]"#)).contains("only decisions"));
-        assert!(bad(&r(
-            r#""periods": [{"days": 1}], "advances_stage": "closed""#
-        ))
-        .contains("advances_stage"));
+        assert!(bad(&r(r#""periods": [{"days": 1}, {"from": "2020-01-01", "days": 2}]"#)).contains("overlap"));
+        assert!(bad(&r(r#""periods": [{"days": 1}], "met_by": [{"need_met": "gp"}]"#)).contains("need domain"));
+        assert!(bad(&r(r#""periods": [{"days": 1}], "met_by": [{"event": "support_started", "outcome": "positive"}]"#))
+            .contains("only decisions"));
+        assert!(bad(&r(r#""periods": [{"days": 1}], "advances_stage": "closed""#)).contains("advances_stage"));
         assert!(bad(&r(r#""periods": [{"days": 1}], "colour": "red""#)).contains("unknown field"));
-        let ok = r(
-            r#""periods": [{"until": "2022-12-12", "days": 45}, {"from": "2022-12-13", "days": 30}]"#,
-        );
+        let ok = r(r#""periods": [{"until": "2022-12-12", "days": 45}, {"from": "2022-12-13", "days": 30}]"#);
         assert!(RuleSet::parse("x.json", &ok).is_ok());
         let twice = RuleBook::parse(&[("a.json", &ok), ("b.json", &ok)]);
-        assert!(twice
-            .err()
-            .is_some_and(|e| e.file == "b.json" && e.message.contains("twice")));
+        assert!(twice.err().is_some_and(|e| e.file == "b.json" && e.message.contains("twice")));
     }
 }
 
-/// The rule files shipped with the service, embedded in the binary.
-pub const SHIPPED: [(&str, &str); 4] = [
-    (
-        "rules/england_wales.json",
-        include_str!("../../rules/england_wales.json"),
-    ),
-    (
-        "rules/scotland.json",
-        include_str!("../../rules/scotland.json"),
-    ),
-    (
-        "rules/northern_ireland.json",
-        include_str!("../../rules/northern_ireland.json"),
-    ),
-    (
-        "rules/local_standards.json",
-        include_str!("../../rules/local_standards.json"),
-    ),
+/// The jurisdictions' rule files shipped with the service, embedded in the binary.
+pub const SHIPPED_JURISDICTIONS: [(&str, &str); 3] = [
+    ("rules/england_wales.json", include_str!("../../rules/england_wales.json")),
+    ("rules/scotland.json", include_str!("../../rules/scotland.json")),
+    ("rules/northern_ireland.json", include_str!("../../rules/northern_ireland.json")),
 ];
+
+/// The default local standards (a deployment may replace them).
+pub const SHIPPED_LOCAL_STANDARDS: (&str, &str) = ("rules/local_standards.json", include_str!("../../rules/local_standards.json"));
+
+/// The rule book of the shipped files, with `local` (name, JSON) in place of the shipped local
+/// standards when given.
+pub fn shipped_with(local: Option<(&str, &str)>) -> Result<RuleBook, RuleError> {
+    let mut files: Vec<(&str, &str)> = SHIPPED_JURISDICTIONS.to_vec();
+    files.push(local.unwrap_or(SHIPPED_LOCAL_STANDARDS));
+    RuleBook::parse(&files)
+}
 
 /// Hand-worked scenarios for every shipped rule in every jurisdiction.
 #[cfg(test)]
 mod scenarios {
     use super::*;
     use crate::event::tests::{ev, on};
-    use crate::event::{
-        CaseEvent, ClosureReason, CompetentAuthority, CorrectionReason, DatedFact, EventBody, Fact,
-    };
+    use crate::event::{CaseEvent, ClosureReason, CompetentAuthority, CorrectionReason, DatedFact, EventBody, Fact};
     use crate::ids::AgencyId;
     use crate::lifecycle::replay;
     use DecisionOutcome::{Negative, Positive};
 
     fn book() -> RuleBook {
-        RuleBook::parse(&SHIPPED).unwrap_or_else(|e| panic!("{e}"))
+        shipped_with(None).unwrap_or_else(|e| panic!("{e}"))
     }
 
     fn date(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -652,30 +505,18 @@ mod scenarios {
     }
 
     fn referral() -> Fact {
-        Fact::NrmReferralSubmitted {
-            first_responder: AgencyId::new_v7(1),
-        }
+        Fact::NrmReferralSubmitted { first_responder: AgencyId::new_v7(1) }
     }
 
     fn rg(o: DecisionOutcome) -> Fact {
-        Fact::ReasonableGroundsDecision {
-            outcome: o,
-            authority: CompetentAuthority::Sca,
-        }
+        Fact::ReasonableGroundsDecision { outcome: o, authority: CompetentAuthority::Sca }
     }
 
     fn cg(o: DecisionOutcome) -> Fact {
-        Fact::ConclusiveGroundsDecision {
-            outcome: o,
-            authority: CompetentAuthority::Sca,
-        }
+        Fact::ConclusiveGroundsDecision { outcome: o, authority: CompetentAuthority::Sca }
     }
 
-    fn derive(
-        j: Jurisdiction,
-        events: &[CaseEvent],
-        needs: &[(NeedDomain, NaiveDate)],
-    ) -> Vec<DerivedDeadline> {
+    fn derive(j: Jurisdiction, events: &[CaseEvent], needs: &[(NeedDomain, NaiveDate)]) -> Vec<DerivedDeadline> {
         let t = replay(events).unwrap_or_else(|v| panic!("{v:?}"));
         book().derive(j, &t.effective, needs)
     }
@@ -685,149 +526,84 @@ mod scenarios {
     }
 
     #[test]
-    fn the_shipped_rules_are_valid() {
-        let b = book();
-        assert_eq!(b.sets.len(), 4);
+    fn the_shipped_rules_are_valid_and_local_standards_can_be_replaced() {
+        assert_eq!(book().sets.len(), 4);
+        // A deployment switching GP access off, or making it 14 days.
+        let off = r#"{"applies_to": "all", "label": "Local standards", "version": "x", "rules": []}"#;
+        let b = shipped_with(Some(("local.json", off))).unwrap_or_default();
+        assert!(derive_with(&b, &[ev(1, on(Fact::SupportStarted, 2026, 11, 2))]).is_empty());
+        let fourteen = SHIPPED_LOCAL_STANDARDS.1.replace(r#""days": 10"#, r#""days": 14"#);
+        let b = shipped_with(Some(("local.json", &fourteen))).unwrap_or_default();
+        assert_eq!(derive_with(&b, &[ev(1, on(Fact::SupportStarted, 2026, 11, 2))])[0].due_on, date(2026, 11, 16));
+    }
+
+    fn derive_with(b: &RuleBook, events: &[CaseEvent]) -> Vec<DerivedDeadline> {
+        let t = replay(events).unwrap_or_else(|v| panic!("{v:?}"));
+        b.derive(Jurisdiction::EnglandWales, &t.effective, &[])
     }
 
     #[test]
     fn rg_expected_five_working_days_after_referral_over_christmas_and_easter() {
         // Referral Monday 21 December 2026: 22, 23, 24, (25 Christmas, 26-27 weekend,
         // 28 Boxing Day substitute) 29, 30 December.
-        let all = derive(
-            Jurisdiction::EnglandWales,
-            &[ev(1, on(referral(), 2026, 12, 21))],
-            &[],
-        );
+        let all = derive(Jurisdiction::EnglandWales, &[ev(1, on(referral(), 2026, 12, 21))], &[]);
         let rg_due = find(&all, "rg_decision_expected");
         assert_eq!(rg_due[0].due_on, date(2026, 12, 30));
-        assert_eq!(
-            rg_due[0].explanation,
-            "5 working days after the NRM referral of 2026-12-21, England & Wales rules 2023"
-        );
+        assert_eq!(rg_due[0].explanation, "5 working days after the NRM referral of 2026-12-21, England & Wales rules 2023");
         // Referral Wednesday 1 April 2026: 2 April, (3 Good Friday, 4-5 weekend, 6 Easter
         // Monday) 7, 8, 9, 10 April.
-        let all = derive(
-            Jurisdiction::EnglandWales,
-            &[ev(1, on(referral(), 2026, 4, 1))],
-            &[],
-        );
-        assert_eq!(
-            find(&all, "rg_decision_expected")[0].due_on,
-            date(2026, 4, 10)
-        );
+        let all = derive(Jurisdiction::EnglandWales, &[ev(1, on(referral(), 2026, 4, 1))], &[]);
+        assert_eq!(find(&all, "rg_decision_expected")[0].due_on, date(2026, 4, 10));
         // Met by the RG decision, on time or late.
-        let events = [
-            ev(1, on(referral(), 2026, 4, 1)),
-            ev(2, on(rg(Positive), 2026, 4, 9)),
-        ];
-        assert_eq!(
-            find(
-                &derive(Jurisdiction::EnglandWales, &events, &[]),
-                "rg_decision_expected"
-            )[0]
-            .met_on,
-            Some(date(2026, 4, 9))
-        );
+        let events = [ev(1, on(referral(), 2026, 4, 1)), ev(2, on(rg(Positive), 2026, 4, 9))];
+        assert_eq!(find(&derive(Jurisdiction::EnglandWales, &events, &[]), "rg_decision_expected")[0].met_on, Some(date(2026, 4, 9)));
     }
 
     #[test]
     fn recovery_period_is_45_days_before_the_2022_change_and_30_after() {
-        let before = [
-            ev(1, on(referral(), 2022, 12, 1)),
-            ev(2, on(rg(Positive), 2022, 12, 12)),
-        ];
+        let before = [ev(1, on(referral(), 2022, 12, 1)), ev(2, on(rg(Positive), 2022, 12, 12))];
         let m = derive(Jurisdiction::EnglandWales, &before, &[]);
         let r = find(&m, "recovery_period_minimum_end");
         assert_eq!(r[0].due_on, date(2023, 1, 26));
         assert_eq!(r[0].kind, DeadlineKind::Milestone);
-        assert_eq!(
-            r[0].explanation,
-            "45 days after the positive RG of 2022-12-12, England & Wales rules 2023"
-        );
-        let after = [
-            ev(1, on(referral(), 2022, 12, 1)),
-            ev(2, on(rg(Positive), 2022, 12, 13)),
-        ];
+        assert_eq!(r[0].explanation, "45 days after the positive RG of 2022-12-12, England & Wales rules 2023");
+        let after = [ev(1, on(referral(), 2022, 12, 1)), ev(2, on(rg(Positive), 2022, 12, 13))];
         let m = derive(Jurisdiction::EnglandWales, &after, &[]);
-        assert_eq!(
-            find(&m, "recovery_period_minimum_end")[0].due_on,
-            date(2023, 1, 12)
-        );
+        assert_eq!(find(&m, "recovery_period_minimum_end")[0].due_on, date(2023, 1, 12));
         assert_eq!(stage_advances_on(&m), Some(date(2023, 1, 12)));
     }
 
     #[test]
     fn move_on_and_exit_support() {
-        let events = [
-            ev(1, on(referral(), 2025, 6, 2)),
-            ev(2, on(rg(Positive), 2025, 6, 6)),
-            ev(3, on(cg(Positive), 2026, 3, 2)),
-        ];
+        let events = [ev(1, on(referral(), 2025, 6, 2)), ev(2, on(rg(Positive), 2025, 6, 6)), ev(3, on(cg(Positive), 2026, 3, 2))];
         let all = derive(Jurisdiction::EnglandWales, &events, &[]);
         let m = find(&all, "move_on_end");
         assert_eq!(m[0].due_on, date(2026, 4, 16));
-        assert_eq!(
-            m[0].explanation,
-            "45 days after the positive CG of 2026-03-02, England & Wales rules 2023"
-        );
+        assert_eq!(m[0].explanation, "45 days after the positive CG of 2026-03-02, England & Wales rules 2023");
         assert!(find(&all, "exit_support_end").is_empty());
 
         // A negative RG on Friday 18 December 2026: 9 working days skip Christmas and New Year:
         // 21, 22, 23, 24, 29, 30, 31 December, 4, 5 January.
-        let events = [
-            ev(1, on(referral(), 2026, 12, 14)),
-            ev(2, on(rg(Negative), 2026, 12, 18)),
-        ];
+        let events = [ev(1, on(referral(), 2026, 12, 14)), ev(2, on(rg(Negative), 2026, 12, 18))];
         let all = derive(Jurisdiction::EnglandWales, &events, &[]);
         assert_eq!(find(&all, "exit_support_end")[0].due_on, date(2027, 1, 5));
         // Reconsideration voids it; closing meets it.
         let mut reconsidered = events.to_vec();
         reconsidered.push(ev(3, on(Fact::ReconsiderationRequested, 2026, 12, 21)));
-        assert!(find(
-            &derive(Jurisdiction::EnglandWales, &reconsidered, &[]),
-            "exit_support_end"
-        )
-        .is_empty());
+        assert!(find(&derive(Jurisdiction::EnglandWales, &reconsidered, &[]), "exit_support_end").is_empty());
         let mut closed = events.to_vec();
-        closed.push(ev(
-            3,
-            on(
-                Fact::CaseClosed {
-                    reason: ClosureReason::ReturnedHome,
-                },
-                2026,
-                12,
-                31,
-            ),
-        ));
-        assert_eq!(
-            find(
-                &derive(Jurisdiction::EnglandWales, &closed, &[]),
-                "exit_support_end"
-            )[0]
-            .met_on,
-            Some(date(2026, 12, 31))
-        );
+        closed.push(ev(3, on(Fact::CaseClosed { reason: ClosureReason::ReturnedHome }, 2026, 12, 31)));
+        assert_eq!(find(&derive(Jurisdiction::EnglandWales, &closed, &[]), "exit_support_end")[0].met_on, Some(date(2026, 12, 31)));
     }
 
     #[test]
     fn scotland_ninety_days_or_the_cg_if_earlier() {
-        let events = [
-            ev(1, on(referral(), 2026, 1, 5)),
-            ev(2, on(rg(Positive), 2026, 1, 9)),
-        ];
+        let events = [ev(1, on(referral(), 2026, 1, 5)), ev(2, on(rg(Positive), 2026, 1, 9))];
         let all = derive(Jurisdiction::Scotland, &events, &[]);
         let s = find(&all, "support_period_end");
         assert_eq!(s[0].due_on, date(2026, 4, 9));
-        assert_eq!(
-            s[0].explanation,
-            "90 days after the positive RG of 2026-01-09, Scotland rules 2023"
-        );
-        assert!(
-            find(&all, "rg_decision_expected").is_empty(),
-            "the E&W rules do not apply"
-        );
+        assert_eq!(s[0].explanation, "90 days after the positive RG of 2026-01-09, Scotland rules 2023");
+        assert!(find(&all, "rg_decision_expected").is_empty(), "the E&W rules do not apply");
         let mut early = events.to_vec();
         early.push(ev(3, on(cg(Positive), 2026, 3, 1)));
         let all = derive(Jurisdiction::Scotland, &early, &[]);
@@ -838,17 +614,10 @@ mod scenarios {
 
     #[test]
     fn northern_ireland_45_days_from_referral() {
-        let all = derive(
-            Jurisdiction::NorthernIreland,
-            &[ev(1, on(referral(), 2026, 7, 1))],
-            &[],
-        );
+        let all = derive(Jurisdiction::NorthernIreland, &[ev(1, on(referral(), 2026, 7, 1))], &[]);
         let s = find(&all, "support_period_end");
         assert_eq!(s[0].due_on, date(2026, 8, 15));
-        assert_eq!(
-            s[0].explanation,
-            "45 days after the NRM referral of 2026-07-01, Northern Ireland rules 2023"
-        );
+        assert_eq!(s[0].explanation, "45 days after the NRM referral of 2026-07-01, Northern Ireland rules 2023");
     }
 
     #[test]
@@ -858,42 +627,22 @@ mod scenarios {
             let all = derive(*j, &events, &[]);
             let gp = find(&all, "gp_access");
             assert_eq!(gp[0].due_on, date(2026, 11, 12), "{j}");
-            assert_eq!(
-                gp[0].explanation,
-                "10 days after the start of support of 2026-11-02, Local standards 2026"
-            );
+            assert_eq!(gp[0].explanation, "10 days after the start of support of 2026-11-02, Local standards 2026");
             // Story 1: registered on day 9 (met); on day 12 it stays missed with the real date.
             let met = derive(*j, &events, &[(NeedDomain::HealthGp, date(2026, 11, 11))]);
             let gp = find(&met, "gp_access")[0];
-            assert_eq!(
-                status(gp.kind, gp.due_on, gp.met_on, false, date(2026, 12, 1)),
-                DeadlineStatus::Met
-            );
-            let late = derive(
-                *j,
-                &events,
-                &[
-                    (NeedDomain::HealthGp, date(2026, 11, 14)),
-                    (NeedDomain::Accommodation, date(2026, 11, 3)),
-                ],
-            );
+            assert_eq!(status(gp.kind, gp.due_on, gp.met_on, false, date(2026, 12, 1)), DeadlineStatus::Met);
+            let late = derive(*j, &events, &[(NeedDomain::HealthGp, date(2026, 11, 14)), (NeedDomain::Accommodation, date(2026, 11, 3))]);
             let gp = find(&late, "gp_access")[0];
             assert_eq!(gp.met_on, Some(date(2026, 11, 14)));
-            assert_eq!(
-                status(gp.kind, gp.due_on, gp.met_on, false, date(2026, 12, 1)),
-                DeadlineStatus::Missed
-            );
+            assert_eq!(status(gp.kind, gp.due_on, gp.met_on, false, date(2026, 12, 1)), DeadlineStatus::Missed);
         }
     }
 
     #[test]
     fn correcting_an_rg_date_moves_its_deadlines_and_keeps_their_identity() {
-        let reason = CorrectionReason::parse("decision letter was dated the 6th")
-            .unwrap_or_else(|_| unreachable!());
-        let events = vec![
-            ev(1, on(referral(), 2026, 3, 2)),
-            ev(2, on(rg(Positive), 2026, 3, 16)),
-        ];
+        let reason = CorrectionReason::parse("decision letter was dated the 6th").unwrap_or_else(|_| unreachable!());
+        let events = vec![ev(1, on(referral(), 2026, 3, 2)), ev(2, on(rg(Positive), 2026, 3, 16))];
         let before = derive(Jurisdiction::EnglandWales, &events, &[]);
         let mut corrected = events.clone();
         corrected.push(ev(
@@ -901,22 +650,13 @@ mod scenarios {
             EventBody::Correction {
                 supersedes: events[1].id,
                 reason,
-                replacement: Some(DatedFact {
-                    fact: rg(Positive),
-                    date: date(2026, 3, 6),
-                }),
+                replacement: Some(DatedFact { fact: rg(Positive), date: date(2026, 3, 6) }),
             },
         ));
         let after = derive(Jurisdiction::EnglandWales, &corrected, &[]);
-        let (b, a) = (
-            find(&before, "recovery_period_minimum_end")[0],
-            find(&after, "recovery_period_minimum_end")[0],
-        );
+        let (b, a) = (find(&before, "recovery_period_minimum_end")[0], find(&after, "recovery_period_minimum_end")[0]);
         assert_eq!((b.due_on, a.due_on), (date(2026, 4, 15), date(2026, 4, 5)));
         assert_eq!(a.trigger, b.trigger);
-        assert_eq!(
-            find(&after, "rg_decision_expected")[0].met_on,
-            Some(date(2026, 3, 6))
-        );
+        assert_eq!(find(&after, "rg_decision_expected")[0].met_on, Some(date(2026, 3, 6)));
     }
 }

@@ -65,15 +65,9 @@ mod tests {
     fn trims_and_bounds() {
         assert_eq!(bounded("  A.B. ", 10, false), Ok("A.B.".to_owned()));
         assert_eq!(bounded("   ", 10, false), Err(TextError::Empty));
-        assert_eq!(
-            bounded("abcdef", 5, false),
-            Err(TextError::TooLong { max: 5 })
-        );
+        assert_eq!(bounded("abcdef", 5, false), Err(TextError::TooLong { max: 5 }));
         assert_eq!(bounded("ééééé", 5, false), Ok("ééééé".to_owned()));
-        assert_eq!(
-            bounded("a\u{0}b", 5, false),
-            Err(TextError::ControlCharacter)
-        );
+        assert_eq!(bounded("a\u{0}b", 5, false), Err(TextError::ControlCharacter));
         assert_eq!(bounded("a\nb", 5, false), Err(TextError::ControlCharacter));
         assert_eq!(bounded("a\nb", 5, true), Ok("a\nb".to_owned()));
     }

@@ -10,11 +10,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
 
 /// The last Sunday of `month` in `year`.
 fn last_sunday(year: i32, month: u32) -> Option<NaiveDate> {
-    let first_of_next = if month == 12 {
-        NaiveDate::from_ymd_opt(year + 1, 1, 1)?
-    } else {
-        NaiveDate::from_ymd_opt(year, month + 1, 1)?
-    };
+    let first_of_next = if month == 12 { NaiveDate::from_ymd_opt(year + 1, 1, 1)? } else { NaiveDate::from_ymd_opt(year, month + 1, 1)? };
     let last = first_of_next.pred_opt()?;
     let back = last.weekday().num_days_from_sunday();
     last.checked_sub_signed(Duration::days(i64::from(back)))
@@ -35,11 +31,7 @@ pub fn is_bst(instant: DateTime<Utc>) -> bool {
 
 /// The local calendar date in Europe/London at `instant`.
 pub fn london_date(instant: DateTime<Utc>) -> NaiveDate {
-    let offset = if is_bst(instant) {
-        Duration::hours(1)
-    } else {
-        Duration::zero()
-    };
+    let offset = if is_bst(instant) { Duration::hours(1) } else { Duration::zero() };
     (instant + offset).date_naive()
 }
 
@@ -54,9 +46,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn utc(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s)
-            .map(|d| d.with_timezone(&Utc))
-            .unwrap_or_default()
+        DateTime::parse_from_rfc3339(s).map(|d| d.with_timezone(&Utc)).unwrap_or_default()
     }
 
     #[test]
@@ -70,18 +60,9 @@ mod tests {
 
     #[test]
     fn local_date_crosses_midnight_in_summer_only() {
-        assert_eq!(
-            london_date(utc("2026-07-01T23:30:00Z")),
-            NaiveDate::from_ymd_opt(2026, 7, 2).unwrap_or_default()
-        );
-        assert_eq!(
-            london_date(utc("2026-12-31T23:30:00Z")),
-            NaiveDate::from_ymd_opt(2026, 12, 31).unwrap_or_default()
-        );
-        assert_eq!(
-            london_date(utc("2027-01-01T00:00:00Z")),
-            NaiveDate::from_ymd_opt(2027, 1, 1).unwrap_or_default()
-        );
+        assert_eq!(london_date(utc("2026-07-01T23:30:00Z")), NaiveDate::from_ymd_opt(2026, 7, 2).unwrap_or_default());
+        assert_eq!(london_date(utc("2026-12-31T23:30:00Z")), NaiveDate::from_ymd_opt(2026, 12, 31).unwrap_or_default());
+        assert_eq!(london_date(utc("2027-01-01T00:00:00Z")), NaiveDate::from_ymd_opt(2027, 1, 1).unwrap_or_default());
     }
 
     #[test]

@@ -3,9 +3,7 @@
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use fourthp_domain::agency::{
-    Agency, AgencyKind, AgencyName, AgencyPatch, ContactEmail, ContactPhone, NewAgency,
-};
+use fourthp_domain::agency::{Agency, AgencyKind, AgencyName, AgencyPatch, ContactEmail, ContactPhone, NewAgency};
 use fourthp_domain::audit::{AuditAction, AuditContext, AuditEntry, EntityType};
 use fourthp_domain::ids::AgencyId;
 use fourthp_domain::paging::{Limit, Page};
@@ -26,18 +24,8 @@ impl TryFrom<AgencyRow> for Agency {
             id: AgencyId::from_uuid(r.id),
             name: AgencyName::parse(&r.name).map_err(|_| corrupt("name"))?,
             kind: AgencyKind::parse(&r.kind).ok_or_else(|| corrupt("kind"))?,
-            contact_email: r
-                .contact_email
-                .as_deref()
-                .map(ContactEmail::parse)
-                .transpose()
-                .map_err(|_| corrupt("email"))?,
-            contact_phone: r
-                .contact_phone
-                .as_deref()
-                .map(ContactPhone::parse)
-                .transpose()
-                .map_err(|_| corrupt("phone"))?,
+            contact_email: r.contact_email.as_deref().map(ContactEmail::parse).transpose().map_err(|_| corrupt("email"))?,
+            contact_phone: r.contact_phone.as_deref().map(ContactPhone::parse).transpose().map_err(|_| corrupt("phone"))?,
             active: r.active,
             version: r.version,
             created_at: r.created_at,
@@ -78,11 +66,7 @@ impl From<DieselError> for CreateAgencyError {
 }
 
 /// Registers an agency and audits it, in one transaction.
-pub async fn create(
-    db: &Db,
-    ctx: &AuditContext,
-    new: NewAgency,
-) -> Result<Agency, CreateAgencyError> {
+pub async fn create(db: &Db, ctx: &AuditContext, new: NewAgency) -> Result<Agency, CreateAgencyError> {
     let millis = u64::try_from(ctx.at.timestamp_millis()).unwrap_or(0);
     let agency = Agency {
         id: AgencyId::new_v7(millis),
@@ -97,23 +81,9 @@ pub async fn create(
     };
     let mut conn = db.conn().await?;
     conn.transaction::<_, CreateAgencyError, _>(async move |conn| {
-        diesel::insert_into(agencies::table)
-            .values(write_of(&agency))
-            .execute(conn)
-            .await?;
+        diesel::insert_into(agencies::table).values(write_of(&agency)).execute(conn).await?;
         let fields = vec!["name", "kind", "contact_email", "contact_phone", "active"];
-        audit::record(
-            conn,
-            ctx,
-            AuditEntry::change(
-                AuditAction::Create,
-                EntityType::Agency,
-                agency.id.into_uuid(),
-                None,
-                fields,
-            ),
-        )
-        .await?;
+        audit::record(conn, ctx, AuditEntry::change(AuditAction::Create, EntityType::Agency, agency.id.into_uuid(), None, fields)).await?;
         Ok(agency)
     })
     .await
@@ -121,56 +91,28 @@ pub async fn create(
 
 pub async fn get(db: &Db, id: AgencyId) -> Result<Option<Agency>, StoreError> {
     let mut conn = db.conn().await?;
-    let row = agencies::table
-        .find(id.into_uuid())
-        .select(AgencyRow::as_select())
-        .first(&mut conn)
-        .await
-        .optional()?;
+    let row = agencies::table.find(id.into_uuid()).select(AgencyRow::as_select()).first(&mut conn).await.optional()?;
     row.map(Agency::try_from).transpose()
 }
 
 /// Whether the agency exists and is active, seen from inside a transaction.
-pub(crate) async fn is_active(
-    conn: &mut AsyncPgConnection,
-    id: AgencyId,
-) -> Result<Option<bool>, StoreError> {
-    Ok(agencies::table
-        .find(id.into_uuid())
-        .select(agencies::active)
-        .first(conn)
-        .await
-        .optional()?)
+pub(crate) async fn is_active(conn: &mut AsyncPgConnection, id: AgencyId) -> Result<Option<bool>, StoreError> {
+    Ok(agencies::table.find(id.into_uuid()).select(agencies::active).first(conn).await.optional()?)
 }
 
 /// Agencies ordered by name (case-insensitively); the cursor is the last name's key.
-pub async fn list(
-    db: &Db,
-    limit: Limit,
-    after: Option<&str>,
-) -> Result<Page<Agency, String>, StoreError> {
+pub async fn list(db: &Db, limit: Limit, after: Option<&str>) -> Result<Page<Agency, String>, StoreError> {
     use diesel::dsl::sql;
     use diesel::sql_types::Text;
     let mut conn = db.conn().await?;
     let lower_name = sql::<Text>("lower(name)");
-    let mut query = agencies::table
-        .select(AgencyRow::as_select())
-        .order(lower_name.clone().asc())
-        .into_boxed();
+    let mut query = agencies::table.select(AgencyRow::as_select()).order(lower_name.clone().asc()).into_boxed();
     if let Some(after) = after {
         query = query.filter(lower_name.gt(after.to_owned()));
     }
-    let rows: Vec<AgencyRow> = query
-        .limit(i64::from(limit.get()) + 1)
-        .load(&mut conn)
-        .await?;
-    let agencies = rows
-        .into_iter()
-        .map(Agency::try_from)
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Page::from_overfetch(agencies, limit, |a| {
-        a.name.uniqueness_key()
-    }))
+    let rows: Vec<AgencyRow> = query.limit(i64::from(limit.get()) + 1).load(&mut conn).await?;
+    let agencies = rows.into_iter().map(Agency::try_from).collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::from_overfetch(agencies, limit, |a| a.name.uniqueness_key()))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -223,22 +165,8 @@ pub async fn update(
         }
         next.version = current.version + 1;
         next.updated_at = ctx.at;
-        diesel::update(agencies::table.find(id.into_uuid()))
-            .set(write_of(&next))
-            .execute(conn)
-            .await?;
-        audit::record(
-            conn,
-            ctx,
-            AuditEntry::change(
-                AuditAction::Update,
-                EntityType::Agency,
-                id.into_uuid(),
-                None,
-                changed,
-            ),
-        )
-        .await?;
+        diesel::update(agencies::table.find(id.into_uuid())).set(write_of(&next)).execute(conn).await?;
+        audit::record(conn, ctx, AuditEntry::change(AuditAction::Update, EntityType::Agency, id.into_uuid(), None, changed)).await?;
         Ok(next)
     })
     .await

@@ -12,11 +12,7 @@ use crate::rows::{AuditRow, NewAuditRow};
 use crate::schema::audit_records;
 
 /// Appends `entry` to the trail on `conn`, which should be in the change's transaction.
-pub async fn record(
-    conn: &mut AsyncPgConnection,
-    ctx: &AuditContext,
-    entry: AuditEntry,
-) -> Result<AuditId, StoreError> {
+pub async fn record(conn: &mut AsyncPgConnection, ctx: &AuditContext, entry: AuditEntry) -> Result<AuditId, StoreError> {
     let millis = u64::try_from(ctx.at.timestamp_millis()).unwrap_or(0);
     let id = AuditId::new_v7(millis);
     let row = NewAuditRow {
@@ -30,19 +26,12 @@ pub async fn record(
         entity_type: entry.entity_type.as_str(),
         entity_id: entry.entity_id,
         case_id: entry.case_id.map(CaseId::into_uuid),
-        changed_fields: entry
-            .changed_fields
-            .iter()
-            .map(|f| (*f).to_owned())
-            .collect(),
+        changed_fields: entry.changed_fields.iter().map(|f| (*f).to_owned()).collect(),
         request_id: &ctx.request_id,
         client_address: ctx.client_address.as_deref(),
         purpose: None,
     };
-    diesel::insert_into(audit_records::table)
-        .values(&row)
-        .execute(conn)
-        .await?;
+    diesel::insert_into(audit_records::table).values(&row).execute(conn).await?;
     Ok(id)
 }
 
@@ -88,11 +77,7 @@ impl TryFrom<AuditRow> for AuditRecord {
 }
 
 /// The records about one entity, oldest first.
-pub async fn for_entity(
-    db: &Db,
-    entity_type: EntityType,
-    entity_id: Uuid,
-) -> Result<Vec<AuditRecord>, StoreError> {
+pub async fn for_entity(db: &Db, entity_type: EntityType, entity_id: Uuid) -> Result<Vec<AuditRecord>, StoreError> {
     let mut conn = db.conn().await?;
     let rows: Vec<AuditRow> = audit_records::table
         .filter(audit_records::entity_type.eq(entity_type.as_str()))

@@ -7,14 +7,15 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use fourthp_domain::access::{CaseScope, Denial};
 use fourthp_domain::audit::{AuditAction, AuditContext, AuditEntry, EntityType};
 use fourthp_domain::case::{
-    Birth, Case, CaseDetails, CaseReference, Consent, DataSharing, ExploitationType, Gender,
-    Jurisdiction, KnownAs, LocalAuthority, NrmConsent, Stage, TeamMember, TeamRole,
+    Birth, Case, CaseDetails, CaseReference, Consent, DataSharing, ExploitationType, Gender, Jurisdiction, KnownAs, LocalAuthority,
+    NrmConsent, Stage, TeamMember, TeamRole,
 };
 use fourthp_domain::codes::{CountryCode, LanguageCode};
 use fourthp_domain::error::FieldErrors;
 use fourthp_domain::ids::{AgencyId, CaseId};
 use fourthp_domain::paging::{Limit, Page};
 use fourthp_domain::principal::Subject;
+use fourthp_domain::rules::RuleBook;
 
 use crate::agencies;
 use crate::audit;
@@ -26,15 +27,8 @@ fn corrupt(what: &str) -> StoreError {
     StoreError::internal(format!("case row with invalid {what}"))
 }
 
-fn parse_all<T, E>(
-    items: &[String],
-    parse: impl Fn(&str) -> Result<T, E>,
-    what: &str,
-) -> Result<Vec<T>, StoreError> {
-    items
-        .iter()
-        .map(|s| parse(s).map_err(|_| corrupt(what)))
-        .collect()
+fn parse_all<T, E>(items: &[String], parse: impl Fn(&str) -> Result<T, E>, what: &str) -> Result<Vec<T>, StoreError> {
+    items.iter().map(|s| parse(s).map_err(|_| corrupt(what))).collect()
 }
 
 fn case_from_rows(r: CaseRow, team: Vec<TeamRow>) -> Result<Case, StoreError> {
@@ -51,38 +45,24 @@ fn case_from_rows(r: CaseRow, team: Vec<TeamRow>) -> Result<Case, StoreError> {
         nationalities: parse_all(&r.nationalities, CountryCode::parse, "nationalities")?,
         languages: parse_all(&r.languages, LanguageCode::parse, "languages")?,
         interpreter_needed: r.interpreter_needed,
-        exploitation_types: parse_all(
-            &r.exploitation_types,
-            |s| ExploitationType::parse(s).ok_or(()),
-            "exploitation_types",
-        )?,
+        exploitation_types: parse_all(&r.exploitation_types, |s| ExploitationType::parse(s).ok_or(()), "exploitation_types")?,
         county_lines: r.county_lines,
-        jurisdiction: Jurisdiction::parse(&r.jurisdiction)
-            .ok_or_else(|| corrupt("jurisdiction"))?,
-        local_authority: LocalAuthority::parse(&r.local_authority)
-            .map_err(|_| corrupt("local_authority"))?,
+        jurisdiction: Jurisdiction::parse(&r.jurisdiction).ok_or_else(|| corrupt("jurisdiction"))?,
+        local_authority: LocalAuthority::parse(&r.local_authority).map_err(|_| corrupt("local_authority"))?,
         consent: Consent {
             nrm: NrmConsent::parse(&r.nrm_consent).ok_or_else(|| corrupt("nrm_consent"))?,
-            data_sharing: DataSharing::parse(&r.data_sharing)
-                .ok_or_else(|| corrupt("data_sharing"))?,
+            data_sharing: DataSharing::parse(&r.data_sharing).ok_or_else(|| corrupt("data_sharing"))?,
             recorded_on: r.consent_recorded_on,
-            recorded_by: Subject::parse(&r.consent_recorded_by)
-                .map_err(|_| corrupt("consent_recorded_by"))?,
+            recorded_by: Subject::parse(&r.consent_recorded_by).map_err(|_| corrupt("consent_recorded_by"))?,
         },
-        lead_coordinator: Subject::parse(&r.lead_coordinator)
-            .map_err(|_| corrupt("lead_coordinator"))?,
+        lead_coordinator: Subject::parse(&r.lead_coordinator).map_err(|_| corrupt("lead_coordinator"))?,
     };
     let team = team
         .into_iter()
         .map(|t| {
             Ok(TeamMember {
                 agency_id: AgencyId::from_uuid(t.agency_id),
-                role: t
-                    .role
-                    .as_deref()
-                    .map(TeamRole::parse)
-                    .transpose()
-                    .map_err(|_| corrupt("team role"))?,
+                role: t.role.as_deref().map(TeamRole::parse).transpose().map_err(|_| corrupt("team role"))?,
                 added_at: t.added_at,
             })
         })
@@ -92,6 +72,7 @@ fn case_from_rows(r: CaseRow, team: Vec<TeamRow>) -> Result<Case, StoreError> {
         reference: CaseReference::parse(&r.reference).map_err(|_| corrupt("reference"))?,
         details,
         stage: Stage::parse(&r.stage).ok_or_else(|| corrupt("stage"))?,
+        stage_advances_on: r.stage_advances_on,
         team,
         version: r.version,
         created_at: r.created_at,
@@ -122,19 +103,9 @@ fn details_write(d: &CaseDetails) -> CaseDetailsWrite<'_> {
 }
 
 /// Loads a case and its team, optionally locking the case row for the rest of the transaction.
-async fn load(
-    conn: &mut AsyncPgConnection,
-    id: CaseId,
-    lock: bool,
-) -> Result<Option<Case>, StoreError> {
-    let query = cases::table
-        .find(id.into_uuid())
-        .select(CaseRow::as_select());
-    let row = if lock {
-        query.for_update().first(conn).await.optional()?
-    } else {
-        query.first(conn).await.optional()?
-    };
+pub(crate) async fn load(conn: &mut AsyncPgConnection, id: CaseId, lock: bool) -> Result<Option<Case>, StoreError> {
+    let query = cases::table.find(id.into_uuid()).select(CaseRow::as_select());
+    let row = if lock { query.for_update().first(conn).await.optional()? } else { query.first(conn).await.optional()? };
     let Some(row) = row else { return Ok(None) };
     let team: Vec<TeamRow> = case_team::table
         .filter(case_team::case_id.eq(id.into_uuid()))
@@ -171,25 +142,16 @@ impl From<DieselError> for CreateCaseError {
 
 /// Opens a case with the creator's agency on its team, and audits it, in one transaction.
 /// `today` is the London date of `ctx.at`: its year starts the reference.
-pub async fn create(
-    db: &Db,
-    ctx: &AuditContext,
-    details: CaseDetails,
-    today: NaiveDate,
-) -> Result<Case, CreateCaseError> {
+pub async fn create(db: &Db, ctx: &AuditContext, details: CaseDetails, today: NaiveDate) -> Result<Case, CreateCaseError> {
     use chrono::Datelike;
     let agency = ctx.principal.agency.ok_or(CreateCaseError::UnknownAgency)?;
     let millis = u64::try_from(ctx.at.timestamp_millis()).unwrap_or(0);
     let id = CaseId::new_v7(millis);
     let mut conn = db.conn().await?;
     conn.transaction::<_, CreateCaseError, _>(async move |conn| {
-        let serial: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
-            "nextval('case_reference_seq')",
-        ))
-        .get_result(conn)
-        .await?;
-        let reference = CaseReference::new(today.year(), serial)
-            .map_err(|_| CreateCaseError::ReferencesExhausted)?;
+        let serial: i64 =
+            diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>("nextval('case_reference_seq')")).get_result(conn).await?;
+        let reference = CaseReference::new(today.year(), serial).map_err(|_| CreateCaseError::ReferencesExhausted)?;
         let row = NewCaseRow {
             id: id.into_uuid(),
             reference: reference.as_str(),
@@ -200,20 +162,9 @@ pub async fn create(
             created_at: ctx.at,
             updated_at: ctx.at,
         };
-        diesel::insert_into(cases::table)
-            .values(&row)
-            .execute(conn)
-            .await?;
-        let team = TeamRow {
-            case_id: id.into_uuid(),
-            agency_id: agency.into_uuid(),
-            role: None,
-            added_at: ctx.at,
-        };
-        diesel::insert_into(case_team::table)
-            .values(&team)
-            .execute(conn)
-            .await?;
+        diesel::insert_into(cases::table).values(&row).execute(conn).await?;
+        let team = TeamRow { case_id: id.into_uuid(), agency_id: agency.into_uuid(), role: None, added_at: ctx.at };
+        diesel::insert_into(case_team::table).values(&team).execute(conn).await?;
         let fields = vec![
             "known_as",
             "birth_year",
@@ -231,21 +182,8 @@ pub async fn create(
             "lead_coordinator",
             "team",
         ];
-        audit::record(
-            conn,
-            ctx,
-            AuditEntry::change(
-                AuditAction::Create,
-                EntityType::Case,
-                id.into_uuid(),
-                Some(id),
-                fields,
-            ),
-        )
-        .await?;
-        load(conn, id, false)
-            .await?
-            .ok_or_else(|| StoreError::internal("created case not found").into())
+        audit::record(conn, ctx, AuditEntry::change(AuditAction::Create, EntityType::Case, id.into_uuid(), Some(id), fields)).await?;
+        load(conn, id, false).await?.ok_or_else(|| StoreError::internal("created case not found").into())
     })
     .await
 }
@@ -259,33 +197,39 @@ pub struct CaseFilter {
     pub exploitation_type: Option<ExploitationType>,
     pub team_agency: Option<AgencyId>,
     pub lead: Option<Subject>,
+    /// The London date the stage filter is judged on (recovery period vs awaiting CG).
+    pub today: NaiveDate,
 }
 
 /// Cases newest first (ids are UUIDv7), after the cursor's case id.
-pub async fn list(
-    db: &Db,
-    filter: &CaseFilter,
-    limit: Limit,
-    after: Option<CaseId>,
-) -> Result<Page<Case, CaseId>, StoreError> {
+pub async fn list(db: &Db, filter: &CaseFilter, limit: Limit, after: Option<CaseId>) -> Result<Page<Case, CaseId>, StoreError> {
     let mut conn = db.conn().await?;
-    let mut query = cases::table
-        .select(CaseRow::as_select())
-        .order(cases::id.desc())
-        .into_boxed();
-    let on_team = |agency: AgencyId| {
-        case_team::table
-            .filter(case_team::agency_id.eq(agency.into_uuid()))
-            .select(case_team::case_id)
-    };
+    let mut query = cases::table.select(CaseRow::as_select()).order(cases::id.desc()).into_boxed();
+    let on_team = |agency: AgencyId| case_team::table.filter(case_team::agency_id.eq(agency.into_uuid())).select(case_team::case_id);
     if let CaseScope::TeamOf(agency) = filter.scope {
         query = query.filter(cases::id.eq_any(on_team(agency)));
     }
     if let Some(agency) = filter.team_agency {
         query = query.filter(cases::id.eq_any(on_team(agency)));
     }
-    if let Some(stage) = filter.stage {
-        query = query.filter(cases::stage.eq(stage.as_str()));
+    match filter.stage {
+        None => {}
+        // A case in its recovery period is awaiting its CG once the recovery milestone passed.
+        Some(Stage::AwaitingCg) => {
+            query = query.filter(
+                cases::stage
+                    .eq(Stage::AwaitingCg.as_str())
+                    .or(cases::stage.eq(Stage::RecoveryPeriod.as_str()).and(cases::stage_advances_on.le(filter.today))),
+            );
+        }
+        Some(Stage::RecoveryPeriod) => {
+            query = query.filter(
+                cases::stage
+                    .eq(Stage::RecoveryPeriod.as_str())
+                    .and(cases::stage_advances_on.is_null().or(cases::stage_advances_on.gt(filter.today))),
+            );
+        }
+        Some(stage) => query = query.filter(cases::stage.eq(stage.as_str())),
     }
     if let Some(j) = filter.jurisdiction {
         query = query.filter(cases::jurisdiction.eq(j.as_str()));
@@ -299,10 +243,7 @@ pub async fn list(
     if let Some(after) = after {
         query = query.filter(cases::id.lt(after.into_uuid()));
     }
-    let rows: Vec<CaseRow> = query
-        .limit(i64::from(limit.get()) + 1)
-        .load(&mut conn)
-        .await?;
+    let rows: Vec<CaseRow> = query.limit(i64::from(limit.get()) + 1).load(&mut conn).await?;
     let ids: Vec<uuid::Uuid> = rows.iter().map(|r| r.id).collect();
     let mut teams: Vec<TeamRow> = case_team::table
         .filter(case_team::case_id.eq_any(&ids))
@@ -312,8 +253,7 @@ pub async fn list(
         .await?;
     let mut cases = Vec::with_capacity(rows.len());
     for row in rows {
-        let (mine, rest): (Vec<TeamRow>, Vec<TeamRow>) =
-            teams.into_iter().partition(|t| t.case_id == row.id);
+        let (mine, rest): (Vec<TeamRow>, Vec<TeamRow>) = teams.into_iter().partition(|t| t.case_id == row.id);
         teams = rest;
         cases.push(case_from_rows(row, mine)?);
     }
@@ -341,48 +281,32 @@ impl From<DieselError> for UpdateCaseError {
 }
 
 /// Locks the case, lets `decide` (access policy, version check, domain rules) produce the new
-/// details and changed field names, then writes and audits them in the same transaction.
-pub async fn update<F>(
-    db: &Db,
-    ctx: &AuditContext,
-    id: CaseId,
-    decide: F,
-) -> Result<Case, UpdateCaseError>
+/// details and changed field names, then writes and audits them in the same transaction. A new
+/// jurisdiction brings its own rules: the deadlines are derived again under `rules`.
+pub async fn update<F>(db: &Db, ctx: &AuditContext, id: CaseId, rules: &RuleBook, decide: F) -> Result<Case, UpdateCaseError>
 where
     F: FnOnce(&Case) -> Result<(CaseDetails, Vec<&'static str>), UpdateCaseError> + Send,
 {
     let mut conn = db.conn().await?;
     conn.transaction::<_, UpdateCaseError, _>(async move |conn| {
-        let current = load(conn, id, true)
-            .await?
-            .ok_or(UpdateCaseError::NotFound)?;
+        let current = load(conn, id, true).await?.ok_or(UpdateCaseError::NotFound)?;
         let (details, changed) = decide(&current)?;
         if changed.is_empty() {
             return Ok(current);
         }
         diesel::update(cases::table.find(id.into_uuid()))
-            .set((
-                details_write(&details),
-                cases::version.eq(cases::version + 1),
-                cases::updated_at.eq(ctx.at),
-            ))
+            .set((details_write(&details), cases::version.eq(cases::version + 1), cases::updated_at.eq(ctx.at)))
             .execute(conn)
             .await?;
-        audit::record(
-            conn,
-            ctx,
-            AuditEntry::change(
-                AuditAction::Update,
-                EntityType::Case,
-                id.into_uuid(),
-                Some(id),
-                changed,
-            ),
-        )
-        .await?;
-        load(conn, id, false)
-            .await?
-            .ok_or_else(|| StoreError::internal("updated case not found").into())
+        let jurisdiction_changed = changed.contains(&"jurisdiction");
+        audit::record(conn, ctx, AuditEntry::change(AuditAction::Update, EntityType::Case, id.into_uuid(), Some(id), changed)).await?;
+        let updated = load(conn, id, false).await?.ok_or_else(|| StoreError::internal("updated case not found"))?;
+        if !jurisdiction_changed {
+            return Ok(updated);
+        }
+        let timeline = crate::events::timeline(conn, id).await?;
+        crate::deadlines::sync(conn, &updated, &timeline, rules, ctx.at).await?;
+        load(conn, id, false).await?.ok_or_else(|| StoreError::internal("updated case not found").into())
     })
     .await
 }
@@ -417,16 +341,9 @@ pub enum TeamChange {
     Unchanged(TeamMember),
 }
 
-async fn bump_case(
-    conn: &mut AsyncPgConnection,
-    ctx: &AuditContext,
-    id: CaseId,
-) -> Result<(), DieselError> {
+async fn bump_case(conn: &mut AsyncPgConnection, ctx: &AuditContext, id: CaseId) -> Result<(), DieselError> {
     diesel::update(cases::table.find(id.into_uuid()))
-        .set((
-            cases::version.eq(cases::version + 1),
-            cases::updated_at.eq(ctx.at),
-        ))
+        .set((cases::version.eq(cases::version + 1), cases::updated_at.eq(ctx.at)))
         .execute(conn)
         .await
         .map(|_| ())
@@ -446,9 +363,7 @@ where
 {
     let mut conn = db.conn().await?;
     conn.transaction::<_, TeamChangeError, _>(async move |conn| {
-        let case = load(conn, id, true)
-            .await?
-            .ok_or(TeamChangeError::CaseNotFound)?;
+        let case = load(conn, id, true).await?.ok_or(TeamChangeError::CaseNotFound)?;
         authorize(&case)?;
         let existing = case.team.iter().find(|m| m.agency_id == agency).cloned();
         let (change, action, fields) = match existing {
@@ -458,11 +373,7 @@ where
                     .set(case_team::role.eq(role.as_ref().map(TeamRole::as_str)))
                     .execute(conn)
                     .await?;
-                (
-                    TeamChange::Changed(TeamMember { role, ..m }),
-                    AuditAction::Update,
-                    vec!["role"],
-                )
+                (TeamChange::Changed(TeamMember { role, ..m }), AuditAction::Update, vec!["role"])
             }
             None => {
                 match agencies::is_active(conn, agency).await? {
@@ -476,75 +387,33 @@ where
                     role: role.as_ref().map(|r| r.as_str().to_owned()),
                     added_at: ctx.at,
                 };
-                diesel::insert_into(case_team::table)
-                    .values(&row)
-                    .execute(conn)
-                    .await?;
-                let fields = if role.is_some() {
-                    vec!["agency_id", "role"]
-                } else {
-                    vec!["agency_id"]
-                };
-                (
-                    TeamChange::Added(TeamMember {
-                        agency_id: agency,
-                        role,
-                        added_at: ctx.at,
-                    }),
-                    AuditAction::Create,
-                    fields,
-                )
+                diesel::insert_into(case_team::table).values(&row).execute(conn).await?;
+                let fields = if role.is_some() { vec!["agency_id", "role"] } else { vec!["agency_id"] };
+                (TeamChange::Added(TeamMember { agency_id: agency, role, added_at: ctx.at }), AuditAction::Create, fields)
             }
         };
         bump_case(conn, ctx, id).await?;
-        audit::record(
-            conn,
-            ctx,
-            AuditEntry::change(
-                action,
-                EntityType::CaseTeam,
-                agency.into_uuid(),
-                Some(id),
-                fields,
-            ),
-        )
-        .await?;
+        audit::record(conn, ctx, AuditEntry::change(action, EntityType::CaseTeam, agency.into_uuid(), Some(id), fields)).await?;
         Ok(change)
     })
     .await
 }
 
 /// Takes `agency` off the case team, after `authorize` approves.
-pub async fn remove_team_member<F>(
-    db: &Db,
-    ctx: &AuditContext,
-    id: CaseId,
-    agency: AgencyId,
-    authorize: F,
-) -> Result<(), TeamChangeError>
+pub async fn remove_team_member<F>(db: &Db, ctx: &AuditContext, id: CaseId, agency: AgencyId, authorize: F) -> Result<(), TeamChangeError>
 where
     F: FnOnce(&Case) -> Result<(), TeamChangeError> + Send,
 {
     let mut conn = db.conn().await?;
     conn.transaction::<_, TeamChangeError, _>(async move |conn| {
-        let case = load(conn, id, true)
-            .await?
-            .ok_or(TeamChangeError::CaseNotFound)?;
+        let case = load(conn, id, true).await?.ok_or(TeamChangeError::CaseNotFound)?;
         authorize(&case)?;
-        let removed = diesel::delete(case_team::table.find((id.into_uuid(), agency.into_uuid())))
-            .execute(conn)
-            .await?;
+        let removed = diesel::delete(case_team::table.find((id.into_uuid(), agency.into_uuid()))).execute(conn).await?;
         if removed == 0 {
             return Err(TeamChangeError::NotOnTeam);
         }
         bump_case(conn, ctx, id).await?;
-        let entry = AuditEntry::change(
-            AuditAction::Delete,
-            EntityType::CaseTeam,
-            agency.into_uuid(),
-            Some(id),
-            vec!["agency_id"],
-        );
+        let entry = AuditEntry::change(AuditAction::Delete, EntityType::CaseTeam, agency.into_uuid(), Some(id), vec!["agency_id"]);
         audit::record(conn, ctx, entry).await?;
         Ok(())
     })

@@ -35,11 +35,7 @@ pub enum ClusterError {
     #[error("{what}: {source}")]
     Io { what: String, source: io::Error },
     #[error("{program} failed ({status}); its log follows:\n{log}")]
-    Command {
-        program: String,
-        status: String,
-        log: String,
-    },
+    Command { program: String, status: String, log: String },
     #[error("cannot create the database {0}")]
     CreateDatabase(String),
 }
@@ -66,29 +62,15 @@ impl LocalCluster {
     /// is already running. `settings` are extra `postgresql.conf` parameters for this start.
     pub fn start(data_dir: &Path, settings: &[(&str, &str)]) -> Result<Self, ClusterError> {
         let bindir = find_bindir().ok_or(ClusterError::NoBinaries)?;
-        let run_as = if effective_uid_is_root() {
-            Some(service_user().ok_or(ClusterError::NoServiceUser)?)
-        } else {
-            None
-        };
-        let data_dir =
-            std::path::absolute(data_dir).map_err(io_err("resolving the data directory"))?;
-        fs::create_dir_all(&data_dir)
-            .map_err(io_err(format!("creating {}", data_dir.display())))?;
+        let run_as = if effective_uid_is_root() { Some(service_user().ok_or(ClusterError::NoServiceUser)?) } else { None };
+        let data_dir = std::path::absolute(data_dir).map_err(io_err("resolving the data directory"))?;
+        fs::create_dir_all(&data_dir).map_err(io_err(format!("creating {}", data_dir.display())))?;
         // The cluster's owner must be able to pass through (not list) the data directory.
         let mode = if run_as.is_some() { 0o711 } else { 0o700 };
-        fs::set_permissions(&data_dir, fs::Permissions::from_mode(mode))
-            .map_err(io_err("securing the data directory"))?;
+        fs::set_permissions(&data_dir, fs::Permissions::from_mode(mode)).map_err(io_err("securing the data directory"))?;
         let password = read_or_create_secret(&data_dir.join("pg-password"))?;
         let pgdata = data_dir.join("pg");
-        let mut cluster = LocalCluster {
-            bindir,
-            pgdata,
-            run_as,
-            port: 0,
-            password,
-            started_here: false,
-        };
+        let mut cluster = LocalCluster { bindir, pgdata, run_as, port: 0, password, started_here: false };
         if !cluster.pgdata.join("PG_VERSION").exists() {
             cluster.init(&data_dir)?;
         }
@@ -97,56 +79,31 @@ impl LocalCluster {
             return Ok(cluster);
         }
         cluster.port = free_port().map_err(io_err("finding a free port"))?;
-        let mut options = format!(
-            "-c port={} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''",
-            cluster.port
-        );
+        let mut options = format!("-c port={} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''", cluster.port);
         for (k, v) in settings {
             options.push_str(&format!(" -c {k}={v}"));
         }
         let log = cluster.pgdata.join("server.log");
         let pgdata = cluster.pgdata.display().to_string();
         let log_arg = log.display().to_string();
-        cluster.run(
-            "pg_ctl",
-            &[
-                "start", "-w", "-t", "120", "-D", &pgdata, "-l", &log_arg, "-o", &options,
-            ],
-            Some(&log),
-        )?;
+        cluster.run("pg_ctl", &["start", "-w", "-t", "120", "-D", &pgdata, "-l", &log_arg, "-o", &options], Some(&log))?;
         cluster.started_here = true;
         Ok(cluster)
     }
 
     fn init(&self, data_dir: &Path) -> Result<(), ClusterError> {
         fs::create_dir_all(&self.pgdata).map_err(io_err("creating the cluster directory"))?;
-        fs::set_permissions(&self.pgdata, fs::Permissions::from_mode(0o700))
-            .map_err(io_err("securing the cluster directory"))?;
+        fs::set_permissions(&self.pgdata, fs::Permissions::from_mode(0o700)).map_err(io_err("securing the cluster directory"))?;
         let pwfile = data_dir.join("pg-initdb-password");
         write_private(&pwfile, &self.password)?;
         if let Some((uid, gid)) = self.run_as {
-            std::os::unix::fs::chown(&self.pgdata, Some(uid), Some(gid))
-                .map_err(io_err("handing the cluster directory to postgres"))?;
-            std::os::unix::fs::chown(&pwfile, Some(uid), Some(gid))
-                .map_err(io_err("handing the password file to postgres"))?;
+            std::os::unix::fs::chown(&self.pgdata, Some(uid), Some(gid)).map_err(io_err("handing the cluster directory to postgres"))?;
+            std::os::unix::fs::chown(&pwfile, Some(uid), Some(gid)).map_err(io_err("handing the password file to postgres"))?;
         }
         let pgdata = self.pgdata.display().to_string();
         let pw_arg = format!("--pwfile={}", pwfile.display());
-        let result = self.run(
-            "initdb",
-            &[
-                "-D",
-                &pgdata,
-                "-U",
-                SUPERUSER,
-                "--auth=scram-sha-256",
-                &pw_arg,
-                "-E",
-                "UTF8",
-                "--no-locale",
-            ],
-            None,
-        );
+        let result =
+            self.run("initdb", &["-D", &pgdata, "-U", SUPERUSER, "--auth=scram-sha-256", &pw_arg, "-E", "UTF8", "--no-locale"], None);
         let _ = fs::remove_file(&pwfile);
         result
     }
@@ -173,19 +130,12 @@ impl LocalCluster {
         if let Some(log) = log.and_then(|p| fs::read_to_string(p).ok()) {
             text.push_str(&log);
         }
-        Err(ClusterError::Command {
-            program: program.to_owned(),
-            status: output.status.to_string(),
-            log: text,
-        })
+        Err(ClusterError::Command { program: program.to_owned(), status: output.status.to_string(), log: text })
     }
 
     /// A connection URL for `database` on this cluster.
     pub fn url(&self, database: &str) -> String {
-        format!(
-            "postgres://{SUPERUSER}:{}@127.0.0.1:{}/{database}",
-            self.password, self.port
-        )
+        format!("postgres://{SUPERUSER}:{}@127.0.0.1:{}/{database}", self.password, self.port)
     }
 
     pub fn port(&self) -> u16 {
@@ -201,16 +151,12 @@ impl LocalCluster {
             exists: bool,
         }
         let failed = |_| ClusterError::CreateDatabase(database.to_owned());
-        let mut conn = AsyncPgConnection::establish(&self.url("postgres"))
+        let mut conn = AsyncPgConnection::establish(&self.url("postgres")).await.map_err(failed)?;
+        let found: Exists = diesel::sql_query("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS exists")
+            .bind::<Text, _>(database)
+            .get_result(&mut conn)
             .await
-            .map_err(failed)?;
-        let found: Exists = diesel::sql_query(
-            "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS exists",
-        )
-        .bind::<Text, _>(database)
-        .get_result(&mut conn)
-        .await
-        .map_err(|_| ClusterError::CreateDatabase(database.to_owned()))?;
+            .map_err(|_| ClusterError::CreateDatabase(database.to_owned()))?;
         if !found.exists {
             let quoted = database.replace('"', "\"\"");
             diesel::sql_query(format!("CREATE DATABASE \"{quoted}\""))
@@ -234,11 +180,7 @@ impl LocalCluster {
 /// Where the server binaries are: `pg_config --bindir` if it has them, else the newest
 /// `/usr/lib/postgresql/<version>/bin`, else the directory of `initdb` on the PATH.
 fn find_bindir() -> Option<PathBuf> {
-    let has_server = |dir: &Path| {
-        dir.join("initdb").is_file()
-            && dir.join("pg_ctl").is_file()
-            && dir.join("postgres").is_file()
-    };
+    let has_server = |dir: &Path| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file() && dir.join("postgres").is_file();
     if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
         let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
         if out.status.success() && has_server(&dir) {
@@ -265,9 +207,7 @@ fn find_bindir() -> Option<PathBuf> {
 
 /// The owner of `/proc/self` is the process's effective user.
 fn effective_uid_is_root() -> bool {
-    fs::metadata("/proc/self")
-        .map(|m| m.uid() == 0)
-        .unwrap_or(false)
+    fs::metadata("/proc/self").map(|m| m.uid() == 0).unwrap_or(false)
 }
 
 /// The uid and gid of the `postgres` user, from /etc/passwd.
@@ -276,9 +216,7 @@ fn service_user() -> Option<(u32, u32)> {
     passwd.lines().find_map(|line| {
         let fields: Vec<&str> = line.split(':').collect();
         match fields.as_slice() {
-            [name, _, uid, gid, ..] if *name == SERVICE_USER => {
-                Some((uid.parse().ok()?, gid.parse().ok()?))
-            }
+            [name, _, uid, gid, ..] if *name == SERVICE_USER => Some((uid.parse().ok()?, gid.parse().ok()?)),
             _ => None,
         }
     })
@@ -296,8 +234,7 @@ fn write_private(path: &Path, contents: &str) -> Result<(), ClusterError> {
         .mode(0o600)
         .open(path)
         .map_err(io_err(format!("writing {}", path.display())))?;
-    f.write_all(contents.as_bytes())
-        .map_err(io_err(format!("writing {}", path.display())))
+    f.write_all(contents.as_bytes()).map_err(io_err(format!("writing {}", path.display())))
 }
 
 /// Reads a secret kept in `path`, creating it (32 random bytes, hex, mode 0600) on first use.
@@ -309,9 +246,7 @@ pub fn read_or_create_secret(path: &Path) -> Result<String, ClusterError> {
         }
     }
     let mut bytes = [0u8; 32];
-    fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut bytes))
-        .map_err(io_err("reading random bytes"))?;
+    fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes)).map_err(io_err("reading random bytes"))?;
     let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     write_private(path, &secret)?;
     Ok(secret)

@@ -5,16 +5,14 @@ use std::time::Duration;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_async::pooled_connection::deadpool::{Object, Pool, PoolError};
-use diesel_async::pooled_connection::{
-    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
-};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations");
 
 /// The version (directory-name prefix, digits only) of the newest embedded migration.
-pub const LATEST_MIGRATION: &str = "20261124000003";
+pub const LATEST_MIGRATION: &str = "20261124000004";
 
 /// Key of the advisory lock that serialises migrations between instances starting together.
 const MIGRATION_LOCK: i64 = 0x0004_7448_5000_0001;
@@ -47,10 +45,9 @@ impl StoreError {
 impl From<DieselError> for StoreError {
     fn from(e: DieselError) -> Self {
         match &e {
-            DieselError::DatabaseError(
-                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
-                _,
-            ) => StoreError::Unavailable,
+            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _) => {
+                StoreError::Unavailable
+            }
             DieselError::BrokenTransactionManager => StoreError::Unavailable,
             DieselError::DatabaseError(kind, info) => StoreError::internal(format!(
                 "database error {kind:?} (table {:?}, constraint {:?})",
@@ -58,12 +55,8 @@ impl From<DieselError> for StoreError {
                 info.constraint_name()
             )),
             DieselError::NotFound => StoreError::internal("row not found"),
-            DieselError::DeserializationError(_) => {
-                StoreError::internal("row deserialisation failed")
-            }
-            DieselError::SerializationError(_) => {
-                StoreError::internal("value serialisation failed")
-            }
+            DieselError::DeserializationError(_) => StoreError::internal("row deserialisation failed"),
+            DieselError::SerializationError(_) => StoreError::internal("value serialisation failed"),
             _ => StoreError::internal("query failed"),
         }
     }
@@ -78,9 +71,7 @@ impl From<PoolError> for StoreError {
 /// The name of the constraint a write violated, if the error is a violation of `kind`.
 pub(crate) fn violated(e: &DieselError, kind: DatabaseErrorKind) -> Option<String> {
     match e {
-        DieselError::DatabaseError(k, info)
-            if std::mem::discriminant(k) == std::mem::discriminant(&kind) =>
-        {
+        DieselError::DatabaseError(k, info) if std::mem::discriminant(k) == std::mem::discriminant(&kind) => {
             Some(info.constraint_name().unwrap_or_default().to_owned())
         }
         _ => None,
@@ -122,11 +113,10 @@ pub async fn migrations_applied(db: &Db) -> Result<bool, StoreError> {
     use diesel::dsl::sql;
     use diesel::sql_types::Bool;
     let mut conn = db.conn().await?;
-    let applied: bool = diesel::select(sql::<Bool>(&format!(
-        "EXISTS (SELECT 1 FROM __diesel_schema_migrations WHERE version = '{LATEST_MIGRATION}')"
-    )))
-    .get_result(&mut conn)
-    .await?;
+    let applied: bool =
+        diesel::select(sql::<Bool>(&format!("EXISTS (SELECT 1 FROM __diesel_schema_migrations WHERE version = '{LATEST_MIGRATION}')")))
+            .get_result(&mut conn)
+            .await?;
     Ok(applied)
 }
 
@@ -145,14 +135,10 @@ pub async fn run_migrations(url: &str) -> Result<Vec<String>, MigrationError> {
     let url = url.to_owned();
     tokio::task::spawn_blocking(move || {
         use diesel::Connection;
-        let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::establish(&url)
-            .map_err(|_| MigrationError::Connect)?;
+        let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::establish(&url).map_err(|_| MigrationError::Connect)?;
         let lock = |conn: &mut AsyncConnectionWrapper<AsyncPgConnection>, f: &str| {
-            diesel::RunQueryDsl::execute(
-                diesel::sql_query(format!("SELECT {f}({MIGRATION_LOCK})")),
-                conn,
-            )
-            .map_err(|e| MigrationError::Failed(StoreError::from(e).to_string()))
+            diesel::RunQueryDsl::execute(diesel::sql_query(format!("SELECT {f}({MIGRATION_LOCK})")), conn)
+                .map_err(|e| MigrationError::Failed(StoreError::from(e).to_string()))
         };
         lock(&mut conn, "pg_advisory_lock")?;
         let result = conn
@@ -173,12 +159,8 @@ mod tests {
 
     #[test]
     fn latest_migration_constant_matches_the_embedded_set() {
-        let migrations =
-            MigrationSource::<diesel::pg::Pg>::migrations(&MIGRATIONS).unwrap_or_default();
-        let latest = migrations
-            .iter()
-            .map(|m| m.name().version().to_string())
-            .max();
+        let migrations = MigrationSource::<diesel::pg::Pg>::migrations(&MIGRATIONS).unwrap_or_default();
+        let latest = migrations.iter().map(|m| m.name().version().to_string()).max();
         assert_eq!(latest.as_deref(), Some(LATEST_MIGRATION));
     }
 }

@@ -8,11 +8,10 @@ pub mod audit;
 pub mod cases;
 pub mod cluster;
 mod db;
+pub mod deadlines;
+pub mod events;
 mod rows;
 #[rustfmt::skip]
 mod schema;
 
-pub use db::{
-    connect, migrations_applied, ping, run_migrations, Db, DbConn, MigrationError, StoreError,
-    LATEST_MIGRATION,
-};
+pub use db::{connect, migrations_applied, ping, run_migrations, Db, DbConn, MigrationError, StoreError, LATEST_MIGRATION};

@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::schema::{agencies, audit_records, case_team, cases};
+use crate::schema::{agencies, audit_records, case_events, case_team, cases, deadlines};
 
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = agencies, check_for_backend(diesel::pg::Pg))]
@@ -60,6 +60,7 @@ pub struct CaseRow {
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub stage_advances_on: Option<NaiveDate>,
 }
 
 /// The columns a coordinator's edit writes (everything but identity, stage and creation).
@@ -143,4 +144,46 @@ pub struct NewAuditRow<'a> {
     pub request_id: &'a str,
     pub client_address: Option<&'a str>,
     pub purpose: Option<&'a str>,
+}
+
+#[derive(Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = case_events, check_for_backend(diesel::pg::Pg))]
+pub struct EventRow {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    #[diesel(skip_insertion)]
+    pub seq: i64,
+    #[diesel(column_name = type_)]
+    pub event_type: String,
+    pub replacement_type: Option<String>,
+    pub event_date: Option<NaiveDate>,
+    pub outcome: Option<String>,
+    pub competent_authority: Option<String>,
+    pub ground: Option<String>,
+    pub closure_reason: Option<String>,
+    pub first_responder_agency_id: Option<Uuid>,
+    pub supersedes: Option<Uuid>,
+    pub correction_reason: Option<String>,
+    pub recorded_at: DateTime<Utc>,
+    pub recorded_by: String,
+}
+
+#[derive(Debug, Queryable, QueryableByName, Selectable, Insertable)]
+#[diesel(table_name = deadlines, check_for_backend(diesel::pg::Pg))]
+pub struct DeadlineRow {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub case_reference: String,
+    pub rule_id: String,
+    pub rule_version: String,
+    pub kind: String,
+    pub trigger_event_id: Uuid,
+    pub due_on: NaiveDate,
+    pub met_on: Option<NaiveDate>,
+    pub explanation: String,
+    pub waived_at: Option<DateTime<Utc>>,
+    pub waived_by: Option<String>,
+    pub waived_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }

@@ -34,6 +34,27 @@ diesel::table! {
 }
 
 diesel::table! {
+    case_events (id) {
+        id -> Uuid,
+        case_id -> Uuid,
+        seq -> Int8,
+        #[sql_name = "type"]
+        type_ -> Text,
+        replacement_type -> Nullable<Text>,
+        event_date -> Nullable<Date>,
+        outcome -> Nullable<Text>,
+        competent_authority -> Nullable<Text>,
+        ground -> Nullable<Text>,
+        closure_reason -> Nullable<Text>,
+        first_responder_agency_id -> Nullable<Uuid>,
+        supersedes -> Nullable<Uuid>,
+        correction_reason -> Nullable<Text>,
+        recorded_at -> Timestamptz,
+        recorded_by -> Text,
+    }
+}
+
+diesel::table! {
     case_team (case_id, agency_id) {
         case_id -> Uuid,
         agency_id -> Uuid,
@@ -68,10 +89,42 @@ diesel::table! {
         created_by -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        stage_advances_on -> Nullable<Date>,
     }
 }
 
+diesel::table! {
+    deadlines (id) {
+        id -> Uuid,
+        case_id -> Uuid,
+        case_reference -> Text,
+        rule_id -> Text,
+        rule_version -> Text,
+        kind -> Text,
+        trigger_event_id -> Uuid,
+        due_on -> Date,
+        met_on -> Nullable<Date>,
+        explanation -> Text,
+        waived_at -> Nullable<Timestamptz>,
+        waived_by -> Nullable<Text>,
+        waived_reason -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(case_events -> agencies (first_responder_agency_id));
+diesel::joinable!(case_events -> cases (case_id));
 diesel::joinable!(case_team -> agencies (agency_id));
 diesel::joinable!(case_team -> cases (case_id));
+diesel::joinable!(deadlines -> case_events (trigger_event_id));
+diesel::joinable!(deadlines -> cases (case_id));
 
-diesel::allow_tables_to_appear_in_same_query!(agencies, audit_records, case_team, cases,);
+diesel::allow_tables_to_appear_in_same_query!(
+    agencies,
+    audit_records,
+    case_events,
+    case_team,
+    cases,
+    deadlines,
+);

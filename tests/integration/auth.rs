@@ -42,16 +42,11 @@ async fn a_valid_token_is_accepted_and_its_claims_used() {
     let t = hs(Algorithm::HS256, &claims(json!({})), SECRET);
     assert_eq!(app.get("/api/v1/agencies", &t).await.status.as_u16(), 200);
     // The minted token decodes to the same claims with the real library.
-    let minted = token(
-        Role::Partner,
-        Some(fourthp_domain::ids::AgencyId::new_v7(1)),
-    );
+    let minted = token(Role::Partner, Some(fourthp_domain::ids::AgencyId::new_v7(1)));
     let mut v = jsonwebtoken::Validation::new(Algorithm::HS256);
     v.set_audience(&[AUDIENCE]);
     v.set_issuer(&[ISSUER]);
-    let data =
-        jsonwebtoken::decode::<Value>(&minted, &jsonwebtoken::DecodingKey::from_secret(SECRET), &v)
-            .unwrap();
+    let data = jsonwebtoken::decode::<Value>(&minted, &jsonwebtoken::DecodingKey::from_secret(SECRET), &v).unwrap();
     assert_eq!(data.claims["role"], "partner");
     assert_eq!(data.claims["sub"], "partner-1");
     assert!(data.claims["agency_id"].is_string());
@@ -62,20 +57,9 @@ async fn missing_and_malformed_tokens() {
     let app = spawn_app().await;
     let r = app.call(Method::GET, "/api/v1/agencies", None, None).await;
     r.problem(401);
-    assert_eq!(
-        r.header("www-authenticate").as_deref(),
-        Some("Bearer realm=\"fourthp\"")
-    );
+    assert_eq!(r.header("www-authenticate").as_deref(), Some("Bearer realm=\"fourthp\""));
     rejected(&app, Some("not-a-jwt")).await;
-    let r = app
-        .send(
-            Method::GET,
-            "/api/v1/agencies",
-            None,
-            None,
-            &[("authorization", "Basic dXNlcjpwdw==")],
-        )
-        .await;
+    let r = app.send(Method::GET, "/api/v1/agencies", None, None, &[("authorization", "Basic dXNlcjpwdw==")]).await;
     r.problem(401);
 }
 
@@ -83,37 +67,15 @@ async fn missing_and_malformed_tokens() {
 async fn expired_not_yet_valid_and_wrong_audience_or_issuer() {
     let app = spawn_app().await;
     let now = chrono::Utc::now().timestamp();
-    let expired = hs(
-        Algorithm::HS256,
-        &claims(json!({"iat": now - 7200, "exp": now - 3600})),
-        SECRET,
-    );
+    let expired = hs(Algorithm::HS256, &claims(json!({"iat": now - 7200, "exp": now - 3600})), SECRET);
     assert!(rejected(&app, Some(&expired)).await.contains("expired"));
-    let future = hs(
-        Algorithm::HS256,
-        &claims(json!({"iat": now + 3600, "exp": now + 7200})),
-        SECRET,
-    );
-    assert!(rejected(&app, Some(&future))
-        .await
-        .contains("not valid yet"));
-    let nbf = hs(
-        Algorithm::HS256,
-        &claims(json!({"nbf": now + 3600})),
-        SECRET,
-    );
+    let future = hs(Algorithm::HS256, &claims(json!({"iat": now + 3600, "exp": now + 7200})), SECRET);
+    assert!(rejected(&app, Some(&future)).await.contains("not valid yet"));
+    let nbf = hs(Algorithm::HS256, &claims(json!({"nbf": now + 3600})), SECRET);
     rejected(&app, Some(&nbf)).await;
-    let audience = hs(
-        Algorithm::HS256,
-        &claims(json!({"aud": "someone-else"})),
-        SECRET,
-    );
+    let audience = hs(Algorithm::HS256, &claims(json!({"aud": "someone-else"})), SECRET);
     assert!(rejected(&app, Some(&audience)).await.contains("audience"));
-    let issuer = hs(
-        Algorithm::HS256,
-        &claims(json!({"iss": "elsewhere"})),
-        SECRET,
-    );
+    let issuer = hs(Algorithm::HS256, &claims(json!({"iss": "elsewhere"})), SECRET);
     assert!(rejected(&app, Some(&issuer)).await.contains("issuer"));
 }
 
@@ -124,24 +86,12 @@ async fn required_claims_and_roles() {
         let t = hs(Algorithm::HS256, &claims(json!({missing: null})), SECRET);
         rejected(&app, Some(&t)).await;
     }
-    let unknown_role = hs(
-        Algorithm::HS256,
-        &claims(json!({"role": "superuser"})),
-        SECRET,
-    );
+    let unknown_role = hs(Algorithm::HS256, &claims(json!({"role": "superuser"})), SECRET);
     rejected(&app, Some(&unknown_role)).await;
     // Coordinators and partners act for an agency: their tokens must say which.
-    let no_agency = hs(
-        Algorithm::HS256,
-        &claims(json!({"role": "coordinator"})),
-        SECRET,
-    );
+    let no_agency = hs(Algorithm::HS256, &claims(json!({"role": "coordinator"})), SECRET);
     rejected(&app, Some(&no_agency)).await;
-    let bad_agency = hs(
-        Algorithm::HS256,
-        &claims(json!({"role": "partner", "agency_id": "x"})),
-        SECRET,
-    );
+    let bad_agency = hs(Algorithm::HS256, &claims(json!({"role": "partner", "agency_id": "x"})), SECRET);
     rejected(&app, Some(&bad_agency)).await;
 }
 
@@ -152,22 +102,11 @@ async fn signatures_and_algorithms_are_pinned() {
     // Same secret, another HMAC algorithm.
     rejected(&app, Some(&hs(Algorithm::HS384, &c, SECRET))).await;
     // Another secret.
-    rejected(
-        &app,
-        Some(&hs(
-            Algorithm::HS256,
-            &c,
-            b"another-secret-another-secret-another",
-        )),
-    )
-    .await;
+    rejected(&app, Some(&hs(Algorithm::HS256, &c, b"another-secret-another-secret-another"))).await;
     // A tampered payload under the original signature.
     let good = hs(Algorithm::HS256, &c, SECRET);
     let parts: Vec<&str> = good.split('.').collect();
-    let forged = URL_SAFE_NO_PAD.encode(
-        claims(json!({"role": "coordinator", "agency_id": uuid::Uuid::now_v7().to_string()}))
-            .to_string(),
-    );
+    let forged = URL_SAFE_NO_PAD.encode(claims(json!({"role": "coordinator", "agency_id": uuid::Uuid::now_v7().to_string()})).to_string());
     rejected(&app, Some(&format!("{}.{forged}.{}", parts[0], parts[2]))).await;
     // alg: none, unsigned.
     let none_header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
@@ -184,22 +123,16 @@ fn ed25519() -> (Vec<u8>, String) {
     use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
     let pkcs8 = Ed25519KeyPair::generate_pkcs8(&aws_lc_rs::rand::SystemRandom::new()).unwrap();
     let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap();
-    let mut spki = vec![
-        0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
-    ];
+    let mut spki = vec![0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00];
     spki.extend_from_slice(pair.public_key().as_ref());
-    let pem = format!(
-        "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
-        STANDARD.encode(spki)
-    );
+    let pem = format!("-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n", STANDARD.encode(spki));
     (pkcs8.as_ref().to_vec(), pem)
 }
 
 #[actix_web::test]
 async fn identity_provider_keys_verify_their_own_tokens_only() {
     let (private, public_pem) = ed25519();
-    let path =
-        std::env::temp_dir().join(format!("fourthp-idp-{}.pem", uuid::Uuid::now_v7().simple()));
+    let path = std::env::temp_dir().join(format!("fourthp-idp-{}.pem", uuid::Uuid::now_v7().simple()));
     std::fs::write(&path, public_pem).unwrap();
     let app = spawn_app_with(&format!("idp=EdDSA:{}", path.display())).await;
     let c = claims(json!({}));

@@ -12,4 +12,5 @@ mod audit;
 mod auth;
 mod cases;
 mod errors;
+mod lifecycle;
 mod ops;

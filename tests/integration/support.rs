@@ -7,7 +7,7 @@ use std::time::Duration;
 use actix_web::http::{header, Method, StatusCode};
 use awc::http::header::HeaderMap;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use fourthp_api::app::{server, AppState};
+use fourthp_api::app::{server, AppState, Rules};
 use fourthp_api::auth::{Minter, Verifier};
 use fourthp_api::extract::BodyLimit;
 use fourthp_domain::ids::AgencyId;
@@ -35,27 +35,15 @@ struct Postgres {
 /// run (stop it with `pg_ctl -D $TMPDIR/fourthp-test-cluster/pg stop`).
 fn postgres() -> &'static Postgres {
     static PG: OnceLock<Postgres> = OnceLock::new();
-    PG.get_or_init(|| {
-        std::thread::spawn(setup)
-            .join()
-            .expect("PostgreSQL set-up failed")
-    })
+    PG.get_or_init(|| std::thread::spawn(setup).join().expect("PostgreSQL set-up failed"))
 }
 
 fn setup() -> Postgres {
-    let maintenance_url = match std::env::var("FOURTHP_TEST_DATABASE_URL")
-        .ok()
-        .filter(|v| !v.is_empty())
-    {
+    let maintenance_url = match std::env::var("FOURTHP_TEST_DATABASE_URL").ok().filter(|v| !v.is_empty()) {
         Some(url) => url,
         None => {
             let dir = std::env::temp_dir().join("fourthp-test-cluster");
-            let settings = [
-                ("fsync", "off"),
-                ("synchronous_commit", "off"),
-                ("full_page_writes", "off"),
-                ("max_connections", "400"),
-            ];
+            let settings = [("fsync", "off"), ("synchronous_commit", "off"), ("full_page_writes", "off"), ("max_connections", "400")];
             let cluster = LocalCluster::start(&dir, &settings).expect("starting the test cluster");
             let url = cluster.url("postgres");
             std::mem::forget(cluster);
@@ -63,47 +51,21 @@ fn setup() -> Postgres {
         }
     };
     let template = format!("fourthp_tmpl_{}", migrations_digest());
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
-        let mut conn = AsyncPgConnection::establish(&maintenance_url)
-            .await
-            .expect("connecting to the test PostgreSQL");
+        let mut conn = AsyncPgConnection::establish(&maintenance_url).await.expect("connecting to the test PostgreSQL");
         // Serialise template creation between test processes.
-        diesel::sql_query("SELECT pg_advisory_lock(4242424242)")
-            .execute(&mut conn)
-            .await
-            .unwrap();
+        diesel::sql_query("SELECT pg_advisory_lock(4242424242)").execute(&mut conn).await.unwrap();
         if !database_exists(&mut conn, &template).await {
             let building = format!("{template}_building");
-            diesel::sql_query(format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"))
-                .execute(&mut conn)
-                .await
-                .unwrap();
-            diesel::sql_query(format!("CREATE DATABASE {building}"))
-                .execute(&mut conn)
-                .await
-                .unwrap();
-            run_migrations(&database_url(&maintenance_url, &building))
-                .await
-                .expect("migrating the template");
-            retry_busy(
-                &mut conn,
-                &format!("ALTER DATABASE {building} RENAME TO {template}"),
-            )
-            .await;
+            diesel::sql_query(format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)")).execute(&mut conn).await.unwrap();
+            diesel::sql_query(format!("CREATE DATABASE {building}")).execute(&mut conn).await.unwrap();
+            run_migrations(&database_url(&maintenance_url, &building)).await.expect("migrating the template");
+            retry_busy(&mut conn, &format!("ALTER DATABASE {building} RENAME TO {template}")).await;
         }
-        diesel::sql_query("SELECT pg_advisory_unlock(4242424242)")
-            .execute(&mut conn)
-            .await
-            .unwrap();
+        diesel::sql_query("SELECT pg_advisory_unlock(4242424242)").execute(&mut conn).await.unwrap();
     });
-    Postgres {
-        maintenance_url,
-        template,
-    }
+    Postgres { maintenance_url, template }
 }
 
 /// A digest of every migration file, so a changed migration gets a fresh template.
@@ -116,26 +78,11 @@ fn migrations_digest() -> String {
         hasher.update(f.to_string_lossy().as_bytes());
         hasher.update(std::fs::read(&f).unwrap());
     }
-    hasher
-        .finalize()
-        .iter()
-        .take(8)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hasher.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .flatten()
-        .flat_map(|e| {
-            if e.path().is_dir() {
-                walk(&e.path())
-            } else {
-                vec![e.path()]
-            }
-        })
-        .collect()
+    std::fs::read_dir(dir).unwrap().flatten().flat_map(|e| if e.path().is_dir() { walk(&e.path()) } else { vec![e.path()] }).collect()
 }
 
 async fn database_exists(conn: &mut AsyncPgConnection, name: &str) -> bool {
@@ -191,46 +138,19 @@ pub struct Reply {
 
 impl Reply {
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
+        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
     }
 
     /// Asserts a problem response of `status` and returns its field names.
     pub fn problem(&self, status: u16) -> Vec<String> {
-        assert_eq!(
-            self.status.as_u16(),
-            status,
-            "unexpected status; body: {}",
-            self.text
-        );
-        assert_eq!(
-            self.header("content-type").as_deref(),
-            Some("application/problem+json"),
-            "{}",
-            self.text
-        );
+        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.text);
+        assert_eq!(self.header("content-type").as_deref(), Some("application/problem+json"), "{}", self.text);
         assert_eq!(self.body["status"], status);
         for key in ["type", "title", "detail", "instance"] {
-            assert!(
-                self.body[key].is_string(),
-                "problem lacks {key}: {}",
-                self.text
-            );
+            assert!(self.body[key].is_string(), "problem lacks {key}: {}", self.text);
         }
-        assert!(self.body["instance"]
-            .as_str()
-            .unwrap()
-            .starts_with("urn:fourthp:request:"));
-        self.body["errors"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|e| e["field"].as_str().unwrap().to_owned())
-                    .collect()
-            })
-            .unwrap_or_default()
+        assert!(self.body["instance"].as_str().unwrap().starts_with("urn:fourthp:request:"));
+        self.body["errors"].as_array().map(|a| a.iter().map(|e| e["field"].as_str().unwrap().to_owned()).collect()).unwrap_or_default()
     }
 }
 
@@ -242,14 +162,8 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(public_keys: &str) -> TestApp {
     let pg = postgres();
     let database = format!("fourthp_t_{}", uuid::Uuid::now_v7().simple());
-    let mut conn = AsyncPgConnection::establish(&pg.maintenance_url)
-        .await
-        .unwrap();
-    retry_busy(
-        &mut conn,
-        &format!("CREATE DATABASE {database} TEMPLATE {}", pg.template),
-    )
-    .await;
+    let mut conn = AsyncPgConnection::establish(&pg.maintenance_url).await.unwrap();
+    retry_busy(&mut conn, &format!("CREATE DATABASE {database} TEMPLATE {}", pg.template)).await;
     let db_url = database_url(&pg.maintenance_url, &database);
     let db = connect(&db_url, 4, Duration::from_secs(5)).unwrap();
     spawn_with_db(db, db_url, database, public_keys)
@@ -257,11 +171,7 @@ pub async fn spawn_app_with(public_keys: &str) -> TestApp {
 
 /// Starts the app against a database that cannot be reached.
 pub async fn spawn_app_without_database() -> TestApp {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let url = format!("postgres://nobody@127.0.0.1:{port}/nothing");
     let db = connect(&url, 2, Duration::from_millis(500)).unwrap();
     spawn_with_db(db, url, String::new(), "")
@@ -271,25 +181,13 @@ fn spawn_with_db(db: Db, db_url: String, database: String, public_keys: &str) ->
     let verifier = Verifier::new(SECRET, public_keys, ISSUER, AUDIENCE).unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
-    let state = AppState {
-        db: db.clone(),
-        verifier,
-        body_limit: BodyLimit(BODY_LIMIT),
-    };
+    let rules = Rules { book: fourthp_domain::rules::shipped_with(None).unwrap(), window: Default::default() };
+    let state = AppState { db: db.clone(), verifier, body_limit: BodyLimit(BODY_LIMIT), rules };
     let srv = server(listener, state, 1).unwrap();
     let handle = srv.handle();
     actix_web::rt::spawn(srv);
-    let client = awc::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .finish();
-    TestApp {
-        address,
-        db,
-        db_url,
-        database,
-        handle,
-        client,
-    }
+    let client = awc::Client::builder().timeout(Duration::from_secs(30)).finish();
+    TestApp { address, db, db_url, database, handle, client }
 }
 
 impl Drop for TestApp {
@@ -302,17 +200,10 @@ impl Drop for TestApp {
         let url = postgres().maintenance_url.clone();
         // Dropping needs a runtime of its own: the test's is ending.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
             rt.block_on(async {
                 if let Ok(mut conn) = AsyncPgConnection::establish(&url).await {
-                    let _ = diesel::sql_query(format!(
-                        "DROP DATABASE IF EXISTS {database} WITH (FORCE)"
-                    ))
-                    .execute(&mut conn)
-                    .await;
+                    let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)")).execute(&mut conn).await;
                 }
             });
         })
@@ -330,20 +221,12 @@ pub fn token(role: Role, agency: Option<AgencyId>) -> String {
 }
 
 pub fn token_for(p: &Principal) -> String {
-    Minter::new(SECRET, ISSUER, AUDIENCE)
-        .mint(p, chrono::Utc::now(), chrono::Duration::hours(1))
-        .unwrap()
+    Minter::new(SECRET, ISSUER, AUDIENCE).mint(p, chrono::Utc::now(), chrono::Duration::hours(1)).unwrap()
 }
 
 impl TestApp {
     /// Sends a request; `body` may be JSON (sent as application/json) or `None`.
-    pub async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> Reply {
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
         let raw = body.map(|b| (b.to_string().into_bytes(), "application/json"));
         self.send(method, path, token, raw, &[]).await
     }
@@ -357,9 +240,7 @@ impl TestApp {
         body: Option<(Vec<u8>, &str)>,
         headers: &[(&str, &str)],
     ) -> Reply {
-        let mut req = self
-            .client
-            .request(method, format!("{}{path}", self.address));
+        let mut req = self.client.request(method, format!("{}{path}", self.address));
         if let Some(t) = token {
             req = req.insert_header((header::AUTHORIZATION, format!("Bearer {t}")));
         }
@@ -367,22 +248,13 @@ impl TestApp {
             req = req.insert_header((*k, *v));
         }
         let mut res = match body {
-            Some((bytes, content_type)) => {
-                req.insert_header((header::CONTENT_TYPE, content_type))
-                    .send_body(bytes)
-                    .await
-            }
+            Some((bytes, content_type)) => req.insert_header((header::CONTENT_TYPE, content_type)).send_body(bytes).await,
             None => req.send().await,
         }
         .unwrap();
         let bytes = res.body().limit(10 * 1024 * 1024).await.unwrap();
         let text = String::from_utf8_lossy(&bytes).into_owned();
-        Reply {
-            status: res.status(),
-            headers: res.headers().clone(),
-            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-            text,
-        }
+        Reply { status: res.status(), headers: res.headers().clone(), body: serde_json::from_slice(&bytes).unwrap_or(Value::Null), text }
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Reply {
@@ -395,32 +267,20 @@ impl TestApp {
 
     pub async fn patch(&self, path: &str, token: &str, etag: &str, body: Value) -> Reply {
         let raw = Some((body.to_string().into_bytes(), "application/json"));
-        self.send(Method::PATCH, path, Some(token), raw, &[("if-match", etag)])
-            .await
+        self.send(Method::PATCH, path, Some(token), raw, &[("if-match", etag)]).await
     }
 
     /// Registers an agency (as an administrator) and returns its id.
     pub async fn agency(&self, name: &str, kind: &str) -> AgencyId {
         let admin = token(Role::Admin, None);
-        let r = self
-            .post(
-                "/api/v1/agencies",
-                &admin,
-                json!({"name": name, "kind": kind, "contact_email": "team@example.org"}),
-            )
-            .await;
+        let r = self.post("/api/v1/agencies", &admin, json!({"name": name, "kind": kind, "contact_email": "team@example.org"})).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
         AgencyId::parse(r.body["id"].as_str().unwrap()).unwrap()
     }
 
     /// A coordinator at a new victim-care agency: (agency, token).
     pub async fn coordinator(&self) -> (AgencyId, String) {
-        let agency = self
-            .agency(
-                &format!("Victim Care {}", uuid::Uuid::now_v7().simple()),
-                "victim_care_contract_provider",
-            )
-            .await;
+        let agency = self.agency(&format!("Victim Care {}", uuid::Uuid::now_v7().simple()), "victim_care_contract_provider").await;
         (agency, token(Role::Coordinator, Some(agency)))
     }
 
@@ -439,20 +299,13 @@ impl TestApp {
             n: i64,
         }
         let mut conn = AsyncPgConnection::establish(&self.db_url).await.unwrap();
-        diesel::sql_query(sql)
-            .get_result::<N>(&mut conn)
-            .await
-            .unwrap()
-            .n
+        diesel::sql_query(sql).get_result::<N>(&mut conn).await.unwrap().n
     }
 
     /// Executes SQL on the test database, returning the error text if it fails.
     pub async fn sql(&self, sql: &str) -> Result<usize, String> {
         let mut conn = AsyncPgConnection::establish(&self.db_url).await.unwrap();
-        diesel::sql_query(sql)
-            .execute(&mut conn)
-            .await
-            .map_err(|e| e.to_string())
+        diesel::sql_query(sql).execute(&mut conn).await.map_err(|e| e.to_string())
     }
 }
 
@@ -489,4 +342,34 @@ pub fn county_lines_child() -> Value {
         "local_authority": "Northshire",
         "consent": {"nrm": "not_required_child", "data_sharing": "share", "recorded_on": "2026-10-20"}
     })
+}
+
+/// Today in Europe/London, and a date `days` from it (negative: in the past), as YYYY-MM-DD.
+pub fn today() -> chrono::NaiveDate {
+    fourthp_domain::time::london_date(chrono::Utc::now())
+}
+
+pub fn day(days: i64) -> String {
+    (today() + chrono::Duration::days(days)).to_string()
+}
+
+impl TestApp {
+    /// Records an event on a case.
+    pub async fn event(&self, case: &str, token: &str, body: Value) -> Reply {
+        self.post(&format!("/api/v1/cases/{case}/events"), token, body).await
+    }
+
+    /// Records an event that must be accepted; returns its id.
+    pub async fn event_ok(&self, case: &str, token: &str, body: Value) -> String {
+        let r = self.event(case, token, body).await;
+        assert_eq!(r.status.as_u16(), 201, "{}", r.text);
+        r.body["id"].as_str().unwrap().to_owned()
+    }
+
+    /// The case's deadlines, keyed by rule (the last of each rule wins).
+    pub async fn deadlines(&self, case: &str, token: &str) -> std::collections::HashMap<String, Value> {
+        let r = self.get(&format!("/api/v1/cases/{case}/deadlines"), token).await;
+        assert_eq!(r.status.as_u16(), 200, "{}", r.text);
+        r.body["items"].as_array().unwrap().iter().map(|d| (d["rule"].as_str().unwrap().to_owned(), d.clone())).collect()
+    }
 }

@@ -4,9 +4,7 @@ use actix_web::http::header;
 use actix_web::{get, patch, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use fourthp_domain::access::{agency_access, AgencyAction, AgencyView};
-use fourthp_domain::agency::{
-    Agency, AgencyKind, AgencyName, AgencyPatch, ContactEmail, ContactPhone, NewAgency,
-};
+use fourthp_domain::agency::{Agency, AgencyKind, AgencyName, AgencyPatch, ContactEmail, ContactPhone, NewAgency};
 use fourthp_domain::error::FieldErrors;
 use fourthp_domain::ids::AgencyId;
 use fourthp_persistence::agencies::{self, CreateAgencyError, UpdateAgencyError};
@@ -72,16 +70,8 @@ impl AgencyResponse {
             id: a.id.into_uuid(),
             name: a.name.to_string(),
             kind: a.kind,
-            contact_email: a
-                .contact_email
-                .as_ref()
-                .filter(|_| view.contacts)
-                .map(|e| e.as_str().to_owned()),
-            contact_phone: a
-                .contact_phone
-                .as_ref()
-                .filter(|_| view.contacts)
-                .map(|p| p.as_str().to_owned()),
+            contact_email: a.contact_email.as_ref().filter(|_| view.contacts).map(|e| e.as_str().to_owned()),
+            contact_phone: a.contact_phone.as_ref().filter(|_| view.contacts).map(|p| p.as_str().to_owned()),
             active: a.active,
             version: a.version,
             created_at: a.created_at,
@@ -132,17 +122,13 @@ impl From<UpdateAgencyError> for Problem {
 
 fn duplicate_name() -> Problem {
     let mut p = Problem::conflict("duplicate-name", "Another agency already has this name.");
-    p.errors.push(crate::problem::FieldProblem {
-        field: "name".into(),
-        message: "is already taken (names are compared ignoring case)".into(),
-    });
+    p.errors
+        .push(crate::problem::FieldProblem { field: "name".into(), message: "is already taken (names are compared ignoring case)".into() });
     p
 }
 
 fn respond(status: actix_web::http::StatusCode, agency: &Agency, view: AgencyView) -> HttpResponse {
-    HttpResponse::build(status)
-        .insert_header((header::ETAG, etag(agency.version)))
-        .json(AgencyResponse::new(agency, view))
+    HttpResponse::build(status).insert_header((header::ETAG, etag(agency.version))).json(AgencyResponse::new(agency, view))
 }
 
 /// Register an agency (administrators).
@@ -153,35 +139,17 @@ fn respond(status: actix_web::http::StatusCode, agency: &Agency, view: AgencyVie
     security(("bearer" = []))
 )]
 #[post("/agencies")]
-pub async fn create_agency(
-    caller: Caller,
-    db: web::Data<Db>,
-    body: ApiJson<CreateAgencyRequest>,
-) -> Result<HttpResponse, Problem> {
+pub async fn create_agency(caller: Caller, db: web::Data<Db>, body: ApiJson<CreateAgencyRequest>) -> Result<HttpResponse, Problem> {
     let view = agency_access(caller.principal().role, AgencyAction::Create)?;
     let b = body.0;
     let mut errs = FieldErrors::new();
     let name = errs.check("name", AgencyName::parse(&b.name));
-    let contact_email = errs.check_opt(
-        "contact_email",
-        b.contact_email.as_deref().map(ContactEmail::parse),
-    );
-    let contact_phone = errs.check_opt(
-        "contact_phone",
-        b.contact_phone.as_deref().map(ContactPhone::parse),
-    );
-    let (Some(name), Some(contact_email), Some(contact_phone)) =
-        (name, contact_email, contact_phone)
-    else {
+    let contact_email = errs.check_opt("contact_email", b.contact_email.as_deref().map(ContactEmail::parse));
+    let contact_phone = errs.check_opt("contact_phone", b.contact_phone.as_deref().map(ContactPhone::parse));
+    let (Some(name), Some(contact_email), Some(contact_phone)) = (name, contact_email, contact_phone) else {
         return Err(errs.into());
     };
-    let new = NewAgency {
-        name,
-        kind: b.kind,
-        contact_email,
-        contact_phone,
-        active: b.active.unwrap_or(true),
-    };
+    let new = NewAgency { name, kind: b.kind, contact_email, contact_phone, active: b.active.unwrap_or(true) };
     let agency = agencies::create(&db, &caller.0, new).await?;
     let mut res = respond(actix_web::http::StatusCode::CREATED, &agency, view);
     if let Ok(v) = header::HeaderValue::from_str(&format!("/api/v1/agencies/{}", agency.id)) {
@@ -198,27 +166,16 @@ pub async fn create_agency(
     security(("bearer" = []))
 )]
 #[get("/agencies")]
-pub async fn list_agencies(
-    caller: Caller,
-    db: web::Data<Db>,
-    query: ApiQuery<AgencyListQuery>,
-) -> Result<HttpResponse, Problem> {
+pub async fn list_agencies(caller: Caller, db: web::Data<Db>, query: ApiQuery<AgencyListQuery>) -> Result<HttpResponse, Problem> {
     let view = agency_access(caller.principal().role, AgencyAction::Read)?;
     let q = query.0;
     let mut errs = FieldErrors::new();
     let limit = parse_limit(q.limit.as_deref(), &mut errs);
-    let after = q
-        .cursor
-        .as_deref()
-        .and_then(|c| decode_cursor(CURSOR_KIND, c, &mut errs));
+    let after = q.cursor.as_deref().and_then(|c| decode_cursor(CURSOR_KIND, c, &mut errs));
     bad_query(errs)?;
     let page = agencies::list(&db, limit, after.as_deref()).await?;
     Ok(HttpResponse::Ok().json(AgencyListResponse {
-        items: page
-            .items
-            .iter()
-            .map(|a| AgencyResponse::new(a, view))
-            .collect(),
+        items: page.items.iter().map(|a| AgencyResponse::new(a, view)).collect(),
         next_cursor: page.next.map(|key| encode_cursor(CURSOR_KIND, &key)),
     }))
 }
@@ -231,16 +188,10 @@ pub async fn list_agencies(
     security(("bearer" = []))
 )]
 #[get("/agencies/{id}")]
-pub async fn get_agency(
-    caller: Caller,
-    db: web::Data<Db>,
-    path: web::Path<String>,
-) -> Result<HttpResponse, Problem> {
+pub async fn get_agency(caller: Caller, db: web::Data<Db>, path: web::Path<String>) -> Result<HttpResponse, Problem> {
     let view = agency_access(caller.principal().role, AgencyAction::Read)?;
     let id = path_id(&path, "id", AgencyId::parse)?;
-    let agency = agencies::get(&db, id)
-        .await?
-        .ok_or_else(Problem::not_found)?;
+    let agency = agencies::get(&db, id).await?.ok_or_else(Problem::not_found)?;
     Ok(respond(actix_web::http::StatusCode::OK, &agency, view))
 }
 
@@ -268,12 +219,8 @@ pub async fn patch_agency(
     let b = body.0;
     let mut errs = FieldErrors::new();
     let name = errs.check_opt("name", b.name.as_deref().map(AgencyName::parse));
-    let email = b
-        .contact_email
-        .map(|v| errs.check_opt("contact_email", v.as_deref().map(ContactEmail::parse)));
-    let phone = b
-        .contact_phone
-        .map(|v| errs.check_opt("contact_phone", v.as_deref().map(ContactPhone::parse)));
+    let email = b.contact_email.map(|v| errs.check_opt("contact_email", v.as_deref().map(ContactEmail::parse)));
+    let phone = b.contact_phone.map(|v| errs.check_opt("contact_phone", v.as_deref().map(ContactPhone::parse)));
     errs.into_result()?;
     let patch = AgencyPatch {
         name: name.flatten(),
@@ -284,12 +231,7 @@ pub async fn patch_agency(
     };
     let expected = match if_match {
         IfMatch::Version(v) => v,
-        IfMatch::Any => {
-            agencies::get(&db, id)
-                .await?
-                .ok_or_else(Problem::not_found)?
-                .version
-        }
+        IfMatch::Any => agencies::get(&db, id).await?.ok_or_else(Problem::not_found)?.version,
     };
     let agency = agencies::update(&db, &caller.0, id, expected, patch).await?;
     Ok(respond(actix_web::http::StatusCode::OK, &agency, view))

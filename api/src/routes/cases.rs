@@ -5,17 +5,15 @@ use actix_web::{delete, get, patch, post, put, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use fourthp_domain::access::{self, case_list_scope, may_create_case, CaseAction, CaseView};
 use fourthp_domain::case::{
-    AgeBand, Birth, Case, CaseDetails, CasePatch, Consent, DataSharing, ExploitationType, Gender,
-    Jurisdiction, KnownAs, LocalAuthority, NrmConsent, Stage, TeamRole,
+    AgeBand, Birth, Case, CaseDetails, CasePatch, Consent, DataSharing, ExploitationType, Gender, Jurisdiction, KnownAs, LocalAuthority,
+    NrmConsent, Stage, TeamRole,
 };
 use fourthp_domain::codes::{CountryCode, LanguageCode};
 use fourthp_domain::error::FieldErrors;
 use fourthp_domain::ids::{AgencyId, CaseId};
 use fourthp_domain::principal::{Principal, Subject};
 use fourthp_domain::time::london_date;
-use fourthp_persistence::cases::{
-    self, CaseFilter, CreateCaseError, TeamChange, TeamChangeError, UpdateCaseError,
-};
+use fourthp_persistence::cases::{self, CaseFilter, CreateCaseError, TeamChange, TeamChangeError, UpdateCaseError};
 use fourthp_persistence::Db;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -176,12 +174,8 @@ impl CaseResponse {
         CaseResponse {
             id: c.id.into_uuid(),
             reference: c.reference.as_str().to_owned(),
-            view: if view.restricted {
-                ViewKind::Full
-            } else {
-                ViewKind::Limited
-            },
-            stage: c.stage,
+            view: if view.restricted { ViewKind::Full } else { ViewKind::Limited },
+            stage: c.stage_on(today),
             is_child: d.is_child(today),
             age_band: d.age_band(today),
             jurisdiction: d.jurisdiction,
@@ -202,22 +196,13 @@ impl CaseResponse {
                 .iter()
                 .map(|m| TeamMemberResponse {
                     agency_id: m.agency_id.into_uuid(),
-                    role: m
-                        .role
-                        .as_ref()
-                        .filter(|_| view.restricted)
-                        .map(ToString::to_string),
+                    role: m.role.as_ref().filter(|_| view.restricted).map(ToString::to_string),
                     added_at: m.added_at,
                 })
                 .collect(),
             known_as: id_field(true).then(|| d.known_as.to_string()),
             gender: id_field(true).then_some(d.gender),
-            nationalities: id_field(true).then(|| {
-                d.nationalities
-                    .iter()
-                    .map(|n| n.as_str().to_owned())
-                    .collect()
-            }),
+            nationalities: id_field(true).then(|| d.nationalities.iter().map(|n| n.as_str().to_owned()).collect()),
             birth_year: d.birth.year().filter(|_| view.restricted),
             date_of_birth: d.birth.date().filter(|_| view.restricted),
             presumed_child: view.restricted.then_some(d.presumed_child),
@@ -302,16 +287,8 @@ impl From<UpdateCaseError> for Problem {
 impl From<TeamChangeError> for Problem {
     fn from(e: TeamChangeError) -> Self {
         let agency_problem = |message: &str| {
-            let mut p = Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "validation",
-                "Invalid request",
-                "The agency cannot join the team.",
-            );
-            p.errors.push(FieldProblem {
-                field: "agency_id".into(),
-                message: message.into(),
-            });
+            let mut p = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", "Invalid request", "The agency cannot join the team.");
+            p.errors.push(FieldProblem { field: "agency_id".into(), message: message.into() });
             p
         };
         match e {
@@ -331,11 +308,7 @@ fn parse_list<T, E: std::fmt::Display>(
     parse: impl Fn(&str) -> Result<T, E>,
 ) -> Option<Vec<T>> {
     let before = errs.clone();
-    let parsed: Vec<Option<T>> = raw
-        .iter()
-        .enumerate()
-        .map(|(i, s)| errs.check(&format!("{field}[{i}]"), parse(s)))
-        .collect();
+    let parsed: Vec<Option<T>> = raw.iter().enumerate().map(|(i, s)| errs.check(&format!("{field}[{i}]"), parse(s))).collect();
     if *errs != before {
         return None;
     }
@@ -344,20 +317,10 @@ fn parse_list<T, E: std::fmt::Display>(
 
 fn parse_consent(c: ConsentRequest, by: &Subject, errs: &mut FieldErrors) -> Option<Consent> {
     let recorded_on = errs.check("consent.recorded_on", parse_date(&c.recorded_on))?;
-    Some(Consent {
-        nrm: c.nrm,
-        data_sharing: c.data_sharing,
-        recorded_on,
-        recorded_by: by.clone(),
-    })
+    Some(Consent { nrm: c.nrm, data_sharing: c.data_sharing, recorded_on, recorded_by: by.clone() })
 }
 
-fn parse_birth(
-    year: Option<i64>,
-    date: Option<&str>,
-    today: NaiveDate,
-    errs: &mut FieldErrors,
-) -> Option<Birth> {
+fn parse_birth(year: Option<i64>, date: Option<&str>, today: NaiveDate, errs: &mut FieldErrors) -> Option<Birth> {
     let date = errs.check_opt("date_of_birth", date.map(parse_date))?;
     match Birth::from_parts(year, date, today) {
         Ok(b) => Some(b),
@@ -377,41 +340,17 @@ fn parse_lead(raw: Option<&str>, caller: &Principal, errs: &mut FieldErrors) -> 
     }
 }
 
-fn parse_new_case(
-    b: CreateCaseRequest,
-    caller: &Principal,
-    today: NaiveDate,
-) -> Result<CaseDetails, FieldErrors> {
+fn parse_new_case(b: CreateCaseRequest, caller: &Principal, today: NaiveDate) -> Result<CaseDetails, FieldErrors> {
     let mut errs = FieldErrors::new();
     let known_as = errs.check("known_as", KnownAs::parse(&b.known_as));
     let birth = parse_birth(b.birth_year, b.date_of_birth.as_deref(), today, &mut errs);
-    let nationalities = parse_list(
-        &mut errs,
-        "nationalities",
-        &b.nationalities,
-        CountryCode::parse,
-    );
+    let nationalities = parse_list(&mut errs, "nationalities", &b.nationalities, CountryCode::parse);
     let languages = parse_list(&mut errs, "languages", &b.languages, LanguageCode::parse);
     let local_authority = errs.check("local_authority", LocalAuthority::parse(&b.local_authority));
     let consent = parse_consent(b.consent, &caller.subject, &mut errs);
     let lead_coordinator = parse_lead(b.lead_coordinator.as_deref(), caller, &mut errs);
-    let (
-        Some(known_as),
-        Some(birth),
-        Some(nationalities),
-        Some(languages),
-        Some(local_authority),
-        Some(consent),
-        Some(lead_coordinator),
-    ) = (
-        known_as,
-        birth,
-        nationalities,
-        languages,
-        local_authority,
-        consent,
-        lead_coordinator,
-    )
+    let (Some(known_as), Some(birth), Some(nationalities), Some(languages), Some(local_authority), Some(consent), Some(lead_coordinator)) =
+        (known_as, birth, nationalities, languages, local_authority, consent, lead_coordinator)
     else {
         return Err(errs);
     };
@@ -433,21 +372,11 @@ fn parse_new_case(
     .validate(today)
 }
 
-fn parse_patch(
-    b: PatchCaseRequest,
-    caller: &Principal,
-    today: NaiveDate,
-) -> Result<CasePatch, FieldErrors> {
+fn parse_patch(b: PatchCaseRequest, caller: &Principal, today: NaiveDate) -> Result<CasePatch, FieldErrors> {
     let mut errs = FieldErrors::new();
     let known_as = errs.check_opt("known_as", b.known_as.as_deref().map(KnownAs::parse));
     let birth = if b.birth_year.is_some() || b.date_of_birth.is_some() {
-        parse_birth(
-            b.birth_year.flatten(),
-            b.date_of_birth.as_ref().and_then(|d| d.as_deref()),
-            today,
-            &mut errs,
-        )
-        .map(Some)
+        parse_birth(b.birth_year.flatten(), b.date_of_birth.as_ref().and_then(|d| d.as_deref()), today, &mut errs).map(Some)
     } else {
         Some(None)
     };
@@ -459,35 +388,14 @@ fn parse_patch(
         None => Some(None),
         Some(raw) => parse_list(&mut errs, "languages", raw, LanguageCode::parse).map(Some),
     };
-    let local_authority = errs.check_opt(
-        "local_authority",
-        b.local_authority.as_deref().map(LocalAuthority::parse),
-    );
+    let local_authority = errs.check_opt("local_authority", b.local_authority.as_deref().map(LocalAuthority::parse));
     let consent = match b.consent {
         None => Some(None),
         Some(c) => parse_consent(c, &caller.subject, &mut errs).map(Some),
     };
-    let lead_coordinator = errs.check_opt(
-        "lead_coordinator",
-        b.lead_coordinator.as_deref().map(Subject::parse),
-    );
-    let (
-        Some(known_as),
-        Some(birth),
-        Some(nationalities),
-        Some(languages),
-        Some(local_authority),
-        Some(consent),
-        Some(lead_coordinator),
-    ) = (
-        known_as,
-        birth,
-        nationalities,
-        languages,
-        local_authority,
-        consent,
-        lead_coordinator,
-    )
+    let lead_coordinator = errs.check_opt("lead_coordinator", b.lead_coordinator.as_deref().map(Subject::parse));
+    let (Some(known_as), Some(birth), Some(nationalities), Some(languages), Some(local_authority), Some(consent), Some(lead_coordinator)) =
+        (known_as, birth, nationalities, languages, local_authority, consent, lead_coordinator)
     else {
         return Err(errs);
     };
@@ -508,15 +416,8 @@ fn parse_patch(
     })
 }
 
-fn case_response(
-    status: StatusCode,
-    case: &Case,
-    view: CaseView,
-    today: NaiveDate,
-) -> HttpResponse {
-    HttpResponse::build(status)
-        .insert_header((header::ETAG, etag(case.version)))
-        .json(CaseResponse::new(case, view, today))
+fn case_response(status: StatusCode, case: &Case, view: CaseView, today: NaiveDate) -> HttpResponse {
+    HttpResponse::build(status).insert_header((header::ETAG, etag(case.version))).json(CaseResponse::new(case, view, today))
 }
 
 /// Open a case (coordinators). The coordinator's agency joins the team.
@@ -527,11 +428,7 @@ fn case_response(
     security(("bearer" = []))
 )]
 #[post("/cases")]
-pub async fn create_case(
-    caller: Caller,
-    db: web::Data<Db>,
-    body: ApiJson<CreateCaseRequest>,
-) -> Result<HttpResponse, Problem> {
+pub async fn create_case(caller: Caller, db: web::Data<Db>, body: ApiJson<CreateCaseRequest>) -> Result<HttpResponse, Problem> {
     may_create_case(caller.principal())?;
     let today = london_date(caller.0.at);
     let details = parse_new_case(body.0, caller.principal(), today)?;
@@ -552,26 +449,18 @@ pub async fn create_case(
     security(("bearer" = []))
 )]
 #[get("/cases")]
-pub async fn list_cases(
-    caller: Caller,
-    db: web::Data<Db>,
-    query: ApiQuery<CaseListQuery>,
-) -> Result<HttpResponse, Problem> {
+pub async fn list_cases(caller: Caller, db: web::Data<Db>, query: ApiQuery<CaseListQuery>) -> Result<HttpResponse, Problem> {
     let scope = case_list_scope(caller.principal())?;
     let q = query.0;
     let mut errs = FieldErrors::new();
     let limit = parse_limit(q.limit.as_deref(), &mut errs);
-    let after = q
-        .cursor
-        .as_deref()
-        .and_then(|c| decode_cursor(CURSOR_KIND, c, &mut errs))
-        .and_then(|s| {
-            let id = CaseId::parse(&s).ok();
-            if id.is_none() {
-                errs.push("cursor", "is not a cursor this list returned");
-            }
-            id
-        });
+    let after = q.cursor.as_deref().and_then(|c| decode_cursor(CURSOR_KIND, c, &mut errs)).and_then(|s| {
+        let id = CaseId::parse(&s).ok();
+        if id.is_none() {
+            errs.push("cursor", "is not a cursor this list returned");
+        }
+        id
+    });
     let vocab = |errs: &mut FieldErrors, field: &str, raw: Option<&str>, ok: Option<()>| {
         if raw.is_some() && ok.is_none() {
             errs.push(field, "is not one of the documented values");
@@ -580,57 +469,25 @@ pub async fn list_cases(
     let stage = q.status.as_deref().and_then(Stage::parse);
     vocab(&mut errs, "status", q.status.as_deref(), stage.map(|_| ()));
     let jurisdiction = q.jurisdiction.as_deref().and_then(Jurisdiction::parse);
-    vocab(
-        &mut errs,
-        "jurisdiction",
-        q.jurisdiction.as_deref(),
-        jurisdiction.map(|_| ()),
-    );
-    let exploitation_type = q
-        .exploitation_type
-        .as_deref()
-        .and_then(ExploitationType::parse);
-    vocab(
-        &mut errs,
-        "exploitation_type",
-        q.exploitation_type.as_deref(),
-        exploitation_type.map(|_| ()),
-    );
-    let team_agency = errs
-        .check_opt("agency_id", q.agency_id.as_deref().map(AgencyId::parse))
-        .flatten();
+    vocab(&mut errs, "jurisdiction", q.jurisdiction.as_deref(), jurisdiction.map(|_| ()));
+    let exploitation_type = q.exploitation_type.as_deref().and_then(ExploitationType::parse);
+    vocab(&mut errs, "exploitation_type", q.exploitation_type.as_deref(), exploitation_type.map(|_| ()));
+    let team_agency = errs.check_opt("agency_id", q.agency_id.as_deref().map(AgencyId::parse)).flatten();
     let lead = match q.lead.as_deref() {
         Some("me") => Some(caller.principal().subject.clone()),
         other => errs.check_opt("lead", other.map(Subject::parse)).flatten(),
     };
     bad_query(errs)?;
-    let filter = CaseFilter {
-        scope,
-        stage,
-        jurisdiction,
-        exploitation_type,
-        team_agency,
-        lead,
-    };
+    let filter = CaseFilter { scope, stage, jurisdiction, exploitation_type, team_agency, lead, today: london_date(caller.0.at) };
     let page = cases::list(&db, &filter, limit, after).await?;
     let today = london_date(caller.0.at);
     let mut items = Vec::with_capacity(page.items.len());
     for case in &page.items {
         // The scope already limits the rows; the policy still decides each one's view.
-        let view = access::decide(
-            caller.principal(),
-            CaseAction::Read,
-            case.team_agencies(),
-            case.details.consent.data_sharing,
-        )?;
+        let view = access::decide(caller.principal(), CaseAction::Read, case.team_agencies(), case.details.consent.data_sharing)?;
         items.push(CaseResponse::new(case, view, today));
     }
-    Ok(HttpResponse::Ok().json(CaseListResponse {
-        items,
-        next_cursor: page
-            .next
-            .map(|id| encode_cursor(CURSOR_KIND, &id.to_string())),
-    }))
+    Ok(HttpResponse::Ok().json(CaseListResponse { items, next_cursor: page.next.map(|id| encode_cursor(CURSOR_KIND, &id.to_string())) }))
 }
 
 /// Read a case, in the view the caller may see.
@@ -641,26 +498,12 @@ pub async fn list_cases(
     security(("bearer" = []))
 )]
 #[get("/cases/{id}")]
-pub async fn get_case(
-    caller: Caller,
-    db: web::Data<Db>,
-    path: web::Path<String>,
-) -> Result<HttpResponse, Problem> {
+pub async fn get_case(caller: Caller, db: web::Data<Db>, path: web::Path<String>) -> Result<HttpResponse, Problem> {
     access::precheck(caller.principal().role, CaseAction::Read)?;
     let id = path_id(&path, "id", CaseId::parse)?;
     let case = cases::get(&db, id).await?.ok_or_else(Problem::not_found)?;
-    let view = access::decide(
-        caller.principal(),
-        CaseAction::Read,
-        case.team_agencies(),
-        case.details.consent.data_sharing,
-    )?;
-    Ok(case_response(
-        StatusCode::OK,
-        &case,
-        view,
-        london_date(caller.0.at),
-    ))
+    let view = access::decide(caller.principal(), CaseAction::Read, case.team_agencies(), case.details.consent.data_sharing)?;
+    Ok(case_response(StatusCode::OK, &case, view, london_date(caller.0.at)))
 }
 
 /// Change a case's details (coordinators); requires `If-Match` with the ETag read.
@@ -677,6 +520,7 @@ pub async fn get_case(
 #[patch("/cases/{id}")]
 pub async fn patch_case(
     caller: Caller,
+    rules: web::Data<crate::app::Rules>,
     db: web::Data<Db>,
     path: web::Path<String>,
     if_match: IfMatch,
@@ -687,46 +531,28 @@ pub async fn patch_case(
     let today = london_date(caller.0.at);
     let patch = parse_patch(body.0, caller.principal(), today)?;
     let principal = caller.principal().clone();
-    let case = cases::update(&db, &caller.0, id, move |current| {
-        let view = access::decide(
-            &principal,
-            CaseAction::Update,
-            current.team_agencies(),
-            current.details.consent.data_sharing,
-        )
-        .map_err(UpdateCaseError::Denied)?;
+    let case = cases::update(&db, &caller.0, id, &rules.book, move |current| {
+        let view = access::decide(&principal, CaseAction::Update, current.team_agencies(), current.details.consent.data_sharing)
+            .map_err(UpdateCaseError::Denied)?;
         debug_assert_eq!(view, CaseView::FULL);
         if !if_match.matches(current.version) {
             return Err(UpdateCaseError::VersionMismatch);
         }
-        current
-            .details
-            .apply(patch, today)
-            .map_err(UpdateCaseError::Invalid)
+        current.details.apply(patch, today).map_err(UpdateCaseError::Invalid)
     })
     .await?;
     Ok(case_response(StatusCode::OK, &case, CaseView::FULL, today))
 }
 
 fn team_path(path: &(String, String)) -> Result<(CaseId, AgencyId), Problem> {
-    Ok((
-        path_id(&path.0, "id", CaseId::parse)?,
-        path_id(&path.1, "agency_id", AgencyId::parse)?,
-    ))
+    Ok((path_id(&path.0, "id", CaseId::parse)?, path_id(&path.1, "agency_id", AgencyId::parse)?))
 }
 
-fn authorize_team(
-    principal: &Principal,
-) -> impl FnOnce(&Case) -> Result<(), TeamChangeError> + Send + '_ {
+fn authorize_team(principal: &Principal) -> impl FnOnce(&Case) -> Result<(), TeamChangeError> + Send + '_ {
     move |case| {
-        access::decide(
-            principal,
-            CaseAction::ManageTeam,
-            case.team_agencies(),
-            case.details.consent.data_sharing,
-        )
-        .map(|_| ())
-        .map_err(TeamChangeError::Denied)
+        access::decide(principal, CaseAction::ManageTeam, case.team_agencies(), case.details.consent.data_sharing)
+            .map(|_| ())
+            .map_err(TeamChangeError::Denied)
     }
 }
 
@@ -757,15 +583,7 @@ pub async fn put_team_member(
         return Err(errs.into());
     };
     let principal = caller.principal().clone();
-    let change = cases::put_team_member(
-        &db,
-        &caller.0,
-        case_id,
-        agency_id,
-        role,
-        authorize_team(&principal),
-    )
-    .await?;
+    let change = cases::put_team_member(&db, &caller.0, case_id, agency_id, role, authorize_team(&principal)).await?;
     let (status, member) = match change {
         TeamChange::Added(m) => (StatusCode::CREATED, m),
         TeamChange::Changed(m) | TeamChange::Unchanged(m) => (StatusCode::OK, m),
@@ -785,21 +603,10 @@ pub async fn put_team_member(
     security(("bearer" = []))
 )]
 #[delete("/cases/{id}/team/{agency_id}")]
-pub async fn delete_team_member(
-    caller: Caller,
-    db: web::Data<Db>,
-    path: web::Path<(String, String)>,
-) -> Result<HttpResponse, Problem> {
+pub async fn delete_team_member(caller: Caller, db: web::Data<Db>, path: web::Path<(String, String)>) -> Result<HttpResponse, Problem> {
     access::precheck(caller.principal().role, CaseAction::ManageTeam)?;
     let (case_id, agency_id) = team_path(&path)?;
     let principal = caller.principal().clone();
-    cases::remove_team_member(
-        &db,
-        &caller.0,
-        case_id,
-        agency_id,
-        authorize_team(&principal),
-    )
-    .await?;
+    cases::remove_team_member(&db, &caller.0, case_id, agency_id, authorize_team(&principal)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -4,6 +4,8 @@
 
 pub mod agencies;
 pub mod cases;
+pub mod deadlines;
+pub mod events;
 pub mod ops;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -28,20 +30,10 @@ where
 pub fn parse_limit(raw: Option<&str>, errs: &mut FieldErrors) -> Limit {
     let parsed = match raw {
         None => Ok(Limit::DEFAULT),
-        Some(s) => s
-            .parse::<i64>()
-            .ok()
-            .map_or(Err(()), |n| Limit::parse(Some(n)).map_err(|_| ())),
+        Some(s) => s.parse::<i64>().ok().map_or(Err(()), |n| Limit::parse(Some(n)).map_err(|_| ())),
     };
     parsed.unwrap_or_else(|()| {
-        errs.push(
-            "limit",
-            format!(
-                "must be a whole number from {} to {}",
-                Limit::MIN,
-                Limit::MAX
-            ),
-        );
+        errs.push("limit", format!("must be a whole number from {} to {}", Limit::MIN, Limit::MAX));
         Limit::DEFAULT
     })
 }
@@ -52,15 +44,8 @@ pub fn encode_cursor(kind: &str, position: &str) -> String {
 }
 
 pub fn decode_cursor(kind: &str, raw: &str, errs: &mut FieldErrors) -> Option<String> {
-    let decoded = URL_SAFE_NO_PAD
-        .decode(raw)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok());
-    match decoded
-        .as_deref()
-        .and_then(|s| s.strip_prefix(kind))
-        .and_then(|s| s.strip_prefix(':'))
-    {
+    let decoded = URL_SAFE_NO_PAD.decode(raw).ok().and_then(|b| String::from_utf8(b).ok());
+    match decoded.as_deref().and_then(|s| s.strip_prefix(kind)).and_then(|s| s.strip_prefix(':')) {
         Some(position) => Some(position.to_owned()),
         None => {
             errs.push("cursor", "is not a cursor this list returned");

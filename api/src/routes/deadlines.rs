@@ -1,0 +1,310 @@
+//! Deadlines: a case's deadlines, the coordinators' queue, waivers, and the case status view.
+
+use actix_web::{get, post, web, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use fourthp_domain::access::{self, CaseAction, CaseView};
+use fourthp_domain::case::{AgeBand, Stage};
+use fourthp_domain::deadline::{Deadline, WaiverReason};
+use fourthp_domain::error::FieldErrors;
+use fourthp_domain::event::DecisionOutcome;
+use fourthp_domain::ids::{CaseId, DeadlineId};
+use fourthp_domain::lifecycle::Decision;
+use fourthp_domain::principal::{Role, Subject};
+use fourthp_domain::rules::{DeadlineKind, DeadlineStatus};
+use fourthp_domain::time::london_date;
+use fourthp_persistence::deadlines::{self, QueueCursor, QueueFilter, WaiveError};
+use fourthp_persistence::{cases, events, Db};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{bad_query, decode_cursor, encode_cursor, parse_date, parse_limit};
+use crate::auth::Caller;
+use crate::extract::{path_id, ApiJson, ApiQuery};
+use crate::problem::{CreateProblems, Problem, ReadProblems};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WaiverResponse {
+    pub at: DateTime<Utc>,
+    pub by: String,
+    pub reason: String,
+}
+
+/// A deadline (or milestone) derived from the case's events by a versioned rule.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeadlineResponse {
+    pub id: uuid::Uuid,
+    pub case_id: uuid::Uuid,
+    #[schema(example = "2026-000123")]
+    pub case_reference: String,
+    #[schema(example = "move_on_end")]
+    pub rule: String,
+    #[schema(example = "2023")]
+    pub rule_version: String,
+    pub kind: DeadlineKind,
+    pub due_on: NaiveDate,
+    /// Derived from today's date in Europe/London.
+    pub status: DeadlineStatus,
+    #[schema(example = "45 days after the positive CG of 2026-03-02, England & Wales rules 2023")]
+    pub explanation: String,
+    pub met_on: Option<NaiveDate>,
+    /// Coordinators only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waiver: Option<WaiverResponse>,
+}
+
+impl DeadlineResponse {
+    pub fn new(d: &Deadline, today: NaiveDate, view: CaseView) -> Self {
+        DeadlineResponse {
+            id: d.id.into_uuid(),
+            case_id: d.case_id.into_uuid(),
+            case_reference: d.case_reference.as_str().to_owned(),
+            rule: d.rule_id.clone(),
+            rule_version: d.rule_version.clone(),
+            kind: d.kind,
+            due_on: d.due_on,
+            status: d.status(today),
+            explanation: d.explanation.clone(),
+            met_on: d.met_on,
+            waiver: d.waiver.as_ref().filter(|_| view.restricted).map(|w| WaiverResponse {
+                at: w.at,
+                by: w.by.to_string(),
+                reason: w.reason.to_string(),
+            }),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeadlineListResponse {
+    /// By due date.
+    pub items: Vec<DeadlineResponse>,
+}
+
+/// One row of the queue: a deadline and its case's stage today.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueueItemResponse {
+    #[serde(flatten)]
+    pub deadline: DeadlineResponse,
+    pub case_stage: Stage,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueueResponse {
+    pub items: Vec<QueueItemResponse>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct QueueQuery {
+    /// Comma-separated statuses (open, met, missed, waived); default: outstanding, that is open
+    /// or overdue and not met.
+    pub status: Option<String>,
+    /// Only deadlines due before this date (YYYY-MM-DD).
+    #[param(value_type = Option<String>, format = Date)]
+    pub due_before: Option<String>,
+    /// A rule id, such as `gp_access`.
+    pub rule: Option<String>,
+    /// The lead coordinator's `sub`, or `me`.
+    pub lead: Option<String>,
+    /// 1–200, default 50.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
+    pub limit: Option<String>,
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WaiveRequest {
+    /// Why the deadline no longer applies, up to 500 characters.
+    pub reason: String,
+}
+
+impl From<WaiveError> for Problem {
+    fn from(e: WaiveError) -> Self {
+        match e {
+            WaiveError::NotFound => Problem::not_found(),
+            WaiveError::Denied(d) => d.into(),
+            WaiveError::NotOutstanding(status) => {
+                Problem::conflict("not-outstanding", format!("Only an outstanding deadline can be waived; this one is {status}."))
+            }
+            WaiveError::Store(s) => s.into(),
+        }
+    }
+}
+
+/// The case's deadlines and milestones, with the rule and explanation of each.
+#[utoipa::path(
+    tag = "lifecycle",
+    params(("id" = uuid::Uuid, Path, description = "Case id")),
+    responses((status = 200, description = "The deadlines", body = DeadlineListResponse), ReadProblems),
+    security(("bearer" = []))
+)]
+#[get("/cases/{id}/deadlines")]
+pub async fn case_deadlines(caller: Caller, db: web::Data<Db>, path: web::Path<String>) -> Result<HttpResponse, Problem> {
+    access::precheck(caller.principal().role, CaseAction::Read)?;
+    let id = path_id(&path, "id", CaseId::parse)?;
+    let case = cases::get(&db, id).await?.ok_or_else(Problem::not_found)?;
+    let view = access::decide(caller.principal(), CaseAction::Read, case.team_agencies(), case.details.consent.data_sharing)?;
+    let today = london_date(caller.0.at);
+    let items = deadlines::for_case(&db, id).await?.iter().map(|d| DeadlineResponse::new(d, today, view)).collect();
+    Ok(HttpResponse::Ok().json(DeadlineListResponse { items }))
+}
+
+const CURSOR_KIND: &str = "deadline";
+
+/// The coordinators' queue across open cases, by due date then case reference.
+#[utoipa::path(
+    tag = "lifecycle",
+    params(QueueQuery),
+    responses((status = 200, description = "A page of the queue", body = QueueResponse), ReadProblems),
+    security(("bearer" = []))
+)]
+#[get("/deadlines")]
+pub async fn queue(caller: Caller, db: web::Data<Db>, query: ApiQuery<QueueQuery>) -> Result<HttpResponse, Problem> {
+    if caller.principal().role != Role::Coordinator {
+        return Err(Problem::forbidden());
+    }
+    let q = query.0;
+    let mut errs = FieldErrors::new();
+    let limit = parse_limit(q.limit.as_deref(), &mut errs);
+    let mut statuses = Vec::new();
+    for s in q.status.as_deref().unwrap_or("").split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        match DeadlineStatus::parse(s) {
+            Some(st) => statuses.push(st),
+            None => errs.push("status", "must be open, met, missed or waived (comma-separated)"),
+        }
+    }
+    let due_before = errs.check_opt("due_before", q.due_before.as_deref().map(parse_date)).flatten();
+    let lead = match q.lead.as_deref() {
+        Some("me") => Some(caller.principal().subject.clone()),
+        other => errs.check_opt("lead", other.map(Subject::parse)).flatten(),
+    };
+    let after = q.cursor.as_deref().and_then(|c| decode_cursor(CURSOR_KIND, c, &mut errs)).and_then(|s| {
+        let mut parts = s.splitn(3, '|');
+        let parsed = (|| {
+            let due_on = NaiveDate::parse_from_str(parts.next()?, "%Y-%m-%d").ok()?;
+            let case_reference = parts.next()?.to_owned();
+            let id = DeadlineId::parse(parts.next()?).ok()?;
+            Some(QueueCursor { due_on, case_reference, id })
+        })();
+        if parsed.is_none() {
+            errs.push("cursor", "is not a cursor this list returned");
+        }
+        parsed
+    });
+    bad_query(errs)?;
+    let filter = QueueFilter { statuses, due_before, rule: q.rule, lead };
+    let today = london_date(caller.0.at);
+    let page = deadlines::queue(&db, &filter, today, limit, after.as_ref()).await?;
+    let items = page
+        .items
+        .iter()
+        .map(|i| QueueItemResponse { deadline: DeadlineResponse::new(&i.deadline, today, CaseView::FULL), case_stage: i.stage })
+        .collect();
+    let next_cursor = page.next.map(|c| encode_cursor(CURSOR_KIND, &format!("{}|{}|{}", c.due_on, c.case_reference, c.id)));
+    Ok(HttpResponse::Ok().json(QueueResponse { items, next_cursor }))
+}
+
+/// Waive an outstanding deadline with a reason (coordinators).
+#[utoipa::path(
+    tag = "lifecycle",
+    params(("id" = uuid::Uuid, Path, description = "Deadline id")),
+    request_body = WaiveRequest,
+    responses((status = 200, description = "Waived", body = DeadlineResponse), CreateProblems),
+    security(("bearer" = []))
+)]
+#[post("/deadlines/{id}/waive")]
+pub async fn waive(
+    caller: Caller,
+    db: web::Data<Db>,
+    path: web::Path<String>,
+    body: ApiJson<WaiveRequest>,
+) -> Result<HttpResponse, Problem> {
+    access::precheck(caller.principal().role, CaseAction::Update)?;
+    let id = path_id(&path, "id", DeadlineId::parse)?;
+    let mut errs = FieldErrors::new();
+    let Some(reason) = errs.check("reason", WaiverReason::parse(&body.0.reason)) else { return Err(errs.into()) };
+    let today = london_date(caller.0.at);
+    let principal = caller.principal().clone();
+    let (deadline, _) = deadlines::waive(&db, &caller.0, id, reason, today, move |case| {
+        access::decide(&principal, CaseAction::Update, case.team_agencies(), case.details.consent.data_sharing).map(|_| ())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(DeadlineResponse::new(&deadline, today, CaseView::FULL)))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DecisionResponse {
+    pub date: NaiveDate,
+    pub outcome: DecisionOutcome,
+    /// False once reconsideration has been requested.
+    pub live: bool,
+}
+
+impl From<Decision> for DecisionResponse {
+    fn from(d: Decision) -> Self {
+        DecisionResponse { date: d.date, outcome: d.outcome, live: d.live }
+    }
+}
+
+/// The key dates of the case's current journey.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeyDates {
+    pub support_started: Option<NaiveDate>,
+    pub nrm_referral: Option<NaiveDate>,
+    pub duty_to_notify: Option<NaiveDate>,
+    pub reasonable_grounds: Option<DecisionResponse>,
+    pub conclusive_grounds: Option<DecisionResponse>,
+    pub closed: Option<NaiveDate>,
+}
+
+/// What a partner on the case may know of where it stands: no free text, nothing identifying.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseStatusResponse {
+    pub id: uuid::Uuid,
+    pub reference: String,
+    pub stage: Stage,
+    pub is_child: bool,
+    pub age_band: AgeBand,
+    pub key_dates: KeyDates,
+    /// The earliest outstanding deadline or milestone.
+    pub next_deadline: Option<DeadlineResponse>,
+}
+
+/// Where the case stands: stage, key dates and the next deadline (partners on the case and
+/// coordinators).
+#[utoipa::path(
+    tag = "lifecycle",
+    params(("id" = uuid::Uuid, Path, description = "Case id")),
+    responses((status = 200, description = "The case's status", body = CaseStatusResponse), ReadProblems),
+    security(("bearer" = []))
+)]
+#[get("/cases/{id}/status")]
+pub async fn case_status(caller: Caller, db: web::Data<Db>, path: web::Path<String>) -> Result<HttpResponse, Problem> {
+    access::precheck(caller.principal().role, CaseAction::Read)?;
+    let id = path_id(&path, "id", CaseId::parse)?;
+    let case = cases::get(&db, id).await?.ok_or_else(Problem::not_found)?;
+    access::decide(caller.principal(), CaseAction::Read, case.team_agencies(), case.details.consent.data_sharing)?;
+    let today = london_date(caller.0.at);
+    let journey = events::current_journey(&db, id).await?;
+    let next_deadline = deadlines::for_case(&db, id).await?.into_iter().filter(|d| d.is_outstanding(today)).min_by_key(|d| d.due_on);
+    Ok(HttpResponse::Ok().json(CaseStatusResponse {
+        id: case.id.into_uuid(),
+        reference: case.reference.as_str().to_owned(),
+        stage: case.stage_on(today),
+        is_child: case.details.is_child(today),
+        age_band: case.details.age_band(today),
+        key_dates: KeyDates {
+            support_started: journey.support_started,
+            nrm_referral: journey.referral,
+            duty_to_notify: journey.duty_to_notify,
+            reasonable_grounds: journey.rg.map(Into::into),
+            conclusive_grounds: journey.cg.map(Into::into),
+            closed: journey.closed,
+        },
+        next_deadline: next_deadline.map(|d| DeadlineResponse::new(&d, today, CaseView::partner(case.details.consent.data_sharing))),
+    }))
+}

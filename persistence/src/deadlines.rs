@@ -1,0 +1,317 @@
+//! The deadlines repository: keeping the materialised deadlines in step with the events, the
+//! case's deadlines, waivers and the coordinators' queue.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Date, Text, Uuid as SqlUuid};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use fourthp_domain::access::Denial;
+use fourthp_domain::audit::{AuditAction, AuditContext, AuditEntry, EntityType};
+use fourthp_domain::case::{Case, CaseReference, Stage};
+use fourthp_domain::deadline::{Deadline, Waiver, WaiverReason};
+use fourthp_domain::ids::{CaseId, DeadlineId, EventId};
+use fourthp_domain::lifecycle::Timeline;
+use fourthp_domain::paging::{Limit, Page};
+use fourthp_domain::principal::Subject;
+use fourthp_domain::rules::{stage_advances_on, DeadlineKind, DeadlineStatus, RuleBook};
+use uuid::Uuid;
+
+use crate::audit;
+use crate::cases::load;
+use crate::db::{Db, StoreError};
+use crate::rows::DeadlineRow;
+use crate::schema::{cases, deadlines};
+
+fn deadline_from(r: DeadlineRow) -> Result<Deadline, StoreError> {
+    let corrupt = |what: &str| StoreError::internal(format!("deadline row with invalid {what}"));
+    let waiver = match (r.waived_at, r.waived_by, r.waived_reason) {
+        (Some(at), Some(by), Some(reason)) => Some(Waiver {
+            at,
+            by: Subject::parse(&by).map_err(|_| corrupt("waived_by"))?,
+            reason: WaiverReason::parse(&reason).map_err(|_| corrupt("waived_reason"))?,
+        }),
+        _ => None,
+    };
+    Ok(Deadline {
+        id: DeadlineId::from_uuid(r.id),
+        case_id: CaseId::from_uuid(r.case_id),
+        case_reference: CaseReference::parse(&r.case_reference).map_err(|_| corrupt("case_reference"))?,
+        rule_id: r.rule_id,
+        rule_version: r.rule_version,
+        kind: DeadlineKind::parse(&r.kind).ok_or_else(|| corrupt("kind"))?,
+        trigger: EventId::from_uuid(r.trigger_event_id),
+        due_on: r.due_on,
+        met_on: r.met_on,
+        explanation: r.explanation,
+        waiver,
+    })
+}
+
+/// Brings the case's stored deadlines, stage and stage-advance date in line with `timeline`
+/// under `book`. Deadlines keep their id (and any waiver) while their rule and trigger stay;
+/// ones the rules no longer derive are removed. The caller bumps the case's version.
+pub(crate) async fn sync(
+    conn: &mut AsyncPgConnection,
+    case: &Case,
+    timeline: &Timeline,
+    book: &RuleBook,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    // Needs (and so need-met deadlines such as GP access) are recorded from the daily-log
+    // endpoints onwards; until a case has any, none are met.
+    let derived = book.derive(case.details.jurisdiction, &timeline.effective, &[]);
+    let existing: Vec<DeadlineRow> =
+        deadlines::table.filter(deadlines::case_id.eq(case.id.into_uuid())).select(DeadlineRow::as_select()).load(conn).await?;
+    let mut by_key: HashMap<(String, Uuid), DeadlineRow> =
+        existing.into_iter().map(|r| ((r.rule_id.clone(), r.trigger_event_id), r)).collect();
+    let millis = u64::try_from(now.timestamp_millis()).unwrap_or(0);
+    for d in &derived {
+        match by_key.remove(&(d.rule_id.clone(), d.trigger.into_uuid())) {
+            Some(row) => {
+                let same = row.rule_version == d.rule_version
+                    && row.kind == d.kind.as_str()
+                    && row.due_on == d.due_on
+                    && row.met_on == d.met_on
+                    && row.explanation == d.explanation;
+                if !same {
+                    diesel::update(deadlines::table.find(row.id))
+                        .set((
+                            deadlines::rule_version.eq(&d.rule_version),
+                            deadlines::kind.eq(d.kind.as_str()),
+                            deadlines::due_on.eq(d.due_on),
+                            deadlines::met_on.eq(d.met_on),
+                            deadlines::explanation.eq(&d.explanation),
+                            deadlines::updated_at.eq(now),
+                        ))
+                        .execute(conn)
+                        .await?;
+                }
+            }
+            None => {
+                let row = DeadlineRow {
+                    id: DeadlineId::new_v7(millis).into_uuid(),
+                    case_id: case.id.into_uuid(),
+                    case_reference: case.reference.as_str().to_owned(),
+                    rule_id: d.rule_id.clone(),
+                    rule_version: d.rule_version.clone(),
+                    kind: d.kind.as_str().to_owned(),
+                    trigger_event_id: d.trigger.into_uuid(),
+                    due_on: d.due_on,
+                    met_on: d.met_on,
+                    explanation: d.explanation.clone(),
+                    waived_at: None,
+                    waived_by: None,
+                    waived_reason: None,
+                    created_at: now,
+                    updated_at: now,
+                };
+                diesel::insert_into(deadlines::table).values(&row).execute(conn).await?;
+            }
+        }
+    }
+    let gone: Vec<Uuid> = by_key.into_values().map(|r| r.id).collect();
+    if !gone.is_empty() {
+        diesel::delete(deadlines::table.filter(deadlines::id.eq_any(gone))).execute(conn).await?;
+    }
+    diesel::update(cases::table.find(case.id.into_uuid()))
+        .set((cases::stage.eq(timeline.stage().as_str()), cases::stage_advances_on.eq(stage_advances_on(&derived))))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The case's deadlines by due date.
+pub async fn for_case(db: &Db, case: CaseId) -> Result<Vec<Deadline>, StoreError> {
+    let mut conn = db.conn().await?;
+    let rows: Vec<DeadlineRow> = deadlines::table
+        .filter(deadlines::case_id.eq(case.into_uuid()))
+        .order((deadlines::due_on.asc(), deadlines::rule_id.asc()))
+        .select(DeadlineRow::as_select())
+        .load(&mut conn)
+        .await?;
+    rows.into_iter().map(deadline_from).collect()
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WaiveError {
+    #[error("no such deadline")]
+    NotFound,
+    #[error("access denied")]
+    Denied(Denial),
+    #[error("the deadline is not outstanding")]
+    NotOutstanding(DeadlineStatus),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<diesel::result::Error> for WaiveError {
+    fn from(e: diesel::result::Error) -> Self {
+        WaiveError::Store(e.into())
+    }
+}
+
+/// Waives an outstanding deadline with a reason, after `authorize` approves for its case.
+pub async fn waive<F>(
+    db: &Db,
+    ctx: &AuditContext,
+    id: DeadlineId,
+    reason: WaiverReason,
+    today: NaiveDate,
+    authorize: F,
+) -> Result<(Deadline, Case), WaiveError>
+where
+    F: FnOnce(&Case) -> Result<(), Denial> + Send,
+{
+    let mut conn = db.conn().await?;
+    conn.transaction::<_, WaiveError, _>(async move |conn| {
+        let case_id: Uuid =
+            deadlines::table.find(id.into_uuid()).select(deadlines::case_id).first(conn).await.optional()?.ok_or(WaiveError::NotFound)?;
+        let case = load(conn, CaseId::from_uuid(case_id), true).await?.ok_or(WaiveError::NotFound)?;
+        authorize(&case).map_err(WaiveError::Denied)?;
+        let row: DeadlineRow = deadlines::table.find(id.into_uuid()).select(DeadlineRow::as_select()).for_update().first(conn).await?;
+        let deadline = deadline_from(row)?;
+        if deadline.kind == DeadlineKind::Milestone || !deadline.is_outstanding(today) {
+            return Err(WaiveError::NotOutstanding(deadline.status(today)));
+        }
+        diesel::update(deadlines::table.find(id.into_uuid()))
+            .set((
+                deadlines::waived_at.eq(ctx.at),
+                deadlines::waived_by.eq(ctx.principal.subject.as_str()),
+                deadlines::waived_reason.eq(reason.as_str()),
+                deadlines::updated_at.eq(ctx.at),
+            ))
+            .execute(conn)
+            .await?;
+        let entry = AuditEntry::change(AuditAction::Update, EntityType::Deadline, id.into_uuid(), Some(case.id), vec!["waived"]);
+        audit::record(conn, ctx, entry).await?;
+        let waived = Deadline { waiver: Some(Waiver { at: ctx.at, by: ctx.principal.subject.clone(), reason }), ..deadline };
+        Ok((waived, case))
+    })
+    .await
+}
+
+/// Filters of the coordinators' queue.
+#[derive(Debug, Clone, Default)]
+pub struct QueueFilter {
+    /// Empty: outstanding (open, or overdue and unmet).
+    pub statuses: Vec<DeadlineStatus>,
+    /// Only deadlines due strictly before this date.
+    pub due_before: Option<NaiveDate>,
+    pub rule: Option<String>,
+    pub lead: Option<Subject>,
+}
+
+/// Where the queue continues: after this (due date, case reference, id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueCursor {
+    pub due_on: NaiveDate,
+    pub case_reference: String,
+    pub id: DeadlineId,
+}
+
+/// One row of the queue: the deadline and its case's stage today.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueItem {
+    pub deadline: Deadline,
+    pub stage: Stage,
+}
+
+#[derive(QueryableByName)]
+struct QueueRow {
+    #[diesel(embed)]
+    deadline: DeadlineRow,
+    #[diesel(sql_type = Text)]
+    stage: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Date>)]
+    stage_advances_on: Option<NaiveDate>,
+}
+
+/// SQL for each status on `$1` (today), matching [`fourthp_domain::rules::status`].
+fn status_sql(s: DeadlineStatus) -> &'static str {
+    match s {
+        DeadlineStatus::Waived => "d.waived_at IS NOT NULL",
+        DeadlineStatus::Open => {
+            "(d.waived_at IS NULL AND d.met_on IS NULL AND d.due_on >= $1 AND (d.kind = 'milestone' OR d.due_on >= $1))"
+        }
+        DeadlineStatus::Met => {
+            "(d.waived_at IS NULL AND ((d.kind = 'deadline' AND d.met_on <= d.due_on) OR (d.kind = 'milestone' AND d.due_on <= $1)))"
+        }
+        DeadlineStatus::Missed => {
+            "(d.waived_at IS NULL AND d.kind = 'deadline' AND ((d.met_on IS NULL AND d.due_on < $1) OR d.met_on > d.due_on))"
+        }
+    }
+}
+
+/// The queue across every case not closed, by due date then case reference.
+pub async fn queue(
+    db: &Db,
+    filter: &QueueFilter,
+    today: NaiveDate,
+    limit: Limit,
+    after: Option<&QueueCursor>,
+) -> Result<Page<QueueItem, QueueCursor>, StoreError> {
+    let mut sql = String::from(
+        "SELECT d.*, c.stage, c.stage_advances_on FROM deadlines d JOIN cases c ON c.id = d.case_id WHERE c.stage <> 'closed' AND ",
+    );
+    if filter.statuses.is_empty() {
+        sql.push_str("d.met_on IS NULL AND d.waived_at IS NULL AND (d.kind = 'deadline' OR d.due_on > $1)");
+    } else {
+        let parts: Vec<&str> = filter.statuses.iter().map(|s| status_sql(*s)).collect();
+        sql.push_str(&format!("({})", parts.join(" OR ")));
+    }
+    let mut n = 1;
+    let mut next = || {
+        n += 1;
+        n
+    };
+    let due_before = filter.due_before.map(|_| next());
+    let rule = filter.rule.as_ref().map(|_| next());
+    let lead = filter.lead.as_ref().map(|_| next());
+    let cursor = after.map(|_| (next(), next(), next()));
+    if let Some(i) = due_before {
+        sql.push_str(&format!(" AND d.due_on < ${i}"));
+    }
+    if let Some(i) = rule {
+        sql.push_str(&format!(" AND d.rule_id = ${i}"));
+    }
+    if let Some(i) = lead {
+        sql.push_str(&format!(" AND c.lead_coordinator = ${i}"));
+    }
+    if let Some((a, b, c)) = cursor {
+        sql.push_str(&format!(" AND (d.due_on, d.case_reference, d.id) > (${a}, ${b}, ${c})"));
+    }
+    sql.push_str(&format!(" ORDER BY d.due_on, d.case_reference, d.id LIMIT {}", i64::from(limit.get()) + 1));
+
+    let mut query = diesel::sql_query(sql).into_boxed().bind::<Date, _>(today);
+    if let Some(d) = filter.due_before {
+        query = query.bind::<Date, _>(d);
+    }
+    if let Some(r) = &filter.rule {
+        query = query.bind::<Text, _>(r.clone());
+    }
+    if let Some(l) = &filter.lead {
+        query = query.bind::<Text, _>(l.as_str().to_owned());
+    }
+    if let Some(c) = after {
+        query = query.bind::<Date, _>(c.due_on).bind::<Text, _>(c.case_reference.clone()).bind::<SqlUuid, _>(c.id.into_uuid());
+    }
+    let mut conn = db.conn().await?;
+    let rows: Vec<QueueRow> = query.load(&mut conn).await?;
+    let items = rows
+        .into_iter()
+        .map(|r| {
+            let stage = Stage::parse(&r.stage).ok_or_else(|| StoreError::internal("case row with invalid stage"))?;
+            Ok(QueueItem {
+                stage: fourthp_domain::lifecycle::stage_on(stage, r.stage_advances_on, today),
+                deadline: deadline_from(r.deadline)?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(Page::from_overfetch(items, limit, |i| QueueCursor {
+        due_on: i.deadline.due_on,
+        case_reference: i.deadline.case_reference.as_str().to_owned(),
+        id: i.deadline.id,
+    }))
+}
