@@ -18,10 +18,15 @@ pub enum CaseAction {
     Update,
     /// Add, change or remove an agency on the case team.
     ManageTeam,
+    /// Record an intervention (as the caller's own agency).
+    LogIntervention,
+    /// Read the coordinators' support record: needs and outcomes.
+    ReadSupportRecord,
 }
 
 impl CaseAction {
-    pub const ALL: [CaseAction; 3] = [CaseAction::Read, CaseAction::Update, CaseAction::ManageTeam];
+    pub const ALL: [CaseAction; 5] =
+        [CaseAction::Read, CaseAction::Update, CaseAction::ManageTeam, CaseAction::LogIntervention, CaseAction::ReadSupportRecord];
 }
 
 /// How the caller's agency stands to a case.
@@ -96,8 +101,10 @@ pub fn case_access(role: Role, action: CaseAction, relationship: Relationship, s
     match (role, action, relationship) {
         (Role::Coordinator, _, _) => Ok(CaseView::FULL),
         (Role::Partner, _, Relationship::NotOnTeam) => Err(Denial::Hidden),
-        (Role::Partner, CaseAction::Read, Relationship::OnTeam) => Ok(CaseView::partner(sharing)),
-        (Role::Partner, CaseAction::Update | CaseAction::ManageTeam, Relationship::OnTeam) => Err(Denial::Forbidden),
+        (Role::Partner, CaseAction::Read | CaseAction::LogIntervention, Relationship::OnTeam) => Ok(CaseView::partner(sharing)),
+        (Role::Partner, CaseAction::Update | CaseAction::ManageTeam | CaseAction::ReadSupportRecord, Relationship::OnTeam) => {
+            Err(Denial::Forbidden)
+        }
         (Role::Commissioner | Role::Auditor | Role::Admin, _, _) => Err(Denial::Forbidden),
     }
 }
@@ -124,6 +131,35 @@ pub fn decide(
     sharing: DataSharing,
 ) -> Result<CaseView, Denial> {
     case_access(principal.role, action, Relationship::of(principal, team), sharing)
+}
+
+/// Whether the caller sees the free-text summary of an intervention recorded by `recorder`:
+/// coordinators see all; partners only their own agency's.
+pub fn sees_summary(principal: &Principal, recorder: AgencyId) -> bool {
+    match principal.role {
+        Role::Coordinator => true,
+        Role::Partner => principal.agency == Some(recorder),
+        Role::Commissioner | Role::Auditor | Role::Admin => false,
+    }
+}
+
+/// Whether the caller sees an action owed by `owner` on a case it may read: coordinators see
+/// all; partners the actions their own agency owes.
+pub fn sees_action(principal: &Principal, owner: AgencyId) -> bool {
+    sees_summary(principal, owner)
+}
+
+/// May the caller complete or cancel an action owed by `owner` on a case it stands to as
+/// `relationship`? Coordinators may; a partner may for its own agency's actions.
+pub fn may_close_action(principal: &Principal, owner: AgencyId, relationship: Relationship) -> Result<(), Denial> {
+    match (principal.role, relationship) {
+        (Role::Coordinator, _) => Ok(()),
+        (Role::Partner, Relationship::NotOnTeam) => Err(Denial::Hidden),
+        (Role::Partner, Relationship::OnTeam) if principal.agency == Some(owner) => Ok(()),
+        // Another agency's action on a case the partner works on: it may not see it at all.
+        (Role::Partner, Relationship::OnTeam) => Err(Denial::Hidden),
+        (Role::Commissioner | Role::Auditor | Role::Admin, _) => Err(Denial::Forbidden),
+    }
 }
 
 /// What the caller wants to do with agencies.
@@ -188,6 +224,14 @@ mod tests {
             (Partner, Update, NotOnTeam, Share, HIDDEN), (Partner, Update, NotOnTeam, Confidential, HIDDEN), (Partner, Update, NotOnTeam, Anonymous, HIDDEN),
             (Partner, ManageTeam, OnTeam, Share, FORBIDDEN), (Partner, ManageTeam, OnTeam, Confidential, FORBIDDEN), (Partner, ManageTeam, OnTeam, Anonymous, FORBIDDEN),
             (Partner, ManageTeam, NotOnTeam, Share, HIDDEN), (Partner, ManageTeam, NotOnTeam, Confidential, HIDDEN), (Partner, ManageTeam, NotOnTeam, Anonymous, HIDDEN),
+            (Coordinator, LogIntervention, OnTeam, Share, FULL), (Coordinator, LogIntervention, OnTeam, Confidential, FULL), (Coordinator, LogIntervention, OnTeam, Anonymous, FULL),
+            (Coordinator, LogIntervention, NotOnTeam, Share, FULL), (Coordinator, LogIntervention, NotOnTeam, Confidential, FULL), (Coordinator, LogIntervention, NotOnTeam, Anonymous, FULL),
+            (Partner, LogIntervention, OnTeam, Share, LIMITED_ID), (Partner, LogIntervention, OnTeam, Confidential, LIMITED), (Partner, LogIntervention, OnTeam, Anonymous, LIMITED),
+            (Partner, LogIntervention, NotOnTeam, Share, HIDDEN), (Partner, LogIntervention, NotOnTeam, Confidential, HIDDEN), (Partner, LogIntervention, NotOnTeam, Anonymous, HIDDEN),
+            (Coordinator, ReadSupportRecord, OnTeam, Share, FULL), (Coordinator, ReadSupportRecord, OnTeam, Confidential, FULL), (Coordinator, ReadSupportRecord, OnTeam, Anonymous, FULL),
+            (Coordinator, ReadSupportRecord, NotOnTeam, Share, FULL), (Coordinator, ReadSupportRecord, NotOnTeam, Confidential, FULL), (Coordinator, ReadSupportRecord, NotOnTeam, Anonymous, FULL),
+            (Partner, ReadSupportRecord, OnTeam, Share, FORBIDDEN), (Partner, ReadSupportRecord, OnTeam, Confidential, FORBIDDEN), (Partner, ReadSupportRecord, OnTeam, Anonymous, FORBIDDEN),
+            (Partner, ReadSupportRecord, NotOnTeam, Share, HIDDEN), (Partner, ReadSupportRecord, NotOnTeam, Confidential, HIDDEN), (Partner, ReadSupportRecord, NotOnTeam, Anonymous, HIDDEN),
         ];
         for (role, action, rel, sharing, expected) in table {
             assert_eq!(case_access(*role, *action, *rel, *sharing), *expected, "{role} {action:?} {rel:?} {sharing}");
@@ -244,6 +288,22 @@ mod tests {
                 _ => assert_eq!(scope, Err(Denial::Forbidden)),
             }
         }
+    }
+
+    #[test]
+    fn intervention_summaries_and_actions_follow_the_agency() {
+        let gp = AgencyId::new_v7(10);
+        let police = AgencyId::new_v7(20);
+        let partner = principal(Partner, Some(gp));
+        assert!(sees_summary(&partner, gp) && !sees_summary(&partner, police));
+        assert!(sees_summary(&principal(Coordinator, Some(police)), gp));
+        assert!(!sees_summary(&principal(Commissioner, None), gp));
+        assert_eq!(may_close_action(&partner, gp, OnTeam), Ok(()));
+        assert_eq!(may_close_action(&partner, police, OnTeam), Err(Denial::Hidden));
+        assert_eq!(may_close_action(&partner, gp, NotOnTeam), Err(Denial::Hidden));
+        assert_eq!(may_close_action(&principal(Coordinator, Some(police)), gp, NotOnTeam), Ok(()));
+        assert_eq!(may_close_action(&principal(Auditor, None), gp, OnTeam), Err(Denial::Forbidden));
+        assert!(sees_action(&partner, gp) && !sees_action(&partner, police));
     }
 
     #[test]

@@ -70,6 +70,22 @@ typed_id!(
     /// One materialised deadline.
     DeadlineId
 );
+typed_id!(
+    /// One intervention.
+    InterventionId
+);
+typed_id!(
+    /// One follow-up action.
+    ActionId
+);
+typed_id!(
+    /// One support need.
+    NeedId
+);
+typed_id!(
+    /// One recorded outcome.
+    OutcomeId
+);
 
 #[cfg(test)]
 mod tests {

@@ -7,6 +7,7 @@
 mod vocabulary;
 
 pub mod access;
+pub mod action;
 pub mod agency;
 pub mod audit;
 pub mod calendar;
@@ -16,8 +17,10 @@ pub mod deadline;
 pub mod error;
 pub mod event;
 pub mod ids;
+pub mod intervention;
 pub mod lifecycle;
 pub mod need;
+pub mod outcome;
 pub mod paging;
 pub mod principal;
 pub mod rules;

@@ -1,6 +1,27 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    actions (id) {
+        id -> Uuid,
+        case_id -> Uuid,
+        description -> Text,
+        owner_agency_id -> Uuid,
+        due_on -> Date,
+        from_intervention -> Nullable<Uuid>,
+        status -> Text,
+        closure_note -> Nullable<Text>,
+        closed_by -> Nullable<Text>,
+        closed_by_agency -> Nullable<Uuid>,
+        closed_on -> Nullable<Date>,
+        closed_at -> Nullable<Timestamptz>,
+        version -> Int4,
+        created_by -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     agencies (id) {
         id -> Uuid,
         name -> Text,
@@ -101,7 +122,7 @@ diesel::table! {
         rule_id -> Text,
         rule_version -> Text,
         kind -> Text,
-        trigger_event_id -> Uuid,
+        trigger_event_id -> Nullable<Uuid>,
         due_on -> Date,
         met_on -> Nullable<Date>,
         explanation -> Text,
@@ -110,21 +131,103 @@ diesel::table! {
         waived_reason -> Nullable<Text>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        action_id -> Nullable<Uuid>,
     }
 }
 
+diesel::table! {
+    idempotency_keys (principal, key) {
+        principal -> Text,
+        key -> Text,
+        request_hash -> Bytea,
+        response_status -> Int2,
+        response_body -> Jsonb,
+        response_location -> Nullable<Text>,
+        response_etag -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    interventions (id) {
+        id -> Uuid,
+        case_id -> Uuid,
+        channel -> Text,
+        direction -> Text,
+        counterpart_agency_id -> Uuid,
+        occurred_at -> Timestamptz,
+        need_domain -> Text,
+        need_id -> Nullable<Uuid>,
+        summary -> Text,
+        duration_minutes -> Int4,
+        recorded_by -> Text,
+        recorded_by_agency -> Uuid,
+        recorded_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    needs (id) {
+        id -> Uuid,
+        case_id -> Uuid,
+        domain -> Text,
+        identified_on -> Date,
+        status -> Text,
+        met_on -> Nullable<Date>,
+        version -> Int4,
+        created_by -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    outcome_interventions (outcome_id, intervention_id) {
+        outcome_id -> Uuid,
+        intervention_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    outcomes (id) {
+        id -> Uuid,
+        case_id -> Uuid,
+        outcome -> Text,
+        achieved_on -> Date,
+        evidence -> Nullable<Text>,
+        score -> Nullable<Int2>,
+        recorded_by -> Text,
+        recorded_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(actions -> cases (case_id));
+diesel::joinable!(actions -> interventions (from_intervention));
 diesel::joinable!(case_events -> agencies (first_responder_agency_id));
 diesel::joinable!(case_events -> cases (case_id));
 diesel::joinable!(case_team -> agencies (agency_id));
 diesel::joinable!(case_team -> cases (case_id));
+diesel::joinable!(deadlines -> actions (action_id));
 diesel::joinable!(deadlines -> case_events (trigger_event_id));
 diesel::joinable!(deadlines -> cases (case_id));
+diesel::joinable!(interventions -> cases (case_id));
+diesel::joinable!(interventions -> needs (need_id));
+diesel::joinable!(needs -> cases (case_id));
+diesel::joinable!(outcome_interventions -> interventions (intervention_id));
+diesel::joinable!(outcome_interventions -> outcomes (outcome_id));
+diesel::joinable!(outcomes -> cases (case_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    actions,
     agencies,
     audit_records,
     case_events,
     case_team,
     cases,
     deadlines,
+    idempotency_keys,
+    interventions,
+    needs,
+    outcome_interventions,
+    outcomes,
 );

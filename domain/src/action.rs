@@ -1,0 +1,125 @@
+//! Follow-up actions: what an agency agreed to do, by when. "You know that conversation we had:
+//! what happened?" becomes accountable.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::ids::{ActionId, AgencyId, CaseId, InterventionId};
+use crate::principal::Subject;
+use crate::text::bounded_text;
+
+vocabulary!(
+    ActionStatus {
+        Open => "open",
+        Done => "done",
+        Cancelled => "cancelled",
+    }
+);
+
+bounded_text!(
+    /// What is owed.
+    ActionDescription, max = 1000, multiline = true
+);
+bounded_text!(
+    /// How it was done, or why it was cancelled.
+    ActionNote, max = 2000, multiline = true
+);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAction {
+    pub description: ActionDescription,
+    pub owner_agency_id: AgencyId,
+    pub due_on: NaiveDate,
+}
+
+/// How an action was closed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Closure {
+    pub status: ActionStatus,
+    pub note: ActionNote,
+    pub by: Subject,
+    pub by_agency: Option<AgencyId>,
+    pub on: NaiveDate,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Action {
+    pub id: ActionId,
+    pub case_id: CaseId,
+    pub details: NewAction,
+    pub from_intervention: Option<InterventionId>,
+    pub closure: Option<Closure>,
+    pub version: i32,
+    pub created_by: Subject,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Action {
+    pub fn status(&self) -> ActionStatus {
+        self.closure.as_ref().map_or(ActionStatus::Open, |c| c.status)
+    }
+
+    /// Open and past its due date (a London date), derived, never stored.
+    pub fn is_overdue(&self, today: NaiveDate) -> bool {
+        self.status() == ActionStatus::Open && today > self.details.due_on
+    }
+}
+
+/// A request to close an action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActionChange {
+    Complete { note: ActionNote },
+    Cancel { reason: ActionNote },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the action is already {0}")]
+pub struct AlreadyClosed(pub ActionStatus);
+
+impl Action {
+    /// Closes an open action.
+    pub fn close(&self, change: ActionChange, by: Subject, by_agency: Option<AgencyId>, at: DateTime<Utc>, today: NaiveDate) -> Result<Closure, AlreadyClosed> {
+        if self.status() != ActionStatus::Open {
+            return Err(AlreadyClosed(self.status()));
+        }
+        let (status, note) = match change {
+            ActionChange::Complete { note } => (ActionStatus::Done, note),
+            ActionChange::Cancel { reason } => (ActionStatus::Cancelled, reason),
+        };
+        Ok(Closure { status, note, by, by_agency, on: today, at })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overdue_and_closing() {
+        let d = |n| NaiveDate::from_ymd_opt(2026, 11, n).unwrap_or_default();
+        let sub = Subject::parse("housing-1").unwrap_or_else(|_| unreachable!());
+        let action = Action {
+            id: ActionId::new_v7(1),
+            case_id: CaseId::new_v7(1),
+            details: NewAction {
+                description: ActionDescription::parse("Find a bed before move-on ends").unwrap_or_else(|_| unreachable!()),
+                owner_agency_id: AgencyId::new_v7(2),
+                due_on: d(10),
+            },
+            from_intervention: None,
+            closure: None,
+            version: 1,
+            created_by: sub.clone(),
+            created_at: DateTime::<Utc>::default(),
+        };
+        assert!(!action.is_overdue(d(10)));
+        assert!(action.is_overdue(d(11)));
+        let note = ActionNote::parse("Bed at Hope House from Monday").unwrap_or_else(|_| unreachable!());
+        let closure = action.close(ActionChange::Complete { note }, sub.clone(), None, DateTime::<Utc>::default(), d(12));
+        let closed = Action { closure: closure.ok(), ..action };
+        assert_eq!(closed.status(), ActionStatus::Done);
+        assert!(!closed.is_overdue(d(20)));
+        let again = closed.close(ActionChange::Cancel { reason: ActionNote::parse("x").unwrap_or_else(|_| unreachable!()) }, sub, None, DateTime::<Utc>::default(), d(12));
+        assert_eq!(again, Err(AlreadyClosed(ActionStatus::Done)));
+    }
+}

@@ -1,0 +1,10 @@
+DROP TABLE idempotency_keys;
+ALTER TABLE deadlines DROP CONSTRAINT deadlines_one_source;
+ALTER TABLE deadlines DROP COLUMN action_id;
+DELETE FROM deadlines WHERE trigger_event_id IS NULL;
+ALTER TABLE deadlines ALTER COLUMN trigger_event_id SET NOT NULL;
+DROP TABLE outcome_interventions;
+DROP TABLE outcomes;
+DROP TABLE actions;
+DROP TABLE interventions;
+DROP TABLE needs;
