@@ -133,6 +133,17 @@ async fn serve(config: Config) -> Result<(), String> {
         let listener = TcpListener::bind(&config.bind).map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
         let state = AppState { db, verifier, body_limit: BodyLimit(config.body_limit), rules };
         let server = server(listener, state, config.workers).map_err(|e| e.to_string())?;
+        // Idempotency keys are kept 24 hours; forget older ones every hour.
+        let sweeper = connect(&url, 1, config.db_wait).map_err(|e| e.to_string())?;
+        actix_web::rt::spawn(async move {
+            let mut every = actix_web::rt::time::interval(std::time::Duration::from_secs(3600));
+            loop {
+                every.tick().await;
+                if let Err(e) = fourthp_persistence::write::expire_keys(&sweeper, Utc::now()).await {
+                    tracing::warn!(error = %e, "could not expire idempotency keys");
+                }
+            }
+        });
         tracing::info!(bind = %config.bind, docs = %format!("http://{}/docs/", config.bind), "FourthP is serving");
         server.await.map_err(|e| e.to_string())
     }

@@ -23,7 +23,7 @@ impl Default for BodyLimit {
 }
 
 /// A JSON request body (`application/json`, or `application/merge-patch+json` for PATCH).
-pub struct ApiJson<T>(pub T);
+pub struct ApiJson<T>(pub T, pub web::Bytes);
 
 fn too_large(limit: usize) -> Problem {
     Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large", "Payload too large", format!("Request bodies are limited to {limit} bytes."))
@@ -63,7 +63,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
                 }
                 body.extend_from_slice(&chunk);
             }
-            parse_json(&body).map(ApiJson)
+            let body = body.freeze();
+            parse_json(&body).map(|value| ApiJson(value, body))
         })
     }
 }
@@ -133,6 +134,24 @@ impl<T: DeserializeOwned> FromRequest for ApiQuery<T> {
             p.errors.push(FieldProblem { field: "query".to_owned(), message });
             p
         }))
+    }
+}
+
+/// The `Idempotency-Key` of a creating request, if sent: 1–255 visible ASCII characters.
+#[derive(Debug, Clone)]
+pub struct IdempotencyHeader(pub Option<String>);
+
+impl FromRequest for IdempotencyHeader {
+    type Error = Problem;
+    type Future = Ready<Result<Self, Problem>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let Some(value) = req.headers().get("idempotency-key") else { return ready(Ok(IdempotencyHeader(None))) };
+        let key = value.to_str().ok().filter(|k| !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic()));
+        ready(match key {
+            Some(k) => Ok(IdempotencyHeader(Some(k.to_owned()))),
+            None => Err(Problem::bad_request("Idempotency-Key", "must be 1 to 255 visible ASCII characters")),
+        })
     }
 }
 

@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::{scope, AppExt, UtoipaApp};
 
 use crate::problem::{FieldProblem, ProblemBody};
-use crate::routes::{agencies, cases, deadlines, events, ops};
+use crate::routes::{actions, agencies, cases, deadlines, events, interventions, needs, ops, outcomes, timeline};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -26,6 +26,7 @@ use crate::routes::{agencies, cases, deadlines, events, ops};
         (name = "agencies", description = "The network's member agencies"),
         (name = "cases", description = "Victim-care cases and their teams"),
         (name = "lifecycle", description = "NRM events, derived stages and deadlines, the coordinators' queue"),
+        (name = "daily log", description = "Interventions, follow-up actions, needs, outcomes and the case timeline"),
         (name = "operations", description = "Health and readiness")
     )
 )]
@@ -71,7 +72,26 @@ where
             .service(deadlines::case_status)
             .service(deadlines::case_deadlines)
             .service(deadlines::queue)
-            .service(deadlines::waive),
+            .service(deadlines::waive)
+            .service(deadlines::get_case_deadline)
+            .service(events::get_event)
+            .service(interventions::create_intervention)
+            .service(interventions::list_interventions)
+            .service(interventions::get_intervention)
+            .service(actions::create_action)
+            .service(actions::case_actions)
+            .service(actions::list_actions)
+            .service(actions::get_action)
+            .service(actions::patch_action)
+            .service(needs::create_need)
+            .service(needs::case_needs)
+            .service(needs::get_need)
+            .service(needs::get_case_need)
+            .service(needs::patch_need)
+            .service(outcomes::create_outcome)
+            .service(outcomes::case_outcomes)
+            .service(outcomes::get_outcome)
+            .service(timeline::timeline),
     )
     .service(ops::healthz)
     .service(ops::readyz)

@@ -78,7 +78,14 @@ pub struct AlreadyClosed(pub ActionStatus);
 
 impl Action {
     /// Closes an open action.
-    pub fn close(&self, change: ActionChange, by: Subject, by_agency: Option<AgencyId>, at: DateTime<Utc>, today: NaiveDate) -> Result<Closure, AlreadyClosed> {
+    pub fn close(
+        &self,
+        change: ActionChange,
+        by: Subject,
+        by_agency: Option<AgencyId>,
+        at: DateTime<Utc>,
+        today: NaiveDate,
+    ) -> Result<Closure, AlreadyClosed> {
         if self.status() != ActionStatus::Open {
             return Err(AlreadyClosed(self.status()));
         }
@@ -119,7 +126,13 @@ mod tests {
         let closed = Action { closure: closure.ok(), ..action };
         assert_eq!(closed.status(), ActionStatus::Done);
         assert!(!closed.is_overdue(d(20)));
-        let again = closed.close(ActionChange::Cancel { reason: ActionNote::parse("x").unwrap_or_else(|_| unreachable!()) }, sub, None, DateTime::<Utc>::default(), d(12));
+        let again = closed.close(
+            ActionChange::Cancel { reason: ActionNote::parse("x").unwrap_or_else(|_| unreachable!()) },
+            sub,
+            None,
+            DateTime::<Utc>::default(),
+            d(12),
+        );
         assert_eq!(again, Err(AlreadyClosed(ActionStatus::Done)));
     }
 }

@@ -33,6 +33,10 @@ vocabulary!(
         CaseTeam => "case_team",
         CaseEvent => "case_event",
         Deadline => "deadline",
+        Intervention => "intervention",
+        Action => "action",
+        Need => "need",
+        Outcome => "outcome",
     }
 );
 

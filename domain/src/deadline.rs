@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::case::CaseReference;
-use crate::ids::{CaseId, DeadlineId, EventId};
+use crate::ids::{ActionId, CaseId, DeadlineId, EventId};
 use crate::principal::Subject;
 use crate::rules::{status, DeadlineKind, DeadlineStatus};
 use crate::text::bounded_text;
@@ -20,6 +20,17 @@ pub struct Waiver {
     pub reason: WaiverReason,
 }
 
+/// What a deadline comes from: a case event (by a rule), or an action's agreed due date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeadlineSource {
+    /// The root id of the triggering event.
+    Event(EventId),
+    Action(ActionId),
+}
+
+/// The rule id of deadlines that come from actions.
+pub const ACTION_DUE: &str = "action_due";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Deadline {
     pub id: DeadlineId,
@@ -28,7 +39,7 @@ pub struct Deadline {
     pub rule_id: String,
     pub rule_version: String,
     pub kind: DeadlineKind,
-    pub trigger: EventId,
+    pub source: DeadlineSource,
     pub due_on: NaiveDate,
     pub met_on: Option<NaiveDate>,
     pub explanation: String,

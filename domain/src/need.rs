@@ -54,7 +54,9 @@ impl NeedState {
             (NeedStatus::Met, Some(on)) if on < self.identified_on || on > today => {
                 errs.push("met_on", "must be between the day the need was identified and today")
             }
-            (NeedStatus::Open | NeedStatus::NotMet | NeedStatus::Withdrawn, Some(_)) => errs.push("met_on", "is only given when the need is met"),
+            (NeedStatus::Open | NeedStatus::NotMet | NeedStatus::Withdrawn, Some(_)) => {
+                errs.push("met_on", "is only given when the need is met")
+            }
             _ => {}
         }
         errs.into_result().map(|()| self)

@@ -140,15 +140,19 @@ impl From<DieselError> for CreateCaseError {
     }
 }
 
-/// Opens a case with the creator's agency on its team, and audits it, in one transaction.
-/// `today` is the London date of `ctx.at`: its year starts the reference.
-pub async fn create(db: &Db, ctx: &AuditContext, details: CaseDetails, today: NaiveDate) -> Result<Case, CreateCaseError> {
+/// Opens a case with the creator's agency on its team, and audits it, on `conn` (in the caller's
+/// transaction). `today` is the London date of `ctx.at`: its year starts the reference.
+pub async fn create(
+    conn: &mut AsyncPgConnection,
+    ctx: &AuditContext,
+    details: CaseDetails,
+    today: NaiveDate,
+) -> Result<Case, CreateCaseError> {
     use chrono::Datelike;
     let agency = ctx.principal.agency.ok_or(CreateCaseError::UnknownAgency)?;
     let millis = u64::try_from(ctx.at.timestamp_millis()).unwrap_or(0);
     let id = CaseId::new_v7(millis);
-    let mut conn = db.conn().await?;
-    conn.transaction::<_, CreateCaseError, _>(async move |conn| {
+    {
         let serial: i64 =
             diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>("nextval('case_reference_seq')")).get_result(conn).await?;
         let reference = CaseReference::new(today.year(), serial).map_err(|_| CreateCaseError::ReferencesExhausted)?;
@@ -184,8 +188,7 @@ pub async fn create(db: &Db, ctx: &AuditContext, details: CaseDetails, today: Na
         ];
         audit::record(conn, ctx, AuditEntry::change(AuditAction::Create, EntityType::Case, id.into_uuid(), Some(id), fields)).await?;
         load(conn, id, false).await?.ok_or_else(|| StoreError::internal("created case not found").into())
-    })
-    .await
+    }
 }
 
 /// Filters for listing cases. `scope` comes from the access policy.
@@ -304,8 +307,7 @@ where
         if !jurisdiction_changed {
             return Ok(updated);
         }
-        let timeline = crate::events::timeline(conn, id).await?;
-        crate::deadlines::sync(conn, &updated, &timeline, rules, ctx.at).await?;
+        crate::deadlines::resync(conn, &updated, rules, ctx.at).await?;
         load(conn, id, false).await?.ok_or_else(|| StoreError::internal("updated case not found").into())
     })
     .await

@@ -8,10 +8,11 @@ use diesel::prelude::*;
 use diesel::sql_types::{Date, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use fourthp_domain::access::Denial;
+use fourthp_domain::action::{ActionStatus, Closure};
 use fourthp_domain::audit::{AuditAction, AuditContext, AuditEntry, EntityType};
 use fourthp_domain::case::{Case, CaseReference, Stage};
-use fourthp_domain::deadline::{Deadline, Waiver, WaiverReason};
-use fourthp_domain::ids::{CaseId, DeadlineId, EventId};
+use fourthp_domain::deadline::{Deadline, DeadlineSource, Waiver, WaiverReason, ACTION_DUE};
+use fourthp_domain::ids::{ActionId, CaseId, DeadlineId, EventId};
 use fourthp_domain::lifecycle::Timeline;
 use fourthp_domain::paging::{Limit, Page};
 use fourthp_domain::principal::Subject;
@@ -41,7 +42,11 @@ fn deadline_from(r: DeadlineRow) -> Result<Deadline, StoreError> {
         rule_id: r.rule_id,
         rule_version: r.rule_version,
         kind: DeadlineKind::parse(&r.kind).ok_or_else(|| corrupt("kind"))?,
-        trigger: EventId::from_uuid(r.trigger_event_id),
+        source: match (r.trigger_event_id, r.action_id) {
+            (Some(e), None) => DeadlineSource::Event(EventId::from_uuid(e)),
+            (None, Some(a)) => DeadlineSource::Action(ActionId::from_uuid(a)),
+            _ => return Err(corrupt("source")),
+        },
         due_on: r.due_on,
         met_on: r.met_on,
         explanation: r.explanation,
@@ -59,16 +64,20 @@ pub(crate) async fn sync(
     book: &RuleBook,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    // Needs (and so need-met deadlines such as GP access) are recorded from the daily-log
-    // endpoints onwards; until a case has any, none are met.
-    let derived = book.derive(case.details.jurisdiction, &timeline.effective, &[]);
-    let existing: Vec<DeadlineRow> =
-        deadlines::table.filter(deadlines::case_id.eq(case.id.into_uuid())).select(DeadlineRow::as_select()).load(conn).await?;
-    let mut by_key: HashMap<(String, Uuid), DeadlineRow> =
+    let needs_met = crate::needs::met_for_case(conn, case.id).await?;
+    let derived = book.derive(case.details.jurisdiction, &timeline.effective, &needs_met);
+    // Deadlines from actions are the actions' own business: leave them be.
+    let existing: Vec<DeadlineRow> = deadlines::table
+        .filter(deadlines::case_id.eq(case.id.into_uuid()))
+        .filter(deadlines::trigger_event_id.is_not_null())
+        .select(DeadlineRow::as_select())
+        .load(conn)
+        .await?;
+    let mut by_key: HashMap<(String, Option<Uuid>), DeadlineRow> =
         existing.into_iter().map(|r| ((r.rule_id.clone(), r.trigger_event_id), r)).collect();
     let millis = u64::try_from(now.timestamp_millis()).unwrap_or(0);
     for d in &derived {
-        match by_key.remove(&(d.rule_id.clone(), d.trigger.into_uuid())) {
+        match by_key.remove(&(d.rule_id.clone(), Some(d.trigger.into_uuid()))) {
             Some(row) => {
                 let same = row.rule_version == d.rule_version
                     && row.kind == d.kind.as_str()
@@ -97,7 +106,7 @@ pub(crate) async fn sync(
                     rule_id: d.rule_id.clone(),
                     rule_version: d.rule_version.clone(),
                     kind: d.kind.as_str().to_owned(),
-                    trigger_event_id: d.trigger.into_uuid(),
+                    trigger_event_id: Some(d.trigger.into_uuid()),
                     due_on: d.due_on,
                     met_on: d.met_on,
                     explanation: d.explanation.clone(),
@@ -106,6 +115,7 @@ pub(crate) async fn sync(
                     waived_reason: None,
                     created_at: now,
                     updated_at: now,
+                    action_id: None,
                 };
                 diesel::insert_into(deadlines::table).values(&row).execute(conn).await?;
             }
@@ -119,6 +129,69 @@ pub(crate) async fn sync(
         .set((cases::stage.eq(timeline.stage().as_str()), cases::stage_advances_on.eq(stage_advances_on(&derived))))
         .execute(conn)
         .await?;
+    Ok(())
+}
+
+/// Re-derives the case's deadlines and stage from its stored events (after a need changes, or
+/// the jurisdiction does).
+pub(crate) async fn resync(conn: &mut AsyncPgConnection, case: &Case, book: &RuleBook, now: DateTime<Utc>) -> Result<(), StoreError> {
+    let timeline = crate::events::timeline(conn, case.id).await?;
+    sync(conn, case, &timeline, book, now).await
+}
+
+/// Records the deadline of a new action: its agreed due date.
+pub(crate) async fn add_for_action(
+    conn: &mut AsyncPgConnection,
+    case: &Case,
+    action: ActionId,
+    due_on: NaiveDate,
+    explanation: String,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let millis = u64::try_from(now.timestamp_millis()).unwrap_or(0);
+    let row = DeadlineRow {
+        id: DeadlineId::new_v7(millis).into_uuid(),
+        case_id: case.id.into_uuid(),
+        case_reference: case.reference.as_str().to_owned(),
+        rule_id: ACTION_DUE.to_owned(),
+        rule_version: "1".to_owned(),
+        kind: DeadlineKind::Deadline.as_str().to_owned(),
+        trigger_event_id: None,
+        due_on,
+        met_on: None,
+        explanation,
+        waived_at: None,
+        waived_by: None,
+        waived_reason: None,
+        created_at: now,
+        updated_at: now,
+        action_id: Some(action.into_uuid()),
+    };
+    diesel::insert_into(deadlines::table).values(&row).execute(conn).await?;
+    Ok(())
+}
+
+/// Settles an action's deadline when the action closes: met on completion, waived (with the
+/// reason) on cancellation.
+pub(crate) async fn settle_for_action(conn: &mut AsyncPgConnection, action: ActionId, closure: &Closure) -> Result<(), StoreError> {
+    let target = deadlines::table.filter(deadlines::action_id.eq(action.into_uuid()));
+    match closure.status {
+        ActionStatus::Done => {
+            diesel::update(target).set((deadlines::met_on.eq(closure.on), deadlines::updated_at.eq(closure.at))).execute(conn).await?;
+        }
+        ActionStatus::Cancelled | ActionStatus::Open => {
+            diesel::update(target)
+                .set((
+                    deadlines::waived_at.eq(closure.at),
+                    deadlines::waived_by.eq(closure.by.as_str()),
+                    deadlines::waived_reason
+                        .eq(format!("action cancelled: {}", closure.note.as_str()).chars().take(500).collect::<String>()),
+                    deadlines::updated_at.eq(closure.at),
+                ))
+                .execute(conn)
+                .await?;
+        }
+    }
     Ok(())
 }
 

@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use fourthp_domain::access::Denial;
 use fourthp_domain::audit::{AuditAction, AuditContext, AuditEntry, EntityType};
 use fourthp_domain::case::Case;
@@ -170,10 +170,10 @@ impl From<DieselError> for AppendEventError {
 }
 
 /// Appends `body` to the case's timeline after `authorize` approves and the lifecycle accepts
-/// it; recomputes the case's deadlines and stage; audits; all in one transaction. Returns the
-/// event and the case as it now stands.
+/// it; recomputes the case's deadlines and stage; audits; all on `conn`, in the caller's
+/// transaction. Returns the event and the case as it now stands.
 pub async fn append<F>(
-    db: &Db,
+    conn: &mut AsyncPgConnection,
     ctx: &AuditContext,
     case_id: CaseId,
     body: EventBody,
@@ -185,8 +185,7 @@ where
 {
     let millis = u64::try_from(ctx.at.timestamp_millis()).unwrap_or(0);
     let event = CaseEvent { id: EventId::new_v7(millis), body, recorded_at: ctx.at, recorded_by: ctx.principal.subject.clone() };
-    let mut conn = db.conn().await?;
-    conn.transaction::<_, AppendEventError, _>(async move |conn| {
+    {
         let case = load(conn, case_id, true).await?.ok_or(AppendEventError::CaseNotFound)?;
         authorize(&case).map_err(AppendEventError::Denied)?;
         let existing = load_events(conn, case_id).await?;
@@ -207,8 +206,7 @@ where
         audit::record(conn, ctx, entry).await?;
         let case = load(conn, case_id, false).await?.ok_or_else(|| StoreError::internal("case vanished"))?;
         Ok((event, case))
-    })
-    .await
+    }
 }
 
 /// The current journey of the case (key dates), replayed from its events.

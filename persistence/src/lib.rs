@@ -3,6 +3,7 @@
 //! Repositories take and return domain types; database rows never leave this crate. Each use
 //! case runs in one transaction that also writes its audit record.
 
+pub mod actions;
 pub mod agencies;
 pub mod audit;
 pub mod cases;
@@ -10,7 +11,11 @@ pub mod cluster;
 mod db;
 pub mod deadlines;
 pub mod events;
+pub mod interventions;
+pub mod needs;
+pub mod outcomes;
 mod rows;
+pub mod write;
 #[rustfmt::skip]
 mod schema;
 

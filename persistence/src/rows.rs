@@ -4,7 +4,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::schema::{agencies, audit_records, case_events, case_team, cases, deadlines};
+use crate::schema::{
+    actions, agencies, audit_records, case_events, case_team, cases, deadlines, idempotency_keys, interventions, needs,
+    outcome_interventions, outcomes,
+};
 
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = agencies, check_for_backend(diesel::pg::Pg))]
@@ -177,7 +180,7 @@ pub struct DeadlineRow {
     pub rule_id: String,
     pub rule_version: String,
     pub kind: String,
-    pub trigger_event_id: Uuid,
+    pub trigger_event_id: Option<Uuid>,
     pub due_on: NaiveDate,
     pub met_on: Option<NaiveDate>,
     pub explanation: String,
@@ -186,4 +189,92 @@ pub struct DeadlineRow {
     pub waived_reason: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub action_id: Option<Uuid>,
+}
+
+#[derive(Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = needs, check_for_backend(diesel::pg::Pg))]
+pub struct NeedRow {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub domain: String,
+    pub identified_on: NaiveDate,
+    pub status: String,
+    pub met_on: Option<NaiveDate>,
+    pub version: i32,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = interventions, check_for_backend(diesel::pg::Pg))]
+pub struct InterventionRow {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub channel: String,
+    pub direction: String,
+    pub counterpart_agency_id: Uuid,
+    pub occurred_at: DateTime<Utc>,
+    pub need_domain: String,
+    pub need_id: Option<Uuid>,
+    pub summary: String,
+    pub duration_minutes: i32,
+    pub recorded_by: String,
+    pub recorded_by_agency: Uuid,
+    pub recorded_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = actions, check_for_backend(diesel::pg::Pg))]
+pub struct ActionRow {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub description: String,
+    pub owner_agency_id: Uuid,
+    pub due_on: NaiveDate,
+    pub from_intervention: Option<Uuid>,
+    pub status: String,
+    pub closure_note: Option<String>,
+    pub closed_by: Option<String>,
+    pub closed_by_agency: Option<Uuid>,
+    pub closed_on: Option<NaiveDate>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub version: i32,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = outcomes, check_for_backend(diesel::pg::Pg))]
+pub struct OutcomeRow {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub outcome: String,
+    pub achieved_on: NaiveDate,
+    pub evidence: Option<String>,
+    pub score: Option<i16>,
+    pub recorded_by: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = outcome_interventions, check_for_backend(diesel::pg::Pg))]
+pub struct OutcomeInterventionRow {
+    pub outcome_id: Uuid,
+    pub intervention_id: Uuid,
+}
+
+#[derive(Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = idempotency_keys, check_for_backend(diesel::pg::Pg))]
+pub struct IdempotencyRow {
+    pub principal: String,
+    pub key: String,
+    pub request_hash: Vec<u8>,
+    pub response_status: i16,
+    pub response_body: serde_json::Value,
+    pub response_location: Option<String>,
+    pub response_etag: Option<String>,
+    pub created_at: DateTime<Utc>,
 }

@@ -11,6 +11,7 @@ mod agencies;
 mod audit;
 mod auth;
 mod cases;
+mod daily_log;
 mod errors;
 mod lifecycle;
 mod ops;

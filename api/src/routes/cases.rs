@@ -14,13 +14,13 @@ use fourthp_domain::ids::{AgencyId, CaseId};
 use fourthp_domain::principal::{Principal, Subject};
 use fourthp_domain::time::london_date;
 use fourthp_persistence::cases::{self, CaseFilter, CreateCaseError, TeamChange, TeamChangeError, UpdateCaseError};
-use fourthp_persistence::Db;
+use fourthp_persistence::{write, Db};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{bad_query, decode_cursor, double_option, encode_cursor, parse_date, parse_limit};
+use super::{bad_query, created, decode_cursor, double_option, encode_cursor, idempotency_key, parse_date, parse_limit, stored};
 use crate::auth::Caller;
-use crate::extract::{etag, path_id, ApiJson, ApiQuery, IfMatch};
+use crate::extract::{etag, path_id, ApiJson, ApiQuery, IdempotencyHeader, IfMatch};
 use crate::problem::{CreateProblems, FieldProblem, Problem, ReadProblems, UpdateProblems};
 
 /// Consent as recorded; who recorded it is taken from the caller's token.
@@ -424,20 +424,32 @@ fn case_response(status: StatusCode, case: &Case, view: CaseView, today: NaiveDa
 #[utoipa::path(
     tag = "cases",
     request_body = CreateCaseRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry: a replay returns the first response (kept 24 hours)")),
     responses((status = 201, description = "Created", body = CaseResponse, headers(("ETag" = String), ("Location" = String))), CreateProblems),
     security(("bearer" = []))
 )]
 #[post("/cases")]
-pub async fn create_case(caller: Caller, db: web::Data<Db>, body: ApiJson<CreateCaseRequest>) -> Result<HttpResponse, Problem> {
+pub async fn create_case(
+    caller: Caller,
+    db: web::Data<Db>,
+    req: actix_web::HttpRequest,
+    idempotency: IdempotencyHeader,
+    body: ApiJson<CreateCaseRequest>,
+) -> Result<HttpResponse, Problem> {
     may_create_case(caller.principal())?;
     let today = london_date(caller.0.at);
+    let key = idempotency_key(&idempotency, &caller, &req, &body.1);
     let details = parse_new_case(body.0, caller.principal(), today)?;
-    let case = cases::create(&db, &caller.0, details, today).await?;
-    let mut res = case_response(StatusCode::CREATED, &case, CaseView::FULL, today);
-    if let Ok(v) = header::HeaderValue::from_str(&format!("/api/v1/cases/{}", case.id)) {
-        res.headers_mut().insert(header::LOCATION, v);
-    }
-    Ok(res)
+    let ctx = &caller.0;
+    let outcome = write::run(
+        &db,
+        key.as_ref(),
+        ctx.at,
+        async |conn| cases::create(conn, ctx, details, today).await,
+        |case| stored(&CaseResponse::new(case, CaseView::FULL, today), format!("/api/v1/cases/{}", case.id), Some(etag(case.version))),
+    )
+    .await?;
+    created(outcome)
 }
 
 /// List cases, newest first: every case for coordinators, the cases their agency is on for

@@ -4,7 +4,7 @@ use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use fourthp_domain::access::{self, CaseAction, CaseView};
 use fourthp_domain::case::{AgeBand, Stage};
-use fourthp_domain::deadline::{Deadline, WaiverReason};
+use fourthp_domain::deadline::{Deadline, DeadlineSource, WaiverReason};
 use fourthp_domain::error::FieldErrors;
 use fourthp_domain::event::DecisionOutcome;
 use fourthp_domain::ids::{CaseId, DeadlineId};
@@ -47,6 +47,9 @@ pub struct DeadlineResponse {
     #[schema(example = "45 days after the positive CG of 2026-03-02, England & Wales rules 2023")]
     pub explanation: String,
     pub met_on: Option<NaiveDate>,
+    /// For `action_due`: the action whose agreed date it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action_id: Option<uuid::Uuid>,
     /// Coordinators only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub waiver: Option<WaiverResponse>,
@@ -65,6 +68,10 @@ impl DeadlineResponse {
             status: d.status(today),
             explanation: d.explanation.clone(),
             met_on: d.met_on,
+            action_id: match d.source {
+                DeadlineSource::Action(a) => Some(a.into_uuid()),
+                DeadlineSource::Event(_) => None,
+            },
             waiver: d.waiver.as_ref().filter(|_| view.restricted).map(|w| WaiverResponse {
                 at: w.at,
                 by: w.by.to_string(),
@@ -135,6 +142,26 @@ impl From<WaiveError> for Problem {
     }
 }
 
+/// The deadlines the caller may see: a partner sees the action deadlines of its own agency's
+/// actions only.
+async fn visible(
+    db: &Db,
+    principal: &fourthp_domain::principal::Principal,
+    case: CaseId,
+    all: Vec<Deadline>,
+) -> Result<Vec<Deadline>, Problem> {
+    if principal.role != Role::Partner {
+        return Ok(all);
+    }
+    let filter = fourthp_persistence::actions::ActionFilter { case: Some(case), owner: principal.agency, ..Default::default() };
+    let limit = fourthp_domain::paging::Limit::parse(Some(200)).unwrap_or(fourthp_domain::paging::Limit::DEFAULT);
+    let own: Vec<_> = fourthp_persistence::actions::list(db, &filter, limit, None).await?.items.into_iter().map(|a| a.id).collect();
+    Ok(all
+        .into_iter()
+        .filter(|d| matches!(d.source, DeadlineSource::Event(_)) || matches!(d.source, DeadlineSource::Action(a) if own.contains(&a)))
+        .collect())
+}
+
 /// The case's deadlines and milestones, with the rule and explanation of each.
 #[utoipa::path(
     tag = "lifecycle",
@@ -149,7 +176,8 @@ pub async fn case_deadlines(caller: Caller, db: web::Data<Db>, path: web::Path<S
     let case = cases::get(&db, id).await?.ok_or_else(Problem::not_found)?;
     let view = access::decide(caller.principal(), CaseAction::Read, case.team_agencies(), case.details.consent.data_sharing)?;
     let today = london_date(caller.0.at);
-    let items = deadlines::for_case(&db, id).await?.iter().map(|d| DeadlineResponse::new(d, today, view)).collect();
+    let all = visible(&db, caller.principal(), id, deadlines::for_case(&db, id).await?).await?;
+    let items = all.iter().map(|d| DeadlineResponse::new(d, today, view)).collect();
     Ok(HttpResponse::Ok().json(DeadlineListResponse { items }))
 }
 
@@ -272,6 +300,8 @@ pub struct CaseStatusResponse {
     pub key_dates: KeyDates,
     /// The earliest outstanding deadline or milestone.
     pub next_deadline: Option<DeadlineResponse>,
+    /// Open actions the caller's agency owes on this case.
+    pub actions_owed: Vec<super::actions::ActionResponse>,
 }
 
 /// Where the case stands: stage, key dates and the next deadline (partners on the case and
@@ -290,7 +320,22 @@ pub async fn case_status(caller: Caller, db: web::Data<Db>, path: web::Path<Stri
     access::decide(caller.principal(), CaseAction::Read, case.team_agencies(), case.details.consent.data_sharing)?;
     let today = london_date(caller.0.at);
     let journey = events::current_journey(&db, id).await?;
-    let next_deadline = deadlines::for_case(&db, id).await?.into_iter().filter(|d| d.is_outstanding(today)).min_by_key(|d| d.due_on);
+    let all = visible(&db, caller.principal(), id, deadlines::for_case(&db, id).await?).await?;
+    let next_deadline = all.into_iter().filter(|d| d.is_outstanding(today)).min_by_key(|d| d.due_on);
+    // The actions the caller's agency owes on this case.
+    let owed = match caller.principal().agency {
+        Some(agency) => {
+            let filter = fourthp_persistence::actions::ActionFilter {
+                case: Some(id),
+                owner: Some(agency),
+                status: Some(fourthp_domain::action::ActionStatus::Open),
+                ..Default::default()
+            };
+            let limit = fourthp_domain::paging::Limit::parse(Some(200)).unwrap_or(fourthp_domain::paging::Limit::DEFAULT);
+            fourthp_persistence::actions::list(&db, &filter, limit, None).await?.items
+        }
+        None => Vec::new(),
+    };
     Ok(HttpResponse::Ok().json(CaseStatusResponse {
         id: case.id.into_uuid(),
         reference: case.reference.as_str().to_owned(),
@@ -306,5 +351,30 @@ pub async fn case_status(caller: Caller, db: web::Data<Db>, path: web::Path<Stri
             closed: journey.closed,
         },
         next_deadline: next_deadline.map(|d| DeadlineResponse::new(&d, today, CaseView::partner(case.details.consent.data_sharing))),
+        actions_owed: owed.iter().map(|a| super::actions::ActionResponse::new(a, today)).collect(),
     }))
+}
+
+/// One deadline of the case.
+#[utoipa::path(
+    tag = "lifecycle",
+    params(("id" = uuid::Uuid, Path, description = "Case id"), ("deadline_id" = uuid::Uuid, Path, description = "Deadline id")),
+    responses((status = 200, description = "The deadline", body = DeadlineResponse), ReadProblems),
+    security(("bearer" = []))
+)]
+#[get("/cases/{id}/deadlines/{deadline_id}")]
+pub async fn get_case_deadline(caller: Caller, db: web::Data<Db>, path: web::Path<(String, String)>) -> Result<HttpResponse, Problem> {
+    access::precheck(caller.principal().role, CaseAction::Read)?;
+    let id = path_id(&path.0, "id", CaseId::parse)?;
+    let child = path_id(&path.1, "deadline_id", DeadlineId::parse)?;
+    let (_, view) = super::case_for(&db, &caller, id, CaseAction::Read).await?;
+    let today = london_date(caller.0.at);
+    let d = deadlines::for_case(&db, id).await?.into_iter().find(|d| d.id == child).ok_or_else(Problem::not_found)?;
+    if let DeadlineSource::Action(a) = d.source {
+        let owner = fourthp_persistence::actions::get(&db, a).await?.map(|a| a.details.owner_agency_id);
+        if !owner.is_some_and(|o| access::sees_action(caller.principal(), o)) {
+            return Err(Problem::not_found());
+        }
+    }
+    Ok(HttpResponse::Ok().json(DeadlineResponse::new(&d, today, view)))
 }

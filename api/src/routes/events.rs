@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use actix_web::http::{header, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use fourthp_domain::access::{self, CaseAction, CaseView};
@@ -15,14 +15,14 @@ use fourthp_domain::ids::{AgencyId, CaseId, EventId};
 use fourthp_domain::lifecycle::Violation;
 use fourthp_domain::time::london_date;
 use fourthp_persistence::events::{self, AppendEventError, EventRules};
-use fourthp_persistence::{cases, Db};
+use fourthp_persistence::{cases, write, Db};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::parse_date;
+use super::{authorize, created, idempotency_key, parse_date, stored};
 use crate::app::Rules;
 use crate::auth::Caller;
-use crate::extract::{from_value, path_id, ApiJson};
+use crate::extract::{from_value, path_id, ApiJson, IdempotencyHeader};
 use crate::problem::{CreateProblems, FieldProblem, Problem, ReadProblems};
 
 /// A fact about the case and its date (YYYY-MM-DD, London). (Documents the accepted shapes;
@@ -333,7 +333,10 @@ impl From<AppendEventError> for Problem {
 /// rule's name in `rule`.
 #[utoipa::path(
     tag = "lifecycle",
-    params(("id" = uuid::Uuid, Path, description = "Case id")),
+    params(
+        ("id" = uuid::Uuid, Path, description = "Case id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry: a replay returns the first response (kept 24 hours)"),
+    ),
     request_body(content = EventRequest, description = "A fact (`type` and `date` and the type's fields) or a correction"),
     responses((status = 201, description = "Recorded", body = EventResponse, headers(("Location" = String))), CreateProblems),
     security(("bearer" = []))
@@ -344,24 +347,29 @@ pub async fn create_event(
     db: web::Data<Db>,
     rules: web::Data<Rules>,
     path: web::Path<String>,
+    req: actix_web::HttpRequest,
+    idempotency: IdempotencyHeader,
     body: ApiJson<serde_json::Value>,
 ) -> Result<HttpResponse, Problem> {
     access::precheck(caller.principal().role, CaseAction::Update)?;
     let id = path_id(&path, "id", CaseId::parse)?;
+    let key = idempotency_key(&idempotency, &caller, &req, &body.1);
     let event = parse_event(body.0)?;
     let principal = caller.principal().clone();
     let today = london_date(caller.0.at);
     let rules = EventRules { book: &rules.book, window: rules.window, today };
-    let (event, case) = events::append(&db, &caller.0, id, event, rules, move |case| {
-        access::decide(&principal, CaseAction::Update, case.team_agencies(), case.details.consent.data_sharing).map(|_| ())
-    })
+    let ctx = &caller.0;
+    let outcome = write::run(
+        &db,
+        key.as_ref(),
+        ctx.at,
+        async |conn| events::append(conn, ctx, id, event, rules, authorize(&principal, CaseAction::Update)).await,
+        |(event, case)| {
+            stored(&event_response(event, None, CaseView::FULL), format!("/api/v1/cases/{}/events/{}", case.id, event.id), None)
+        },
+    )
     .await?;
-    let location = format!("/api/v1/cases/{}/events/{}", case.id, event.id);
-    Ok(HttpResponse::build(StatusCode::CREATED).insert_header((header::LOCATION, location)).json(event_response(
-        &event,
-        None,
-        CaseView::FULL,
-    )))
+    created(outcome)
 }
 
 /// The case's events in recording order, corrections included.
@@ -387,4 +395,26 @@ pub async fn list_events(caller: Caller, db: web::Data<Db>, path: web::Path<Stri
         .collect();
     let items = events.iter().map(|e| event_response(e, superseded_by.get(&e.id).copied(), view)).collect();
     Ok(HttpResponse::Ok().json(EventListResponse { items }))
+}
+
+/// One event of the case.
+#[utoipa::path(
+    tag = "lifecycle",
+    params(("id" = uuid::Uuid, Path, description = "Case id"), ("event_id" = uuid::Uuid, Path, description = "Event id")),
+    responses((status = 200, description = "The event", body = EventResponse), ReadProblems),
+    security(("bearer" = []))
+)]
+#[get("/cases/{id}/events/{event_id}")]
+pub async fn get_event(caller: Caller, db: web::Data<Db>, path: web::Path<(String, String)>) -> Result<HttpResponse, Problem> {
+    access::precheck(caller.principal().role, CaseAction::Read)?;
+    let id = path_id(&path.0, "id", CaseId::parse)?;
+    let child = path_id(&path.1, "event_id", EventId::parse)?;
+    let (_, view) = super::case_for(&db, &caller, id, CaseAction::Read).await?;
+    let events = events::list(&db, id).await?;
+    let event = events.iter().find(|e| e.id == child).ok_or_else(Problem::not_found)?;
+    let superseded_by = events.iter().find_map(|e| match &e.body {
+        EventBody::Correction { supersedes, .. } if *supersedes == child => Some(e.id),
+        _ => None,
+    });
+    Ok(HttpResponse::Ok().json(event_response(event, superseded_by, view)))
 }

@@ -2,18 +2,23 @@
 //! repository, and shape the response; rules live in `fourthp-domain`, SQL in
 //! `fourthp-persistence`.
 
+pub mod actions;
 pub mod agencies;
 pub mod cases;
 pub mod deadlines;
 pub mod events;
+pub mod interventions;
+pub mod needs;
 pub mod ops;
+pub mod outcomes;
+pub mod timeline;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::NaiveDate;
 use fourthp_domain::error::FieldErrors;
 use fourthp_domain::paging::Limit;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::problem::Problem;
 
@@ -69,4 +74,97 @@ pub fn bad_query(errs: FieldErrors) -> Result<(), Problem> {
         p.detail = "One or more query parameters are invalid.".to_owned();
         p
     })
+}
+
+/// The idempotency key of a creating request: the caller, the key, and a hash of the method,
+/// path and body (the same key with another body is refused).
+pub fn idempotency_key(
+    header: &crate::extract::IdempotencyHeader,
+    caller: &crate::auth::Caller,
+    req: &actix_web::HttpRequest,
+    raw: &[u8],
+) -> Option<fourthp_persistence::write::IdempotencyKey> {
+    use sha2::{Digest, Sha256};
+    let key = header.0.clone()?;
+    let p = caller.principal();
+    let mut hasher = Sha256::new();
+    hasher.update(req.method().as_str().as_bytes());
+    hasher.update(b" ");
+    hasher.update(req.path().as_bytes());
+    hasher.update(b"\n");
+    hasher.update(raw);
+    Some(fourthp_persistence::write::IdempotencyKey {
+        principal: format!("{}:{}:{}", p.role, p.agency.map(|a| a.to_string()).unwrap_or_default(), p.subject),
+        key,
+        request_hash: hasher.finalize().to_vec(),
+    })
+}
+
+/// The response to store for a created resource.
+pub fn stored<T: Serialize>(body: &T, location: String, etag: Option<String>) -> fourthp_persistence::write::StoredResponse {
+    fourthp_persistence::write::StoredResponse {
+        status: 201,
+        body: serde_json::to_value(body).unwrap_or(serde_json::Value::Null),
+        location: Some(location),
+        etag,
+    }
+}
+
+/// Renders the outcome of an idempotent write: the response (first time or replayed), or why
+/// the request did not run.
+pub fn created<T>(
+    outcome: Result<(T, fourthp_persistence::write::StoredResponse), fourthp_persistence::write::Replay>,
+) -> Result<actix_web::HttpResponse, Problem> {
+    use actix_web::http::{header, StatusCode};
+    use fourthp_persistence::write::Replay;
+    let (response, replayed) = match outcome {
+        Ok((_, r)) => (r, false),
+        Err(Replay::Stored(r)) => (r, true),
+        Err(Replay::InFlight) => {
+            return Err(Problem::conflict(
+                "idempotency-in-flight",
+                "A request with this Idempotency-Key is still being processed: retry shortly.",
+            )
+            .with_header(header::RETRY_AFTER, "1"))
+        }
+        Err(Replay::Mismatch) => {
+            return Err(Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency-mismatch",
+                "Idempotency key reused",
+                "This Idempotency-Key was used for a different request: use a new key for a new request.",
+            ))
+        }
+    };
+    let mut res = actix_web::HttpResponse::build(StatusCode::from_u16(response.status).unwrap_or(StatusCode::CREATED));
+    if let Some(l) = response.location {
+        res.insert_header((header::LOCATION, l));
+    }
+    if let Some(e) = response.etag {
+        res.insert_header((header::ETAG, e));
+    }
+    if replayed {
+        res.insert_header(("idempotent-replayed", "true"));
+    }
+    Ok(res.json(response.body))
+}
+
+/// Looks a case up for `action`, refusing as the access policy says.
+pub async fn case_for(
+    db: &fourthp_persistence::Db,
+    caller: &crate::auth::Caller,
+    id: fourthp_domain::ids::CaseId,
+    action: fourthp_domain::access::CaseAction,
+) -> Result<(fourthp_domain::case::Case, fourthp_domain::access::CaseView), Problem> {
+    let case = fourthp_persistence::cases::get(db, id).await?.ok_or_else(Problem::not_found)?;
+    let view = fourthp_domain::access::decide(caller.principal(), action, case.team_agencies(), case.details.consent.data_sharing)?;
+    Ok((case, view))
+}
+
+/// The authorisation step of a write, for a repository to call with the locked case.
+pub fn authorize(
+    principal: &fourthp_domain::principal::Principal,
+    action: fourthp_domain::access::CaseAction,
+) -> impl FnOnce(&fourthp_domain::case::Case) -> Result<(), fourthp_domain::access::Denial> + Send + '_ {
+    move |case| fourthp_domain::access::decide(principal, action, case.team_agencies(), case.details.consent.data_sharing).map(|_| ())
 }

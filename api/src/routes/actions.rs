@@ -1,0 +1,336 @@
+//! Follow-up actions: `/api/v1/cases/{id}/actions`, `/api/v1/actions`.
+
+use actix_web::http::header;
+use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use fourthp_domain::access::{self, may_close_action, sees_action, CaseAction, Relationship};
+use fourthp_domain::action::{Action, ActionChange, ActionNote, ActionStatus};
+use fourthp_domain::error::FieldErrors;
+use fourthp_domain::ids::{ActionId, AgencyId, CaseId};
+use fourthp_domain::principal::Role;
+use fourthp_domain::time::london_date;
+use fourthp_persistence::actions::{self, ActionError, ActionFilter};
+use fourthp_persistence::{write, Db};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::interventions::{parse_actions, NewActionRequest};
+use super::{authorize, bad_query, case_for, created, decode_cursor, encode_cursor, idempotency_key, parse_limit, stored};
+use crate::auth::Caller;
+use crate::extract::{etag, path_id, ApiJson, ApiQuery, IdempotencyHeader, IfMatch};
+use crate::problem::{CreateProblems, FieldProblem, Problem, ReadProblems, UpdateProblems};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClosureResponse {
+    pub note: String,
+    pub by: String,
+    pub by_agency: Option<uuid::Uuid>,
+    pub on: NaiveDate,
+}
+
+/// An action an agency owes.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActionResponse {
+    pub id: uuid::Uuid,
+    pub case_id: uuid::Uuid,
+    pub description: String,
+    pub owner_agency_id: uuid::Uuid,
+    pub due_on: NaiveDate,
+    pub status: ActionStatus,
+    /// Open and past its due date (Europe/London).
+    pub overdue: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_intervention_id: Option<uuid::Uuid>,
+    /// How it was completed, or why it was cancelled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closure: Option<ClosureResponse>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+}
+
+impl ActionResponse {
+    pub fn new(a: &Action, today: NaiveDate) -> Self {
+        ActionResponse {
+            id: a.id.into_uuid(),
+            case_id: a.case_id.into_uuid(),
+            description: a.details.description.to_string(),
+            owner_agency_id: a.details.owner_agency_id.into_uuid(),
+            due_on: a.details.due_on,
+            status: a.status(),
+            overdue: a.is_overdue(today),
+            from_intervention_id: a.from_intervention.map(|i| i.into_uuid()),
+            closure: a.closure.as_ref().map(|c| ClosureResponse {
+                note: c.note.to_string(),
+                by: c.by.to_string(),
+                by_agency: c.by_agency.map(AgencyId::into_uuid),
+                on: c.on,
+            }),
+            version: a.version,
+            created_at: a.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActionListResponse {
+    pub items: Vec<ActionResponse>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ActionQuery {
+    #[param(value_type = Option<ActionStatus>)]
+    pub status: Option<String>,
+    /// `true`: only open actions past their due date.
+    #[param(value_type = Option<bool>)]
+    pub overdue: Option<String>,
+    /// Coordinators: only actions this agency owes.
+    #[param(value_type = Option<uuid::Uuid>)]
+    pub owner_agency_id: Option<String>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
+    pub limit: Option<String>,
+    pub cursor: Option<String>,
+}
+
+/// Complete an action with a note, or cancel it with a reason.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchActionRequest {
+    /// `done` or `cancelled`.
+    pub status: ActionStatus,
+    /// How it was done (with `done`).
+    pub note: Option<String>,
+    /// Why it was cancelled (with `cancelled`).
+    pub reason: Option<String>,
+}
+
+impl From<ActionError> for Problem {
+    fn from(e: ActionError) -> Self {
+        match e {
+            ActionError::NotFound => Problem::not_found(),
+            ActionError::Denied(d) => d.into(),
+            ActionError::Invalid(errs) => errs.into(),
+            ActionError::VersionMismatch => Problem::precondition_failed(),
+            ActionError::AlreadyClosed(c) => Problem::conflict("action-closed", format!("The action is already {}.", c.0)),
+            ActionError::Store(s) => s.into(),
+        }
+    }
+}
+
+/// Agree an action on a case (coordinators): its owner must be on the team. Its due date joins
+/// the deadline queue as `action_due`.
+#[utoipa::path(
+    tag = "daily log",
+    params(
+        ("id" = uuid::Uuid, Path, description = "Case id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry: a replay returns the first response (kept 24 hours)"),
+    ),
+    request_body = NewActionRequest,
+    responses((status = 201, description = "Agreed", body = ActionResponse, headers(("Location" = String), ("ETag" = String))), CreateProblems),
+    security(("bearer" = []))
+)]
+#[post("/cases/{id}/actions")]
+pub async fn create_action(
+    caller: Caller,
+    db: web::Data<Db>,
+    path: web::Path<String>,
+    req: HttpRequest,
+    idempotency: IdempotencyHeader,
+    body: ApiJson<NewActionRequest>,
+) -> Result<HttpResponse, Problem> {
+    access::precheck(caller.principal().role, CaseAction::Update)?;
+    let id = path_id(&path, "id", CaseId::parse)?;
+    let key = idempotency_key(&idempotency, &caller, &req, &body.1);
+    let mut errs = FieldErrors::new();
+    let parsed = parse_actions(vec![body.0], "", &mut errs);
+    errs.into_result()?;
+    let Some(new) = parsed.into_iter().next() else { return Err(Problem::internal()) };
+    let ctx = &caller.0;
+    let today = london_date(ctx.at);
+    let principal = caller.principal().clone();
+    let outcome = write::run(
+        &db,
+        key.as_ref(),
+        ctx.at,
+        async |conn| actions::create(conn, ctx, id, new, today, authorize(&principal, CaseAction::Update)).await,
+        |a| stored(&ActionResponse::new(a, today), format!("/api/v1/cases/{}/actions/{}", a.case_id, a.id), Some(etag(a.version))),
+    )
+    .await?;
+    created(outcome)
+}
+
+const CURSOR_KIND: &str = "action";
+
+fn parse_query(
+    q: ActionQuery,
+    caller: &Caller,
+    errs: &mut FieldErrors,
+) -> (ActionFilter, fourthp_domain::paging::Limit, Option<(NaiveDate, ActionId)>) {
+    let limit = parse_limit(q.limit.as_deref(), errs);
+    let status = errs
+        .check_opt("status", q.status.as_deref().map(|s| ActionStatus::parse(s).ok_or("is not one of the documented values")))
+        .flatten();
+    let overdue = match q.overdue.as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            errs.push("overdue", "must be true or false");
+            false
+        }
+    };
+    let owner = errs.check_opt("owner_agency_id", q.owner_agency_id.as_deref().map(AgencyId::parse)).flatten();
+    let after = q.cursor.as_deref().and_then(|c| decode_cursor(CURSOR_KIND, c, errs)).and_then(|s| {
+        let parsed =
+            s.split_once('|').and_then(|(d, id)| Some((NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()?, ActionId::parse(id).ok()?)));
+        if parsed.is_none() {
+            errs.push("cursor", "is not a cursor this list returned");
+        }
+        parsed
+    });
+    let today = london_date(caller.0.at);
+    let filter = ActionFilter { case: None, owner, on_team_of: None, status, overdue_on: overdue.then_some(today) };
+    (filter, limit, after)
+}
+
+fn page_response(page: fourthp_domain::paging::Page<Action, (NaiveDate, ActionId)>, today: NaiveDate) -> HttpResponse {
+    HttpResponse::Ok().json(ActionListResponse {
+        items: page.items.iter().map(|a| ActionResponse::new(a, today)).collect(),
+        next_cursor: page.next.map(|(d, id)| encode_cursor(CURSOR_KIND, &format!("{d}|{id}"))),
+    })
+}
+
+/// A case's actions: all for coordinators, a partner's own agency's for partners.
+#[utoipa::path(
+    tag = "daily log",
+    params(("id" = uuid::Uuid, Path, description = "Case id"), ActionQuery),
+    responses((status = 200, description = "A page of actions", body = ActionListResponse), ReadProblems),
+    security(("bearer" = []))
+)]
+#[get("/cases/{id}/actions")]
+pub async fn case_actions(
+    caller: Caller,
+    db: web::Data<Db>,
+    path: web::Path<String>,
+    query: ApiQuery<ActionQuery>,
+) -> Result<HttpResponse, Problem> {
+    access::precheck(caller.principal().role, CaseAction::Read)?;
+    let id = path_id(&path, "id", CaseId::parse)?;
+    let mut errs = FieldErrors::new();
+    let (mut filter, limit, after) = parse_query(query.0, &caller, &mut errs);
+    bad_query(errs)?;
+    case_for(&db, &caller, id, CaseAction::Read).await?;
+    filter.case = Some(id);
+    if caller.principal().role == Role::Partner {
+        filter.owner = caller.principal().agency;
+    }
+    let page = actions::list(&db, &filter, limit, after).await?;
+    Ok(page_response(page, london_date(caller.0.at)))
+}
+
+/// Actions across cases: every action for coordinators; for partners, those their agency owes
+/// on cases it is on (`?status=open&overdue=true` for what is late).
+#[utoipa::path(
+    tag = "daily log",
+    params(ActionQuery),
+    responses((status = 200, description = "A page of actions", body = ActionListResponse), ReadProblems),
+    security(("bearer" = []))
+)]
+#[get("/actions")]
+pub async fn list_actions(caller: Caller, db: web::Data<Db>, query: ApiQuery<ActionQuery>) -> Result<HttpResponse, Problem> {
+    let p = caller.principal();
+    let mut errs = FieldErrors::new();
+    let (mut filter, limit, after) = parse_query(query.0, &caller, &mut errs);
+    bad_query(errs)?;
+    match (p.role, p.agency) {
+        (Role::Coordinator, _) => {}
+        (Role::Partner, Some(agency)) => {
+            filter.owner = Some(agency);
+            filter.on_team_of = Some(agency);
+        }
+        _ => return Err(Problem::forbidden()),
+    }
+    let page = actions::list(&db, &filter, limit, after).await?;
+    Ok(page_response(page, london_date(caller.0.at)))
+}
+
+/// One action of the case.
+#[utoipa::path(
+    tag = "daily log",
+    params(("id" = uuid::Uuid, Path, description = "Case id"), ("action_id" = uuid::Uuid, Path, description = "Action id")),
+    responses((status = 200, description = "The action", body = ActionResponse, headers(("ETag" = String))), ReadProblems),
+    security(("bearer" = []))
+)]
+#[get("/cases/{id}/actions/{action_id}")]
+pub async fn get_action(caller: Caller, db: web::Data<Db>, path: web::Path<(String, String)>) -> Result<HttpResponse, Problem> {
+    access::precheck(caller.principal().role, CaseAction::Read)?;
+    let id = path_id(&path.0, "id", CaseId::parse)?;
+    let child = path_id(&path.1, "action_id", ActionId::parse)?;
+    case_for(&db, &caller, id, CaseAction::Read).await?;
+    let a = actions::get(&db, child)
+        .await?
+        .filter(|a| a.case_id == id && sees_action(caller.principal(), a.details.owner_agency_id))
+        .ok_or_else(Problem::not_found)?;
+    Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(a.version))).json(ActionResponse::new(&a, london_date(caller.0.at))))
+}
+
+/// Complete an action with a note or cancel it with a reason: coordinators, or the owning
+/// agency's partners. Requires `If-Match`.
+#[utoipa::path(
+    tag = "daily log",
+    params(
+        ("id" = uuid::Uuid, Path, description = "Action id"),
+        ("If-Match" = String, Header, description = "The ETag of the version being changed"),
+    ),
+    request_body = PatchActionRequest,
+    responses((status = 200, description = "The closed action", body = ActionResponse, headers(("ETag" = String))), UpdateProblems),
+    security(("bearer" = []))
+)]
+#[patch("/actions/{id}")]
+pub async fn patch_action(
+    caller: Caller,
+    db: web::Data<Db>,
+    path: web::Path<String>,
+    if_match: IfMatch,
+    body: ApiJson<PatchActionRequest>,
+) -> Result<HttpResponse, Problem> {
+    access::precheck(caller.principal().role, CaseAction::Read)?;
+    let id = path_id(&path, "id", ActionId::parse)?;
+    let b = body.0;
+    let mut errs = FieldErrors::new();
+    let text = |errs: &mut FieldErrors, field: &str, v: Option<String>| match v {
+        Some(t) => errs.check(field, ActionNote::parse(&t)),
+        None => {
+            errs.push(field, "is required");
+            None
+        }
+    };
+    let change = match b.status {
+        ActionStatus::Done if b.reason.is_none() => text(&mut errs, "note", b.note).map(|note| ActionChange::Complete { note }),
+        ActionStatus::Cancelled if b.note.is_none() => text(&mut errs, "reason", b.reason).map(|reason| ActionChange::Cancel { reason }),
+        ActionStatus::Done | ActionStatus::Cancelled => {
+            let field = if b.status == ActionStatus::Done { "reason" } else { "note" };
+            let mut p = Problem::validation(FieldErrors::new());
+            p.errors.push(FieldProblem { field: field.into(), message: format!("does not go with status {}", b.status) });
+            return Err(p);
+        }
+        ActionStatus::Open => {
+            errs.push("status", "must be done or cancelled");
+            None
+        }
+    };
+    let Some(change) = change else { return Err(errs.into()) };
+    let expected = match if_match {
+        IfMatch::Any => None,
+        IfMatch::Version(v) => Some(v),
+    };
+    let today = london_date(caller.0.at);
+    let principal = caller.principal().clone();
+    let action = actions::close(&db, &caller.0, id, expected, change, today, move |case, action| {
+        may_close_action(&principal, action.details.owner_agency_id, Relationship::of(&principal, case.team_agencies()))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(action.version))).json(ActionResponse::new(&action, today)))
+}

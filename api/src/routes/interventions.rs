@@ -1,0 +1,305 @@
+//! `/api/v1/cases/{id}/interventions`: logging the calls and emails, in seconds.
+
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use fourthp_domain::access::{self, sees_summary, CaseAction};
+use fourthp_domain::action::{ActionDescription, NewAction};
+use fourthp_domain::error::FieldErrors;
+use fourthp_domain::ids::{AgencyId, CaseId, InterventionId, NeedId};
+use fourthp_domain::intervention::{Channel, Direction, DurationMinutes, Intervention, NewIntervention, Summary};
+use fourthp_domain::need::NeedDomain;
+use fourthp_domain::principal::{Principal, Role};
+use fourthp_domain::time::london_date;
+use fourthp_persistence::interventions::{self, InterventionCursor, InterventionError, InterventionFilter};
+use fourthp_persistence::{write, Db};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::actions::ActionResponse;
+use super::{authorize, bad_query, case_for, created, decode_cursor, encode_cursor, idempotency_key, parse_date, parse_limit, stored};
+use crate::app::Rules;
+use crate::auth::Caller;
+use crate::extract::{path_id, ApiJson, ApiQuery, IdempotencyHeader};
+use crate::problem::{CreateProblems, Problem, ReadProblems};
+
+/// A follow-up action agreed in the same conversation.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewActionRequest {
+    /// What is owed, up to 1,000 characters.
+    pub description: String,
+    /// The agency that owes it; it must be on the case team.
+    pub owner_agency_id: uuid::Uuid,
+    #[schema(value_type = String, format = Date)]
+    pub due_on: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateInterventionRequest {
+    pub channel: Channel,
+    pub direction: Direction,
+    /// The agency on the other end: a registered, active agency.
+    pub counterpart_agency_id: uuid::Uuid,
+    /// When it happened (RFC 3339); at most 5 minutes ahead of the server's clock.
+    pub occurred_at: DateTime<Utc>,
+    pub need_domain: NeedDomain,
+    /// The need it serves, if recorded.
+    pub need_id: Option<uuid::Uuid>,
+    /// What was said or done, up to 4,000 characters (trimmed).
+    pub summary: String,
+    /// 0 to 1,440.
+    pub duration_minutes: i64,
+    /// Follow-up actions agreed (coordinators only), created in the same transaction.
+    #[serde(default)]
+    pub actions: Vec<NewActionRequest>,
+}
+
+/// An intervention. Partners see the summary and recorder of their own agency's interventions
+/// only; of others, the shared fields.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InterventionResponse {
+    pub id: uuid::Uuid,
+    pub case_id: uuid::Uuid,
+    pub channel: Channel,
+    pub direction: Direction,
+    pub counterpart_agency_id: uuid::Uuid,
+    pub occurred_at: DateTime<Utc>,
+    pub need_domain: NeedDomain,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub need_id: Option<uuid::Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    pub duration_minutes: u16,
+    pub recorded_by_agency: uuid::Uuid,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recorded_by: Option<String>,
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl InterventionResponse {
+    pub fn new(i: &Intervention, viewer: &Principal) -> Self {
+        let own = sees_summary(viewer, i.recorded_by_agency);
+        let d = &i.details;
+        InterventionResponse {
+            id: i.id.into_uuid(),
+            case_id: i.case_id.into_uuid(),
+            channel: d.channel,
+            direction: d.direction,
+            counterpart_agency_id: d.counterpart_agency_id.into_uuid(),
+            occurred_at: d.occurred_at,
+            need_domain: d.need_domain,
+            need_id: d.need_id.filter(|_| own).map(NeedId::into_uuid),
+            summary: own.then(|| d.summary.to_string()),
+            duration_minutes: d.duration_minutes.get(),
+            recorded_by_agency: i.recorded_by_agency.into_uuid(),
+            recorded_by: own.then(|| i.recorded_by.to_string()),
+            recorded_at: i.recorded_at,
+        }
+    }
+}
+
+/// A logged intervention and the actions agreed with it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedInterventionResponse {
+    #[serde(flatten)]
+    pub intervention: InterventionResponse,
+    pub actions: Vec<ActionResponse>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InterventionListResponse {
+    pub items: Vec<InterventionResponse>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct InterventionQuery {
+    #[param(value_type = Option<Channel>)]
+    pub channel: Option<String>,
+    #[param(value_type = Option<uuid::Uuid>)]
+    pub counterpart_agency_id: Option<String>,
+    #[param(value_type = Option<NeedDomain>)]
+    pub need_domain: Option<String>,
+    /// Occurred on or after this date (YYYY-MM-DD, London).
+    #[param(value_type = Option<String>, format = Date)]
+    pub from: Option<String>,
+    /// Occurred before this date (YYYY-MM-DD, London).
+    #[param(value_type = Option<String>, format = Date)]
+    pub to: Option<String>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
+    pub limit: Option<String>,
+    pub cursor: Option<String>,
+}
+
+impl From<InterventionError> for Problem {
+    fn from(e: InterventionError) -> Self {
+        match e {
+            InterventionError::NotFound => Problem::not_found(),
+            InterventionError::Denied(d) => d.into(),
+            InterventionError::Invalid(errs) => errs.into(),
+            InterventionError::Store(s) => s.into(),
+        }
+    }
+}
+
+/// Parses the agreed actions of a request (also used by the actions endpoint).
+pub fn parse_actions(raw: Vec<NewActionRequest>, prefix: &str, errs: &mut FieldErrors) -> Vec<NewAction> {
+    raw.into_iter()
+        .enumerate()
+        .filter_map(|(i, a)| {
+            let at = if prefix.is_empty() { String::new() } else { format!("{prefix}[{i}].") };
+            let description = errs.check(&format!("{at}description"), ActionDescription::parse(&a.description));
+            let due_on = errs.check(&format!("{at}due_on"), parse_date(&a.due_on));
+            Some(NewAction { description: description?, owner_agency_id: AgencyId::from_uuid(a.owner_agency_id), due_on: due_on? })
+        })
+        .collect()
+}
+
+/// Midnight at the start of a London date, as an instant.
+fn london_midnight(date: NaiveDate) -> Option<DateTime<Utc>> {
+    let naive = date.and_hms_opt(0, 0, 0)?;
+    let utc = naive.and_utc();
+    // During BST London midnight is 23:00 UTC the day before.
+    Some(if fourthp_domain::time::is_bst(utc) { utc - chrono::Duration::hours(1) } else { utc })
+}
+
+/// Log an intervention on a case, as the caller's agency (coordinators, and partners on the
+/// case). Follow-up actions may be agreed in the same request.
+#[utoipa::path(
+    tag = "daily log",
+    params(
+        ("id" = uuid::Uuid, Path, description = "Case id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry: a replay returns the first response (kept 24 hours)"),
+    ),
+    request_body = CreateInterventionRequest,
+    responses((status = 201, description = "Logged", body = CreatedInterventionResponse, headers(("Location" = String))), CreateProblems),
+    security(("bearer" = []))
+)]
+#[post("/cases/{id}/interventions")]
+pub async fn create_intervention(
+    caller: Caller,
+    db: web::Data<Db>,
+    rules: web::Data<Rules>,
+    path: web::Path<String>,
+    req: HttpRequest,
+    idempotency: IdempotencyHeader,
+    body: ApiJson<CreateInterventionRequest>,
+) -> Result<HttpResponse, Problem> {
+    access::precheck(caller.principal().role, CaseAction::LogIntervention)?;
+    let id = path_id(&path, "id", CaseId::parse)?;
+    let key = idempotency_key(&idempotency, &caller, &req, &body.1);
+    let b = body.0;
+    if !b.actions.is_empty() && caller.principal().role != Role::Coordinator {
+        return Err(Problem::forbidden());
+    }
+    let mut errs = FieldErrors::new();
+    let summary = errs.check("summary", Summary::parse(&b.summary));
+    let duration = errs.check("duration_minutes", DurationMinutes::parse(b.duration_minutes));
+    let follow_ups = parse_actions(b.actions, "actions", &mut errs);
+    let (Some(summary), Some(duration_minutes)) = (summary, duration) else { return Err(errs.into()) };
+    errs.into_result()?;
+    let new = NewIntervention {
+        channel: b.channel,
+        direction: b.direction,
+        counterpart_agency_id: AgencyId::from_uuid(b.counterpart_agency_id),
+        occurred_at: b.occurred_at,
+        need_domain: b.need_domain,
+        need_id: b.need_id.map(NeedId::from_uuid),
+        summary,
+        duration_minutes,
+    };
+    let ctx = &caller.0;
+    let principal = caller.principal().clone();
+    let today = london_date(ctx.at);
+    let window = rules.window;
+    let outcome = write::run(
+        &db,
+        key.as_ref(),
+        ctx.at,
+        async |conn| {
+            interventions::create(conn, ctx, id, new, follow_ups, window, today, authorize(&principal, CaseAction::LogIntervention)).await
+        },
+        |(intervention, actions)| {
+            let body = CreatedInterventionResponse {
+                intervention: InterventionResponse::new(intervention, &principal),
+                actions: actions.iter().map(|a| ActionResponse::new(a, today)).collect(),
+            };
+            stored(&body, format!("/api/v1/cases/{}/interventions/{}", intervention.case_id, intervention.id), None)
+        },
+    )
+    .await?;
+    created(outcome)
+}
+
+const CURSOR_KIND: &str = "intervention";
+
+/// A case's interventions, most recent first, as the caller may see them.
+#[utoipa::path(
+    tag = "daily log",
+    params(("id" = uuid::Uuid, Path, description = "Case id"), InterventionQuery),
+    responses((status = 200, description = "A page of interventions", body = InterventionListResponse), ReadProblems),
+    security(("bearer" = []))
+)]
+#[get("/cases/{id}/interventions")]
+pub async fn list_interventions(
+    caller: Caller,
+    db: web::Data<Db>,
+    path: web::Path<String>,
+    query: ApiQuery<InterventionQuery>,
+) -> Result<HttpResponse, Problem> {
+    access::precheck(caller.principal().role, CaseAction::Read)?;
+    let id = path_id(&path, "id", CaseId::parse)?;
+    let q = query.0;
+    let mut errs = FieldErrors::new();
+    let limit = parse_limit(q.limit.as_deref(), &mut errs);
+    let channel =
+        errs.check_opt("channel", q.channel.as_deref().map(|c| Channel::parse(c).ok_or("is not one of the documented values"))).flatten();
+    let need_domain = errs
+        .check_opt("need_domain", q.need_domain.as_deref().map(|c| NeedDomain::parse(c).ok_or("is not one of the documented values")))
+        .flatten();
+    let counterpart = errs.check_opt("counterpart_agency_id", q.counterpart_agency_id.as_deref().map(AgencyId::parse)).flatten();
+    let from = errs.check_opt("from", q.from.as_deref().map(parse_date)).flatten();
+    let to = errs.check_opt("to", q.to.as_deref().map(parse_date)).flatten();
+    let after = q.cursor.as_deref().and_then(|c| decode_cursor(CURSOR_KIND, c, &mut errs)).and_then(|s| {
+        let parsed = s.split_once('|').and_then(|(at, id)| {
+            Some(InterventionCursor {
+                occurred_at: DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&Utc),
+                id: InterventionId::parse(id).ok()?,
+            })
+        });
+        if parsed.is_none() {
+            errs.push("cursor", "is not a cursor this list returned");
+        }
+        parsed
+    });
+    bad_query(errs)?;
+    case_for(&db, &caller, id, CaseAction::Read).await?;
+    let filter =
+        InterventionFilter { channel, counterpart, need_domain, from: from.and_then(london_midnight), to: to.and_then(london_midnight) };
+    let page = interventions::for_case(&db, id, &filter, limit, after).await?;
+    Ok(HttpResponse::Ok().json(InterventionListResponse {
+        items: page.items.iter().map(|i| InterventionResponse::new(i, caller.principal())).collect(),
+        next_cursor: page.next.map(|c| encode_cursor(CURSOR_KIND, &format!("{}|{}", c.occurred_at.to_rfc3339(), c.id))),
+    }))
+}
+
+/// One intervention of the case.
+#[utoipa::path(
+    tag = "daily log",
+    params(("id" = uuid::Uuid, Path, description = "Case id"), ("intervention_id" = uuid::Uuid, Path, description = "Intervention id")),
+    responses((status = 200, description = "The intervention", body = InterventionResponse), ReadProblems),
+    security(("bearer" = []))
+)]
+#[get("/cases/{id}/interventions/{intervention_id}")]
+pub async fn get_intervention(caller: Caller, db: web::Data<Db>, path: web::Path<(String, String)>) -> Result<HttpResponse, Problem> {
+    access::precheck(caller.principal().role, CaseAction::Read)?;
+    let id = path_id(&path.0, "id", CaseId::parse)?;
+    let child = path_id(&path.1, "intervention_id", InterventionId::parse)?;
+    case_for(&db, &caller, id, CaseAction::Read).await?;
+    let i = interventions::get(&db, child).await?.filter(|i| i.case_id == id).ok_or_else(Problem::not_found)?;
+    Ok(HttpResponse::Ok().json(InterventionResponse::new(&i, caller.principal())))
+}

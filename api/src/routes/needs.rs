@@ -1,0 +1,246 @@
+//! Support needs: `/api/v1/cases/{id}/needs`, `/api/v1/needs/{id}` (coordinators).
+
+use actix_web::http::header;
+use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use fourthp_domain::access::{self, CaseAction};
+use fourthp_domain::error::FieldErrors;
+use fourthp_domain::ids::{CaseId, NeedId};
+use fourthp_domain::need::{Need, NeedDomain, NeedState, NeedStatus};
+use fourthp_domain::time::london_date;
+use fourthp_persistence::needs::{self, NeedError};
+use fourthp_persistence::{write, Db};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{authorize, case_for, created, double_option, idempotency_key, parse_date, stored};
+use crate::app::Rules;
+use crate::auth::Caller;
+use crate::extract::{etag, path_id, ApiJson, IdempotencyHeader, IfMatch};
+use crate::problem::{CreateProblems, Problem, ReadProblems, UpdateProblems};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateNeedRequest {
+    pub domain: NeedDomain,
+    #[schema(value_type = String, format = Date)]
+    pub identified_on: String,
+    /// Defaults to open.
+    pub status: Option<NeedStatus>,
+    /// Required when (and only when) the status is met.
+    #[schema(value_type = Option<String>, format = Date)]
+    pub met_on: Option<String>,
+}
+
+/// Changes to a need; absent fields stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchNeedRequest {
+    pub status: Option<NeedStatus>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub met_on: Option<Option<String>>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub identified_on: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NeedResponse {
+    pub id: uuid::Uuid,
+    pub case_id: uuid::Uuid,
+    pub domain: NeedDomain,
+    pub identified_on: NaiveDate,
+    pub status: NeedStatus,
+    pub met_on: Option<NaiveDate>,
+    /// Days from identification to being met.
+    pub days_to_meet: Option<i64>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl NeedResponse {
+    pub fn new(n: &Need) -> Self {
+        NeedResponse {
+            id: n.id.into_uuid(),
+            case_id: n.case_id.into_uuid(),
+            domain: n.domain,
+            identified_on: n.state.identified_on,
+            status: n.state.status,
+            met_on: n.state.met_on,
+            days_to_meet: n.met().map(|(_, on)| (on - n.state.identified_on).num_days()),
+            version: n.version,
+            created_at: n.created_at,
+            updated_at: n.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NeedListResponse {
+    pub items: Vec<NeedResponse>,
+}
+
+impl From<NeedError> for Problem {
+    fn from(e: NeedError) -> Self {
+        match e {
+            NeedError::NotFound => Problem::not_found(),
+            NeedError::Denied(d) => d.into(),
+            NeedError::VersionMismatch => Problem::precondition_failed(),
+            NeedError::Invalid(errs) => errs.into(),
+            NeedError::Store(s) => s.into(),
+        }
+    }
+}
+
+/// Record a support need (coordinators). A met `health_gp` need meets the case's GP-access
+/// deadline.
+#[utoipa::path(
+    tag = "daily log",
+    params(
+        ("id" = uuid::Uuid, Path, description = "Case id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry: a replay returns the first response (kept 24 hours)"),
+    ),
+    request_body = CreateNeedRequest,
+    responses((status = 201, description = "Recorded", body = NeedResponse, headers(("Location" = String), ("ETag" = String))), CreateProblems),
+    security(("bearer" = []))
+)]
+#[post("/cases/{id}/needs")]
+pub async fn create_need(
+    caller: Caller,
+    db: web::Data<Db>,
+    rules: web::Data<Rules>,
+    path: web::Path<String>,
+    req: HttpRequest,
+    idempotency: IdempotencyHeader,
+    body: ApiJson<CreateNeedRequest>,
+) -> Result<HttpResponse, Problem> {
+    access::precheck(caller.principal().role, CaseAction::Update)?;
+    let id = path_id(&path, "id", CaseId::parse)?;
+    let key = idempotency_key(&idempotency, &caller, &req, &body.1);
+    let b = body.0;
+    let today = london_date(caller.0.at);
+    let mut errs = FieldErrors::new();
+    let identified_on = errs.check("identified_on", parse_date(&b.identified_on));
+    let met_on = errs.check_opt("met_on", b.met_on.as_deref().map(parse_date));
+    let (Some(identified_on), Some(met_on)) = (identified_on, met_on) else { return Err(errs.into()) };
+    let state = NeedState { identified_on, status: b.status.unwrap_or(NeedStatus::Open), met_on }.validate(today)?;
+    let ctx = &caller.0;
+    let principal = caller.principal().clone();
+    let outcome = write::run(
+        &db,
+        key.as_ref(),
+        ctx.at,
+        async |conn| needs::create(conn, ctx, id, b.domain, state, &rules.book, authorize(&principal, CaseAction::Update)).await,
+        |n| stored(&NeedResponse::new(n), format!("/api/v1/needs/{}", n.id), Some(etag(n.version))),
+    )
+    .await?;
+    created(outcome)
+}
+
+/// A case's needs (coordinators).
+#[utoipa::path(
+    tag = "daily log",
+    params(("id" = uuid::Uuid, Path, description = "Case id")),
+    responses((status = 200, description = "The needs", body = NeedListResponse), ReadProblems),
+    security(("bearer" = []))
+)]
+#[get("/cases/{id}/needs")]
+pub async fn case_needs(caller: Caller, db: web::Data<Db>, path: web::Path<String>) -> Result<HttpResponse, Problem> {
+    access::precheck(caller.principal().role, CaseAction::ReadSupportRecord)?;
+    let id = path_id(&path, "id", CaseId::parse)?;
+    case_for(&db, &caller, id, CaseAction::ReadSupportRecord).await?;
+    let items = needs::for_case(&db, id).await?.iter().map(NeedResponse::new).collect();
+    Ok(HttpResponse::Ok().json(NeedListResponse { items }))
+}
+
+async fn need_of(db: &Db, caller: &Caller, id: NeedId) -> Result<Need, Problem> {
+    access::precheck(caller.principal().role, CaseAction::ReadSupportRecord)?;
+    let need = needs::get(db, id).await?.ok_or_else(Problem::not_found)?;
+    case_for(db, caller, need.case_id, CaseAction::ReadSupportRecord).await?;
+    Ok(need)
+}
+
+fn need_response(n: &Need) -> HttpResponse {
+    HttpResponse::Ok().insert_header((header::ETAG, etag(n.version))).json(NeedResponse::new(n))
+}
+
+/// One need (coordinators).
+#[utoipa::path(
+    tag = "daily log",
+    params(("id" = uuid::Uuid, Path, description = "Need id")),
+    responses((status = 200, description = "The need", body = NeedResponse, headers(("ETag" = String))), ReadProblems),
+    security(("bearer" = []))
+)]
+#[get("/needs/{id}")]
+pub async fn get_need(caller: Caller, db: web::Data<Db>, path: web::Path<String>) -> Result<HttpResponse, Problem> {
+    let id = path_id(&path, "id", NeedId::parse)?;
+    Ok(need_response(&need_of(&db, &caller, id).await?))
+}
+
+/// One need of the case (coordinators).
+#[utoipa::path(
+    tag = "daily log",
+    params(("id" = uuid::Uuid, Path, description = "Case id"), ("need_id" = uuid::Uuid, Path, description = "Need id")),
+    responses((status = 200, description = "The need", body = NeedResponse, headers(("ETag" = String))), ReadProblems),
+    security(("bearer" = []))
+)]
+#[get("/cases/{id}/needs/{need_id}")]
+pub async fn get_case_need(caller: Caller, db: web::Data<Db>, path: web::Path<(String, String)>) -> Result<HttpResponse, Problem> {
+    let case = path_id(&path.0, "id", CaseId::parse)?;
+    let id = path_id(&path.1, "need_id", NeedId::parse)?;
+    access::precheck(caller.principal().role, CaseAction::ReadSupportRecord)?;
+    case_for(&db, &caller, case, CaseAction::ReadSupportRecord).await?;
+    let need = needs::get(&db, id).await?.filter(|n| n.case_id == case).ok_or_else(Problem::not_found)?;
+    Ok(need_response(&need))
+}
+
+/// Change a need's status (coordinators); requires `If-Match`. Meeting a `health_gp` need meets
+/// the GP-access deadline if on or before its due date; otherwise it stays missed, with the real
+/// date recorded.
+#[utoipa::path(
+    tag = "daily log",
+    params(
+        ("id" = uuid::Uuid, Path, description = "Need id"),
+        ("If-Match" = String, Header, description = "The ETag of the version being changed"),
+    ),
+    request_body = PatchNeedRequest,
+    responses((status = 200, description = "The updated need", body = NeedResponse, headers(("ETag" = String))), UpdateProblems),
+    security(("bearer" = []))
+)]
+#[patch("/needs/{id}")]
+pub async fn patch_need(
+    caller: Caller,
+    db: web::Data<Db>,
+    rules: web::Data<Rules>,
+    path: web::Path<String>,
+    if_match: IfMatch,
+    body: ApiJson<PatchNeedRequest>,
+) -> Result<HttpResponse, Problem> {
+    access::precheck(caller.principal().role, CaseAction::Update)?;
+    let id = path_id(&path, "id", NeedId::parse)?;
+    let b = body.0;
+    let mut errs = FieldErrors::new();
+    let identified_on = errs.check_opt("identified_on", b.identified_on.as_deref().map(parse_date));
+    let met_on = b.met_on.map(|m| errs.check_opt("met_on", m.as_deref().map(parse_date)));
+    let (Some(identified_on), Some(met_on)) = (identified_on, met_on.map_or(Some(None), |m| m.map(Some))) else { return Err(errs.into()) };
+    let today = london_date(caller.0.at);
+    let expected = match if_match {
+        IfMatch::Any => None,
+        IfMatch::Version(v) => Some(v),
+    };
+    let status = b.status;
+    let change = move |s: NeedState| {
+        let status = status.unwrap_or(s.status);
+        // Leaving "met" clears the date unless one is sent; the whole is then checked.
+        let met_on = match met_on {
+            Some(m) => m,
+            None if status == NeedStatus::Met => s.met_on,
+            None => None,
+        };
+        NeedState { identified_on: identified_on.unwrap_or(s.identified_on), status, met_on }.validate(today)
+    };
+    let principal = caller.principal().clone();
+    let need = needs::update(&db, &caller.0, id, expected, change, &rules.book, authorize(&principal, CaseAction::Update)).await?;
+    Ok(need_response(&need))
+}

@@ -1,0 +1,175 @@
+//! Outcomes: `/api/v1/cases/{id}/outcomes` (coordinators).
+
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use fourthp_domain::access::{self, CaseAction};
+use fourthp_domain::error::FieldErrors;
+use fourthp_domain::ids::{CaseId, InterventionId, OutcomeId};
+use fourthp_domain::outcome::{Evidence, NewOutcome, Outcome, OutcomeKind, Score};
+use fourthp_domain::time::london_date;
+use fourthp_persistence::outcomes::{self, OutcomeError};
+use fourthp_persistence::{write, Db};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{authorize, case_for, created, idempotency_key, parse_date, stored};
+use crate::auth::Caller;
+use crate::extract::{path_id, ApiJson, IdempotencyHeader};
+use crate::problem::{CreateProblems, Problem, ReadProblems};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOutcomeRequest {
+    /// One of the seven MSCOS core outcomes, or an adverse outcome.
+    pub outcome: OutcomeKind,
+    #[schema(value_type = String, format = Date)]
+    pub achieved_on: String,
+    /// What shows it, up to 2,000 characters.
+    pub evidence: Option<String>,
+    /// Distance travelled, 0 to 10; record again over time.
+    pub score: Option<i64>,
+    /// Interventions of this case that contributed.
+    #[serde(default)]
+    pub intervention_ids: Vec<uuid::Uuid>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OutcomeResponse {
+    pub id: uuid::Uuid,
+    pub case_id: uuid::Uuid,
+    pub outcome: OutcomeKind,
+    /// One of the seven MSCOS core outcomes (false: adverse).
+    pub core: bool,
+    pub achieved_on: NaiveDate,
+    pub evidence: Option<String>,
+    pub score: Option<u8>,
+    pub intervention_ids: Vec<uuid::Uuid>,
+    pub recorded_by: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl OutcomeResponse {
+    pub fn new(o: &Outcome) -> Self {
+        let d = &o.details;
+        OutcomeResponse {
+            id: o.id.into_uuid(),
+            case_id: o.case_id.into_uuid(),
+            outcome: d.outcome,
+            core: d.outcome.is_core(),
+            achieved_on: d.achieved_on,
+            evidence: d.evidence.as_ref().map(ToString::to_string),
+            score: d.score.map(Score::get),
+            intervention_ids: d.intervention_ids.iter().map(|i| i.into_uuid()).collect(),
+            recorded_by: o.recorded_by.to_string(),
+            recorded_at: o.recorded_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OutcomeListResponse {
+    pub items: Vec<OutcomeResponse>,
+}
+
+impl From<OutcomeError> for Problem {
+    fn from(e: OutcomeError) -> Self {
+        match e {
+            OutcomeError::NotFound => Problem::not_found(),
+            OutcomeError::Denied(d) => d.into(),
+            OutcomeError::Invalid(errs) => errs.into(),
+            OutcomeError::Store(s) => s.into(),
+        }
+    }
+}
+
+/// Record an outcome (coordinators), linking the interventions that contributed.
+#[utoipa::path(
+    tag = "daily log",
+    params(
+        ("id" = uuid::Uuid, Path, description = "Case id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry: a replay returns the first response (kept 24 hours)"),
+    ),
+    request_body = CreateOutcomeRequest,
+    responses((status = 201, description = "Recorded", body = OutcomeResponse, headers(("Location" = String))), CreateProblems),
+    security(("bearer" = []))
+)]
+#[post("/cases/{id}/outcomes")]
+pub async fn create_outcome(
+    caller: Caller,
+    db: web::Data<Db>,
+    path: web::Path<String>,
+    req: HttpRequest,
+    idempotency: IdempotencyHeader,
+    body: ApiJson<CreateOutcomeRequest>,
+) -> Result<HttpResponse, Problem> {
+    access::precheck(caller.principal().role, CaseAction::Update)?;
+    let id = path_id(&path, "id", CaseId::parse)?;
+    let key = idempotency_key(&idempotency, &caller, &req, &body.1);
+    let b = body.0;
+    let today = london_date(caller.0.at);
+    let mut errs = FieldErrors::new();
+    let achieved_on = errs.check(
+        "achieved_on",
+        parse_date(&b.achieved_on).and_then(|d| {
+            if d > today || d < fourthp_domain::case::nrm_start() {
+                Err("must be between 2009-04-01 and today")
+            } else {
+                Ok(d)
+            }
+        }),
+    );
+    let evidence = errs.check_opt("evidence", b.evidence.as_deref().map(Evidence::parse));
+    let score = errs.check_opt("score", b.score.map(Score::parse));
+    let (Some(achieved_on), Some(evidence), Some(score)) = (achieved_on, evidence, score) else { return Err(errs.into()) };
+    let new = NewOutcome {
+        outcome: b.outcome,
+        achieved_on,
+        evidence,
+        score,
+        intervention_ids: b.intervention_ids.into_iter().map(InterventionId::from_uuid).collect(),
+    };
+    let ctx = &caller.0;
+    let principal = caller.principal().clone();
+    let outcome = write::run(
+        &db,
+        key.as_ref(),
+        ctx.at,
+        async |conn| outcomes::create(conn, ctx, id, new, authorize(&principal, CaseAction::Update)).await,
+        |o| stored(&OutcomeResponse::new(o), format!("/api/v1/cases/{}/outcomes/{}", o.case_id, o.id), None),
+    )
+    .await?;
+    created(outcome)
+}
+
+/// A case's outcomes by date (coordinators).
+#[utoipa::path(
+    tag = "daily log",
+    params(("id" = uuid::Uuid, Path, description = "Case id")),
+    responses((status = 200, description = "The outcomes", body = OutcomeListResponse), ReadProblems),
+    security(("bearer" = []))
+)]
+#[get("/cases/{id}/outcomes")]
+pub async fn case_outcomes(caller: Caller, db: web::Data<Db>, path: web::Path<String>) -> Result<HttpResponse, Problem> {
+    access::precheck(caller.principal().role, CaseAction::ReadSupportRecord)?;
+    let id = path_id(&path, "id", CaseId::parse)?;
+    case_for(&db, &caller, id, CaseAction::ReadSupportRecord).await?;
+    let items = outcomes::for_case(&db, id).await?.iter().map(OutcomeResponse::new).collect();
+    Ok(HttpResponse::Ok().json(OutcomeListResponse { items }))
+}
+
+/// One outcome of the case (coordinators).
+#[utoipa::path(
+    tag = "daily log",
+    params(("id" = uuid::Uuid, Path, description = "Case id"), ("outcome_id" = uuid::Uuid, Path, description = "Outcome id")),
+    responses((status = 200, description = "The outcome", body = OutcomeResponse), ReadProblems),
+    security(("bearer" = []))
+)]
+#[get("/cases/{id}/outcomes/{outcome_id}")]
+pub async fn get_outcome(caller: Caller, db: web::Data<Db>, path: web::Path<(String, String)>) -> Result<HttpResponse, Problem> {
+    access::precheck(caller.principal().role, CaseAction::ReadSupportRecord)?;
+    let id = path_id(&path.0, "id", CaseId::parse)?;
+    let child = path_id(&path.1, "outcome_id", OutcomeId::parse)?;
+    case_for(&db, &caller, id, CaseAction::ReadSupportRecord).await?;
+    let o = outcomes::for_case(&db, id).await?.into_iter().find(|o| o.id == child).ok_or_else(Problem::not_found)?;
+    Ok(HttpResponse::Ok().json(OutcomeResponse::new(&o)))
+}

@@ -1,0 +1,153 @@
+//! `/api/v1/cases/{id}/timeline`: everything about a case in time order, as the caller may see it.
+
+use std::collections::{HashMap, HashSet};
+
+use actix_web::{get, web, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use fourthp_domain::access::{self, sees_action, CaseAction};
+use fourthp_domain::deadline::DeadlineSource;
+use fourthp_domain::event::EventBody;
+use fourthp_domain::ids::{CaseId, EventId};
+use fourthp_domain::time::london_date;
+use fourthp_persistence::actions::{self, ActionFilter};
+use fourthp_persistence::{deadlines, events, interventions, needs, outcomes, Db};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::actions::ActionResponse;
+use super::case_for;
+use super::deadlines::DeadlineResponse;
+use super::events::{event_response, EventResponse};
+use super::interventions::InterventionResponse;
+use super::needs::NeedResponse;
+use super::outcomes::OutcomeResponse;
+use crate::auth::Caller;
+use crate::extract::path_id;
+use crate::problem::{Problem, ReadProblems};
+
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TimelineKind {
+    Event,
+    Intervention,
+    Action,
+    Need,
+    Outcome,
+    Deadline,
+}
+
+/// One entry; exactly one of the detail fields is present, named by `kind`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TimelineItem {
+    pub kind: TimelineKind,
+    /// The London date the entry belongs to (event date, when an intervention happened, when an
+    /// action was agreed, a need identified, an outcome achieved, a deadline due).
+    pub date: NaiveDate,
+    /// The instant, where there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event: Option<EventResponse>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub intervention: Option<InterventionResponse>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<ActionResponse>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub need: Option<NeedResponse>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<OutcomeResponse>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<DeadlineResponse>,
+}
+
+impl TimelineItem {
+    fn new(kind: TimelineKind, date: NaiveDate, at: Option<DateTime<Utc>>) -> Self {
+        TimelineItem { kind, date, at, event: None, intervention: None, action: None, need: None, outcome: None, deadline: None }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TimelineResponse {
+    pub items: Vec<TimelineItem>,
+}
+
+/// The case's events, interventions, actions, needs, outcomes and deadlines in time order,
+/// filtered by what the caller may see (partners: no needs or outcomes, only their own
+/// agency's actions and intervention summaries).
+#[utoipa::path(
+    tag = "daily log",
+    params(("id" = uuid::Uuid, Path, description = "Case id")),
+    responses((status = 200, description = "The timeline", body = TimelineResponse), ReadProblems),
+    security(("bearer" = []))
+)]
+#[get("/cases/{id}/timeline")]
+pub async fn timeline(caller: Caller, db: web::Data<Db>, path: web::Path<String>) -> Result<HttpResponse, Problem> {
+    access::precheck(caller.principal().role, CaseAction::Read)?;
+    let id = path_id(&path, "id", CaseId::parse)?;
+    let (case, view) = case_for(&db, &caller, id, CaseAction::Read).await?;
+    let p = caller.principal();
+    let today = london_date(caller.0.at);
+    let mut items = Vec::new();
+
+    let evs = events::list(&db, id).await?;
+    let superseded_by: HashMap<EventId, EventId> = evs
+        .iter()
+        .filter_map(|e| match &e.body {
+            EventBody::Correction { supersedes, .. } => Some((*supersedes, e.id)),
+            EventBody::Fact(_) => None,
+        })
+        .collect();
+    for e in &evs {
+        let date = match &e.body {
+            EventBody::Fact(f) => f.date,
+            EventBody::Correction { replacement, .. } => replacement.map_or(london_date(e.recorded_at), |r| r.date),
+        };
+        let mut item = TimelineItem::new(TimelineKind::Event, date, Some(e.recorded_at));
+        item.event = Some(event_response(e, superseded_by.get(&e.id).copied(), view));
+        items.push(item);
+    }
+    for i in interventions::all_for_case(&db, id).await? {
+        let mut item = TimelineItem::new(TimelineKind::Intervention, london_date(i.details.occurred_at), Some(i.details.occurred_at));
+        item.intervention = Some(InterventionResponse::new(&i, p));
+        items.push(item);
+    }
+    let all_actions = actions::list(
+        &db,
+        &ActionFilter { case: Some(id), ..ActionFilter::default() },
+        fourthp_domain::paging::Limit::parse(Some(200)).unwrap_or(fourthp_domain::paging::Limit::DEFAULT),
+        None,
+    )
+    .await?;
+    let visible_actions: HashSet<_> =
+        all_actions.items.iter().filter(|a| sees_action(p, a.details.owner_agency_id)).map(|a| a.id).collect();
+    for a in all_actions.items.iter().filter(|a| visible_actions.contains(&a.id)) {
+        let mut item = TimelineItem::new(TimelineKind::Action, london_date(a.created_at), Some(a.created_at));
+        item.action = Some(ActionResponse::new(a, today));
+        items.push(item);
+    }
+    let support_record = access::decide(p, CaseAction::ReadSupportRecord, case.team_agencies(), case.details.consent.data_sharing).is_ok();
+    if support_record {
+        for n in needs::for_case(&db, id).await? {
+            let mut item = TimelineItem::new(TimelineKind::Need, n.state.identified_on, None);
+            item.need = Some(NeedResponse::new(&n));
+            items.push(item);
+        }
+        for o in outcomes::for_case(&db, id).await? {
+            let mut item = TimelineItem::new(TimelineKind::Outcome, o.details.achieved_on, Some(o.recorded_at));
+            item.outcome = Some(OutcomeResponse::new(&o));
+            items.push(item);
+        }
+    }
+    for d in deadlines::for_case(&db, id).await? {
+        if let DeadlineSource::Action(a) = d.source {
+            if !visible_actions.contains(&a) {
+                continue;
+            }
+        }
+        let mut item = TimelineItem::new(TimelineKind::Deadline, d.due_on, None);
+        item.deadline = Some(DeadlineResponse::new(&d, today, view));
+        items.push(item);
+    }
+    items.sort_by_key(|i| (i.date, i.at));
+    Ok(HttpResponse::Ok().json(TimelineResponse { items }))
+}
