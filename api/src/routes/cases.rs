@@ -511,10 +511,7 @@ pub async fn list_cases(caller: Caller, db: web::Data<Db>, query: ApiQuery<CaseL
 )]
 #[get("/cases/{id}")]
 pub async fn get_case(caller: Caller, db: web::Data<Db>, path: web::Path<String>) -> Result<HttpResponse, Problem> {
-    access::precheck(caller.principal().role, CaseAction::Read)?;
-    let id = path_id(&path, "id", CaseId::parse)?;
-    let case = cases::get(&db, id).await?.ok_or_else(Problem::not_found)?;
-    let view = access::decide(caller.principal(), CaseAction::Read, case.team_agencies(), case.details.consent.data_sharing)?;
+    let (_, case, view) = super::case_at(&db, &caller, &path, CaseAction::Read).await?;
     Ok(case_response(StatusCode::OK, &case, view, london_date(caller.0.at)))
 }
 

@@ -13,7 +13,7 @@ use fourthp_domain::principal::{Role, Subject};
 use fourthp_domain::rules::{DeadlineKind, DeadlineStatus};
 use fourthp_domain::time::london_date;
 use fourthp_persistence::deadlines::{self, QueueCursor, QueueFilter, WaiveError};
-use fourthp_persistence::{cases, events, Db};
+use fourthp_persistence::{events, Db};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -171,10 +171,7 @@ async fn visible(
 )]
 #[get("/cases/{id}/deadlines")]
 pub async fn case_deadlines(caller: Caller, db: web::Data<Db>, path: web::Path<String>) -> Result<HttpResponse, Problem> {
-    access::precheck(caller.principal().role, CaseAction::Read)?;
-    let id = path_id(&path, "id", CaseId::parse)?;
-    let case = cases::get(&db, id).await?.ok_or_else(Problem::not_found)?;
-    let view = access::decide(caller.principal(), CaseAction::Read, case.team_agencies(), case.details.consent.data_sharing)?;
+    let (id, _, view) = super::case_at(&db, &caller, &path, CaseAction::Read).await?;
     let today = london_date(caller.0.at);
     let all = visible(&db, caller.principal(), id, deadlines::for_case(&db, id).await?).await?;
     let items = all.iter().map(|d| DeadlineResponse::new(d, today, view)).collect();
@@ -314,10 +311,7 @@ pub struct CaseStatusResponse {
 )]
 #[get("/cases/{id}/status")]
 pub async fn case_status(caller: Caller, db: web::Data<Db>, path: web::Path<String>) -> Result<HttpResponse, Problem> {
-    access::precheck(caller.principal().role, CaseAction::Read)?;
-    let id = path_id(&path, "id", CaseId::parse)?;
-    let case = cases::get(&db, id).await?.ok_or_else(Problem::not_found)?;
-    access::decide(caller.principal(), CaseAction::Read, case.team_agencies(), case.details.consent.data_sharing)?;
+    let (id, case, _) = super::case_at(&db, &caller, &path, CaseAction::Read).await?;
     let today = london_date(caller.0.at);
     let journey = events::current_journey(&db, id).await?;
     let all = visible(&db, caller.principal(), id, deadlines::for_case(&db, id).await?).await?;

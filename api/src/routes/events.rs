@@ -15,7 +15,7 @@ use fourthp_domain::ids::{AgencyId, CaseId, EventId};
 use fourthp_domain::lifecycle::Violation;
 use fourthp_domain::time::london_date;
 use fourthp_persistence::events::{self, AppendEventError, EventRules};
-use fourthp_persistence::{cases, write, Db};
+use fourthp_persistence::{write, Db};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -381,10 +381,7 @@ pub async fn create_event(
 )]
 #[get("/cases/{id}/events")]
 pub async fn list_events(caller: Caller, db: web::Data<Db>, path: web::Path<String>) -> Result<HttpResponse, Problem> {
-    access::precheck(caller.principal().role, CaseAction::Read)?;
-    let id = path_id(&path, "id", CaseId::parse)?;
-    let case = cases::get(&db, id).await?.ok_or_else(Problem::not_found)?;
-    let view = access::decide(caller.principal(), CaseAction::Read, case.team_agencies(), case.details.consent.data_sharing)?;
+    let (id, _, view) = super::case_at(&db, &caller, &path, CaseAction::Read).await?;
     let events = events::list(&db, id).await?;
     let superseded_by: HashMap<EventId, EventId> = events
         .iter()

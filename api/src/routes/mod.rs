@@ -161,6 +161,21 @@ pub async fn case_for(
     Ok((case, view))
 }
 
+/// The case named by the `{id}` path segment, looked up for `action` as the access policy says:
+/// roles that may never do it get 403 before anything is looked up; a case the caller may not
+/// see is 404, like one that does not exist.
+pub async fn case_at(
+    db: &fourthp_persistence::Db,
+    caller: &crate::auth::Caller,
+    raw_id: &str,
+    action: fourthp_domain::access::CaseAction,
+) -> Result<(fourthp_domain::ids::CaseId, fourthp_domain::case::Case, fourthp_domain::access::CaseView), Problem> {
+    fourthp_domain::access::precheck(caller.principal().role, action)?;
+    let id = crate::extract::path_id(raw_id, "id", fourthp_domain::ids::CaseId::parse)?;
+    let (case, view) = case_for(db, caller, id, action).await?;
+    Ok((id, case, view))
+}
+
 /// The authorisation step of a write, for a repository to call with the locked case.
 pub fn authorize(
     principal: &fourthp_domain::principal::Principal,

@@ -147,9 +147,7 @@ pub async fn create_need(
 )]
 #[get("/cases/{id}/needs")]
 pub async fn case_needs(caller: Caller, db: web::Data<Db>, path: web::Path<String>) -> Result<HttpResponse, Problem> {
-    access::precheck(caller.principal().role, CaseAction::ReadSupportRecord)?;
-    let id = path_id(&path, "id", CaseId::parse)?;
-    case_for(&db, &caller, id, CaseAction::ReadSupportRecord).await?;
+    let (id, _, _) = super::case_at(&db, &caller, &path, CaseAction::ReadSupportRecord).await?;
     let items = needs::for_case(&db, id).await?.iter().map(NeedResponse::new).collect();
     Ok(HttpResponse::Ok().json(NeedListResponse { items }))
 }

@@ -150,9 +150,7 @@ pub async fn create_outcome(
 )]
 #[get("/cases/{id}/outcomes")]
 pub async fn case_outcomes(caller: Caller, db: web::Data<Db>, path: web::Path<String>) -> Result<HttpResponse, Problem> {
-    access::precheck(caller.principal().role, CaseAction::ReadSupportRecord)?;
-    let id = path_id(&path, "id", CaseId::parse)?;
-    case_for(&db, &caller, id, CaseAction::ReadSupportRecord).await?;
+    let (id, _, _) = super::case_at(&db, &caller, &path, CaseAction::ReadSupportRecord).await?;
     let items = outcomes::for_case(&db, id).await?.iter().map(OutcomeResponse::new).collect();
     Ok(HttpResponse::Ok().json(OutcomeListResponse { items }))
 }

@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use fourthp_domain::access::{self, sees_action, CaseAction};
 use fourthp_domain::deadline::DeadlineSource;
 use fourthp_domain::event::EventBody;
-use fourthp_domain::ids::{CaseId, EventId};
+use fourthp_domain::ids::EventId;
 use fourthp_domain::time::london_date;
 use fourthp_persistence::actions::{self, ActionFilter};
 use fourthp_persistence::{deadlines, events, interventions, needs, outcomes, Db};
@@ -15,14 +15,12 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::actions::ActionResponse;
-use super::case_for;
 use super::deadlines::DeadlineResponse;
 use super::events::{event_response, EventResponse};
 use super::interventions::InterventionResponse;
 use super::needs::NeedResponse;
 use super::outcomes::OutcomeResponse;
 use crate::auth::Caller;
-use crate::extract::path_id;
 use crate::problem::{Problem, ReadProblems};
 
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
@@ -82,9 +80,7 @@ pub struct TimelineResponse {
 )]
 #[get("/cases/{id}/timeline")]
 pub async fn timeline(caller: Caller, db: web::Data<Db>, path: web::Path<String>) -> Result<HttpResponse, Problem> {
-    access::precheck(caller.principal().role, CaseAction::Read)?;
-    let id = path_id(&path, "id", CaseId::parse)?;
-    let (case, view) = case_for(&db, &caller, id, CaseAction::Read).await?;
+    let (id, case, view) = super::case_at(&db, &caller, &path, CaseAction::Read).await?;
     let p = caller.principal();
     let today = london_date(caller.0.at);
     let mut items = Vec::new();
