@@ -22,6 +22,7 @@ pub struct AppState {
     pub verifier: Verifier,
     pub body_limit: BodyLimit,
     pub rules: Rules,
+    pub read_log: crate::audit_trail::ReadLog,
 }
 
 /// The deadline rules and the back-dating window, shared by the handlers that record events.
@@ -41,6 +42,7 @@ pub fn server(listener: TcpListener, state: AppState, workers: usize) -> std::io
     let verifier = web::Data::new(state.verifier);
     let limit = web::Data::new(state.body_limit);
     let rules = web::Data::new(state.rules);
+    let read_log = web::Data::new(state.read_log);
     let doc = openapi::document();
     let server = HttpServer::new(move || {
         let (app, _) = openapi::register(App::new().into_utoipa_app()).split_for_parts();
@@ -48,6 +50,7 @@ pub fn server(listener: TcpListener, state: AppState, workers: usize) -> std::io
             .app_data(verifier.clone())
             .app_data(limit.clone())
             .app_data(rules.clone())
+            .app_data(read_log.clone())
             .app_data(web::PathConfig::default().error_handler(|_, _| Problem::bad_request("path", "is not a valid path").into()))
             .app_data(web::QueryConfig::default().error_handler(|_, _| Problem::bad_request("query", "is not a valid query string").into()))
             .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc.clone()))

@@ -198,12 +198,20 @@ fn bearer(req: &HttpRequest) -> Result<&str, AuthError> {
     Ok(token.trim())
 }
 
-/// The authenticated caller of a request, with what the audit trail needs to know about it.
-pub struct Caller(pub AuditContext);
+/// The authenticated caller of a request, with what the audit trail needs to know about it,
+/// and the read log that records what it reads.
+pub struct Caller(pub AuditContext, pub Option<web::Data<crate::audit_trail::ReadLog>>);
 
 impl Caller {
     pub fn principal(&self) -> &Principal {
         &self.0.principal
+    }
+
+    /// Records a read of (or a refused attempt at) a case's data.
+    pub fn log_read(&self, entry: fourthp_domain::audit::AuditEntry) {
+        if let Some(log) = &self.1 {
+            log.record(&self.0, entry);
+        }
     }
 }
 
@@ -222,5 +230,6 @@ fn authenticate(req: &HttpRequest) -> Result<Caller, Problem> {
     let principal = verifier.verify(bearer(req)?, now)?;
     let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
     let client_address = req.peer_addr().map(|a| a.ip().to_string());
-    Ok(Caller(AuditContext { principal, request_id, client_address, at: now }))
+    let log = req.app_data::<web::Data<crate::audit_trail::ReadLog>>().cloned();
+    Ok(Caller(AuditContext { principal, request_id, client_address, at: now }, log))
 }

@@ -5,13 +5,14 @@
 use std::net::TcpListener;
 use std::process::ExitCode;
 
-use chrono::Utc;
+use chrono::{Datelike, Utc};
 use fourthp_domain::ids::AgencyId;
 use fourthp_domain::principal::{Principal, Role, Subject};
 use fourthp_persistence::cluster::LocalCluster;
 use fourthp_persistence::{connect, run_migrations};
 
 use crate::app::{server, AppState, Rules};
+use crate::audit_trail::{Checkpoint, ReadLog, SigningKey};
 use crate::auth::{Minter, Verifier};
 use crate::config::{Config, LogFormat};
 use crate::extract::BodyLimit;
@@ -26,6 +27,13 @@ commands:
   token --role ROLE [--agency ID] [--ttl 8h] [--sub NAME]
                          print a signed token for the local HS256 key
   openapi                print the OpenAPI document
+  audit verify [--checkpoint FILE]
+                         verify the audit chain (from the start; through a kept checkpoint)
+  audit checkpoint       sign the chain's head and print the checkpoint
+  retention apply [--closed-before YYYY-MM-DD] [--dry-run]
+                         redact cases closed before the date (default: FOURTHP_RETENTION_YEARS ago)
+  retention erase --case ID
+                         redact one case on request
 
 Without DATABASE_URL, serve and migrate manage a PostgreSQL cluster in FOURTHP_DATA_DIR
 (default ./fourthp-data). See README.md for every setting.";
@@ -47,6 +55,8 @@ pub fn run(args: Vec<String>) -> ExitCode {
         "serve" if rest.is_empty() => with_runtime(serve(config)),
         "migrate" if rest.is_empty() => with_runtime(migrate(config)),
         "token" => token(&config, rest),
+        "audit" => with_runtime(audit_command(config, rest.to_vec())),
+        "retention" => with_runtime(retention_command(config, rest.to_vec())),
         "openapi" if rest.is_empty() => {
             print!("{}", openapi::document_json());
             Ok(())
@@ -131,7 +141,8 @@ async fn serve(config: Config) -> Result<(), String> {
         migrate_url(&url).await?;
         let db = connect(&url, config.pool_size, config.db_wait).map_err(|e| e.to_string())?;
         let listener = TcpListener::bind(&config.bind).map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
-        let state = AppState { db, verifier, body_limit: BodyLimit(config.body_limit), rules };
+        let (read_log, read_writer) = ReadLog::start(db.clone());
+        let state = AppState { db: db.clone(), verifier, body_limit: BodyLimit(config.body_limit), rules, read_log };
         let server = server(listener, state, config.workers).map_err(|e| e.to_string())?;
         // Idempotency keys are kept 24 hours; forget older ones every hour.
         let sweeper = connect(&url, 1, config.db_wait).map_err(|e| e.to_string())?;
@@ -145,11 +156,166 @@ async fn serve(config: Config) -> Result<(), String> {
             }
         });
         tracing::info!(bind = %config.bind, docs = %format!("http://{}/docs/", config.bind), "FourthP is serving");
-        server.await.map_err(|e| e.to_string())
+        // Records are chained within half a second of being written.
+        let chainer = db.clone();
+        actix_web::rt::spawn(async move {
+            let mut every = actix_web::rt::time::interval(std::time::Duration::from_millis(500));
+            loop {
+                every.tick().await;
+                if let Err(e) = fourthp_persistence::chain::chain_pending(&chainer, Utc::now()).await {
+                    tracing::warn!(error = %e, "could not chain audit records");
+                }
+            }
+        });
+        if config.checkpoint_minutes > 0 {
+            let key = SigningKey::load_or_create(&config.audit_key)?;
+            let minutes = u64::try_from(config.checkpoint_minutes).unwrap_or(60);
+            let db = db.clone();
+            actix_web::rt::spawn(async move {
+                let mut every = actix_web::rt::time::interval(std::time::Duration::from_secs(60 * minutes));
+                loop {
+                    every.tick().await;
+                    match crate::audit_trail::checkpoint(&db, &key, Utc::now()).await {
+                        Ok(cp) => tracing::info!(seq = cp.seq, head = %cp.head_hash, "audit checkpoint signed"),
+                        Err(e) => tracing::warn!(error = %e, "could not sign an audit checkpoint"),
+                    }
+                }
+            });
+        }
+        let served = server.await.map_err(|e| e.to_string());
+        // The workers are gone, and with them the read log's senders: let the writer drain.
+        if actix_web::rt::time::timeout(std::time::Duration::from_secs(5), read_writer).await.is_err() {
+            tracing::warn!("the read-access log did not drain within 5 s");
+        }
+        fourthp_persistence::chain::chain_pending(&db, Utc::now()).await.map_err(|e| e.to_string())?;
+        served
     }
     .await;
     stop(cluster).await?;
     served
+}
+
+/// The audit context of a command-line operation.
+fn cli_context(what: &str) -> Result<fourthp_domain::audit::AuditContext, String> {
+    let principal = Principal::new(Subject::parse(&format!("fourthp-cli:{what}")).map_err(|e| e.to_string())?, Role::Admin, None)
+        .map_err(|e| e.to_string())?;
+    Ok(fourthp_domain::audit::AuditContext {
+        principal,
+        request_id: format!("cli-{}", uuid::Uuid::now_v7()),
+        client_address: None,
+        at: Utc::now(),
+    })
+}
+
+async fn with_database<T>(config: &Config, work: impl AsyncFnOnce(&fourthp_persistence::Db) -> Result<T, String>) -> Result<T, String> {
+    let (url, cluster) = database(config).await?;
+    let result = async {
+        migrate_url(&url).await?;
+        let db = connect(&url, 2, config.db_wait).map_err(|e| e.to_string())?;
+        work(&db).await
+    }
+    .await;
+    stop(cluster).await?;
+    result
+}
+
+async fn audit_command(config: Config, args: Vec<String>) -> Result<(), String> {
+    init_logging(config.log_format);
+    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        ["checkpoint"] => {
+            let key = SigningKey::load_or_create(&config.audit_key)?;
+            let cp =
+                with_database(&config, async |db| crate::audit_trail::checkpoint(db, &key, Utc::now()).await.map_err(|e| e.to_string()))
+                    .await?;
+            println!("{}", serde_json::to_string_pretty(&cp).map_err(|e| e.to_string())?);
+            Ok(())
+        }
+        ["verify", rest @ ..] => {
+            let checkpoint = match rest {
+                [] => None,
+                ["--checkpoint", file] => {
+                    let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {file}: {e}"))?;
+                    let cp: Checkpoint = serde_json::from_str(&text).map_err(|e| format!("{file} is not a checkpoint: {e}"))?;
+                    if !cp.signature_valid() {
+                        return Err(format!("{file}: the checkpoint's signature does not verify"));
+                    }
+                    Some(cp)
+                }
+                _ => return Err("usage: fourthp audit verify [--checkpoint FILE]".into()),
+            };
+            let expect = checkpoint.as_ref().map(|c| (c.seq, crate::audit_trail::unhex(&c.head_hash).unwrap_or_default()));
+            let report = with_database(&config, async |db| {
+                fourthp_persistence::chain::chain_pending(db, Utc::now()).await.map_err(|e| e.to_string())?;
+                fourthp_persistence::chain::verify(db, expect.as_ref().map(|(s, h)| (*s, h.as_slice()))).await.map_err(|e| e.to_string())
+            })
+            .await?;
+            let valid = report.is_valid();
+            let response = crate::routes::audit::VerifyResponse::from(report);
+            println!("{}", serde_json::to_string_pretty(&response).map_err(|e| e.to_string())?);
+            if valid {
+                Ok(())
+            } else {
+                Err("the audit trail does not verify".into())
+            }
+        }
+        _ => Err("usage: fourthp audit verify [--checkpoint FILE] | fourthp audit checkpoint".into()),
+    }
+}
+
+async fn retention_command(config: Config, args: Vec<String>) -> Result<(), String> {
+    use fourthp_domain::audit::Purpose;
+    use fourthp_persistence::retention;
+    init_logging(config.log_format);
+    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        ["erase", "--case", id] => {
+            let case = fourthp_domain::ids::CaseId::parse(id).map_err(|_| "--case must be a case id (UUID)")?;
+            let ctx = cli_context("erasure")?;
+            let found =
+                with_database(&config, async |db| retention::redact(db, &ctx, case, Purpose::Erasure).await.map_err(|e| e.to_string()))
+                    .await?;
+            if !found {
+                return Err(format!("no case {case}"));
+            }
+            println!("case {case} erased");
+            Ok(())
+        }
+        ["apply", rest @ ..] => {
+            let mut closed_before = None;
+            let mut dry_run = false;
+            let mut it = rest.iter();
+            while let Some(arg) = it.next() {
+                match *arg {
+                    "--dry-run" => dry_run = true,
+                    "--closed-before" => {
+                        let d = it.next().ok_or("--closed-before needs a date")?;
+                        closed_before =
+                            Some(chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| "--closed-before must be YYYY-MM-DD")?);
+                    }
+                    other => return Err(format!("unknown option {other}")),
+                }
+            }
+            let today = fourthp_domain::time::london_date(Utc::now());
+            let years = i32::try_from(config.retention_years).unwrap_or(6);
+            let cutoff = closed_before.unwrap_or_else(|| today.with_year(chrono::Datelike::year(&today) - years).unwrap_or(today));
+            let ctx = cli_context("retention")?;
+            let done = with_database(&config, async |db| {
+                let due = retention::due(db, cutoff).await.map_err(|e| e.to_string())?;
+                if !dry_run {
+                    for case in &due {
+                        retention::redact(db, &ctx, *case, Purpose::Retention).await.map_err(|e| e.to_string())?;
+                    }
+                }
+                Ok(due)
+            })
+            .await?;
+            for case in &done {
+                println!("{case}");
+            }
+            println!("{} case(s) closed before {cutoff} {}", done.len(), if dry_run { "would be redacted (dry run)" } else { "redacted" });
+            Ok(())
+        }
+        _ => Err("usage: fourthp retention apply [--closed-before YYYY-MM-DD] [--dry-run] | fourthp retention erase --case ID".into()),
+    }
 }
 
 fn token(config: &Config, args: &[String]) -> Result<(), String> {

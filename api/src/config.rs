@@ -31,6 +31,12 @@ pub struct Config {
     pub local_rules: Option<PathBuf>,
     /// How far before a case's first event a new event may be dated, in days.
     pub backdating_days: usize,
+    /// The Ed25519 key (PKCS#8) that signs audit checkpoints.
+    pub audit_key: PathBuf,
+    /// Minutes between automatic checkpoints in `serve` (0: none).
+    pub checkpoint_minutes: usize,
+    /// Years after closure before `retention apply` redacts a case.
+    pub retention_years: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,9 +72,9 @@ impl Config {
             Some("json") => LogFormat::Json,
             Some(_) => return Err(ConfigError { name: "FOURTHP_LOG_FORMAT", problem: "must be text or json".into() }),
         };
+        let data_dir = PathBuf::from(get("FOURTHP_DATA_DIR").unwrap_or_else(|| "./fourthp-data".into()));
         Ok(Config {
             database_url: get("DATABASE_URL"),
-            data_dir: PathBuf::from(get("FOURTHP_DATA_DIR").unwrap_or_else(|| "./fourthp-data".into())),
             bind: get("FOURTHP_BIND").unwrap_or_else(|| "127.0.0.1:8080".into()),
             workers: number(&get, "FOURTHP_WORKERS", cores, 1..=64)?,
             pool_size: number(&get, "FOURTHP_DB_POOL_SIZE", 16, 1..=500)?,
@@ -81,6 +87,10 @@ impl Config {
             jwt_audience: get("FOURTHP_JWT_AUDIENCE").unwrap_or_else(|| "fourthp-api".into()),
             local_rules: get("FOURTHP_LOCAL_RULES").map(PathBuf::from),
             backdating_days: number(&get, "FOURTHP_BACKDATING_DAYS", 731, 0..=36_500)?,
+            audit_key: get("FOURTHP_AUDIT_KEY").map(PathBuf::from).unwrap_or_else(|| data_dir.join("audit-ed25519.pk8")),
+            checkpoint_minutes: number(&get, "FOURTHP_AUDIT_CHECKPOINT_MINUTES", 0, 0..=10_080)?,
+            retention_years: number(&get, "FOURTHP_RETENTION_YEARS", 6, 1..=100)?,
+            data_dir,
         })
     }
 

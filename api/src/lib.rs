@@ -1,6 +1,7 @@
 //! FourthP's HTTP API and command line.
 
 pub mod app;
+pub mod audit_trail;
 pub mod auth;
 pub mod cli;
 pub mod config;

@@ -40,6 +40,16 @@ vocabulary!(
     }
 );
 
+vocabulary!(
+    /// Why data was used (a subset of the HL7 PurposeOfUse codes, by meaning).
+    Purpose {
+        Treatment => "care_coordination",
+        Oversight => "audit",
+        Retention => "retention",
+        Erasure => "erasure",
+    }
+);
+
 /// Who is acting, for which request, from where and when: stamped on every audit record.
 #[derive(Debug, Clone)]
 pub struct AuditContext {
@@ -58,6 +68,7 @@ pub struct AuditEntry {
     pub entity_id: Option<Uuid>,
     pub case_id: Option<CaseId>,
     pub changed_fields: Vec<&'static str>,
+    pub purpose: Option<Purpose>,
 }
 
 impl AuditEntry {
@@ -69,6 +80,19 @@ impl AuditEntry {
         case_id: Option<CaseId>,
         changed_fields: Vec<&'static str>,
     ) -> Self {
-        Self { action, outcome: AuditOutcome::Success, entity_type, entity_id: Some(entity_id), case_id, changed_fields }
+        Self { action, outcome: AuditOutcome::Success, entity_type, entity_id: Some(entity_id), case_id, changed_fields, purpose: None }
+    }
+
+    /// A read of a case's data (outcome success) or a refused attempt (denied).
+    pub fn read(entity_type: EntityType, case_id: CaseId, outcome: AuditOutcome) -> Self {
+        Self {
+            action: AuditAction::Read,
+            outcome,
+            entity_type,
+            entity_id: Some(*case_id.as_uuid()),
+            case_id: Some(case_id),
+            changed_fields: Vec::new(),
+            purpose: Some(Purpose::Treatment),
+        }
     }
 }

@@ -102,6 +102,36 @@ fn details_write(d: &CaseDetails) -> CaseDetailsWrite<'_> {
     }
 }
 
+/// A case's details as on the wire, for the history of changes (kept beside the audit record).
+pub(crate) fn details_json(d: &CaseDetails) -> serde_json::Value {
+    serde_json::json!({
+        "known_as": d.known_as.as_str(),
+        "birth_year": d.birth.year(),
+        "date_of_birth": d.birth.date(),
+        "presumed_child": d.presumed_child,
+        "gender": d.gender.as_str(),
+        "nationalities": d.nationalities.iter().map(CountryCode::as_str).collect::<Vec<_>>(),
+        "languages": d.languages.iter().map(LanguageCode::as_str).collect::<Vec<_>>(),
+        "interpreter_needed": d.interpreter_needed,
+        "exploitation_types": d.exploitation_types.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
+        "county_lines": d.county_lines,
+        "jurisdiction": d.jurisdiction.as_str(),
+        "local_authority": d.local_authority.as_str(),
+        "consent": {
+            "nrm": d.consent.nrm.as_str(),
+            "data_sharing": d.consent.data_sharing.as_str(),
+            "recorded_on": d.consent.recorded_on,
+            "recorded_by": d.consent.recorded_by.as_str(),
+        },
+        "lead_coordinator": d.lead_coordinator.as_str(),
+    })
+}
+
+/// The named fields of a details document.
+fn only(doc: &serde_json::Value, fields: &[&str]) -> serde_json::Value {
+    serde_json::Value::Object(fields.iter().filter_map(|f| doc.get(*f).map(|v| ((*f).to_owned(), v.clone()))).collect())
+}
+
 /// Loads a case and its team, optionally locking the case row for the rest of the transaction.
 pub(crate) async fn load(conn: &mut AsyncPgConnection, id: CaseId, lock: bool) -> Result<Option<Case>, StoreError> {
     let query = cases::table.find(id.into_uuid()).select(CaseRow::as_select());
@@ -186,7 +216,14 @@ pub async fn create(
             "lead_coordinator",
             "team",
         ];
-        audit::record(conn, ctx, AuditEntry::change(AuditAction::Create, EntityType::Case, id.into_uuid(), Some(id), fields)).await?;
+        let details = audit::Details { before: None, after: Some(details_json(&details)) };
+        audit::record_with(
+            conn,
+            ctx,
+            AuditEntry::change(AuditAction::Create, EntityType::Case, id.into_uuid(), Some(id), fields),
+            Some(details),
+        )
+        .await?;
         load(conn, id, false).await?.ok_or_else(|| StoreError::internal("created case not found").into())
     }
 }
@@ -302,7 +339,17 @@ where
             .execute(conn)
             .await?;
         let jurisdiction_changed = changed.contains(&"jurisdiction");
-        audit::record(conn, ctx, AuditEntry::change(AuditAction::Update, EntityType::Case, id.into_uuid(), Some(id), changed)).await?;
+        let values = audit::Details {
+            before: Some(only(&details_json(&current.details), &changed)),
+            after: Some(only(&details_json(&details), &changed)),
+        };
+        audit::record_with(
+            conn,
+            ctx,
+            AuditEntry::change(AuditAction::Update, EntityType::Case, id.into_uuid(), Some(id), changed),
+            Some(values),
+        )
+        .await?;
         let updated = load(conn, id, false).await?.ok_or_else(|| StoreError::internal("updated case not found"))?;
         if !jurisdiction_changed {
             return Ok(updated);

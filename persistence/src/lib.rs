@@ -7,6 +7,7 @@ pub mod actions;
 pub mod agencies;
 pub mod audit;
 pub mod cases;
+pub mod chain;
 pub mod cluster;
 mod db;
 pub mod deadlines;
@@ -14,6 +15,7 @@ pub mod events;
 pub mod interventions;
 pub mod needs;
 pub mod outcomes;
+pub mod retention;
 mod rows;
 pub mod write;
 #[rustfmt::skip]

@@ -128,6 +128,9 @@ pub struct AuditRow {
     pub changed_fields: Vec<String>,
     pub request_id: String,
     pub client_address: Option<String>,
+    pub purpose: Option<String>,
+    pub source: Option<String>,
+    pub details_hash: Option<Vec<u8>>,
 }
 
 #[derive(Debug, Insertable)]
@@ -147,6 +150,8 @@ pub struct NewAuditRow<'a> {
     pub request_id: &'a str,
     pub client_address: Option<&'a str>,
     pub purpose: Option<&'a str>,
+    pub source: Option<&'a str>,
+    pub details_hash: Option<Vec<u8>>,
 }
 
 #[derive(Debug, Queryable, Selectable, Insertable)]

@@ -36,6 +36,42 @@ diesel::table! {
 }
 
 diesel::table! {
+    audit_chain (seq) {
+        seq -> Int8,
+        audit_id -> Uuid,
+        prev_hash -> Bytea,
+        hash -> Bytea,
+        chained_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    audit_checkpoints (seq) {
+        seq -> Int8,
+        head_hash -> Bytea,
+        signed_at -> Timestamptz,
+        public_key -> Bytea,
+        signature -> Bytea,
+    }
+}
+
+diesel::table! {
+    audit_details (audit_id) {
+        audit_id -> Uuid,
+        case_id -> Nullable<Uuid>,
+        before -> Nullable<Jsonb>,
+        after -> Nullable<Jsonb>,
+        redacted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    audit_pending (audit_id) {
+        audit_id -> Uuid,
+    }
+}
+
+diesel::table! {
     audit_records (id) {
         id -> Uuid,
         recorded_at -> Timestamptz,
@@ -51,6 +87,8 @@ diesel::table! {
         request_id -> Text,
         client_address -> Nullable<Text>,
         purpose -> Nullable<Text>,
+        source -> Nullable<Text>,
+        details_hash -> Nullable<Bytea>,
     }
 }
 
@@ -220,6 +258,10 @@ diesel::joinable!(outcomes -> cases (case_id));
 diesel::allow_tables_to_appear_in_same_query!(
     actions,
     agencies,
+    audit_chain,
+    audit_checkpoints,
+    audit_details,
+    audit_pending,
     audit_records,
     case_events,
     case_team,

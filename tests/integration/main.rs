@@ -9,6 +9,7 @@ mod support;
 
 mod agencies;
 mod audit;
+mod audit_trail;
 mod auth;
 mod cases;
 mod daily_log;

@@ -62,7 +62,7 @@ fn every_api_operation_documents_security_and_problems() {
             }
         }
     }
-    assert_eq!(operations, 35);
+    assert_eq!(operations, 39);
 }
 
 #[actix_web::test]

@@ -4,6 +4,7 @@
 
 pub mod actions;
 pub mod agencies;
+pub mod audit;
 pub mod cases;
 pub mod deadlines;
 pub mod events;
@@ -149,16 +150,30 @@ pub fn created<T>(
     Ok(res.json(response.body))
 }
 
-/// Looks a case up for `action`, refusing as the access policy says.
+/// Looks a case up for `action`, refusing as the access policy says. Every look-up is logged:
+/// a read of the case's data, or a refused attempt (which includes asking for a case that does
+/// not exist).
 pub async fn case_for(
     db: &fourthp_persistence::Db,
     caller: &crate::auth::Caller,
     id: fourthp_domain::ids::CaseId,
     action: fourthp_domain::access::CaseAction,
 ) -> Result<(fourthp_domain::case::Case, fourthp_domain::access::CaseView), Problem> {
-    let case = fourthp_persistence::cases::get(db, id).await?.ok_or_else(Problem::not_found)?;
-    let view = fourthp_domain::access::decide(caller.principal(), action, case.team_agencies(), case.details.consent.data_sharing)?;
-    Ok((case, view))
+    use fourthp_domain::audit::{AuditEntry, AuditOutcome, EntityType};
+    let Some(case) = fourthp_persistence::cases::get(db, id).await? else {
+        caller.log_read(AuditEntry::read(EntityType::Case, id, AuditOutcome::Denied));
+        return Err(Problem::not_found());
+    };
+    match fourthp_domain::access::decide(caller.principal(), action, case.team_agencies(), case.details.consent.data_sharing) {
+        Ok(view) => {
+            caller.log_read(AuditEntry::read(EntityType::Case, id, AuditOutcome::Success));
+            Ok((case, view))
+        }
+        Err(denial) => {
+            caller.log_read(AuditEntry::read(EntityType::Case, id, AuditOutcome::Denied));
+            Err(denial.into())
+        }
+    }
 }
 
 /// The case named by the `{id}` path segment, looked up for `action` as the access policy says:
@@ -170,8 +185,12 @@ pub async fn case_at(
     raw_id: &str,
     action: fourthp_domain::access::CaseAction,
 ) -> Result<(fourthp_domain::ids::CaseId, fourthp_domain::case::Case, fourthp_domain::access::CaseView), Problem> {
-    fourthp_domain::access::precheck(caller.principal().role, action)?;
     let id = crate::extract::path_id(raw_id, "id", fourthp_domain::ids::CaseId::parse)?;
+    if let Err(denial) = fourthp_domain::access::precheck(caller.principal().role, action) {
+        use fourthp_domain::audit::{AuditEntry, AuditOutcome, EntityType};
+        caller.log_read(AuditEntry::read(EntityType::Case, id, AuditOutcome::Denied));
+        return Err(denial.into());
+    }
     let (case, view) = case_for(db, caller, id, action).await?;
     Ok((id, case, view))
 }
