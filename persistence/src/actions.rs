@@ -13,7 +13,7 @@ use fourthp_domain::paging::{Limit, Page};
 use fourthp_domain::principal::Subject;
 
 use crate::audit;
-use crate::cases::load;
+use crate::cases::{load, Lock};
 use crate::db::{Db, StoreError};
 use crate::deadlines;
 use crate::rows::ActionRow;
@@ -143,7 +143,7 @@ pub async fn create<F>(
 where
     F: FnOnce(&Case) -> Result<(), Denial>,
 {
-    let case = load(conn, case_id, true).await?.ok_or(ActionError::NotFound)?;
+    let case = load(conn, case_id, Lock::Share).await?.ok_or(ActionError::NotFound)?;
     authorize(&case).map_err(ActionError::Denied)?;
     let mut errs = FieldErrors::new();
     check(&case, &new, today, "", &mut errs);
@@ -220,7 +220,7 @@ where
     conn.transaction::<_, ActionError, _>(async move |conn| {
         let case_id: uuid::Uuid =
             actions::table.find(id.into_uuid()).select(actions::case_id).first(conn).await.optional()?.ok_or(ActionError::NotFound)?;
-        let case = load(conn, CaseId::from_uuid(case_id), true).await?.ok_or(ActionError::NotFound)?;
+        let case = load(conn, CaseId::from_uuid(case_id), Lock::Share).await?.ok_or(ActionError::NotFound)?;
         let row: ActionRow = actions::table.find(id.into_uuid()).select(ActionRow::as_select()).for_update().first(conn).await?;
         let action = action_from(row)?;
         authorize(&case, &action).map_err(ActionError::Denied)?;

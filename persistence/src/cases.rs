@@ -133,9 +133,23 @@ fn only(doc: &serde_json::Value, fields: &[&str]) -> serde_json::Value {
 }
 
 /// Loads a case and its team, optionally locking the case row for the rest of the transaction.
-pub(crate) async fn load(conn: &mut AsyncPgConnection, id: CaseId, lock: bool) -> Result<Option<Case>, StoreError> {
+/// How a use case holds the case row for the rest of its transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lock {
+    None,
+    /// Adding records to the case: many at once, but no change to the case (or its team) meanwhile.
+    Share,
+    /// Changing the case itself.
+    Update,
+}
+
+pub(crate) async fn load(conn: &mut AsyncPgConnection, id: CaseId, lock: Lock) -> Result<Option<Case>, StoreError> {
     let query = cases::table.find(id.into_uuid()).select(CaseRow::as_select());
-    let row = if lock { query.for_update().first(conn).await.optional()? } else { query.first(conn).await.optional()? };
+    let row = match lock {
+        Lock::None => query.first(conn).await.optional()?,
+        Lock::Share => query.for_share().first(conn).await.optional()?,
+        Lock::Update => query.for_update().first(conn).await.optional()?,
+    };
     let Some(row) = row else { return Ok(None) };
     let team: Vec<TeamRow> = case_team::table
         .filter(case_team::case_id.eq(id.into_uuid()))
@@ -148,7 +162,7 @@ pub(crate) async fn load(conn: &mut AsyncPgConnection, id: CaseId, lock: bool) -
 
 pub async fn get(db: &Db, id: CaseId) -> Result<Option<Case>, StoreError> {
     let mut conn = db.conn().await?;
-    load(&mut conn, id, false).await
+    load(&mut conn, id, Lock::None).await
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -224,7 +238,7 @@ pub async fn create(
             Some(details),
         )
         .await?;
-        load(conn, id, false).await?.ok_or_else(|| StoreError::internal("created case not found").into())
+        load(conn, id, Lock::None).await?.ok_or_else(|| StoreError::internal("created case not found").into())
     }
 }
 
@@ -329,7 +343,7 @@ where
 {
     let mut conn = db.conn().await?;
     conn.transaction::<_, UpdateCaseError, _>(async move |conn| {
-        let current = load(conn, id, true).await?.ok_or(UpdateCaseError::NotFound)?;
+        let current = load(conn, id, Lock::Update).await?.ok_or(UpdateCaseError::NotFound)?;
         let (details, changed) = decide(&current)?;
         if changed.is_empty() {
             return Ok(current);
@@ -350,12 +364,12 @@ where
             Some(values),
         )
         .await?;
-        let updated = load(conn, id, false).await?.ok_or_else(|| StoreError::internal("updated case not found"))?;
+        let updated = load(conn, id, Lock::None).await?.ok_or_else(|| StoreError::internal("updated case not found"))?;
         if !jurisdiction_changed {
             return Ok(updated);
         }
         crate::deadlines::resync(conn, &updated, rules, ctx.at).await?;
-        load(conn, id, false).await?.ok_or_else(|| StoreError::internal("updated case not found").into())
+        load(conn, id, Lock::None).await?.ok_or_else(|| StoreError::internal("updated case not found").into())
     })
     .await
 }
@@ -412,7 +426,7 @@ where
 {
     let mut conn = db.conn().await?;
     conn.transaction::<_, TeamChangeError, _>(async move |conn| {
-        let case = load(conn, id, true).await?.ok_or(TeamChangeError::CaseNotFound)?;
+        let case = load(conn, id, Lock::Update).await?.ok_or(TeamChangeError::CaseNotFound)?;
         authorize(&case)?;
         let existing = case.team.iter().find(|m| m.agency_id == agency).cloned();
         let (change, action, fields) = match existing {
@@ -455,7 +469,7 @@ where
 {
     let mut conn = db.conn().await?;
     conn.transaction::<_, TeamChangeError, _>(async move |conn| {
-        let case = load(conn, id, true).await?.ok_or(TeamChangeError::CaseNotFound)?;
+        let case = load(conn, id, Lock::Update).await?.ok_or(TeamChangeError::CaseNotFound)?;
         authorize(&case)?;
         let removed = diesel::delete(case_team::table.find((id.into_uuid(), agency.into_uuid()))).execute(conn).await?;
         if removed == 0 {

@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Bool, Bytea, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AnsiTransactionManager, AsyncPgConnection, RunQueryDsl, TransactionManager};
+use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -291,30 +292,29 @@ pub async fn verify(db: &Db, expect: Option<(i64, &[u8])>) -> Result<VerifyRepor
                r.agent_agency_id, coalesce(r.entity_type, '') AS entity_type, r.entity_id, r.case_id, \
                coalesce(r.changed_fields, '{}') AS changed_fields, coalesce(r.request_id, '') AS request_id, r.client_address, \
                r.purpose, r.source, r.details_hash \
-               FROM audit_chain c LEFT JOIN audit_records r ON r.id = c.audit_id WHERE c.seq > $1 ORDER BY c.seq LIMIT 20000";
+               FROM audit_chain c LEFT JOIN audit_records r ON r.id = c.audit_id ORDER BY c.seq";
     let mut expected_seq = 1i64;
     let mut prev = GENESIS.to_vec();
     let mut records = 0u64;
     let mut first_break: Option<Break> = None;
     let mut checkpoint_seen = expect.is_none();
-    'outer: loop {
-        let rows: Vec<VerifyRow> = diesel::sql_query(sql).bind::<BigInt, _>(expected_seq - 1).load(&mut conn).await?;
-        if rows.is_empty() {
-            break;
-        }
-        for row in rows {
+    // One query, streamed: PostgreSQL joins the two tables once and the rows arrive in order.
+    {
+        let mut rows = diesel::sql_query(sql).load_stream::<VerifyRow>(&mut conn).await?;
+        while let Some(row) = rows.next().await {
+            let row = row?;
             let broken = |problem: String| Some(Break { seq: expected_seq, problem });
             if row.seq != expected_seq {
                 first_break = broken(format!("sequence gap: record {expected_seq} is missing from the chain (next is {})", row.seq));
-                break 'outer;
+                break;
             }
             if row.prev_hash != prev {
                 first_break = broken("its previous hash does not match the hash of the record before it".to_owned());
-                break 'outer;
+                break;
             }
             if !row.present {
                 first_break = broken(format!("audit record {} has been deleted", row.audit_id));
-                break 'outer;
+                break;
             }
             let fields = ChainedFields {
                 id: row.id,
@@ -337,13 +337,13 @@ pub async fn verify(db: &Db, expect: Option<(i64, &[u8])>) -> Result<VerifyRepor
             let computed = link(&prev, row.seq, &fields);
             if computed.as_slice() != row.hash.as_slice() {
                 first_break = broken(format!("audit record {} has been changed: its content no longer matches its hash", row.audit_id));
-                break 'outer;
+                break;
             }
             if let Some((cseq, chash)) = expect {
                 if row.seq == cseq {
                     if row.hash.as_slice() != chash {
                         first_break = broken("the chain does not pass through the checkpoint's hash: it has been rewritten".to_owned());
-                        break 'outer;
+                        break;
                     }
                     checkpoint_seen = true;
                 }
@@ -358,13 +358,19 @@ pub async fn verify(db: &Db, expect: Option<(i64, &[u8])>) -> Result<VerifyRepor
             .map(|(cseq, _)| Break { seq: cseq, problem: "the chain is shorter than the checkpoint: records were removed".to_owned() });
     }
     let pending: Count = diesel::sql_query("SELECT count(*) AS n FROM audit_pending").get_result(&mut conn).await?;
-    let orphans: Count = diesel::sql_query(
-        "SELECT count(*) AS n FROM audit_records r WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.audit_id = r.id) \
-         AND NOT EXISTS (SELECT 1 FROM audit_pending p WHERE p.audit_id = r.id)",
-    )
-    .get_result(&mut conn)
-    .await?;
-    Ok(VerifyReport { records, head_seq: expected_seq - 1, head_hash: prev, pending: pending.n, orphans: orphans.n, first_break })
+    // Every record is either chained (and was just walked) or pending; the rest are orphans.
+    // (Counted only over an intact chain: a broken one is reported by its first break.)
+    let orphans = if first_break.is_none() {
+        let total: Count = diesel::sql_query(
+            "SELECT (SELECT count(*) FROM audit_records) - (SELECT count(*) FROM audit_pending p JOIN audit_records r ON r.id = p.audit_id) AS n",
+        )
+        .get_result(&mut conn)
+        .await?;
+        total.n - i64::try_from(records).unwrap_or(i64::MAX)
+    } else {
+        0
+    };
+    Ok(VerifyReport { records, head_seq: expected_seq - 1, head_hash: prev, pending: pending.n, orphans, first_break })
 }
 
 /// A signed checkpoint as stored.

@@ -20,7 +20,7 @@ use fourthp_domain::rules::{stage_advances_on, DeadlineKind, DeadlineStatus, Rul
 use uuid::Uuid;
 
 use crate::audit;
-use crate::cases::load;
+use crate::cases::{load, Lock};
 use crate::db::{Db, StoreError};
 use crate::rows::DeadlineRow;
 use crate::schema::{cases, deadlines};
@@ -241,7 +241,7 @@ where
     conn.transaction::<_, WaiveError, _>(async move |conn| {
         let case_id: Uuid =
             deadlines::table.find(id.into_uuid()).select(deadlines::case_id).first(conn).await.optional()?.ok_or(WaiveError::NotFound)?;
-        let case = load(conn, CaseId::from_uuid(case_id), true).await?.ok_or(WaiveError::NotFound)?;
+        let case = load(conn, CaseId::from_uuid(case_id), Lock::Share).await?.ok_or(WaiveError::NotFound)?;
         authorize(&case).map_err(WaiveError::Denied)?;
         let row: DeadlineRow = deadlines::table.find(id.into_uuid()).select(DeadlineRow::as_select()).for_update().first(conn).await?;
         let deadline = deadline_from(row)?;

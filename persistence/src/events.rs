@@ -18,7 +18,7 @@ use fourthp_domain::principal::Subject;
 use fourthp_domain::rules::RuleBook;
 
 use crate::audit;
-use crate::cases::load;
+use crate::cases::{load, Lock};
 use crate::db::{violated, Db, StoreError};
 use crate::deadlines;
 use crate::rows::EventRow;
@@ -186,7 +186,7 @@ where
     let millis = u64::try_from(ctx.at.timestamp_millis()).unwrap_or(0);
     let event = CaseEvent { id: EventId::new_v7(millis), body, recorded_at: ctx.at, recorded_by: ctx.principal.subject.clone() };
     {
-        let case = load(conn, case_id, true).await?.ok_or(AppendEventError::CaseNotFound)?;
+        let case = load(conn, case_id, Lock::Update).await?.ok_or(AppendEventError::CaseNotFound)?;
         authorize(&case).map_err(AppendEventError::Denied)?;
         let existing = load_events(conn, case_id).await?;
         let timeline = lifecycle::append(&existing, event.clone(), rules.today, rules.window).map_err(AppendEventError::Violation)?;
@@ -204,7 +204,7 @@ where
             vec!["type", "date", "stage", "deadlines"],
         );
         audit::record(conn, ctx, entry).await?;
-        let case = load(conn, case_id, false).await?.ok_or_else(|| StoreError::internal("case vanished"))?;
+        let case = load(conn, case_id, Lock::None).await?.ok_or_else(|| StoreError::internal("case vanished"))?;
         Ok((event, case))
     }
 }

@@ -18,7 +18,7 @@ use fourthp_domain::principal::Subject;
 use crate::actions;
 use crate::agencies;
 use crate::audit;
-use crate::cases::load;
+use crate::cases::{load, Lock};
 use crate::db::{Db, StoreError};
 use crate::rows::InterventionRow;
 use crate::schema::{interventions, needs};
@@ -90,7 +90,7 @@ pub async fn create<F>(
 where
     F: FnOnce(&Case) -> Result<(), Denial>,
 {
-    let case = load(conn, case_id, true).await?.ok_or(InterventionError::NotFound)?;
+    let case = load(conn, case_id, Lock::Share).await?.ok_or(InterventionError::NotFound)?;
     authorize(&case).map_err(InterventionError::Denied)?;
     let recorder = ctx.principal.agency.ok_or(InterventionError::Denied(Denial::Forbidden))?;
     let mut errs = FieldErrors::new();

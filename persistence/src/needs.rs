@@ -14,7 +14,7 @@ use fourthp_domain::principal::Subject;
 use fourthp_domain::rules::RuleBook;
 
 use crate::audit;
-use crate::cases::load;
+use crate::cases::{load, Lock};
 use crate::db::{Db, StoreError};
 use crate::deadlines;
 use crate::rows::NeedRow;
@@ -82,7 +82,7 @@ pub async fn create<F>(
 where
     F: FnOnce(&Case) -> Result<(), Denial>,
 {
-    let case = load(conn, case_id, true).await?.ok_or(NeedError::NotFound)?;
+    let case = load(conn, case_id, Lock::Update).await?.ok_or(NeedError::NotFound)?;
     authorize(&case).map_err(NeedError::Denied)?;
     let millis = u64::try_from(ctx.at.timestamp_millis()).unwrap_or(0);
     let need = Need {
@@ -158,7 +158,7 @@ where
     conn.transaction::<_, NeedError, _>(async move |conn| {
         let case_id: uuid::Uuid =
             needs::table.find(id.into_uuid()).select(needs::case_id).first(conn).await.optional()?.ok_or(NeedError::NotFound)?;
-        let case = load(conn, CaseId::from_uuid(case_id), true).await?.ok_or(NeedError::NotFound)?;
+        let case = load(conn, CaseId::from_uuid(case_id), Lock::Update).await?.ok_or(NeedError::NotFound)?;
         authorize(&case).map_err(NeedError::Denied)?;
         let row: NeedRow = needs::table.find(id.into_uuid()).select(NeedRow::as_select()).for_update().first(conn).await?;
         let current = need_from(row)?;

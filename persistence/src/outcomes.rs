@@ -11,7 +11,7 @@ use fourthp_domain::outcome::{Evidence, NewOutcome, Outcome, OutcomeKind, Score}
 use fourthp_domain::principal::Subject;
 
 use crate::audit;
-use crate::cases::load;
+use crate::cases::{load, Lock};
 use crate::db::{Db, StoreError};
 use crate::interventions;
 use crate::rows::{OutcomeInterventionRow, OutcomeRow};
@@ -47,7 +47,7 @@ pub async fn create<F>(
 where
     F: FnOnce(&Case) -> Result<(), Denial>,
 {
-    let case = load(conn, case_id, true).await?.ok_or(OutcomeError::NotFound)?;
+    let case = load(conn, case_id, Lock::Share).await?.ok_or(OutcomeError::NotFound)?;
     authorize(&case).map_err(OutcomeError::Denied)?;
     let known = interventions::of_case(conn, case_id, &new.intervention_ids).await?;
     let mut errs = FieldErrors::new();

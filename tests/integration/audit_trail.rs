@@ -251,3 +251,15 @@ async fn retention_redacts_personal_data_and_the_chain_still_verifies() {
     assert_eq!(verify(&app).await["valid"], true);
     assert!(retention::due(&app.db, chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap()).await.unwrap().is_empty(), "done once");
 }
+
+#[actix_web::test]
+async fn a_record_taken_off_the_chain_queue_is_reported() {
+    let app = spawn_app().await;
+    some_history(&app).await;
+    assert_eq!(verify(&app).await["valid"], true);
+    app.agency("Late arrival", "ngo").await;
+    // Before the chainer sees it, someone removes the new record's queue entry.
+    as_superuser(&app, &["DELETE FROM audit_pending"]).await;
+    let report = verify(&app).await;
+    assert_eq!((report["valid"].as_bool(), report["orphans"].as_i64()), (Some(false), Some(1)), "{report}");
+}
