@@ -56,22 +56,8 @@ impl Details {
     }
 }
 
-/// Appends `entry` to the trail on `conn`, which should be in the change's transaction.
-pub async fn record(conn: &mut AsyncPgConnection, ctx: &AuditContext, entry: AuditEntry) -> Result<AuditId, StoreError> {
-    record_with(conn, ctx, entry, None).await
-}
-
-/// Like [`record`], keeping the change's before and after values beside the record.
-pub async fn record_with(
-    conn: &mut AsyncPgConnection,
-    ctx: &AuditContext,
-    entry: AuditEntry,
-    details: Option<Details>,
-) -> Result<AuditId, StoreError> {
-    let millis = u64::try_from(ctx.at.timestamp_millis()).unwrap_or(0);
-    let id = AuditId::new_v7(millis);
-    let case_id = entry.case_id;
-    let row = NewAuditRow {
+fn new_row<'a>(id: AuditId, ctx: &'a AuditContext, entry: &'a AuditEntry, details_hash: Option<Vec<u8>>) -> NewAuditRow<'a> {
+    NewAuditRow {
         id: id.into_uuid(),
         recorded_at: ctx.at,
         action: entry.action.as_str(),
@@ -87,8 +73,26 @@ pub async fn record_with(
         client_address: ctx.client_address.as_deref(),
         purpose: entry.purpose.map(|p| p.as_str()),
         source: Some(source()),
-        details_hash: details.as_ref().map(Details::hash),
-    };
+        details_hash,
+    }
+}
+
+/// Appends `entry` to the trail on `conn`, which should be in the change's transaction.
+pub async fn record(conn: &mut AsyncPgConnection, ctx: &AuditContext, entry: AuditEntry) -> Result<AuditId, StoreError> {
+    record_with(conn, ctx, entry, None).await
+}
+
+/// Like [`record`], keeping the change's before and after values beside the record.
+pub async fn record_with(
+    conn: &mut AsyncPgConnection,
+    ctx: &AuditContext,
+    entry: AuditEntry,
+    details: Option<Details>,
+) -> Result<AuditId, StoreError> {
+    let millis = u64::try_from(ctx.at.timestamp_millis()).unwrap_or(0);
+    let id = AuditId::new_v7(millis);
+    let case_id = entry.case_id;
+    let row = new_row(id, ctx, &entry, details.as_ref().map(Details::hash));
     diesel::insert_into(audit_records::table).values(&row).execute(conn).await?;
     if let Some(d) = details {
         diesel::insert_into(audit_details::table)
@@ -110,28 +114,7 @@ pub async fn record_many(db: &Db, entries: &[(AuditContext, AuditEntry)]) -> Res
         return Ok(());
     }
     let ids: Vec<AuditId> = entries.iter().map(|(c, _)| AuditId::new_v7(u64::try_from(c.at.timestamp_millis()).unwrap_or(0))).collect();
-    let rows: Vec<NewAuditRow<'_>> = entries
-        .iter()
-        .zip(&ids)
-        .map(|((ctx, entry), id)| NewAuditRow {
-            id: id.into_uuid(),
-            recorded_at: ctx.at,
-            action: entry.action.as_str(),
-            outcome: entry.outcome.as_str(),
-            agent_sub: ctx.principal.subject.as_str(),
-            agent_role: ctx.principal.role.as_str(),
-            agent_agency_id: ctx.principal.agency.map(AgencyId::into_uuid),
-            entity_type: entry.entity_type.as_str(),
-            entity_id: entry.entity_id,
-            case_id: entry.case_id.map(CaseId::into_uuid),
-            changed_fields: entry.changed_fields.iter().map(|f| (*f).to_owned()).collect(),
-            request_id: &ctx.request_id,
-            client_address: ctx.client_address.as_deref(),
-            purpose: entry.purpose.map(|p| p.as_str()),
-            source: Some(source()),
-            details_hash: None,
-        })
-        .collect();
+    let rows: Vec<NewAuditRow<'_>> = entries.iter().zip(&ids).map(|((ctx, entry), id)| new_row(*id, ctx, entry, None)).collect();
     let mut conn = db.conn().await?;
     diesel::insert_into(audit_records::table).values(&rows).execute(&mut conn).await?;
     Ok(())
