@@ -23,6 +23,21 @@ pub struct AppState {
     pub body_limit: BodyLimit,
     pub rules: Rules,
     pub read_log: crate::audit_trail::ReadLog,
+    pub limits: Limits,
+}
+
+/// Connection and time limits (see README).
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub request_timeout: std::time::Duration,
+    /// Most open connections per worker.
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { request_timeout: crate::request_id::RequestTimeout::DEFAULT, max_connections: 1024 }
+    }
 }
 
 /// The deadline rules and the back-dating window, shared by the handlers that record events.
@@ -43,6 +58,7 @@ pub fn server(listener: TcpListener, state: AppState, workers: usize) -> std::io
     let limit = web::Data::new(state.body_limit);
     let rules = web::Data::new(state.rules);
     let read_log = web::Data::new(state.read_log);
+    let timeout = web::Data::new(crate::request_id::RequestTimeout(state.limits.request_timeout));
     let doc = openapi::document();
     let server = HttpServer::new(move || {
         let (app, _) = openapi::register(App::new().into_utoipa_app()).split_for_parts();
@@ -51,6 +67,7 @@ pub fn server(listener: TcpListener, state: AppState, workers: usize) -> std::io
             .app_data(limit.clone())
             .app_data(rules.clone())
             .app_data(read_log.clone())
+            .app_data(timeout.clone())
             .app_data(web::PathConfig::default().error_handler(|_, _| Problem::bad_request("path", "is not a valid path").into()))
             .app_data(web::QueryConfig::default().error_handler(|_, _| Problem::bad_request("query", "is not a valid query string").into()))
             .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc.clone()))
@@ -58,6 +75,9 @@ pub fn server(listener: TcpListener, state: AppState, workers: usize) -> std::io
             .wrap(from_fn(request_id::middleware))
     })
     .workers(workers)
+    .max_connections(state.limits.max_connections)
+    .client_request_timeout(std::time::Duration::from_secs(10))
+    .keep_alive(std::time::Duration::from_secs(30))
     .shutdown_timeout(10)
     .listen(listener)?
     .run();

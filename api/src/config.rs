@@ -37,6 +37,10 @@ pub struct Config {
     pub checkpoint_minutes: usize,
     /// Years after closure before `retention apply` redacts a case.
     pub retention_years: usize,
+    /// Longest time a request may take, in milliseconds, before it is abandoned with a 503.
+    pub request_timeout_ms: usize,
+    /// Most open connections per worker.
+    pub max_connections: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -90,6 +94,8 @@ impl Config {
             audit_key: get("FOURTHP_AUDIT_KEY").map(PathBuf::from).unwrap_or_else(|| data_dir.join("audit-ed25519.pk8")),
             checkpoint_minutes: number(&get, "FOURTHP_AUDIT_CHECKPOINT_MINUTES", 0, 0..=10_080)?,
             retention_years: number(&get, "FOURTHP_RETENTION_YEARS", 6, 1..=100)?,
+            request_timeout_ms: number(&get, "FOURTHP_REQUEST_TIMEOUT_MS", 30_000, 100..=600_000)?,
+            max_connections: number(&get, "FOURTHP_MAX_CONNECTIONS", 1024, 1..=100_000)?,
             data_dir,
         })
     }

@@ -13,6 +13,22 @@ use crate::problem::{Problem, PROBLEM_JSON, REQUEST_ID};
 
 pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// Nothing may be loaded or framed by an API response.
+pub const CSP_API: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+/// HTML (the offline Swagger UI): scripts, styles, images and fonts from this origin only, no
+/// inline scripts, no framing. (Swagger UI sets inline styles, hence 'unsafe-inline' for styles.)
+pub const CSP_HTML: &str =
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; \
+                            connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+/// How long a request may take before it is abandoned (with a 503 problem).
+#[derive(Debug, Clone, Copy)]
+pub struct RequestTimeout(pub std::time::Duration);
+
+impl RequestTimeout {
+    pub const DEFAULT: std::time::Duration = std::time::Duration::from_secs(30);
+}
+
 /// The id of the current request, in request extensions.
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
@@ -34,13 +50,22 @@ pub async fn middleware(req: ServiceRequest, next: Next<impl MessageBody + 'stat
     let started = Instant::now();
     let method = req.method().clone();
     let scoped_id = id.clone();
+    let timeout = req.app_data::<actix_web::web::Data<RequestTimeout>>().map(|t| t.0).unwrap_or(RequestTimeout::DEFAULT);
     // (The request must not be cloned before routing, so an error that escapes the inner
     // services is turned into a problem here and rendered by actix.)
     let mut res = REQUEST_ID
         .scope(scoped_id, async move {
-            match next.call(req).await {
-                Ok(res) => Ok(ensure_problem(res.map_into_boxed_body())),
-                Err(e) => Err(Problem::from_status(e.as_response_error().status_code())),
+            match tokio::time::timeout(timeout, next.call(req)).await {
+                Ok(Ok(res)) => Ok(ensure_problem(res.map_into_boxed_body())),
+                Ok(Err(e)) => Err(Problem::from_status(e.as_response_error().status_code())),
+                // Dropping the handler rolls its transaction back: nothing half-done is kept.
+                Err(_) => {
+                    tracing::warn!("request timed out");
+                    let mut p = Problem::unavailable();
+                    p.kind = "timeout";
+                    p.detail = "The request took too long and was abandoned; nothing was changed. Try again shortly.".to_owned();
+                    Err(p)
+                }
             }
         })
         .await?;
@@ -59,6 +84,8 @@ pub async fn middleware(req: ServiceRequest, next: Next<impl MessageBody + 'stat
     if !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
+    let html = headers.get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(if html { CSP_HTML } else { CSP_API }));
     Ok(res)
 }
 

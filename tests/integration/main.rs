@@ -14,5 +14,6 @@ mod auth;
 mod cases;
 mod daily_log;
 mod errors;
+mod hostile;
 mod lifecycle;
 mod ops;
