@@ -61,6 +61,11 @@ impl LocalCluster {
     /// Initialises the cluster in `data_dir/pg` if needed and starts it, or attaches to it if it
     /// is already running. `settings` are extra `postgresql.conf` parameters for this start.
     pub fn start(data_dir: &Path, settings: &[(&str, &str)]) -> Result<Self, ClusterError> {
+        Self::start_on(data_dir, settings, None)
+    }
+
+    /// Like [`start`](Self::start), on a given loopback port (None: a free one).
+    pub fn start_on(data_dir: &Path, settings: &[(&str, &str)], port: Option<u16>) -> Result<Self, ClusterError> {
         let bindir = find_bindir().ok_or(ClusterError::NoBinaries)?;
         let run_as = if effective_uid_is_root() { Some(service_user().ok_or(ClusterError::NoServiceUser)?) } else { None };
         let data_dir = std::path::absolute(data_dir).map_err(io_err("resolving the data directory"))?;
@@ -78,7 +83,10 @@ impl LocalCluster {
             cluster.port = port;
             return Ok(cluster);
         }
-        cluster.port = free_port().map_err(io_err("finding a free port"))?;
+        cluster.port = match port {
+            Some(p) => p,
+            None => free_port().map_err(io_err("finding a free port"))?,
+        };
         let mut options = format!("-c port={} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''", cluster.port);
         for (k, v) in settings {
             options.push_str(&format!(" -c {k}={v}"));
@@ -165,6 +173,12 @@ impl LocalCluster {
                 .map_err(|_| ClusterError::CreateDatabase(database.to_owned()))?;
         }
         Ok(())
+    }
+
+    /// Stops the server at once, as a crash would ("immediate": recovery runs at the next start).
+    pub fn stop_immediately(&self) -> Result<(), ClusterError> {
+        let pgdata = self.pgdata.display().to_string();
+        self.run("pg_ctl", &["stop", "-w", "-m", "immediate", "-D", &pgdata], None)
     }
 
     /// Stops the server if this process started it ("fast": sessions are ended, data is safe).

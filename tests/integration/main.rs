@@ -17,3 +17,4 @@ mod errors;
 mod hostile;
 mod lifecycle;
 mod ops;
+mod resilience;

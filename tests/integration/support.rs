@@ -169,6 +169,12 @@ pub async fn spawn_app_with(public_keys: &str) -> TestApp {
     spawn_with_db(db, db_url, database, public_keys)
 }
 
+/// Starts the app against the database at `url` (already migrated).
+pub fn spawn_app_on(url: &str) -> TestApp {
+    let db = connect(url, 4, Duration::from_secs(2)).unwrap();
+    spawn_with_db(db, url.to_owned(), String::new(), "")
+}
+
 /// Starts the app against a database that cannot be reached.
 pub async fn spawn_app_without_database() -> TestApp {
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
