@@ -12,6 +12,7 @@ mod audit;
 mod audit_trail;
 mod auth;
 mod cases;
+mod crash;
 mod daily_log;
 mod errors;
 mod hostile;

@@ -60,8 +60,12 @@ async fn the_service_rides_out_an_immediate_database_restart() {
     let r = app.post("/api/v1/agencies", &admin, create(2)).await;
     assert_eq!(r.status.as_u16(), 201, "{}", r.text);
     // What was acknowledged before the crash survived it; nothing refused was written.
-    let names: Vec<String> =
-        app.get("/api/v1/agencies", &admin).await.body["items"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap().to_owned()).collect();
+    let names: Vec<String> = app.get("/api/v1/agencies", &admin).await.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(names, ["Restart agency 1", "Restart agency 2"]);
     drop(app);
     actix_web::rt::task::spawn_blocking(move || cluster.stop()).await.unwrap().unwrap();
