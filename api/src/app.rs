@@ -46,8 +46,52 @@ pub struct Rules {
     pub window: BackdatingWindow,
 }
 
-async fn not_found() -> Result<actix_web::HttpResponse, Problem> {
-    Err(Problem::not_found())
+/// The documented routes: path templates and their methods, for answering 405 (with `Allow`)
+/// to a method no route takes on a path that exists.
+pub struct KnownRoutes(Vec<(Vec<String>, Vec<String>)>);
+
+impl KnownRoutes {
+    pub fn from_document(doc: &utoipa::openapi::OpenApi) -> Self {
+        let value = serde_json::to_value(&doc.paths).unwrap_or_default();
+        let routes = value
+            .as_object()
+            .map(|paths| {
+                paths
+                    .iter()
+                    .map(|(path, item)| {
+                        let segments = path.split('/').map(str::to_owned).collect();
+                        let methods = item.as_object().map(|m| m.keys().map(|k| k.to_uppercase()).collect()).unwrap_or_default();
+                        (segments, methods)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        KnownRoutes(routes)
+    }
+
+    /// The methods of the documented route `path` matches, if any.
+    fn allowed(&self, path: &str) -> Option<String> {
+        let parts: Vec<&str> = path.split('/').collect();
+        self.0.iter().find_map(|(template, methods)| {
+            let fits = template.len() == parts.len()
+                && template.iter().zip(&parts).all(|(t, p)| if t.starts_with('{') { !p.is_empty() } else { t == p });
+            fits.then(|| methods.join(", "))
+        })
+    }
+}
+
+async fn not_found(req: actix_web::HttpRequest) -> Result<actix_web::HttpResponse, Problem> {
+    let allowed = req.app_data::<web::Data<KnownRoutes>>().and_then(|k| k.allowed(req.path()));
+    match allowed {
+        Some(methods) => Err(Problem::new(
+            actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
+            "method-not-allowed",
+            "Method not allowed",
+            format!("This resource takes {methods}."),
+        )
+        .with_header(actix_web::http::header::ALLOW, methods)),
+        None => Err(Problem::not_found()),
+    }
 }
 
 /// Starts serving on `listener` (bound by the caller, so tests can use port 0). The returned
@@ -60,6 +104,7 @@ pub fn server(listener: TcpListener, state: AppState, workers: usize) -> std::io
     let read_log = web::Data::new(state.read_log);
     let timeout = web::Data::new(crate::request_id::RequestTimeout(state.limits.request_timeout));
     let doc = openapi::document();
+    let known = web::Data::new(KnownRoutes::from_document(&doc));
     let server = HttpServer::new(move || {
         let (app, _) = openapi::register(App::new().into_utoipa_app()).split_for_parts();
         app.app_data(db.clone())
@@ -68,6 +113,7 @@ pub fn server(listener: TcpListener, state: AppState, workers: usize) -> std::io
             .app_data(rules.clone())
             .app_data(read_log.clone())
             .app_data(timeout.clone())
+            .app_data(known.clone())
             .app_data(web::PathConfig::default().error_handler(|_, _| Problem::bad_request("path", "is not a valid path").into()))
             .app_data(web::QueryConfig::default().error_handler(|_, _| Problem::bad_request("query", "is not a valid query string").into()))
             .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc.clone()))

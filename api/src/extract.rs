@@ -182,21 +182,47 @@ pub fn etag(version: i32) -> String {
     format!("\"{version}\"")
 }
 
-impl FromRequest for IfMatch {
+/// The `If-Match` of a conditional request, read when the handler asks for it: after the path
+/// and body have been checked, so that a malformed request is told so before its precondition
+/// is judged.
+pub struct Precondition(Result<IfMatch, Problem>);
+
+impl Precondition {
+    pub fn get(self) -> Result<IfMatch, Problem> {
+        self.0
+    }
+}
+
+impl FromRequest for Precondition {
     type Error = Problem;
     type Future = Ready<Result<Self, Problem>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(Precondition(if_match(req))))
+    }
+}
+
+fn if_match(req: &HttpRequest) -> Result<IfMatch, Problem> {
+    {
         let Some(value) = req.headers().get(header::IF_MATCH) else {
-            return ready(Err(Problem::precondition_required()));
+            return Err(Problem::precondition_required());
         };
         let value = value.to_str().unwrap_or("").trim();
         if value == "*" {
-            return ready(Ok(IfMatch::Any));
+            return Ok(IfMatch::Any);
+        }
+        // Not an entity tag at all (empty, unquoted): a malformed request.
+        let is_tag = |t: &str| {
+            let t = t.trim();
+            let t = t.strip_prefix("W/").unwrap_or(t);
+            t.len() >= 2 && t.starts_with('"') && t.ends_with('"')
+        };
+        if value.is_empty() || !value.split(',').all(is_tag) {
+            return Err(Problem::bad_request("If-Match", "must be an entity tag such as \"3\", as sent in ETag"));
         }
         // A tag that cannot be one of ours can never match: 412, like any stale tag.
         let parsed = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).and_then(|v| v.parse::<i32>().ok());
-        ready(parsed.map(IfMatch::Version).ok_or_else(Problem::precondition_failed))
+        parsed.map(IfMatch::Version).ok_or_else(Problem::precondition_failed)
     }
 }
 

@@ -100,6 +100,8 @@ async fn updates_need_the_current_etag() {
     r.problem(428);
     app.patch(&path, &admin, "\"7\"", json!({"active": false})).await.problem(412);
     app.patch(&path, &admin, "W/\"1\"", json!({"active": false})).await.problem(412);
+    app.patch(&path, &admin, "1", json!({"active": false})).await.problem(400);
+    app.patch(&path, &admin, "", json!({"active": false})).await.problem(400);
     assert_eq!(app.get(&path, &admin).await.body["active"], true);
 
     let r = app.patch(&path, &admin, "\"1\"", json!({"active": false, "contact_email": null, "contact_phone": "+44 20 7946 0000"})).await;

@@ -74,8 +74,12 @@ async fn bad_paths_queries_routes_and_methods() {
     assert_eq!(app.get("/api/v1/cases?colour=red", &vcc).await.problem(400), ["query"]);
     app.get("/api/v1/nothing-here", &vcc).await.problem(404);
     app.call(Method::GET, "/nothing", None, None).await.problem(404);
-    // A method no route takes is answered like an unknown route.
-    app.call(Method::DELETE, "/api/v1/agencies", Some(&vcc), None).await.problem(404);
+    // A method no route takes on a path that exists: 405 with Allow.
+    let r = app.call(Method::DELETE, "/api/v1/agencies", Some(&vcc), None).await;
+    r.problem(405);
+    assert_eq!(r.header("allow").as_deref(), Some("GET, POST"));
+    let r = app.call(Method::from_bytes(b"TRACE").unwrap(), &format!("/api/v1/cases/{}/timeline", uuid::Uuid::now_v7()), None, None).await;
+    assert_eq!((r.status.as_u16(), r.header("allow").as_deref()), (405, Some("GET")));
 }
 
 #[actix_web::test]

@@ -48,6 +48,11 @@ fn the_committed_openapi_document_is_what_the_code_generates() {
 fn every_api_operation_documents_security_and_problems() {
     let doc: serde_json::Value = serde_json::from_str(&fourthp_api::openapi::document_json()).unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    // Vocabulary enums carry their wire spellings, not the Rust variant names.
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(schemas["Jurisdiction"]["enum"], serde_json::json!(["england_wales", "scotland", "northern_ireland"]));
+    assert_eq!(schemas["AuditAction"]["enum"], serde_json::json!(["C", "R", "U", "D", "E"]));
+    assert!(schemas["AgencyKind"]["enum"].as_array().unwrap().contains(&serde_json::json!("victim_care_contract_provider")));
     let mut operations = 0;
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {

@@ -17,7 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::interventions::{parse_actions, NewActionRequest};
 use super::{authorize, bad_query, case_for, created, decode_cursor, encode_cursor, idempotency_key, parse_limit, stored};
 use crate::auth::Caller;
-use crate::extract::{etag, path_id, ApiJson, ApiQuery, IdempotencyHeader, IfMatch};
+use crate::extract::{etag, path_id, ApiJson, ApiQuery, IdempotencyHeader, IfMatch, Precondition};
 use crate::problem::{CreateProblems, FieldProblem, Problem, ReadProblems, UpdateProblems};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -293,7 +293,7 @@ pub async fn patch_action(
     caller: Caller,
     db: web::Data<Db>,
     path: web::Path<String>,
-    if_match: IfMatch,
+    precondition: Precondition,
     body: ApiJson<PatchActionRequest>,
 ) -> Result<HttpResponse, Problem> {
     access::precheck(caller.principal().role, CaseAction::Read)?;
@@ -322,6 +322,7 @@ pub async fn patch_action(
         }
     };
     let Some(change) = change else { return Err(errs.into()) };
+    let if_match = precondition.get()?;
     let expected = match if_match {
         IfMatch::Any => None,
         IfMatch::Version(v) => Some(v),

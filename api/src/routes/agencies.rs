@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{bad_query, decode_cursor, double_option, encode_cursor, parse_limit};
 use crate::auth::Caller;
-use crate::extract::{etag, path_id, ApiJson, ApiQuery, IfMatch};
+use crate::extract::{etag, path_id, ApiJson, ApiQuery, IfMatch, Precondition};
 use crate::problem::{CreateProblems, Problem, ReadProblems, UpdateProblems};
 
 /// A new agency.
@@ -211,7 +211,7 @@ pub async fn patch_agency(
     caller: Caller,
     db: web::Data<Db>,
     path: web::Path<String>,
-    if_match: IfMatch,
+    precondition: Precondition,
     body: ApiJson<PatchAgencyRequest>,
 ) -> Result<HttpResponse, Problem> {
     let view = agency_access(caller.principal().role, AgencyAction::Update)?;
@@ -229,6 +229,7 @@ pub async fn patch_agency(
         contact_phone: phone.flatten(),
         active: b.active,
     };
+    let if_match = precondition.get()?;
     let expected = match if_match {
         IfMatch::Version(v) => v,
         IfMatch::Any => agencies::get(&db, id).await?.ok_or_else(Problem::not_found)?.version,

@@ -20,7 +20,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{bad_query, created, decode_cursor, double_option, encode_cursor, idempotency_key, parse_date, parse_limit, stored};
 use crate::auth::Caller;
-use crate::extract::{etag, path_id, ApiJson, ApiQuery, IdempotencyHeader, IfMatch};
+use crate::extract::{etag, path_id, ApiJson, ApiQuery, IdempotencyHeader, Precondition};
 use crate::problem::{CreateProblems, FieldProblem, Problem, ReadProblems, UpdateProblems};
 
 /// Consent as recorded; who recorded it is taken from the caller's token.
@@ -532,13 +532,14 @@ pub async fn patch_case(
     rules: web::Data<crate::app::Rules>,
     db: web::Data<Db>,
     path: web::Path<String>,
-    if_match: IfMatch,
+    precondition: Precondition,
     body: ApiJson<PatchCaseRequest>,
 ) -> Result<HttpResponse, Problem> {
     access::precheck(caller.principal().role, CaseAction::Update)?;
     let id = path_id(&path, "id", CaseId::parse)?;
     let today = london_date(caller.0.at);
     let patch = parse_patch(body.0, caller.principal(), today)?;
+    let if_match = precondition.get()?;
     let principal = caller.principal().clone();
     let case = cases::update(&db, &caller.0, id, &rules.book, move |current| {
         let view = access::decide(&principal, CaseAction::Update, current.team_agencies(), current.details.consent.data_sharing)

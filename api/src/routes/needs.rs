@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 use super::{authorize, case_for, created, double_option, idempotency_key, parse_date, stored};
 use crate::app::Rules;
 use crate::auth::Caller;
-use crate::extract::{etag, path_id, ApiJson, IdempotencyHeader, IfMatch};
+use crate::extract::{etag, path_id, ApiJson, IdempotencyHeader, IfMatch, Precondition};
 use crate::problem::{CreateProblems, Problem, ReadProblems, UpdateProblems};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -212,7 +212,7 @@ pub async fn patch_need(
     db: web::Data<Db>,
     rules: web::Data<Rules>,
     path: web::Path<String>,
-    if_match: IfMatch,
+    precondition: Precondition,
     body: ApiJson<PatchNeedRequest>,
 ) -> Result<HttpResponse, Problem> {
     access::precheck(caller.principal().role, CaseAction::Update)?;
@@ -223,6 +223,7 @@ pub async fn patch_need(
     let met_on = b.met_on.map(|m| errs.check_opt("met_on", m.as_deref().map(parse_date)));
     let (Some(identified_on), Some(met_on)) = (identified_on, met_on.map_or(Some(None), |m| m.map(Some))) else { return Err(errs.into()) };
     let today = london_date(caller.0.at);
+    let if_match = precondition.get()?;
     let expected = match if_match {
         IfMatch::Any => None,
         IfMatch::Version(v) => Some(v),
