@@ -14,6 +14,7 @@ pub mod calendar;
 pub mod case;
 pub mod codes;
 pub mod deadline;
+pub mod disclosure;
 pub mod error;
 pub mod event;
 pub mod ids;
