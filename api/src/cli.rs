@@ -162,7 +162,7 @@ async fn serve(config: Config) -> Result<(), String> {
         tracing::info!(bind = %config.bind, docs = %format!("http://{}/docs/", config.bind), "FourthP is serving");
         // Records are chained within half a second of being written.
         let chainer = db.clone();
-        actix_web::rt::spawn(async move {
+        let chaining = actix_web::rt::spawn(async move {
             let mut every = actix_web::rt::time::interval(std::time::Duration::from_millis(500));
             loop {
                 every.tick().await;
@@ -171,11 +171,12 @@ async fn serve(config: Config) -> Result<(), String> {
                 }
             }
         });
+        let mut checkpointing = None;
         if config.checkpoint_minutes > 0 {
             let key = SigningKey::load_or_create(&config.audit_key)?;
             let minutes = u64::try_from(config.checkpoint_minutes).unwrap_or(60);
             let db = db.clone();
-            actix_web::rt::spawn(async move {
+            checkpointing = Some(actix_web::rt::spawn(async move {
                 let mut every = actix_web::rt::time::interval(std::time::Duration::from_secs(60 * minutes));
                 loop {
                     every.tick().await;
@@ -184,9 +185,14 @@ async fn serve(config: Config) -> Result<(), String> {
                         Err(e) => tracing::warn!(error = %e, "could not sign an audit checkpoint"),
                     }
                 }
-            });
+            }));
         }
         let served = server.await.map_err(|e| e.to_string());
+        // The periodic tasks stop with the server; the last records are chained below.
+        chaining.abort();
+        if let Some(task) = checkpointing {
+            task.abort();
+        }
         // The workers are gone, and with them the read log's senders: let the writer drain.
         if actix_web::rt::time::timeout(std::time::Duration::from_secs(5), read_writer).await.is_err() {
             tracing::warn!("the read-access log did not drain within 5 s");
