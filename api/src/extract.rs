@@ -169,6 +169,14 @@ pub enum IfMatch {
 }
 
 impl IfMatch {
+    /// The version expected, if any (`*`: none in particular).
+    pub fn expected(self) -> Option<i32> {
+        match self {
+            IfMatch::Any => None,
+            IfMatch::Version(v) => Some(v),
+        }
+    }
+
     pub fn matches(self, current: i32) -> bool {
         match self {
             IfMatch::Any => true,

@@ -21,6 +21,11 @@ macro_rules! typed_id {
                 Self(Uuid::new_v7(ts))
             }
 
+            /// A new time-ordered id for the instant `at` (a record's creation time).
+            pub fn new_at(at: chrono::DateTime<chrono::Utc>) -> Self {
+                Self::new_v7(u64::try_from(at.timestamp_millis()).unwrap_or(0))
+            }
+
             pub const fn from_uuid(id: Uuid) -> Self {
                 Self(id)
             }

@@ -69,9 +69,8 @@ pub(crate) async fn insert(
     new: NewAction,
     from: Option<InterventionId>,
 ) -> Result<Action, StoreError> {
-    let millis = u64::try_from(ctx.at.timestamp_millis()).unwrap_or(0);
     let action = Action {
-        id: ActionId::new_v7(millis),
+        id: ActionId::new_at(ctx.at),
         case_id: case.id,
         details: new,
         from_intervention: from,

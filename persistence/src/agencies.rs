@@ -67,9 +67,8 @@ impl From<DieselError> for CreateAgencyError {
 
 /// Registers an agency and audits it, in one transaction.
 pub async fn create(db: &Db, ctx: &AuditContext, new: NewAgency) -> Result<Agency, CreateAgencyError> {
-    let millis = u64::try_from(ctx.at.timestamp_millis()).unwrap_or(0);
     let agency = Agency {
-        id: AgencyId::new_v7(millis),
+        id: AgencyId::new_at(ctx.at),
         name: new.name,
         kind: new.kind,
         contact_email: new.contact_email,
@@ -136,13 +135,13 @@ impl From<DieselError> for UpdateAgencyError {
     }
 }
 
-/// Applies `patch` if the agency is still at `expected_version`; audits the changed fields.
+/// Applies `patch` if the agency is still at `expected_version` (None: any); audits the changed fields.
 /// A patch that changes nothing leaves the agency (and its version) as it is.
 pub async fn update(
     db: &Db,
     ctx: &AuditContext,
     id: AgencyId,
-    expected_version: i32,
+    expected_version: Option<i32>,
     patch: AgencyPatch,
 ) -> Result<Agency, UpdateAgencyError> {
     let mut conn = db.conn().await?;
@@ -156,7 +155,7 @@ pub async fn update(
             .optional()?
             .ok_or(UpdateAgencyError::NotFound)?;
         let current = Agency::try_from(row)?;
-        if current.version != expected_version {
+        if expected_version.is_some_and(|v| v != current.version) {
             return Err(UpdateAgencyError::VersionMismatch);
         }
         let (mut next, changed) = current.apply(patch);

@@ -89,8 +89,7 @@ pub async fn record_with(
     entry: AuditEntry,
     details: Option<Details>,
 ) -> Result<AuditId, StoreError> {
-    let millis = u64::try_from(ctx.at.timestamp_millis()).unwrap_or(0);
-    let id = AuditId::new_v7(millis);
+    let id = AuditId::new_at(ctx.at);
     let case_id = entry.case_id;
     let row = new_row(id, ctx, &entry, details.as_ref().map(Details::hash));
     diesel::insert_into(audit_records::table).values(&row).execute(conn).await?;
@@ -113,7 +112,7 @@ pub async fn record_many(db: &Db, entries: &[(AuditContext, AuditEntry)]) -> Res
     if entries.is_empty() {
         return Ok(());
     }
-    let ids: Vec<AuditId> = entries.iter().map(|(c, _)| AuditId::new_v7(u64::try_from(c.at.timestamp_millis()).unwrap_or(0))).collect();
+    let ids: Vec<AuditId> = entries.iter().map(|(c, _)| AuditId::new_at(c.at)).collect();
     let rows: Vec<NewAuditRow<'_>> = entries.iter().zip(&ids).map(|((ctx, entry), id)| new_row(*id, ctx, entry, None)).collect();
     let mut conn = db.conn().await?;
     diesel::insert_into(audit_records::table).values(&rows).execute(&mut conn).await?;

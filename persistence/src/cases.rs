@@ -194,8 +194,7 @@ pub async fn create(
 ) -> Result<Case, CreateCaseError> {
     use chrono::Datelike;
     let agency = ctx.principal.agency.ok_or(CreateCaseError::UnknownAgency)?;
-    let millis = u64::try_from(ctx.at.timestamp_millis()).unwrap_or(0);
-    let id = CaseId::new_v7(millis);
+    let id = CaseId::new_at(ctx.at);
     {
         let serial: i64 =
             diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>("nextval('case_reference_seq')")).get_result(conn).await?;

@@ -75,7 +75,6 @@ pub(crate) async fn sync(
         .await?;
     let mut by_key: HashMap<(String, Option<Uuid>), DeadlineRow> =
         existing.into_iter().map(|r| ((r.rule_id.clone(), r.trigger_event_id), r)).collect();
-    let millis = u64::try_from(now.timestamp_millis()).unwrap_or(0);
     for d in &derived {
         match by_key.remove(&(d.rule_id.clone(), Some(d.trigger.into_uuid()))) {
             Some(row) => {
@@ -100,7 +99,7 @@ pub(crate) async fn sync(
             }
             None => {
                 let row = DeadlineRow {
-                    id: DeadlineId::new_v7(millis).into_uuid(),
+                    id: DeadlineId::new_at(now).into_uuid(),
                     case_id: case.id.into_uuid(),
                     case_reference: case.reference.as_str().to_owned(),
                     rule_id: d.rule_id.clone(),
@@ -148,9 +147,8 @@ pub(crate) async fn add_for_action(
     explanation: String,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let millis = u64::try_from(now.timestamp_millis()).unwrap_or(0);
     let row = DeadlineRow {
-        id: DeadlineId::new_v7(millis).into_uuid(),
+        id: DeadlineId::new_at(now).into_uuid(),
         case_id: case.id.into_uuid(),
         case_reference: case.reference.as_str().to_owned(),
         rule_id: ACTION_DUE.to_owned(),

@@ -183,8 +183,7 @@ pub async fn append<F>(
 where
     F: FnOnce(&Case) -> Result<(), Denial> + Send,
 {
-    let millis = u64::try_from(ctx.at.timestamp_millis()).unwrap_or(0);
-    let event = CaseEvent { id: EventId::new_v7(millis), body, recorded_at: ctx.at, recorded_by: ctx.principal.subject.clone() };
+    let event = CaseEvent { id: EventId::new_at(ctx.at), body, recorded_at: ctx.at, recorded_by: ctx.principal.subject.clone() };
     {
         let case = load(conn, case_id, Lock::Update).await?.ok_or(AppendEventError::CaseNotFound)?;
         authorize(&case).map_err(AppendEventError::Denied)?;

@@ -109,9 +109,8 @@ where
         actions::check(&case, a, today, &format!("actions[{i}]."), &mut errs);
     }
     errs.into_result().map_err(InterventionError::Invalid)?;
-    let millis = u64::try_from(ctx.at.timestamp_millis()).unwrap_or(0);
     let intervention = Intervention {
-        id: InterventionId::new_v7(millis),
+        id: InterventionId::new_at(ctx.at),
         case_id,
         details: new,
         recorded_by: ctx.principal.subject.clone(),

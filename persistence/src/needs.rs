@@ -84,9 +84,8 @@ where
 {
     let case = load(conn, case_id, Lock::Update).await?.ok_or(NeedError::NotFound)?;
     authorize(&case).map_err(NeedError::Denied)?;
-    let millis = u64::try_from(ctx.at.timestamp_millis()).unwrap_or(0);
     let need = Need {
-        id: NeedId::new_v7(millis),
+        id: NeedId::new_at(ctx.at),
         case_id,
         domain,
         state,

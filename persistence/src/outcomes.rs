@@ -60,9 +60,8 @@ where
         }
     }
     errs.into_result().map_err(OutcomeError::Invalid)?;
-    let millis = u64::try_from(ctx.at.timestamp_millis()).unwrap_or(0);
     let outcome =
-        Outcome { id: OutcomeId::new_v7(millis), case_id, details: new, recorded_by: ctx.principal.subject.clone(), recorded_at: ctx.at };
+        Outcome { id: OutcomeId::new_at(ctx.at), case_id, details: new, recorded_by: ctx.principal.subject.clone(), recorded_at: ctx.at };
     let d = &outcome.details;
     let row = OutcomeRow {
         id: outcome.id.into_uuid(),

@@ -17,7 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::interventions::{parse_actions, NewActionRequest};
 use super::{authorize, bad_query, case_for, created, decode_cursor, encode_cursor, idempotency_key, parse_limit, stored};
 use crate::auth::Caller;
-use crate::extract::{etag, path_id, ApiJson, ApiQuery, IdempotencyHeader, IfMatch, Precondition};
+use crate::extract::{etag, path_id, ApiJson, ApiQuery, IdempotencyHeader, Precondition};
 use crate::problem::{CreateProblems, FieldProblem, Problem, ReadProblems, UpdateProblems};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -323,10 +323,7 @@ pub async fn patch_action(
     };
     let Some(change) = change else { return Err(errs.into()) };
     let if_match = precondition.get()?;
-    let expected = match if_match {
-        IfMatch::Any => None,
-        IfMatch::Version(v) => Some(v),
-    };
+    let expected = if_match.expected();
     let today = london_date(caller.0.at);
     let principal = caller.principal().clone();
     let action = actions::close(&db, &caller.0, id, expected, change, today, move |case, action| {

@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{bad_query, decode_cursor, double_option, encode_cursor, parse_limit};
 use crate::auth::Caller;
-use crate::extract::{etag, path_id, ApiJson, ApiQuery, IfMatch, Precondition};
+use crate::extract::{etag, path_id, ApiJson, ApiQuery, Precondition};
 use crate::problem::{CreateProblems, Problem, ReadProblems, UpdateProblems};
 
 /// A new agency.
@@ -230,10 +230,7 @@ pub async fn patch_agency(
         active: b.active,
     };
     let if_match = precondition.get()?;
-    let expected = match if_match {
-        IfMatch::Version(v) => v,
-        IfMatch::Any => agencies::get(&db, id).await?.ok_or_else(Problem::not_found)?.version,
-    };
+    let expected = if_match.expected();
     let agency = agencies::update(&db, &caller.0, id, expected, patch).await?;
     Ok(respond(actix_web::http::StatusCode::OK, &agency, view))
 }

@@ -154,7 +154,7 @@ async fn visible(
         return Ok(all);
     }
     let filter = fourthp_persistence::actions::ActionFilter { case: Some(case), owner: principal.agency, ..Default::default() };
-    let limit = fourthp_domain::paging::Limit::parse(Some(200)).unwrap_or(fourthp_domain::paging::Limit::DEFAULT);
+    let limit = fourthp_domain::paging::Limit::LARGEST;
     let own: Vec<_> = fourthp_persistence::actions::list(db, &filter, limit, None).await?.items.into_iter().map(|a| a.id).collect();
     Ok(all
         .into_iter()
@@ -325,7 +325,7 @@ pub async fn case_status(caller: Caller, db: web::Data<Db>, path: web::Path<Stri
                 status: Some(fourthp_domain::action::ActionStatus::Open),
                 ..Default::default()
             };
-            let limit = fourthp_domain::paging::Limit::parse(Some(200)).unwrap_or(fourthp_domain::paging::Limit::DEFAULT);
+            let limit = fourthp_domain::paging::Limit::LARGEST;
             fourthp_persistence::actions::list(&db, &filter, limit, None).await?.items
         }
         None => Vec::new(),

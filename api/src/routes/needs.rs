@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 use super::{authorize, case_for, created, double_option, idempotency_key, parse_date, stored};
 use crate::app::Rules;
 use crate::auth::Caller;
-use crate::extract::{etag, path_id, ApiJson, IdempotencyHeader, IfMatch, Precondition};
+use crate::extract::{etag, path_id, ApiJson, IdempotencyHeader, Precondition};
 use crate::problem::{CreateProblems, Problem, ReadProblems, UpdateProblems};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -224,10 +224,7 @@ pub async fn patch_need(
     let (Some(identified_on), Some(met_on)) = (identified_on, met_on.map_or(Some(None), |m| m.map(Some))) else { return Err(errs.into()) };
     let today = london_date(caller.0.at);
     let if_match = precondition.get()?;
-    let expected = match if_match {
-        IfMatch::Any => None,
-        IfMatch::Version(v) => Some(v),
-    };
+    let expected = if_match.expected();
     let status = b.status;
     let change = move |s: NeedState| {
         let status = status.unwrap_or(s.status);

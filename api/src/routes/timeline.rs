@@ -107,13 +107,9 @@ pub async fn timeline(caller: Caller, db: web::Data<Db>, path: web::Path<String>
         item.intervention = Some(InterventionResponse::new(&i, p));
         items.push(item);
     }
-    let all_actions = actions::list(
-        &db,
-        &ActionFilter { case: Some(id), ..ActionFilter::default() },
-        fourthp_domain::paging::Limit::parse(Some(200)).unwrap_or(fourthp_domain::paging::Limit::DEFAULT),
-        None,
-    )
-    .await?;
+    let all_actions =
+        actions::list(&db, &ActionFilter { case: Some(id), ..ActionFilter::default() }, fourthp_domain::paging::Limit::LARGEST, None)
+            .await?;
     let visible_actions: HashSet<_> =
         all_actions.items.iter().filter(|a| sees_action(p, a.details.owner_agency_id)).map(|a| a.id).collect();
     for a in all_actions.items.iter().filter(|a| visible_actions.contains(&a.id)) {
