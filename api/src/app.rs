@@ -24,6 +24,8 @@ pub struct AppState {
     pub rules: Rules,
     pub read_log: crate::audit_trail::ReadLog,
     pub limits: Limits,
+    /// Disclosure control for commissioners' reports.
+    pub disclosure: fourthp_domain::disclosure::Policy,
 }
 
 /// Connection and time limits (see README).
@@ -102,6 +104,7 @@ pub fn server(listener: TcpListener, state: AppState, workers: usize) -> std::io
     let limit = web::Data::new(state.body_limit);
     let rules = web::Data::new(state.rules);
     let read_log = web::Data::new(state.read_log);
+    let disclosure = web::Data::new(crate::routes::reports::Disclosure(state.disclosure));
     let timeout = web::Data::new(crate::request_id::RequestTimeout(state.limits.request_timeout));
     let doc = openapi::document();
     let known = web::Data::new(KnownRoutes::from_document(&doc));
@@ -112,6 +115,7 @@ pub fn server(listener: TcpListener, state: AppState, workers: usize) -> std::io
             .app_data(limit.clone())
             .app_data(rules.clone())
             .app_data(read_log.clone())
+            .app_data(disclosure.clone())
             .app_data(timeout.clone())
             .app_data(known.clone())
             .app_data(web::PathConfig::default().error_handler(|_, _| Problem::bad_request("path", "is not a valid path").into()))

@@ -146,7 +146,15 @@ async fn serve(config: Config) -> Result<(), String> {
             request_timeout: std::time::Duration::from_millis(u64::try_from(config.request_timeout_ms).unwrap_or(30_000)),
             max_connections: config.max_connections,
         };
-        let state = AppState { db: db.clone(), verifier, body_limit: BodyLimit(config.body_limit), rules, read_log, limits };
+        let state = AppState {
+            db: db.clone(),
+            verifier,
+            body_limit: BodyLimit(config.body_limit),
+            rules,
+            read_log,
+            limits,
+            disclosure: config.disclosure,
+        };
         let server = server(listener, state, config.workers).map_err(|e| e.to_string())?;
         // Idempotency keys are kept 24 hours; forget older ones every hour.
         let sweeper = connect(&url, 1, config.db_wait).map_err(|e| e.to_string())?;

@@ -41,6 +41,8 @@ pub struct Config {
     pub request_timeout_ms: usize,
     /// Most open connections per worker.
     pub max_connections: usize,
+    /// Disclosure control for commissioners' reports.
+    pub disclosure: fourthp_domain::disclosure::Policy,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -96,6 +98,11 @@ impl Config {
             retention_years: number(&get, "FOURTHP_RETENTION_YEARS", 6, 1..=100)?,
             request_timeout_ms: number(&get, "FOURTHP_REQUEST_TIMEOUT_MS", 30_000, 100..=600_000)?,
             max_connections: number(&get, "FOURTHP_MAX_CONNECTIONS", 1024, 1..=100_000)?,
+            disclosure: fourthp_domain::disclosure::Policy {
+                suppress_up_to: number(&get, "FOURTHP_REPORT_SUPPRESS_UP_TO", 7, 0..=1000)? as u64,
+                round_to: number(&get, "FOURTHP_REPORT_ROUND_TO", 5, 1..=1000)? as u64,
+                min_n_for_statistics: number(&get, "FOURTHP_REPORT_MIN_N", 10, 1..=10_000)? as u64,
+            },
             data_dir,
         })
     }

@@ -8,5 +8,6 @@ pub mod config;
 pub mod extract;
 pub mod openapi;
 pub mod problem;
+pub mod report_render;
 pub mod request_id;
 pub mod routes;

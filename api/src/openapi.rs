@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::{scope, AppExt, UtoipaApp};
 
 use crate::problem::{FieldProblem, ProblemBody};
-use crate::routes::{actions, agencies, audit, cases, deadlines, events, interventions, needs, ops, outcomes, timeline};
+use crate::routes::{actions, agencies, audit, cases, deadlines, events, interventions, needs, ops, outcomes, reports, timeline};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -27,6 +27,7 @@ use crate::routes::{actions, agencies, audit, cases, deadlines, events, interven
         (name = "cases", description = "Victim-care cases and their teams"),
         (name = "lifecycle", description = "NRM events, derived stages and deadlines, the coordinators' queue"),
         (name = "daily log", description = "Interventions, follow-up actions, needs, outcomes and the case timeline"),
+        (name = "reports", description = "Outcome reports for commissioners, with disclosure control"),
         (name = "audit", description = "The tamper-evident audit trail, who read a record, and its change history"),
         (name = "operations", description = "Health and readiness")
     )
@@ -92,6 +93,7 @@ where
             .service(outcomes::create_outcome)
             .service(outcomes::case_outcomes)
             .service(outcomes::get_outcome)
+            .service(reports::outcome_report)
             .service(timeline::timeline)
             .service(audit::list_audit)
             .service(audit::verify)

@@ -85,7 +85,10 @@ pub async fn middleware(req: ServiceRequest, next: Next<impl MessageBody + 'stat
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     let html = headers.get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
-    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(if html { CSP_HTML } else { CSP_API }));
+    // A handler may set a stricter policy of its own (the report page: no scripts at all).
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(if html { CSP_HTML } else { CSP_API }));
+    }
     Ok(res)
 }
 

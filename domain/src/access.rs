@@ -189,6 +189,25 @@ pub fn agency_access(role: Role, action: AgencyAction) -> Result<AgencyView, Den
     }
 }
 
+/// How much of the outcome report the caller may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportDisclosure {
+    /// Disclosure control applied: small counts suppressed, breakdowns rounded.
+    Protected,
+    /// Exact figures: coordinators, for their own network.
+    Exact,
+}
+
+/// Commissioners and coordinators may pull the outcome report; partners, auditors and
+/// administrators may not. Only coordinators may ask for exact figures (`exact`).
+pub fn report_access(role: Role, exact: bool) -> Result<ReportDisclosure, Denial> {
+    match (role, exact) {
+        (Role::Coordinator, true) => Ok(ReportDisclosure::Exact),
+        (Role::Coordinator | Role::Commissioner, false) => Ok(ReportDisclosure::Protected),
+        (Role::Commissioner, true) | (Role::Partner | Role::Auditor | Role::Admin, _) => Err(Denial::Forbidden),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -318,6 +337,17 @@ mod tests {
                 };
                 assert_eq!(agency_access(*role, action), expected, "{role} {action:?}");
             }
+        }
+    }
+
+    #[test]
+    fn reports_for_commissioners_and_coordinators_exact_figures_for_coordinators_only() {
+        assert_eq!(report_access(Coordinator, true), Ok(ReportDisclosure::Exact));
+        assert_eq!(report_access(Coordinator, false), Ok(ReportDisclosure::Protected));
+        assert_eq!(report_access(Commissioner, false), Ok(ReportDisclosure::Protected));
+        assert_eq!(report_access(Commissioner, true), Err(Denial::Forbidden));
+        for role in [Partner, Auditor, Admin] {
+            assert_eq!(report_access(role, false), Err(Denial::Forbidden));
         }
     }
 }

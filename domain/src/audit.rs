@@ -37,6 +37,7 @@ vocabulary!(
         Action => "action",
         Need => "need",
         Outcome => "outcome",
+        Report => "report",
     }
 );
 
@@ -47,6 +48,8 @@ vocabulary!(
         Oversight => "audit",
         Retention => "retention",
         Erasure => "erasure",
+        /// Reports for the commissioning and oversight of the service.
+        Commissioning => "commissioning",
     }
 );
 

@@ -24,6 +24,7 @@ pub mod need;
 pub mod outcome;
 pub mod paging;
 pub mod principal;
+pub mod report;
 pub mod rules;
 pub mod text;
 pub mod time;

@@ -15,6 +15,7 @@ pub mod events;
 pub mod interventions;
 pub mod needs;
 pub mod outcomes;
+pub mod reports;
 pub mod retention;
 mod rows;
 pub mod write;

@@ -18,4 +18,5 @@ mod errors;
 mod hostile;
 mod lifecycle;
 mod ops;
+mod reports;
 mod resilience;

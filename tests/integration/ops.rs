@@ -67,7 +67,7 @@ fn every_api_operation_documents_security_and_problems() {
             }
         }
     }
-    assert_eq!(operations, 39);
+    assert_eq!(operations, 40);
 }
 
 #[actix_web::test]

@@ -189,7 +189,15 @@ fn spawn_with_db(db: Db, db_url: String, database: String, public_keys: &str) ->
     let address = format!("http://{}", listener.local_addr().unwrap());
     let rules = Rules { book: fourthp_domain::rules::shipped_with(None).unwrap(), window: Default::default() };
     let (read_log, _writer) = fourthp_api::audit_trail::ReadLog::start(db.clone());
-    let state = AppState { db: db.clone(), verifier, body_limit: BodyLimit(BODY_LIMIT), rules, read_log, limits: Default::default() };
+    let state = AppState {
+        db: db.clone(),
+        verifier,
+        body_limit: BodyLimit(BODY_LIMIT),
+        rules,
+        read_log,
+        limits: Default::default(),
+        disclosure: Default::default(),
+    };
     let srv = server(listener, state, 1).unwrap();
     let handle = srv.handle();
     actix_web::rt::spawn(srv);

@@ -12,6 +12,7 @@ pub mod interventions;
 pub mod needs;
 pub mod ops;
 pub mod outcomes;
+pub mod reports;
 pub mod timeline;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
