@@ -6,77 +6,90 @@
 -- $4 jurisdiction, $5 local_authority, $6 exploitation_type, $7 age_group ('adult' | 'child');
 -- a filter not given is null.
 WITH
--- The effective timeline: events no correction supersedes, corrections standing in for what they
--- replaced (a withdrawal, with no replacement, stands for nothing).
-ev AS MATERIALIZED (
-    SELECT e.case_id, e.seq, coalesce(e.replacement_type, e.type) AS type, e.event_date, e.outcome, e.closure_reason
-    FROM case_events e
-    WHERE (e.type <> 'correction' OR e.replacement_type IS NOT NULL)
-      AND NOT EXISTS (SELECT 1 FROM case_events s WHERE s.supersedes = e.id)
+-- One row of facts per case, aggregated from the table itself (not from `ev`) so that the
+-- planner can estimate it and join on it by hashing.
+per_case AS MATERIALIZED (
+    SELECT case_id,
+           min(event_date) AS started_on,
+           max(event_date) FILTER (WHERE type = 'case_closed' AND event_date < $1::date) AS closed_before,
+           max(event_date) FILTER (WHERE type = 'case_reopened' AND event_date < $1::date) AS reopened_before,
+           max(event_date) FILTER (WHERE type = 'case_closed' AND event_date <= $2::date) AS closed_by_end,
+           max(event_date) FILTER (WHERE type = 'case_reopened' AND event_date <= $2::date) AS reopened_by_end,
+           bool_or(type = 'case_reopened' AND event_date BETWEEN $1::date AND $2::date) AS reopened_in_period,
+           max(event_date) FILTER (WHERE type = 'reasonable_grounds_decision' AND event_date <= $3::date) AS rg_on,
+           max(event_date) FILTER (WHERE type = 'reasonable_grounds_decision' AND outcome = 'positive' AND event_date <= $3::date)
+               AS positive_rg_on,
+           max(event_date) FILTER (WHERE type IN ('conclusive_grounds_decision', 'disqualified') AND event_date <= $3::date)
+               AS after_rg_on
+    FROM (SELECT e.case_id, coalesce(e.replacement_type, e.type) AS type, e.event_date, e.outcome
+          FROM case_events e
+          WHERE (e.type <> 'correction' OR e.replacement_type IS NOT NULL)
+            AND e.id NOT IN (SELECT s.supersedes FROM case_events s WHERE s.supersedes IS NOT NULL)) e
+    GROUP BY case_id
 ),
-started AS (
-    SELECT case_id, min(event_date) AS started_on FROM ev GROUP BY case_id
-),
+-- The people in scope (the filters), with what the measures need to know of each.
 scoped AS MATERIALIZED (
     SELECT * FROM (
-        SELECT c.id, st.started_on, c.exploitation_types, c.nationalities,
+        SELECT c.id, pc.started_on, c.exploitation_types, c.nationalities,
                (c.presumed_child OR CASE
-                    WHEN c.date_of_birth IS NOT NULL THEN st.started_on < c.date_of_birth + interval '18 years'
-                    WHEN c.birth_year IS NOT NULL THEN st.started_on < make_date(c.birth_year + 18, 12, 31)
-                    ELSE false END) AS child
-        FROM cases c JOIN started st ON st.case_id = c.id
+                    WHEN c.date_of_birth IS NOT NULL THEN pc.started_on < c.date_of_birth + interval '18 years'
+                    WHEN c.birth_year IS NOT NULL THEN pc.started_on < make_date(c.birth_year + 18, 12, 31)
+                    ELSE false END) AS child,
+               -- Closed (and not reopened since, a reopening on the day of a closure coming after it)
+               -- before the period began, unless reopened during it.
+               pc.started_on <= $2::date
+                   AND (pc.closed_before IS NULL OR pc.closed_before <= pc.reopened_before OR pc.reopened_in_period) AS supported,
+               pc.started_on <= $2::date AND (pc.closed_by_end IS NULL OR pc.closed_by_end <= pc.reopened_by_end) AS open_at_end,
+               pc.rg_on, pc.positive_rg_on = pc.rg_on AS rg_positive, pc.after_rg_on
+        FROM cases c JOIN per_case pc ON pc.case_id = c.id
         WHERE ($4::text IS NULL OR c.jurisdiction = $4::text)
           AND ($5::text IS NULL OR c.local_authority = $5::text)
           AND ($6::text IS NULL OR $6::text = ANY (c.exploitation_types))
     ) s
     WHERE $7::text IS NULL OR s.child = ($7::text = 'child')
 ),
+people AS (
+    SELECT * FROM scoped
+),
+-- The effective timeline of the cases in scope: events no correction supersedes, corrections
+-- standing in for what they replaced (a withdrawal, with no replacement, stands for nothing).
+-- Without filters every case is in scope, and the planner (planning with the values, see
+-- reports.rs) drops the test.
 sev AS MATERIALIZED (
-    SELECT ev.* FROM ev JOIN scoped s ON s.id = ev.case_id
+    SELECT e.case_id, e.seq, coalesce(e.replacement_type, e.type) AS type, e.event_date, e.outcome, e.closure_reason
+    FROM case_events e
+    WHERE (e.type <> 'correction' OR e.replacement_type IS NOT NULL)
+      AND e.id NOT IN (SELECT s.supersedes FROM case_events s WHERE s.supersedes IS NOT NULL)
+      AND (($4::text IS NULL AND $5::text IS NULL AND $6::text IS NULL AND $7::text IS NULL) OR e.case_id IN (SELECT id FROM scoped))
 ),
-closures AS (
-    SELECT case_id,
-           (array_agg(type ORDER BY event_date DESC, seq DESC) FILTER (WHERE event_date < $1::date))[1] AS before_period,
-           (array_agg(type ORDER BY event_date DESC, seq DESC) FILTER (WHERE event_date <= $2::date))[1] AS at_end,
-           bool_or(type = 'case_reopened' AND event_date BETWEEN $1::date AND $2::date) AS reopened_in_period
-    FROM sev WHERE type IN ('case_closed', 'case_reopened')
-    GROUP BY case_id
-),
-people AS MATERIALIZED (
-    SELECT s.*,
-           s.started_on <= $2::date AND (coalesce(c.before_period, '') <> 'case_closed' OR coalesce(c.reopened_in_period, false))
-               AS supported,
-           s.started_on <= $2::date AND coalesce(c.at_end, '') <> 'case_closed' AS open_at_end
-    FROM scoped s LEFT JOIN closures c ON c.case_id = s.id
-),
-decisions AS (
-    SELECT case_id, seq, type, event_date, outcome FROM sev
-    WHERE type IN ('nrm_referral_submitted', 'reasonable_grounds_decision', 'conclusive_grounds_decision', 'disqualified')
+-- Days since the case's latest referral and latest RG decision, at each decision (a window,
+-- not a self-join: the latest on or before it, in date order).
+waits AS (
+    SELECT type, event_date,
+           event_date - max(event_date) FILTER (WHERE type = 'nrm_referral_submitted') OVER w AS since_referral,
+           event_date - max(event_date) FILTER (WHERE type = 'reasonable_grounds_decision') OVER w AS since_rg
+    FROM sev
+    WHERE type IN ('nrm_referral_submitted', 'reasonable_grounds_decision', 'conclusive_grounds_decision')
+    WINDOW w AS (PARTITION BY case_id
+                 ORDER BY event_date, CASE type WHEN 'nrm_referral_submitted' THEN 0 WHEN 'reasonable_grounds_decision' THEN 1 ELSE 2 END, seq
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 ),
 rg_waits AS (
-    SELECT rg.event_date - max(r.event_date) AS days
-    FROM decisions rg JOIN decisions r ON r.case_id = rg.case_id AND r.type = 'nrm_referral_submitted' AND r.event_date <= rg.event_date
-    WHERE rg.type = 'reasonable_grounds_decision' AND rg.event_date BETWEEN $1::date AND $2::date
-    GROUP BY rg.case_id, rg.seq, rg.event_date
+    SELECT since_referral AS days FROM waits
+    WHERE type = 'reasonable_grounds_decision' AND event_date BETWEEN $1::date AND $2::date AND since_referral IS NOT NULL
 ),
 cg_waits AS (
-    SELECT cg.event_date - max(r.event_date) AS days
-    FROM decisions cg JOIN decisions r ON r.case_id = cg.case_id AND r.type = 'reasonable_grounds_decision' AND r.event_date <= cg.event_date
-    WHERE cg.type = 'conclusive_grounds_decision' AND cg.event_date BETWEEN $1::date AND $2::date
-    GROUP BY cg.case_id, cg.seq, cg.event_date
+    SELECT since_rg AS days FROM waits
+    WHERE type = 'conclusive_grounds_decision' AND event_date BETWEEN $1::date AND $2::date AND since_rg IS NOT NULL
 ),
-latest_decisions AS (
-    SELECT case_id,
-           max(event_date) FILTER (WHERE type = 'reasonable_grounds_decision') AS rg_on,
-           (array_agg(outcome ORDER BY event_date DESC, seq DESC) FILTER (WHERE type = 'reasonable_grounds_decision'))[1] AS rg_outcome,
-           max(event_date) FILTER (WHERE type IN ('conclusive_grounds_decision', 'disqualified')) AS after_rg_on
-    FROM decisions WHERE event_date <= $3::date
-    GROUP BY case_id
+decisions AS (
+    SELECT case_id, type, event_date, outcome FROM sev
+    WHERE type IN ('reasonable_grounds_decision', 'conclusive_grounds_decision')
 ),
 dl AS MATERIALIZED (
     SELECT d.case_id, d.rule_id, d.due_on, d.met_on, d.waived_at IS NOT NULL AS waived
-    FROM deadlines d JOIN scoped s ON s.id = d.case_id
-    WHERE d.kind = 'deadline' AND d.due_on BETWEEN $1::date AND $2::date
+    FROM deadlines d
+    WHERE d.kind = 'deadline' AND d.due_on BETWEEN $1::date AND $2::date AND (($4::text IS NULL AND $5::text IS NULL AND $6::text IS NULL AND $7::text IS NULL) OR d.case_id IN (SELECT id FROM scoped))
 ),
 gp AS (
     SELECT g.due_on, g.met_on, g.met_on - max(ss.event_date) AS days
@@ -86,29 +99,41 @@ gp AS (
 ),
 nd AS (
     SELECT n.domain, n.status, n.met_on - n.identified_on AS days
-    FROM needs n JOIN scoped s ON s.id = n.case_id
-    WHERE n.identified_on BETWEEN $1::date AND $2::date
+    FROM needs n
+    WHERE n.identified_on BETWEEN $1::date AND $2::date AND (($4::text IS NULL AND $5::text IS NULL AND $6::text IS NULL AND $7::text IS NULL) OR n.case_id IN (SELECT id FROM scoped))
 ),
 iv AS MATERIALIZED (
     SELECT i.case_id, i.channel, i.counterpart_agency_id
-    FROM interventions i JOIN scoped s ON s.id = i.case_id
+    FROM interventions i
     WHERE i.occurred_at >= ($1::date)::timestamp AT TIME ZONE 'Europe/London'
       AND i.occurred_at < ($2::date + 1)::timestamp AT TIME ZONE 'Europe/London'
+      AND (($4::text IS NULL AND $5::text IS NULL AND $6::text IS NULL AND $7::text IS NULL) OR i.case_id IN (SELECT id FROM scoped))
 ),
-per_case AS (
-    SELECT case_id, sum(n) AS n, count(*) AS agencies
-    FROM (SELECT case_id, counterpart_agency_id, count(*) AS n FROM iv GROUP BY case_id, counterpart_agency_id) x
-    GROUP BY case_id
+-- One pass over the period's interventions: counts by case and counterpart, and by channel.
+iv_groups AS MATERIALIZED (
+    SELECT case_id, counterpart_agency_id, count(*) AS n,
+           count(*) FILTER (WHERE channel = 'phone_call') AS phone_call,
+           count(*) FILTER (WHERE channel = 'email') AS email,
+           count(*) FILTER (WHERE channel = 'meeting') AS meeting,
+           count(*) FILTER (WHERE channel = 'video_call') AS video_call,
+           count(*) FILTER (WHERE channel = 'text_message') AS text_message,
+           count(*) FILTER (WHERE channel = 'letter') AS letter,
+           count(*) FILTER (WHERE channel = 'visit') AS visit,
+           count(*) FILTER (WHERE channel = 'other') AS other
+    FROM iv GROUP BY case_id, counterpart_agency_id
+),
+per_case_iv AS (
+    SELECT case_id, sum(n) AS n, count(*) AS agencies FROM iv_groups GROUP BY case_id
 ),
 ac AS (
-    SELECT a.status, a.due_on, a.closed_on FROM actions a JOIN scoped s ON s.id = a.case_id
-    WHERE a.due_on BETWEEN $1::date AND $2::date
+    SELECT a.status, a.due_on, a.closed_on FROM actions a
+    WHERE a.due_on BETWEEN $1::date AND $2::date AND (($4::text IS NULL AND $5::text IS NULL AND $6::text IS NULL AND $7::text IS NULL) OR a.case_id IN (SELECT id FROM scoped))
 ),
 oc AS (
     SELECT o.case_id, o.outcome,
            o.outcome NOT IN ('re_exploited', 'lost_contact', 'detained', 'removed') AS core
-    FROM outcomes o JOIN scoped s ON s.id = o.case_id
-    WHERE o.achieved_on BETWEEN $1::date AND $2::date
+    FROM outcomes o
+    WHERE o.achieved_on BETWEEN $1::date AND $2::date AND (($4::text IS NULL AND $5::text IS NULL AND $6::text IS NULL AND $7::text IS NULL) OR o.case_id IN (SELECT id FROM scoped))
 )
 SELECT x.measure, NULL::text AS category, 'count'::text AS stat, x.n, NULL::float8 AS value
 FROM (SELECT count(*) FILTER (WHERE started_on BETWEEN $1::date AND $2::date) AS new,
@@ -156,8 +181,9 @@ HAVING grouping(outcome) = 1 OR outcome IS NOT NULL
 UNION ALL
 SELECT 'nrm.rg_timeliness', NULL, x.stat, x.n, NULL
 FROM (SELECT count(*) FILTER (WHERE met_on <= due_on) AS within, count(*) FILTER (WHERE met_on > due_on) AS later
-      FROM deadlines d JOIN scoped s ON s.id = d.case_id
-      WHERE d.rule_id = 'rg_decision_expected' AND d.waived_at IS NULL AND d.met_on BETWEEN $1::date AND $2::date) t
+      FROM deadlines d
+      WHERE d.rule_id = 'rg_decision_expected' AND d.waived_at IS NULL AND d.met_on BETWEEN $1::date AND $2::date
+        AND (($4::text IS NULL AND $5::text IS NULL AND $6::text IS NULL AND $7::text IS NULL) OR d.case_id IN (SELECT id FROM scoped))) t
 CROSS JOIN LATERAL (VALUES ('within_5_working_days', t.within), ('later', t.later)) AS x(stat, n)
 UNION ALL
 SELECT m, NULL, x.stat, x.n, x.value
@@ -169,9 +195,8 @@ FROM (SELECT 'nrm.days_referral_to_rg' AS m, count(*) AS n, percentile_cont(0.5)
 CROSS JOIN LATERAL (VALUES ('count', w.n, NULL::float8), ('median_days', w.n, w.median), ('p90_days', w.n, w.p90)) AS x(stat, n, value)
 UNION ALL
 SELECT 'nrm.awaiting_cg_over_a_year', NULL, 'count', count(*), NULL
-FROM latest_decisions l JOIN people p ON p.id = l.case_id
-WHERE p.open_at_end AND l.rg_outcome = 'positive' AND l.rg_on <= $3::date - 365
-  AND (l.after_rg_on IS NULL OR l.after_rg_on < l.rg_on)
+FROM scoped
+WHERE open_at_end AND rg_positive AND rg_on <= $3::date - 365 AND (after_rg_on IS NULL OR after_rg_on < rg_on)
 UNION ALL
 SELECT 'deadlines.by_rule', r.rule_id, x.stat, x.n, NULL
 FROM (SELECT rule_id,
@@ -205,17 +230,26 @@ FROM (SELECT domain,
 CROSS JOIN LATERAL (VALUES ('met', q.met, NULL::float8), ('not_met', q.not_met, NULL), ('withdrawn', q.withdrawn, NULL),
                            ('open', q.open, NULL), ('median_days', q.met, q.median), ('p90_days', q.met, q.p90)) AS x(stat, n, value)
 UNION ALL
-SELECT 'interventions.by_channel', channel, CASE WHEN grouping(channel) = 1 THEN 'total' ELSE 'count' END, count(*), NULL
-FROM iv GROUP BY GROUPING SETS ((channel), ())
+SELECT 'interventions.by_channel', x.channel, CASE WHEN x.channel IS NULL THEN 'total' ELSE 'count' END, x.n, NULL
+FROM (SELECT coalesce(sum(n), 0)::bigint AS total, coalesce(sum(phone_call), 0)::bigint AS phone_call,
+             coalesce(sum(email), 0)::bigint AS email, coalesce(sum(meeting), 0)::bigint AS meeting,
+             coalesce(sum(video_call), 0)::bigint AS video_call, coalesce(sum(text_message), 0)::bigint AS text_message,
+             coalesce(sum(letter), 0)::bigint AS letter, coalesce(sum(visit), 0)::bigint AS visit,
+             coalesce(sum(other), 0)::bigint AS other
+      FROM iv_groups) g
+CROSS JOIN LATERAL (VALUES (NULL, g.total), ('phone_call', g.phone_call), ('email', g.email), ('meeting', g.meeting),
+                           ('video_call', g.video_call), ('text_message', g.text_message), ('letter', g.letter),
+                           ('visit', g.visit), ('other', g.other)) AS x(channel, n)
 UNION ALL
-SELECT 'interventions.by_counterpart_kind', a.kind, CASE WHEN grouping(a.kind) = 1 THEN 'total' ELSE 'count' END, count(*), NULL
-FROM iv JOIN agencies a ON a.id = iv.counterpart_agency_id
+SELECT 'interventions.by_counterpart_kind', a.kind, CASE WHEN grouping(a.kind) = 1 THEN 'total' ELSE 'count' END,
+       coalesce(sum(g.n), 0)::bigint, NULL
+FROM iv_groups g JOIN agencies a ON a.id = g.counterpart_agency_id
 GROUP BY GROUPING SETS ((a.kind), ())
 UNION ALL
 SELECT x.measure, NULL, x.stat, x.n, x.value
 FROM (SELECT count(*) AS cases, avg(n)::float8 AS mean_n, percentile_cont(0.5) WITHIN GROUP (ORDER BY n) AS median_n,
              avg(agencies)::float8 AS mean_a, percentile_cont(0.5) WITHIN GROUP (ORDER BY agencies) AS median_a
-      FROM per_case) c
+      FROM per_case_iv) c
 CROSS JOIN LATERAL (VALUES ('interventions.per_case', 'count', c.cases, NULL::float8),
                            ('interventions.per_case', 'mean', c.cases, c.mean_n),
                            ('interventions.per_case', 'median', c.cases, c.median_n),
