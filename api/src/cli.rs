@@ -15,6 +15,7 @@ use crate::app::{server, AppState, Rules};
 use crate::audit_trail::{Checkpoint, ReadLog, SigningKey};
 use crate::auth::{Minter, Verifier};
 use crate::config::{Config, LogFormat};
+use crate::demo::{self, DemoOptions};
 use crate::extract::BodyLimit;
 use crate::openapi;
 
@@ -22,7 +23,11 @@ const USAGE: &str = "\
 usage: fourthp <command>
 
 commands:
-  serve                  run the service (FOURTHP_BIND, default 127.0.0.1:8080)
+  serve [--demo]         run the service (FOURTHP_BIND, default 127.0.0.1:8080); with --demo, an
+                         empty database first gets a small synthetic network, and tokens are printed
+  demo-data [--cases N] [--seed S] [--from YEAR]
+                         load a synthetic network (default 1000 cases, seed 1, from two years ago)
+                         into a database that holds no cases
   migrate                apply pending database migrations
   token --role ROLE [--agency ID] [--ttl 8h] [--sub NAME]
                          print a signed token for the local HS256 key
@@ -52,7 +57,9 @@ pub fn run(args: Vec<String>) -> ExitCode {
         }
     };
     let result = match command.as_str() {
-        "serve" if rest.is_empty() => with_runtime(serve(config)),
+        "serve" if rest.is_empty() => with_runtime(serve(config, false)),
+        "serve" if rest == ["--demo"] => with_runtime(serve(config, true)),
+        "demo-data" => with_runtime(demo_data(config, rest.to_vec())),
         "migrate" if rest.is_empty() => with_runtime(migrate(config)),
         "token" => token(&config, rest),
         "audit" => with_runtime(audit_command(config, rest.to_vec())),
@@ -131,7 +138,75 @@ async fn migrate(config: Config) -> Result<(), String> {
     result
 }
 
-async fn serve(config: Config) -> Result<(), String> {
+/// Options of `demo-data`.
+fn demo_options(args: &[String]) -> Result<DemoOptions, String> {
+    let mut opts = DemoOptions { cases: 1000, seed: 1, from_year: Utc::now().year() - 2, progress: true };
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--cases" => opts.cases = value.parse().ok().filter(|n| (1..=999_999).contains(n)).ok_or("--cases must be from 1 to 999999")?,
+            "--seed" => opts.seed = value.parse().map_err(|_| "--seed must be a whole number")?,
+            "--from" => opts.from_year = value.parse().map_err(|_| "--from must be a year")?,
+            other => return Err(format!("unknown option {other}")),
+        }
+    }
+    Ok(opts)
+}
+
+async fn demo_data(config: Config, args: Vec<String>) -> Result<(), String> {
+    init_logging(config.log_format);
+    let opts = demo_options(&args)?;
+    let book = config.rule_book()?;
+    let (url, cluster) = database(&config).await?;
+    let result = async {
+        migrate_url(&url).await?;
+        let s = demo::load(&url, &book, opts, Utc::now()).await?;
+        println!(
+            "loaded {} cases, {} events, {} needs, {} interventions, {} actions, {} deadlines and {} outcomes with {} agencies in {:.1} s",
+            s.cases, s.events, s.needs, s.interventions, s.actions, s.deadlines, s.outcomes, s.agencies, s.seconds
+        );
+        Ok(())
+    }
+    .await;
+    stop(cluster).await?;
+    result
+}
+
+/// Loads a small demo network into an empty database and prints a token for each role.
+async fn demo_for_serve(config: &Config, url: &str, book: &fourthp_domain::rules::RuleBook) -> Result<(), String> {
+    let db = fourthp_persistence::bulk::BulkLoader::connect(url).await.map_err(|e| e.to_string())?;
+    let empty = db.count("SELECT count(*) FROM cases").await.map_err(|e| e.to_string())? == 0;
+    if empty {
+        let opts = DemoOptions { cases: 400, seed: 1, from_year: Utc::now().year() - 2, progress: false };
+        let s = demo::load(url, book, opts, Utc::now()).await?;
+        tracing::info!(cases = s.cases, interventions = s.interventions, "demo network loaded");
+    }
+    let agency = |sql: &str| {
+        let db = &db;
+        let sql = sql.to_owned();
+        async move { db.pairs(&sql).await.map_err(|e| e.to_string()).map(|rows| rows.first().and_then(|(id, _)| AgencyId::parse(id).ok())) }
+    };
+    let vcc = agency(&format!("SELECT id::text, name FROM agencies WHERE name = '{}'", demo::DEMO_COORDINATOR_AGENCY)).await?;
+    let gp = agency("SELECT id::text, name FROM agencies WHERE kind = 'health_gp' ORDER BY name LIMIT 1").await?;
+    let secret = config.hs256_secret()?;
+    let minter = Minter::new(&secret, &config.jwt_issuer, &config.jwt_audience);
+    println!("Demo tokens (8 hours); send as Authorization: Bearer <token>");
+    for (role, agency, sub) in [
+        (Role::Coordinator, vcc, "vcc-01"),
+        (Role::Partner, gp, "gp-practice-manager"),
+        (Role::Commissioner, None, "commissioner"),
+        (Role::Auditor, None, "auditor"),
+        (Role::Admin, None, "admin"),
+    ] {
+        let principal = Principal::new(Subject::parse(sub).map_err(|e| e.to_string())?, role, agency).map_err(|e| e.to_string())?;
+        let token = minter.mint(&principal, Utc::now(), chrono::Duration::hours(8)).map_err(|e| e.to_string())?;
+        println!("{:<13} {token}", role.as_str());
+    }
+    Ok(())
+}
+
+async fn serve(config: Config, demo: bool) -> Result<(), String> {
     init_logging(config.log_format);
     let secret = config.hs256_secret()?;
     let verifier = Verifier::new(&secret, &config.jwt_public_keys, &config.jwt_issuer, &config.jwt_audience).map_err(|e| e.to_string())?;
@@ -139,6 +214,9 @@ async fn serve(config: Config) -> Result<(), String> {
     let (url, cluster) = database(&config).await?;
     let served = async {
         migrate_url(&url).await?;
+        if demo {
+            demo_for_serve(&config, &url, &rules.book).await?;
+        }
         let db = connect(&url, config.pool_size, config.db_wait).map_err(|e| e.to_string())?;
         let listener = TcpListener::bind(&config.bind).map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
         let (read_log, read_writer) = ReadLog::start(db.clone());

@@ -5,6 +5,7 @@ pub mod audit_trail;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod extract;
 pub mod openapi;
 pub mod problem;

@@ -318,8 +318,8 @@ mod tests {
                 let bars: Vec<Bar> = (0..n)
                     .map(|i| Bar { label: format!("c{i}"), value: if i % 3 == 1 { None } else { top }, text: "x".to_owned() })
                     .collect();
-                let svg = bar_chart("t", "a", &bars).unwrap();
-                assert!(svg.starts_with("<svg"), "{n} {top:?}");
+                let svg = bar_chart("t", "a", &bars);
+                assert!(svg.as_deref().is_ok_and(|s| s.starts_with("<svg")), "{n} {top:?}");
             }
         }
     }

@@ -6,6 +6,7 @@
 pub mod actions;
 pub mod agencies;
 pub mod audit;
+pub mod bulk;
 pub mod cases;
 pub mod chain;
 pub mod cluster;

@@ -14,6 +14,7 @@ mod auth;
 mod cases;
 mod crash;
 mod daily_log;
+mod demo;
 mod errors;
 mod hostile;
 mod lifecycle;

@@ -317,6 +317,23 @@ impl TestApp {
         diesel::sql_query(sql).get_result::<N>(&mut conn).await.unwrap().n
     }
 
+    /// Runs one SQL query returning a text column `v`, on the test database.
+    pub async fn strings(&self, sql: &str) -> Vec<String> {
+        #[derive(diesel::QueryableByName)]
+        struct V {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            v: String,
+        }
+        let mut conn = AsyncPgConnection::establish(&self.db_url).await.unwrap();
+        diesel::sql_query(sql).load::<V>(&mut conn).await.unwrap().into_iter().map(|r| r.v).collect()
+    }
+
+    /// The agency of this name.
+    pub async fn agency_named(&self, name: &str) -> AgencyId {
+        let ids = self.strings(&format!("SELECT id::text AS v FROM agencies WHERE name = '{}'", name.replace('\'', "''"))).await;
+        AgencyId::parse(&ids[0]).unwrap()
+    }
+
     /// Executes SQL on the test database, returning the error text if it fails.
     pub async fn sql(&self, sql: &str) -> Result<usize, String> {
         let mut conn = AsyncPgConnection::establish(&self.db_url).await.unwrap();
