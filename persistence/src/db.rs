@@ -12,7 +12,7 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations");
 
 /// The version (directory-name prefix, digits only) of the newest embedded migration.
-pub const LATEST_MIGRATION: &str = "20261124000006";
+pub const LATEST_MIGRATION: &str = "20261201000007";
 
 /// Key of the advisory lock that serialises migrations between instances starting together.
 const MIGRATION_LOCK: i64 = 0x0004_7448_5000_0001;
@@ -98,6 +98,13 @@ pub fn connect(url: &str, max_size: usize, wait_timeout: Duration) -> Result<Db,
 impl Db {
     pub async fn conn(&self) -> Result<DbConn, StoreError> {
         Ok(self.pool.get().await?)
+    }
+
+    /// A connection if one is free (or can be opened) without waiting for another user to give
+    /// one back; for work that can run on fewer connections when the pool is busy.
+    pub async fn try_conn(&self) -> Option<DbConn> {
+        let timeouts = deadpool::managed::Timeouts { wait: Some(Duration::ZERO), ..self.pool.timeouts() };
+        self.pool.timeout_get(&timeouts).await.ok()
     }
 }
 

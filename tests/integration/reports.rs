@@ -434,3 +434,30 @@ async fn bad_report_parameters_are_named() {
     assert_eq!(r.problem(400), ["jurisdiction"]);
     assert_eq!(app.count("SELECT count(*) AS n FROM audit_records WHERE entity_type = 'report'").await, 0);
 }
+
+#[actix_web::test]
+async fn the_two_halves_agree_on_one_connection_or_two() {
+    use chrono::NaiveDate;
+    use fourthp_domain::case::Jurisdiction;
+    use fourthp_domain::report::ReportParams;
+    let n = network().await;
+    let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    let today = day("2026-06-01");
+    for jurisdiction in [None, Some(Jurisdiction::EnglandWales)] {
+        let params = ReportParams::new(day("2025-01-01"), day("2025-12-31"), today, jurisdiction, None, None, None).unwrap();
+        let as_at = params.as_at(today);
+        let mut runs = Vec::new();
+        // A pool of one has no second connection to give: both halves run in turn, in one
+        // transaction. A larger pool runs them at once on a shared snapshot.
+        for size in [1, 4] {
+            let db = fourthp_persistence::connect(&n.app.db_url, size, std::time::Duration::from_secs(5)).unwrap();
+            let mut rows = fourthp_persistence::reports::outcome_figures(&db, &params, as_at).await.unwrap();
+            rows.sort_by(|a, b| (&a.measure, &a.category, &a.stat).cmp(&(&b.measure, &b.category, &b.stat)));
+            runs.push(rows);
+        }
+        assert_eq!(runs[0], runs[1]);
+        for measure in ["caseload.supported", "nrm.rg_decisions", "deadlines.by_rule", "interventions.by_channel", "outcomes.core"] {
+            assert!(runs[0].iter().any(|r| r.measure == measure), "{measure} missing");
+        }
+    }
+}
