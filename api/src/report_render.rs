@@ -86,7 +86,18 @@ fn escape(raw: &str) -> String {
 
 /// `domestic_servitude` → `Domestic servitude`.
 pub fn label(raw: &str) -> String {
-    let spaced = raw.replace('_', " ");
+    if raw == "non_uk" {
+        return "Non-UK".to_owned();
+    }
+    let words: Vec<String> = raw
+        .split('_')
+        .map(|w| match w {
+            // Abbreviations keep their capitals.
+            "uk" | "gp" | "rg" | "cg" | "nrm" | "dwp" | "glaa" | "ngo" => w.to_uppercase(),
+            _ => w.to_owned(),
+        })
+        .collect();
+    let spaced = words.join(" ");
     let mut chars = spaced.chars();
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),
@@ -310,6 +321,16 @@ pub fn html(report: &OutcomeReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn labels_keep_abbreviations_in_capitals() {
+        assert_eq!(label("rg_decision_expected"), "RG decision expected");
+        assert_eq!(label("health_gp"), "Health GP");
+        assert_eq!(label("uk"), "UK");
+        assert_eq!(label("non_uk"), "Non-UK");
+        assert_eq!(label("moved_on"), "Moved on");
+        assert_eq!(label(""), "");
+    }
 
     #[test]
     fn charts_draw_for_any_number_of_bars_and_values() {
