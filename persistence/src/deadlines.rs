@@ -8,12 +8,13 @@ use diesel::prelude::*;
 use diesel::sql_types::{Date, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use fourthp_domain::access::Denial;
+use fourthp_domain::action::Action;
 use fourthp_domain::action::{ActionStatus, Closure};
 use fourthp_domain::audit::{AuditAction, AuditContext, AuditEntry, EntityType};
 use fourthp_domain::case::{Case, CaseReference, Stage};
 use fourthp_domain::deadline::{Deadline, DeadlineSource, Waiver, WaiverReason, ACTION_DUE};
-use fourthp_domain::ids::{ActionId, CaseId, DeadlineId, EventId};
-use fourthp_domain::lifecycle::Timeline;
+use fourthp_domain::ids::{ActionId, AgencyId, CaseId, DeadlineId, EventId};
+use fourthp_domain::lifecycle::{Journey, Timeline};
 use fourthp_domain::paging::{Limit, Page};
 use fourthp_domain::principal::Subject;
 use fourthp_domain::rules::{stage_advances_on, DeadlineKind, DeadlineStatus, RuleBook};
@@ -196,13 +197,45 @@ pub(crate) async fn settle_for_action(conn: &mut AsyncPgConnection, action: Acti
 /// The case's deadlines by due date.
 pub async fn for_case(db: &Db, case: CaseId) -> Result<Vec<Deadline>, StoreError> {
     let mut conn = db.conn().await?;
+    for_case_on(&mut conn, case).await
+}
+
+async fn for_case_on(conn: &mut AsyncPgConnection, case: CaseId) -> Result<Vec<Deadline>, StoreError> {
     let rows: Vec<DeadlineRow> = deadlines::table
         .filter(deadlines::case_id.eq(case.into_uuid()))
         .order((deadlines::due_on.asc(), deadlines::rule_id.asc()))
         .select(DeadlineRow::as_select())
-        .load(&mut conn)
+        .load(conn)
         .await?;
     rows.into_iter().map(deadline_from).collect()
+}
+
+/// What the case status view reads, on one connection: the journey, the deadlines, and the
+/// actions `owner` owes on the case (all of them, for filtering the deadlines a partner sees,
+/// and the open ones).
+#[derive(Debug)]
+pub struct StatusFacts {
+    pub journey: Journey,
+    pub deadlines: Vec<Deadline>,
+    pub owned: Vec<Action>,
+    pub owed: Vec<Action>,
+}
+
+pub async fn status_facts(db: &Db, case: CaseId, owner: Option<AgencyId>, all_owned: bool) -> Result<StatusFacts, StoreError> {
+    let mut conn = db.conn().await?;
+    let conn: &mut AsyncPgConnection = &mut conn;
+    let journey = crate::events::timeline(conn, case).await?.journey;
+    let deadlines = for_case_on(conn, case).await?;
+    let (mut owned, mut owed) = (Vec::new(), Vec::new());
+    if let Some(owner) = owner {
+        let filter = crate::actions::ActionFilter { case: Some(case), owner: Some(owner), ..Default::default() };
+        if all_owned {
+            owned = crate::actions::list_on(conn, &filter, Limit::LARGEST, None).await?.items;
+        }
+        let open = crate::actions::ActionFilter { status: Some(ActionStatus::Open), ..filter };
+        owed = crate::actions::list_on(conn, &open, Limit::LARGEST, None).await?.items;
+    }
+    Ok(StatusFacts { journey, deadlines, owned, owed })
 }
 
 #[derive(Debug, thiserror::Error)]

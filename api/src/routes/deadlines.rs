@@ -13,7 +13,7 @@ use fourthp_domain::principal::{Role, Subject};
 use fourthp_domain::rules::{DeadlineKind, DeadlineStatus};
 use fourthp_domain::time::london_date;
 use fourthp_persistence::deadlines::{self, QueueCursor, QueueFilter, WaiveError};
-use fourthp_persistence::{events, Db};
+use fourthp_persistence::Db;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -155,11 +155,19 @@ async fn visible(
     }
     let filter = fourthp_persistence::actions::ActionFilter { case: Some(case), owner: principal.agency, ..Default::default() };
     let limit = fourthp_domain::paging::Limit::LARGEST;
-    let own: Vec<_> = fourthp_persistence::actions::list(db, &filter, limit, None).await?.items.into_iter().map(|a| a.id).collect();
-    Ok(all
-        .into_iter()
-        .filter(|d| matches!(d.source, DeadlineSource::Event(_)) || matches!(d.source, DeadlineSource::Action(a) if own.contains(&a)))
-        .collect())
+    let own = fourthp_persistence::actions::list(db, &filter, limit, None).await?.items;
+    Ok(own_deadlines(all, &own))
+}
+
+/// The deadlines a partner sees: those the NRM journey sets, and those of the actions its
+/// agency owes (`own`).
+fn own_deadlines(all: Vec<Deadline>, own: &[fourthp_domain::action::Action]) -> Vec<Deadline> {
+    all.into_iter()
+        .filter(|d| match d.source {
+            DeadlineSource::Event(_) => true,
+            DeadlineSource::Action(a) => own.iter().any(|o| o.id == a),
+        })
+        .collect()
 }
 
 /// The case's deadlines and milestones, with the rule and explanation of each.
@@ -313,23 +321,14 @@ pub struct CaseStatusResponse {
 pub async fn case_status(caller: Caller, db: web::Data<Db>, path: web::Path<String>) -> Result<HttpResponse, Problem> {
     let (id, case, _) = super::case_at(&db, &caller, &path, CaseAction::Read).await?;
     let today = london_date(caller.0.at);
-    let journey = events::current_journey(&db, id).await?;
-    let all = visible(&db, caller.principal(), id, deadlines::for_case(&db, id).await?).await?;
+    // One connection for the rest: the journey, the deadlines and the actions owed.
+    let partner = caller.principal().role == Role::Partner;
+    let facts = deadlines::status_facts(&db, id, caller.principal().agency, partner).await?;
+    let journey = facts.journey;
+    let all = if partner { own_deadlines(facts.deadlines, &facts.owned) } else { facts.deadlines };
     let next_deadline = all.into_iter().filter(|d| d.is_outstanding(today)).min_by_key(|d| d.due_on);
     // The actions the caller's agency owes on this case.
-    let owed = match caller.principal().agency {
-        Some(agency) => {
-            let filter = fourthp_persistence::actions::ActionFilter {
-                case: Some(id),
-                owner: Some(agency),
-                status: Some(fourthp_domain::action::ActionStatus::Open),
-                ..Default::default()
-            };
-            let limit = fourthp_domain::paging::Limit::LARGEST;
-            fourthp_persistence::actions::list(&db, &filter, limit, None).await?.items
-        }
-        None => Vec::new(),
-    };
+    let owed = facts.owed;
     Ok(HttpResponse::Ok().json(CaseStatusResponse {
         id: case.id.into_uuid(),
         reference: case.reference.as_str().to_owned(),
