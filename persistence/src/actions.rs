@@ -176,13 +176,13 @@ pub async fn list(
     limit: Limit,
     after: Option<(NaiveDate, ActionId)>,
 ) -> Result<Page<Action, (NaiveDate, ActionId)>, StoreError> {
-    let mut conn = db.conn().await?;
-    list_on(&mut conn, f, limit, after).await
+    let conn = db.conn().await?;
+    list_on(&conn, f, limit, after).await
 }
 
 /// [`list`] on a connection the caller holds.
 pub(crate) async fn list_on(
-    conn: &mut AsyncPgConnection,
+    mut conn: &AsyncPgConnection,
     f: &ActionFilter,
     limit: Limit,
     after: Option<(NaiveDate, ActionId)>,
@@ -206,7 +206,7 @@ pub(crate) async fn list_on(
     if let Some((due, id)) = after {
         q = q.filter(actions::due_on.gt(due).or(actions::due_on.eq(due).and(actions::id.gt(id.into_uuid()))));
     }
-    let rows: Vec<ActionRow> = q.limit(i64::from(limit.get()) + 1).load(conn).await?;
+    let rows: Vec<ActionRow> = q.limit(i64::from(limit.get()) + 1).load(&mut conn).await?;
     let items = rows.into_iter().map(action_from).collect::<Result<Vec<_>, _>>()?;
     Ok(Page::from_overfetch(items, limit, |a| (a.details.due_on, a.id)))
 }

@@ -196,16 +196,16 @@ pub(crate) async fn settle_for_action(conn: &mut AsyncPgConnection, action: Acti
 
 /// The case's deadlines by due date.
 pub async fn for_case(db: &Db, case: CaseId) -> Result<Vec<Deadline>, StoreError> {
-    let mut conn = db.conn().await?;
-    for_case_on(&mut conn, case).await
+    let conn = db.conn().await?;
+    for_case_on(&conn, case).await
 }
 
-async fn for_case_on(conn: &mut AsyncPgConnection, case: CaseId) -> Result<Vec<Deadline>, StoreError> {
+async fn for_case_on(mut conn: &AsyncPgConnection, case: CaseId) -> Result<Vec<Deadline>, StoreError> {
     let rows: Vec<DeadlineRow> = deadlines::table
         .filter(deadlines::case_id.eq(case.into_uuid()))
         .order((deadlines::due_on.asc(), deadlines::rule_id.asc()))
         .select(DeadlineRow::as_select())
-        .load(conn)
+        .load(&mut conn)
         .await?;
     rows.into_iter().map(deadline_from).collect()
 }
@@ -222,19 +222,26 @@ pub struct StatusFacts {
 }
 
 pub async fn status_facts(db: &Db, case: CaseId, owner: Option<AgencyId>, all_owned: bool) -> Result<StatusFacts, StoreError> {
-    let mut conn = db.conn().await?;
-    let conn: &mut AsyncPgConnection = &mut conn;
-    let journey = crate::events::timeline(conn, case).await?.journey;
-    let deadlines = for_case_on(conn, case).await?;
-    let (mut owned, mut owed) = (Vec::new(), Vec::new());
-    if let Some(owner) = owner {
-        let filter = crate::actions::ActionFilter { case: Some(case), owner: Some(owner), ..Default::default() };
-        if all_owned {
-            owned = crate::actions::list_on(conn, &filter, Limit::LARGEST, None).await?.items;
+    let conn = db.conn().await?;
+    let conn: &AsyncPgConnection = &conn;
+    // Four independent reads, pipelined: sent together, answered in one round trip.
+    let filter = owner.map(|o| crate::actions::ActionFilter { case: Some(case), owner: Some(o), ..Default::default() });
+    let open = filter.clone().map(|f| crate::actions::ActionFilter { status: Some(ActionStatus::Open), ..f });
+    let actions = |f: Option<crate::actions::ActionFilter>, wanted: bool| async move {
+        match f {
+            Some(f) if wanted => Ok(crate::actions::list_on(conn, &f, Limit::LARGEST, None).await?.items),
+            _ => Ok(Vec::new()),
         }
-        let open = crate::actions::ActionFilter { status: Some(ActionStatus::Open), ..filter };
-        owed = crate::actions::list_on(conn, &open, Limit::LARGEST, None).await?.items;
-    }
+    };
+    let (events, deadlines, owned, owed) = futures_util::future::try_join4(
+        crate::events::load_events(conn, case),
+        for_case_on(conn, case),
+        actions(filter, all_owned),
+        actions(open, true),
+    )
+    .await?;
+    let journey =
+        fourthp_domain::lifecycle::replay(&events).map_err(|v| StoreError::internal(format!("stored timeline breaks {}", v.rule)))?.journey;
     Ok(StatusFacts { journey, deadlines, owned, owed })
 }
 

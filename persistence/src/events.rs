@@ -121,20 +121,22 @@ fn row_of(case: CaseId, e: &CaseEvent) -> EventRow {
 }
 
 /// The case's events in recording order.
-pub(crate) async fn load_events(conn: &mut AsyncPgConnection, case: CaseId) -> Result<Vec<CaseEvent>, StoreError> {
+/// Reads through a shared reference, so that it can be pipelined with other reads on the same
+/// connection (diesel-async sends them all before waiting for the first).
+pub(crate) async fn load_events(mut conn: &AsyncPgConnection, case: CaseId) -> Result<Vec<CaseEvent>, StoreError> {
     let rows: Vec<EventRow> = case_events::table
         .filter(case_events::case_id.eq(case.into_uuid()))
         .order(case_events::seq.asc())
         .select(EventRow::as_select())
-        .load(conn)
+        .load(&mut conn)
         .await?;
     rows.into_iter().map(event_from).collect()
 }
 
 /// The case's events (recording order) for reading.
 pub async fn list(db: &Db, case: CaseId) -> Result<Vec<CaseEvent>, StoreError> {
-    let mut conn = db.conn().await?;
-    load_events(&mut conn, case).await
+    let conn = db.conn().await?;
+    load_events(&conn, case).await
 }
 
 /// What appending needs from the deployment.

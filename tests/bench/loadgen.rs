@@ -1,58 +1,225 @@
-//! A closed-loop load generator for FourthP: coordinators logging interventions (audited,
-//! idempotent, chained) as fast as the service takes them, for a fixed time.
+//! A load generator for FourthP over a demo network (`fourthp demo-data`): coordinators logging
+//! interventions with an Idempotency-Key, partners polling case status, commissioners pulling
+//! the outcome report.
 //!
-//! Usage: `loadgen --url http://127.0.0.1:8080 --secret-file fourthp-data/jwt-hs256.key
-//!         [--concurrency 16] [--seconds 20]`
-//! It registers two agencies and opens one case per client (as an administrator and a
-//! coordinator, with tokens minted from the service's HS256 secret), then reports throughput and
-//! latency percentiles of `POST /api/v1/cases/{id}/interventions`.
+//! Usage: `loadgen --url http://127.0.0.1:8080 --secret-file KEY --cases-file CASES
+//!         --coordinator-agency ID [--mix log=30,status=70,report=0] [--seconds 30]
+//!         [--rate R | --concurrency N] [--report-period 2025-01-01:2025-12-31] [--service-pid P]`
+//!
+//! `CASES` holds one open case a line as `case_id<TAB>partner_agency_id`, the partner being an
+//! agency on the case's team (bench/load.sh writes it). With `--rate`, requests arrive open-loop
+//! at that fixed rate whatever the service does, and each latency is counted from the moment the
+//! request was due, so a stall is charged to every request it delays (no coordinated omission).
+//! With `--concurrency`, that many clients send requests back to back (closed loop): saturation.
+//! It prints, per operation, throughput, failures and latency percentiles, and the service's
+//! peak RSS when given its pid.
 
 #![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used, reason = "a command-line benchmark that fails loudly")]
 
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use fourthp_api::auth::Minter;
 use fourthp_domain::ids::AgencyId;
 use fourthp_domain::principal::{Principal, Role, Subject};
-use serde_json::{json, Value};
+use serde_json::json;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Op {
+    Log,
+    Status,
+    Report,
+}
+
+const OPS: [Op; 3] = [Op::Log, Op::Status, Op::Report];
+
+impl Op {
+    fn name(self) -> &'static str {
+        match self {
+            Op::Log => "log intervention (POST, Idempotency-Key)",
+            Op::Status => "case status (partner GET)",
+            Op::Report => "outcome report (commissioner GET)",
+        }
+    }
+}
 
 struct Args {
     url: String,
     secret: Vec<u8>,
-    concurrency: usize,
+    cases: Vec<(String, String)>,
+    coordinator_agency: String,
+    mix: Vec<(Op, f64)>,
     seconds: u64,
+    rate: Option<f64>,
+    concurrency: usize,
+    report_period: (String, String),
+    service_pid: Option<u32>,
 }
 
 fn args() -> Args {
-    let mut a = Args { url: "http://127.0.0.1:8080".into(), secret: Vec::new(), concurrency: 16, seconds: 20 };
+    let mut a = Args {
+        url: "http://127.0.0.1:8080".into(),
+        secret: Vec::new(),
+        cases: Vec::new(),
+        coordinator_agency: String::new(),
+        mix: vec![(Op::Log, 30.0), (Op::Status, 70.0)],
+        seconds: 30,
+        rate: None,
+        concurrency: 16,
+        report_period: ("2025-01-01".into(), "2025-12-31".into()),
+        service_pid: None,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let value = it.next().expect("every option takes a value");
         match flag.as_str() {
             "--url" => a.url = value,
             "--secret-file" => a.secret = std::fs::read_to_string(value).expect("secret file").trim().as_bytes().to_vec(),
-            "--concurrency" => a.concurrency = value.parse().expect("--concurrency"),
+            "--cases-file" => {
+                a.cases = std::fs::read_to_string(value)
+                    .expect("cases file")
+                    .lines()
+                    .filter_map(|l| l.split_once('\t').map(|(c, p)| (c.to_owned(), p.to_owned())))
+                    .collect()
+            }
+            "--coordinator-agency" => a.coordinator_agency = value,
+            "--mix" => {
+                a.mix = value
+                    .split(',')
+                    .map(|part| {
+                        let (name, weight) = part.split_once('=').expect("--mix log=30,status=70,report=1");
+                        let op = match name {
+                            "log" => Op::Log,
+                            "status" => Op::Status,
+                            "report" => Op::Report,
+                            other => panic!("unknown operation {other}"),
+                        };
+                        (op, weight.parse().expect("a weight"))
+                    })
+                    .filter(|(_, w)| *w > 0.0)
+                    .collect()
+            }
             "--seconds" => a.seconds = value.parse().expect("--seconds"),
+            "--rate" => a.rate = Some(value.parse().expect("--rate")),
+            "--concurrency" => a.concurrency = value.parse().expect("--concurrency"),
+            "--report-period" => {
+                let (f, t) = value.split_once(':').expect("--report-period FROM:TO");
+                a.report_period = (f.to_owned(), t.to_owned());
+            }
+            "--service-pid" => a.service_pid = Some(value.parse().expect("--service-pid")),
             other => panic!("unknown option {other}"),
         }
     }
     assert!(!a.secret.is_empty(), "--secret-file is required");
+    assert!(!a.cases.is_empty(), "--cases-file with at least one case is required");
+    assert!(!a.coordinator_agency.is_empty(), "--coordinator-agency is required");
+    assert!(!a.mix.is_empty(), "--mix needs an operation with a weight above 0");
     a
 }
 
-fn token(minter: &Minter, role: Role, agency: Option<AgencyId>) -> String {
-    let p = Principal::new(Subject::parse(&format!("loadgen-{role}")).unwrap(), role, agency).unwrap();
-    minter.mint(&p, chrono::Utc::now(), chrono::Duration::hours(2)).unwrap()
+/// SplitMix64, so that a run's sequence of operations and cases is the same every time.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
 }
 
-async fn post(client: &awc::Client, url: &str, token: &str, body: &Value, key: Option<&str>) -> (u16, Value) {
-    let mut req = client.post(url).insert_header(("authorization", format!("Bearer {token}")));
-    if let Some(k) = key {
-        req = req.insert_header(("idempotency-key", k));
+struct Plan {
+    url: String,
+    vcc: String,
+    commissioner: String,
+    partners: std::collections::HashMap<String, String>,
+    cases: Vec<(String, String)>,
+    mix: Vec<(Op, f64)>,
+    report_url: String,
+    run: String,
+}
+
+impl Plan {
+    fn pick(&self, r: &mut Rng) -> (Op, usize) {
+        let total: f64 = self.mix.iter().map(|(_, w)| w).sum();
+        let mut x = r.unit() * total;
+        let mut op = self.mix[0].0;
+        for (o, w) in &self.mix {
+            if x < *w {
+                op = *o;
+                break;
+            }
+            x -= w;
+        }
+        (op, r.below(self.cases.len()))
     }
-    let mut res = req.send_json(body).await.expect("request");
-    let bytes = res.body().await.unwrap_or_default();
-    (res.status().as_u16(), serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+
+    /// Sends one request; true when it got the status the operation should.
+    async fn send(&self, client: &awc::Client, op: Op, case: usize, n: u64) -> bool {
+        let (case_id, partner) = &self.cases[case];
+        let result = match op {
+            Op::Log => {
+                let body = json!({"channel": "phone_call", "direction": "outbound", "counterpart_agency_id": partner,
+                                  "occurred_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                                  "need_domain": "health_gp", "summary": "Rang the practice about registration", "duration_minutes": 5});
+                client
+                    .post(format!("{}/api/v1/cases/{case_id}/interventions", self.url))
+                    .insert_header(("authorization", format!("Bearer {}", self.vcc)))
+                    .insert_header(("idempotency-key", format!("{}-{n}", self.run)))
+                    .send_json(&body)
+                    .await
+                    .map(|r| (r.status().as_u16() == 201, r))
+            }
+            Op::Status => client
+                .get(format!("{}/api/v1/cases/{case_id}/status", self.url))
+                .insert_header(("authorization", format!("Bearer {}", self.partners[partner])))
+                .send()
+                .await
+                .map(|r| (r.status().as_u16() == 200, r)),
+            Op::Report => client
+                .get(&self.report_url)
+                .insert_header(("authorization", format!("Bearer {}", self.commissioner)))
+                .send()
+                .await
+                .map(|r| (r.status().as_u16() == 200, r)),
+        };
+        match result {
+            Ok((ok, mut response)) => {
+                // Read the whole body, as a client would.
+                let body = response.body().limit(16 << 20).await;
+                ok && body.is_ok()
+            }
+            Err(_) => false,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Tally {
+    latencies: Vec<Duration>,
+    failures: u64,
+}
+
+type Tallies = Rc<RefCell<[Tally; 3]>>;
+
+fn record(tallies: &Tallies, op: Op, latency: Duration, ok: bool) {
+    let mut t = tallies.borrow_mut();
+    let slot = &mut t[OPS.iter().position(|o| *o == op).unwrap_or(0)];
+    slot.latencies.push(latency);
+    if !ok {
+        slot.failures += 1;
+    }
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -63,74 +230,125 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[i].as_secs_f64() * 1000.0
 }
 
+fn token(minter: &Minter, sub: &str, role: Role, agency: Option<&str>) -> String {
+    let p = Principal::new(Subject::parse(sub).unwrap(), role, agency.map(|a| AgencyId::parse(a).unwrap())).unwrap();
+    minter.mint(&p, chrono::Utc::now(), chrono::Duration::hours(2)).unwrap()
+}
+
+fn peak_rss_mb(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
 #[actix_web::main]
 async fn main() {
     let a = args();
     let minter = Minter::new(&a.secret, "fourthp", "fourthp-api");
-    let client = awc::Client::builder().timeout(Duration::from_secs(30)).finish();
-    let admin = token(&minter, Role::Admin, None);
-    let run = uuid::Uuid::now_v7().simple().to_string();
-    let (_, vcc_agency) = post(
-        &client,
-        &format!("{}/api/v1/agencies", a.url),
-        &admin,
-        &json!({"name": format!("Loadgen VCC {run}"), "kind": "victim_care_contract_provider"}),
-        None,
-    )
-    .await;
-    let (_, gp) = post(
-        &client,
-        &format!("{}/api/v1/agencies", a.url),
-        &admin,
-        &json!({"name": format!("Loadgen GP {run}"), "kind": "health_gp"}),
-        None,
-    )
-    .await;
-    let vcc = token(&minter, Role::Coordinator, Some(AgencyId::parse(vcc_agency["id"].as_str().unwrap()).unwrap()));
-    let case = json!({"known_as": "L.G.", "birth_year": 1990, "gender": "male", "exploitation_types": ["labour"], "jurisdiction": "england_wales",
-                      "local_authority": "Bench", "consent": {"nrm": "given", "data_sharing": "confidential", "recorded_on": "2026-01-01"}});
-    // Each client works on its own case, as coordinators do.
-    let mut urls = Vec::new();
-    for _ in 0..a.concurrency {
-        let (status, created) = post(&client, &format!("{}/api/v1/cases", a.url), &vcc, &case, None).await;
-        assert_eq!(status, 201, "{created}");
-        urls.push(format!("{}/api/v1/cases/{}/interventions", a.url, created["id"].as_str().unwrap()));
+    let mut partners = std::collections::HashMap::new();
+    for (_, p) in &a.cases {
+        partners.entry(p.clone()).or_insert_with(|| token(&minter, "gp-practice-bench", Role::Partner, Some(p)));
     }
-    let body = json!({"channel": "phone_call", "direction": "outbound", "counterpart_agency_id": gp["id"], "occurred_at": chrono::Utc::now().to_rfc3339(),
-                      "need_domain": "health_gp", "summary": "Rang the practice about registration", "duration_minutes": 5});
+    let plan = Rc::new(Plan {
+        url: a.url.clone(),
+        vcc: token(&minter, "vcc-bench", Role::Coordinator, Some(&a.coordinator_agency)),
+        commissioner: token(&minter, "commissioner-bench", Role::Commissioner, None),
+        partners,
+        cases: a.cases.clone(),
+        mix: a.mix.clone(),
+        report_url: format!("{}/api/v1/reports/outcomes?from={}&to={}", a.url, a.report_period.0, a.report_period.1),
+        run: uuid::Uuid::now_v7().simple().to_string(),
+    });
+    let client = awc::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .connector(awc::Connector::new().limit(4096).timeout(Duration::from_secs(10)))
+        .finish();
+    let tallies: Tallies = Rc::new(RefCell::new(Default::default()));
+    let mut rng = Rng(0x4650_5034_4C4F_4144);
     let started = Instant::now();
     let deadline = started + Duration::from_secs(a.seconds);
-    let workers = (0..a.concurrency).map(|w| {
-        let (client, url, vcc, body) = (client.clone(), urls[w].clone(), vcc.clone(), body.clone());
-        async move {
-            let mut latencies = Vec::new();
-            let mut failures = 0u64;
-            let mut n = 0u64;
-            while Instant::now() < deadline {
-                let t = Instant::now();
-                let (status, _) = post(&client, &url, &vcc, &body, Some(&format!("{w}-{n}"))).await;
-                latencies.push(t.elapsed());
-                if status != 201 {
-                    failures += 1;
-                }
-                n += 1;
+    let mode;
+    let mut late_starts = 0u64;
+
+    if let Some(rate) = a.rate {
+        mode = format!("open loop at {rate:.0} requests/s");
+        let interval = Duration::from_secs_f64(1.0 / rate);
+        let mut handles = Vec::new();
+        let mut n = 0u64;
+        loop {
+            let due = started + interval.mul_f64(n as f64);
+            if due >= deadline {
+                break;
             }
-            (latencies, failures)
+            let now = Instant::now();
+            if due > now {
+                actix_web::rt::time::sleep(due - now).await;
+            } else if now - due > Duration::from_millis(10) {
+                late_starts += 1;
+            }
+            let (op, case) = plan.pick(&mut rng);
+            let (plan, client, tallies) = (plan.clone(), client.clone(), tallies.clone());
+            handles.push(actix_web::rt::spawn(async move {
+                let ok = plan.send(&client, op, case, n).await;
+                // From when the request was due, not from when it could be sent.
+                record(&tallies, op, due.elapsed(), ok);
+            }));
+            n += 1;
         }
-    });
-    let results = futures_util::future::join_all(workers).await;
+        for h in handles {
+            let _ = h.await;
+        }
+    } else {
+        mode = format!("closed loop, {} clients back to back", a.concurrency);
+        let rng = Rc::new(RefCell::new(rng));
+        let counter = Rc::new(RefCell::new(0u64));
+        let workers = (0..a.concurrency).map(|_| {
+            let (plan, client, tallies, rng, counter) = (plan.clone(), client.clone(), tallies.clone(), rng.clone(), counter.clone());
+            async move {
+                while Instant::now() < deadline {
+                    let (op, case) = plan.pick(&mut rng.borrow_mut());
+                    let n = {
+                        let mut c = counter.borrow_mut();
+                        *c += 1;
+                        *c
+                    };
+                    let t = Instant::now();
+                    let ok = plan.send(&client, op, case, n).await;
+                    record(&tallies, op, t.elapsed(), ok);
+                }
+            }
+        });
+        futures_util::future::join_all(workers).await;
+    }
+
     let elapsed = started.elapsed().as_secs_f64();
-    let failures: u64 = results.iter().map(|(_, f)| f).sum();
-    let mut all: Vec<Duration> = results.into_iter().flat_map(|(l, _)| l).collect();
-    all.sort();
-    println!("interventions logged: {} in {elapsed:.1} s with {} concurrent clients ({failures} failed)", all.len(), a.concurrency);
-    println!("throughput: {:.0}/s", all.len() as f64 / elapsed);
-    println!(
-        "latency ms: p50 {:.2}  p95 {:.2}  p99 {:.2}  p99.9 {:.2}  max {:.2}",
-        percentile(&all, 0.50),
-        percentile(&all, 0.95),
-        percentile(&all, 0.99),
-        percentile(&all, 0.999),
-        percentile(&all, 1.0)
-    );
+    println!("mode: {mode}, {:.1} s, {} cases", elapsed, plan.cases.len());
+    let mut t = tallies.borrow_mut();
+    for (i, op) in OPS.iter().enumerate() {
+        let tally = &mut t[i];
+        if tally.latencies.is_empty() {
+            continue;
+        }
+        tally.latencies.sort();
+        let l = &tally.latencies;
+        println!(
+            "{:<42} {:>7} done {:>6.0}/s  failed {:>5}  ms: p50 {:>7.2}  p95 {:>7.2}  p99 {:>7.2}  p99.9 {:>7.2}  max {:>7.2}",
+            op.name(),
+            l.len(),
+            l.len() as f64 / elapsed,
+            tally.failures,
+            percentile(l, 0.50),
+            percentile(l, 0.95),
+            percentile(l, 0.99),
+            percentile(l, 0.999),
+            percentile(l, 1.0)
+        );
+    }
+    if a.rate.is_some() {
+        println!("requests sent more than 10 ms after they were due (the generator falling behind): {late_starts}");
+    }
+    if let Some(rss) = a.service_pid.and_then(peak_rss_mb) {
+        println!("service peak RSS: {rss:.1} MB");
+    }
 }
