@@ -144,19 +144,24 @@ pub(crate) enum Lock {
 }
 
 pub(crate) async fn load(conn: &mut AsyncPgConnection, id: CaseId, lock: Lock) -> Result<Option<Case>, StoreError> {
+    // The case and its team are read pipelined: both queries are sent before the first answer
+    // is awaited, the case's (and its lock) first.
+    let (mut for_case, mut for_team): (&AsyncPgConnection, &AsyncPgConnection) = (conn, conn);
     let query = cases::table.find(id.into_uuid()).select(CaseRow::as_select());
-    let row = match lock {
-        Lock::None => query.first(conn).await.optional()?,
-        Lock::Share => query.for_share().first(conn).await.optional()?,
-        Lock::Update => query.for_update().first(conn).await.optional()?,
+    let row = async move {
+        match lock {
+            Lock::None => query.first(&mut for_case).await.optional(),
+            Lock::Share => query.for_share().first(&mut for_case).await.optional(),
+            Lock::Update => query.for_update().first(&mut for_case).await.optional(),
+        }
     };
-    let Some(row) = row else { return Ok(None) };
-    let team: Vec<TeamRow> = case_team::table
+    let team = case_team::table
         .filter(case_team::case_id.eq(id.into_uuid()))
         .order(case_team::added_at.asc())
         .select(TeamRow::as_select())
-        .load(conn)
-        .await?;
+        .load::<TeamRow>(&mut for_team);
+    let (row, team) = futures_util::future::try_join(row, team).await?;
+    let Some(row) = row else { return Ok(None) };
     case_from_rows(row, team).map(Some)
 }
 
