@@ -143,7 +143,7 @@ pub(crate) enum Lock {
     Update,
 }
 
-pub(crate) async fn load(conn: &mut AsyncPgConnection, id: CaseId, lock: Lock) -> Result<Option<Case>, StoreError> {
+pub(crate) async fn load(conn: &AsyncPgConnection, id: CaseId, lock: Lock) -> Result<Option<Case>, StoreError> {
     // The case and its team are read pipelined: both queries are sent before the first answer
     // is awaited, the case's (and its lock) first.
     let (mut for_case, mut for_team): (&AsyncPgConnection, &AsyncPgConnection) = (conn, conn);
@@ -166,8 +166,8 @@ pub(crate) async fn load(conn: &mut AsyncPgConnection, id: CaseId, lock: Lock) -
 }
 
 pub async fn get(db: &Db, id: CaseId) -> Result<Option<Case>, StoreError> {
-    let mut conn = db.conn().await?;
-    load(&mut conn, id, Lock::None).await
+    let conn = db.conn().await?;
+    load(&conn, id, Lock::None).await
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -221,9 +221,26 @@ pub struct StatusFacts {
     pub owed: Vec<Action>,
 }
 
-pub async fn status_facts(db: &Db, case: CaseId, owner: Option<AgencyId>, all_owned: bool) -> Result<StatusFacts, StoreError> {
+/// The case (as [`crate::cases::get`] reads it) and its [`StatusFacts`], in one round trip: all
+/// six reads are pipelined on one connection. The caller decides access on the case before
+/// using anything else.
+pub async fn case_with_status_facts(
+    db: &Db,
+    case: CaseId,
+    owner: Option<AgencyId>,
+    all_owned: bool,
+) -> Result<(Option<Case>, StatusFacts), StoreError> {
     let conn = db.conn().await?;
     let conn: &AsyncPgConnection = &conn;
+    futures_util::future::try_join(crate::cases::load(conn, case, Lock::None), status_facts_on(conn, case, owner, all_owned)).await
+}
+
+async fn status_facts_on(
+    conn: &AsyncPgConnection,
+    case: CaseId,
+    owner: Option<AgencyId>,
+    all_owned: bool,
+) -> Result<StatusFacts, StoreError> {
     // Four independent reads, pipelined: sent together, answered in one round trip.
     let filter = owner.map(|o| crate::actions::ActionFilter { case: Some(case), owner: Some(o), ..Default::default() });
     let open = filter.clone().map(|f| crate::actions::ActionFilter { status: Some(ActionStatus::Open), ..f });

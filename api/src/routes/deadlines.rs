@@ -319,11 +319,13 @@ pub struct CaseStatusResponse {
 )]
 #[get("/cases/{id}/status")]
 pub async fn case_status(caller: Caller, db: web::Data<Db>, path: web::Path<String>) -> Result<HttpResponse, Problem> {
-    let (id, case, _) = super::case_at(&db, &caller, &path, CaseAction::Read).await?;
+    let id = super::checked_id(&caller, &path, CaseAction::Read)?;
     let today = london_date(caller.0.at);
-    // One connection for the rest: the journey, the deadlines and the actions owed.
+    // The case and what the view needs of it, read in one round trip; nothing but the case is
+    // looked at until the access policy has decided on it.
     let partner = caller.principal().role == Role::Partner;
-    let facts = deadlines::status_facts(&db, id, caller.principal().agency, partner).await?;
+    let (found, facts) = deadlines::case_with_status_facts(&db, id, caller.principal().agency, partner).await?;
+    let (case, _) = super::decide_for(&caller, id, CaseAction::Read, found)?;
     let journey = facts.journey;
     let all = if partner { own_deadlines(facts.deadlines, &facts.owned) } else { facts.deadlines };
     let next_deadline = all.into_iter().filter(|d| d.is_outstanding(today)).min_by_key(|d| d.due_on);

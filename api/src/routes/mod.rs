@@ -160,8 +160,20 @@ pub async fn case_for(
     id: fourthp_domain::ids::CaseId,
     action: fourthp_domain::access::CaseAction,
 ) -> Result<(fourthp_domain::case::Case, fourthp_domain::access::CaseView), Problem> {
+    let found = fourthp_persistence::cases::get(db, id).await?;
+    decide_for(caller, id, action, found)
+}
+
+/// The access decision on a case looked up (or not found), with its read-log record: a case the
+/// caller may not see is 404, like one that does not exist.
+pub fn decide_for(
+    caller: &crate::auth::Caller,
+    id: fourthp_domain::ids::CaseId,
+    action: fourthp_domain::access::CaseAction,
+    found: Option<fourthp_domain::case::Case>,
+) -> Result<(fourthp_domain::case::Case, fourthp_domain::access::CaseView), Problem> {
     use fourthp_domain::audit::{AuditEntry, AuditOutcome, EntityType};
-    let Some(case) = fourthp_persistence::cases::get(db, id).await? else {
+    let Some(case) = found else {
         caller.log_read(AuditEntry::read(EntityType::Case, id, AuditOutcome::Denied));
         return Err(Problem::not_found());
     };
@@ -186,14 +198,25 @@ pub async fn case_at(
     raw_id: &str,
     action: fourthp_domain::access::CaseAction,
 ) -> Result<(fourthp_domain::ids::CaseId, fourthp_domain::case::Case, fourthp_domain::access::CaseView), Problem> {
+    let id = checked_id(caller, raw_id, action)?;
+    let (case, view) = case_for(db, caller, id, action).await?;
+    Ok((id, case, view))
+}
+
+/// The `{id}` path segment, once the caller's role may do `action` to some case at all (403
+/// before anything is looked up otherwise, with its read-log record).
+pub fn checked_id(
+    caller: &crate::auth::Caller,
+    raw_id: &str,
+    action: fourthp_domain::access::CaseAction,
+) -> Result<fourthp_domain::ids::CaseId, Problem> {
     let id = crate::extract::path_id(raw_id, "id", fourthp_domain::ids::CaseId::parse)?;
     if let Err(denial) = fourthp_domain::access::precheck(caller.principal().role, action) {
         use fourthp_domain::audit::{AuditEntry, AuditOutcome, EntityType};
         caller.log_read(AuditEntry::read(EntityType::Case, id, AuditOutcome::Denied));
         return Err(denial.into());
     }
-    let (case, view) = case_for(db, caller, id, action).await?;
-    Ok((id, case, view))
+    Ok(id)
 }
 
 /// The authorisation step of a write, for a repository to call with the locked case.
