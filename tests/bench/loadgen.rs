@@ -21,6 +21,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use fourthp_api::auth::Minter;
+use fourthp_api::demo::Rng;
 use fourthp_domain::ids::AgencyId;
 use fourthp_domain::principal::{Principal, Role, Subject};
 use serde_json::json;
@@ -118,27 +119,6 @@ fn args() -> Args {
     a
 }
 
-/// SplitMix64, so that a run's sequence of operations and cases is the same every time.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
 struct Plan {
     url: String,
     vcc: String,
@@ -162,7 +142,7 @@ impl Plan {
             }
             x -= w;
         }
-        (op, r.below(self.cases.len()))
+        (op, usize::try_from(r.below(self.cases.len() as u64)).unwrap_or(0))
     }
 
     /// Sends one request; true when it got the status the operation should.
