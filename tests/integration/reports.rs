@@ -461,3 +461,37 @@ async fn the_two_halves_agree_on_one_connection_or_two() {
         }
     }
 }
+
+/// Story 1, the GP pilot: a man of 34 found in a car wash, referred by the police the same day,
+/// with no ID and no records. The coordinator rings the public-health lead (three calls, one
+/// email) and the pilot practice registers him on day 9, after a missed first appointment. The
+/// coordinator's exact report shows the 10-day standard met; a commissioner's never shows the
+/// single person behind it.
+#[actix_web::test]
+async fn the_gp_pilot_shows_in_the_report_and_hides_the_person() {
+    let n = network().await;
+    let public_health = n.app.agency("Northshire Public Health", "health_public_health").await;
+    let referral = json!({"type": "nrm_referral_submitted", "date": "2025-06-02", "first_responder_agency_id": n.police});
+    let man =
+        n.case(person(1990, json!(["AL"]), json!(["labour"])), &[json!({"type": "support_started", "date": "2025-06-02"}), referral]).await;
+    n.need(&man, json!({"domain": "health_gp", "identified_on": "2025-06-02", "status": "met", "met_on": "2025-06-11"})).await;
+    for d in ["2025-06-02", "2025-06-04", "2025-06-10"] {
+        n.log(&man, "phone_call", public_health, d).await;
+    }
+    n.log(&man, "email", n.gp, "2025-06-05").await;
+
+    let june = "/api/v1/reports/outcomes?from=2025-06-01&to=2025-06-30";
+    let exact = figures(&n.app.get(&format!("{june}&exact=true"), &n.vcc).await.body);
+    assert_eq!(value(&exact, "deadlines.by_rule", "gp_access", "met"), Some(1.0));
+    assert_eq!(value(&exact, "deadlines.gp_access", "", "within_10_days"), Some(1.0));
+    assert_eq!(value(&exact, "deadlines.gp_access", "", "median_days"), Some(9.0));
+    assert_eq!(value(&exact, "interventions.by_counterpart_kind", "health_public_health", "count"), Some(3.0));
+    assert_eq!(value(&exact, "interventions.by_channel", "email", "count"), Some(1.0));
+
+    let commissioner = token(Role::Commissioner, None);
+    let protected = figures(&n.app.get(june, &commissioner).await.body);
+    let (v, status) = &protected["deadlines.gp_access"][&(String::new(), "within_10_days".to_owned())];
+    assert_eq!((v, status.as_str()), (&None, "suppressed"));
+    let (v, status) = &protected["deadlines.gp_access"][&(String::new(), "median_days".to_owned())];
+    assert_eq!((v, status.as_str()), (&None, "insufficient_data"));
+}
