@@ -105,6 +105,7 @@ pub fn server(listener: TcpListener, state: AppState, workers: usize) -> std::io
     let rules = web::Data::new(state.rules);
     let read_log = web::Data::new(state.read_log);
     let disclosure = web::Data::new(crate::routes::reports::Disclosure(state.disclosure));
+    let report_gate = web::Data::new(crate::routes::reports::ReportGate::default());
     let timeout = web::Data::new(crate::request_id::RequestTimeout(state.limits.request_timeout));
     let doc = openapi::document();
     let known = web::Data::new(KnownRoutes::from_document(&doc));
@@ -116,6 +117,7 @@ pub fn server(listener: TcpListener, state: AppState, workers: usize) -> std::io
             .app_data(rules.clone())
             .app_data(read_log.clone())
             .app_data(disclosure.clone())
+            .app_data(report_gate.clone())
             .app_data(timeout.clone())
             .app_data(known.clone())
             .app_data(web::PathConfig::default().error_handler(|_, _| Problem::bad_request("path", "is not a valid path").into()))

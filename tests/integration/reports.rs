@@ -495,3 +495,17 @@ async fn the_gp_pilot_shows_in_the_report_and_hides_the_person() {
     let (v, status) = &protected["deadlines.gp_access"][&(String::new(), "median_days".to_owned())];
     assert_eq!((v, status.as_str()), (&None, "insufficient_data"));
 }
+
+#[actix_web::test]
+async fn reports_pulled_together_take_turns_and_all_arrive() {
+    let n = network().await;
+    let commissioner = token(Role::Commissioner, None);
+    let pulls = (0..4).map(|_| n.app.get(YEAR_2025, &commissioner));
+    let answers = futures_util::future::join_all(pulls).await;
+    let first = figures(&answers[0].body);
+    for r in &answers {
+        assert_eq!(r.status.as_u16(), 200, "{}", r.text);
+        assert_eq!(figures(&r.body), first);
+    }
+    assert_eq!(n.app.count("SELECT count(*) AS n FROM audit_records WHERE entity_type = 'report' AND outcome = 'success'").await, 4);
+}

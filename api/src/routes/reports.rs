@@ -27,6 +27,18 @@ use crate::report_render;
 #[derive(Debug, Clone, Copy)]
 pub struct Disclosure(pub Policy);
 
+/// One report computed at a time. A year's report at national scale keeps both of a 2-core
+/// machine's cores and two pooled connections busy for most of a second; reports pulled together
+/// would only share that, while leaving the coordinators' and partners' requests less of the
+/// machine and of the pool. The rest wait their turn, within the request timeout.
+pub struct ReportGate(tokio::sync::Semaphore);
+
+impl Default for ReportGate {
+    fn default() -> Self {
+        ReportGate(tokio::sync::Semaphore::new(1))
+    }
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -297,6 +309,7 @@ pub async fn outcome_report(
     db: web::Data<Db>,
     rules: web::Data<Rules>,
     configured: web::Data<Disclosure>,
+    gate: web::Data<ReportGate>,
     query: ApiQuery<ReportQuery>,
 ) -> Result<HttpResponse, Problem> {
     let q = query.0;
@@ -377,7 +390,10 @@ pub async fn outcome_report(
         ReportDisclosure::Protected => configured.0,
     };
     let as_at = params.as_at(today);
-    let raw = reports::outcome_figures(&db, &params, as_at).await?;
+    let raw = {
+        let _turn = gate.0.acquire().await.map_err(|_| Problem::internal())?;
+        reports::outcome_figures(&db, &params, as_at).await?
+    };
     let report = assemble(params, as_at, policy, &deadline_rules(&rules), &raw).map_err(|e| {
         tracing::error!(error = %e, "outcome report");
         Problem::internal()
