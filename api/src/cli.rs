@@ -182,18 +182,18 @@ async fn demo_for_serve(config: &Config, url: &str, book: &fourthp_domain::rules
         let s = demo::load(url, book, opts, Utc::now()).await?;
         tracing::info!(cases = s.cases, interventions = s.interventions, "demo network loaded");
     }
-    let agency = |sql: &str| {
-        let db = &db;
-        let sql = sql.to_owned();
-        async move { db.pairs(&sql).await.map_err(|e| e.to_string()).map(|rows| rows.first().and_then(|(id, _)| AgencyId::parse(id).ok())) }
-    };
-    let vcc = agency(&format!("SELECT id::text, name FROM agencies WHERE name = '{}'", demo::DEMO_COORDINATOR_AGENCY)).await?;
-    let gp = agency("SELECT id::text, name FROM agencies WHERE kind = 'health_gp' ORDER BY name LIMIT 1").await?;
+    let vcc = AgencyId::from_uuid(demo::coordinator_agency(&db).await?);
+    let gp = db
+        .pairs("SELECT id::text, name FROM agencies WHERE kind = 'health_gp' ORDER BY name LIMIT 1")
+        .await
+        .map_err(|e| e.to_string())?
+        .first()
+        .and_then(|(id, _)| AgencyId::parse(id).ok());
     let secret = config.hs256_secret()?;
     let minter = Minter::new(&secret, &config.jwt_issuer, &config.jwt_audience);
     println!("Demo tokens (8 hours); send as Authorization: Bearer <token>");
     for (role, agency, sub) in [
-        (Role::Coordinator, vcc, "vcc-01"),
+        (Role::Coordinator, Some(vcc), "vcc-01"),
         (Role::Partner, gp, "gp-practice-manager"),
         (Role::Commissioner, None, "commissioner"),
         (Role::Auditor, None, "auditor"),

@@ -1102,7 +1102,8 @@ impl Generator<'_> {
 /// The agency whose coordinators keep the demo network's cases.
 pub const DEMO_COORDINATOR_AGENCY: &str = "Northshire Victim Care Service";
 
-async fn coordinator_agency(db: &BulkLoader) -> Result<Uuid, String> {
+/// The id of [`DEMO_COORDINATOR_AGENCY`].
+pub async fn coordinator_agency(db: &BulkLoader) -> Result<Uuid, String> {
     db.pairs(&format!("SELECT id::text, name FROM agencies WHERE name = '{DEMO_COORDINATOR_AGENCY}'"))
         .await
         .map_err(|e| e.to_string())?

@@ -250,16 +250,14 @@ async fn status_facts_on(
             _ => Ok(Vec::new()),
         }
     };
-    let (events, deadlines, owned, owed) = futures_util::future::try_join4(
-        crate::events::load_events(conn, case),
+    let (timeline, deadlines, owned, owed) = futures_util::future::try_join4(
+        crate::events::timeline(conn, case),
         for_case_on(conn, case),
         actions(filter, all_owned),
         actions(open, true),
     )
     .await?;
-    let journey =
-        fourthp_domain::lifecycle::replay(&events).map_err(|v| StoreError::internal(format!("stored timeline breaks {}", v.rule)))?.journey;
-    Ok(StatusFacts { journey, deadlines, owned, owed })
+    Ok(StatusFacts { journey: timeline.journey, deadlines, owned, owed })
 }
 
 #[derive(Debug, thiserror::Error)]

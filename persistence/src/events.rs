@@ -13,7 +13,7 @@ use fourthp_domain::event::{
     EventType, Fact,
 };
 use fourthp_domain::ids::{AgencyId, CaseId, EventId};
-use fourthp_domain::lifecycle::{self, BackdatingWindow, Journey, Timeline, Violation};
+use fourthp_domain::lifecycle::{self, BackdatingWindow, Timeline, Violation};
 use fourthp_domain::principal::Subject;
 use fourthp_domain::rules::RuleBook;
 
@@ -210,14 +210,9 @@ where
     }
 }
 
-/// The current journey of the case (key dates), replayed from its events.
-pub async fn current_journey(db: &Db, case: CaseId) -> Result<Journey, StoreError> {
-    let mut conn = db.conn().await?;
-    Ok(timeline(&mut conn, case).await?.journey)
-}
-
-/// The case's timeline as replayed from its stored events.
-pub(crate) async fn timeline(conn: &mut AsyncPgConnection, case: CaseId) -> Result<Timeline, StoreError> {
+/// The case's timeline as replayed from its stored events (through a shared reference, so that
+/// it can be pipelined with other reads).
+pub(crate) async fn timeline(conn: &AsyncPgConnection, case: CaseId) -> Result<Timeline, StoreError> {
     let events = load_events(conn, case).await?;
     lifecycle::replay(&events).map_err(|v| StoreError::internal(format!("stored timeline breaks {}", v.rule)))
 }
