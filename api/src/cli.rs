@@ -124,16 +124,31 @@ async fn stop(cluster: Option<LocalCluster>) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
-async fn migrate_url(url: &str) -> Result<(), String> {
+/// Applies pending migrations, then re-derives every case's deadlines if the rule book has
+/// changed since they were derived (a new rule set version, corrected rules, other local
+/// standards): stored deadlines always follow the rules in force.
+async fn migrate_url(url: &str, book: &fourthp_domain::rules::RuleBook) -> Result<(), String> {
     let applied = run_migrations(url).await.map_err(|e| e.to_string())?;
     tracing::info!(applied = applied.len(), "migrations up to date");
+    let db = connect(url, 2, std::time::Duration::from_secs(30)).map_err(|e| e.to_string())?;
+    match fourthp_persistence::rederive::if_changed(&db, book, Utc::now()).await.map_err(|e| e.to_string())? {
+        Some(r) => tracing::info!(
+            rule_book = %book.versions(),
+            cases = r.cases,
+            cases_changed = r.cases_changed,
+            deadlines_changed = r.deadlines_changed,
+            "deadlines re-derived under the rule book in force"
+        ),
+        None => tracing::info!(rule_book = %book.versions(), "deadlines follow the rule book in force"),
+    }
     Ok(())
 }
 
 async fn migrate(config: Config) -> Result<(), String> {
     init_logging(config.log_format);
+    let book = config.rule_book()?;
     let (url, cluster) = database(&config).await?;
-    let result = migrate_url(&url).await;
+    let result = migrate_url(&url, &book).await;
     stop(cluster).await?;
     result
 }
@@ -160,7 +175,7 @@ async fn demo_data(config: Config, args: Vec<String>) -> Result<(), String> {
     let book = config.rule_book()?;
     let (url, cluster) = database(&config).await?;
     let result = async {
-        migrate_url(&url).await?;
+        migrate_url(&url, &book).await?;
         let s = demo::load(&url, &book, opts, Utc::now()).await?;
         println!(
             "loaded {} cases, {} events, {} needs, {} interventions, {} actions, {} deadlines and {} outcomes with {} agencies in {:.1} s",
@@ -213,7 +228,7 @@ async fn serve(config: Config, demo: bool) -> Result<(), String> {
     let rules = Rules { book: config.rule_book()?, window: config.backdating_window() };
     let (url, cluster) = database(&config).await?;
     let served = async {
-        migrate_url(&url).await?;
+        migrate_url(&url, &rules.book).await?;
         if demo {
             demo_for_serve(&config, &url, &rules.book).await?;
         }
@@ -304,9 +319,10 @@ fn cli_context(what: &str) -> Result<fourthp_domain::audit::AuditContext, String
 }
 
 async fn with_database<T>(config: &Config, work: impl AsyncFnOnce(&fourthp_persistence::Db) -> Result<T, String>) -> Result<T, String> {
+    let book = config.rule_book()?;
     let (url, cluster) = database(config).await?;
     let result = async {
-        migrate_url(&url).await?;
+        migrate_url(&url, &book).await?;
         let db = connect(&url, 2, config.db_wait).map_err(|e| e.to_string())?;
         work(&db).await
     }

@@ -415,6 +415,7 @@ impl Batch {
                     "action_id",
                     "due_on",
                     "met_on",
+                    "support_ended_on",
                     "explanation",
                     "waived_at",
                     "waived_by",
@@ -672,7 +673,7 @@ impl Generator<'_> {
         let coordinator = *r.pick(COORDINATORS);
         let subject = Subject::parse(coordinator).map_err(|e| e.to_string())?;
         let gender = if r.chance(0.01) {
-            Gender::Unknown
+            Gender::NotSpecified
         } else if r.chance(if child { 0.75 } else { 0.7 }) {
             Gender::Male
         } else {
@@ -806,7 +807,7 @@ impl Generator<'_> {
 
         // Deadlines and stage, derived by the rule book as the service does.
         let needs_met: Vec<(NeedDomain, NaiveDate)> = needs.iter().filter_map(|n| n.met_on.map(|m| (n.domain, m))).collect();
-        let derived = self.book.derive(jurisdiction, &timeline.effective, &needs_met);
+        let derived = self.book.derive(jurisdiction, details.age_facts(), &timeline.effective, &needs_met);
         for d in &derived {
             let created = events.iter().find(|e| e.id == d.trigger).map_or(created_at, |e| e.recorded_at);
             batch
@@ -821,6 +822,7 @@ impl Generator<'_> {
                 .null()
                 .value(d.due_on)
                 .opt_value(d.met_on)
+                .opt_value(d.support_ended_on)
                 .text(&d.explanation)
                 .null()
                 .null()
@@ -1024,6 +1026,7 @@ impl Generator<'_> {
                     .value(action_id)
                     .value(due_on)
                     .opt_value(if status == "done" { closed_on } else { None })
+                    .null()
                     .text(&format!("the due date agreed on {date} for an action owed by {counterpart}"))
                     .opt_value(waived.then(|| closed_at.map(|t| t.to_rfc3339())).flatten())
                     .opt_text(waived.then_some("partner-worker"))

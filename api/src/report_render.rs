@@ -14,7 +14,20 @@ use crate::routes::reports::{OutcomeReport, ReportFigure, ReportMeasure};
 pub const HTML_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'; \
                             form-action 'none'";
 
-pub const CSV_HEADER: &str = "section,measure,measure_title,category,statistic,unit,value,status,definition";
+pub const CSV_HEADER: &str = "section,measure,measure_title,category,statistic,unit,value,status,definition,jurisdictions";
+
+/// The jurisdictions a measure covers, for people: "England & Wales, Scotland".
+fn covered(js: &[fourthp_domain::case::Jurisdiction]) -> String {
+    use fourthp_domain::case::Jurisdiction;
+    js.iter()
+        .map(|j| match j {
+            Jurisdiction::EnglandWales => "England & Wales",
+            Jurisdiction::Scotland => "Scotland",
+            Jurisdiction::NorthernIreland => "Northern Ireland",
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 fn csv_field(out: &mut String, raw: &str) {
     // A leading =, +, - or @ would make a spreadsheet treat the cell as a formula.
@@ -55,6 +68,7 @@ pub fn csv(report: &OutcomeReport) -> String {
                     &value_text(f.value),
                     f.status.as_str(),
                     m.definition.as_str(),
+                    &m.jurisdictions.iter().map(|j| j.as_str()).collect::<Vec<_>>().join(" "),
                 ];
                 for (i, field) in fields.iter().enumerate() {
                     if i > 0 {
@@ -292,10 +306,11 @@ pub fn html(report: &OutcomeReport) -> String {
         for m in &section.measures {
             let _ = write!(
                 out,
-                "<div class=\"measure\" id=\"{}\"><h3>{}</h3><p class=\"definition\">{}</p>",
+                "<div class=\"measure\" id=\"{}\"><h3>{}</h3><p class=\"definition\">{} Covers: {}.</p>",
                 escape(&m.id),
                 escape(&m.title),
-                escape(&m.definition)
+                escape(&m.definition),
+                escape(&if m.jurisdictions.is_empty() { "no jurisdiction in this report".to_owned() } else { covered(&m.jurisdictions) })
             );
             if let Some((axis, bars)) = chart_for(m) {
                 // The charting library's arithmetic is not ours to prove: a panic in it costs the

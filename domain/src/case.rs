@@ -13,15 +13,33 @@ use crate::principal::Subject;
 use crate::text::bounded_text;
 
 vocabulary!(
-    /// Gender as recorded in the IOM Human Trafficking Case Data Standard.
+    /// Gender, in the values of the IOM Human Trafficking Case Data Standard v2.0 (`prs_Gender`):
+    /// `female` = Feminine, `male` = Masculine, `transgender_female` = Transgender feminine,
+    /// `transgender_male` = Transgender masculine, `non_conforming` = Non-conforming,
+    /// `not_specified` = Not specified/unknown.
     Gender {
         Female => "female",
         Male => "male",
-        Transgender => "transgender",
-        Other => "other",
-        Unknown => "unknown",
+        TransgenderFemale => "transgender_female",
+        TransgenderMale => "transgender_male",
+        NonConforming => "non_conforming",
+        NotSpecified => "not_specified",
     }
 );
+
+impl Gender {
+    /// The HTCDS v2.0 `prs_Gender` label of each value.
+    pub fn htcds_label(self) -> &'static str {
+        match self {
+            Gender::Female => "Feminine",
+            Gender::Male => "Masculine",
+            Gender::TransgenderFemale => "Transgender feminine",
+            Gender::TransgenderMale => "Transgender masculine",
+            Gender::NonConforming => "Non-conforming",
+            Gender::NotSpecified => "Not specified/unknown",
+        }
+    }
+}
 
 vocabulary!(
     /// Forms of exploitation, as in the NRM statistics.
@@ -75,6 +93,8 @@ vocabulary!(
         AwaitingCg => "awaiting_cg",
         MoveOn => "move_on",
         ExitSupport => "exit_support",
+        /// Reconsideration of a negative decision has been requested: awaiting the new decision.
+        AwaitingReconsideration => "awaiting_reconsideration",
         Closed => "closed",
     }
 );
@@ -181,10 +201,29 @@ impl Birth {
     }
 }
 
-/// Whether the person is to be treated as a child: anyone who may be under 18 is presumed one,
-/// and a coordinator may presume so where age is unknown or disputed.
-pub fn is_child(birth: Birth, presumed_child: bool, today: NaiveDate) -> bool {
-    presumed_child || birth.youngest_age(today).is_some_and(|age| age < 18)
+/// Whether the person is to be treated as a child on `on`: anyone who may be under 18 is presumed
+/// one, and a coordinator may presume so where age is unknown or disputed.
+///
+/// This is FourthP's one definition of age: whole years since birth, a person born on 29
+/// February reaching a new age on 1 March in years without one (chrono's `years_since`). The
+/// outcome report's SQL (`persistence/sql/outcome_report_scope.sql`) uses PostgreSQL's `age()`,
+/// which counts the same way; tests check both on 29 February births.
+pub fn is_child(birth: Birth, presumed_child: bool, on: NaiveDate) -> bool {
+    presumed_child || birth.youngest_age(on).is_some_and(|age| age < 18)
+}
+
+/// What the rules need to know of a person's age: which rules apply depends on whether the
+/// person is (or is presumed) a child on the trigger's date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AgeFacts {
+    pub birth: Birth,
+    pub presumed_child: bool,
+}
+
+impl AgeFacts {
+    pub fn is_child_on(self, on: NaiveDate) -> bool {
+        is_child(self.birth, self.presumed_child, on)
+    }
 }
 
 /// The age band of the youngest age the person may be; `presumed_child` caps it below 18.
@@ -246,17 +285,23 @@ impl CaseDetails {
                 "a date of birth may be recorded only when data-sharing consent is share; record birth_year instead",
             );
         }
-        let child = is_child(self.birth, self.presumed_child, today);
+        // Consent is judged at the person's age on the day it was recorded: a child referred
+        // without consent stays so recorded after turning 18. A recorded_on out of range is
+        // refused below, and the consent is then judged at today's age.
+        let recorded_on_valid = self.consent.recorded_on <= today && self.consent.recorded_on >= nrm_start();
+        let judged_on = if recorded_on_valid { self.consent.recorded_on } else { today };
+        let child = is_child(self.birth, self.presumed_child, judged_on);
         match (child, self.consent.nrm) {
-            (true, NrmConsent::Given | NrmConsent::Declined) => {
-                errs.push("consent.nrm", "the person may be under 18, so is presumed a child: NRM consent is not_required_child")
-            }
+            (true, NrmConsent::Given | NrmConsent::Declined) => errs.push(
+                "consent.nrm",
+                "the person may have been under 18 on consent.recorded_on, so is presumed a child: NRM consent is not_required_child",
+            ),
             (false, NrmConsent::NotRequiredChild) => {
-                errs.push("consent.nrm", "not_required_child applies only to a person who may be under 18")
+                errs.push("consent.nrm", "not_required_child applies only to a person who may have been under 18 on consent.recorded_on")
             }
             _ => {}
         }
-        if self.consent.recorded_on > today || self.consent.recorded_on < nrm_start() {
+        if !recorded_on_valid {
             errs.push("consent.recorded_on", "must be between 2009-04-01 and today");
         }
         if self.exploitation_types.is_empty() {
@@ -279,6 +324,10 @@ impl CaseDetails {
 
     pub fn is_child(&self, today: NaiveDate) -> bool {
         is_child(self.birth, self.presumed_child, today)
+    }
+
+    pub fn age_facts(&self) -> AgeFacts {
+        AgeFacts { birth: self.birth, presumed_child: self.presumed_child }
     }
 
     pub fn age_band(&self, today: NaiveDate) -> AgeBand {
@@ -478,6 +527,32 @@ mod tests {
         assert_eq!(age_band(Birth::Year(1990), true, today), AgeBand::From16To17);
         assert_eq!(age_band(Birth::Unknown, false, today), AgeBand::Unknown);
         assert_eq!(age_band(Birth::Year(2020), false, today), AgeBand::Under12);
+    }
+
+    #[test]
+    fn a_29_february_birth_comes_of_age_on_1_march() {
+        let leapling = Birth::Date(d(2008, 2, 29));
+        assert_eq!(leapling.youngest_age(d(2026, 2, 28)), Some(17));
+        assert_eq!(leapling.youngest_age(d(2026, 3, 1)), Some(18));
+        assert_eq!(leapling.youngest_age(d(2028, 2, 29)), Some(20));
+        assert!(is_child(leapling, false, d(2026, 2, 28)));
+        assert!(!is_child(leapling, false, d(2026, 3, 1)));
+    }
+
+    #[test]
+    fn nrm_consent_is_judged_at_the_age_on_the_day_it_was_recorded() {
+        // Referred at 16 in 2024 without consent: valid then, and still valid after turning 18.
+        let mut child = car_wash_man();
+        child.birth = Birth::Year(2008);
+        child.consent.nrm = NrmConsent::NotRequiredChild;
+        child.consent.recorded_on = d(2024, 5, 1);
+        assert!(child.clone().validate(d(2024, 5, 1)).is_ok());
+        assert!(child.clone().validate(d(2026, 12, 1)).is_ok(), "a later change after the 18th birthday");
+        // Consent recorded after the 18th birthday is an adult's.
+        child.consent.recorded_on = d(2027, 1, 1);
+        assert!(child.clone().validate(d(2027, 1, 2)).is_err());
+        child.consent.nrm = NrmConsent::Given;
+        assert!(child.validate(d(2027, 1, 2)).is_ok());
     }
 
     #[test]

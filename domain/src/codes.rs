@@ -1,13 +1,27 @@
-//! ISO code lists: ISO 3166-1 alpha-2 countries and ISO 639-1 / 639-3 languages.
+//! ISO code lists: ISO 3166-1 alpha-2 countries and ISO 639 languages.
 //!
 //! The lists in `domain/data/` are generated from pycountry 26.2.16 (the ISO registries'
-//! published lists), one code per line, sorted.
+//! published lists), one code (or one pair of codes, tab-separated) per line, sorted.
 
 use std::sync::LazyLock;
 
 static COUNTRIES: LazyLock<Vec<&'static str>> = LazyLock::new(|| load(include_str!("../data/iso3166-1-alpha2.txt")));
-static LANGUAGES_1: LazyLock<Vec<&'static str>> = LazyLock::new(|| load(include_str!("../data/iso639-1.txt")));
 static LANGUAGES_3: LazyLock<Vec<&'static str>> = LazyLock::new(|| load(include_str!("../data/iso639-3.txt")));
+/// ISO 639-1 code → ISO 639-3 code (184 languages).
+static LANGUAGES_1_TO_3: LazyLock<Vec<(&'static str, &'static str)>> = LazyLock::new(|| pairs(include_str!("../data/iso639-1-to-3.tsv")));
+/// ISO 639-2 bibliographic code → ISO 639-2 terminology (= ISO 639-3) code, for the 20 languages
+/// whose two ISO 639-2 codes differ (`fre` → `fra`, `ger` → `deu`, ...).
+static LANGUAGES_2B_TO_3: LazyLock<Vec<(&'static str, &'static str)>> = LazyLock::new(|| pairs(include_str!("../data/iso639-2b-to-3.tsv")));
+
+fn pairs(text: &'static str) -> Vec<(&'static str, &'static str)> {
+    let mut pairs: Vec<(&str, &str)> = text.lines().filter_map(|l| l.split_once('\t')).collect();
+    pairs.sort_unstable();
+    pairs
+}
+
+fn mapped(list: &[(&'static str, &'static str)], code: &str) -> Option<&'static str> {
+    list.binary_search_by(|(from, _)| (*from).cmp(code)).ok().map(|i| list[i].1)
+}
 
 fn load(text: &'static str) -> Vec<&'static str> {
     let mut codes: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
@@ -23,7 +37,7 @@ fn listed(list: &[&str], code: &str) -> bool {
 pub enum CodeError {
     #[error("must be an ISO 3166-1 alpha-2 country code such as GB")]
     Country,
-    #[error("must be an ISO 639-1 or ISO 639-3 language code such as en or ron")]
+    #[error("must be an ISO 639-1, ISO 639-2 or ISO 639-3 language code such as en, rum or ron")]
     Language,
 }
 
@@ -48,22 +62,27 @@ impl CountryCode {
     }
 }
 
-/// A language as an ISO 639-1 (`en`) or ISO 639-3 (`ron`) code, lower case.
+/// A language, stored and shown as its ISO 639-3 code, lower case (`ron`, `eng`, `tir`).
+///
+/// Accepted on input as ISO 639-1 (`ro`), ISO 639-2 bibliographic (`rum`) or terminology (`ron`),
+/// or ISO 639-3 (`ron`); every form is turned into the one ISO 639-3 code, so a language is
+/// recorded one way however it was entered. The HTCDS v2.0 asks for ISO 639-2: for individual
+/// languages an ISO 639-2/T code is the ISO 639-3 code, so the stored value serves it as it is;
+/// ISO 639-2 collective codes (`sla`, Slavic languages) have no ISO 639-3 code and are refused.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct LanguageCode(String);
 
 impl LanguageCode {
     pub fn parse(raw: &str) -> Result<Self, CodeError> {
-        let ok = match raw.len() {
-            2 => listed(&LANGUAGES_1, raw),
-            3 => listed(&LANGUAGES_3, raw),
-            _ => false,
-        };
-        if ok && raw.bytes().all(|b| b.is_ascii_lowercase()) {
-            Ok(Self(raw.to_owned()))
-        } else {
-            Err(CodeError::Language)
+        if !raw.bytes().all(|b| b.is_ascii_lowercase()) {
+            return Err(CodeError::Language);
         }
+        let code = match raw.len() {
+            2 => mapped(&LANGUAGES_1_TO_3, raw),
+            3 => mapped(&LANGUAGES_2B_TO_3, raw).or_else(|| LANGUAGES_3.binary_search(&raw).ok().map(|i| LANGUAGES_3[i])),
+            _ => None,
+        };
+        code.map(|c| Self(c.to_owned())).ok_or(CodeError::Language)
     }
 
     pub fn as_str(&self) -> &str {
@@ -88,10 +107,19 @@ mod tests {
 
     #[test]
     fn languages() {
-        for ok in ["en", "ro", "sq", "vi", "ron", "tir", "pcm"] {
+        for (input, stored) in [("en", "eng"), ("ro", "ron"), ("rum", "ron"), ("ron", "ron"), ("sq", "sqi"), ("alb", "sqi")] {
+            assert_eq!(LanguageCode::parse(input).map(|c| c.as_str().to_owned()), Ok(stored.to_owned()), "{input}");
+        }
+        for ok in ["vi", "tir", "pcm", "fre", "ger", "chi"] {
             assert!(LanguageCode::parse(ok).is_ok(), "{ok}");
         }
-        for bad in ["EN", "english", "xx", "zzz", "", "e"] {
+        assert_eq!(LANGUAGES_1_TO_3.len(), 184);
+        assert_eq!(LANGUAGES_2B_TO_3.len(), 20);
+        // Every mapping lands on a listed ISO 639-3 code.
+        for (_, to) in LANGUAGES_1_TO_3.iter().chain(LANGUAGES_2B_TO_3.iter()) {
+            assert!(listed(&LANGUAGES_3, to), "{to}");
+        }
+        for bad in ["EN", "english", "xx", "zzz", "", "e", "sla"] {
             assert_eq!(LanguageCode::parse(bad), Err(CodeError::Language), "{bad}");
         }
     }

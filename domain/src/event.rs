@@ -105,6 +105,11 @@ impl Fact {
             _ => None,
         }
     }
+
+    /// A reasonable or conclusive grounds decision.
+    pub fn is_decision(&self) -> bool {
+        self.outcome().is_some()
+    }
 }
 
 /// A fact and the date it happened (a London local date).

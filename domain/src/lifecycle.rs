@@ -4,6 +4,9 @@
 //! Stages: intake → nrm_referred → recovery_period (positive RG) → awaiting_cg (the recovery
 //! minimum has passed: time-based, see [`stage_on`]) → move_on (positive CG) | exit_support
 //! (negative RG or CG, or disqualification) → closed; or dtn_only (an adult declined the NRM).
+//! A reconsideration of a negative decision puts the case in awaiting_reconsideration until the
+//! reconsidered decision is recorded; it concerns that negative decision only, never an earlier
+//! positive one.
 //! `case_reopened` starts a new journey at intake, keeping the earlier one on record.
 
 use chrono::{Duration, NaiveDate};
@@ -92,6 +95,8 @@ pub struct Journey {
     pub rg: Option<Decision>,
     pub cg: Option<Decision>,
     pub disqualified: Option<NaiveDate>,
+    /// A reconsideration requested and not yet decided.
+    pub reconsideration: Option<NaiveDate>,
     pub closed: Option<NaiveDate>,
 }
 
@@ -104,6 +109,9 @@ impl Journey {
         }
         if self.disqualified.is_some() {
             return Stage::ExitSupport;
+        }
+        if self.reconsideration.is_some() {
+            return Stage::AwaitingReconsideration;
         }
         match (live(self.rg), live(self.cg)) {
             (_, Some(cg)) if cg.outcome == DecisionOutcome::Positive => Stage::MoveOn,
@@ -164,6 +172,7 @@ impl Journey {
                 }
                 next.rg = Some(Decision { date, outcome, live: true });
                 next.cg = None;
+                next.reconsideration = None;
             }
             Fact::ConclusiveGroundsDecision { outcome, .. } => {
                 if self.referral.is_none() {
@@ -177,6 +186,7 @@ impl Journey {
                     return Err(R::CgBeforeRg);
                 }
                 next.cg = Some(Decision { date, outcome, live: true });
+                next.reconsideration = None;
             }
             Fact::ReconsiderationRequested => {
                 let negative = |d: Option<Decision>| d.is_some_and(|d| d.live && d.outcome == DecisionOutcome::Negative);
@@ -187,6 +197,7 @@ impl Journey {
                 } else {
                     return Err(R::ReconsiderationRequiresNegativeDecision);
                 }
+                next.reconsideration = Some(date);
             }
             Fact::Disqualified { .. } => {
                 self.live_positive_rg().ok_or(R::RequiresPositiveRg)?;
@@ -339,6 +350,7 @@ mod tests {
             }
             Stage::MoveOn => vec![Fact::SupportStarted, referral(), rg(Positive), cg(Positive)],
             Stage::ExitSupport => vec![Fact::SupportStarted, referral(), rg(Negative)],
+            Stage::AwaitingReconsideration => vec![Fact::SupportStarted, referral(), rg(Negative), Fact::ReconsiderationRequested],
             Stage::Closed => vec![Fact::SupportStarted, Fact::CaseClosed { reason: ClosureReason::LostContact }],
         };
         let mut j = Journey::default();
@@ -416,11 +428,22 @@ mod tests {
             (S::ExitSupport, E::DutyToNotifySubmitted, Err(R::DutyToNotifyAfterReferral)),
             (S::ExitSupport, E::ReasonableGroundsDecision, Err(R::SecondLiveRg)),
             (S::ExitSupport, E::ConclusiveGroundsDecision, Err(R::CgRequiresPositiveRg)),
-            (S::ExitSupport, E::ReconsiderationRequested, Ok(S::NrmReferred)),
+            (S::ExitSupport, E::ReconsiderationRequested, Ok(S::AwaitingReconsideration)),
             (S::ExitSupport, E::Disqualified, Err(R::RequiresPositiveRg)),
             (S::ExitSupport, E::RecoveryNeedsAssessmentSubmitted, Err(R::RequiresPositiveRg)),
             (S::ExitSupport, E::CaseClosed, Ok(S::Closed)),
             (S::ExitSupport, E::CaseReopened, Err(R::ReopenRequiresClosed)),
+
+            (S::AwaitingReconsideration, E::SupportStarted, Err(R::SupportAlreadyStarted)),
+            (S::AwaitingReconsideration, E::NrmReferralSubmitted, Err(R::ReferralAlreadySubmitted)),
+            (S::AwaitingReconsideration, E::DutyToNotifySubmitted, Err(R::DutyToNotifyAfterReferral)),
+            (S::AwaitingReconsideration, E::ReasonableGroundsDecision, Ok(S::RecoveryPeriod)),
+            (S::AwaitingReconsideration, E::ConclusiveGroundsDecision, Err(R::CgRequiresPositiveRg)),
+            (S::AwaitingReconsideration, E::ReconsiderationRequested, Err(R::ReconsiderationRequiresNegativeDecision)),
+            (S::AwaitingReconsideration, E::Disqualified, Err(R::RequiresPositiveRg)),
+            (S::AwaitingReconsideration, E::RecoveryNeedsAssessmentSubmitted, Err(R::RequiresPositiveRg)),
+            (S::AwaitingReconsideration, E::CaseClosed, Ok(S::Closed)),
+            (S::AwaitingReconsideration, E::CaseReopened, Err(R::ReopenRequiresClosed)),
 
             (S::Closed, E::SupportStarted, Err(R::CaseClosed)),
             (S::Closed, E::NrmReferralSubmitted, Err(R::CaseClosed)),
@@ -433,7 +456,8 @@ mod tests {
             (S::Closed, E::CaseClosed, Err(R::CaseClosed)),
             (S::Closed, E::CaseReopened, Ok(S::Intake)),
         ];
-        let stages = [S::Intake, S::NrmReferred, S::DtnOnly, S::RecoveryPeriod, S::MoveOn, S::ExitSupport, S::Closed];
+        let stages =
+            [S::Intake, S::NrmReferred, S::DtnOnly, S::RecoveryPeriod, S::MoveOn, S::ExitSupport, S::AwaitingReconsideration, S::Closed];
         let fact_types: Vec<EventType> = EventType::ALL.iter().copied().filter(|t| *t != E::Correction).collect();
         assert_eq!(table.len(), stages.len() * fact_types.len(), "every stage × event type");
         for (stage, event_type, expected) in table {
@@ -454,11 +478,15 @@ mod tests {
         let j = j.apply(rg(Positive), d(10)).unwrap_or_default();
         assert_eq!(j.apply(cg(Positive), d(9)), Err(R::CgBeforeRg));
         assert_eq!(j.apply(cg(Negative), d(10)).map(|j| j.stage()), Ok(Stage::ExitSupport));
-        // A negative CG reconsidered: back in the recovery period, awaiting a new CG.
+        // A negative CG reconsidered: awaiting the reconsidered CG, the positive RG standing.
         let j = j.apply(cg(Negative), d(200)).unwrap_or_default();
         let j = j.apply(Fact::ReconsiderationRequested, d(210)).unwrap_or_default();
-        assert_eq!(j.stage(), Stage::RecoveryPeriod);
+        assert_eq!(j.stage(), Stage::AwaitingReconsideration);
+        assert_eq!(stage_on(j.stage(), Some(d(40)), d(400)), Stage::AwaitingReconsideration, "never stuck in the recovery period");
+        assert!(j.live_positive_rg().is_some());
         assert_eq!(j.apply(cg(Positive), d(300)).map(|j| j.stage()), Ok(Stage::MoveOn));
+        // Upheld: a new negative CG, exit support again.
+        assert_eq!(j.apply(cg(Negative), d(300)).map(|j| j.stage()), Ok(Stage::ExitSupport));
     }
 
     #[test]

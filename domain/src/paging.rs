@@ -11,8 +11,6 @@ impl Limit {
     pub const MIN: u16 = 1;
     pub const MAX: u16 = 200;
     pub const DEFAULT: Limit = Limit(50);
-    /// The largest page.
-    pub const LARGEST: Limit = Limit(Self::MAX);
 
     pub fn parse(value: Option<i64>) -> Result<Self, InvalidLimit> {
         match value {

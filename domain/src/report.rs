@@ -12,12 +12,14 @@ use chrono::{Datelike, NaiveDate};
 
 use crate::agency::AgencyKind;
 use crate::case::{nrm_start, ExploitationType, Jurisdiction, LocalAuthority};
+use crate::deadline::ACTION_DUE;
 use crate::disclosure::{Cell, Policy};
 use crate::error::FieldErrors;
 use crate::event::{ClosureReason, DecisionOutcome};
 use crate::intervention::Channel;
 use crate::need::NeedDomain;
 use crate::outcome::OutcomeKind;
+use crate::rules::{DeadlineKind, RuleBook};
 
 vocabulary!(
     /// Adults and children, by age when support started (anyone who may have been under 18 is
@@ -148,8 +150,10 @@ pub struct Share {
 pub enum Categories {
     /// A closed list (a vocabulary's wire spellings).
     Of(fn() -> Vec<&'static str>),
-    /// The deadline rules in force, which are data: given to [`assemble`].
+    /// The deadline rules in force (rules of kind deadline, and action_due), which are data.
     Rules,
+    /// The entitlements in force: milestones before which support must not end.
+    Entitlements,
 }
 
 /// How a measure's figures are shaped, which decides how they are protected.
@@ -172,7 +176,20 @@ pub struct MeasureDef {
     pub section: Section,
     pub title: &'static str,
     pub definition: &'static str,
+    /// Which jurisdictions the measure covers.
+    pub covers: Covers,
     pub shape: Shape,
+}
+
+/// Which jurisdictions a measure covers: some count what a rule sets, and a rule may be in force
+/// in some jurisdictions only.
+#[derive(Debug, Clone, Copy)]
+pub enum Covers {
+    All,
+    /// Where this rule is in force.
+    Rule(&'static str),
+    /// Where any of the table's rules is in force (each row's rule names its own).
+    Rules,
 }
 
 fn names<T: Copy>(all: &'static [T], name: fn(T) -> &'static str) -> Vec<&'static str> {
@@ -189,6 +206,7 @@ pub static MEASURES: &[MeasureDef] = &[
         section: Section::Caseload,
         title: "New cases",
         definition: "Cases whose first recorded event (normally support_started) falls in the period.",
+        covers: Covers::All,
         shape: Shape::Headline { statistics: &[] },
     },
     MeasureDef {
@@ -197,6 +215,7 @@ pub static MEASURES: &[MeasureDef] = &[
         title: "People supported",
         definition: "Cases open at any time in the period: started on or before its last day and not closed before its first day \
                      (or reopened during it).",
+        covers: Covers::All,
         shape: Shape::Headline { statistics: &[] },
     },
     MeasureDef {
@@ -205,6 +224,7 @@ pub static MEASURES: &[MeasureDef] = &[
         title: "Open at the end of the period",
         definition: "Cases started on or before the period's last day whose latest closure or reopening on or before that day is \
                      not a closure.",
+        covers: Covers::All,
         shape: Shape::Headline { statistics: &[] },
     },
     MeasureDef {
@@ -212,6 +232,7 @@ pub static MEASURES: &[MeasureDef] = &[
         section: Section::Caseload,
         title: "Cases closed, by reason",
         definition: "case_closed events dated in the period, by the reason recorded. A case closed twice counts twice.",
+        covers: Covers::All,
         shape: Shape::Breakdown { categories: Categories::Of(|| names(ClosureReason::ALL, ClosureReason::as_str)) },
     },
     MeasureDef {
@@ -220,6 +241,7 @@ pub static MEASURES: &[MeasureDef] = &[
         title: "People supported, by type of exploitation",
         definition: "People supported in the period, by each type of exploitation recorded on their case. A person subjected to \
                      more than one type counts under each, so the categories add up to more than the total.",
+        covers: Covers::All,
         shape: Shape::Breakdown { categories: Categories::Of(|| names(ExploitationType::ALL, ExploitationType::as_str)) },
     },
     MeasureDef {
@@ -228,6 +250,7 @@ pub static MEASURES: &[MeasureDef] = &[
         title: "People supported, adults and children",
         definition: "People supported in the period, by age when support started. Anyone who may have been under 18 then, or whom \
                      the coordinator presumed a child, counts as a child.",
+        covers: Covers::All,
         shape: Shape::Breakdown { categories: Categories::Of(|| names(AgeGroup::ALL, AgeGroup::as_str)) },
     },
     MeasureDef {
@@ -236,6 +259,7 @@ pub static MEASURES: &[MeasureDef] = &[
         title: "People supported, UK and non-UK nationals",
         definition: "People supported in the period: uk if any nationality recorded is British (GB), non_uk if others are recorded, \
                      not_recorded if none is.",
+        covers: Covers::All,
         shape: Shape::Breakdown { categories: Categories::Of(|| vec!["uk", "non_uk", "not_recorded"]) },
     },
     MeasureDef {
@@ -243,6 +267,7 @@ pub static MEASURES: &[MeasureDef] = &[
         section: Section::Nrm,
         title: "NRM referrals",
         definition: "nrm_referral_submitted events dated in the period.",
+        covers: Covers::All,
         shape: Shape::Headline { statistics: &[] },
     },
     MeasureDef {
@@ -250,6 +275,7 @@ pub static MEASURES: &[MeasureDef] = &[
         section: Section::Nrm,
         title: "Duty to Notify reports",
         definition: "duty_to_notify_submitted events dated in the period (adults who declined an NRM referral).",
+        covers: Covers::All,
         shape: Shape::Headline { statistics: &[] },
     },
     MeasureDef {
@@ -257,6 +283,7 @@ pub static MEASURES: &[MeasureDef] = &[
         section: Section::Nrm,
         title: "Reasonable grounds decisions, by outcome",
         definition: "reasonable_grounds_decision events dated in the period, by outcome.",
+        covers: Covers::All,
         shape: Shape::Breakdown { categories: Categories::Of(|| names(DecisionOutcome::ALL, DecisionOutcome::as_str)) },
     },
     MeasureDef {
@@ -264,6 +291,7 @@ pub static MEASURES: &[MeasureDef] = &[
         section: Section::Nrm,
         title: "Conclusive grounds decisions, by outcome",
         definition: "conclusive_grounds_decision events dated in the period, by outcome.",
+        covers: Covers::All,
         shape: Shape::Breakdown { categories: Categories::Of(|| names(DecisionOutcome::ALL, DecisionOutcome::as_str)) },
     },
     MeasureDef {
@@ -271,8 +299,11 @@ pub static MEASURES: &[MeasureDef] = &[
         section: Section::Nrm,
         title: "Reasonable grounds decisions within 5 working days",
         definition: "Reasonable grounds decisions recorded in the period that met an rg_decision_expected deadline (the \
-                     Single Competent Authority's 5-working-day target from referral): within_5_working_days if made by its \
-                     due date, later otherwise. Waived deadlines are left out.",
+                     competent authorities' UK-wide target of a decision within 5 working days of referral, in the statutory \
+                     guidance for England and Wales and the non-statutory guidance for Scotland and Northern Ireland; working \
+                     days by each jurisdiction's bank holidays): within_5_working_days if made by its due date, later \
+                     otherwise. Waived deadlines are left out.",
+        covers: Covers::Rule("rg_decision_expected"),
         shape: Shape::Table {
             rows: None,
             parts: &["within_5_working_days", "later"],
@@ -290,6 +321,7 @@ pub static MEASURES: &[MeasureDef] = &[
         title: "Days from referral to reasonable grounds decision",
         definition: "For reasonable grounds decisions dated in the period: calendar days from the case's latest NRM referral on or \
                      before the decision. count is the number of decisions.",
+        covers: Covers::All,
         shape: Shape::Headline { statistics: &[MEDIAN_DAYS, P90_DAYS] },
     },
     MeasureDef {
@@ -298,6 +330,7 @@ pub static MEASURES: &[MeasureDef] = &[
         title: "Days from reasonable grounds to conclusive grounds decision",
         definition: "For conclusive grounds decisions dated in the period: calendar days from the case's latest reasonable grounds \
                      decision on or before it. count is the number of decisions.",
+        covers: Covers::All,
         shape: Shape::Headline { statistics: &[MEDIAN_DAYS, P90_DAYS] },
     },
     MeasureDef {
@@ -306,15 +339,18 @@ pub static MEASURES: &[MeasureDef] = &[
         title: "Waiting over a year for a conclusive grounds decision",
         definition: "Cases open at the end of the period (or today, while it runs) whose latest reasonable grounds decision is \
                      positive, more than 365 days old, and not yet followed by a conclusive grounds decision or disqualification.",
+        covers: Covers::All,
         shape: Shape::Headline { statistics: &[] },
     },
     MeasureDef {
         id: "deadlines.by_rule",
         section: Section::Deadlines,
         title: "Deadlines met and missed, by rule",
-        definition: "Deadlines (not milestones) falling due in the period, by the rule that set them: met by the due date, missed \
+        definition: "Deadlines (not milestones: a milestone, such as the end of a minimum period of support, simply arrives and \
+                     is never met or missed) falling due in the period, by the rule that set them: met by the due date, missed \
                      (met late, or unmet after the due date), waived with a reason, or still open. share_met is met over met \
                      and missed.",
+        covers: Covers::Rules,
         shape: Shape::Table {
             rows: Some(Categories::Rules),
             parts: &["met", "missed", "waived", "open"],
@@ -330,6 +366,7 @@ pub static MEASURES: &[MeasureDef] = &[
                      due in the period: within_10_days if the health_gp need was met by the due date, later if met after it, \
                      not_met if unmet after it, open if not yet due; waived ones are left out. share_within is within_10_days \
                      over those three. median_days is from support starting to the need being met, for those met.",
+        covers: Covers::Rule("gp_access"),
         shape: Shape::Table {
             rows: None,
             parts: &["within_10_days", "later", "not_met", "open"],
@@ -338,11 +375,27 @@ pub static MEASURES: &[MeasureDef] = &[
         },
     },
     MeasureDef {
+        id: "deadlines.support_ended_early",
+        section: Section::Deadlines,
+        title: "Support ended before the minimum period",
+        definition: "Entitlements (minimum periods of support: the recovery period, move-on and exit support, Scotland's and \
+                     Northern Ireland's support periods) falling due in the period, by rule: ended_early if the case was closed \
+                     before the minimum had passed, kept otherwise. share_ended_early is ended_early over both.",
+        covers: Covers::Rules,
+        shape: Shape::Table {
+            rows: Some(Categories::Entitlements),
+            parts: &["ended_early", "kept"],
+            shares: &[Share { stat: "share_ended_early", numerator: &["ended_early"], denominator: &["ended_early", "kept"] }],
+            statistics: &[],
+        },
+    },
+    MeasureDef {
         id: "needs.by_domain",
         section: Section::Needs,
         title: "Time to meet needs, by domain",
         definition: "Needs identified in the period, by domain and their status now: met, not_met, withdrawn, open. share_met is \
                      met over all of them; median_days and p90_days are the days from identification to being met, for those met.",
+        covers: Covers::All,
         shape: Shape::Table {
             rows: Some(Categories::Of(|| names(NeedDomain::ALL, NeedDomain::as_str))),
             parts: &["met", "not_met", "withdrawn", "open"],
@@ -355,6 +408,7 @@ pub static MEASURES: &[MeasureDef] = &[
         section: Section::Interventions,
         title: "Interventions, by channel",
         definition: "Interventions that took place in the period (London time), by channel.",
+        covers: Covers::All,
         shape: Shape::Breakdown { categories: Categories::Of(|| names(Channel::ALL, Channel::as_str)) },
     },
     MeasureDef {
@@ -362,6 +416,7 @@ pub static MEASURES: &[MeasureDef] = &[
         section: Section::Interventions,
         title: "Interventions, by kind of counterpart agency",
         definition: "Interventions that took place in the period, by the kind of agency on the other end.",
+        covers: Covers::All,
         shape: Shape::Breakdown { categories: Categories::Of(|| names(AgencyKind::ALL, AgencyKind::as_str)) },
     },
     MeasureDef {
@@ -370,6 +425,7 @@ pub static MEASURES: &[MeasureDef] = &[
         title: "Interventions per case",
         definition: "Over the cases with at least one intervention in the period (count): the mean and median number of \
                      interventions each.",
+        covers: Covers::All,
         shape: Shape::Headline {
             statistics: &[Statistic { stat: "mean", unit: Unit::PerCase }, Statistic { stat: "median", unit: Unit::PerCase }],
         },
@@ -380,6 +436,7 @@ pub static MEASURES: &[MeasureDef] = &[
         title: "Agencies engaged per case",
         definition: "The partnership's breadth: over the cases with at least one intervention in the period (count), the mean and \
                      median number of distinct counterpart agencies engaged.",
+        covers: Covers::All,
         shape: Shape::Headline {
             statistics: &[Statistic { stat: "mean", unit: Unit::PerCase }, Statistic { stat: "median", unit: Unit::PerCase }],
         },
@@ -390,6 +447,7 @@ pub static MEASURES: &[MeasureDef] = &[
         title: "Follow-up actions completed by their due date",
         definition: "Actions falling due in the period: done by the due date, done late, overdue (still open after it), not yet \
                      due, or cancelled. share_on_time is done by the due date over those done or overdue.",
+        covers: Covers::All,
         shape: Shape::Table {
             rows: None,
             parts: &["done_by_due_date", "done_late", "overdue", "not_yet_due", "cancelled"],
@@ -407,6 +465,7 @@ pub static MEASURES: &[MeasureDef] = &[
         title: "People reaching each MSCOS core outcome",
         definition: "Distinct cases with the outcome recorded as achieved in the period, for each of the seven core outcomes of \
                      the Modern Slavery Core Outcome Set (2023); total is the cases reaching any of them.",
+        covers: Covers::All,
         shape: Shape::Breakdown { categories: Categories::Of(core_outcomes) },
     },
     MeasureDef {
@@ -415,6 +474,7 @@ pub static MEASURES: &[MeasureDef] = &[
         title: "People with an adverse outcome",
         definition: "Distinct cases with an adverse outcome (re-exploited, lost contact, detained, removed) recorded in the \
                      period; total is the cases with any of them.",
+        covers: Covers::All,
         shape: Shape::Breakdown { categories: Categories::Of(adverse_outcomes) },
     },
 ];
@@ -453,7 +513,44 @@ pub struct Figure {
 #[derive(Debug, Clone)]
 pub struct MeasureResult {
     pub def: &'static MeasureDef,
+    /// The jurisdictions the figures cover (within the report's jurisdiction filter).
+    pub jurisdictions: Vec<Jurisdiction>,
     pub figures: Vec<Figure>,
+}
+
+/// The rules a report's tables list, and where each is in force.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReportRules {
+    /// Rules of kind deadline (and `action_due`), with the jurisdictions of each.
+    pub deadlines: Vec<(String, Vec<Jurisdiction>)>,
+    /// Entitlements: milestones before which support must not end.
+    pub entitlements: Vec<(String, Vec<Jurisdiction>)>,
+}
+
+impl ReportRules {
+    /// The rules of `book`, by id.
+    pub fn of(book: &RuleBook) -> Self {
+        let mut deadlines: Vec<(String, Vec<Jurisdiction>)> = Vec::new();
+        let mut entitlements: Vec<(String, Vec<Jurisdiction>)> = Vec::new();
+        for rule in book.sets.iter().flat_map(|s| &s.rules) {
+            let list = match rule.kind {
+                DeadlineKind::Deadline => &mut deadlines,
+                DeadlineKind::Milestone if rule.entitlement => &mut entitlements,
+                DeadlineKind::Milestone => continue,
+            };
+            if !list.iter().any(|(id, _)| *id == rule.id) {
+                list.push((rule.id.clone(), book.jurisdictions_with(&rule.id)));
+            }
+        }
+        deadlines.push((ACTION_DUE.to_owned(), Jurisdiction::ALL.to_vec()));
+        deadlines.sort();
+        entitlements.sort();
+        ReportRules { deadlines, entitlements }
+    }
+
+    fn jurisdictions_of(&self, rule: &str) -> Vec<Jurisdiction> {
+        self.deadlines.iter().chain(&self.entitlements).find(|(id, _)| id == rule).map(|(_, j)| j.clone()).unwrap_or_default()
+    }
 }
 
 /// The assembled, protected report.
@@ -493,17 +590,18 @@ fn statistic_figure(category: Option<&str>, s: &Statistic, policy: Policy, raw: 
 type Key<'a> = (&'a str, Option<&'a str>, &'a str);
 
 /// Builds the report from the raw figures: every defined figure appears (missing counts are zero),
-/// protected by `policy` (use [`Policy::EXACT`] for exact figures). `rules` lists the deadline
-/// rules in force, so a rule with nothing due still shows its zeros.
+/// protected by `policy` (use [`Policy::EXACT`] for exact figures). `rules` lists the rules in
+/// force, so a rule with nothing due still shows its zeros, and says where each applies.
 pub fn assemble(
     params: ReportParams,
     as_at: NaiveDate,
     policy: Policy,
-    rules: &[&str],
+    rules: &ReportRules,
     raw: &[RawFigure],
 ) -> Result<Report, UnknownFigure> {
     let mut by_key: BTreeMap<Key<'_>, &RawFigure> = BTreeMap::new();
-    let mut rule_rows: Vec<&str> = rules.to_vec();
+    let mut rule_rows: Vec<&str> = rules.deadlines.iter().map(|(id, _)| id.as_str()).collect();
+    let entitlement_rows: Vec<&str> = rules.entitlements.iter().map(|(id, _)| id.as_str()).collect();
     for r in raw {
         let def = MEASURES.iter().find(|m| m.id == r.measure);
         let known = def.is_some_and(|d| match d.shape {
@@ -529,7 +627,27 @@ pub fn assemble(
         match c {
             Categories::Of(f) => f(),
             Categories::Rules => rule_rows.clone(),
+            Categories::Entitlements => entitlement_rows.clone(),
         }
+    };
+    let within_filter = |js: Vec<Jurisdiction>| -> Vec<Jurisdiction> {
+        js.into_iter().filter(|j| params.jurisdiction.is_none_or(|only| only == *j)).collect()
+    };
+    let coverage = |def: &MeasureDef| -> Vec<Jurisdiction> {
+        let mut js: Vec<Jurisdiction> = match def.covers {
+            Covers::All => Jurisdiction::ALL.to_vec(),
+            Covers::Rule(rule) => rules.jurisdictions_of(rule),
+            Covers::Rules => {
+                let rows = match def.shape {
+                    Shape::Table { rows: Some(c), .. } => listed(&c),
+                    _ => Vec::new(),
+                };
+                rows.iter().flat_map(|r| rules.jurisdictions_of(r)).collect()
+            }
+        };
+        js.sort_by_key(|j| Jurisdiction::ALL.iter().position(|x| x == j));
+        js.dedup();
+        within_filter(js)
     };
 
     let mut measures = Vec::with_capacity(MEASURES.len());
@@ -591,7 +709,7 @@ pub fn assemble(
                 }
             }
         }
-        measures.push(MeasureResult { def, figures });
+        measures.push(MeasureResult { def, jurisdictions: coverage(def), figures });
     }
     Ok(Report { params, as_at, policy, exact: policy == Policy::EXACT, measures })
 }
@@ -673,12 +791,41 @@ mod tests {
         assert_eq!(adverse_outcomes(), ["re_exploited", "lost_contact", "detained", "removed"]);
     }
 
+    fn rules_for_tests() -> ReportRules {
+        ReportRules::of(&crate::rules::shipped_with(None).unwrap_or_default())
+    }
+
+    #[test]
+    fn measures_say_which_jurisdictions_they_cover() {
+        let rules = rules_for_tests();
+        assert_eq!(
+            rules.entitlements.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(),
+            ["exit_support_end", "move_on_end", "recovery_period_minimum_end", "support_period_end"]
+        );
+        assert!(rules.deadlines.iter().all(|(id, _)| !id.ends_with("_end")), "entitlements are never met or missed");
+        let r = assemble(params(), d("2026-03-31"), Policy::EXACT, &rules, &[]).unwrap_or_else(|e| panic!("{e}"));
+        let covers = |id: &str| r.measures.iter().find(|m| m.def.id == id).map(|m| m.jurisdictions.clone()).unwrap_or_default();
+        assert_eq!(covers("nrm.rg_timeliness"), Jurisdiction::ALL.to_vec());
+        assert_eq!(covers("deadlines.gp_access"), Jurisdiction::ALL.to_vec());
+        assert_eq!(covers("deadlines.support_ended_early"), Jurisdiction::ALL.to_vec());
+        // Filtered to Scotland, a measure covers Scotland at most.
+        let mut scotland = params();
+        scotland.jurisdiction = Some(Jurisdiction::Scotland);
+        let r = assemble(scotland, d("2026-03-31"), Policy::EXACT, &rules, &[]).unwrap_or_else(|e| panic!("{e}"));
+        assert!(r.measures.iter().all(|m| m.jurisdictions == [Jurisdiction::Scotland]));
+        // A rule in force in one jurisdiction only.
+        let book = crate::rules::shipped_with(None).unwrap_or_default();
+        let only_ew = ReportRules::of(&book);
+        assert_eq!(only_ew.jurisdictions_of("move_on_end"), [Jurisdiction::EnglandWales]);
+    }
+
     #[test]
     fn every_figure_appears_with_zeros_filled_in() {
-        let r = assemble(params(), d("2026-03-31"), Policy::EXACT, &["gp_access"], &[]).unwrap_or_else(|e| panic!("{e}"));
+        let r = assemble(params(), d("2026-03-31"), Policy::EXACT, &rules_for_tests(), &[]).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(figure(&r, "caseload.new", None, "count").value, Some(0.0));
         assert_eq!(figure(&r, "interventions.by_channel", Some("email"), "count").value, Some(0.0));
         assert_eq!(figure(&r, "deadlines.by_rule", Some("gp_access"), "met").value, Some(0.0));
+        assert_eq!(figure(&r, "deadlines.support_ended_early", Some("move_on_end"), "ended_early").value, Some(0.0));
         assert_eq!(figure(&r, "needs.by_domain", Some("health_gp"), "median_days").status, FigureStatus::InsufficientData);
         assert_eq!(figure(&r, "actions.by_due_date", None, "share_on_time").status, FigureStatus::InsufficientData);
         assert!(r.exact);
@@ -686,9 +833,16 @@ mod tests {
 
     #[test]
     fn unknown_figures_are_refused() {
-        let e = assemble(params(), d("2026-03-31"), Policy::EXACT, &[], &[raw("caseload.new", None, "median", 3, Some(1.0))]);
+        let e = assemble(
+            params(),
+            d("2026-03-31"),
+            Policy::EXACT,
+            &ReportRules::default(),
+            &[raw("caseload.new", None, "median", 3, Some(1.0))],
+        );
         assert!(e.is_err());
-        let e = assemble(params(), d("2026-03-31"), Policy::EXACT, &[], &[raw("caseload.lost", None, "count", 3, None)]);
+        let e =
+            assemble(params(), d("2026-03-31"), Policy::EXACT, &ReportRules::default(), &[raw("caseload.lost", None, "count", 3, None)]);
         assert!(e.is_err());
     }
 
@@ -709,7 +863,7 @@ mod tests {
             raw("deadlines.by_rule", Some("gp_access"), "met", 50, None),
             raw("deadlines.by_rule", Some("gp_access"), "missed", 10, None),
         ];
-        let r = assemble(params(), d("2026-03-31"), Policy::default(), &[], &rows).unwrap_or_else(|e| panic!("{e}"));
+        let r = assemble(params(), d("2026-03-31"), Policy::default(), &ReportRules::default(), &rows).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(figure(&r, "caseload.new", None, "count").status, FigureStatus::Suppressed);
         assert_eq!(figure(&r, "caseload.new", None, "count").value, None);
         assert_eq!(figure(&r, "caseload.supported", None, "count").value, Some(8.0));
@@ -745,7 +899,7 @@ mod tests {
             raw("actions.by_due_date", None, "overdue", 1, None),
             raw("nrm.days_referral_to_rg", None, "median_days", 3, Some(6.25)),
         ];
-        let r = assemble(params(), d("2026-03-31"), Policy::EXACT, &[], &rows).unwrap_or_else(|e| panic!("{e}"));
+        let r = assemble(params(), d("2026-03-31"), Policy::EXACT, &ReportRules::default(), &rows).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(figure(&r, "caseload.new", None, "count").value, Some(7.0));
         assert_eq!(figure(&r, "actions.by_due_date", None, "total").value, Some(5.0));
         assert_eq!(figure(&r, "actions.by_due_date", None, "share_on_time").value, Some(80.0));

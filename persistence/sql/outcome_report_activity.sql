@@ -60,6 +60,16 @@ FROM (SELECT rule_id,
       FROM dl GROUP BY rule_id) r
 CROSS JOIN LATERAL (VALUES ('met', r.met), ('missed', r.missed), ('waived', r.waived), ('open', r.open)) AS x(stat, n)
 UNION ALL
+SELECT 'deadlines.support_ended_early', e.rule_id, x.stat, x.n, NULL
+FROM (SELECT d.rule_id,
+             count(*) FILTER (WHERE d.support_ended_on IS NOT NULL) AS ended,
+             count(*) FILTER (WHERE d.support_ended_on IS NULL) AS kept
+      FROM deadlines d
+      WHERE d.kind = 'milestone' AND d.due_on BETWEEN $1::date AND $2::date
+        AND (($4::text IS NULL AND $5::text IS NULL AND $6::text IS NULL AND $7::text IS NULL) OR d.case_id IN (SELECT id FROM scoped))
+      GROUP BY d.rule_id) e
+CROSS JOIN LATERAL (VALUES ('ended_early', e.ended), ('kept', e.kept)) AS x(stat, n)
+UNION ALL
 SELECT 'deadlines.gp_access', NULL, x.stat, x.n, x.value
 FROM (SELECT count(*) FILTER (WHERE met_on <= due_on) AS within,
              count(*) FILTER (WHERE met_on > due_on) AS later,

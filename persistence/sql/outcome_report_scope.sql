@@ -36,7 +36,9 @@ scoped AS MATERIALIZED (
     SELECT * FROM (
         SELECT c.id, pc.started_on, c.exploitation_types, c.nationalities,
                (c.presumed_child OR CASE
-                    WHEN c.date_of_birth IS NOT NULL THEN pc.started_on < c.date_of_birth + interval '18 years'
+                    -- age() counts whole years as domain/src/case.rs does: a 29 February birthday
+                    -- falls on 1 March in other years.
+                    WHEN c.date_of_birth IS NOT NULL THEN date_part('year', age(pc.started_on, c.date_of_birth)) < 18
                     WHEN c.birth_year IS NOT NULL THEN pc.started_on < make_date(c.birth_year + 18, 12, 31)
                     ELSE false END) AS child,
                -- Closed (and not reopened since, a reopening on the day of a closure coming after it)

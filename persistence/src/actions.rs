@@ -180,13 +180,10 @@ pub async fn list(
     list_on(&conn, f, limit, after).await
 }
 
-/// [`list`] on a connection the caller holds.
-pub(crate) async fn list_on(
-    mut conn: &AsyncPgConnection,
-    f: &ActionFilter,
-    limit: Limit,
-    after: Option<(NaiveDate, ActionId)>,
-) -> Result<Page<Action, (NaiveDate, ActionId)>, StoreError> {
+type ActionQuery = actions::BoxedQuery<'static, diesel::pg::Pg, diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<ActionRow, diesel::pg::Pg>>>;
+
+/// The actions `f` selects, in due-date order.
+fn filtered(f: &ActionFilter) -> ActionQuery {
     let mut q = actions::table.select(ActionRow::as_select()).order((actions::due_on.asc(), actions::id.asc())).into_boxed();
     if let Some(c) = f.case {
         q = q.filter(actions::case_id.eq(c.into_uuid()));
@@ -203,12 +200,39 @@ pub(crate) async fn list_on(
     if let Some(today) = f.overdue_on {
         q = q.filter(actions::status.eq(ActionStatus::Open.as_str())).filter(actions::due_on.lt(today));
     }
+    q
+}
+
+/// [`list`] on a connection the caller holds.
+pub(crate) async fn list_on(
+    mut conn: &AsyncPgConnection,
+    f: &ActionFilter,
+    limit: Limit,
+    after: Option<(NaiveDate, ActionId)>,
+) -> Result<Page<Action, (NaiveDate, ActionId)>, StoreError> {
+    let mut q = filtered(f);
     if let Some((due, id)) = after {
         q = q.filter(actions::due_on.gt(due).or(actions::due_on.eq(due).and(actions::id.gt(id.into_uuid()))));
     }
     let rows: Vec<ActionRow> = q.limit(i64::from(limit.get()) + 1).load(&mut conn).await?;
     let items = rows.into_iter().map(action_from).collect::<Result<Vec<_>, _>>()?;
     Ok(Page::from_overfetch(items, limit, |a| (a.details.due_on, a.id)))
+}
+
+/// Every action of one case that `f` selects, however many: for what derives from all of them
+/// (a partner's deadlines, the timeline), never for a list a person pages through.
+pub async fn all_of_case(db: &Db, case: CaseId, f: &ActionFilter) -> Result<Vec<Action>, StoreError> {
+    let conn = db.conn().await?;
+    all_on(&conn, &ActionFilter { case: Some(case), ..f.clone() }).await
+}
+
+/// [`all_of_case`] on a connection the caller holds; `f` names the case.
+pub(crate) async fn all_on(mut conn: &AsyncPgConnection, f: &ActionFilter) -> Result<Vec<Action>, StoreError> {
+    if f.case.is_none() {
+        return Err(StoreError::internal("reading all actions needs a case"));
+    }
+    let rows: Vec<ActionRow> = filtered(f).load(&mut conn).await?;
+    rows.into_iter().map(action_from).collect()
 }
 
 /// Completes or cancels an action still at `expected_version` (None: any), after `authorize`

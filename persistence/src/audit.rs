@@ -90,13 +90,62 @@ pub async fn record_with(
     details: Option<Details>,
 ) -> Result<AuditId, StoreError> {
     let id = AuditId::new_at(ctx.at);
-    let case_id = entry.case_id;
     let row = new_row(id, ctx, &entry, details.as_ref().map(Details::hash));
+    insert(conn, row, entry.case_id, details).await?;
+    Ok(id)
+}
+
+/// The service itself, acting on no one's request: a re-derivation under a changed rule book.
+#[derive(Debug, Clone)]
+pub struct SystemAgent {
+    /// `fourthp-rule-book`, for example.
+    pub sub: String,
+    pub request_id: String,
+    pub at: DateTime<Utc>,
+}
+
+/// Appends `entry` as a change made by the service itself (agent role `system`), with details.
+pub async fn record_system(
+    conn: &mut AsyncPgConnection,
+    agent: &SystemAgent,
+    entry: AuditEntry,
+    details: Option<Details>,
+) -> Result<AuditId, StoreError> {
+    let id = AuditId::new_at(agent.at);
+    let row = NewAuditRow {
+        id: id.into_uuid(),
+        recorded_at: agent.at,
+        action: entry.action.as_str(),
+        outcome: entry.outcome.as_str(),
+        agent_sub: &agent.sub,
+        agent_role: "system",
+        agent_agency_id: None,
+        entity_type: entry.entity_type.as_str(),
+        entity_id: entry.entity_id,
+        case_id: entry.case_id.map(CaseId::into_uuid),
+        changed_fields: entry.changed_fields.iter().map(|f| (*f).to_owned()).collect(),
+        request_id: &agent.request_id,
+        client_address: None,
+        purpose: entry.purpose.map(|p| p.as_str()),
+        source: Some(source()),
+        details_hash: details.as_ref().map(Details::hash),
+    };
+    insert(conn, row, entry.case_id, details).await?;
+    Ok(id)
+}
+
+async fn insert(
+    conn: &mut AsyncPgConnection,
+    row: NewAuditRow<'_>,
+    case_id: Option<CaseId>,
+    details: Option<Details>,
+) -> Result<(), StoreError> {
+    let id = row.id;
     diesel::insert_into(audit_records::table).values(&row).execute(conn).await?;
     if let Some(d) = details {
         diesel::insert_into(audit_details::table)
             .values((
-                audit_details::audit_id.eq(id.into_uuid()),
+                audit_details::audit_id.eq(id),
                 audit_details::case_id.eq(case_id.map(CaseId::into_uuid)),
                 audit_details::before.eq(d.before),
                 audit_details::after.eq(d.after),
@@ -104,7 +153,7 @@ pub async fn record_with(
             .execute(conn)
             .await?;
     }
-    Ok(id)
+    Ok(())
 }
 
 /// Appends many records at once, each in its own context (the buffered read log).

@@ -17,7 +17,7 @@ use fourthp_domain::ids::{ActionId, AgencyId, CaseId, DeadlineId, EventId};
 use fourthp_domain::lifecycle::{Journey, Timeline};
 use fourthp_domain::paging::{Limit, Page};
 use fourthp_domain::principal::Subject;
-use fourthp_domain::rules::{stage_advances_on, DeadlineKind, DeadlineStatus, RuleBook};
+use fourthp_domain::rules::{definition, stage_advances_on, DeadlineKind, DeadlineStatus, Definition, RuleBook, StatusTest, OUTSTANDING};
 use uuid::Uuid;
 
 use crate::audit;
@@ -50,9 +50,31 @@ fn deadline_from(r: DeadlineRow) -> Result<Deadline, StoreError> {
         },
         due_on: r.due_on,
         met_on: r.met_on,
+        support_ended_on: r.support_ended_on,
         explanation: r.explanation,
         waiver,
     })
+}
+
+/// One stored deadline that [`sync`] created, changed or removed, with its values before and
+/// after (for the audit of a re-derivation).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeadlineChange {
+    pub action: AuditAction,
+    pub id: DeadlineId,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+fn snapshot(rule_version: &str, kind: &str, due_on: NaiveDate, met_on: Option<NaiveDate>, ended: Option<NaiveDate>) -> serde_json::Value {
+    serde_json::json!({"rule_version": rule_version, "kind": kind, "due_on": due_on, "met_on": met_on, "support_ended_on": ended})
+}
+
+/// What [`sync`] did: the deadlines it changed, and whether the case's stage changed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SyncOutcome {
+    pub changes: Vec<DeadlineChange>,
+    pub stage_changed: bool,
 }
 
 /// Brings the case's stored deadlines, stage and stage-advance date in line with `timeline`
@@ -64,9 +86,10 @@ pub(crate) async fn sync(
     timeline: &Timeline,
     book: &RuleBook,
     now: DateTime<Utc>,
-) -> Result<(), StoreError> {
+) -> Result<SyncOutcome, StoreError> {
     let needs_met = crate::needs::met_for_case(conn, case.id).await?;
-    let derived = book.derive(case.details.jurisdiction, &timeline.effective, &needs_met);
+    let derived = book.derive(case.details.jurisdiction, case.details.age_facts(), &timeline.effective, &needs_met);
+    let mut changes = Vec::new();
     // Deadlines from actions are the actions' own business: leave them be.
     let existing: Vec<DeadlineRow> = deadlines::table
         .filter(deadlines::case_id.eq(case.id.into_uuid()))
@@ -83,19 +106,39 @@ pub(crate) async fn sync(
                     && row.kind == d.kind.as_str()
                     && row.due_on == d.due_on
                     && row.met_on == d.met_on
+                    && row.support_ended_on == d.support_ended_on
                     && row.explanation == d.explanation;
                 if !same {
+                    // A waiver stays with its deadline; a milestone cannot carry one.
+                    let keep_waiver = d.kind == DeadlineKind::Deadline;
                     diesel::update(deadlines::table.find(row.id))
                         .set((
                             deadlines::rule_version.eq(&d.rule_version),
                             deadlines::kind.eq(d.kind.as_str()),
                             deadlines::due_on.eq(d.due_on),
                             deadlines::met_on.eq(d.met_on),
+                            deadlines::support_ended_on.eq(d.support_ended_on),
                             deadlines::explanation.eq(&d.explanation),
                             deadlines::updated_at.eq(now),
                         ))
                         .execute(conn)
                         .await?;
+                    if !keep_waiver && row.waived_at.is_some() {
+                        diesel::update(deadlines::table.find(row.id))
+                            .set((
+                                deadlines::waived_at.eq(None::<DateTime<Utc>>),
+                                deadlines::waived_by.eq(None::<String>),
+                                deadlines::waived_reason.eq(None::<String>),
+                            ))
+                            .execute(conn)
+                            .await?;
+                    }
+                    changes.push(DeadlineChange {
+                        action: AuditAction::Update,
+                        id: DeadlineId::from_uuid(row.id),
+                        before: Some(snapshot(&row.rule_version, &row.kind, row.due_on, row.met_on, row.support_ended_on)),
+                        after: Some(snapshot(&d.rule_version, d.kind.as_str(), d.due_on, d.met_on, d.support_ended_on)),
+                    });
                 }
             }
             None => {
@@ -116,25 +159,48 @@ pub(crate) async fn sync(
                     created_at: now,
                     updated_at: now,
                     action_id: None,
+                    support_ended_on: d.support_ended_on,
                 };
                 diesel::insert_into(deadlines::table).values(&row).execute(conn).await?;
+                changes.push(DeadlineChange {
+                    action: AuditAction::Create,
+                    id: DeadlineId::from_uuid(row.id),
+                    before: None,
+                    after: Some(snapshot(&d.rule_version, d.kind.as_str(), d.due_on, d.met_on, d.support_ended_on)),
+                });
             }
         }
     }
-    let gone: Vec<Uuid> = by_key.into_values().map(|r| r.id).collect();
+    let gone: Vec<DeadlineRow> = by_key.into_values().collect();
     if !gone.is_empty() {
-        diesel::delete(deadlines::table.filter(deadlines::id.eq_any(gone))).execute(conn).await?;
+        diesel::delete(deadlines::table.filter(deadlines::id.eq_any(gone.iter().map(|r| r.id).collect::<Vec<_>>()))).execute(conn).await?;
     }
-    diesel::update(cases::table.find(case.id.into_uuid()))
-        .set((cases::stage.eq(timeline.stage().as_str()), cases::stage_advances_on.eq(stage_advances_on(&derived))))
+    for row in gone {
+        changes.push(DeadlineChange {
+            action: AuditAction::Delete,
+            id: DeadlineId::from_uuid(row.id),
+            before: Some(snapshot(&row.rule_version, &row.kind, row.due_on, row.met_on, row.support_ended_on)),
+            after: None,
+        });
+    }
+    let stage = timeline.stage().as_str();
+    let advances_on = stage_advances_on(&derived);
+    let stage_changed: usize = diesel::update(cases::table.find(case.id.into_uuid()))
+        .filter(cases::stage.ne(stage).or(cases::stage_advances_on.is_distinct_from(advances_on)))
+        .set((cases::stage.eq(stage), cases::stage_advances_on.eq(advances_on)))
         .execute(conn)
         .await?;
-    Ok(())
+    Ok(SyncOutcome { changes, stage_changed: stage_changed > 0 })
 }
 
 /// Re-derives the case's deadlines and stage from its stored events (after a need changes, or
 /// the jurisdiction does).
-pub(crate) async fn resync(conn: &mut AsyncPgConnection, case: &Case, book: &RuleBook, now: DateTime<Utc>) -> Result<(), StoreError> {
+pub(crate) async fn resync(
+    conn: &mut AsyncPgConnection,
+    case: &Case,
+    book: &RuleBook,
+    now: DateTime<Utc>,
+) -> Result<SyncOutcome, StoreError> {
     let timeline = crate::events::timeline(conn, case.id).await?;
     sync(conn, case, &timeline, book, now).await
 }
@@ -165,6 +231,7 @@ pub(crate) async fn add_for_action(
         created_at: now,
         updated_at: now,
         action_id: Some(action.into_uuid()),
+        support_ended_on: None,
     };
     diesel::insert_into(deadlines::table).values(&row).execute(conn).await?;
     Ok(())
@@ -246,7 +313,7 @@ async fn status_facts_on(
     let open = filter.clone().map(|f| crate::actions::ActionFilter { status: Some(ActionStatus::Open), ..f });
     let actions = |f: Option<crate::actions::ActionFilter>, wanted: bool| async move {
         match f {
-            Some(f) if wanted => Ok(crate::actions::list_on(conn, &f, Limit::LARGEST, None).await?.items),
+            Some(f) if wanted => crate::actions::all_on(conn, &f).await,
             _ => Ok(Vec::new()),
         }
     };
@@ -298,7 +365,7 @@ where
         authorize(&case).map_err(WaiveError::Denied)?;
         let row: DeadlineRow = deadlines::table.find(id.into_uuid()).select(DeadlineRow::as_select()).for_update().first(conn).await?;
         let deadline = deadline_from(row)?;
-        if deadline.kind == DeadlineKind::Milestone || !deadline.is_outstanding(today) {
+        if !deadline.is_waivable(today) {
             return Err(WaiveError::NotOutstanding(deadline.status(today)));
         }
         diesel::update(deadlines::table.find(id.into_uuid()))
@@ -354,23 +421,35 @@ struct QueueRow {
     stage_advances_on: Option<NaiveDate>,
 }
 
-/// SQL for each status on `$1` (today), matching [`fourthp_domain::rules::status`].
-fn status_sql(s: DeadlineStatus) -> &'static str {
-    match s {
-        DeadlineStatus::Waived => "d.waived_at IS NOT NULL",
-        DeadlineStatus::Open => {
-            "(d.waived_at IS NULL AND d.met_on IS NULL AND d.due_on >= $1 AND (d.kind = 'milestone' OR d.due_on >= $1))"
-        }
-        DeadlineStatus::Met => {
-            "(d.waived_at IS NULL AND ((d.kind = 'deadline' AND d.met_on <= d.due_on) OR (d.kind = 'milestone' AND d.due_on <= $1)))"
-        }
-        DeadlineStatus::Missed => {
-            "(d.waived_at IS NULL AND d.kind = 'deadline' AND ((d.met_on IS NULL AND d.due_on < $1) OR d.met_on > d.due_on))"
-        }
+/// One test of a status definition as SQL on a deadline `d`, `$1` being today.
+fn test_sql(t: StatusTest) -> &'static str {
+    match t {
+        StatusTest::Waived(true) => "d.waived_at IS NOT NULL",
+        StatusTest::Waived(false) => "d.waived_at IS NULL",
+        StatusTest::Kind(DeadlineKind::Deadline) => "d.kind = 'deadline'",
+        StatusTest::Kind(DeadlineKind::Milestone) => "d.kind = 'milestone'",
+        StatusTest::Unmet => "d.met_on IS NULL",
+        StatusTest::MetOnTime => "d.met_on <= d.due_on",
+        StatusTest::MetLate => "d.met_on > d.due_on",
+        StatusTest::EndedEarly(true) => "d.support_ended_on IS NOT NULL",
+        StatusTest::EndedEarly(false) => "d.support_ended_on IS NULL",
+        StatusTest::DueBeforeToday => "d.due_on < $1",
+        StatusTest::DueOnOrBeforeToday => "d.due_on <= $1",
+        StatusTest::DueOnOrAfterToday => "d.due_on >= $1",
+        StatusTest::DueAfterToday => "d.due_on > $1",
     }
 }
 
-/// The queue across every case not closed, by due date then case reference.
+/// A status definition of the domain ([`fourthp_domain::rules::definition`]) as SQL: the queue
+/// filters by exactly the definition each deadline's own status comes from.
+fn definition_sql(def: Definition) -> String {
+    let alternatives: Vec<String> =
+        def.iter().map(|all| format!("({})", all.iter().map(|t| test_sql(*t)).collect::<Vec<_>>().join(" AND "))).collect();
+    format!("({})", alternatives.join(" OR "))
+}
+
+/// The queue across every case not closed (and the entitlements of closed cases whose support
+/// ended early, so that they are seen), by due date then case reference.
 pub async fn queue(
     db: &Db,
     filter: &QueueFilter,
@@ -379,12 +458,13 @@ pub async fn queue(
     after: Option<&QueueCursor>,
 ) -> Result<Page<QueueItem, QueueCursor>, StoreError> {
     let mut sql = String::from(
-        "SELECT d.*, c.stage, c.stage_advances_on FROM deadlines d JOIN cases c ON c.id = d.case_id WHERE c.stage <> 'closed' AND ",
+        "SELECT d.*, c.stage, c.stage_advances_on FROM deadlines d JOIN cases c ON c.id = d.case_id \
+         WHERE (c.stage <> 'closed' OR d.support_ended_on IS NOT NULL) AND ",
     );
     if filter.statuses.is_empty() {
-        sql.push_str("d.met_on IS NULL AND d.waived_at IS NULL AND (d.kind = 'deadline' OR d.due_on > $1)");
+        sql.push_str(&definition_sql(OUTSTANDING));
     } else {
-        let parts: Vec<&str> = filter.statuses.iter().map(|s| status_sql(*s)).collect();
+        let parts: Vec<String> = filter.statuses.iter().map(|s| definition_sql(definition(*s))).collect();
         sql.push_str(&format!("({})", parts.join(" OR ")));
     }
     let mut n = 1;

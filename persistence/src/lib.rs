@@ -16,6 +16,7 @@ pub mod events;
 pub mod interventions;
 pub mod needs;
 pub mod outcomes;
+pub mod rederive;
 pub mod reports;
 pub mod retention;
 mod rows;

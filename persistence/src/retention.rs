@@ -43,7 +43,7 @@ pub async fn redact(db: &Db, ctx: &AuditContext, case: CaseId, purpose: Purpose)
         let id = case.into_uuid();
         let bind = |sql: &'static str| diesel::sql_query(sql).bind::<SqlUuid, _>(id);
         let found = bind(
-            "UPDATE cases SET known_as = '[redacted]', date_of_birth = NULL, gender = 'unknown', nationalities = '{}', languages = '{}', \
+            "UPDATE cases SET known_as = '[redacted]', date_of_birth = NULL, gender = 'not_specified', nationalities = '{}', languages = '{}', \
              consent_recorded_by = '[redacted]', version = version + 1 WHERE id = $1",
         )
         .execute(conn)

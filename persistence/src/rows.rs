@@ -195,6 +195,7 @@ pub struct DeadlineRow {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub action_id: Option<Uuid>,
+    pub support_ended_on: Option<NaiveDate>,
 }
 
 #[derive(Debug, Queryable, Selectable, Insertable)]

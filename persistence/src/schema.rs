@@ -170,6 +170,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         action_id -> Nullable<Uuid>,
+        support_ended_on -> Nullable<Date>,
     }
 }
 
@@ -255,6 +256,15 @@ diesel::joinable!(outcome_interventions -> interventions (intervention_id));
 diesel::joinable!(outcome_interventions -> outcomes (outcome_id));
 diesel::joinable!(outcomes -> cases (case_id));
 
+diesel::table! {
+    rule_book_applied (singleton) {
+        singleton -> Bool,
+        fingerprint -> Text,
+        versions -> Text,
+        applied_at -> Timestamptz,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     actions,
     agencies,
@@ -272,4 +282,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     needs,
     outcome_interventions,
     outcomes,
+    rule_book_applied,
 );

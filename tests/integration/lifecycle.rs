@@ -53,11 +53,18 @@ async fn an_nrm_journey_derives_stages_and_explained_deadlines() {
     app.event_ok(&case, vcc, s.referral("2025-11-03")).await;
     let d = app.deadlines(&case, vcc).await;
     assert_eq!(d["gp_access"]["due_on"], "2025-11-13");
-    assert_eq!(d["gp_access"]["explanation"], "10 days after the start of support of 2025-11-03, Local standards 2026");
+    let gp_explanation = d["gp_access"]["explanation"].as_str().unwrap();
+    assert!(
+        gp_explanation.starts_with("10 days after the start of support of 2025-11-03, Local standards 2026-12; source: "),
+        "{gp_explanation}"
+    );
     assert_eq!(d["gp_access"]["status"], "missed", "no GP registration recorded, and the date has passed");
     assert_eq!(d["rg_decision_expected"]["due_on"], "2025-11-10");
-    assert_eq!(d["rg_decision_expected"]["rule_version"], "2023");
-    assert_eq!(d["rg_decision_expected"]["explanation"], "5 working days after the NRM referral of 2025-11-03, England & Wales rules 2023");
+    assert_eq!(d["rg_decision_expected"]["rule_version"], "2026-12");
+    assert!(d["rg_decision_expected"]["explanation"]
+        .as_str()
+        .unwrap()
+        .starts_with("5 working days after the NRM referral of 2025-11-03, England & Wales rules 2026-12; source: Modern Slavery"));
 
     app.event_ok(&case, vcc, rg("2025-11-07", "positive")).await;
     let d = app.deadlines(&case, vcc).await;
@@ -76,11 +83,16 @@ async fn an_nrm_journey_derives_stages_and_explained_deadlines() {
     app.event_ok(&case, vcc, cg("2026-03-02", "positive")).await;
     let d = app.deadlines(&case, vcc).await;
     assert_eq!(d["move_on_end"]["due_on"], "2026-04-16");
-    assert_eq!(d["move_on_end"]["explanation"], "45 days after the positive CG of 2026-03-02, England & Wales rules 2023");
+    assert!(d["move_on_end"]["explanation"]
+        .as_str()
+        .unwrap()
+        .starts_with("45 days after the positive CG of 2026-03-02, England & Wales rules 2026-12; source: "));
     assert_eq!(app.get(&format!("/api/v1/cases/{case}"), vcc).await.body["stage"], "move_on");
     app.event_ok(&case, vcc, json!({"type": "case_closed", "date": "2026-04-10", "reason": "moved_on"})).await;
     let d = app.deadlines(&case, vcc).await;
-    assert_eq!(d["move_on_end"]["status"], "met");
+    // Closed six days before the 45 days of move-on support had passed: flagged, never met.
+    assert_eq!(d["move_on_end"]["status"], "ended_early");
+    assert_eq!(d["move_on_end"]["support_ended_on"], "2026-04-10");
     assert_eq!(app.get(&format!("/api/v1/cases/{case}"), vcc).await.body["stage"], "closed");
 
     // The timeline reads back in recording order, and each event was audited once.
@@ -222,14 +234,23 @@ async fn scotland_and_northern_ireland_use_their_own_rules_and_a_change_of_juris
     let r = app.patch(&format!("/api/v1/cases/{case}"), vcc, &etag, json!({"jurisdiction": "scotland"})).await;
     assert_eq!(r.status.as_u16(), 200, "{}", r.text);
     let sc = app.deadlines(&case, vcc).await;
-    assert_eq!(sc.keys().collect::<Vec<_>>(), ["support_period_end"]);
+    let mut rules: Vec<&String> = sc.keys().collect();
+    rules.sort();
+    assert_eq!(rules, ["rg_decision_expected", "support_period_end"], "the RG target is the competent authorities', UK-wide");
     assert_eq!(sc["support_period_end"]["due_on"], "2026-04-09");
-    assert_eq!(sc["support_period_end"]["explanation"], "90 days after the positive RG of 2026-01-09, Scotland rules 2023");
+    assert!(sc["support_period_end"]["explanation"]
+        .as_str()
+        .unwrap()
+        .starts_with("90 days after the positive RG of 2026-01-09, Scotland rules 2026-12; source: Human Trafficking and Exploitation (Scotland) Act 2015 s.9"));
     let etag = r.header("etag").unwrap();
     app.patch(&format!("/api/v1/cases/{case}"), vcc, &etag, json!({"jurisdiction": "northern_ireland"})).await;
     let ni = app.deadlines(&case, vcc).await;
-    assert_eq!(ni["support_period_end"]["due_on"], "2026-02-19");
-    assert_eq!(ni["support_period_end"]["explanation"], "45 days after the NRM referral of 2026-01-05, Northern Ireland rules 2023");
+    // From the positive RG of 9 January, not the referral of 5 January.
+    assert_eq!(ni["support_period_end"]["due_on"], "2026-02-23");
+    assert!(ni["support_period_end"]["explanation"]
+        .as_str()
+        .unwrap()
+        .starts_with("45 days after the positive RG of 2026-01-09, Northern Ireland rules 2026-12; source: "));
 }
 
 #[actix_web::test]

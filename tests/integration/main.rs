@@ -17,6 +17,7 @@ mod daily_log;
 mod demo;
 mod errors;
 mod hostile;
+mod law;
 mod lifecycle;
 mod ops;
 mod reports;

@@ -74,8 +74,8 @@ impl Network {
 /// Five people, known answers:
 /// - A (adult, Romanian, labour): started 2025-02-01, referred Mon 3 Feb, positive RG Fri 7 Feb (within 5 working days),
 ///   positive CG 1 Aug (175 days); GP registered on 6 Feb (5 days); three calls to the GP and an email to housing;
-///   an action due 1 Mar done on 20 Feb; medical treatment (6 Feb) and housing (1 Jun) outcomes. move_on_end
-///   (15 Sep) passes with the case open: missed.
+///   an action due 1 Mar done on 20 Feb; medical treatment (6 Feb) and housing (1 Jun) outcomes. The move-on
+///   entitlement (15 Sep) passes with the case open: kept, and never counted as a deadline met or missed.
 /// - B (child, British, criminal): started 3 Mar, referred Tue 4 Mar, positive RG 20 Mar (late: due 11 Mar);
 ///   GP on 25 Mar (22 days, late); accommodation need still open; two visits with the Red Cross; an action due
 ///   1 Apr still open; lost contact 15 Sep; closed 1 Oct (moved on).
@@ -231,10 +231,14 @@ async fn every_measure_on_a_hand_built_network() {
     expect("deadlines.by_rule", "gp_access", "met", 1.0);
     expect("deadlines.by_rule", "gp_access", "missed", 2.0);
     expect("deadlines.by_rule", "gp_access", "share_met", 33.3);
-    expect("deadlines.by_rule", "move_on_end", "missed", 1.0);
+    // Entitlements are milestones: not in met/missed, but in their own line.
+    assert!(!f["deadlines.by_rule"].keys().any(|(rule, _)| rule == "move_on_end" || rule == "recovery_period_minimum_end"));
+    expect("deadlines.support_ended_early", "move_on_end", "kept", 1.0);
+    expect("deadlines.support_ended_early", "move_on_end", "ended_early", 0.0);
+    expect("deadlines.support_ended_early", "recovery_period_minimum_end", "kept", 2.0);
     expect("deadlines.by_rule", "action_due", "met", 1.0);
     expect("deadlines.by_rule", "action_due", "missed", 1.0);
-    expect("deadlines.by_rule", "exit_support_end", "total", 0.0);
+    expect("deadlines.support_ended_early", "exit_support_end", "total", 0.0);
     expect("deadlines.gp_access", "", "within_10_days", 1.0);
     expect("deadlines.gp_access", "", "later", 1.0);
     expect("deadlines.gp_access", "", "not_met", 1.0);
@@ -376,11 +380,12 @@ async fn json_csv_and_html_agree_and_the_page_is_self_contained() {
     let by_param = n.app.send(Method::GET, &format!("{YEAR_2025}&format=csv"), Some(&n.vcc), None, &[("Accept", "text/html")]).await;
     assert!(by_param.header("content-type").unwrap_or_default().starts_with("text/csv"));
     let rows = csv_rows(&csv.text);
-    assert_eq!(rows[0].join(","), "section,measure,measure_title,category,statistic,unit,value,status,definition");
+    assert_eq!(rows[0].join(","), "section,measure,measure_title,category,statistic,unit,value,status,definition,jurisdictions");
     let figure_count: usize = f.values().map(HashMap::len).sum();
     assert_eq!(rows.len() - 1, figure_count);
     for row in &rows[1..] {
-        assert_eq!(row.len(), 9, "{row:?}");
+        assert_eq!(row.len(), 10, "{row:?}");
+        assert!(!row[9].is_empty(), "every measure covers a jurisdiction: {row:?}");
         let (v, status) = &f[&row[1]][&(row[3].clone(), row[4].clone())];
         assert_eq!(row[6].parse::<f64>().ok(), *v, "{row:?}");
         assert_eq!(&row[7], status);

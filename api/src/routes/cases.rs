@@ -165,6 +165,10 @@ pub struct CaseResponse {
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// On a read of one case: entitlements whose support ended before their minimum period had
+    /// passed (closing a case early is allowed, and flagged).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<super::deadlines::SupportWarningResponse>,
 }
 
 impl CaseResponse {
@@ -209,6 +213,7 @@ impl CaseResponse {
             version: c.version,
             created_at: c.created_at,
             updated_at: c.updated_at,
+            warnings: Vec::new(),
         }
     }
 }
@@ -512,7 +517,11 @@ pub async fn list_cases(caller: Caller, db: web::Data<Db>, query: ApiQuery<CaseL
 #[get("/cases/{id}")]
 pub async fn get_case(caller: Caller, db: web::Data<Db>, path: web::Path<String>) -> Result<HttpResponse, Problem> {
     let (_, case, view) = super::case_at(&db, &caller, &path, CaseAction::Read).await?;
-    Ok(case_response(StatusCode::OK, &case, view, london_date(caller.0.at)))
+    let today = london_date(caller.0.at);
+    let deadlines = fourthp_persistence::deadlines::for_case(&db, case.id).await?;
+    let mut body = CaseResponse::new(&case, view, today);
+    body.warnings = super::deadlines::SupportWarningResponse::all(&deadlines);
+    Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(case.version))).json(body))
 }
 
 /// Change a case's details (coordinators); requires `If-Match` with the ETag read.

@@ -29,6 +29,26 @@ pub struct WaiverResponse {
     pub reason: String,
 }
 
+/// Support ended before an entitlement's minimum period had passed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SupportWarningResponse {
+    #[schema(example = "move_on_end")]
+    pub rule: String,
+    /// The day before which support should not have ended.
+    pub due_on: NaiveDate,
+    pub support_ended_on: NaiveDate,
+    pub message: String,
+}
+
+impl SupportWarningResponse {
+    pub fn all(deadlines: &[Deadline]) -> Vec<Self> {
+        fourthp_domain::deadline::support_warnings(deadlines)
+            .into_iter()
+            .map(|w| SupportWarningResponse { rule: w.rule_id, due_on: w.due_on, support_ended_on: w.support_ended_on, message: w.message })
+            .collect()
+    }
+}
+
 /// A deadline (or milestone) derived from the case's events by a versioned rule.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DeadlineResponse {
@@ -38,15 +58,23 @@ pub struct DeadlineResponse {
     pub case_reference: String,
     #[schema(example = "move_on_end")]
     pub rule: String,
-    #[schema(example = "2023")]
+    #[schema(example = "2026-12")]
     pub rule_version: String,
     pub kind: DeadlineKind,
     pub due_on: NaiveDate,
     /// Derived from today's date in Europe/London.
     pub status: DeadlineStatus,
-    #[schema(example = "45 days after the positive CG of 2026-03-02, England & Wales rules 2023")]
+    /// How the date was worked out, the rule set and version, and the rule's source in law or
+    /// guidance ("(unconfirmed)" where the source is not confirmed).
+    #[schema(
+        example = "45 days after the positive CG of 2026-03-02, England & Wales rules 2026-12; source: Modern Slavery: statutory guidance for England and Wales (s.49 MSA 2015), chapter 8 ..."
+    )]
     pub explanation: String,
     pub met_on: Option<NaiveDate>,
+    /// For an entitlement (a minimum period of support): the day support ended, when that was
+    /// before `due_on`. The status is then `ended_early`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub support_ended_on: Option<NaiveDate>,
     /// For `action_due`: the action whose agreed date it is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub action_id: Option<uuid::Uuid>,
@@ -68,6 +96,7 @@ impl DeadlineResponse {
             status: d.status(today),
             explanation: d.explanation.clone(),
             met_on: d.met_on,
+            support_ended_on: d.support_ended_on,
             action_id: match d.source {
                 DeadlineSource::Action(a) => Some(a.into_uuid()),
                 DeadlineSource::Event(_) => None,
@@ -106,8 +135,10 @@ pub struct QueueResponse {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct QueueQuery {
-    /// Comma-separated statuses (open, met, missed, waived); default: outstanding, that is open
-    /// or overdue and not met.
+    /// Comma-separated statuses (open, met, missed, waived, ended_early); default: outstanding,
+    /// that is deadlines not met or waived (open or overdue) and milestones still to come, which
+    /// include entitlements whose support ended early (their cases closed) while they would still
+    /// run. Each status filter is the definition each deadline's own `status` comes from.
     pub status: Option<String>,
     /// Only deadlines due before this date (YYYY-MM-DD).
     #[param(value_type = Option<String>, format = Date)]
@@ -153,9 +184,8 @@ async fn visible(
     if principal.role != Role::Partner {
         return Ok(all);
     }
-    let filter = fourthp_persistence::actions::ActionFilter { case: Some(case), owner: principal.agency, ..Default::default() };
-    let limit = fourthp_domain::paging::Limit::LARGEST;
-    let own = fourthp_persistence::actions::list(db, &filter, limit, None).await?.items;
+    let filter = fourthp_persistence::actions::ActionFilter { owner: principal.agency, ..Default::default() };
+    let own = fourthp_persistence::actions::all_of_case(db, case, &filter).await?;
     Ok(own_deadlines(all, &own))
 }
 
@@ -307,6 +337,8 @@ pub struct CaseStatusResponse {
     pub next_deadline: Option<DeadlineResponse>,
     /// Open actions the caller's agency owes on this case.
     pub actions_owed: Vec<super::actions::ActionResponse>,
+    /// Entitlements whose support ended before their minimum period had passed.
+    pub warnings: Vec<SupportWarningResponse>,
 }
 
 /// Where the case stands: stage, key dates and the next deadline (partners on the case and
@@ -328,6 +360,7 @@ pub async fn case_status(caller: Caller, db: web::Data<Db>, path: web::Path<Stri
     let (case, _) = super::decide_for(&caller, id, CaseAction::Read, found)?;
     let journey = facts.journey;
     let all = if partner { own_deadlines(facts.deadlines, &facts.owned) } else { facts.deadlines };
+    let warnings = SupportWarningResponse::all(&all);
     let next_deadline = all.into_iter().filter(|d| d.is_outstanding(today)).min_by_key(|d| d.due_on);
     // The actions the caller's agency owes on this case.
     let owed = facts.owed;
@@ -347,6 +380,7 @@ pub async fn case_status(caller: Caller, db: web::Data<Db>, path: web::Path<Stri
         },
         next_deadline: next_deadline.map(|d| DeadlineResponse::new(&d, today, CaseView::partner(case.details.consent.data_sharing))),
         actions_owed: owed.iter().map(|a| super::actions::ActionResponse::new(a, today)).collect(),
+        warnings,
     }))
 }
 

@@ -9,8 +9,7 @@ use fourthp_domain::audit::AuditOutcome;
 use fourthp_domain::case::{ExploitationType, Jurisdiction, LocalAuthority};
 use fourthp_domain::disclosure::Policy;
 use fourthp_domain::error::FieldErrors;
-use fourthp_domain::report::{assemble, AgeGroup, FigureStatus, Report, ReportParams, Section, Unit};
-use fourthp_domain::rules::DeadlineKind;
+use fourthp_domain::report::{assemble, AgeGroup, FigureStatus, Report, ReportParams, ReportRules, Section, Unit};
 use fourthp_domain::time::london_date;
 use fourthp_persistence::{reports, Db};
 use serde::{Deserialize, Serialize, Serializer};
@@ -179,6 +178,9 @@ pub struct ReportMeasure {
     pub title: String,
     /// Exactly what is counted.
     pub definition: String,
+    /// The jurisdictions the figures cover: a measure that counts what a rule sets covers only
+    /// those where the rule is in force (within the report's jurisdiction filter).
+    pub jurisdictions: Vec<fourthp_domain::case::Jurisdiction>,
     pub figures: Vec<ReportFigure>,
 }
 
@@ -214,6 +216,7 @@ impl OutcomeReport {
                 id: m.def.id.to_owned(),
                 title: m.def.title.to_owned(),
                 definition: m.def.definition.to_owned(),
+                jurisdictions: m.jurisdictions.clone(),
                 figures: m
                     .figures
                     .iter()
@@ -267,22 +270,6 @@ fn vocab<T>(errs: &mut FieldErrors, field: &str, raw: Option<&str>, parse: impl 
     errs.check_opt(field, raw.map(|r| parse(r).ok_or("is not one of the documented values"))).flatten()
 }
 
-/// The deadline rules in force (milestones aside), so that each shows even with nothing due.
-fn deadline_rules(rules: &Rules) -> Vec<&str> {
-    let mut ids: Vec<&str> = rules
-        .book
-        .sets
-        .iter()
-        .flat_map(|s| &s.rules)
-        .filter(|r| r.kind == DeadlineKind::Deadline)
-        .map(|r| r.id.as_str())
-        .chain([fourthp_domain::deadline::ACTION_DUE])
-        .collect();
-    ids.sort_unstable();
-    ids.dedup();
-    ids
-}
-
 /// The outcome report for a period, for commissioners (with disclosure control) and
 /// coordinators (exact figures on request). JSON, CSV (one tidy row per figure) or a printable
 /// HTML page with charts, by `Accept` or `format`. Every report pulled is audited.
@@ -293,7 +280,7 @@ fn deadline_rules(rules: &Rules) -> Vec<&str> {
         (status = 200, description = "The report",
             content(
                 (OutcomeReport = "application/json"),
-                (String = "text/csv", example = "section,measure,measure_title,category,statistic,unit,value,status,definition"),
+                (String = "text/csv", example = "section,measure,measure_title,category,statistic,unit,value,status,definition,jurisdictions"),
                 (String = "text/html")
             )
         ),
@@ -394,7 +381,7 @@ pub async fn outcome_report(
         let _turn = gate.0.acquire().await.map_err(|_| Problem::internal())?;
         reports::outcome_figures(&db, &params, as_at).await?
     };
-    let report = assemble(params, as_at, policy, &deadline_rules(&rules), &raw).map_err(|e| {
+    let report = assemble(params, as_at, policy, &ReportRules::of(&rules.book), &raw).map_err(|e| {
         tracing::error!(error = %e, "outcome report");
         Problem::internal()
     })?;

@@ -6,13 +6,16 @@ use actix_web::{get, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use fourthp_domain::access::{self, sees_action, CaseAction};
 use fourthp_domain::deadline::DeadlineSource;
+use fourthp_domain::error::FieldErrors;
 use fourthp_domain::event::EventBody;
 use fourthp_domain::ids::EventId;
+use fourthp_domain::paging::Page;
 use fourthp_domain::time::london_date;
 use fourthp_persistence::actions::{self, ActionFilter};
 use fourthp_persistence::{deadlines, events, interventions, needs, outcomes, Db};
-use serde::Serialize;
-use utoipa::ToSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
 
 use super::actions::ActionResponse;
 use super::deadlines::DeadlineResponse;
@@ -20,10 +23,12 @@ use super::events::{event_response, EventResponse};
 use super::interventions::InterventionResponse;
 use super::needs::NeedResponse;
 use super::outcomes::OutcomeResponse;
+use super::{bad_query, decode_cursor, encode_cursor, parse_date, parse_limit};
 use crate::auth::Caller;
+use crate::extract::ApiQuery;
 use crate::problem::{Problem, ReadProblems};
 
-#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TimelineKind {
     Event,
@@ -56,31 +61,107 @@ pub struct TimelineItem {
     pub outcome: Option<OutcomeResponse>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deadline: Option<DeadlineResponse>,
+    /// The entry's place in the timeline: date, instant, kind, id.
+    #[serde(skip)]
+    key: Key,
 }
 
+/// The timeline's order, total: date, then instant (entries without one first), kind and id.
+type Key = (NaiveDate, Option<DateTime<Utc>>, TimelineKind, Uuid);
+
 impl TimelineItem {
-    fn new(kind: TimelineKind, date: NaiveDate, at: Option<DateTime<Utc>>) -> Self {
-        TimelineItem { kind, date, at, event: None, intervention: None, action: None, need: None, outcome: None, deadline: None }
+    fn new(kind: TimelineKind, id: Uuid, date: NaiveDate, at: Option<DateTime<Utc>>) -> Self {
+        TimelineItem {
+            kind,
+            date,
+            at,
+            event: None,
+            intervention: None,
+            action: None,
+            need: None,
+            outcome: None,
+            deadline: None,
+            key: (date, at, kind, id),
+        }
     }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TimelineResponse {
     pub items: Vec<TimelineItem>,
+    /// Pass as `cursor` for the next page; absent on the last.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct TimelineQuery {
+    /// 1–200, default 50.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
+    pub limit: Option<String>,
+    pub cursor: Option<String>,
+}
+
+const CURSOR_KIND: &str = "timeline";
+
+const KINDS: [TimelineKind; 6] = [
+    TimelineKind::Event,
+    TimelineKind::Intervention,
+    TimelineKind::Action,
+    TimelineKind::Need,
+    TimelineKind::Outcome,
+    TimelineKind::Deadline,
+];
+
+fn encode_key(k: &Key) -> String {
+    let kind = KINDS.iter().position(|x| *x == k.2).unwrap_or(0);
+    let at = k.1.map_or_else(|| "-".to_owned(), |t| t.timestamp_micros().to_string());
+    encode_cursor(CURSOR_KIND, &format!("{}|{at}|{kind}|{}", k.0, k.3))
+}
+
+fn decode_key(position: &str) -> Option<Key> {
+    let mut parts = position.split('|');
+    let date = parse_date(parts.next()?).ok()?;
+    let at = match parts.next()? {
+        "-" => None,
+        micros => Some(DateTime::<Utc>::from_timestamp_micros(micros.parse().ok()?)?),
+    };
+    let kind = *KINDS.get(parts.next()?.parse::<usize>().ok()?)?;
+    let id = Uuid::parse_str(parts.next()?).ok()?;
+    parts.next().is_none().then_some((date, at, kind, id))
 }
 
 /// The case's events, interventions, actions, needs, outcomes and deadlines in time order,
 /// filtered by what the caller may see (partners: no needs or outcomes, only their own
-/// agency's actions and intervention summaries).
+/// agency's actions and intervention summaries), a page at a time.
 #[utoipa::path(
     tag = "daily log",
-    params(("id" = uuid::Uuid, Path, description = "Case id")),
+    params(("id" = uuid::Uuid, Path, description = "Case id"), TimelineQuery),
     responses((status = 200, description = "The timeline", body = TimelineResponse), ReadProblems),
     security(("bearer" = []))
 )]
 #[get("/cases/{id}/timeline")]
-pub async fn timeline(caller: Caller, db: web::Data<Db>, path: web::Path<String>) -> Result<HttpResponse, Problem> {
+pub async fn timeline(
+    caller: Caller,
+    db: web::Data<Db>,
+    path: web::Path<String>,
+    query: ApiQuery<TimelineQuery>,
+) -> Result<HttpResponse, Problem> {
     let (id, case, view) = super::case_at(&db, &caller, &path, CaseAction::Read).await?;
+    let mut errs = FieldErrors::new();
+    let limit = parse_limit(query.0.limit.as_deref(), &mut errs);
+    let after = match query.0.cursor.as_deref() {
+        Some(raw) => decode_cursor(CURSOR_KIND, raw, &mut errs).and_then(|p| {
+            let key = decode_key(&p);
+            if key.is_none() {
+                errs.push("cursor", "is not a cursor this list returned");
+            }
+            key
+        }),
+        None => None,
+    };
+    bad_query(errs)?;
     let p = caller.principal();
     let today = london_date(caller.0.at);
     let mut items = Vec::new();
@@ -98,34 +179,36 @@ pub async fn timeline(caller: Caller, db: web::Data<Db>, path: web::Path<String>
             EventBody::Fact(f) => f.date,
             EventBody::Correction { replacement, .. } => replacement.map_or(london_date(e.recorded_at), |r| r.date),
         };
-        let mut item = TimelineItem::new(TimelineKind::Event, date, Some(e.recorded_at));
+        let mut item = TimelineItem::new(TimelineKind::Event, e.id.into_uuid(), date, Some(e.recorded_at));
         item.event = Some(event_response(e, superseded_by.get(&e.id).copied(), view));
         items.push(item);
     }
     for i in interventions::all_for_case(&db, id).await? {
-        let mut item = TimelineItem::new(TimelineKind::Intervention, london_date(i.details.occurred_at), Some(i.details.occurred_at));
+        let mut item = TimelineItem::new(
+            TimelineKind::Intervention,
+            i.id.into_uuid(),
+            london_date(i.details.occurred_at),
+            Some(i.details.occurred_at),
+        );
         item.intervention = Some(InterventionResponse::new(&i, p));
         items.push(item);
     }
-    let all_actions =
-        actions::list(&db, &ActionFilter { case: Some(id), ..ActionFilter::default() }, fourthp_domain::paging::Limit::LARGEST, None)
-            .await?;
-    let visible_actions: HashSet<_> =
-        all_actions.items.iter().filter(|a| sees_action(p, a.details.owner_agency_id)).map(|a| a.id).collect();
-    for a in all_actions.items.iter().filter(|a| visible_actions.contains(&a.id)) {
-        let mut item = TimelineItem::new(TimelineKind::Action, london_date(a.created_at), Some(a.created_at));
+    let all_actions = actions::all_of_case(&db, id, &ActionFilter::default()).await?;
+    let visible_actions: HashSet<_> = all_actions.iter().filter(|a| sees_action(p, a.details.owner_agency_id)).map(|a| a.id).collect();
+    for a in all_actions.iter().filter(|a| visible_actions.contains(&a.id)) {
+        let mut item = TimelineItem::new(TimelineKind::Action, a.id.into_uuid(), london_date(a.created_at), Some(a.created_at));
         item.action = Some(ActionResponse::new(a, today));
         items.push(item);
     }
     let support_record = access::decide(p, CaseAction::ReadSupportRecord, case.team_agencies(), case.details.consent.data_sharing).is_ok();
     if support_record {
         for n in needs::for_case(&db, id).await? {
-            let mut item = TimelineItem::new(TimelineKind::Need, n.state.identified_on, None);
+            let mut item = TimelineItem::new(TimelineKind::Need, n.id.into_uuid(), n.state.identified_on, None);
             item.need = Some(NeedResponse::new(&n));
             items.push(item);
         }
         for o in outcomes::for_case(&db, id).await? {
-            let mut item = TimelineItem::new(TimelineKind::Outcome, o.details.achieved_on, Some(o.recorded_at));
+            let mut item = TimelineItem::new(TimelineKind::Outcome, o.id.into_uuid(), o.details.achieved_on, Some(o.recorded_at));
             item.outcome = Some(OutcomeResponse::new(&o));
             items.push(item);
         }
@@ -136,10 +219,12 @@ pub async fn timeline(caller: Caller, db: web::Data<Db>, path: web::Path<String>
                 continue;
             }
         }
-        let mut item = TimelineItem::new(TimelineKind::Deadline, d.due_on, None);
+        let mut item = TimelineItem::new(TimelineKind::Deadline, d.id.into_uuid(), d.due_on, None);
         item.deadline = Some(DeadlineResponse::new(&d, today, view));
         items.push(item);
     }
-    items.sort_by_key(|i| (i.date, i.at));
-    Ok(HttpResponse::Ok().json(TimelineResponse { items }))
+    items.retain(|i| after.is_none_or(|a| i.key > a));
+    items.sort_by_key(|i| i.key);
+    let page = Page::from_overfetch(items.into_iter().take(usize::from(limit.get()) + 1).collect(), limit, |i| i.key);
+    Ok(HttpResponse::Ok().json(TimelineResponse { items: page.items, next_cursor: page.next.as_ref().map(encode_key) }))
 }
