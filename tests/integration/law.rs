@@ -6,40 +6,21 @@ use actix_web::http::Method;
 use fourthp_domain::ids::AgencyId;
 use serde_json::{json, Value};
 
+use crate::lifecycle::{cg, rg, setting, Setting};
 use crate::support::*;
 
-struct Setting {
-    app: TestApp,
-    vcc: String,
-    police: AgencyId,
-}
-
-async fn setting() -> Setting {
-    let app = spawn_app().await;
-    let (_, vcc) = app.coordinator().await;
-    let police = app.agency("Northshire Police", "police").await;
-    Setting { app, vcc, police }
+fn closed(date: &str) -> Value {
+    json!({"type": "case_closed", "date": date, "reason": "moved_on"})
 }
 
 fn referral(police: AgencyId, date: &str) -> Value {
     json!({"type": "nrm_referral_submitted", "date": date, "first_responder_agency_id": police.to_string()})
 }
 
-fn rg(date: &str, outcome: &str) -> Value {
-    json!({"type": "reasonable_grounds_decision", "date": date, "outcome": outcome, "competent_authority": "sca"})
-}
-
-fn cg(date: &str, outcome: &str) -> Value {
-    json!({"type": "conclusive_grounds_decision", "date": date, "outcome": outcome, "competent_authority": "sca"})
-}
-
-fn closed(date: &str) -> Value {
-    json!({"type": "case_closed", "date": date, "reason": "moved_on"})
-}
-
 impl Setting {
-    async fn case(&self, body: Value, events: &[Value]) -> String {
-        let id = self.app.open_case(&self.vcc, body).await["id"].as_str().unwrap().to_owned();
+    /// A case opened with `events` recorded in order.
+    async fn case_with(&self, body: Value, events: &[Value]) -> String {
+        let id = self.case(body).await;
         for e in events {
             self.app.event_ok(&id, &self.vcc, e.clone()).await;
         }
@@ -53,7 +34,7 @@ impl Setting {
 async fn a_reconsideration_never_erases_the_positive_rg_before_it() {
     let s = setting().await;
     let case = s
-        .case(
+        .case_with(
             car_wash_man(),
             &[
                 json!({"type": "support_started", "date": "2026-01-05"}),
@@ -86,7 +67,7 @@ async fn closing_before_an_entitlement_has_passed_is_flagged_not_met() {
     let s = setting().await;
     let cg_on = day(-2);
     let case = s
-        .case(
+        .case_with(
             car_wash_man(),
             &[
                 json!({"type": "support_started", "date": day(-200)}),
@@ -155,7 +136,7 @@ async fn the_queue_filters_agree_with_each_status_on_the_boundary_days() {
     // gp_access (a deadline) due today: support started 10 days ago. The recovery period
     // minimum (a milestone) arrives today: positive RG 30 days ago.
     let case = s
-        .case(
+        .case_with(
             car_wash_man(),
             &[json!({"type": "support_started", "date": day(-10)}), referral(s.police, &day(-40)), rg(&day(-30), "positive")],
         )
@@ -211,7 +192,7 @@ async fn nrm_consent_is_judged_at_the_age_on_the_day_it_was_recorded() {
 async fn no_list_stops_silently_at_200() {
     let s = setting().await;
     let housing = s.app.agency("Northshire Homes", "local_authority_housing").await;
-    let case = s.case(car_wash_man(), &[json!({"type": "support_started", "date": day(-30)})]).await;
+    let case = s.case_with(car_wash_man(), &[json!({"type": "support_started", "date": day(-30)})]).await;
     let r = s.app.call(Method::PUT, &format!("/api/v1/cases/{case}/team/{housing}"), Some(&s.vcc), Some(json!({}))).await;
     assert!(r.status.is_success(), "{}", r.text);
     let due = day(30);
@@ -267,13 +248,36 @@ async fn no_list_stops_silently_at_200() {
     let r = s.app.get(&format!("/api/v1/cases/{case}/timeline?cursor=bm90LWEtY3Vyc29y"), &s.vcc).await;
     assert_eq!(r.problem(400), ["cursor"]);
 
-    // The housing association's partner sees all 205 of its actions' deadlines.
+    // The housing association's partner sees all 205 of its actions' deadlines, a page at a time.
     let partner = token(fourthp_domain::principal::Role::Partner, Some(housing));
-    let r = s.app.get(&format!("/api/v1/cases/{case}/deadlines"), &partner).await;
-    let own = r.body["items"].as_array().unwrap().iter().filter(|d| d["rule"] == "action_due").count();
-    assert_eq!(own, 205, "{}", r.text);
+    let all = all_pages(&s.app, &format!("/api/v1/cases/{case}/deadlines?limit=60"), &partner).await;
+    let own = all.iter().filter(|d| d["rule"] == "action_due").count();
+    assert_eq!(own, 205);
+    let ids: std::collections::HashSet<&str> = all.iter().map(|d| d["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), all.len(), "no deadline twice");
+    let first = s.app.get(&format!("/api/v1/cases/{case}/deadlines"), &partner).await;
+    assert_eq!(first.body["items"].as_array().unwrap().len(), 50, "the default page");
     let r = s.app.get(&format!("/api/v1/cases/{case}/status"), &partner).await;
     assert_eq!(r.body["actions_owed"].as_array().unwrap().len(), 205);
+}
+
+/// Every item of a paginated list, following `next_cursor`.
+async fn all_pages(app: &TestApp, path: &str, token: &str) -> Vec<Value> {
+    let mut items = Vec::new();
+    let mut next: Option<String> = None;
+    loop {
+        let url = match &next {
+            Some(c) => format!("{path}&cursor={c}"),
+            None => path.to_owned(),
+        };
+        let r = app.get(&url, token).await;
+        assert_eq!(r.status.as_u16(), 200, "{}", r.text);
+        items.extend(r.body["items"].as_array().unwrap().iter().cloned());
+        match r.body["next_cursor"].as_str() {
+            Some(c) => next = Some(c.to_owned()),
+            None => return items,
+        }
+    }
 }
 
 /// Gender in HTCDS v2.0's values; languages stored as ISO 639-3 whatever ISO 639 form came in.
@@ -311,8 +315,8 @@ async fn a_29_february_birth_is_18_on_1_march_in_rules_and_report() {
         b["consent"] = json!({"nrm": "given", "data_sharing": "share", "recorded_on": "2026-11-02"});
         b
     };
-    s.case(person(), &[json!({"type": "support_started", "date": "2026-02-28"})]).await;
-    s.case(person(), &[json!({"type": "support_started", "date": "2026-03-01"})]).await;
+    s.case_with(person(), &[json!({"type": "support_started", "date": "2026-02-28"})]).await;
+    s.case_with(person(), &[json!({"type": "support_started", "date": "2026-03-01"})]).await;
     let group = |from: &str, to: &str| {
         let app = &s.app;
         let vcc = s.vcc.clone();
@@ -351,7 +355,7 @@ async fn a_29_february_birth_is_18_on_1_march_in_rules_and_report() {
 async fn stored_deadlines_follow_the_rules_in_force_after_an_upgrade() {
     let s = setting().await;
     let case = s
-        .case(
+        .case_with(
             car_wash_man(),
             &[json!({"type": "support_started", "date": day(-20)}), referral(s.police, &day(-20)), rg(&day(-18), "positive")],
         )

@@ -8,13 +8,14 @@ use serde_json::{json, Value};
 
 use crate::support::*;
 
-struct Setting {
-    app: TestApp,
-    vcc: String,
-    police: AgencyId,
+/// A coordinator and a police force on a fresh network (shared by the law tests).
+pub(crate) struct Setting {
+    pub(crate) app: TestApp,
+    pub(crate) vcc: String,
+    pub(crate) police: AgencyId,
 }
 
-async fn setting() -> Setting {
+pub(crate) async fn setting() -> Setting {
     let app = spawn_app().await;
     let (_, vcc) = app.coordinator().await;
     let police = app.agency("Northshire Police", "police").await;
@@ -22,20 +23,20 @@ async fn setting() -> Setting {
 }
 
 impl Setting {
-    async fn case(&self, body: Value) -> String {
+    pub(crate) async fn case(&self, body: Value) -> String {
         self.app.open_case(&self.vcc, body).await["id"].as_str().unwrap().to_owned()
     }
 
-    fn referral(&self, date: &str) -> Value {
+    pub(crate) fn referral(&self, date: &str) -> Value {
         json!({"type": "nrm_referral_submitted", "date": date, "first_responder_agency_id": self.police.to_string()})
     }
 }
 
-fn rg(date: &str, outcome: &str) -> Value {
+pub(crate) fn rg(date: &str, outcome: &str) -> Value {
     json!({"type": "reasonable_grounds_decision", "date": date, "outcome": outcome, "competent_authority": "sca"})
 }
 
-fn cg(date: &str, outcome: &str) -> Value {
+pub(crate) fn cg(date: &str, outcome: &str) -> Value {
     json!({"type": "conclusive_grounds_decision", "date": date, "outcome": outcome, "competent_authority": "sca"})
 }
 

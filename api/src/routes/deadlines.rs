@@ -114,6 +114,8 @@ impl DeadlineResponse {
 pub struct DeadlineListResponse {
     /// By due date.
     pub items: Vec<DeadlineResponse>,
+    /// Pass as `cursor` for the next page; absent on the last.
+    pub next_cursor: Option<String>,
 }
 
 /// One row of the queue: a deadline and its case's stage today.
@@ -203,17 +205,23 @@ fn own_deadlines(all: Vec<Deadline>, own: &[fourthp_domain::action::Action]) -> 
 /// The case's deadlines and milestones, with the rule and explanation of each.
 #[utoipa::path(
     tag = "lifecycle",
-    params(("id" = uuid::Uuid, Path, description = "Case id")),
-    responses((status = 200, description = "The deadlines", body = DeadlineListResponse), ReadProblems),
+    params(("id" = uuid::Uuid, Path, description = "Case id"), super::PageQuery),
+    responses((status = 200, description = "A page of the deadlines", body = DeadlineListResponse), ReadProblems),
     security(("bearer" = []))
 )]
 #[get("/cases/{id}/deadlines")]
-pub async fn case_deadlines(caller: Caller, db: web::Data<Db>, path: web::Path<String>) -> Result<HttpResponse, Problem> {
+pub async fn case_deadlines(
+    caller: Caller,
+    db: web::Data<Db>,
+    path: web::Path<String>,
+    query: ApiQuery<super::PageQuery>,
+) -> Result<HttpResponse, Problem> {
     let (id, _, view) = super::case_at(&db, &caller, &path, CaseAction::Read).await?;
     let today = london_date(caller.0.at);
     let all = visible(&db, caller.principal(), id, deadlines::for_case(&db, id).await?).await?;
-    let items = all.iter().map(|d| DeadlineResponse::new(d, today, view)).collect();
-    Ok(HttpResponse::Ok().json(DeadlineListResponse { items }))
+    let (page, next_cursor) = super::page_of(all, "case-deadline", &query.0, |d| format!("{}|{}", d.due_on, d.id))?;
+    let items = page.iter().map(|d| DeadlineResponse::new(d, today, view)).collect();
+    Ok(HttpResponse::Ok().json(DeadlineListResponse { items, next_cursor }))
 }
 
 const CURSOR_KIND: &str = "deadline";

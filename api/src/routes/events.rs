@@ -171,6 +171,8 @@ pub struct EventResponse {
 pub struct EventListResponse {
     /// In recording order.
     pub items: Vec<EventResponse>,
+    /// Pass as `cursor` for the next page; absent on the last.
+    pub next_cursor: Option<String>,
 }
 
 fn fact_response(d: &DatedFact) -> FactResponse {
@@ -375,12 +377,17 @@ pub async fn create_event(
 /// The case's events in recording order, corrections included.
 #[utoipa::path(
     tag = "lifecycle",
-    params(("id" = uuid::Uuid, Path, description = "Case id")),
-    responses((status = 200, description = "The events", body = EventListResponse), ReadProblems),
+    params(("id" = uuid::Uuid, Path, description = "Case id"), super::PageQuery),
+    responses((status = 200, description = "A page of the events", body = EventListResponse), ReadProblems),
     security(("bearer" = []))
 )]
 #[get("/cases/{id}/events")]
-pub async fn list_events(caller: Caller, db: web::Data<Db>, path: web::Path<String>) -> Result<HttpResponse, Problem> {
+pub async fn list_events(
+    caller: Caller,
+    db: web::Data<Db>,
+    path: web::Path<String>,
+    query: crate::extract::ApiQuery<super::PageQuery>,
+) -> Result<HttpResponse, Problem> {
     let (id, _, view) = super::case_at(&db, &caller, &path, CaseAction::Read).await?;
     let events = events::list(&db, id).await?;
     let superseded_by: HashMap<EventId, EventId> = events
@@ -390,8 +397,11 @@ pub async fn list_events(caller: Caller, db: web::Data<Db>, path: web::Path<Stri
             EventBody::Fact(_) => None,
         })
         .collect();
-    let items = events.iter().map(|e| event_response(e, superseded_by.get(&e.id).copied(), view)).collect();
-    Ok(HttpResponse::Ok().json(EventListResponse { items }))
+    // Events are only ever appended: their place in recording order is their cursor.
+    let numbered: Vec<(usize, &CaseEvent)> = events.iter().enumerate().collect();
+    let (page, next_cursor) = super::page_of(numbered, "event", &query.0, |(n, _)| format!("{n:010}"))?;
+    let items = page.iter().map(|(_, e)| event_response(e, superseded_by.get(&e.id).copied(), view)).collect();
+    Ok(HttpResponse::Ok().json(EventListResponse { items, next_cursor }))
 }
 
 /// One event of the case.

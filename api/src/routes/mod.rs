@@ -61,6 +61,34 @@ pub fn decode_cursor(kind: &str, raw: &str, errs: &mut FieldErrors) -> Option<St
     }
 }
 
+/// `limit` and `cursor` of a list that one case's records make up.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// 1–200, default 50.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
+    pub limit: Option<String>,
+    /// `next_cursor` of the page before.
+    pub cursor: Option<String>,
+}
+
+/// One page of a list read whole (one case's records: never more than a case holds), in the
+/// order of `key` (a string that sorts as the list should), after the `cursor` of `query`.
+/// Returns the page and the cursor of the next, if any.
+pub fn page_of<T>(items: Vec<T>, kind: &str, query: &PageQuery, key: impl Fn(&T) -> String) -> Result<(Vec<T>, Option<String>), Problem> {
+    let mut errs = FieldErrors::new();
+    let limit = parse_limit(query.limit.as_deref(), &mut errs);
+    let after = query.cursor.as_deref().and_then(|raw| decode_cursor(kind, raw, &mut errs));
+    bad_query(errs)?;
+    let mut keyed: Vec<(String, T)> =
+        items.into_iter().map(|t| (key(&t), t)).filter(|(k, _)| after.as_ref().is_none_or(|a| k > a)).collect();
+    keyed.sort_by(|a, b| a.0.cmp(&b.0));
+    keyed.truncate(usize::from(limit.get()) + 1);
+    let page = fourthp_domain::paging::Page::from_overfetch(keyed, limit, |(k, _)| k.clone());
+    Ok((page.items.into_iter().map(|(_, t)| t).collect(), page.next.map(|k| encode_cursor(kind, &k))))
+}
+
 /// Parses a `YYYY-MM-DD` date.
 pub fn parse_date(raw: &str) -> Result<NaiveDate, &'static str> {
     NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| "must be a date in the form YYYY-MM-DD")

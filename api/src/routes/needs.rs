@@ -78,7 +78,10 @@ impl NeedResponse {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NeedListResponse {
+    /// By the date identified.
     pub items: Vec<NeedResponse>,
+    /// Pass as `cursor` for the next page; absent on the last.
+    pub next_cursor: Option<String>,
 }
 
 impl From<NeedError> for Problem {
@@ -141,15 +144,21 @@ pub async fn create_need(
 /// A case's needs (coordinators).
 #[utoipa::path(
     tag = "daily log",
-    params(("id" = uuid::Uuid, Path, description = "Case id")),
-    responses((status = 200, description = "The needs", body = NeedListResponse), ReadProblems),
+    params(("id" = uuid::Uuid, Path, description = "Case id"), super::PageQuery),
+    responses((status = 200, description = "A page of the needs", body = NeedListResponse), ReadProblems),
     security(("bearer" = []))
 )]
 #[get("/cases/{id}/needs")]
-pub async fn case_needs(caller: Caller, db: web::Data<Db>, path: web::Path<String>) -> Result<HttpResponse, Problem> {
+pub async fn case_needs(
+    caller: Caller,
+    db: web::Data<Db>,
+    path: web::Path<String>,
+    query: crate::extract::ApiQuery<super::PageQuery>,
+) -> Result<HttpResponse, Problem> {
     let (id, _, _) = super::case_at(&db, &caller, &path, CaseAction::ReadSupportRecord).await?;
-    let items = needs::for_case(&db, id).await?.iter().map(NeedResponse::new).collect();
-    Ok(HttpResponse::Ok().json(NeedListResponse { items }))
+    let all = needs::for_case(&db, id).await?;
+    let (page, next_cursor) = super::page_of(all, "need", &query.0, |n| format!("{}|{}", n.state.identified_on, n.id))?;
+    Ok(HttpResponse::Ok().json(NeedListResponse { items: page.iter().map(NeedResponse::new).collect(), next_cursor }))
 }
 
 async fn need_of(db: &Db, caller: &Caller, id: NeedId) -> Result<Need, Problem> {

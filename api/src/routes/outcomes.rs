@@ -68,7 +68,10 @@ impl OutcomeResponse {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OutcomeListResponse {
+    /// By the date achieved.
     pub items: Vec<OutcomeResponse>,
+    /// Pass as `cursor` for the next page; absent on the last.
+    pub next_cursor: Option<String>,
 }
 
 impl From<OutcomeError> for Problem {
@@ -144,15 +147,21 @@ pub async fn create_outcome(
 /// A case's outcomes by date (coordinators).
 #[utoipa::path(
     tag = "daily log",
-    params(("id" = uuid::Uuid, Path, description = "Case id")),
-    responses((status = 200, description = "The outcomes", body = OutcomeListResponse), ReadProblems),
+    params(("id" = uuid::Uuid, Path, description = "Case id"), super::PageQuery),
+    responses((status = 200, description = "A page of the outcomes", body = OutcomeListResponse), ReadProblems),
     security(("bearer" = []))
 )]
 #[get("/cases/{id}/outcomes")]
-pub async fn case_outcomes(caller: Caller, db: web::Data<Db>, path: web::Path<String>) -> Result<HttpResponse, Problem> {
+pub async fn case_outcomes(
+    caller: Caller,
+    db: web::Data<Db>,
+    path: web::Path<String>,
+    query: crate::extract::ApiQuery<super::PageQuery>,
+) -> Result<HttpResponse, Problem> {
     let (id, _, _) = super::case_at(&db, &caller, &path, CaseAction::ReadSupportRecord).await?;
-    let items = outcomes::for_case(&db, id).await?.iter().map(OutcomeResponse::new).collect();
-    Ok(HttpResponse::Ok().json(OutcomeListResponse { items }))
+    let all = outcomes::for_case(&db, id).await?;
+    let (page, next_cursor) = super::page_of(all, "outcome", &query.0, |o| format!("{}|{}", o.details.achieved_on, o.id))?;
+    Ok(HttpResponse::Ok().json(OutcomeListResponse { items: page.iter().map(OutcomeResponse::new).collect(), next_cursor }))
 }
 
 /// One outcome of the case (coordinators).

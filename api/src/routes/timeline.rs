@@ -6,15 +6,13 @@ use actix_web::{get, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use fourthp_domain::access::{self, sees_action, CaseAction};
 use fourthp_domain::deadline::DeadlineSource;
-use fourthp_domain::error::FieldErrors;
 use fourthp_domain::event::EventBody;
 use fourthp_domain::ids::EventId;
-use fourthp_domain::paging::Page;
 use fourthp_domain::time::london_date;
 use fourthp_persistence::actions::{self, ActionFilter};
 use fourthp_persistence::{deadlines, events, interventions, needs, outcomes, Db};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Serialize;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::actions::ActionResponse;
@@ -23,12 +21,12 @@ use super::events::{event_response, EventResponse};
 use super::interventions::InterventionResponse;
 use super::needs::NeedResponse;
 use super::outcomes::OutcomeResponse;
-use super::{bad_query, decode_cursor, encode_cursor, parse_date, parse_limit};
+use super::{page_of, PageQuery};
 use crate::auth::Caller;
 use crate::extract::ApiQuery;
 use crate::problem::{Problem, ReadProblems};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TimelineKind {
     Event,
@@ -61,13 +59,11 @@ pub struct TimelineItem {
     pub outcome: Option<OutcomeResponse>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deadline: Option<DeadlineResponse>,
-    /// The entry's place in the timeline: date, instant, kind, id.
+    /// The entry's place in the timeline: date, instant (entries without one first), kind and
+    /// id, as a string that sorts in that order.
     #[serde(skip)]
-    key: Key,
+    key: String,
 }
-
-/// The timeline's order, total: date, then instant (entries without one first), kind and id.
-type Key = (NaiveDate, Option<DateTime<Utc>>, TimelineKind, Uuid);
 
 impl TimelineItem {
     fn new(kind: TimelineKind, id: Uuid, date: NaiveDate, at: Option<DateTime<Utc>>) -> Self {
@@ -81,7 +77,7 @@ impl TimelineItem {
             need: None,
             outcome: None,
             deadline: None,
-            key: (date, at, kind, id),
+            key: format!("{date}|{}|{}|{id}", at.map_or_else(|| "-".to_owned(), |t| format!("{:020}", t.timestamp_micros())), kind as u8),
         }
     }
 }
@@ -93,51 +89,14 @@ pub struct TimelineResponse {
     pub next_cursor: Option<String>,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct TimelineQuery {
-    /// 1–200, default 50.
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
-    pub limit: Option<String>,
-    pub cursor: Option<String>,
-}
-
 const CURSOR_KIND: &str = "timeline";
-
-const KINDS: [TimelineKind; 6] = [
-    TimelineKind::Event,
-    TimelineKind::Intervention,
-    TimelineKind::Action,
-    TimelineKind::Need,
-    TimelineKind::Outcome,
-    TimelineKind::Deadline,
-];
-
-fn encode_key(k: &Key) -> String {
-    let kind = KINDS.iter().position(|x| *x == k.2).unwrap_or(0);
-    let at = k.1.map_or_else(|| "-".to_owned(), |t| t.timestamp_micros().to_string());
-    encode_cursor(CURSOR_KIND, &format!("{}|{at}|{kind}|{}", k.0, k.3))
-}
-
-fn decode_key(position: &str) -> Option<Key> {
-    let mut parts = position.split('|');
-    let date = parse_date(parts.next()?).ok()?;
-    let at = match parts.next()? {
-        "-" => None,
-        micros => Some(DateTime::<Utc>::from_timestamp_micros(micros.parse().ok()?)?),
-    };
-    let kind = *KINDS.get(parts.next()?.parse::<usize>().ok()?)?;
-    let id = Uuid::parse_str(parts.next()?).ok()?;
-    parts.next().is_none().then_some((date, at, kind, id))
-}
 
 /// The case's events, interventions, actions, needs, outcomes and deadlines in time order,
 /// filtered by what the caller may see (partners: no needs or outcomes, only their own
 /// agency's actions and intervention summaries), a page at a time.
 #[utoipa::path(
     tag = "daily log",
-    params(("id" = uuid::Uuid, Path, description = "Case id"), TimelineQuery),
+    params(("id" = uuid::Uuid, Path, description = "Case id"), PageQuery),
     responses((status = 200, description = "The timeline", body = TimelineResponse), ReadProblems),
     security(("bearer" = []))
 )]
@@ -146,22 +105,9 @@ pub async fn timeline(
     caller: Caller,
     db: web::Data<Db>,
     path: web::Path<String>,
-    query: ApiQuery<TimelineQuery>,
+    query: ApiQuery<PageQuery>,
 ) -> Result<HttpResponse, Problem> {
     let (id, case, view) = super::case_at(&db, &caller, &path, CaseAction::Read).await?;
-    let mut errs = FieldErrors::new();
-    let limit = parse_limit(query.0.limit.as_deref(), &mut errs);
-    let after = match query.0.cursor.as_deref() {
-        Some(raw) => decode_cursor(CURSOR_KIND, raw, &mut errs).and_then(|p| {
-            let key = decode_key(&p);
-            if key.is_none() {
-                errs.push("cursor", "is not a cursor this list returned");
-            }
-            key
-        }),
-        None => None,
-    };
-    bad_query(errs)?;
     let p = caller.principal();
     let today = london_date(caller.0.at);
     let mut items = Vec::new();
@@ -223,8 +169,6 @@ pub async fn timeline(
         item.deadline = Some(DeadlineResponse::new(&d, today, view));
         items.push(item);
     }
-    items.retain(|i| after.is_none_or(|a| i.key > a));
-    items.sort_by_key(|i| i.key);
-    let page = Page::from_overfetch(items.into_iter().take(usize::from(limit.get()) + 1).collect(), limit, |i| i.key);
-    Ok(HttpResponse::Ok().json(TimelineResponse { items: page.items, next_cursor: page.next.as_ref().map(encode_key) }))
+    let (items, next_cursor) = page_of(items, CURSOR_KIND, &query.0, |i| i.key.clone())?;
+    Ok(HttpResponse::Ok().json(TimelineResponse { items, next_cursor }))
 }
