@@ -128,6 +128,16 @@ impl<T: DeserializeOwned> FromRequest for ApiQuery<T> {
     type Future = Ready<Result<Self, Problem>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        // No control character (NUL above all) in any value: nothing the database cannot take
+        // gets past the one place every query string is read.
+        if let Ok(pairs) = serde_urlencoded::from_str::<Vec<(String, String)>>(req.query_string()) {
+            if let Some((field, _)) = pairs.iter().find(|(_, v)| v.chars().any(char::is_control)) {
+                let mut p =
+                    Problem::new(StatusCode::BAD_REQUEST, "bad-query", "Bad query string", "One or more query parameters are invalid.");
+                p.errors.push(FieldProblem { field: field.clone(), message: "must not contain control characters".to_owned() });
+                return ready(Err(p));
+            }
+        }
         ready(serde_urlencoded::from_str::<T>(req.query_string()).map(ApiQuery).map_err(|e| {
             let message = describe_data_error(&e.to_string());
             let mut p = Problem::new(StatusCode::BAD_REQUEST, "bad-query", "Bad query string", "The query string could not be read.");

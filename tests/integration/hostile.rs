@@ -57,12 +57,63 @@ async fn control_characters_out_of_range_numbers_and_impossible_dates_are_refuse
     assert_eq!(app.post(&path, &vcc, call("9999-12-31T00:00:00Z", json!(5))).await.problem(422), ["occurred_at"]);
     assert_eq!(app.post(&path, &vcc, call("1900-01-01T00:00:00Z", json!(5))).await.problem(422), ["occurred_at"]);
     assert_eq!(app.post(&path, &vcc, call("yesterday", json!(5))).await.problem(422), ["occurred_at"]);
-    let ev = app.event(&case, &vcc, json!({"type": "support_started", "date": "-0001-01-01"})).await;
+    // Dates are exactly YYYY-MM-DD: no sign, no five-digit years, no unpadded months.
+    for date in ["-0001-01-01", "+2026-01-01", "2026-1-1", "02026-01-01"] {
+        let ev = app.event(&case, &vcc, json!({"type": "support_started", "date": date})).await;
+        assert_eq!(ev.problem(422), ["date"], "{date}");
+    }
+    let ev = app.event(&case, &vcc, json!({"type": "support_started", "date": "2001-01-01"})).await;
     ev.problem(409);
     assert_eq!(ev.body["rule"], "date_before_nrm");
     assert_eq!(app.event(&case, &vcc, json!({"type": "support_started", "date": "20260101"})).await.problem(422), ["date"]);
     assert_eq!(app.count("SELECT count(*) AS n FROM interventions").await, 0);
     assert_eq!(app.count("SELECT count(*) AS n FROM case_events").await, 0);
+}
+
+/// NUL bytes and other control characters in query values and inside decoded cursors, and
+/// dates outside the documented range, are refused as bad queries: none reaches the database.
+#[actix_web::test]
+async fn nul_bytes_in_queries_and_cursors_and_dates_out_of_range_are_400() {
+    use base64::Engine;
+    let app = spawn_app().await;
+    let (agency, vcc) = app.coordinator().await;
+    let admin = token(Role::Admin, None);
+    let auditor = token(Role::Auditor, None);
+    let partner = token(Role::Partner, Some(agency));
+    let case = app.open_case(&vcc, car_wash_man()).await["id"].as_str().unwrap().to_owned();
+    let cursor = |raw: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw);
+    let cases: Vec<(String, &str, Vec<&str>)> = vec![
+        ("/api/v1/deadlines?rule=a%00b".into(), &vcc, vec!["rule"]),
+        ("/api/v1/deadlines?rule=a%0Db".into(), &vcc, vec!["rule"]),
+        ("/api/v1/audit?agent_sub=a%00b".into(), &auditor, vec!["agent_sub"]),
+        ("/api/v1/cases?lead=a%00b".into(), &vcc, vec!["lead"]),
+        ("/api/v1/agencies?cursor=YWdlbmN5OmEA".into(), &admin, vec!["cursor"]),
+        (
+            format!("/api/v1/deadlines?cursor={}", cursor("deadline:2026-01-01|2026-000001\0|01a23407-fc93-700b-a32d-22e4e81715b9")),
+            &vcc,
+            vec!["cursor"],
+        ),
+        (format!("/api/v1/actions?cursor={}", cursor("action:-5000-01-01|01a23407-fc93-700b-a32d-22e4e81715b9")), &vcc, vec!["cursor"]),
+        ("/api/v1/audit?from=-5000-01-01".into(), &auditor, vec!["from"]),
+        ("/api/v1/audit?to=2008-12-31".into(), &auditor, vec!["to"]),
+        ("/api/v1/deadlines?due_before=-5000-01-01".into(), &vcc, vec!["due_before"]),
+        ("/api/v1/deadlines?due_before=2026-1-1".into(), &vcc, vec!["due_before"]),
+        (format!("/api/v1/cases/{case}/interventions?from=-5000-01-01"), &vcc, vec!["from"]),
+        (format!("/api/v1/cases/{case}/interventions?to=99999-01-01"), &vcc, vec!["to"]),
+        ("/api/v1/reports/outcomes?from=2025-4-1&to=2026-03-31".into(), &vcc, vec!["from"]),
+    ];
+    for (path, token, fields) in cases {
+        let r = app.get(&path, token).await;
+        assert_eq!(r.problem(400), fields, "{path}");
+    }
+    // A partner can reach the interventions filter too: refused the same way, before anything.
+    let r = app.get(&format!("/api/v1/cases/{case}/interventions?from=-5000-01-01"), &partner).await;
+    assert!(matches!(r.status.as_u16(), 400 | 404), "{}", r.text);
+    // The whole range is usable.
+    let r = app.get("/api/v1/deadlines?due_before=9999-12-31", &vcc).await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.text);
+    let r = app.get("/api/v1/audit?from=2009-04-01&to=9999-12-31", &auditor).await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.text);
 }
 
 #[actix_web::test]

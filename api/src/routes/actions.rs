@@ -183,8 +183,7 @@ fn parse_query(
     };
     let owner = errs.check_opt("owner_agency_id", q.owner_agency_id.as_deref().map(AgencyId::parse)).flatten();
     let after = q.cursor.as_deref().and_then(|c| decode_cursor(CURSOR_KIND, c, errs)).and_then(|s| {
-        let parsed =
-            s.split_once('|').and_then(|(d, id)| Some((NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()?, ActionId::parse(id).ok()?)));
+        let parsed = s.split_once('|').and_then(|(d, id)| Some((super::parse_date(d).ok()?, ActionId::parse(id).ok()?)));
         if parsed.is_none() {
             errs.push("cursor", "is not a cursor this list returned");
         }

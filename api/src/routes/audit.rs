@@ -12,7 +12,7 @@ use fourthp_persistence::{cases, chain, Db};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{bad_query, decode_cursor, encode_cursor, parse_date, parse_limit};
+use super::{bad_query, decode_cursor, encode_cursor, parse_limit};
 use crate::audit_trail::hex;
 use crate::auth::Caller;
 use crate::extract::{path_id, ApiQuery};
@@ -86,10 +86,10 @@ pub struct AuditQuery {
     pub action: Option<String>,
     #[param(value_type = Option<AuditOutcome>)]
     pub outcome: Option<String>,
-    /// Recorded on or after this date (YYYY-MM-DD, UTC).
+    /// Recorded on or after this date (YYYY-MM-DD, UTC; from 2009-04-01 to 9999-12-31).
     #[param(value_type = Option<String>, format = Date)]
     pub from: Option<String>,
-    /// Recorded before this date (YYYY-MM-DD, UTC).
+    /// Recorded before this date (YYYY-MM-DD, UTC; from 2009-04-01 to 9999-12-31).
     #[param(value_type = Option<String>, format = Date)]
     pub to: Option<String>,
     #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
@@ -151,8 +151,8 @@ pub async fn list_audit(caller: Caller, db: web::Data<Db>, query: ApiQuery<Audit
         case: errs.check_opt("case_id", q.case_id.as_deref().map(CaseId::parse)).flatten(),
         action: vocab(&mut errs, "action", q.action.as_deref(), AuditAction::parse),
         outcome: vocab(&mut errs, "outcome", q.outcome.as_deref(), AuditOutcome::parse),
-        from: errs.check_opt("from", q.from.as_deref().map(parse_date)).flatten().and_then(midnight),
-        to: errs.check_opt("to", q.to.as_deref().map(parse_date)).flatten().and_then(midnight),
+        from: errs.check_opt("from", q.from.as_deref().map(super::parse_query_date)).flatten().and_then(midnight),
+        to: errs.check_opt("to", q.to.as_deref().map(super::parse_query_date)).flatten().and_then(midnight),
         accesses_only: false,
     };
     page(&db, filter, q.limit.as_deref(), q.cursor.as_deref(), errs).await

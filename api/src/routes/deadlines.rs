@@ -142,7 +142,7 @@ pub struct QueueQuery {
     /// include entitlements whose support ended early (their cases closed) while they would still
     /// run. Each status filter is the definition each deadline's own `status` comes from.
     pub status: Option<String>,
-    /// Only deadlines due before this date (YYYY-MM-DD).
+    /// Only deadlines due before this date (YYYY-MM-DD, from 2009-04-01 to 9999-12-31).
     #[param(value_type = Option<String>, format = Date)]
     pub due_before: Option<String>,
     /// A rule id, such as `gp_access`.
@@ -248,7 +248,7 @@ pub async fn queue(caller: Caller, db: web::Data<Db>, query: ApiQuery<QueueQuery
             None => errs.push("status", "must be open, met, missed or waived (comma-separated)"),
         }
     }
-    let due_before = errs.check_opt("due_before", q.due_before.as_deref().map(parse_date)).flatten();
+    let due_before = errs.check_opt("due_before", q.due_before.as_deref().map(super::parse_query_date)).flatten();
     let lead = match q.lead.as_deref() {
         Some("me") => Some(caller.principal().subject.clone()),
         other => errs.check_opt("lead", other.map(Subject::parse)).flatten(),
@@ -256,7 +256,7 @@ pub async fn queue(caller: Caller, db: web::Data<Db>, query: ApiQuery<QueueQuery
     let after = q.cursor.as_deref().and_then(|c| decode_cursor(CURSOR_KIND, c, &mut errs)).and_then(|s| {
         let mut parts = s.splitn(3, '|');
         let parsed = (|| {
-            let due_on = NaiveDate::parse_from_str(parts.next()?, "%Y-%m-%d").ok()?;
+            let due_on = parse_date(parts.next()?).ok()?;
             let case_reference = parts.next()?.to_owned();
             let id = DeadlineId::parse(parts.next()?).ok()?;
             Some(QueueCursor { due_on, case_reference, id })

@@ -124,10 +124,10 @@ pub struct InterventionQuery {
     pub counterpart_agency_id: Option<String>,
     #[param(value_type = Option<NeedDomain>)]
     pub need_domain: Option<String>,
-    /// Occurred on or after this date (YYYY-MM-DD, London).
+    /// Occurred on or after this date (YYYY-MM-DD, London; from 2009-04-01 to 9999-12-31).
     #[param(value_type = Option<String>, format = Date)]
     pub from: Option<String>,
-    /// Occurred before this date (YYYY-MM-DD, London).
+    /// Occurred before this date (YYYY-MM-DD, London; from 2009-04-01 to 9999-12-31).
     #[param(value_type = Option<String>, format = Date)]
     pub to: Option<String>,
     #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
@@ -262,8 +262,8 @@ pub async fn list_interventions(
         .check_opt("need_domain", q.need_domain.as_deref().map(|c| NeedDomain::parse(c).ok_or("is not one of the documented values")))
         .flatten();
     let counterpart = errs.check_opt("counterpart_agency_id", q.counterpart_agency_id.as_deref().map(AgencyId::parse)).flatten();
-    let from = errs.check_opt("from", q.from.as_deref().map(parse_date)).flatten();
-    let to = errs.check_opt("to", q.to.as_deref().map(parse_date)).flatten();
+    let from = errs.check_opt("from", q.from.as_deref().map(super::parse_query_date)).flatten();
+    let to = errs.check_opt("to", q.to.as_deref().map(super::parse_query_date)).flatten();
     let after = q.cursor.as_deref().and_then(|c| decode_cursor(CURSOR_KIND, c, &mut errs)).and_then(|s| {
         let parsed = s.split_once('|').and_then(|(at, id)| {
             Some(InterventionCursor {

@@ -51,7 +51,8 @@ pub fn encode_cursor(kind: &str, position: &str) -> String {
 }
 
 pub fn decode_cursor(kind: &str, raw: &str, errs: &mut FieldErrors) -> Option<String> {
-    let decoded = URL_SAFE_NO_PAD.decode(raw).ok().and_then(|b| String::from_utf8(b).ok());
+    // A cursor is ours, but a client can forge one: no control character survives decoding.
+    let decoded = URL_SAFE_NO_PAD.decode(raw).ok().and_then(|b| String::from_utf8(b).ok()).filter(|s| !s.chars().any(char::is_control));
     match decoded.as_deref().and_then(|s| s.strip_prefix(kind)).and_then(|s| s.strip_prefix(':')) {
         Some(position) => Some(position.to_owned()),
         None => {
@@ -89,9 +90,21 @@ pub fn page_of<T>(items: Vec<T>, kind: &str, query: &PageQuery, key: impl Fn(&T)
     Ok((page.items.into_iter().map(|(_, t)| t).collect(), page.next.map(|k| encode_cursor(kind, &k))))
 }
 
-/// Parses a `YYYY-MM-DD` date.
+/// Parses a date written exactly `YYYY-MM-DD` (four-digit year, two-digit month and day): the
+/// one date format of the API, in bodies, query strings and cursors.
 pub fn parse_date(raw: &str) -> Result<NaiveDate, &'static str> {
-    NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| "must be a date in the form YYYY-MM-DD")
+    let b = raw.as_bytes();
+    let shaped = b.len() == 10 && b[4] == b'-' && b[7] == b'-' && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    shaped.then(|| NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok()).flatten().ok_or("must be a date in the form YYYY-MM-DD")
+}
+
+/// A date in a query filter: `YYYY-MM-DD`, from 2009-04-01 (when the NRM began) to 9999-12-31.
+pub fn parse_query_date(raw: &str) -> Result<NaiveDate, &'static str> {
+    let date = parse_date(raw)?;
+    if date < fourthp_domain::case::nrm_start() {
+        return Err("must be a date from 2009-04-01 (when the NRM began) to 9999-12-31");
+    }
+    Ok(date)
 }
 
 /// Turns accumulated field errors into a 400 (for query strings and paths).
