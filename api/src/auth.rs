@@ -199,19 +199,52 @@ fn bearer(req: &HttpRequest) -> Result<&str, AuthError> {
 }
 
 /// The authenticated caller of a request, with what the audit trail needs to know about it,
-/// and the read log that records what it reads.
-pub struct Caller(pub AuditContext, pub Option<web::Data<crate::audit_trail::ReadLog>>);
+/// and the request's access ledger (what it read of which case), written to the trail by the
+/// outer middleware once the response is known ([`crate::access_ledger`]).
+pub struct Caller(pub AuditContext, pub crate::access_ledger::SharedLedger);
 
 impl Caller {
     pub fn principal(&self) -> &Principal {
         &self.0.principal
     }
 
-    /// Records a read of (or a refused attempt at) a case's data.
+    /// Notes a read of a case's data: recorded if the response shows it (a 2xx).
     pub fn log_read(&self, entry: fourthp_domain::audit::AuditEntry) {
-        if let Some(log) = &self.1 {
-            log.record(&self.0, entry);
+        self.1.lock().map(|mut l| l.reads.push(entry)).unwrap_or(());
+    }
+
+    /// Notes the case a refusal concerns (one the caller may not see, or that does not exist):
+    /// a 403 or 404 response is then recorded as a denied attempt at it.
+    pub fn attempted(&self, case: fourthp_domain::ids::CaseId) {
+        self.1.lock().map(|mut l| l.case = Some(case)).unwrap_or(());
+    }
+
+    /// Notes that the caller may see `case`: a 404 after this is a missing child of a case the
+    /// caller sees, recorded as a failed lookup rather than a refusal.
+    pub fn allowed(&self, case: fourthp_domain::ids::CaseId) {
+        self.1
+            .lock()
+            .map(|mut l| {
+                l.case = Some(case);
+                l.case_visible = true;
+            })
+            .unwrap_or(());
+    }
+
+    /// Notes the cases a list showed: one read per case (however many of its rows were shown),
+    /// the list operation as its purpose.
+    pub fn listed(&self, cases: impl IntoIterator<Item = fourthp_domain::ids::CaseId>, purpose: fourthp_domain::audit::Purpose) {
+        let mut seen = std::collections::HashSet::new();
+        if let Ok(mut l) = self.1.lock() {
+            for case in cases.into_iter().filter(|c| seen.insert(*c)) {
+                l.reads.push(fourthp_domain::audit::AuditEntry::listed(case, purpose));
+            }
         }
+    }
+
+    /// The handler has audited its own refusal (report pulls): the ledger adds none.
+    pub fn refusal_recorded(&self) {
+        self.1.lock().map(|mut l| l.refusal_recorded = true).unwrap_or(());
     }
 }
 
@@ -230,6 +263,11 @@ fn authenticate(req: &HttpRequest) -> Result<Caller, Problem> {
     let principal = verifier.verify(bearer(req)?, now)?;
     let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
     let client_address = req.peer_addr().map(|a| a.ip().to_string());
-    let log = req.app_data::<web::Data<crate::audit_trail::ReadLog>>().cloned();
-    Ok(Caller(AuditContext { principal, request_id, client_address, at: now }, log))
+    let ctx = AuditContext { principal, request_id, client_address, at: now };
+    let ledger = crate::access_ledger::SharedLedger::default();
+    if let Ok(mut l) = ledger.lock() {
+        l.ctx = Some(ctx.clone());
+    }
+    req.extensions_mut().insert(ledger.clone());
+    Ok(Caller(ctx, ledger))
 }

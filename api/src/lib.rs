@@ -1,5 +1,6 @@
 //! FourthP's HTTP API and command line.
 
+pub mod access_ledger;
 pub mod app;
 pub mod audit_trail;
 pub mod auth;

@@ -69,6 +69,17 @@ pub async fn middleware(req: ServiceRequest, next: Next<impl MessageBody + 'stat
             }
         })
         .await?;
+    // What the request did with case data reaches the trail here, once the response is known.
+    let ledger = res.request().extensions().get::<crate::access_ledger::SharedLedger>().cloned();
+    if let Some(ledger) = ledger {
+        if let (Ok(l), Some(log)) = (ledger.lock(), res.request().app_data::<actix_web::web::Data<crate::audit_trail::ReadLog>>()) {
+            if let Some(ctx) = &l.ctx {
+                for entry in crate::access_ledger::records_for(res.request(), res.status(), &l) {
+                    log.record(ctx, entry);
+                }
+            }
+        }
+    }
     let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
     let status = res.status().as_u16();
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;

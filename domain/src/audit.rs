@@ -38,6 +38,8 @@ vocabulary!(
         Need => "need",
         Outcome => "outcome",
         Report => "report",
+        /// The audit trail itself (its query and verification).
+        AuditTrail => "audit_trail",
     }
 );
 
@@ -50,6 +52,12 @@ vocabulary!(
         Erasure => "erasure",
         /// Reports for the commissioning and oversight of the service.
         Commissioning => "commissioning",
+        /// A case shown in the list of cases.
+        CaseList => "case_list",
+        /// A case whose actions were shown in a list of actions.
+        ActionList => "action_list",
+        /// A case whose deadlines were shown in the coordinators' queue.
+        DeadlineQueue => "deadline_queue",
     }
 );
 
@@ -84,6 +92,11 @@ impl AuditEntry {
         changed_fields: Vec<&'static str>,
     ) -> Self {
         Self { action, outcome: AuditOutcome::Success, entity_type, entity_id: Some(entity_id), case_id, changed_fields, purpose: None }
+    }
+
+    /// A case shown in a list: one read per case, the list operation as its purpose.
+    pub fn listed(case_id: CaseId, purpose: Purpose) -> Self {
+        Self { purpose: Some(purpose), ..Self::read(EntityType::Case, case_id, AuditOutcome::Success) }
     }
 
     /// A read of a case's data (outcome success) or a refused attempt (denied).

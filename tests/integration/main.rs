@@ -20,5 +20,6 @@ mod hostile;
 mod law;
 mod lifecycle;
 mod ops;
+mod refusals;
 mod reports;
 mod resilience;

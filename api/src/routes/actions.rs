@@ -150,12 +150,11 @@ pub async fn create_action(
     let Some(new) = parsed.into_iter().next() else { return Err(Problem::internal()) };
     let ctx = &caller.0;
     let today = london_date(ctx.at);
-    let principal = caller.principal().clone();
     let outcome = write::run(
         &db,
         key.as_ref(),
         ctx.at,
-        async |conn| actions::create(conn, ctx, id, new, today, authorize(&principal, CaseAction::Update)).await,
+        async |conn| actions::create(conn, ctx, id, new, today, authorize(&caller, CaseAction::Update)).await,
         |a| stored(&ActionResponse::new(a, today), format!("/api/v1/cases/{}/actions/{}", a.case_id, a.id), Some(etag(a.version))),
     )
     .await?;
@@ -252,6 +251,7 @@ pub async fn list_actions(caller: Caller, db: web::Data<Db>, query: ApiQuery<Act
         _ => return Err(Problem::forbidden()),
     }
     let page = actions::list(&db, &filter, limit, after).await?;
+    caller.listed(page.items.iter().map(|a| a.case_id), fourthp_domain::audit::Purpose::ActionList);
     Ok(page_response(page, london_date(caller.0.at)))
 }
 
@@ -324,9 +324,10 @@ pub async fn patch_action(
     let if_match = precondition.get()?;
     let expected = if_match.expected();
     let today = london_date(caller.0.at);
-    let principal = caller.principal().clone();
-    let action = actions::close(&db, &caller.0, id, expected, change, today, move |case, action| {
-        may_close_action(&principal, action.details.owner_agency_id, Relationship::of(&principal, case.team_agencies()))
+    let action = actions::close(&db, &caller.0, id, expected, change, today, |case, action| {
+        caller.attempted(case.id);
+        let principal = caller.principal();
+        may_close_action(principal, action.details.owner_agency_id, Relationship::of(principal, case.team_agencies()))
     })
     .await?;
     Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(action.version))).json(ActionResponse::new(&action, today)))

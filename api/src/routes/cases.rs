@@ -504,6 +504,7 @@ pub async fn list_cases(caller: Caller, db: web::Data<Db>, query: ApiQuery<CaseL
         let view = access::decide(caller.principal(), CaseAction::Read, case.team_agencies(), case.details.consent.data_sharing)?;
         items.push(CaseResponse::new(case, view, today));
     }
+    caller.listed(page.items.iter().map(|c| c.id), fourthp_domain::audit::Purpose::CaseList);
     Ok(HttpResponse::Ok().json(CaseListResponse { items, next_cursor: page.next.map(|id| encode_cursor(CURSOR_KIND, &id.to_string())) }))
 }
 

@@ -270,6 +270,7 @@ pub async fn queue(caller: Caller, db: web::Data<Db>, query: ApiQuery<QueueQuery
     let filter = QueueFilter { statuses, due_before, rule: q.rule, lead };
     let today = london_date(caller.0.at);
     let page = deadlines::queue(&db, &filter, today, limit, after.as_ref()).await?;
+    caller.listed(page.items.iter().map(|i| i.deadline.case_id), fourthp_domain::audit::Purpose::DeadlineQueue);
     let items = page
         .items
         .iter()
@@ -299,11 +300,7 @@ pub async fn waive(
     let mut errs = FieldErrors::new();
     let Some(reason) = errs.check("reason", WaiverReason::parse(&body.0.reason)) else { return Err(errs.into()) };
     let today = london_date(caller.0.at);
-    let principal = caller.principal().clone();
-    let (deadline, _) = deadlines::waive(&db, &caller.0, id, reason, today, move |case| {
-        access::decide(&principal, CaseAction::Update, case.team_agencies(), case.details.consent.data_sharing).map(|_| ())
-    })
-    .await?;
+    let (deadline, _) = deadlines::waive(&db, &caller.0, id, reason, today, super::authorize(&caller, CaseAction::Update)).await?;
     Ok(HttpResponse::Ok().json(DeadlineResponse::new(&deadline, today, CaseView::FULL)))
 }
 

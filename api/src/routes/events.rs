@@ -357,7 +357,6 @@ pub async fn create_event(
     let id = path_id(&path, "id", CaseId::parse)?;
     let key = idempotency_key(&idempotency, &caller, &req, &body.1);
     let event = parse_event(body.0)?;
-    let principal = caller.principal().clone();
     let today = london_date(caller.0.at);
     let rules = EventRules { book: &rules.book, window: rules.window, today };
     let ctx = &caller.0;
@@ -365,7 +364,7 @@ pub async fn create_event(
         &db,
         key.as_ref(),
         ctx.at,
-        async |conn| events::append(conn, ctx, id, event, rules, authorize(&principal, CaseAction::Update)).await,
+        async |conn| events::append(conn, ctx, id, event, rules, authorize(&caller, CaseAction::Update)).await,
         |(event, case)| {
             stored(&event_response(event, None, CaseView::FULL), format!("/api/v1/cases/{}/events/{}", case.id, event.id), None)
         },

@@ -221,7 +221,7 @@ pub async fn create_intervention(
         key.as_ref(),
         ctx.at,
         async |conn| {
-            interventions::create(conn, ctx, id, new, follow_ups, window, today, authorize(&principal, CaseAction::LogIntervention)).await
+            interventions::create(conn, ctx, id, new, follow_ups, window, today, authorize(&caller, CaseAction::LogIntervention)).await
         },
         |(intervention, actions)| {
             let body = CreatedInterventionResponse {

@@ -214,19 +214,17 @@ pub fn decide_for(
     found: Option<fourthp_domain::case::Case>,
 ) -> Result<(fourthp_domain::case::Case, fourthp_domain::access::CaseView), Problem> {
     use fourthp_domain::audit::{AuditEntry, AuditOutcome, EntityType};
+    caller.attempted(id);
     let Some(case) = found else {
-        caller.log_read(AuditEntry::read(EntityType::Case, id, AuditOutcome::Denied));
         return Err(Problem::not_found());
     };
     match fourthp_domain::access::decide(caller.principal(), action, case.team_agencies(), case.details.consent.data_sharing) {
         Ok(view) => {
+            caller.allowed(id);
             caller.log_read(AuditEntry::read(EntityType::Case, id, AuditOutcome::Success));
             Ok((case, view))
         }
-        Err(denial) => {
-            caller.log_read(AuditEntry::read(EntityType::Case, id, AuditOutcome::Denied));
-            Err(denial.into())
-        }
+        Err(denial) => Err(denial.into()),
     }
 }
 
@@ -252,18 +250,22 @@ pub fn checked_id(
     action: fourthp_domain::access::CaseAction,
 ) -> Result<fourthp_domain::ids::CaseId, Problem> {
     let id = crate::extract::path_id(raw_id, "id", fourthp_domain::ids::CaseId::parse)?;
-    if let Err(denial) = fourthp_domain::access::precheck(caller.principal().role, action) {
-        use fourthp_domain::audit::{AuditEntry, AuditOutcome, EntityType};
-        caller.log_read(AuditEntry::read(EntityType::Case, id, AuditOutcome::Denied));
-        return Err(denial.into());
-    }
+    caller.attempted(id);
+    fourthp_domain::access::precheck(caller.principal().role, action)?;
     Ok(id)
 }
 
 /// The authorisation step of a write, for a repository to call with the locked case.
+/// The case the write concerns is noted on the caller's ledger, so that a refusal is recorded
+/// against it even where the path names only a child (`/deadlines/{id}/waive`).
 pub fn authorize(
-    principal: &fourthp_domain::principal::Principal,
+    caller: &crate::auth::Caller,
     action: fourthp_domain::access::CaseAction,
 ) -> impl FnOnce(&fourthp_domain::case::Case) -> Result<(), fourthp_domain::access::Denial> + Send + '_ {
-    move |case| fourthp_domain::access::decide(principal, action, case.team_agencies(), case.details.consent.data_sharing).map(|_| ())
+    move |case| {
+        caller.attempted(case.id);
+        fourthp_domain::access::decide(caller.principal(), action, case.team_agencies(), case.details.consent.data_sharing)?;
+        caller.allowed(case.id);
+        Ok(())
+    }
 }

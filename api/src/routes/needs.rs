@@ -129,12 +129,11 @@ pub async fn create_need(
     let (Some(identified_on), Some(met_on)) = (identified_on, met_on) else { return Err(errs.into()) };
     let state = NeedState { identified_on, status: b.status.unwrap_or(NeedStatus::Open), met_on }.validate(today)?;
     let ctx = &caller.0;
-    let principal = caller.principal().clone();
     let outcome = write::run(
         &db,
         key.as_ref(),
         ctx.at,
-        async |conn| needs::create(conn, ctx, id, b.domain, state, &rules.book, authorize(&principal, CaseAction::Update)).await,
+        async |conn| needs::create(conn, ctx, id, b.domain, state, &rules.book, authorize(&caller, CaseAction::Update)).await,
         |n| stored(&NeedResponse::new(n), format!("/api/v1/needs/{}", n.id), Some(etag(n.version))),
     )
     .await?;
@@ -245,7 +244,6 @@ pub async fn patch_need(
         };
         NeedState { identified_on: identified_on.unwrap_or(s.identified_on), status, met_on }.validate(today)
     };
-    let principal = caller.principal().clone();
-    let need = needs::update(&db, &caller.0, id, expected, change, &rules.book, authorize(&principal, CaseAction::Update)).await?;
+    let need = needs::update(&db, &caller.0, id, expected, change, &rules.book, authorize(&caller, CaseAction::Update)).await?;
     Ok(need_response(&need))
 }

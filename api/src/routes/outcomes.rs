@@ -132,12 +132,11 @@ pub async fn create_outcome(
         intervention_ids: b.intervention_ids.into_iter().map(InterventionId::from_uuid).collect(),
     };
     let ctx = &caller.0;
-    let principal = caller.principal().clone();
     let outcome = write::run(
         &db,
         key.as_ref(),
         ctx.at,
-        async |conn| outcomes::create(conn, ctx, id, new, authorize(&principal, CaseAction::Update)).await,
+        async |conn| outcomes::create(conn, ctx, id, new, authorize(&caller, CaseAction::Update)).await,
         |o| stored(&OutcomeResponse::new(o), format!("/api/v1/cases/{}/outcomes/{}", o.case_id, o.id), None),
     )
     .await?;

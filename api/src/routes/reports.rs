@@ -335,6 +335,7 @@ pub async fn outcome_report(
         Err(_) => {
             let asked = serde_json::json!({ "exact": exact, "format": format.map(Format::as_str) });
             reports::record_pull(&db, &caller.0, AuditOutcome::Denied, asked).await?;
+            caller.refusal_recorded();
             return Err(Problem::forbidden());
         }
     };

@@ -1,0 +1,173 @@
+//! Every refusal is recorded, exactly once: each operation of the OpenAPI document, called as
+//! each role that is not on a case against that case (and its children), leaves one denied (or
+//! failed) audit record when it is answered 403 or 404, and none otherwise.
+
+use std::collections::HashMap;
+
+use actix_web::http::Method;
+use fourthp_domain::principal::Role;
+use serde_json::{json, Value};
+
+use crate::support::*;
+
+/// The record of a request, by its `X-Request-Id`.
+async fn refusal_records(app: &TestApp, request_id: &str) -> i64 {
+    app.count(&format!("SELECT count(*) AS n FROM audit_records WHERE request_id = '{request_id}' AND outcome IN ('denied', 'failed')"))
+        .await
+}
+
+#[actix_web::test]
+async fn every_refusal_of_every_operation_leaves_exactly_one_denied_record() {
+    let app = spawn_app().await;
+    let (own_agency, vcc) = app.coordinator().await;
+    let elsewhere = app.agency("Elsewhere NGO", "ngo").await;
+    // A case with one of each child, none of it the outsiders'.
+    let case = app.open_case(&vcc, car_wash_man()).await["id"].as_str().unwrap().to_owned();
+    let event = app.event_ok(&case, &vcc, json!({"type": "support_started", "date": day(-20)})).await;
+    let post = |path: String, body: Value| {
+        let (app, vcc) = (&app, vcc.clone());
+        async move {
+            let r = app.post(&path, &vcc, body).await;
+            assert_eq!(r.status.as_u16(), 201, "{path}: {}", r.text);
+            r.body["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let intervention = post(
+        format!("/api/v1/cases/{case}/interventions"),
+        json!({"channel": "phone_call", "direction": "outbound", "counterpart_agency_id": own_agency, "occurred_at": format!("{}T10:00:00Z", day(-2)),
+               "need_domain": "health_gp", "summary": "Call about GP registration", "duration_minutes": 10}),
+    )
+    .await;
+    let action = post(
+        format!("/api/v1/cases/{case}/actions"),
+        json!({"description": "Find a bed", "owner_agency_id": own_agency, "due_on": day(5)}),
+    )
+    .await;
+    let need = post(format!("/api/v1/cases/{case}/needs"), json!({"domain": "health_gp", "identified_on": day(-9)})).await;
+    let outcome = post(format!("/api/v1/cases/{case}/outcomes"), json!({"outcome": "lost_contact", "achieved_on": day(0)})).await;
+    let deadline = app.deadlines(&case, &vcc).await["gp_access"]["id"].as_str().unwrap().to_owned();
+
+    let ids: HashMap<&str, String> = HashMap::from([
+        ("event_id", event),
+        ("intervention_id", intervention),
+        ("action_id", action.clone()),
+        ("need_id", need.clone()),
+        ("outcome_id", outcome),
+        ("deadline_id", deadline.clone()),
+        ("agency_id", own_agency.to_string()),
+    ]);
+    let concrete = |template: &str| -> String {
+        let mut path = template.to_owned();
+        let first = if template.starts_with("/api/v1/cases/") {
+            case.clone()
+        } else if template.starts_with("/api/v1/actions/") {
+            action.clone()
+        } else if template.starts_with("/api/v1/needs/") {
+            need.clone()
+        } else if template.starts_with("/api/v1/deadlines/") {
+            deadline.clone()
+        } else {
+            own_agency.to_string()
+        };
+        path = path.replace("{id}", &first);
+        for (name, id) in &ids {
+            path = path.replace(&format!("{{{name}}}"), id);
+        }
+        path
+    };
+    // Bodies a coordinator could send, so that what answers is the access policy.
+    let body = |method: &str, template: &str| -> Option<Value> {
+        Some(match (method, template) {
+            ("POST", "/api/v1/cases") => car_wash_man(),
+            ("PATCH", "/api/v1/cases/{id}") => json!({"local_authority": "Southshire"}),
+            ("POST", "/api/v1/cases/{id}/events") => {
+                json!({"type": "nrm_referral_submitted", "date": day(-1), "first_responder_agency_id": own_agency})
+            }
+            ("POST", "/api/v1/cases/{id}/interventions") => {
+                json!({"channel": "email", "direction": "outbound", "counterpart_agency_id": elsewhere,
+                "occurred_at": format!("{}T10:00:00Z", day(-1)), "summary": "Emailed about housing"})
+            }
+            ("POST", "/api/v1/cases/{id}/actions") => json!({"description": "Call back", "owner_agency_id": own_agency, "due_on": day(3)}),
+            ("POST", "/api/v1/cases/{id}/needs") => json!({"domain": "accommodation", "identified_on": day(-1)}),
+            ("POST", "/api/v1/cases/{id}/outcomes") => json!({"outcome": "lost_contact", "achieved_on": day(0)}),
+            ("PUT", "/api/v1/cases/{id}/team/{agency_id}") => json!({}),
+            ("PATCH", "/api/v1/actions/{id}") => json!({"status": "done", "note": "Done"}),
+            ("PATCH", "/api/v1/needs/{id}") => json!({"status": "met", "met_on": day(0)}),
+            ("POST", "/api/v1/deadlines/{id}/waive") => json!({"reason": "Not needed"}),
+            ("POST", "/api/v1/agencies") => json!({"name": "Another NGO", "kind": "ngo"}),
+            ("PATCH", "/api/v1/agencies/{id}") => json!({"name": "Renamed"}),
+            _ => return None,
+        })
+    };
+    let spec = app.call(Method::GET, "/openapi.json", None, None).await.body;
+    let outsiders = [
+        ("partner of another agency", token_for(&principal(Role::Partner, Some(elsewhere), "outside-partner"))),
+        ("commissioner", token(Role::Commissioner, None)),
+        ("auditor", token(Role::Auditor, None)),
+        ("administrator", token(Role::Admin, None)),
+    ];
+    let mut calls = Vec::new();
+    for (template, operations) in spec["paths"].as_object().unwrap() {
+        for method in operations.as_object().unwrap().keys() {
+            let method = method.to_uppercase();
+            let mut path = concrete(template);
+            if template == "/api/v1/reports/outcomes" {
+                path.push_str("?from=2026-01-01&to=2026-01-31");
+            }
+            for (who, token) in &outsiders {
+                let raw = body(&method, template).map(|b| (b.to_string().into_bytes(), "application/json"));
+                let headers: &[(&str, &str)] = if method == "PATCH" { &[("if-match", "\"1\"")] } else { &[] };
+                let r = app.send(Method::from_bytes(method.as_bytes()).unwrap(), &path, Some(token), raw, headers).await;
+                calls.push((format!("{method} {template} as {who}"), r.status.as_u16(), r.header("x-request-id").unwrap()));
+            }
+        }
+    }
+    // The read log writes in batches within a few milliseconds.
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(500)).await;
+    let mut refusals = 0;
+    for (call, status, request_id) in &calls {
+        let expected = i64::from(matches!(status, 403 | 404));
+        refusals += expected;
+        assert_eq!(refusal_records(&app, request_id).await, expected, "{call} answered {status}");
+    }
+    assert!(refusals > 120, "most calls are refusals: {refusals} of {}", calls.len());
+    // A partner trying to put itself on the case, the data protection officer's example.
+    let r = app.call(Method::PUT, &format!("/api/v1/cases/{case}/team/{elsewhere}"), Some(&outsiders[0].1), Some(json!({}))).await;
+    r.problem(404);
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(200)).await;
+    let id = r.header("x-request-id").unwrap();
+    let row = app
+        .strings(&format!(
+            "SELECT action || ' ' || outcome || ' ' || entity_type || ' ' || coalesce(case_id::text, '-') AS v FROM audit_records WHERE request_id = '{id}'"
+        ))
+        .await;
+    assert_eq!(row, [format!("U denied case_team {case}")]);
+}
+
+/// A child that is not there, under a case the caller may see, is a failed lookup, not a read.
+#[actix_web::test]
+async fn a_missing_child_is_a_failed_lookup_and_lists_record_each_case_shown() {
+    let app = spawn_app().await;
+    let (_, vcc) = app.coordinator().await;
+    let case = app.open_case(&vcc, car_wash_man()).await["id"].as_str().unwrap().to_owned();
+    let other = app.open_case(&vcc, car_wash_man()).await["id"].as_str().unwrap().to_owned();
+    let r = app.get(&format!("/api/v1/cases/{case}/needs/{}", uuid::Uuid::now_v7()), &vcc).await;
+    r.problem(404);
+    let missing = r.header("x-request-id").unwrap();
+    let r = app.get("/api/v1/cases", &vcc).await;
+    let listing = r.header("x-request-id").unwrap();
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(300)).await;
+    let rows = app
+        .strings(&format!("SELECT action || ' ' || outcome || ' ' || entity_type AS v FROM audit_records WHERE request_id = '{missing}'"))
+        .await;
+    assert_eq!(rows, ["R failed need"]);
+    let mut listed = app
+        .strings(&format!(
+            "SELECT case_id::text || ' ' || purpose AS v FROM audit_records WHERE request_id = '{listing}' AND outcome = 'success'"
+        ))
+        .await;
+    listed.sort();
+    let mut expected = vec![format!("{case} case_list"), format!("{other} case_list")];
+    expected.sort();
+    assert_eq!(listed, expected);
+}
