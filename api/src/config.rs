@@ -100,8 +100,9 @@ impl Config {
             max_connections: number(&get, "FOURTHP_MAX_CONNECTIONS", 1024, 1..=100_000)?,
             disclosure: fourthp_domain::disclosure::Policy {
                 suppress_up_to: number(&get, "FOURTHP_REPORT_SUPPRESS_UP_TO", 7, 0..=1000)? as u64,
-                round_to: number(&get, "FOURTHP_REPORT_ROUND_TO", 5, 1..=1000)? as u64,
                 min_n_for_statistics: number(&get, "FOURTHP_REPORT_MIN_N", 10, 1..=10_000)? as u64,
+                min_population: number(&get, "FOURTHP_REPORT_MIN_POPULATION", 20, 1..=1_000_000)? as u64,
+                perturb: true,
             },
             data_dir,
         })

@@ -321,6 +321,7 @@ impl Batch {
                     "created_at",
                     "updated_at",
                     "stage_advances_on",
+                    "record_key",
                 ],
                 &mut self.cases,
             )
@@ -897,6 +898,8 @@ impl Generator<'_> {
             .value(created_at.to_rfc3339())
             .value(events.last().map_or(created_at, |e| e.recorded_at).to_rfc3339())
             .opt_value(stage_advances_on(&derived))
+            // The disclosure-control record key, from the seed: the same network, the same keys.
+            .value(r.below(1 << 32))
             .end_row();
         for a in &team {
             batch.team.value(case_id).value(a).null().value(created_at.to_rfc3339()).end_row();

@@ -128,7 +128,6 @@ fn shown(f: &ReportFigure) -> String {
             match f.unit {
                 Unit::Percent => format!("{text}%"),
                 Unit::Days => format!("{text} days"),
-                _ if f.status == FigureStatus::Rounded => format!("~{text}"),
                 _ => text,
             }
         }

@@ -13,7 +13,7 @@ use chrono::{Datelike, NaiveDate};
 use crate::agency::AgencyKind;
 use crate::case::{nrm_start, ExploitationType, Jurisdiction, LocalAuthority};
 use crate::deadline::ACTION_DUE;
-use crate::disclosure::{Cell, Policy};
+use crate::disclosure::{Cell, Count, Policy};
 use crate::error::FieldErrors;
 use crate::event::{ClosureReason, DecisionOutcome};
 use crate::intervention::Channel;
@@ -74,14 +74,61 @@ vocabulary!(
     FigureStatus {
         /// As computed.
         Exact => "exact",
-        /// Rounded to the policy's multiple.
-        Rounded => "rounded",
-        /// Withheld: a small count, or one that would reveal a small count.
+        /// Perturbed by the cell key method (a commissioner's figure).
+        Perturbed => "perturbed",
+        /// Withheld: a count from 1 to the threshold, or a statistic of such a cell.
         Suppressed => "suppressed",
         /// Too few values behind it for a median, percentile, mean or share.
         InsufficientData => "insufficient_data",
     }
 );
+
+/// Why a protected (commissioner's) report is refused, whatever its figures.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProtectedReportRefusal {
+    /// `from` is not the first day of a month, or `to` not the last (rule `whole_months`).
+    #[error("commissioners' reports cover whole calendar months")]
+    WholeMonths(FieldErrors),
+    /// The filtered scope holds fewer people supported in the period than the policy's minimum.
+    #[error("the report's scope is too small to publish")]
+    PopulationTooSmall,
+}
+
+impl ReportParams {
+    /// Whether any filter narrows the report below the whole network.
+    pub fn is_filtered(&self) -> bool {
+        self.jurisdiction.is_some() || self.local_authority.is_some() || self.exploitation_type.is_some() || self.age_group.is_some()
+    }
+
+    /// Commissioners' periods are whole calendar months: `from` the 1st, `to` a month's last day,
+    /// so that no two reports differ by a day (or a few) that would single a person out.
+    pub fn whole_months(&self) -> Result<(), ProtectedReportRefusal> {
+        let mut errs = FieldErrors::new();
+        if self.from.day() != 1 {
+            errs.push("from", "must be the first day of a month (rule whole_months)");
+        }
+        if self.to.succ_opt().is_some_and(|next| next.day() != 1) {
+            errs.push("to", "must be the last day of a month (rule whole_months)");
+        }
+        errs.into_result().map_err(ProtectedReportRefusal::WholeMonths)
+    }
+
+    /// A filtered report whose scope holds fewer than `policy.min_population` people supported
+    /// in the period is refused (from the raw figures, before anything is published).
+    pub fn check_population(&self, policy: Policy, raw: &[RawFigure]) -> Result<(), ProtectedReportRefusal> {
+        if !policy.perturb || !self.is_filtered() {
+            return Ok(());
+        }
+        let supported = raw
+            .iter()
+            .find(|r| r.measure == "caseload.supported" && r.category.is_none() && r.stat == "count")
+            .map_or(0, |r| u64::try_from(r.n).unwrap_or(0));
+        if supported < policy.min_population {
+            return Err(ProtectedReportRefusal::PopulationTooSmall);
+        }
+        Ok(())
+    }
+}
 
 /// The longest period one report may cover.
 pub const MAX_PERIOD_YEARS: i32 = 20;
@@ -497,6 +544,9 @@ pub struct RawFigure {
     pub n: i64,
     /// A statistic's value; none for counts.
     pub value: Option<f64>,
+    /// The cell key of a count: the sum, modulo 2^32, of the record keys of exactly the records
+    /// it counts ([`crate::disclosure`]).
+    pub key: u32,
 }
 
 /// One published figure.
@@ -574,16 +624,23 @@ pub struct UnknownFigure {
 fn count_figure(category: Option<&str>, stat: &'static str, cell: Cell) -> Figure {
     let (value, status) = match cell {
         Cell::Exact(n) => (Some(n as f64), FigureStatus::Exact),
-        Cell::Rounded(n) => (Some(n as f64), FigureStatus::Rounded),
+        Cell::Perturbed(n) => (Some(n as f64), FigureStatus::Perturbed),
         Cell::Suppressed => (None, FigureStatus::Suppressed),
     };
     Figure { category: category.map(str::to_owned), stat, unit: Unit::Count, value, status }
 }
 
+/// A statistic: withheld when the cell of values behind it is suppressed, or when it has too
+/// few of them; rounded as the policy says.
 fn statistic_figure(category: Option<&str>, s: &Statistic, policy: Policy, raw: Option<&RawFigure>) -> Figure {
     let n = raw.map_or(0, |r| u64::try_from(r.n).unwrap_or(0));
-    let value = policy.statistic(n, raw.and_then(|r| r.value)).map(|v| (v * 10.0).round() / 10.0);
-    let status = if value.is_some() { FigureStatus::Exact } else { FigureStatus::InsufficientData };
+    let describes = policy.count(Count { n, key: raw.map_or(0, |r| r.key) });
+    let (value, status) = if describes == Cell::Suppressed {
+        (None, FigureStatus::Suppressed)
+    } else {
+        let value = policy.statistic(n, raw.and_then(|r| r.value));
+        (value, if value.is_some() { FigureStatus::Exact } else { FigureStatus::InsufficientData })
+    };
     Figure { category: category.map(str::to_owned), stat: s.stat, unit: s.unit, value, status }
 }
 
@@ -622,7 +679,9 @@ pub fn assemble(
     rule_rows.sort_unstable();
     rule_rows.dedup();
     let get = |m: &str, c: Option<&str>, s: &str| by_key.get(&(m, c, s)).copied();
-    let count = |m: &str, c: Option<&str>, s: &str| get(m, c, s).map_or(0, |r| u64::try_from(r.n).unwrap_or(0));
+    let count = |m: &str, c: Option<&str>, s: &str| {
+        get(m, c, s).map_or(Count::default(), |r| Count { n: u64::try_from(r.n).unwrap_or(0), key: r.key })
+    };
     let listed = |c: &Categories| -> Vec<&str> {
         match c {
             Categories::Of(f) => f(),
@@ -656,19 +715,16 @@ pub fn assemble(
         let mut figures = Vec::new();
         match def.shape {
             Shape::Headline { statistics } => {
-                figures.push(count_figure(None, "count", policy.total(count(id, None, "count"))));
+                figures.push(count_figure(None, "count", policy.count(count(id, None, "count"))));
                 for s in statistics {
                     figures.push(statistic_figure(None, s, policy, get(id, None, s.stat)));
                 }
             }
             Shape::Breakdown { categories } => {
                 let cats = listed(&categories);
-                let cells: Vec<u64> = cats.iter().map(|c| count(id, Some(c), "count")).collect();
-                let (out, total) = policy.breakdown(&cells, Some(count(id, None, "total")));
-                figures.extend(cats.iter().zip(out).map(|(c, cell)| count_figure(Some(c), "count", cell)));
-                if let Some(t) = total {
-                    figures.push(count_figure(None, "total", t));
-                }
+                // A person may be in more than one category: the total is its own cell.
+                figures.extend(cats.iter().map(|c| count_figure(Some(c), "count", policy.count(count(id, Some(c), "count")))));
+                figures.push(count_figure(None, "total", policy.count(count(id, None, "total"))));
             }
             Shape::Table { rows, parts, shares, statistics } => {
                 let row_keys: Vec<Option<&str>> = match rows {
@@ -676,20 +732,19 @@ pub fn assemble(
                     Some(c) => listed(&c).into_iter().map(Some).collect(),
                 };
                 for row in row_keys {
-                    let cells: Vec<u64> = parts.iter().map(|p| count(id, row, p)).collect();
-                    let (out, total) = policy.breakdown(&cells, Some(cells.iter().sum()));
+                    // The parts are disjoint: the row's total is their cell taken together.
+                    let cells: Vec<Count> = parts.iter().map(|p| count(id, row, p)).collect();
+                    let out: Vec<Cell> = cells.iter().map(|c| policy.count(*c)).collect();
                     for (p, cell) in parts.iter().zip(&out) {
                         figures.push(count_figure(row, p, *cell));
                     }
-                    if let Some(t) = total {
-                        figures.push(count_figure(row, "total", t));
-                    }
+                    figures.push(count_figure(row, "total", policy.count(Count::sum(&cells))));
                     for s in shares {
+                        // Shares of the published figures, so that they agree with them.
                         let sum = |names: &[&str]| -> (u64, bool) {
-                            names
-                                .iter()
-                                .filter_map(|n| parts.iter().position(|p| p == n))
-                                .fold((0, false), |(acc, hidden), i| (acc + cells[i], hidden || out[i] == Cell::Suppressed))
+                            names.iter().filter_map(|n| parts.iter().position(|p| p == n)).fold((0, false), |(acc, hidden), i| {
+                                (acc + out[i].shown().unwrap_or(0), hidden || out[i] == Cell::Suppressed)
+                            })
                         };
                         let (num, num_hidden) = sum(s.numerator);
                         let (den, den_hidden) = sum(s.denominator);
@@ -726,7 +781,8 @@ impl Policy {
         if small(num) || small(den.saturating_sub(num)) {
             return Err(FigureStatus::Suppressed);
         }
-        Ok(((num as f64) * 1000.0 / (den as f64)).round() / 10.0)
+        let share = (num as f64) * 100.0 / (den as f64);
+        Ok(if self.perturb { share.round() } else { (share * 10.0).round() / 10.0 })
     }
 }
 
@@ -743,7 +799,9 @@ mod tests {
     }
 
     fn raw(measure: &str, category: Option<&str>, stat: &str, n: i64, value: Option<f64>) -> RawFigure {
-        RawFigure { measure: measure.into(), category: category.map(Into::into), stat: stat.into(), n, value }
+        // A key that depends on the cell, as the database's would.
+        let key = (measure.len() as u32).wrapping_mul(2_654_435_761).wrapping_add(n as u32 * 40_503).wrapping_add(stat.len() as u32 * 977);
+        RawFigure { measure: measure.into(), category: category.map(Into::into), stat: stat.into(), n, value, key }
     }
 
     fn figure<'a>(r: &'a Report, measure: &str, category: Option<&str>, stat: &str) -> &'a Figure {
@@ -866,20 +924,22 @@ mod tests {
         let r = assemble(params(), d("2026-03-31"), Policy::default(), &ReportRules::default(), &rows).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(figure(&r, "caseload.new", None, "count").status, FigureStatus::Suppressed);
         assert_eq!(figure(&r, "caseload.new", None, "count").value, None);
-        assert_eq!(figure(&r, "caseload.supported", None, "count").value, Some(8.0));
-        // 3 is hidden, and so is the next smallest (12), or 45 - 30 would give it away.
+        let near = |f: &Figure, n: f64| f.value.is_some_and(|v| (v - n).abs() <= 2.0) && f.status == FigureStatus::Perturbed;
+        assert!(near(figure(&r, "caseload.supported", None, "count"), 8.0));
+        // 3 is withheld; the others, totals included, are perturbed by their cell keys.
         assert_eq!(figure(&r, "caseload.closed_by_reason", Some("lost_contact"), "count").status, FigureStatus::Suppressed);
-        assert_eq!(figure(&r, "caseload.closed_by_reason", Some("transferred"), "count").status, FigureStatus::Suppressed);
-        assert_eq!(figure(&r, "caseload.closed_by_reason", Some("moved_on"), "count").value, Some(30.0));
-        assert_eq!(figure(&r, "caseload.closed_by_reason", Some("moved_on"), "count").status, FigureStatus::Rounded);
-        assert_eq!(figure(&r, "caseload.closed_by_reason", None, "total").value, Some(45.0));
+        assert!(near(figure(&r, "caseload.closed_by_reason", Some("transferred"), "count"), 12.0));
+        assert!(near(figure(&r, "caseload.closed_by_reason", Some("moved_on"), "count"), 30.0));
+        assert!(near(figure(&r, "caseload.closed_by_reason", None, "total"), 45.0));
         // A share whose parts are hidden is hidden too.
         assert_eq!(figure(&r, "actions.by_due_date", None, "share_on_time").status, FigureStatus::Suppressed);
         // Statistics need ten values; the count of 9 behind this one is itself published.
         assert_eq!(figure(&r, "nrm.days_referral_to_rg", None, "median_days").status, FigureStatus::InsufficientData);
-        assert_eq!(figure(&r, "nrm.days_referral_to_rg", None, "count").value, Some(9.0));
-        // A rule the query reports is listed even if the rule book no longer has it.
-        assert_eq!(figure(&r, "deadlines.by_rule", Some("gp_access"), "share_met").value, Some(83.3));
+        assert!(near(figure(&r, "nrm.days_referral_to_rg", None, "count"), 9.0));
+        // A rule the query reports is listed even if the rule book no longer has it; its share
+        // is of the published figures, rounded.
+        let share = figure(&r, "deadlines.by_rule", Some("gp_access"), "share_met").value.unwrap_or_default();
+        assert!((share - 83.0).abs() <= 4.0 && share.fract() == 0.0, "{share}");
         for m in &r.measures {
             for f in &m.figures {
                 if f.unit == Unit::Count {
@@ -907,6 +967,30 @@ mod tests {
     }
 
     #[test]
+    fn commissioners_periods_are_whole_months_and_small_scopes_are_refused() {
+        let with = |from: &str, to: &str| {
+            ReportParams::new(d(from), d(to), d("2026-11-24"), None, None, None, None).unwrap_or_else(|e| panic!("{e:?}"))
+        };
+        assert!(with("2025-04-01", "2026-03-31").whole_months().is_ok());
+        assert!(with("2024-02-01", "2024-02-29").whole_months().is_ok());
+        let refused = |from: &str, to: &str| match with(from, to).whole_months() {
+            Err(ProtectedReportRefusal::WholeMonths(e)) => e.iter().map(|f| f.field.clone()).collect::<Vec<_>>(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(refused("2015-06-02", "2015-06-30"), ["from"]);
+        assert_eq!(refused("2015-06-01", "2015-06-14"), ["to"]);
+        assert_eq!(refused("2024-02-01", "2024-02-28"), ["to"]);
+        // A filtered scope of 19 people is refused; 20 is published; the whole network always.
+        let supported = |n| vec![raw("caseload.supported", None, "count", n, None)];
+        let mut filtered = params();
+        filtered.jurisdiction = Some(Jurisdiction::NorthernIreland);
+        assert_eq!(filtered.check_population(Policy::default(), &supported(19)), Err(ProtectedReportRefusal::PopulationTooSmall));
+        assert_eq!(filtered.check_population(Policy::default(), &supported(20)), Ok(()));
+        assert_eq!(params().check_population(Policy::default(), &supported(1)), Ok(()));
+        assert_eq!(filtered.check_population(Policy::EXACT, &supported(1)), Ok(()));
+    }
+
+    #[test]
     fn shares_hide_small_counts_on_either_side() {
         let p = Policy::default();
         assert_eq!(p.share(3, 50), Err(FigureStatus::Suppressed));
@@ -914,7 +998,7 @@ mod tests {
         assert_eq!(p.share(8, 9), Err(FigureStatus::InsufficientData));
         assert_eq!(p.share(0, 50), Ok(0.0));
         assert_eq!(p.share(50, 50), Ok(100.0));
-        assert_eq!(p.share(20, 30), Ok(66.7));
+        assert_eq!(p.share(20, 30), Ok(67.0));
         assert_eq!(Policy::EXACT.share(1, 3), Ok(33.3));
         assert_eq!(Policy::EXACT.share(0, 0), Err(FigureStatus::InsufficientData));
     }

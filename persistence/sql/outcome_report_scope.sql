@@ -1,6 +1,8 @@
 -- The outcome report's common scope, the first part of both of its statements
 -- (outcome_report_people.sql and outcome_report_activity.sql follow it): every raw figure of
--- domain/src/report.rs comes out as tidy rows (measure, category, stat, n, value).
+-- domain/src/report.rs comes out as tidy rows (measure, category, stat, n, value, key), where
+-- key is the cell key of a count: the sum, modulo 2^32, of the record keys (cases.record_key) of
+-- exactly the records it counts, each counted row adding its case's key (docs/disclosure-control.md).
 -- The service runs the two statements at once, on two connections sharing one snapshot
 -- (persistence/src/reports.rs); bench/report.sh runs the same text with psql for comparison.
 --
@@ -34,7 +36,7 @@ per_case AS MATERIALIZED (
 -- The people in scope (the filters), with what the measures need to know of each.
 scoped AS MATERIALIZED (
     SELECT * FROM (
-        SELECT c.id, pc.started_on, c.exploitation_types, c.nationalities,
+        SELECT c.id, c.record_key AS rk, pc.started_on, c.exploitation_types, c.nationalities,
                (c.presumed_child OR CASE
                     -- age() counts whole years as domain/src/case.rs does: a 29 February birthday
                     -- falls on 1 March in other years.

@@ -41,6 +41,8 @@ struct FigureRow {
     n: i64,
     #[diesel(sql_type = Nullable<Double>)]
     value: Option<f64>,
+    #[diesel(sql_type = BigInt)]
+    key: i64,
 }
 
 /// The raw, exact figures for `params`, as at `as_at`.
@@ -105,7 +107,17 @@ async fn figures(conn: &mut AsyncPgConnection, sql: &str, params: &ReportParams,
         .bind::<Nullable<Text>, _>(params.age_group.map(|a| a.as_str()))
         .load(conn)
         .await?;
-    Ok(rows.into_iter().map(|r| RawFigure { measure: r.measure, category: r.category, stat: r.stat, n: r.n, value: r.value }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| RawFigure {
+            measure: r.measure,
+            category: r.category,
+            stat: r.stat,
+            n: r.n,
+            value: r.value,
+            key: u32::try_from(r.key).unwrap_or_default(),
+        })
+        .collect())
 }
 
 /// Records that a report was pulled (or refused), with the parameters and format asked for kept

@@ -149,6 +149,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         stage_advances_on -> Nullable<Date>,
+        record_key -> Int8,
     }
 }
 

@@ -15,6 +15,7 @@ mod cases;
 mod crash;
 mod daily_log;
 mod demo;
+mod disclosure;
 mod errors;
 mod hostile;
 mod law;

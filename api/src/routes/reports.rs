@@ -9,7 +9,7 @@ use fourthp_domain::audit::AuditOutcome;
 use fourthp_domain::case::{ExploitationType, Jurisdiction, LocalAuthority};
 use fourthp_domain::disclosure::Policy;
 use fourthp_domain::error::FieldErrors;
-use fourthp_domain::report::{assemble, AgeGroup, FigureStatus, Report, ReportParams, ReportRules, Section, Unit};
+use fourthp_domain::report::{assemble, AgeGroup, FigureStatus, ProtectedReportRefusal, Report, ReportParams, ReportRules, Section, Unit};
 use fourthp_domain::time::london_date;
 use fourthp_persistence::{reports, Db};
 use serde::{Deserialize, Serialize, Serializer};
@@ -140,12 +140,15 @@ pub struct ReportFilters {
 pub struct ReportDisclosureInfo {
     /// True: exact figures (a coordinator's request); false: disclosure control applied.
     pub exact: bool,
-    /// Counts from 1 to this are suppressed.
+    /// Counts from 1 to this are never published (they read `suppressed`).
     pub suppress_up_to: u64,
-    /// Counts in breakdowns are rounded to a multiple of this.
-    pub round_to: u64,
     /// Medians, percentiles, means and shares need at least this many values.
     pub min_n_for_statistics: u64,
+    /// A filtered report needs at least this many people supported in its scope.
+    pub min_population: u64,
+    /// How counts are protected: `cell_key` (perturbed by the cell key method, see
+    /// docs/disclosure-control.md) or `exact`.
+    pub method: String,
     pub note: String,
 }
 
@@ -237,10 +240,12 @@ impl OutcomeReport {
             "Exact figures for the coordinators of this network: not for publication.".to_owned()
         } else {
             format!(
-                "Counts from 1 to {} are suppressed; counts in breakdowns are rounded to the nearest {}; medians, percentiles, \
-                 means and shares are given only where at least {} values lie behind them; where a total could reveal one \
-                 suppressed count, another is suppressed too.",
-                r.policy.suppress_up_to, r.policy.round_to, r.policy.min_n_for_statistics
+                "Every count, totals included, is perturbed by the cell key method: by up to 2, the same way each time the same \
+                 records are counted, so comparing reports gives noise, not people. Counts from 1 to {} are not published; zeros \
+                 are. Medians, percentiles, means and shares are rounded and given only where at least {} values lie behind \
+                 them; shares are of the published counts. Periods are whole months, and a filtered report needs at least {} \
+                 people supported in its scope.",
+                r.policy.suppress_up_to, r.policy.min_n_for_statistics, r.policy.min_population
             )
         };
         OutcomeReport {
@@ -257,11 +262,33 @@ impl OutcomeReport {
             disclosure: ReportDisclosureInfo {
                 exact: r.exact,
                 suppress_up_to: r.policy.suppress_up_to,
-                round_to: r.policy.round_to,
                 min_n_for_statistics: r.policy.min_n_for_statistics,
+                min_population: r.policy.min_population,
+                method: if r.policy.perturb { "cell_key" } else { "exact" }.to_owned(),
                 note,
             },
             sections,
+        }
+    }
+}
+
+/// The problem for a protected report refused by its rules: the rule named, nothing else said.
+fn refusal_problem(e: &ProtectedReportRefusal) -> Problem {
+    match e {
+        ProtectedReportRefusal::WholeMonths(errs) => {
+            let mut p = Problem::validation(errs.clone());
+            p.rule = Some("whole_months".to_owned());
+            p
+        }
+        ProtectedReportRefusal::PopulationTooSmall => {
+            let mut p = Problem::new(
+                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "population-too-small",
+                "Scope too small to report",
+                "Too few people are in this report's scope to publish figures about them: widen the filters or the period.",
+            );
+            p.rule = Some("minimum_population".to_owned());
+            p
         }
     }
 }
@@ -377,11 +404,19 @@ pub async fn outcome_report(
         ReportDisclosure::Exact => Policy::EXACT,
         ReportDisclosure::Protected => configured.0,
     };
+    if policy.perturb {
+        params.whole_months().map_err(|e| refusal_problem(&e))?;
+    }
     let as_at = params.as_at(today);
     let raw = {
         let _turn = gate.0.acquire().await.map_err(|_| Problem::internal())?;
         reports::outcome_figures(&db, &params, as_at).await?
     };
+    if let Err(e) = params.check_population(policy, &raw) {
+        let asked = serde_json::json!({ "from": params.from, "to": params.to, "refused": "population_too_small" });
+        reports::record_pull(&db, &caller.0, AuditOutcome::Denied, asked).await?;
+        return Err(refusal_problem(&e));
+    }
     let report = assemble(params, as_at, policy, &ReportRules::of(&rules.book), &raw).map_err(|e| {
         tracing::error!(error = %e, "outcome report");
         Problem::internal()
