@@ -38,7 +38,12 @@ before=$(psql -X -At "$DATABASE_URL" -c "SELECT count(*) FROM audit_records WHER
 for _ in $(seq 1 300); do curl -s -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $TOKEN" "$URL"; done | stats; echo
 echo "== the same, 4 at once, 100 each"
 start=$(date +%s.%N)
-for _ in 1 2 3 4; do (for _ in $(seq 1 100); do curl -s -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $TOKEN" "$URL"; done > "$CASES.$_") & done; wait
+pids=()
+for c in 1 2 3 4; do
+    (for _ in $(seq 1 100); do curl -s -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $TOKEN" "$URL"; done > "$CASES.$c") &
+    pids+=($!)
+done
+wait "${pids[@]}"
 end=$(date +%s.%N)
 cat "$CASES".* | stats; rm -f "$CASES".*
 awk -v s="$start" -v e="$end" 'BEGIN {printf ", %.0f lists/s\n", 400 / (e - s)}'
