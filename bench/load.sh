@@ -18,22 +18,8 @@ SECONDS_EACH=${1:-20}
 POOL=${FOURTHP_DB_POOL_SIZE:-16}
 export FOURTHP_DB_POOL_SIZE=$POOL
 
-cargo build -q --release -p fourthp-api -p fourthp-tests --bin fourthp --bin loadgen
-BIN=target/release/fourthp
-export FOURTHP_JWT_HS256_SECRET=${FOURTHP_JWT_HS256_SECRET:-bench-secret-bench-secret-bench-secret-0123}
-SECRET_FILE=$(mktemp); printf '%s' "$FOURTHP_JWT_HS256_SECRET" > "$SECRET_FILE"
-export FOURTHP_LOG=warn
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-FOURTHP_BIND=127.0.0.1:$PORT "$BIN" serve &
-SERVER=$!
-CASES=$(mktemp)
-trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null || true; rm -f "$SECRET_FILE" "$CASES"' EXIT
-for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
-
-psql -X -q "$DATABASE_URL" -f bench/pgbench/setup.sql 2>/dev/null
-psql -X -At "$DATABASE_URL" -c "COPY (SELECT case_id, partner FROM bench_cases ORDER BY n) TO STDOUT" > "$CASES"
-NCASES=$(wc -l < "$CASES")
-VCC=$(psql -X -At "$DATABASE_URL" -c "SELECT id FROM agencies WHERE name = 'Northshire Victim Care Service'")
+# shellcheck source=bench/service.sh
+source bench/service.sh
 YEAR=$(( $(date +%Y) - 1 ))
 
 echo "machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"

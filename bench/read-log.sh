@@ -11,20 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${DATABASE_URL:?set DATABASE_URL to the benchmark database}"
 SECONDS_EACH=${1:-20}
-cargo build -q --release -p fourthp-api -p fourthp-tests --bin fourthp --bin loadgen
-BIN=target/release/fourthp
-export FOURTHP_JWT_HS256_SECRET=${FOURTHP_JWT_HS256_SECRET:-bench-secret-bench-secret-bench-secret-0123}
-SECRET_FILE=$(mktemp); printf '%s' "$FOURTHP_JWT_HS256_SECRET" > "$SECRET_FILE"
-export FOURTHP_LOG=warn
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-FOURTHP_BIND=127.0.0.1:$PORT "$BIN" serve &
-SERVER=$!
-CASES=$(mktemp)
-trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null || true; rm -f "$SECRET_FILE" "$CASES"' EXIT
-for _ in $(seq 1 3000); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
-psql -X -q "$DATABASE_URL" -f bench/pgbench/setup.sql 2>/dev/null
-psql -X -At "$DATABASE_URL" -c "COPY (SELECT case_id, partner FROM bench_cases ORDER BY n) TO STDOUT" > "$CASES"
-VCC=$(psql -X -At "$DATABASE_URL" -c "SELECT id FROM agencies WHERE name = 'Northshire Victim Care Service'")
+# shellcheck source=bench/service.sh
+source bench/service.sh
 TOKEN=$("$BIN" token --role coordinator --agency "$VCC" --sub bench-coordinator | tail -n 1)
 
 echo "== status reads, 16 clients, ${SECONDS_EACH} s (one read record each)"
