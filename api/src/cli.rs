@@ -234,7 +234,11 @@ async fn serve(config: Config, demo: bool) -> Result<(), String> {
         }
         let db = connect(&url, config.pool_size, config.db_wait).map_err(|e| e.to_string())?;
         let listener = TcpListener::bind(&config.bind).map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
-        let (read_log, read_writer) = ReadLog::start(db.clone());
+        // The background work (the read log's writer, the chainer, checkpoints, the last chaining
+        // at shutdown) has a pool of its own: a pooled connection is driven by the runtime that
+        // opened it, and the request workers' runtimes stop before the read log has drained.
+        let background = connect(&url, 3, config.db_wait).map_err(|e| e.to_string())?;
+        let (read_log, read_writer) = ReadLog::start(background.clone());
         let limits = crate::app::Limits {
             request_timeout: std::time::Duration::from_millis(u64::try_from(config.request_timeout_ms).unwrap_or(30_000)),
             max_connections: config.max_connections,
@@ -262,7 +266,7 @@ async fn serve(config: Config, demo: bool) -> Result<(), String> {
         });
         tracing::info!(bind = %config.bind, docs = %format!("http://{}/docs/", config.bind), "FourthP is serving");
         // Records are chained within half a second of being written.
-        let chainer = db.clone();
+        let chainer = background.clone();
         let chaining = actix_web::rt::spawn(async move {
             let mut every = actix_web::rt::time::interval(std::time::Duration::from_millis(500));
             loop {
@@ -276,7 +280,7 @@ async fn serve(config: Config, demo: bool) -> Result<(), String> {
         if config.checkpoint_minutes > 0 {
             let key = SigningKey::load_or_create(&config.audit_key)?;
             let minutes = u64::try_from(config.checkpoint_minutes).unwrap_or(60);
-            let db = db.clone();
+            let db = background.clone();
             checkpointing = Some(actix_web::rt::spawn(async move {
                 let mut every = actix_web::rt::time::interval(std::time::Duration::from_secs(60 * minutes));
                 loop {
@@ -298,7 +302,7 @@ async fn serve(config: Config, demo: bool) -> Result<(), String> {
         if actix_web::rt::time::timeout(std::time::Duration::from_secs(5), read_writer).await.is_err() {
             tracing::warn!("the read-access log did not drain within 5 s");
         }
-        fourthp_persistence::chain::chain_pending(&db, Utc::now()).await.map_err(|e| e.to_string())?;
+        fourthp_persistence::chain::chain_pending(&background, Utc::now()).await.map_err(|e| e.to_string())?;
         served
     }
     .await;
