@@ -97,7 +97,11 @@ async fn nothing_acknowledged_is_lost_or_doubled_across_sigkills() {
                 let body = json!({"channel": "phone_call", "direction": "outbound", "counterpart_agency_id": gp,
                                   "occurred_at": chrono::Utc::now().to_rfc3339(), "need_domain": "health_gp",
                                   "summary": format!("call {n}"), "duration_minutes": 1});
+                // Retried while the service restarts, but not for ever: a service that never
+                // comes back fails the test instead of hanging it.
+                let began = std::time::Instant::now();
                 loop {
+                    assert!(began.elapsed() < Duration::from_secs(60), "{key} not acknowledged within 60 s of retries");
                     let sent = client
                         .post(&url)
                         .insert_header(("authorization", format!("Bearer {vcc}")))
