@@ -26,10 +26,10 @@ use crate::report_render;
 #[derive(Debug, Clone, Copy)]
 pub struct Disclosure(pub Policy);
 
-/// One report computed at a time. A year's report at national scale keeps both of a 2-core
-/// machine's cores and two pooled connections busy for most of a second; reports pulled together
-/// would only share that, while leaving the coordinators' and partners' requests less of the
-/// machine and of the pool. The rest wait their turn, within the request timeout.
+/// One report computed at a time. A report at national scale keeps two cores and two pooled
+/// connections busy (BENCHMARKS.md has the figures); reports pulled together would only share
+/// that, while leaving the coordinators' and partners' requests less of the machine and of the
+/// pool. The rest wait their turn, within the request timeout.
 pub struct ReportGate(tokio::sync::Semaphore);
 
 impl Default for ReportGate {
