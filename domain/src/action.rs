@@ -31,10 +31,36 @@ pub struct NewAction {
     pub due_on: NaiveDate,
 }
 
+/// How a closed action ended: an action is open until it has a [`Closure`], so a closure
+/// cannot say "open".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClosedAs {
+    Done,
+    Cancelled,
+}
+
+impl ClosedAs {
+    /// The closed status of `status`, or none for `open`.
+    pub fn of(status: ActionStatus) -> Option<ClosedAs> {
+        match status {
+            ActionStatus::Open => None,
+            ActionStatus::Done => Some(ClosedAs::Done),
+            ActionStatus::Cancelled => Some(ClosedAs::Cancelled),
+        }
+    }
+
+    pub fn status(self) -> ActionStatus {
+        match self {
+            ClosedAs::Done => ActionStatus::Done,
+            ClosedAs::Cancelled => ActionStatus::Cancelled,
+        }
+    }
+}
+
 /// How an action was closed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Closure {
-    pub status: ActionStatus,
+    pub status: ClosedAs,
     pub note: ActionNote,
     pub by: Subject,
     pub by_agency: Option<AgencyId>,
@@ -56,7 +82,7 @@ pub struct Action {
 
 impl Action {
     pub fn status(&self) -> ActionStatus {
-        self.closure.as_ref().map_or(ActionStatus::Open, |c| c.status)
+        self.closure.as_ref().map_or(ActionStatus::Open, |c| c.status.status())
     }
 
     /// Open and past its due date (a London date), derived, never stored.
@@ -90,8 +116,8 @@ impl Action {
             return Err(AlreadyClosed(self.status()));
         }
         let (status, note) = match change {
-            ActionChange::Complete { note } => (ActionStatus::Done, note),
-            ActionChange::Cancel { reason } => (ActionStatus::Cancelled, reason),
+            ActionChange::Complete { note } => (ClosedAs::Done, note),
+            ActionChange::Cancel { reason } => (ClosedAs::Cancelled, reason),
         };
         Ok(Closure { status, note, by, by_agency, on: today, at })
     }

@@ -4,7 +4,9 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use fourthp_domain::access::Denial;
-use fourthp_domain::action::{Action, ActionChange, ActionDescription, ActionNote, ActionStatus, AlreadyClosed, Closure, NewAction};
+use fourthp_domain::action::{
+    Action, ActionChange, ActionDescription, ActionNote, ActionStatus, AlreadyClosed, ClosedAs, Closure, NewAction,
+};
 use fourthp_domain::audit::{AuditAction, AuditContext, AuditEntry, EntityType};
 use fourthp_domain::case::{nrm_start, Case};
 use fourthp_domain::error::FieldErrors;
@@ -22,9 +24,9 @@ use crate::schema::{actions, agencies, case_team};
 fn action_from(r: ActionRow) -> Result<Action, StoreError> {
     let corrupt = |what: &str| StoreError::internal(format!("action row with invalid {what}"));
     let status = ActionStatus::parse(&r.status).ok_or_else(|| corrupt("status"))?;
-    let closure = match (status, r.closure_note, r.closed_by, r.closed_on, r.closed_at) {
-        (ActionStatus::Open, ..) => None,
-        (status, Some(note), Some(by), Some(on), Some(at)) => Some(Closure {
+    let closure = match (ClosedAs::of(status), r.closure_note, r.closed_by, r.closed_on, r.closed_at) {
+        (None, ..) => None,
+        (Some(status), Some(note), Some(by), Some(on), Some(at)) => Some(Closure {
             status,
             note: ActionNote::parse(&note).map_err(|_| corrupt("closure note"))?,
             by: Subject::parse(&by).map_err(|_| corrupt("closed_by"))?,
@@ -264,7 +266,7 @@ where
             action.close(change, ctx.principal.subject.clone(), ctx.principal.agency, ctx.at, today).map_err(ActionError::AlreadyClosed)?;
         diesel::update(actions::table.find(id.into_uuid()))
             .set((
-                actions::status.eq(closure.status.as_str()),
+                actions::status.eq(closure.status.status().as_str()),
                 actions::closure_note.eq(closure.note.as_str()),
                 actions::closed_by.eq(closure.by.as_str()),
                 actions::closed_by_agency.eq(closure.by_agency.map(AgencyId::into_uuid)),

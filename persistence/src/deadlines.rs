@@ -9,7 +9,7 @@ use diesel::sql_types::{Date, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use fourthp_domain::access::Denial;
 use fourthp_domain::action::Action;
-use fourthp_domain::action::{ActionStatus, Closure};
+use fourthp_domain::action::{ActionStatus, ClosedAs, Closure};
 use fourthp_domain::audit::{AuditAction, AuditContext, AuditEntry, EntityType};
 use fourthp_domain::case::{Case, CaseReference, Stage};
 use fourthp_domain::deadline::{Deadline, DeadlineSource, Waiver, WaiverReason, ACTION_DUE};
@@ -242,10 +242,10 @@ pub(crate) async fn add_for_action(
 pub(crate) async fn settle_for_action(conn: &mut AsyncPgConnection, action: ActionId, closure: &Closure) -> Result<(), StoreError> {
     let target = deadlines::table.filter(deadlines::action_id.eq(action.into_uuid()));
     match closure.status {
-        ActionStatus::Done => {
+        ClosedAs::Done => {
             diesel::update(target).set((deadlines::met_on.eq(closure.on), deadlines::updated_at.eq(closure.at))).execute(conn).await?;
         }
-        ActionStatus::Cancelled | ActionStatus::Open => {
+        ClosedAs::Cancelled => {
             diesel::update(target)
                 .set((
                     deadlines::waived_at.eq(closure.at),
