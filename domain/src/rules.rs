@@ -104,7 +104,8 @@ pub fn definition(s: DeadlineStatus) -> Definition {
         DeadlineStatus::Open => &[
             // A deadline is open through its due date.
             &[Waived(false), Kind(Deadline), Unmet, DueOnOrAfterToday],
-            &[Waived(false), Kind(Milestone), EndedEarly(false), DueAfterToday],
+            // (A milestone is never met: saying so lets the queue use its index of unmet rows.)
+            &[Waived(false), Kind(Milestone), Unmet, EndedEarly(false), DueAfterToday],
         ],
     }
 }
@@ -114,7 +115,7 @@ pub fn definition(s: DeadlineStatus) -> Definition {
 /// entitlement would still run.
 pub const OUTSTANDING: Definition = &[
     &[StatusTest::Waived(false), StatusTest::Kind(DeadlineKind::Deadline), StatusTest::Unmet],
-    &[StatusTest::Waived(false), StatusTest::Kind(DeadlineKind::Milestone), StatusTest::DueAfterToday],
+    &[StatusTest::Waived(false), StatusTest::Kind(DeadlineKind::Milestone), StatusTest::Unmet, StatusTest::DueAfterToday],
 ];
 
 /// Whether `definition` holds for `facts` on `today`.

@@ -56,25 +56,52 @@ impl Details {
     }
 }
 
-fn new_row<'a>(id: AuditId, ctx: &'a AuditContext, entry: &'a AuditEntry, details_hash: Option<Vec<u8>>) -> NewAuditRow<'a> {
-    NewAuditRow {
-        id: id.into_uuid(),
-        recorded_at: ctx.at,
-        action: entry.action.as_str(),
-        outcome: entry.outcome.as_str(),
-        agent_sub: ctx.principal.subject.as_str(),
-        agent_role: ctx.principal.role.as_str(),
-        agent_agency_id: ctx.principal.agency.map(AgencyId::into_uuid),
-        entity_type: entry.entity_type.as_str(),
-        entity_id: entry.entity_id,
-        case_id: entry.case_id.map(CaseId::into_uuid),
-        changed_fields: entry.changed_fields.iter().map(|f| (*f).to_owned()).collect(),
-        request_id: &ctx.request_id,
-        client_address: ctx.client_address.as_deref(),
-        purpose: entry.purpose.map(|p| p.as_str()),
-        source: Some(source()),
-        details_hash,
+/// Who a record names as acting, and for which request.
+struct Agent<'a> {
+    at: DateTime<Utc>,
+    sub: &'a str,
+    role: &'a str,
+    agency: Option<AgencyId>,
+    request_id: &'a str,
+    client_address: Option<&'a str>,
+}
+
+impl<'a> Agent<'a> {
+    fn of(ctx: &'a AuditContext) -> Self {
+        Agent {
+            at: ctx.at,
+            sub: ctx.principal.subject.as_str(),
+            role: ctx.principal.role.as_str(),
+            agency: ctx.principal.agency,
+            request_id: &ctx.request_id,
+            client_address: ctx.client_address.as_deref(),
+        }
     }
+
+    fn row(&self, id: AuditId, entry: &'a AuditEntry, details_hash: Option<Vec<u8>>) -> NewAuditRow<'a> {
+        NewAuditRow {
+            id: id.into_uuid(),
+            recorded_at: self.at,
+            action: entry.action.as_str(),
+            outcome: entry.outcome.as_str(),
+            agent_sub: self.sub,
+            agent_role: self.role,
+            agent_agency_id: self.agency.map(AgencyId::into_uuid),
+            entity_type: entry.entity_type.as_str(),
+            entity_id: entry.entity_id,
+            case_id: entry.case_id.map(CaseId::into_uuid),
+            changed_fields: entry.changed_fields.iter().map(|f| (*f).to_owned()).collect(),
+            request_id: self.request_id,
+            client_address: self.client_address,
+            purpose: entry.purpose.map(|p| p.as_str()),
+            source: Some(source()),
+            details_hash,
+        }
+    }
+}
+
+fn new_row<'a>(id: AuditId, ctx: &'a AuditContext, entry: &'a AuditEntry, details_hash: Option<Vec<u8>>) -> NewAuditRow<'a> {
+    Agent::of(ctx).row(id, entry, details_hash)
 }
 
 /// Appends `entry` to the trail on `conn`, which should be in the change's transaction.
@@ -112,24 +139,8 @@ pub async fn record_system(
     details: Option<Details>,
 ) -> Result<AuditId, StoreError> {
     let id = AuditId::new_at(agent.at);
-    let row = NewAuditRow {
-        id: id.into_uuid(),
-        recorded_at: agent.at,
-        action: entry.action.as_str(),
-        outcome: entry.outcome.as_str(),
-        agent_sub: &agent.sub,
-        agent_role: "system",
-        agent_agency_id: None,
-        entity_type: entry.entity_type.as_str(),
-        entity_id: entry.entity_id,
-        case_id: entry.case_id.map(CaseId::into_uuid),
-        changed_fields: entry.changed_fields.iter().map(|f| (*f).to_owned()).collect(),
-        request_id: &agent.request_id,
-        client_address: None,
-        purpose: entry.purpose.map(|p| p.as_str()),
-        source: Some(source()),
-        details_hash: details.as_ref().map(Details::hash),
-    };
+    let system = Agent { at: agent.at, sub: &agent.sub, role: "system", agency: None, request_id: &agent.request_id, client_address: None };
+    let row = system.row(id, &entry, details.as_ref().map(Details::hash));
     insert(conn, row, entry.case_id, details).await?;
     Ok(id)
 }

@@ -119,20 +119,13 @@ pub(crate) async fn sync(
                             deadlines::met_on.eq(d.met_on),
                             deadlines::support_ended_on.eq(d.support_ended_on),
                             deadlines::explanation.eq(&d.explanation),
+                            deadlines::waived_at.eq(row.waived_at.filter(|_| keep_waiver)),
+                            deadlines::waived_by.eq(row.waived_by.as_deref().filter(|_| keep_waiver)),
+                            deadlines::waived_reason.eq(row.waived_reason.as_deref().filter(|_| keep_waiver)),
                             deadlines::updated_at.eq(now),
                         ))
                         .execute(conn)
                         .await?;
-                    if !keep_waiver && row.waived_at.is_some() {
-                        diesel::update(deadlines::table.find(row.id))
-                            .set((
-                                deadlines::waived_at.eq(None::<DateTime<Utc>>),
-                                deadlines::waived_by.eq(None::<String>),
-                                deadlines::waived_reason.eq(None::<String>),
-                            ))
-                            .execute(conn)
-                            .await?;
-                    }
                     changes.push(DeadlineChange {
                         action: AuditAction::Update,
                         id: DeadlineId::from_uuid(row.id),
