@@ -1,5 +1,5 @@
 //! What a request did with case data, written to the audit trail in one place once the response
-//! is known (by the outer middleware, [`crate::request_id`]), so that no handler can forget it:
+//! is known (by the outer middleware), so that no handler can forget it:
 //!
 //! - a 2xx response: every read the handler noted (a case shown, one read per case in a list);
 //! - a 403 or 404 to an authenticated caller: exactly one record, `denied` for a refusal of the

@@ -1,181 +1,20 @@
-//! Bearer-token authentication (JWT) and the `Caller` extractor.
-//!
-//! Keys: one HS256 secret for tokens FourthP mints itself (`fourthp token`), and any number of
-//! public keys (EdDSA, ES256, RS256; PEM) for tokens from an organisation's identity provider,
-//! chosen by the token's `kid`. The algorithm is pinned per key, so a token cannot pick its own.
-//! `exp`, `iat`, `iss`, `aud` and `sub` are required and checked, with 30 s leeway.
+//! The `Caller` extractor: who sent a request (from its bearer token), with the request's audit
+//! context and access ledger.
 
-use std::collections::HashMap;
 use std::future::{ready, Ready};
 
 use actix_web::dev::Payload;
-use actix_web::http::{header, StatusCode};
+use actix_web::http::header;
+use actix_web::http::StatusCode;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use fourthp_domain::audit::AuditContext;
-use fourthp_domain::ids::AgencyId;
-use fourthp_domain::principal::{Principal, Role, Subject};
-use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use serde::{Deserialize, Serialize};
+use fourthp_domain::principal::Principal;
 
-use crate::problem::Problem;
-use crate::request_id::RequestId;
-
-/// Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds.
-pub const LEEWAY_SECS: u64 = 30;
-/// The `kid` of the locally minted HS256 key (also used for tokens without a `kid`).
-pub const LOCAL_KID: &str = "local";
-
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Claims {
-    pub iss: String,
-    pub aud: String,
-    pub sub: String,
-    pub exp: i64,
-    pub iat: i64,
-    pub role: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub agency_id: Option<String>,
-}
-
-struct Key {
-    algorithm: Algorithm,
-    decoding: DecodingKey,
-}
-
-/// Verifies tokens. Built once at start-up.
-pub struct Verifier {
-    keys: HashMap<String, Key>,
-    issuer: String,
-    audience: String,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum KeyError {
-    #[error("public key {kid}: algorithm {alg} is not one of EdDSA, ES256, RS256")]
-    Algorithm { kid: String, alg: String },
-    #[error("public key {kid}: cannot read {path}")]
-    Read { kid: String, path: String },
-    #[error("public key {kid}: not a valid PEM key for {alg}")]
-    Pem { kid: String, alg: String },
-    #[error("FOURTHP_JWT_PUBLIC_KEYS entries look like kid=ALG:/path/to/key.pem, separated by ';'")]
-    Syntax,
-    #[error("the HS256 secret must be at least 32 bytes")]
-    ShortSecret,
-}
-
-impl Verifier {
-    /// `public_keys` is `kid=ALG:/path.pem;kid2=ALG:/path2.pem` (may be empty).
-    pub fn new(hs256_secret: &[u8], public_keys: &str, issuer: &str, audience: &str) -> Result<Self, KeyError> {
-        if hs256_secret.len() < 32 {
-            return Err(KeyError::ShortSecret);
-        }
-        let mut keys = HashMap::new();
-        keys.insert(LOCAL_KID.to_owned(), Key { algorithm: Algorithm::HS256, decoding: DecodingKey::from_secret(hs256_secret) });
-        for entry in public_keys.split(';').map(str::trim).filter(|e| !e.is_empty()) {
-            let (kid, rest) = entry.split_once('=').ok_or(KeyError::Syntax)?;
-            let (alg, path) = rest.split_once(':').ok_or(KeyError::Syntax)?;
-            let kid = kid.trim().to_owned();
-            let pem = std::fs::read(path.trim()).map_err(|_| KeyError::Read { kid: kid.clone(), path: path.to_owned() })?;
-            let pem_err = |_| KeyError::Pem { kid: kid.clone(), alg: alg.to_owned() };
-            let (algorithm, decoding) = match alg.trim() {
-                "EdDSA" => (Algorithm::EdDSA, DecodingKey::from_ed_pem(&pem).map_err(pem_err)?),
-                "ES256" => (Algorithm::ES256, DecodingKey::from_ec_pem(&pem).map_err(pem_err)?),
-                "RS256" => (Algorithm::RS256, DecodingKey::from_rsa_pem(&pem).map_err(pem_err)?),
-                other => return Err(KeyError::Algorithm { kid, alg: other.to_owned() }),
-            };
-            keys.insert(kid, Key { algorithm, decoding });
-        }
-        Ok(Self { keys, issuer: issuer.to_owned(), audience: audience.to_owned() })
-    }
-
-    /// Checks a token and returns who it speaks for.
-    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<Principal, AuthError> {
-        let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::Malformed)?;
-        let kid = header.kid.as_deref().unwrap_or(LOCAL_KID);
-        let key = self.keys.get(kid).ok_or(AuthError::UnknownKey)?;
-        if header.alg != key.algorithm {
-            return Err(AuthError::WrongAlgorithm);
-        }
-        let mut validation = Validation::new(key.algorithm);
-        validation.leeway = LEEWAY_SECS;
-        validation.validate_nbf = true;
-        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
-        validation.set_issuer(&[&self.issuer]);
-        validation.set_audience(&[&self.audience]);
-        let data = jsonwebtoken::decode::<Claims>(token, &key.decoding, &validation).map_err(|e| match e.kind() {
-            ErrorKind::ExpiredSignature => AuthError::Expired,
-            ErrorKind::ImmatureSignature => AuthError::NotYetValid,
-            ErrorKind::InvalidSignature => AuthError::BadSignature,
-            ErrorKind::InvalidIssuer => AuthError::WrongIssuer,
-            ErrorKind::InvalidAudience => AuthError::WrongAudience,
-            ErrorKind::MissingRequiredClaim(_) | ErrorKind::Json(_) => AuthError::Claims,
-            _ => AuthError::Malformed,
-        })?;
-        let claims = data.claims;
-        let leeway = i64::try_from(LEEWAY_SECS).unwrap_or(0);
-        if claims.iat > now.timestamp() + leeway {
-            return Err(AuthError::NotYetValid);
-        }
-        let subject = Subject::parse(&claims.sub).map_err(|_| AuthError::Claims)?;
-        let role = Role::parse(&claims.role).ok_or(AuthError::Claims)?;
-        let agency = claims.agency_id.as_deref().map(AgencyId::parse).transpose().map_err(|_| AuthError::Claims)?;
-        Principal::new(subject, role, agency).map_err(|_| AuthError::Claims)
-    }
-}
-
-/// Mints HS256 tokens with the local key (`fourthp token`, tests, demo set-up).
-pub struct Minter {
-    key: EncodingKey,
-    issuer: String,
-    audience: String,
-}
-
-impl Minter {
-    pub fn new(hs256_secret: &[u8], issuer: &str, audience: &str) -> Self {
-        Self { key: EncodingKey::from_secret(hs256_secret), issuer: issuer.to_owned(), audience: audience.to_owned() }
-    }
-
-    pub fn mint(&self, principal: &Principal, now: DateTime<Utc>, ttl: chrono::Duration) -> Result<String, jsonwebtoken::errors::Error> {
-        let claims = Claims {
-            iss: self.issuer.clone(),
-            aud: self.audience.clone(),
-            sub: principal.subject.as_str().to_owned(),
-            iat: now.timestamp(),
-            exp: (now + ttl).timestamp(),
-            role: principal.role.as_str().to_owned(),
-            agency_id: principal.agency.map(|a| a.to_string()),
-        };
-        let mut header = Header::new(Algorithm::HS256);
-        header.kid = Some(LOCAL_KID.to_owned());
-        jsonwebtoken::encode(&header, &claims, &self.key)
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum AuthError {
-    #[error("send a bearer token in the Authorization header")]
-    Missing,
-    #[error("the bearer token is malformed")]
-    Malformed,
-    #[error("the token names a key this service does not know")]
-    UnknownKey,
-    #[error("the token is signed with an algorithm not accepted for its key")]
-    WrongAlgorithm,
-    #[error("the token has expired")]
-    Expired,
-    #[error("the token is not valid yet")]
-    NotYetValid,
-    #[error("the token's signature does not verify")]
-    BadSignature,
-    #[error("the token was issued by an issuer this service does not accept")]
-    WrongIssuer,
-    #[error("the token is meant for another audience")]
-    WrongAudience,
-    #[error("the token lacks required claims or has invalid ones (sub, role, agency_id, exp, iat, iss, aud)")]
-    Claims,
-}
+use crate::access_ledger::SharedLedger;
+use crate::problem::{Problem, RequestId};
+use crate::state::AppState;
+use crate::token::AuthError;
 
 impl From<AuthError> for Problem {
     fn from(e: AuthError) -> Self {
@@ -201,28 +40,32 @@ fn bearer(req: &HttpRequest) -> Result<&str, AuthError> {
 /// The authenticated caller of a request, with what the audit trail needs to know about it,
 /// and the request's access ledger (what it read of which case), written to the trail by the
 /// outer middleware once the response is known ([`crate::access_ledger`]).
-pub struct Caller(pub AuditContext, pub crate::access_ledger::SharedLedger);
+pub struct Caller {
+    /// Who, from where, in which request, when.
+    pub ctx: AuditContext,
+    ledger: SharedLedger,
+}
 
 impl Caller {
     pub fn principal(&self) -> &Principal {
-        &self.0.principal
+        &self.ctx.principal
     }
 
     /// Notes a read of a case's data: recorded if the response shows it (a 2xx).
     pub fn log_read(&self, entry: fourthp_domain::audit::AuditEntry) {
-        self.1.lock().map(|mut l| l.reads.push(entry)).unwrap_or(());
+        self.ledger.lock().map(|mut l| l.reads.push(entry)).unwrap_or(());
     }
 
     /// Notes the case a refusal concerns (one the caller may not see, or that does not exist):
     /// a 403 or 404 response is then recorded as a denied attempt at it.
     pub fn attempted(&self, case: fourthp_domain::ids::CaseId) {
-        self.1.lock().map(|mut l| l.case = Some(case)).unwrap_or(());
+        self.ledger.lock().map(|mut l| l.case = Some(case)).unwrap_or(());
     }
 
     /// Notes that the caller may see `case`: a 404 after this is a missing child of a case the
     /// caller sees, recorded as a failed lookup rather than a refusal.
     pub fn allowed(&self, case: fourthp_domain::ids::CaseId) {
-        self.1
+        self.ledger
             .lock()
             .map(|mut l| {
                 l.case = Some(case);
@@ -235,7 +78,7 @@ impl Caller {
     /// the list operation as its purpose.
     pub fn listed(&self, cases: impl IntoIterator<Item = fourthp_domain::ids::CaseId>, purpose: fourthp_domain::audit::Purpose) {
         let mut seen = std::collections::HashSet::new();
-        if let Ok(mut l) = self.1.lock() {
+        if let Ok(mut l) = self.ledger.lock() {
             for case in cases.into_iter().filter(|c| seen.insert(*c)) {
                 l.reads.push(fourthp_domain::audit::AuditEntry::listed(case, purpose));
             }
@@ -244,7 +87,7 @@ impl Caller {
 
     /// The handler has audited its own refusal (report pulls): the ledger adds none.
     pub fn refusal_recorded(&self) {
-        self.1.lock().map(|mut l| l.refusal_recorded = true).unwrap_or(());
+        self.ledger.lock().map(|mut l| l.refusal_recorded = true).unwrap_or(());
     }
 }
 
@@ -259,15 +102,15 @@ impl FromRequest for Caller {
 
 fn authenticate(req: &HttpRequest) -> Result<Caller, Problem> {
     let now = Utc::now();
-    let verifier = req.app_data::<web::Data<Verifier>>().ok_or_else(Problem::internal)?;
-    let principal = verifier.verify(bearer(req)?, now)?;
+    let state = req.app_data::<web::Data<AppState>>().ok_or_else(Problem::internal)?;
+    let principal = state.verifier.verify(bearer(req)?, now)?;
     let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
     let client_address = req.peer_addr().map(|a| a.ip().to_string());
     let ctx = AuditContext { principal, request_id, client_address, at: now };
-    let ledger = crate::access_ledger::SharedLedger::default();
+    let ledger = SharedLedger::default();
     if let Ok(mut l) = ledger.lock() {
         l.ctx = Some(ctx.clone());
     }
     req.extensions_mut().insert(ledger.clone());
-    Ok(Caller(ctx, ledger))
+    Ok(Caller { ctx, ledger })
 }

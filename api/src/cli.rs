@@ -2,7 +2,6 @@
 
 #![allow(clippy::print_stdout, reason = "standard output is the command line's interface")]
 
-use std::net::TcpListener;
 use std::process::ExitCode;
 
 use chrono::{Datelike, Utc};
@@ -11,13 +10,12 @@ use fourthp_domain::principal::{Principal, Role, Subject};
 use fourthp_persistence::cluster::LocalCluster;
 use fourthp_persistence::{connect, run_migrations};
 
-use crate::app::{server, AppState, Rules};
-use crate::audit_trail::{Checkpoint, ReadLog, SigningKey};
-use crate::auth::{Minter, Verifier};
+use crate::audit_trail::{Checkpoint, SigningKey};
 use crate::config::{Config, LogFormat};
 use crate::demo::{self, DemoOptions};
-use crate::extract::BodyLimit;
 use crate::openapi;
+use crate::startup::Application;
+use crate::token::Minter;
 
 const USAGE: &str = "\
 usage: fourthp <command>
@@ -221,89 +219,21 @@ async fn demo_for_serve(config: &Config, url: &str, book: &fourthp_domain::rules
     Ok(())
 }
 
-async fn serve(config: Config, demo: bool) -> Result<(), String> {
+async fn serve(mut config: Config, demo: bool) -> Result<(), String> {
     init_logging(config.log_format);
-    let secret = config.hs256_secret()?;
-    let verifier = Verifier::new(&secret, &config.jwt_public_keys, &config.jwt_issuer, &config.jwt_audience).map_err(|e| e.to_string())?;
-    let rules = Rules { book: config.rule_book()?, window: config.backdating_window() };
+    let book = config.rule_book()?;
     let (url, cluster) = database(&config).await?;
     let served = async {
-        migrate_url(&url, &rules.book).await?;
+        migrate_url(&url, &book).await?;
         if demo {
-            demo_for_serve(&config, &url, &rules.book).await?;
+            demo_for_serve(&config, &url, &book).await?;
         }
-        let db = connect(&url, config.pool_size, config.db_wait).map_err(|e| e.to_string())?;
-        let listener = TcpListener::bind(&config.bind).map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
-        // The background work (the read log's writer, the chainer, checkpoints, the last chaining
-        // at shutdown) has a pool of its own: a pooled connection is driven by the runtime that
-        // opened it, and the request workers' runtimes stop before the read log has drained.
-        let background = connect(&url, 3, config.db_wait).map_err(|e| e.to_string())?;
-        let (read_log, read_writer) = ReadLog::start(background.clone());
-        let limits = crate::app::Limits {
-            request_timeout: std::time::Duration::from_millis(u64::try_from(config.request_timeout_ms).unwrap_or(30_000)),
-            max_connections: config.max_connections,
-        };
-        let state = AppState {
-            db: db.clone(),
-            verifier,
-            body_limit: BodyLimit(config.body_limit),
-            rules,
-            read_log,
-            limits,
-            disclosure: config.disclosure,
-        };
-        let server = server(listener, state, config.workers).map_err(|e| e.to_string())?;
-        // Idempotency keys are kept 24 hours; forget older ones every hour.
-        let sweeper = connect(&url, 1, config.db_wait).map_err(|e| e.to_string())?;
-        actix_web::rt::spawn(async move {
-            let mut every = actix_web::rt::time::interval(std::time::Duration::from_secs(3600));
-            loop {
-                every.tick().await;
-                if let Err(e) = fourthp_persistence::write::expire_keys(&sweeper, Utc::now()).await {
-                    tracing::warn!(error = %e, "could not expire idempotency keys");
-                }
-            }
-        });
-        tracing::info!(bind = %config.bind, docs = %format!("http://{}/docs/", config.bind), "FourthP is serving");
-        // Records are chained within half a second of being written.
-        let chainer = background.clone();
-        let chaining = actix_web::rt::spawn(async move {
-            let mut every = actix_web::rt::time::interval(std::time::Duration::from_millis(500));
-            loop {
-                every.tick().await;
-                if let Err(e) = fourthp_persistence::chain::chain_pending(&chainer, Utc::now()).await {
-                    tracing::warn!(error = %e, "could not chain audit records");
-                }
-            }
-        });
-        let mut checkpointing = None;
-        if config.checkpoint_minutes > 0 {
-            let key = SigningKey::load_or_create(&config.audit_key)?;
-            let minutes = u64::try_from(config.checkpoint_minutes).unwrap_or(60);
-            let db = background.clone();
-            checkpointing = Some(actix_web::rt::spawn(async move {
-                let mut every = actix_web::rt::time::interval(std::time::Duration::from_secs(60 * minutes));
-                loop {
-                    every.tick().await;
-                    match crate::audit_trail::checkpoint(&db, &key, Utc::now()).await {
-                        Ok(cp) => tracing::info!(seq = cp.seq, head = %cp.head_hash, "audit checkpoint signed"),
-                        Err(e) => tracing::warn!(error = %e, "could not sign an audit checkpoint"),
-                    }
-                }
-            }));
-        }
-        let served = server.await.map_err(|e| e.to_string());
-        // The periodic tasks stop with the server; the last records are chained below.
-        chaining.abort();
-        if let Some(task) = checkpointing {
-            task.abort();
-        }
-        // The workers are gone, and with them the read log's senders: let the writer drain.
-        if actix_web::rt::time::timeout(std::time::Duration::from_secs(5), read_writer).await.is_err() {
-            tracing::warn!("the read-access log did not drain within 5 s");
-        }
-        fourthp_persistence::chain::chain_pending(&background, Utc::now()).await.map_err(|e| e.to_string())?;
-        served
+        config.database_url = Some(url.clone());
+        let app = Application::build(&config)?;
+        let host = config.bind.rsplit_once(':').map_or(config.bind.as_str(), |(h, _)| h);
+        let address = format!("{host}:{}", app.port());
+        tracing::info!(bind = %address, docs = %format!("http://{address}/docs/"), "FourthP is serving");
+        app.run_until_stopped().await
     }
     .await;
     stop(cluster).await?;

@@ -33,6 +33,8 @@ pub struct Config {
     pub backdating_days: usize,
     /// The Ed25519 key (PKCS#8) that signs audit checkpoints.
     pub audit_key: PathBuf,
+    /// Milliseconds between runs of the audit chainer in `serve`.
+    pub chain_every_ms: usize,
     /// Minutes between automatic checkpoints in `serve` (0: none).
     pub checkpoint_minutes: usize,
     /// Years after closure before `retention apply` redacts a case.
@@ -94,6 +96,7 @@ impl Config {
             local_rules: get("FOURTHP_LOCAL_RULES").map(PathBuf::from),
             backdating_days: number(&get, "FOURTHP_BACKDATING_DAYS", 731, 0..=36_500)?,
             audit_key: get("FOURTHP_AUDIT_KEY").map(PathBuf::from).unwrap_or_else(|| data_dir.join("audit-ed25519.pk8")),
+            chain_every_ms: number(&get, "FOURTHP_AUDIT_CHAIN_MS", 500, 100..=3_600_000)?,
             checkpoint_minutes: number(&get, "FOURTHP_AUDIT_CHECKPOINT_MINUTES", 0, 0..=10_080)?,
             retention_years: number(&get, "FOURTHP_RETENTION_YEARS", 6, 1..=100)?,
             request_timeout_ms: number(&get, "FOURTHP_REQUEST_TIMEOUT_MS", 30_000, 100..=600_000)?,

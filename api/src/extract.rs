@@ -1,5 +1,6 @@
-//! Request extractors whose every failure is a problem response: JSON bodies, query strings,
-//! path ids and `If-Match`.
+//! Request extractors whose every failure is a problem response: JSON bodies, the
+//! `Idempotency-Key` of a creating request and `If-Match` (query strings: [`crate::query`];
+//! paths: [`crate::paths`]).
 
 use std::future::{ready, Ready};
 
@@ -10,20 +11,19 @@ use futures_util::future::LocalBoxFuture;
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
+use fourthp_persistence::write::IdempotencyKey;
+
+use crate::auth::Caller;
 use crate::problem::{FieldProblem, Problem};
-
-/// The largest request body accepted, in bytes (configurable; see README).
-#[derive(Debug, Clone, Copy)]
-pub struct BodyLimit(pub usize);
-
-impl Default for BodyLimit {
-    fn default() -> Self {
-        BodyLimit(64 * 1024)
-    }
-}
+use crate::state::{AppState, Limits};
 
 /// A JSON request body (`application/json`, or `application/merge-patch+json` for PATCH).
-pub struct ApiJson<T>(pub T, pub web::Bytes);
+pub struct ApiJson<T> {
+    /// The body, parsed.
+    pub value: T,
+    /// The body as sent (for the idempotency key's request hash).
+    pub raw: web::Bytes,
+}
 
 fn too_large(limit: usize) -> Problem {
     Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large", "Payload too large", format!("Request bodies are limited to {limit} bytes."))
@@ -34,7 +34,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
     type Future = LocalBoxFuture<'static, Result<Self, Problem>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req.app_data::<web::Data<BodyLimit>>().map(|l| l.0).unwrap_or(BodyLimit::default().0);
+        let limit = req.app_data::<web::Data<AppState>>().map_or(Limits::DEFAULT_BODY_BYTES, |s| s.limits.body_bytes);
         let content_type_ok = req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -64,7 +64,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
                 body.extend_from_slice(&chunk);
             }
             let body = body.freeze();
-            parse_json(&body).map(|value| ApiJson(value, body))
+            parse_json(&body).map(|value| ApiJson { value, raw: body })
         })
     }
 }
@@ -100,7 +100,7 @@ fn path_problem(e: serde_path_to_error::Error<serde_json::Error>) -> Problem {
 
 /// serde's messages for type errors quote the value sent, which may be personal data: keep only
 /// what was expected.
-fn describe_data_error(message: &str) -> String {
+pub(crate) fn describe_data_error(message: &str) -> String {
     let message = message.split(" at line ").next().unwrap_or(message);
     let expected = message.rsplit_once(", expected ").map(|(_, e)| e);
     if message.starts_with("invalid type") || message.starts_with("invalid value") {
@@ -119,37 +119,52 @@ fn describe_data_error(message: &str) -> String {
     "invalid value".to_owned()
 }
 
-/// A query string into `T` (whose fields should be strings, parsed by the handler into domain
-/// values so that errors name the parameter). Unknown parameters are refused.
-pub struct ApiQuery<T>(pub T);
+/// A creating request (`POST`): its JSON body and the `Idempotency-Key` it carries, if any, bound
+/// to the request's method, path and body (the same key with another request is refused).
+pub struct Create<T> {
+    /// The body, parsed.
+    pub value: T,
+    key: Option<String>,
+    request_hash: Vec<u8>,
+}
 
-impl<T: DeserializeOwned> FromRequest for ApiQuery<T> {
+impl<T> Create<T> {
+    /// The idempotency key of this request from `caller`, if one was sent.
+    pub fn key(&self, caller: &Caller) -> Option<IdempotencyKey> {
+        let p = caller.principal();
+        Some(IdempotencyKey {
+            principal: format!("{}:{}:{}", p.role, p.agency.map(|a| a.to_string()).unwrap_or_default(), p.subject),
+            key: self.key.clone()?,
+            request_hash: self.request_hash.clone(),
+        })
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Create<T> {
     type Error = Problem;
-    type Future = Ready<Result<Self, Problem>>;
+    type Future = LocalBoxFuture<'static, Result<Self, Problem>>;
 
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        // No control character (NUL above all) in any value: nothing the database cannot take
-        // gets past the one place every query string is read.
-        if let Ok(pairs) = serde_urlencoded::from_str::<Vec<(String, String)>>(req.query_string()) {
-            if let Some((field, _)) = pairs.iter().find(|(_, v)| v.chars().any(char::is_control)) {
-                let mut p =
-                    Problem::new(StatusCode::BAD_REQUEST, "bad-query", "Bad query string", "One or more query parameters are invalid.");
-                p.errors.push(FieldProblem { field: field.clone(), message: "must not contain control characters".to_owned() });
-                return ready(Err(p));
-            }
-        }
-        ready(serde_urlencoded::from_str::<T>(req.query_string()).map(ApiQuery).map_err(|e| {
-            let message = describe_data_error(&e.to_string());
-            let mut p = Problem::new(StatusCode::BAD_REQUEST, "bad-query", "Bad query string", "The query string could not be read.");
-            p.errors.push(FieldProblem { field: "query".to_owned(), message });
-            p
-        }))
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        use sha2::{Digest, Sha256};
+        let header = IdempotencyHeader::from_request(req, payload).into_inner();
+        let mut hasher = Sha256::new();
+        hasher.update(req.method().as_str().as_bytes());
+        hasher.update(b" ");
+        hasher.update(req.path().as_bytes());
+        hasher.update(b"\n");
+        let body = ApiJson::<T>::from_request(req, payload);
+        Box::pin(async move {
+            let IdempotencyHeader(key) = header?;
+            let ApiJson { value, raw } = body.await?;
+            hasher.update(&raw);
+            Ok(Create { value, key, request_hash: hasher.finalize().to_vec() })
+        })
     }
 }
 
 /// The `Idempotency-Key` of a creating request, if sent: 1–255 visible ASCII characters.
 #[derive(Debug, Clone)]
-pub struct IdempotencyHeader(pub Option<String>);
+struct IdempotencyHeader(Option<String>);
 
 impl FromRequest for IdempotencyHeader {
     type Error = Problem;
@@ -163,11 +178,6 @@ impl FromRequest for IdempotencyHeader {
             None => Err(Problem::bad_request("Idempotency-Key", "must be 1 to 255 visible ASCII characters")),
         })
     }
-}
-
-/// Parses a path segment as an id, naming the parameter on failure.
-pub fn path_id<T, E>(raw: &str, name: &str, parse: impl Fn(&str) -> Result<T, E>) -> Result<T, Problem> {
-    parse(raw).map_err(|_| Problem::bad_request(name, "must be a UUID"))
 }
 
 /// The version a conditional request expects, from `If-Match: "<version>"`.

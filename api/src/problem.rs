@@ -17,9 +17,13 @@ use utoipa::openapi::{ContentBuilder, RefOr, Response, ResponseBuilder};
 use utoipa::ToSchema;
 
 tokio::task_local! {
-    /// The id of the request being served, for `instance` (set by the request-id middleware).
+    /// The id of the request being served, for `instance` (set by the outer middleware).
     pub static REQUEST_ID: String;
 }
+
+/// The id of the current request, in request extensions (set by [`crate::middleware`]).
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use fourthp_domain::report::{FigureStatus, Unit};
 use plotters::prelude::*;
 
-use crate::routes::reports::{OutcomeReport, ReportFigure, ReportMeasure};
+use crate::report_body::{OutcomeReport, ReportFigure, ReportMeasure};
 
 /// The report page's policy: no scripts at all, nothing loaded from anywhere, its one inline
 /// style sheet and inline SVG only.

@@ -25,6 +25,12 @@ impl Limit {
     }
 }
 
+impl Default for Limit {
+    fn default() -> Self {
+        Limit::DEFAULT
+    }
+}
+
 /// One page of results and the cursor of the next, if any.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page<T, C> {

@@ -286,6 +286,22 @@ struct Count {
 /// (seq, hash): that it still extends a checkpoint kept outside.
 pub async fn verify(db: &Db, expect: Option<(i64, &[u8])>) -> Result<VerifyReport, StoreError> {
     let mut conn = db.conn().await?;
+    let conn: &mut AsyncPgConnection = &mut conn;
+    // One snapshot for the walk and the counts: a chainer committing meanwhile moves records from
+    // the queue to the chain, and a walk and counts taken at different moments would call them
+    // orphans.
+    AnsiTransactionManager::begin_transaction_sql(&mut *conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?;
+    let report = verify_on(conn, expect).await;
+    match report {
+        Ok(_) => AnsiTransactionManager::commit_transaction(&mut *conn).await?,
+        Err(_) => {
+            let _ = AnsiTransactionManager::rollback_transaction(&mut *conn).await;
+        }
+    }
+    report
+}
+
+async fn verify_on(conn: &mut AsyncPgConnection, expect: Option<(i64, &[u8])>) -> Result<VerifyReport, StoreError> {
     let sql = "SELECT c.seq, c.audit_id, c.prev_hash, c.hash, (r.id IS NOT NULL) AS present, \
                coalesce(r.id, c.audit_id) AS id, coalesce(r.recorded_at, 'epoch') AS recorded_at, coalesce(r.action, '') AS action, \
                coalesce(r.outcome, '') AS outcome, coalesce(r.agent_sub, '') AS agent_sub, coalesce(r.agent_role, '') AS agent_role, \
@@ -300,7 +316,7 @@ pub async fn verify(db: &Db, expect: Option<(i64, &[u8])>) -> Result<VerifyRepor
     let mut checkpoint_seen = expect.is_none();
     // One query, streamed: PostgreSQL joins the two tables once and the rows arrive in order.
     {
-        let mut rows = diesel::sql_query(sql).load_stream::<VerifyRow>(&mut conn).await?;
+        let mut rows = diesel::sql_query(sql).load_stream::<VerifyRow>(&mut *conn).await?;
         while let Some(row) = rows.next().await {
             let row = row?;
             let broken = |problem: String| Some(Break { seq: expected_seq, problem });
@@ -357,14 +373,14 @@ pub async fn verify(db: &Db, expect: Option<(i64, &[u8])>) -> Result<VerifyRepor
         first_break = expect
             .map(|(cseq, _)| Break { seq: cseq, problem: "the chain is shorter than the checkpoint: records were removed".to_owned() });
     }
-    let pending: Count = diesel::sql_query("SELECT count(*) AS n FROM audit_pending").get_result(&mut conn).await?;
+    let pending: Count = diesel::sql_query("SELECT count(*) AS n FROM audit_pending").get_result(&mut *conn).await?;
     // Every record is either chained (and was just walked) or pending; the rest are orphans.
     // (Counted only over an intact chain: a broken one is reported by its first break.)
     let orphans = if first_break.is_none() {
         let total: Count = diesel::sql_query(
             "SELECT (SELECT count(*) FROM audit_records) - (SELECT count(*) FROM audit_pending p JOIN audit_records r ON r.id = p.audit_id) AS n",
         )
-        .get_result(&mut conn)
+        .get_result(&mut *conn)
         .await?;
         total.n - i64::try_from(records).unwrap_or(i64::MAX)
     } else {

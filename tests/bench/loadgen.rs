@@ -20,8 +20,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use fourthp_api::auth::Minter;
 use fourthp_api::demo::Rng;
+use fourthp_api::token::Minter;
 use fourthp_domain::ids::AgencyId;
 use fourthp_domain::principal::{Principal, Role, Subject};
 use serde_json::json;

@@ -8,7 +8,7 @@ use crate::support::*;
 
 #[actix_web::test]
 async fn an_administrator_registers_reads_and_lists_agencies() {
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     let admin = token(Role::Admin, None);
     let r = app
         .post(
@@ -47,7 +47,7 @@ async fn an_administrator_registers_reads_and_lists_agencies() {
 
 #[actix_web::test]
 async fn only_administrators_register_or_change_agencies() {
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     let id = app.agency("Red Cross Northshire", "red_cross").await;
     let body = json!({"name": "Another", "kind": "ngo"});
     for role in [Role::Coordinator, Role::Partner, Role::Commissioner, Role::Auditor] {
@@ -60,7 +60,7 @@ async fn only_administrators_register_or_change_agencies() {
 
 #[actix_web::test]
 async fn names_are_unique_ignoring_case() {
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     let admin = token(Role::Admin, None);
     app.agency("Hope Housing Association", "local_authority_housing").await;
     let r = app.post("/api/v1/agencies", &admin, json!({"name": "HOPE housing association", "kind": "ngo"})).await;
@@ -72,7 +72,7 @@ async fn names_are_unique_ignoring_case() {
 
 #[actix_web::test]
 async fn invalid_agencies_are_refused_field_by_field() {
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     let admin = token(Role::Admin, None);
     let r = app
         .post(
@@ -91,7 +91,7 @@ async fn invalid_agencies_are_refused_field_by_field() {
 
 #[actix_web::test]
 async fn updates_need_the_current_etag() {
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     let admin = token(Role::Admin, None);
     let id = app.agency("Northshire GP Practice", "health_gp").await;
     let path = format!("/api/v1/agencies/{id}");
@@ -122,7 +122,7 @@ async fn updates_need_the_current_etag() {
 
 #[actix_web::test]
 async fn lists_page_through_every_agency_in_name_order() {
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     let admin = token(Role::Admin, None);
     let names: Vec<String> = (0..7).map(|i| format!("Agency {}", (b'G' - i) as char)).collect();
     for n in &names {

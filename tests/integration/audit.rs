@@ -11,7 +11,7 @@ use crate::support::*;
 
 #[actix_web::test]
 async fn every_write_leaves_exactly_one_record() {
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     let admin = token(Role::Admin, None);
     let r = app
         .send(
@@ -93,7 +93,7 @@ async fn every_write_leaves_exactly_one_record() {
 
 #[actix_web::test]
 async fn the_trail_refuses_update_delete_and_truncate() {
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     app.agency("Northshire Police", "police").await;
     assert_eq!(app.count("SELECT count(*) AS n FROM audit_records").await, 1);
     for sql in ["UPDATE audit_records SET agent_sub = 'someone-else'", "DELETE FROM audit_records", "TRUNCATE audit_records"] {

@@ -34,7 +34,7 @@ async fn as_superuser(app: &TestApp, statements: &[&str]) {
 
 #[actix_web::test]
 async fn the_chain_verifies_and_names_a_rewritten_record() {
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     some_history(&app).await;
     let report = verify(&app).await;
     assert_eq!(report["valid"], true, "{report}");
@@ -60,7 +60,7 @@ async fn the_chain_verifies_and_names_a_rewritten_record() {
 
 #[actix_web::test]
 async fn deleting_a_record_shows_the_gap() {
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     some_history(&app).await;
     assert_eq!(verify(&app).await["valid"], true);
     // Only the record: its link now points at nothing.
@@ -93,7 +93,7 @@ async fn deleting_a_record_shows_the_gap() {
 
 #[actix_web::test]
 async fn a_checkpoint_kept_outside_detects_a_rebuilt_chain() {
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     some_history(&app).await;
     let key_path = std::env::temp_dir().join(format!("fourthp-audit-key-{}", uuid::Uuid::now_v7()));
     let key = SigningKey::load_or_create(&key_path).unwrap();
@@ -134,7 +134,7 @@ async fn a_checkpoint_kept_outside_detects_a_rebuilt_chain() {
 
 #[actix_web::test]
 async fn concurrent_writers_leave_a_chain_without_gaps() {
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     let admin = token(Role::Admin, None);
     let replies = futures_util::future::join_all(
         (0..300).map(|i| app.post("/api/v1/agencies", &admin, json!({"name": format!("Agency {i:03}"), "kind": "ngo"}))),
@@ -152,7 +152,7 @@ async fn concurrent_writers_leave_a_chain_without_gaps() {
 /// including a partner's refused attempt, and proves the trail was not edited.
 #[actix_web::test]
 async fn the_access_log_shows_reads_and_refused_attempts() {
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     let (_, vcc) = app.coordinator().await;
     let case = app.open_case(&vcc, car_wash_man()).await["id"].as_str().unwrap().to_owned();
     app.get(&format!("/api/v1/cases/{case}"), &vcc).await;
@@ -200,7 +200,7 @@ async fn the_access_log_shows_reads_and_refused_attempts() {
 
 #[actix_web::test]
 async fn the_history_shows_each_change_from_and_to() {
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     let (_, vcc) = app.coordinator().await;
     let case = some_history(&app).await;
     let r = app.get(&format!("/api/v1/cases/{case}/history"), &vcc).await;
@@ -216,7 +216,7 @@ async fn the_history_shows_each_change_from_and_to() {
 
 #[actix_web::test]
 async fn retention_redacts_personal_data_and_the_chain_still_verifies() {
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     let (_, vcc) = app.coordinator().await;
     let gp = app.agency("Old GP", "health_gp").await;
     let old = app.open_case(&vcc, car_wash_man()).await["id"].as_str().unwrap().to_owned();
@@ -262,7 +262,8 @@ async fn retention_redacts_personal_data_and_the_chain_still_verifies() {
 
 #[actix_web::test]
 async fn a_record_taken_off_the_chain_queue_is_reported() {
-    let app = spawn_app().await;
+    // No background chaining for a minute: the test decides when records are chained.
+    let app = TestApp::init().with_setting("FOURTHP_AUDIT_CHAIN_MS", "60000").spawn().await;
     some_history(&app).await;
     assert_eq!(verify(&app).await["valid"], true);
     app.agency("Late arrival", "ngo").await;

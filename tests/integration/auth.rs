@@ -38,7 +38,7 @@ async fn rejected(app: &TestApp, token: Option<&str>) -> String {
 
 #[actix_web::test]
 async fn a_valid_token_is_accepted_and_its_claims_used() {
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     let t = hs(Algorithm::HS256, &claims(json!({})), SECRET);
     assert_eq!(app.get("/api/v1/agencies", &t).await.status.as_u16(), 200);
     // The minted token decodes to the same claims with the real library.
@@ -54,7 +54,7 @@ async fn a_valid_token_is_accepted_and_its_claims_used() {
 
 #[actix_web::test]
 async fn missing_and_malformed_tokens() {
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     let r = app.call(Method::GET, "/api/v1/agencies", None, None).await;
     r.problem(401);
     assert_eq!(r.header("www-authenticate").as_deref(), Some("Bearer realm=\"fourthp\""));
@@ -65,7 +65,7 @@ async fn missing_and_malformed_tokens() {
 
 #[actix_web::test]
 async fn expired_not_yet_valid_and_wrong_audience_or_issuer() {
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     let now = chrono::Utc::now().timestamp();
     let expired = hs(Algorithm::HS256, &claims(json!({"iat": now - 7200, "exp": now - 3600})), SECRET);
     assert!(rejected(&app, Some(&expired)).await.contains("expired"));
@@ -81,7 +81,7 @@ async fn expired_not_yet_valid_and_wrong_audience_or_issuer() {
 
 #[actix_web::test]
 async fn required_claims_and_roles() {
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     for missing in ["sub", "exp", "iat", "iss", "aud", "role"] {
         let t = hs(Algorithm::HS256, &claims(json!({missing: null})), SECRET);
         rejected(&app, Some(&t)).await;
@@ -97,7 +97,7 @@ async fn required_claims_and_roles() {
 
 #[actix_web::test]
 async fn signatures_and_algorithms_are_pinned() {
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     let c = claims(json!({}));
     // Same secret, another HMAC algorithm.
     rejected(&app, Some(&hs(Algorithm::HS384, &c, SECRET))).await;
@@ -134,7 +134,7 @@ async fn identity_provider_keys_verify_their_own_tokens_only() {
     let (private, public_pem) = ed25519();
     let path = std::env::temp_dir().join(format!("fourthp-idp-{}.pem", uuid::Uuid::now_v7().simple()));
     std::fs::write(&path, public_pem).unwrap();
-    let app = spawn_app_with(&format!("idp=EdDSA:{}", path.display())).await;
+    let app = TestApp::init().with_public_keys(&format!("idp=EdDSA:{}", path.display())).spawn().await;
     let c = claims(json!({}));
     let mut header = Header::new(Algorithm::EdDSA);
     header.kid = Some("idp".into());

@@ -9,7 +9,7 @@ use crate::support::*;
 
 #[actix_web::test]
 async fn a_coordinator_opens_a_pseudonymous_case() {
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     let (agency, vcc) = app.coordinator().await;
     let r = app.post("/api/v1/cases", &vcc, car_wash_man()).await;
     assert_eq!(r.status.as_u16(), 201, "{}", r.text);
@@ -37,7 +37,7 @@ async fn a_coordinator_opens_a_pseudonymous_case() {
 
 #[actix_web::test]
 async fn anyone_who_may_be_under_18_is_treated_as_a_child() {
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     let (_, vcc) = app.coordinator().await;
     let c = app.open_case(&vcc, county_lines_child()).await;
     assert_eq!(c["is_child"], true);
@@ -60,7 +60,7 @@ async fn anyone_who_may_be_under_18_is_treated_as_a_child() {
 
 #[actix_web::test]
 async fn invalid_cases_name_every_field_at_fault_and_store_nothing() {
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     let (_, vcc) = app.coordinator().await;
     let mut bad = car_wash_man();
     bad["known_as"] = json!("   ");
@@ -88,7 +88,7 @@ async fn invalid_cases_name_every_field_at_fault_and_store_nothing() {
 
 #[actix_web::test]
 async fn a_coordinator_whose_agency_is_not_registered_cannot_open_cases() {
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     let stray = token(Role::Coordinator, Some(AgencyId::new_v7(1)));
     app.post("/api/v1/cases", &stray, car_wash_man()).await.problem(422);
     assert_eq!(app.count("SELECT count(*) AS n FROM cases").await, 0);
@@ -107,7 +107,7 @@ async fn case_with_gp(app: &TestApp, body: Value) -> (String, AgencyId, String) 
 
 #[actix_web::test]
 async fn partners_see_a_limited_view_of_their_cases_only() {
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     // Confidential: no identifying details.
     let (id, gp, _) = case_with_gp(&app, car_wash_man()).await;
     let partner = token(Role::Partner, Some(gp));
@@ -138,7 +138,7 @@ async fn partners_see_a_limited_view_of_their_cases_only() {
 
 #[actix_web::test]
 async fn a_partner_of_another_agency_gets_404_everywhere() {
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     let (id, _, _) = case_with_gp(&app, car_wash_man()).await;
     let outsider_agency = app.agency("Elsewhere NGO", "ngo").await;
     let outsider = token(Role::Partner, Some(outsider_agency));
@@ -160,7 +160,7 @@ async fn a_partner_of_another_agency_gets_404_everywhere() {
 
 #[actix_web::test]
 async fn partners_on_the_team_may_not_change_the_case() {
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     let (id, gp, _) = case_with_gp(&app, car_wash_man()).await;
     let partner = token(Role::Partner, Some(gp));
     app.patch(&format!("/api/v1/cases/{id}"), &partner, "\"2\"", json!({"interpreter_needed": false})).await.problem(403);
@@ -169,7 +169,7 @@ async fn partners_on_the_team_may_not_change_the_case() {
 
 #[actix_web::test]
 async fn commissioners_auditors_and_administrators_read_no_case() {
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     let (id, gp, _) = case_with_gp(&app, car_wash_man()).await;
     for role in [Role::Commissioner, Role::Auditor, Role::Admin] {
         let t = token(role, Some(gp));
@@ -183,7 +183,7 @@ async fn commissioners_auditors_and_administrators_read_no_case() {
 
 #[actix_web::test]
 async fn case_updates_follow_the_etag_and_recheck_the_whole_case() {
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     let (_, vcc) = app.coordinator().await;
     let c = app.open_case(&vcc, car_wash_man()).await;
     let path = format!("/api/v1/cases/{}", c["id"].as_str().unwrap());
@@ -222,7 +222,7 @@ async fn case_updates_follow_the_etag_and_recheck_the_whole_case() {
 
 #[actix_web::test]
 async fn the_team_changes_with_put_and_delete() {
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     let (id, gp, vcc) = case_with_gp(&app, car_wash_man()).await;
     let team = format!("/api/v1/cases/{id}/team/{gp}");
     // Same role again: unchanged (200). New role: changed (200).
@@ -248,7 +248,7 @@ async fn the_team_changes_with_put_and_delete() {
 
 #[actix_web::test]
 async fn lists_filter_and_page_newest_first() {
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     let (agency, vcc) = app.coordinator().await;
     let other_vcc = token_for(&principal(Role::Coordinator, Some(agency), "vcc-2"));
     let mut ids = Vec::new();

@@ -72,7 +72,7 @@ impl Drop for Service {
 
 #[actix_web::test]
 async fn nothing_acknowledged_is_lost_or_doubled_across_sigkills() {
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     let (_, vcc) = app.coordinator().await;
     let gp = app.agency("Crash GP", "health_gp").await;
     let case = app.open_case(&vcc, car_wash_man()).await["id"].as_str().unwrap().to_owned();

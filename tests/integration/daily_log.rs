@@ -18,7 +18,7 @@ struct Network {
 }
 
 async fn network() -> Network {
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     let (_, vcc) = app.coordinator().await;
     let gp = app.agency("Riverside GP Practice", "health_gp").await;
     let red_cross = app.agency("British Red Cross Northshire", "red_cross").await;

@@ -36,7 +36,7 @@ async fn demo_data_is_valid_deterministic_and_only_goes_into_an_empty_database()
     let book = fourthp_domain::rules::shipped_with(None).unwrap();
     let now = Utc.with_ymd_and_hms(2026, 6, 15, 11, 0, 0).unwrap();
     let opts = DemoOptions { cases: 120, seed: 7, from_year: 2022, progress: false };
-    let (a, b, c) = (spawn_app().await, spawn_app().await, spawn_app().await);
+    let (a, b, c) = (TestApp::init().spawn().await, TestApp::init().spawn().await, TestApp::init().spawn().await);
     let loaded = demo::load(&a.db_url, &book, opts, now).await.unwrap();
     assert_eq!(loaded.cases, 120);
     assert!(loaded.interventions > 120 * 20, "{loaded:?}");

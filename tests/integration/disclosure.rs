@@ -53,7 +53,7 @@ async fn rekey(app: &TestApp, trial: u32) {
 
 #[actix_web::test]
 async fn differencing_by_filter_and_by_age_group_gives_noise_not_a_person() {
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     let (_, vcc) = app.coordinator().await;
     let commissioner = token(Role::Commissioner, None);
     // 30 adults in England & Wales (one of them in Riverside with 23 others... see below), 2 in
@@ -103,7 +103,7 @@ fn today_year() -> i32 {
 
 #[actix_web::test]
 async fn periods_are_whole_months_and_a_one_person_area_reveals_nothing() {
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     let (_, vcc) = app.coordinator().await;
     let commissioner = token(Role::Commissioner, None);
     people(&app, &vcc, 1, "england_wales", "Lonely Vale", 1990).await;
@@ -149,7 +149,7 @@ async fn periods_are_whole_months_and_a_one_person_area_reveals_nothing() {
 
 #[actix_web::test]
 async fn the_same_report_asked_twice_or_in_another_format_gives_the_same_figures() {
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     let (_, vcc) = app.coordinator().await;
     let commissioner = token(Role::Commissioner, None);
     people(&app, &vcc, 23, "england_wales", "Riverside", 1990).await;

@@ -8,7 +8,7 @@ use crate::support::*;
 
 #[actix_web::test]
 async fn malformed_and_unexpected_bodies() {
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     let admin = token(Role::Admin, None);
     let send = |body: &'static [u8], content_type: &'static str| {
         app.send(Method::POST, "/api/v1/agencies", Some(&admin), Some((body.to_vec(), content_type)), &[])
@@ -38,7 +38,7 @@ async fn malformed_and_unexpected_bodies() {
 
 #[actix_web::test]
 async fn errors_never_echo_what_was_sent() {
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     let (_, vcc) = app.coordinator().await;
     let mut body = car_wash_man();
     body["gender"] = json!("Jane Doe of 12 Acacia Avenue");
@@ -59,7 +59,7 @@ async fn errors_never_echo_what_was_sent() {
 
 #[actix_web::test]
 async fn bad_paths_queries_routes_and_methods() {
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     let (_, vcc) = app.coordinator().await;
     assert_eq!(app.get("/api/v1/cases/not-a-uuid", &vcc).await.problem(400), ["id"]);
     assert_eq!(app.get("/api/v1/agencies/123", &vcc).await.problem(400), ["id"]);
@@ -84,7 +84,7 @@ async fn bad_paths_queries_routes_and_methods() {
 
 #[actix_web::test]
 async fn a_database_outage_is_a_503_with_retry_after() {
-    let app = spawn_app_without_database().await;
+    let app = TestApp::init().without_database().spawn().await;
     let admin = token(Role::Admin, None);
     let r = app.get("/api/v1/agencies", &admin).await;
     r.problem(503);

@@ -9,7 +9,7 @@ use crate::support::*;
 
 #[actix_web::test]
 async fn sql_and_script_fragments_are_stored_and_returned_verbatim() {
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     let (_, vcc) = app.coordinator().await;
     let mut body = car_wash_man();
     body["known_as"] = json!("Robert'); DROP TABLE cases;--");
@@ -28,7 +28,7 @@ async fn sql_and_script_fragments_are_stored_and_returned_verbatim() {
 
 #[actix_web::test]
 async fn control_characters_out_of_range_numbers_and_impossible_dates_are_refused() {
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     let (_, vcc) = app.coordinator().await;
     let gp = app.agency("Hostile GP", "health_gp").await;
     let mut nul = car_wash_man();
@@ -75,7 +75,7 @@ async fn control_characters_out_of_range_numbers_and_impossible_dates_are_refuse
 #[actix_web::test]
 async fn nul_bytes_in_queries_and_cursors_and_dates_out_of_range_are_400() {
     use base64::Engine;
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     let (agency, vcc) = app.coordinator().await;
     let admin = token(Role::Admin, None);
     let auditor = token(Role::Auditor, None);
@@ -118,7 +118,7 @@ async fn nul_bytes_in_queries_and_cursors_and_dates_out_of_range_are_400() {
 
 #[actix_web::test]
 async fn paging_and_header_abuse() {
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     let admin = token(Role::Admin, None);
     for q in ["limit=1e9", "limit=18446744073709551616", "limit=%00", "cursor=%FF%FE", "cursor=Y2FzZTpub3QtYS11dWlk", "limit=1&limit=2"] {
         let r = app.get(&format!("/api/v1/agencies?{q}"), &admin).await;
@@ -133,7 +133,7 @@ async fn paging_and_header_abuse() {
 
 #[actix_web::test]
 async fn the_offline_docs_carry_a_strict_content_security_policy() {
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     let r = app.call(Method::GET, "/docs/", None, None).await;
     let csp = r.header("content-security-policy").unwrap();
     assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-eval") && csp.contains("frame-ancestors 'none'"), "{csp}");

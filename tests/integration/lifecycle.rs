@@ -16,7 +16,7 @@ pub(crate) struct Setting {
 }
 
 pub(crate) async fn setting() -> Setting {
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     let (_, vcc) = app.coordinator().await;
     let police = app.agency("Northshire Police", "police").await;
     Setting { app, vcc, police }

@@ -10,7 +10,7 @@ use crate::support::*;
 
 #[actix_web::test]
 async fn health_readiness_and_request_ids() {
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     let r = app.call(Method::GET, "/healthz", None, None).await;
     assert_eq!((r.status.as_u16(), r.body["status"].as_str()), (200, Some("ok")));
     let r = app.call(Method::GET, "/readyz", None, None).await;
@@ -29,7 +29,7 @@ async fn health_readiness_and_request_ids() {
 
 #[actix_web::test]
 async fn readiness_fails_until_migrations_are_applied() {
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     app.sql("DELETE FROM __diesel_schema_migrations WHERE version = (SELECT max(version) FROM __diesel_schema_migrations)").await.unwrap();
     app.call(Method::GET, "/readyz", None, None).await.problem(503);
 }
@@ -72,7 +72,7 @@ fn every_api_operation_documents_security_and_problems() {
 
 #[actix_web::test]
 async fn the_spec_and_offline_swagger_ui_are_served() {
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     let r = app.call(Method::GET, "/openapi.json", None, None).await;
     assert_eq!(r.status.as_u16(), 200);
     assert_eq!(r.body["info"]["title"], "FourthP");
@@ -87,7 +87,7 @@ async fn the_spec_and_offline_swagger_ui_are_served() {
 #[actix_web::test]
 async fn instances_starting_together_migrate_once() {
     // A fresh, empty database migrated by two racing instances.
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     let name = format!("fourthp_mig_{}", uuid::Uuid::now_v7().simple());
     app.sql(&format!("CREATE DATABASE {name}")).await.unwrap();
     let url = database_url(&app.db_url, &name);

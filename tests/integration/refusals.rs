@@ -18,7 +18,7 @@ async fn refusal_records(app: &TestApp, request_id: &str) -> i64 {
 
 #[actix_web::test]
 async fn every_refusal_of_every_operation_leaves_exactly_one_denied_record() {
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     let (own_agency, vcc) = app.coordinator().await;
     let elsewhere = app.agency("Elsewhere NGO", "ngo").await;
     // A case with one of each child, none of it the outsiders'.
@@ -147,7 +147,7 @@ async fn every_refusal_of_every_operation_leaves_exactly_one_denied_record() {
 /// A child that is not there, under a case the caller may see, is a failed lookup, not a read.
 #[actix_web::test]
 async fn a_missing_child_is_a_failed_lookup_and_lists_record_each_case_shown() {
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     let (_, vcc) = app.coordinator().await;
     let case = app.open_case(&vcc, car_wash_man()).await["id"].as_str().unwrap().to_owned();
     let other = app.open_case(&vcc, car_wash_man()).await["id"].as_str().unwrap().to_owned();

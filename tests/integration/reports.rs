@@ -85,7 +85,7 @@ impl Network {
 ///   support); never saw a GP (gp_access missed).
 /// - E: started in 2026, outside the period.
 async fn network() -> Network {
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     let (_, vcc) = app.coordinator().await;
     let gp = app.agency("Riverside GP Practice", "health_gp").await;
     let red_cross = app.agency("British Red Cross Northshire", "red_cross").await;
@@ -421,7 +421,7 @@ async fn json_csv_and_html_agree_and_the_page_is_self_contained() {
 
 #[actix_web::test]
 async fn bad_report_parameters_are_named() {
-    let app = spawn_app().await;
+    let app = TestApp::init().spawn().await;
     let (_, vcc) = app.coordinator().await;
     let r = app.get("/api/v1/reports/outcomes", &vcc).await;
     let mut fields = r.problem(400);

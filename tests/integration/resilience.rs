@@ -20,7 +20,7 @@ async fn the_service_rides_out_an_immediate_database_restart() {
     cluster.ensure_database("fourthp").await.unwrap();
     let url = cluster.url("fourthp");
     run_migrations(&url).await.unwrap();
-    let app = spawn_app_on(&url);
+    let app = TestApp::init().on_database(&url).spawn().await;
     let admin = token(Role::Admin, None);
     let create = |i: u32| json!({"name": format!("Restart agency {i}"), "kind": "ngo"});
     assert_eq!(app.post("/api/v1/agencies", &admin, create(1)).await.status.as_u16(), 201);

@@ -7,9 +7,9 @@ use std::time::Duration;
 use actix_web::http::{header, Method, StatusCode};
 use awc::http::header::HeaderMap;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use fourthp_api::app::{server, AppState, Rules};
-use fourthp_api::auth::{Minter, Verifier};
-use fourthp_api::extract::BodyLimit;
+use fourthp_api::config::Config;
+use fourthp_api::startup::Application;
+use fourthp_api::token::Minter;
 use fourthp_domain::ids::AgencyId;
 use fourthp_domain::principal::{Principal, Role, Subject};
 use fourthp_persistence::cluster::LocalCluster;
@@ -125,6 +125,7 @@ pub struct TestApp {
     pub db_url: String,
     database: String,
     handle: actix_web::dev::ServerHandle,
+    runner: Option<std::thread::JoinHandle<Result<(), String>>>,
     client: awc::Client,
 }
 
@@ -154,60 +155,114 @@ impl Reply {
     }
 }
 
-pub async fn spawn_app() -> TestApp {
-    spawn_app_with("").await
+/// How a test's app is set up: `TestApp::init()`, then `with_...`, then `spawn()`. The app is
+/// built and run by [`Application`], the one start-up path `fourthp serve` takes.
+pub struct TestAppBuilder {
+    public_keys: String,
+    settings: Vec<(&'static str, String)>,
+    database: TestDatabase,
 }
 
-/// Starts the app with extra public keys (`kid=ALG:/path;...`).
-pub async fn spawn_app_with(public_keys: &str) -> TestApp {
-    let pg = postgres();
-    let database = format!("fourthp_t_{}", uuid::Uuid::now_v7().simple());
-    let mut conn = AsyncPgConnection::establish(&pg.maintenance_url).await.unwrap();
-    retry_busy(&mut conn, &format!("CREATE DATABASE {database} TEMPLATE {}", pg.template)).await;
-    let db_url = database_url(&pg.maintenance_url, &database);
-    let db = connect(&db_url, 4, Duration::from_secs(5)).unwrap();
-    spawn_with_db(db, db_url, database, public_keys)
+enum TestDatabase {
+    /// A fresh database copied from the migrated template (the default).
+    Fresh,
+    /// An existing, migrated database.
+    At(String),
+    /// A server that is not there.
+    Unreachable,
 }
 
-/// Starts the app against the database at `url` (already migrated).
-pub fn spawn_app_on(url: &str) -> TestApp {
-    let db = connect(url, 4, Duration::from_secs(2)).unwrap();
-    spawn_with_db(db, url.to_owned(), String::new(), "")
+impl TestApp {
+    pub fn init() -> TestAppBuilder {
+        TestAppBuilder { public_keys: String::new(), settings: Vec::new(), database: TestDatabase::Fresh }
+    }
 }
 
-/// Starts the app against a database that cannot be reached.
-pub async fn spawn_app_without_database() -> TestApp {
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let url = format!("postgres://nobody@127.0.0.1:{port}/nothing");
-    let db = connect(&url, 2, Duration::from_millis(500)).unwrap();
-    spawn_with_db(db, url, String::new(), "")
-}
+impl TestAppBuilder {
+    /// Extra public keys for tokens from an identity provider (`kid=ALG:/path;...`).
+    pub fn with_public_keys(mut self, keys: &str) -> Self {
+        self.public_keys = keys.to_owned();
+        self
+    }
 
-fn spawn_with_db(db: Db, db_url: String, database: String, public_keys: &str) -> TestApp {
-    let verifier = Verifier::new(SECRET, public_keys, ISSUER, AUDIENCE).unwrap();
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = format!("http://{}", listener.local_addr().unwrap());
-    let rules = Rules { book: fourthp_domain::rules::shipped_with(None).unwrap(), window: Default::default() };
-    let (read_log, _writer) = fourthp_api::audit_trail::ReadLog::start(db.clone());
-    let state = AppState {
-        db: db.clone(),
-        verifier,
-        body_limit: BodyLimit(BODY_LIMIT),
-        rules,
-        read_log,
-        limits: Default::default(),
-        disclosure: Default::default(),
-    };
-    let srv = server(listener, state, 1).unwrap();
-    let handle = srv.handle();
-    actix_web::rt::spawn(srv);
-    let client = awc::Client::builder().timeout(Duration::from_secs(30)).finish();
-    TestApp { address, db, db_url, database, handle, client }
+    /// A setting as `fourthp serve` reads it from the environment (README lists them).
+    pub fn with_setting(mut self, name: &'static str, value: &str) -> Self {
+        self.settings.push((name, value.to_owned()));
+        self
+    }
+
+    /// Runs against the database at `url` (already migrated) instead of a fresh one.
+    pub fn on_database(mut self, url: &str) -> Self {
+        self.database = TestDatabase::At(url.to_owned());
+        self
+    }
+
+    /// Runs against a database server that cannot be reached.
+    pub fn without_database(mut self) -> Self {
+        self.database = TestDatabase::Unreachable;
+        self
+    }
+
+    pub async fn spawn(self) -> TestApp {
+        let (db_url, database, wait_ms) = match self.database {
+            TestDatabase::Fresh => {
+                let pg = postgres();
+                let database = format!("fourthp_t_{}", uuid::Uuid::now_v7().simple());
+                let mut conn = AsyncPgConnection::establish(&pg.maintenance_url).await.unwrap();
+                retry_busy(&mut conn, &format!("CREATE DATABASE {database} TEMPLATE {}", pg.template)).await;
+                (database_url(&pg.maintenance_url, &database), database, "5000")
+            }
+            TestDatabase::At(url) => (url, String::new(), "2000"),
+            TestDatabase::Unreachable => {
+                let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+                (format!("postgres://nobody@127.0.0.1:{port}/nothing"), String::new(), "500")
+            }
+        };
+        let secret = String::from_utf8(SECRET.to_vec()).unwrap();
+        let body_limit = BODY_LIMIT.to_string();
+        let mut settings: Vec<(&str, &str)> = vec![
+            ("DATABASE_URL", &db_url),
+            ("FOURTHP_BIND", "127.0.0.1:0"),
+            ("FOURTHP_WORKERS", "1"),
+            ("FOURTHP_DB_POOL_SIZE", "4"),
+            ("FOURTHP_DB_WAIT_MS", wait_ms),
+            ("FOURTHP_MAX_BODY_BYTES", &body_limit),
+            ("FOURTHP_JWT_HS256_SECRET", &secret),
+            ("FOURTHP_JWT_PUBLIC_KEYS", &self.public_keys),
+            ("FOURTHP_JWT_ISSUER", ISSUER),
+            ("FOURTHP_JWT_AUDIENCE", AUDIENCE),
+        ];
+        settings.extend(self.settings.iter().map(|(n, v)| (*n, v.as_str())));
+        let config = Config::from_lookup(|name| {
+            settings.iter().rev().find(|(n, _)| *n == name).map(|(_, v)| (*v).to_owned()).filter(|v| !v.is_empty())
+        })
+        .unwrap();
+        // The app runs on a thread and runtime of its own, as it would in its own process: a
+        // test blocking its runtime (dropping its database) cannot stall the app's background
+        // jobs half-way through connecting.
+        let (started, ready) = std::sync::mpsc::channel();
+        let runner = std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let app = Application::build(&config).unwrap();
+                started.send((app.port(), app.handle())).unwrap();
+                app.run_until_stopped().await
+            })
+        });
+        let (port, handle) = ready.recv().expect("the app did not start");
+        let address = format!("http://127.0.0.1:{port}");
+        let db = connect(&db_url, 2, Duration::from_secs(5)).unwrap();
+        let client = awc::Client::builder().timeout(Duration::from_secs(30)).finish();
+        TestApp { address, db, db_url, database, handle, runner: Some(runner), client }
+    }
 }
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        // Stop the app and let it finish its background work before the database goes.
         drop(self.handle.stop(false));
+        if let Some(runner) = self.runner.take() {
+            let _ = runner.join();
+        }
         if self.database.is_empty() {
             return;
         }

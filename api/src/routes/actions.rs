@@ -1,24 +1,28 @@
 //! Follow-up actions: `/api/v1/cases/{id}/actions`, `/api/v1/actions`.
 
 use actix_web::http::header;
-use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, patch, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use fourthp_domain::access::{self, may_close_action, sees_action, CaseAction, Relationship};
 use fourthp_domain::action::{Action, ActionChange, ActionNote, ActionStatus};
 use fourthp_domain::error::FieldErrors;
-use fourthp_domain::ids::{ActionId, AgencyId, CaseId};
+use fourthp_domain::ids::{ActionId, AgencyId};
 use fourthp_domain::principal::Role;
 use fourthp_domain::time::london_date;
 use fourthp_persistence::actions::{self, ActionError, ActionFilter};
-use fourthp_persistence::{write, Db};
+use fourthp_persistence::write;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::interventions::{parse_actions, NewActionRequest};
-use super::{authorize, bad_query, case_for, created, decode_cursor, encode_cursor, idempotency_key, parse_limit, stored};
+use super::{authorize, bad_query, case_for, created, decode_cursor, encode_cursor, stored};
 use crate::auth::Caller;
-use crate::extract::{etag, path_id, ApiJson, ApiQuery, IdempotencyHeader, Precondition};
+use crate::extract::{etag, ApiJson, Create, Precondition};
+use crate::paths::{ActionPath, CaseActionPath, CasePath};
 use crate::problem::{CreateProblems, FieldProblem, Problem, ReadProblems, UpdateProblems};
+use crate::query::{field, ApiQuery};
+use crate::state::AppState;
+use fourthp_domain::paging::Limit;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ClosureResponse {
@@ -83,15 +87,18 @@ pub struct ActionListResponse {
 #[into_params(parameter_in = Query)]
 pub struct ActionQuery {
     #[param(value_type = Option<ActionStatus>)]
-    pub status: Option<String>,
+    pub status: Option<ActionStatus>,
     /// `true`: only open actions past their due date.
     #[param(value_type = Option<bool>)]
-    pub overdue: Option<String>,
+    #[serde(default, deserialize_with = "field::flag")]
+    pub overdue: Option<bool>,
     /// Coordinators: only actions this agency owes.
     #[param(value_type = Option<uuid::Uuid>)]
-    pub owner_agency_id: Option<String>,
+    #[serde(default, deserialize_with = "field::id")]
+    pub owner_agency_id: Option<AgencyId>,
     #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
-    pub limit: Option<String>,
+    #[serde(default, deserialize_with = "field::limit")]
+    pub limit: Option<Limit>,
     pub cursor: Option<String>,
 }
 
@@ -125,7 +132,7 @@ impl From<ActionError> for Problem {
 #[utoipa::path(
     tag = "daily log",
     params(
-        ("id" = uuid::Uuid, Path, description = "Case id"),
+        CasePath,
         ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry: a replay returns the first response (kept 24 hours)"),
     ),
     request_body = NewActionRequest,
@@ -135,23 +142,21 @@ impl From<ActionError> for Problem {
 #[post("/cases/{id}/actions")]
 pub async fn create_action(
     caller: Caller,
-    db: web::Data<Db>,
-    path: web::Path<String>,
-    req: HttpRequest,
-    idempotency: IdempotencyHeader,
-    body: ApiJson<NewActionRequest>,
+    state: web::Data<AppState>,
+    path: CasePath,
+    body: Create<NewActionRequest>,
 ) -> Result<HttpResponse, Problem> {
     access::precheck(caller.principal().role, CaseAction::Update)?;
-    let id = path_id(&path, "id", CaseId::parse)?;
-    let key = idempotency_key(&idempotency, &caller, &req, &body.1);
+    let id = path.id;
+    let key = body.key(&caller);
     let mut errs = FieldErrors::new();
-    let parsed = parse_actions(vec![body.0], "", &mut errs);
+    let parsed = parse_actions(vec![body.value], "", &mut errs);
     errs.into_result()?;
     let Some(new) = parsed.into_iter().next() else { return Err(Problem::internal()) };
-    let ctx = &caller.0;
+    let ctx = &caller.ctx;
     let today = london_date(ctx.at);
     let outcome = write::run(
-        &db,
+        &state.db,
         key.as_ref(),
         ctx.at,
         async |conn| actions::create(conn, ctx, id, new, today, authorize(&caller, CaseAction::Update)).await,
@@ -168,19 +173,8 @@ fn parse_query(
     caller: &Caller,
     errs: &mut FieldErrors,
 ) -> (ActionFilter, fourthp_domain::paging::Limit, Option<(NaiveDate, ActionId)>) {
-    let limit = parse_limit(q.limit.as_deref(), errs);
-    let status = errs
-        .check_opt("status", q.status.as_deref().map(|s| ActionStatus::parse(s).ok_or("is not one of the documented values")))
-        .flatten();
-    let overdue = match q.overdue.as_deref() {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(_) => {
-            errs.push("overdue", "must be true or false");
-            false
-        }
-    };
-    let owner = errs.check_opt("owner_agency_id", q.owner_agency_id.as_deref().map(AgencyId::parse)).flatten();
+    let limit = q.limit.unwrap_or_default();
+    let (status, overdue, owner) = (q.status, q.overdue.unwrap_or(false), q.owner_agency_id);
     let after = q.cursor.as_deref().and_then(|c| decode_cursor(CURSOR_KIND, c, errs)).and_then(|s| {
         let parsed = s.split_once('|').and_then(|(d, id)| Some((super::parse_date(d).ok()?, ActionId::parse(id).ok()?)));
         if parsed.is_none() {
@@ -188,7 +182,7 @@ fn parse_query(
         }
         parsed
     });
-    let today = london_date(caller.0.at);
+    let today = london_date(caller.ctx.at);
     let filter = ActionFilter { case: None, owner, on_team_of: None, status, overdue_on: overdue.then_some(today) };
     (filter, limit, after)
 }
@@ -203,29 +197,29 @@ fn page_response(page: fourthp_domain::paging::Page<Action, (NaiveDate, ActionId
 /// A case's actions: all for coordinators, a partner's own agency's for partners.
 #[utoipa::path(
     tag = "daily log",
-    params(("id" = uuid::Uuid, Path, description = "Case id"), ActionQuery),
+    params(CasePath, ActionQuery),
     responses((status = 200, description = "A page of actions", body = ActionListResponse), ReadProblems),
     security(("bearer" = []))
 )]
 #[get("/cases/{id}/actions")]
 pub async fn case_actions(
     caller: Caller,
-    db: web::Data<Db>,
-    path: web::Path<String>,
+    state: web::Data<AppState>,
+    path: CasePath,
     query: ApiQuery<ActionQuery>,
 ) -> Result<HttpResponse, Problem> {
     access::precheck(caller.principal().role, CaseAction::Read)?;
-    let id = path_id(&path, "id", CaseId::parse)?;
+    let id = path.id;
     let mut errs = FieldErrors::new();
     let (mut filter, limit, after) = parse_query(query.0, &caller, &mut errs);
     bad_query(errs)?;
-    case_for(&db, &caller, id, CaseAction::Read).await?;
+    case_for(&state.db, &caller, id, CaseAction::Read).await?;
     filter.case = Some(id);
     if caller.principal().role == Role::Partner {
         filter.owner = caller.principal().agency;
     }
-    let page = actions::list(&db, &filter, limit, after).await?;
-    Ok(page_response(page, london_date(caller.0.at)))
+    let page = actions::list(&state.db, &filter, limit, after).await?;
+    Ok(page_response(page, london_date(caller.ctx.at)))
 }
 
 /// Actions across cases: every action for coordinators; for partners, those their agency owes
@@ -237,7 +231,7 @@ pub async fn case_actions(
     security(("bearer" = []))
 )]
 #[get("/actions")]
-pub async fn list_actions(caller: Caller, db: web::Data<Db>, query: ApiQuery<ActionQuery>) -> Result<HttpResponse, Problem> {
+pub async fn list_actions(caller: Caller, state: web::Data<AppState>, query: ApiQuery<ActionQuery>) -> Result<HttpResponse, Problem> {
     let p = caller.principal();
     let mut errs = FieldErrors::new();
     let (mut filter, limit, after) = parse_query(query.0, &caller, &mut errs);
@@ -250,29 +244,29 @@ pub async fn list_actions(caller: Caller, db: web::Data<Db>, query: ApiQuery<Act
         }
         _ => return Err(Problem::forbidden()),
     }
-    let page = actions::list(&db, &filter, limit, after).await?;
+    let page = actions::list(&state.db, &filter, limit, after).await?;
     caller.listed(page.items.iter().map(|a| a.case_id), fourthp_domain::audit::Purpose::ActionList);
-    Ok(page_response(page, london_date(caller.0.at)))
+    Ok(page_response(page, london_date(caller.ctx.at)))
 }
 
 /// One action of the case.
 #[utoipa::path(
     tag = "daily log",
-    params(("id" = uuid::Uuid, Path, description = "Case id"), ("action_id" = uuid::Uuid, Path, description = "Action id")),
+    params(CaseActionPath),
     responses((status = 200, description = "The action", body = ActionResponse, headers(("ETag" = String))), ReadProblems),
     security(("bearer" = []))
 )]
 #[get("/cases/{id}/actions/{action_id}")]
-pub async fn get_action(caller: Caller, db: web::Data<Db>, path: web::Path<(String, String)>) -> Result<HttpResponse, Problem> {
+pub async fn get_action(caller: Caller, state: web::Data<AppState>, path: CaseActionPath) -> Result<HttpResponse, Problem> {
     access::precheck(caller.principal().role, CaseAction::Read)?;
-    let id = path_id(&path.0, "id", CaseId::parse)?;
-    let child = path_id(&path.1, "action_id", ActionId::parse)?;
-    case_for(&db, &caller, id, CaseAction::Read).await?;
-    let a = actions::get(&db, child)
+    let id = path.case;
+    let child = path.action;
+    case_for(&state.db, &caller, id, CaseAction::Read).await?;
+    let a = actions::get(&state.db, child)
         .await?
         .filter(|a| a.case_id == id && sees_action(caller.principal(), a.details.owner_agency_id))
         .ok_or_else(Problem::not_found)?;
-    Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(a.version))).json(ActionResponse::new(&a, london_date(caller.0.at))))
+    Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(a.version))).json(ActionResponse::new(&a, london_date(caller.ctx.at))))
 }
 
 /// Complete an action with a note or cancel it with a reason: coordinators, or the owning
@@ -280,7 +274,7 @@ pub async fn get_action(caller: Caller, db: web::Data<Db>, path: web::Path<(Stri
 #[utoipa::path(
     tag = "daily log",
     params(
-        ("id" = uuid::Uuid, Path, description = "Action id"),
+        ActionPath,
         ("If-Match" = String, Header, description = "The ETag of the version being changed"),
     ),
     request_body = PatchActionRequest,
@@ -290,14 +284,14 @@ pub async fn get_action(caller: Caller, db: web::Data<Db>, path: web::Path<(Stri
 #[patch("/actions/{id}")]
 pub async fn patch_action(
     caller: Caller,
-    db: web::Data<Db>,
-    path: web::Path<String>,
+    state: web::Data<AppState>,
+    path: ActionPath,
     precondition: Precondition,
     body: ApiJson<PatchActionRequest>,
 ) -> Result<HttpResponse, Problem> {
     access::precheck(caller.principal().role, CaseAction::Read)?;
-    let id = path_id(&path, "id", ActionId::parse)?;
-    let b = body.0;
+    let id = path.id;
+    let b = body.value;
     let mut errs = FieldErrors::new();
     let text = |errs: &mut FieldErrors, field: &str, v: Option<String>| match v {
         Some(t) => errs.check(field, ActionNote::parse(&t)),
@@ -323,8 +317,8 @@ pub async fn patch_action(
     let Some(change) = change else { return Err(errs.into()) };
     let if_match = precondition.get()?;
     let expected = if_match.expected();
-    let today = london_date(caller.0.at);
-    let action = actions::close(&db, &caller.0, id, expected, change, today, |case, action| {
+    let today = london_date(caller.ctx.at);
+    let action = actions::close(&state.db, &caller.ctx, id, expected, change, today, |case, action| {
         caller.attempted(case.id);
         let principal = caller.principal();
         may_close_action(principal, action.details.owner_agency_id, Relationship::of(principal, case.team_agencies()))

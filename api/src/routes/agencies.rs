@@ -6,16 +6,18 @@ use chrono::{DateTime, Utc};
 use fourthp_domain::access::{agency_access, AgencyAction, AgencyView};
 use fourthp_domain::agency::{Agency, AgencyKind, AgencyName, AgencyPatch, ContactEmail, ContactPhone, NewAgency};
 use fourthp_domain::error::FieldErrors;
-use fourthp_domain::ids::AgencyId;
 use fourthp_persistence::agencies::{self, CreateAgencyError, UpdateAgencyError};
-use fourthp_persistence::Db;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{bad_query, decode_cursor, double_option, encode_cursor, parse_limit};
+use super::{bad_query, decode_cursor, double_option, encode_cursor};
 use crate::auth::Caller;
-use crate::extract::{etag, path_id, ApiJson, ApiQuery, Precondition};
+use crate::extract::{etag, ApiJson, Precondition};
+use crate::paths::AgencyPath;
 use crate::problem::{CreateProblems, Problem, ReadProblems, UpdateProblems};
+use crate::query::{field, ApiQuery};
+use crate::state::AppState;
+use fourthp_domain::paging::Limit;
 
 /// A new agency.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -93,7 +95,8 @@ pub struct AgencyListResponse {
 pub struct AgencyListQuery {
     /// 1–200, default 50.
     #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
-    pub limit: Option<String>,
+    #[serde(default, deserialize_with = "field::limit")]
+    pub limit: Option<Limit>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
 }
@@ -139,9 +142,13 @@ fn respond(status: actix_web::http::StatusCode, agency: &Agency, view: AgencyVie
     security(("bearer" = []))
 )]
 #[post("/agencies")]
-pub async fn create_agency(caller: Caller, db: web::Data<Db>, body: ApiJson<CreateAgencyRequest>) -> Result<HttpResponse, Problem> {
+pub async fn create_agency(
+    caller: Caller,
+    state: web::Data<AppState>,
+    body: ApiJson<CreateAgencyRequest>,
+) -> Result<HttpResponse, Problem> {
     let view = agency_access(caller.principal().role, AgencyAction::Create)?;
-    let b = body.0;
+    let b = body.value;
     let mut errs = FieldErrors::new();
     let name = errs.check("name", AgencyName::parse(&b.name));
     let contact_email = errs.check_opt("contact_email", b.contact_email.as_deref().map(ContactEmail::parse));
@@ -150,7 +157,7 @@ pub async fn create_agency(caller: Caller, db: web::Data<Db>, body: ApiJson<Crea
         return Err(errs.into());
     };
     let new = NewAgency { name, kind: b.kind, contact_email, contact_phone, active: b.active.unwrap_or(true) };
-    let agency = agencies::create(&db, &caller.0, new).await?;
+    let agency = agencies::create(&state.db, &caller.ctx, new).await?;
     let mut res = respond(actix_web::http::StatusCode::CREATED, &agency, view);
     if let Ok(v) = header::HeaderValue::from_str(&format!("/api/v1/agencies/{}", agency.id)) {
         res.headers_mut().insert(header::LOCATION, v);
@@ -166,14 +173,14 @@ pub async fn create_agency(caller: Caller, db: web::Data<Db>, body: ApiJson<Crea
     security(("bearer" = []))
 )]
 #[get("/agencies")]
-pub async fn list_agencies(caller: Caller, db: web::Data<Db>, query: ApiQuery<AgencyListQuery>) -> Result<HttpResponse, Problem> {
+pub async fn list_agencies(caller: Caller, state: web::Data<AppState>, query: ApiQuery<AgencyListQuery>) -> Result<HttpResponse, Problem> {
     let view = agency_access(caller.principal().role, AgencyAction::Read)?;
     let q = query.0;
     let mut errs = FieldErrors::new();
-    let limit = parse_limit(q.limit.as_deref(), &mut errs);
+    let limit = q.limit.unwrap_or_default();
     let after = q.cursor.as_deref().and_then(|c| decode_cursor(CURSOR_KIND, c, &mut errs));
     bad_query(errs)?;
-    let page = agencies::list(&db, limit, after.as_deref()).await?;
+    let page = agencies::list(&state.db, limit, after.as_deref()).await?;
     Ok(HttpResponse::Ok().json(AgencyListResponse {
         items: page.items.iter().map(|a| AgencyResponse::new(a, view)).collect(),
         next_cursor: page.next.map(|key| encode_cursor(CURSOR_KIND, &key)),
@@ -183,15 +190,15 @@ pub async fn list_agencies(caller: Caller, db: web::Data<Db>, query: ApiQuery<Ag
 /// Read one agency (every role).
 #[utoipa::path(
     tag = "agencies",
-    params(("id" = uuid::Uuid, Path, description = "Agency id")),
+    params(AgencyPath),
     responses((status = 200, description = "The agency", body = AgencyResponse, headers(("ETag" = String))), ReadProblems),
     security(("bearer" = []))
 )]
 #[get("/agencies/{id}")]
-pub async fn get_agency(caller: Caller, db: web::Data<Db>, path: web::Path<String>) -> Result<HttpResponse, Problem> {
+pub async fn get_agency(caller: Caller, state: web::Data<AppState>, path: AgencyPath) -> Result<HttpResponse, Problem> {
     let view = agency_access(caller.principal().role, AgencyAction::Read)?;
-    let id = path_id(&path, "id", AgencyId::parse)?;
-    let agency = agencies::get(&db, id).await?.ok_or_else(Problem::not_found)?;
+    let id = path.id;
+    let agency = agencies::get(&state.db, id).await?.ok_or_else(Problem::not_found)?;
     Ok(respond(actix_web::http::StatusCode::OK, &agency, view))
 }
 
@@ -199,7 +206,7 @@ pub async fn get_agency(caller: Caller, db: web::Data<Db>, path: web::Path<Strin
 #[utoipa::path(
     tag = "agencies",
     params(
-        ("id" = uuid::Uuid, Path, description = "Agency id"),
+        AgencyPath,
         ("If-Match" = String, Header, description = "The ETag of the version being changed"),
     ),
     request_body = PatchAgencyRequest,
@@ -209,14 +216,14 @@ pub async fn get_agency(caller: Caller, db: web::Data<Db>, path: web::Path<Strin
 #[patch("/agencies/{id}")]
 pub async fn patch_agency(
     caller: Caller,
-    db: web::Data<Db>,
-    path: web::Path<String>,
+    state: web::Data<AppState>,
+    path: AgencyPath,
     precondition: Precondition,
     body: ApiJson<PatchAgencyRequest>,
 ) -> Result<HttpResponse, Problem> {
     let view = agency_access(caller.principal().role, AgencyAction::Update)?;
-    let id = path_id(&path, "id", AgencyId::parse)?;
-    let b = body.0;
+    let id = path.id;
+    let b = body.value;
     let mut errs = FieldErrors::new();
     let name = errs.check_opt("name", b.name.as_deref().map(AgencyName::parse));
     let email = b.contact_email.map(|v| errs.check_opt("contact_email", v.as_deref().map(ContactEmail::parse)));
@@ -231,6 +238,6 @@ pub async fn patch_agency(
     };
     let if_match = precondition.get()?;
     let expected = if_match.expected();
-    let agency = agencies::update(&db, &caller.0, id, expected, patch).await?;
+    let agency = agencies::update(&state.db, &caller.ctx, id, expected, patch).await?;
     Ok(respond(actix_web::http::StatusCode::OK, &agency, view))
 }

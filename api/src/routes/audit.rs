@@ -12,11 +12,16 @@ use fourthp_persistence::{cases, chain, Db};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{bad_query, decode_cursor, encode_cursor, parse_limit};
+use super::{bad_query, decode_cursor, encode_cursor};
 use crate::audit_trail::hex;
 use crate::auth::Caller;
-use crate::extract::{path_id, ApiQuery};
+use crate::paths::CasePath;
+use crate::state::AppState;
+use chrono::NaiveDate;
+use fourthp_domain::paging::Limit;
+
 use crate::problem::{Problem, ReadProblems};
+use crate::query::{field, ApiQuery};
 
 /// One audit record (FHIR AuditEvent shape). Holds no personal data.
 #[derive(Debug, Serialize, ToSchema)]
@@ -75,42 +80,39 @@ pub struct AuditListResponse {
 pub struct AuditQuery {
     pub agent_sub: Option<String>,
     #[param(value_type = Option<uuid::Uuid>)]
-    pub agency_id: Option<String>,
+    #[serde(default, deserialize_with = "field::id")]
+    pub agency_id: Option<AgencyId>,
     #[param(value_type = Option<EntityType>)]
-    pub entity_type: Option<String>,
+    pub entity_type: Option<EntityType>,
     #[param(value_type = Option<uuid::Uuid>)]
-    pub entity_id: Option<String>,
+    #[serde(default, deserialize_with = "field::id")]
+    pub entity_id: Option<uuid::Uuid>,
     #[param(value_type = Option<uuid::Uuid>)]
-    pub case_id: Option<String>,
+    #[serde(default, deserialize_with = "field::id")]
+    pub case_id: Option<CaseId>,
     #[param(value_type = Option<AuditAction>)]
-    pub action: Option<String>,
+    pub action: Option<AuditAction>,
     #[param(value_type = Option<AuditOutcome>)]
-    pub outcome: Option<String>,
+    pub outcome: Option<AuditOutcome>,
     /// Recorded on or after this date (YYYY-MM-DD, UTC; from 2009-04-01 to 9999-12-31).
     #[param(value_type = Option<String>, format = Date)]
-    pub from: Option<String>,
+    #[serde(default, deserialize_with = "field::date")]
+    pub from: Option<NaiveDate>,
     /// Recorded before this date (YYYY-MM-DD, UTC; from 2009-04-01 to 9999-12-31).
     #[param(value_type = Option<String>, format = Date)]
-    pub to: Option<String>,
+    #[serde(default, deserialize_with = "field::date")]
+    pub to: Option<NaiveDate>,
     #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
-    pub limit: Option<String>,
+    #[serde(default, deserialize_with = "field::limit")]
+    pub limit: Option<Limit>,
     pub cursor: Option<String>,
 }
 
 const CURSOR_KIND: &str = "audit";
 
-fn vocab<T>(errs: &mut FieldErrors, field: &str, raw: Option<&str>, parse: impl Fn(&str) -> Option<T>) -> Option<T> {
-    errs.check_opt(field, raw.map(|r| parse(r).ok_or("is not one of the documented values"))).flatten()
-}
-
-async fn page(
-    db: &Db,
-    filter: AuditFilter,
-    limit: Option<&str>,
-    cursor: Option<&str>,
-    mut errs: FieldErrors,
-) -> Result<HttpResponse, Problem> {
-    let limit = parse_limit(limit, &mut errs);
+async fn page(db: &Db, filter: AuditFilter, limit: Option<Limit>, cursor: Option<&str>) -> Result<HttpResponse, Problem> {
+    let mut errs = FieldErrors::new();
+    let limit = limit.unwrap_or_default();
     let after = cursor.and_then(|c| decode_cursor(CURSOR_KIND, c, &mut errs)).and_then(|s| {
         let id = AuditId::parse(&s).ok();
         if id.is_none() {
@@ -134,28 +136,25 @@ async fn page(
     security(("bearer" = []))
 )]
 #[get("/audit")]
-pub async fn list_audit(caller: Caller, db: web::Data<Db>, query: ApiQuery<AuditQuery>) -> Result<HttpResponse, Problem> {
+pub async fn list_audit(caller: Caller, state: web::Data<AppState>, query: ApiQuery<AuditQuery>) -> Result<HttpResponse, Problem> {
     if caller.principal().role != Role::Auditor {
         return Err(Problem::forbidden());
     }
-    let q = query.0;
-    let mut errs = FieldErrors::new();
-    let midnight = |d: chrono::NaiveDate| d.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
+    let q = query.into_inner();
+    let midnight = |d: NaiveDate| d.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
     let filter = AuditFilter {
         agent_sub: q.agent_sub,
-        agency: errs.check_opt("agency_id", q.agency_id.as_deref().map(AgencyId::parse)).flatten(),
-        entity_type: vocab(&mut errs, "entity_type", q.entity_type.as_deref(), EntityType::parse),
-        entity_id: errs
-            .check_opt("entity_id", q.entity_id.as_deref().map(|e| uuid::Uuid::try_parse(e).map_err(|_| "must be a UUID")))
-            .flatten(),
-        case: errs.check_opt("case_id", q.case_id.as_deref().map(CaseId::parse)).flatten(),
-        action: vocab(&mut errs, "action", q.action.as_deref(), AuditAction::parse),
-        outcome: vocab(&mut errs, "outcome", q.outcome.as_deref(), AuditOutcome::parse),
-        from: errs.check_opt("from", q.from.as_deref().map(super::parse_query_date)).flatten().and_then(midnight),
-        to: errs.check_opt("to", q.to.as_deref().map(super::parse_query_date)).flatten().and_then(midnight),
+        agency: q.agency_id,
+        entity_type: q.entity_type,
+        entity_id: q.entity_id,
+        case: q.case_id,
+        action: q.action,
+        outcome: q.outcome,
+        from: q.from.and_then(midnight),
+        to: q.to.and_then(midnight),
         accesses_only: false,
     };
-    page(&db, filter, q.limit.as_deref(), q.cursor.as_deref(), errs).await
+    page(&state.db, filter, q.limit, q.cursor.as_deref()).await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -163,7 +162,8 @@ pub async fn list_audit(caller: Caller, db: web::Data<Db>, query: ApiQuery<Audit
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
-    pub limit: Option<String>,
+    #[serde(default, deserialize_with = "field::limit")]
+    pub limit: Option<Limit>,
     pub cursor: Option<String>,
 }
 
@@ -171,24 +171,24 @@ pub struct PageQuery {
 /// and coordinators).
 #[utoipa::path(
     tag = "audit",
-    params(("id" = uuid::Uuid, Path, description = "Case id"), PageQuery),
+    params(CasePath, PageQuery),
     responses((status = 200, description = "A page of reads and refused attempts", body = AuditListResponse), ReadProblems),
     security(("bearer" = []))
 )]
 #[get("/cases/{id}/access-log")]
 pub async fn access_log(
     caller: Caller,
-    db: web::Data<Db>,
-    path: web::Path<String>,
+    state: web::Data<AppState>,
+    path: CasePath,
     query: ApiQuery<PageQuery>,
 ) -> Result<HttpResponse, Problem> {
     if !matches!(caller.principal().role, Role::Auditor | Role::Coordinator) {
         return Err(Problem::forbidden());
     }
-    let id = path_id(&path, "id", CaseId::parse)?;
-    cases::get(&db, id).await?.ok_or_else(Problem::not_found)?;
+    let id = path.id;
+    cases::get(&state.db, id).await?.ok_or_else(Problem::not_found)?;
     let filter = AuditFilter { case: Some(id), accesses_only: true, ..AuditFilter::default() };
-    page(&db, filter, query.0.limit.as_deref(), query.0.cursor.as_deref(), FieldErrors::new()).await
+    page(&state.db, filter, query.0.limit, query.0.cursor.as_deref()).await
 }
 
 /// One field's change.
@@ -219,14 +219,14 @@ pub struct HistoryResponse {
 /// The case's field-level change history, oldest first: from, to, who and when (coordinators).
 #[utoipa::path(
     tag = "audit",
-    params(("id" = uuid::Uuid, Path, description = "Case id")),
+    params(CasePath),
     responses((status = 200, description = "The change history", body = HistoryResponse), ReadProblems),
     security(("bearer" = []))
 )]
 #[get("/cases/{id}/history")]
-pub async fn history(caller: Caller, db: web::Data<Db>, path: web::Path<String>) -> Result<HttpResponse, Problem> {
-    let (id, _, _) = super::case_at(&db, &caller, &path, fourthp_domain::access::CaseAction::Update).await?;
-    let items = audit::history(&db, id)
+pub async fn history(caller: Caller, state: web::Data<AppState>, path: CasePath) -> Result<HttpResponse, Problem> {
+    let (id, _, _) = super::case_at(&state.db, &caller, path.id, fourthp_domain::access::CaseAction::Update).await?;
+    let items = audit::history(&state.db, id)
         .await?
         .into_iter()
         .map(|(r, d, redacted_at)| {
@@ -298,11 +298,11 @@ impl From<chain::VerifyReport> for VerifyResponse {
     security(("bearer" = []))
 )]
 #[get("/audit/verify")]
-pub async fn verify(caller: Caller, db: web::Data<Db>) -> Result<HttpResponse, Problem> {
+pub async fn verify(caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
     if caller.principal().role != Role::Auditor {
         return Err(Problem::forbidden());
     }
-    chain::chain_pending(&db, caller.0.at).await?;
-    let report = chain::verify(&db, None).await?;
+    chain::chain_pending(&state.db, caller.ctx.at).await?;
+    let report = chain::verify(&state.db, None).await?;
     Ok(HttpResponse::Ok().json(VerifyResponse::from(report)))
 }

@@ -14,14 +14,18 @@ use fourthp_domain::ids::{AgencyId, CaseId};
 use fourthp_domain::principal::{Principal, Subject};
 use fourthp_domain::time::london_date;
 use fourthp_persistence::cases::{self, CaseFilter, CreateCaseError, TeamChange, TeamChangeError, UpdateCaseError};
-use fourthp_persistence::{write, Db};
+use fourthp_persistence::write;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{bad_query, created, decode_cursor, double_option, encode_cursor, idempotency_key, parse_date, parse_limit, stored};
+use super::{bad_query, created, decode_cursor, double_option, encode_cursor, parse_date, stored};
 use crate::auth::Caller;
-use crate::extract::{etag, path_id, ApiJson, ApiQuery, IdempotencyHeader, Precondition};
+use crate::extract::{etag, ApiJson, Create, Precondition};
+use crate::paths::{CaseAgencyPath, CasePath};
 use crate::problem::{CreateProblems, FieldProblem, Problem, ReadProblems, UpdateProblems};
+use crate::query::{field, ApiQuery};
+use crate::state::AppState;
+use fourthp_domain::paging::Limit;
 
 /// Consent as recorded; who recorded it is taken from the caller's token.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -231,19 +235,21 @@ pub struct CaseListResponse {
 pub struct CaseListQuery {
     /// 1–200, default 50.
     #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
-    pub limit: Option<String>,
+    #[serde(default, deserialize_with = "field::limit")]
+    pub limit: Option<Limit>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// The case stage.
     #[param(value_type = Option<Stage>)]
-    pub status: Option<String>,
+    pub status: Option<Stage>,
     #[param(value_type = Option<Jurisdiction>)]
-    pub jurisdiction: Option<String>,
+    pub jurisdiction: Option<Jurisdiction>,
     #[param(value_type = Option<ExploitationType>)]
-    pub exploitation_type: Option<String>,
+    pub exploitation_type: Option<ExploitationType>,
     /// Cases with this agency on the team.
     #[param(value_type = Option<uuid::Uuid>)]
-    pub agency_id: Option<String>,
+    #[serde(default, deserialize_with = "field::id")]
+    pub agency_id: Option<AgencyId>,
     /// The lead coordinator's `sub`, or `me`.
     pub lead: Option<String>,
 }
@@ -434,20 +440,14 @@ fn case_response(status: StatusCode, case: &Case, view: CaseView, today: NaiveDa
     security(("bearer" = []))
 )]
 #[post("/cases")]
-pub async fn create_case(
-    caller: Caller,
-    db: web::Data<Db>,
-    req: actix_web::HttpRequest,
-    idempotency: IdempotencyHeader,
-    body: ApiJson<CreateCaseRequest>,
-) -> Result<HttpResponse, Problem> {
+pub async fn create_case(caller: Caller, state: web::Data<AppState>, body: Create<CreateCaseRequest>) -> Result<HttpResponse, Problem> {
     may_create_case(caller.principal())?;
-    let today = london_date(caller.0.at);
-    let key = idempotency_key(&idempotency, &caller, &req, &body.1);
-    let details = parse_new_case(body.0, caller.principal(), today)?;
-    let ctx = &caller.0;
+    let today = london_date(caller.ctx.at);
+    let key = body.key(&caller);
+    let details = parse_new_case(body.value, caller.principal(), today)?;
+    let ctx = &caller.ctx;
     let outcome = write::run(
-        &db,
+        &state.db,
         key.as_ref(),
         ctx.at,
         async |conn| cases::create(conn, ctx, details, today).await,
@@ -466,11 +466,11 @@ pub async fn create_case(
     security(("bearer" = []))
 )]
 #[get("/cases")]
-pub async fn list_cases(caller: Caller, db: web::Data<Db>, query: ApiQuery<CaseListQuery>) -> Result<HttpResponse, Problem> {
+pub async fn list_cases(caller: Caller, state: web::Data<AppState>, query: ApiQuery<CaseListQuery>) -> Result<HttpResponse, Problem> {
     let scope = case_list_scope(caller.principal())?;
     let q = query.0;
     let mut errs = FieldErrors::new();
-    let limit = parse_limit(q.limit.as_deref(), &mut errs);
+    let limit = q.limit.unwrap_or_default();
     let after = q.cursor.as_deref().and_then(|c| decode_cursor(CURSOR_KIND, c, &mut errs)).and_then(|s| {
         let id = CaseId::parse(&s).ok();
         if id.is_none() {
@@ -478,26 +478,15 @@ pub async fn list_cases(caller: Caller, db: web::Data<Db>, query: ApiQuery<CaseL
         }
         id
     });
-    let vocab = |errs: &mut FieldErrors, field: &str, raw: Option<&str>, ok: Option<()>| {
-        if raw.is_some() && ok.is_none() {
-            errs.push(field, "is not one of the documented values");
-        }
-    };
-    let stage = q.status.as_deref().and_then(Stage::parse);
-    vocab(&mut errs, "status", q.status.as_deref(), stage.map(|_| ()));
-    let jurisdiction = q.jurisdiction.as_deref().and_then(Jurisdiction::parse);
-    vocab(&mut errs, "jurisdiction", q.jurisdiction.as_deref(), jurisdiction.map(|_| ()));
-    let exploitation_type = q.exploitation_type.as_deref().and_then(ExploitationType::parse);
-    vocab(&mut errs, "exploitation_type", q.exploitation_type.as_deref(), exploitation_type.map(|_| ()));
-    let team_agency = errs.check_opt("agency_id", q.agency_id.as_deref().map(AgencyId::parse)).flatten();
+    let (stage, jurisdiction, exploitation_type, team_agency) = (q.status, q.jurisdiction, q.exploitation_type, q.agency_id);
     let lead = match q.lead.as_deref() {
         Some("me") => Some(caller.principal().subject.clone()),
         other => errs.check_opt("lead", other.map(Subject::parse)).flatten(),
     };
     bad_query(errs)?;
-    let filter = CaseFilter { scope, stage, jurisdiction, exploitation_type, team_agency, lead, today: london_date(caller.0.at) };
-    let page = cases::list(&db, &filter, limit, after).await?;
-    let today = london_date(caller.0.at);
+    let filter = CaseFilter { scope, stage, jurisdiction, exploitation_type, team_agency, lead, today: london_date(caller.ctx.at) };
+    let page = cases::list(&state.db, &filter, limit, after).await?;
+    let today = london_date(caller.ctx.at);
     let mut items = Vec::with_capacity(page.items.len());
     for case in &page.items {
         // The scope already limits the rows; the policy still decides each one's view.
@@ -511,15 +500,15 @@ pub async fn list_cases(caller: Caller, db: web::Data<Db>, query: ApiQuery<CaseL
 /// Read a case, in the view the caller may see.
 #[utoipa::path(
     tag = "cases",
-    params(("id" = uuid::Uuid, Path, description = "Case id")),
+    params(CasePath),
     responses((status = 200, description = "The case", body = CaseResponse, headers(("ETag" = String))), ReadProblems),
     security(("bearer" = []))
 )]
 #[get("/cases/{id}")]
-pub async fn get_case(caller: Caller, db: web::Data<Db>, path: web::Path<String>) -> Result<HttpResponse, Problem> {
-    let (_, case, view) = super::case_at(&db, &caller, &path, CaseAction::Read).await?;
-    let today = london_date(caller.0.at);
-    let deadlines = fourthp_persistence::deadlines::for_case(&db, case.id).await?;
+pub async fn get_case(caller: Caller, state: web::Data<AppState>, path: CasePath) -> Result<HttpResponse, Problem> {
+    let (_, case, view) = super::case_at(&state.db, &caller, path.id, CaseAction::Read).await?;
+    let today = london_date(caller.ctx.at);
+    let deadlines = fourthp_persistence::deadlines::for_case(&state.db, case.id).await?;
     let mut body = CaseResponse::new(&case, view, today);
     body.warnings = super::deadlines::SupportWarningResponse::all(&deadlines);
     Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(case.version))).json(body))
@@ -529,7 +518,7 @@ pub async fn get_case(caller: Caller, db: web::Data<Db>, path: web::Path<String>
 #[utoipa::path(
     tag = "cases",
     params(
-        ("id" = uuid::Uuid, Path, description = "Case id"),
+        CasePath,
         ("If-Match" = String, Header, description = "The ETag of the version being changed"),
     ),
     request_body = PatchCaseRequest,
@@ -539,19 +528,18 @@ pub async fn get_case(caller: Caller, db: web::Data<Db>, path: web::Path<String>
 #[patch("/cases/{id}")]
 pub async fn patch_case(
     caller: Caller,
-    rules: web::Data<crate::app::Rules>,
-    db: web::Data<Db>,
-    path: web::Path<String>,
+    state: web::Data<AppState>,
+    path: CasePath,
     precondition: Precondition,
     body: ApiJson<PatchCaseRequest>,
 ) -> Result<HttpResponse, Problem> {
     access::precheck(caller.principal().role, CaseAction::Update)?;
-    let id = path_id(&path, "id", CaseId::parse)?;
-    let today = london_date(caller.0.at);
-    let patch = parse_patch(body.0, caller.principal(), today)?;
+    let id = path.id;
+    let today = london_date(caller.ctx.at);
+    let patch = parse_patch(body.value, caller.principal(), today)?;
     let if_match = precondition.get()?;
     let principal = caller.principal().clone();
-    let case = cases::update(&db, &caller.0, id, &rules.book, move |current| {
+    let case = cases::update(&state.db, &caller.ctx, id, &state.rules.book, move |current| {
         let view = access::decide(&principal, CaseAction::Update, current.team_agencies(), current.details.consent.data_sharing)
             .map_err(UpdateCaseError::Denied)?;
         debug_assert_eq!(view, CaseView::FULL);
@@ -562,10 +550,6 @@ pub async fn patch_case(
     })
     .await?;
     Ok(case_response(StatusCode::OK, &case, CaseView::FULL, today))
-}
-
-fn team_path(path: &(String, String)) -> Result<(CaseId, AgencyId), Problem> {
-    Ok((path_id(&path.0, "id", CaseId::parse)?, path_id(&path.1, "agency_id", AgencyId::parse)?))
 }
 
 fn authorize_team(principal: &Principal) -> impl FnOnce(&Case) -> Result<(), TeamChangeError> + Send + '_ {
@@ -579,7 +563,7 @@ fn authorize_team(principal: &Principal) -> impl FnOnce(&Case) -> Result<(), Tea
 /// Put an agency on the case team, or change its role there (coordinators).
 #[utoipa::path(
     tag = "cases",
-    params(("id" = uuid::Uuid, Path, description = "Case id"), ("agency_id" = uuid::Uuid, Path, description = "Agency id")),
+    params(CaseAgencyPath),
     request_body = TeamMemberRequest,
     responses(
         (status = 201, description = "The agency joined the team", body = TeamMemberResponse),
@@ -591,19 +575,19 @@ fn authorize_team(principal: &Principal) -> impl FnOnce(&Case) -> Result<(), Tea
 #[put("/cases/{id}/team/{agency_id}")]
 pub async fn put_team_member(
     caller: Caller,
-    db: web::Data<Db>,
-    path: web::Path<(String, String)>,
+    state: web::Data<AppState>,
+    path: CaseAgencyPath,
     body: ApiJson<TeamMemberRequest>,
 ) -> Result<HttpResponse, Problem> {
     access::precheck(caller.principal().role, CaseAction::ManageTeam)?;
-    let (case_id, agency_id) = team_path(&path)?;
+    let CaseAgencyPath { case: case_id, agency: agency_id } = path;
     let mut errs = FieldErrors::new();
-    let role = errs.check_opt("role", body.0.role.as_deref().map(TeamRole::parse));
+    let role = errs.check_opt("role", body.value.role.as_deref().map(TeamRole::parse));
     let Some(role) = role else {
         return Err(errs.into());
     };
     let principal = caller.principal().clone();
-    let change = cases::put_team_member(&db, &caller.0, case_id, agency_id, role, authorize_team(&principal)).await?;
+    let change = cases::put_team_member(&state.db, &caller.ctx, case_id, agency_id, role, authorize_team(&principal)).await?;
     let (status, member) = match change {
         TeamChange::Added(m) => (StatusCode::CREATED, m),
         TeamChange::Changed(m) | TeamChange::Unchanged(m) => (StatusCode::OK, m),
@@ -618,15 +602,15 @@ pub async fn put_team_member(
 /// Take an agency off the case team (coordinators).
 #[utoipa::path(
     tag = "cases",
-    params(("id" = uuid::Uuid, Path, description = "Case id"), ("agency_id" = uuid::Uuid, Path, description = "Agency id")),
+    params(CaseAgencyPath),
     responses((status = 204, description = "Removed"), ReadProblems),
     security(("bearer" = []))
 )]
 #[delete("/cases/{id}/team/{agency_id}")]
-pub async fn delete_team_member(caller: Caller, db: web::Data<Db>, path: web::Path<(String, String)>) -> Result<HttpResponse, Problem> {
+pub async fn delete_team_member(caller: Caller, state: web::Data<AppState>, path: CaseAgencyPath) -> Result<HttpResponse, Problem> {
     access::precheck(caller.principal().role, CaseAction::ManageTeam)?;
-    let (case_id, agency_id) = team_path(&path)?;
+    let CaseAgencyPath { case: case_id, agency: agency_id } = path;
     let principal = caller.principal().clone();
-    cases::remove_team_member(&db, &caller.0, case_id, agency_id, authorize_team(&principal)).await?;
+    cases::remove_team_member(&state.db, &caller.ctx, case_id, agency_id, authorize_team(&principal)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

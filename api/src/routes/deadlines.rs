@@ -17,10 +17,14 @@ use fourthp_persistence::Db;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{bad_query, decode_cursor, encode_cursor, parse_date, parse_limit};
+use super::{bad_query, decode_cursor, encode_cursor, parse_date};
 use crate::auth::Caller;
-use crate::extract::{path_id, ApiJson, ApiQuery};
+use crate::extract::ApiJson;
+use crate::paths::{CaseDeadlinePath, CasePath, DeadlinePath};
 use crate::problem::{CreateProblems, Problem, ReadProblems};
+use crate::query::{field, ApiQuery};
+use crate::state::AppState;
+use fourthp_domain::paging::Limit;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WaiverResponse {
@@ -133,6 +137,18 @@ pub struct QueueResponse {
     pub next_cursor: Option<String>,
 }
 
+/// `status` of the queue: comma-separated deadline statuses.
+fn statuses<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Vec<DeadlineStatus>>, D::Error> {
+    let raw = String::deserialize(d)?;
+    raw.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(DeadlineStatus::parse)
+        .collect::<Option<Vec<_>>>()
+        .map(Some)
+        .ok_or_else(|| serde::de::Error::custom("must be open, met, missed, waived or ended_early (comma-separated)"))
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -141,17 +157,21 @@ pub struct QueueQuery {
     /// that is deadlines not met or waived (open or overdue) and milestones still to come, which
     /// include entitlements whose support ended early (their cases closed) while they would still
     /// run. Each status filter is the definition each deadline's own `status` comes from.
-    pub status: Option<String>,
+    #[param(value_type = Option<String>)]
+    #[serde(default, deserialize_with = "statuses")]
+    pub status: Option<Vec<DeadlineStatus>>,
     /// Only deadlines due before this date (YYYY-MM-DD, from 2009-04-01 to 9999-12-31).
     #[param(value_type = Option<String>, format = Date)]
-    pub due_before: Option<String>,
+    #[serde(default, deserialize_with = "field::date")]
+    pub due_before: Option<NaiveDate>,
     /// A rule id, such as `gp_access`.
     pub rule: Option<String>,
     /// The lead coordinator's `sub`, or `me`.
     pub lead: Option<String>,
     /// 1–200, default 50.
     #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
-    pub limit: Option<String>,
+    #[serde(default, deserialize_with = "field::limit")]
+    pub limit: Option<Limit>,
     pub cursor: Option<String>,
 }
 
@@ -205,20 +225,20 @@ fn own_deadlines(all: Vec<Deadline>, own: &[fourthp_domain::action::Action]) -> 
 /// The case's deadlines and milestones, with the rule and explanation of each.
 #[utoipa::path(
     tag = "lifecycle",
-    params(("id" = uuid::Uuid, Path, description = "Case id"), super::PageQuery),
+    params(CasePath, super::PageQuery),
     responses((status = 200, description = "A page of the deadlines", body = DeadlineListResponse), ReadProblems),
     security(("bearer" = []))
 )]
 #[get("/cases/{id}/deadlines")]
 pub async fn case_deadlines(
     caller: Caller,
-    db: web::Data<Db>,
-    path: web::Path<String>,
+    state: web::Data<AppState>,
+    path: CasePath,
     query: ApiQuery<super::PageQuery>,
 ) -> Result<HttpResponse, Problem> {
-    let (id, _, view) = super::case_at(&db, &caller, &path, CaseAction::Read).await?;
-    let today = london_date(caller.0.at);
-    let all = visible(&db, caller.principal(), id, deadlines::for_case(&db, id).await?).await?;
+    let (id, _, view) = super::case_at(&state.db, &caller, path.id, CaseAction::Read).await?;
+    let today = london_date(caller.ctx.at);
+    let all = visible(&state.db, caller.principal(), id, deadlines::for_case(&state.db, id).await?).await?;
     let (page, next_cursor) = super::page_of(all, "case-deadline", &query.0, |d| format!("{}|{}", d.due_on, d.id))?;
     let items = page.iter().map(|d| DeadlineResponse::new(d, today, view)).collect();
     Ok(HttpResponse::Ok().json(DeadlineListResponse { items, next_cursor }))
@@ -234,21 +254,15 @@ const CURSOR_KIND: &str = "deadline";
     security(("bearer" = []))
 )]
 #[get("/deadlines")]
-pub async fn queue(caller: Caller, db: web::Data<Db>, query: ApiQuery<QueueQuery>) -> Result<HttpResponse, Problem> {
+pub async fn queue(caller: Caller, state: web::Data<AppState>, query: ApiQuery<QueueQuery>) -> Result<HttpResponse, Problem> {
     if caller.principal().role != Role::Coordinator {
         return Err(Problem::forbidden());
     }
     let q = query.0;
     let mut errs = FieldErrors::new();
-    let limit = parse_limit(q.limit.as_deref(), &mut errs);
-    let mut statuses = Vec::new();
-    for s in q.status.as_deref().unwrap_or("").split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        match DeadlineStatus::parse(s) {
-            Some(st) => statuses.push(st),
-            None => errs.push("status", "must be open, met, missed or waived (comma-separated)"),
-        }
-    }
-    let due_before = errs.check_opt("due_before", q.due_before.as_deref().map(super::parse_query_date)).flatten();
+    let limit = q.limit.unwrap_or_default();
+    let statuses = q.status.unwrap_or_default();
+    let due_before = q.due_before;
     let lead = match q.lead.as_deref() {
         Some("me") => Some(caller.principal().subject.clone()),
         other => errs.check_opt("lead", other.map(Subject::parse)).flatten(),
@@ -268,8 +282,8 @@ pub async fn queue(caller: Caller, db: web::Data<Db>, query: ApiQuery<QueueQuery
     });
     bad_query(errs)?;
     let filter = QueueFilter { statuses, due_before, rule: q.rule, lead };
-    let today = london_date(caller.0.at);
-    let page = deadlines::queue(&db, &filter, today, limit, after.as_ref()).await?;
+    let today = london_date(caller.ctx.at);
+    let page = deadlines::queue(&state.db, &filter, today, limit, after.as_ref()).await?;
     caller.listed(page.items.iter().map(|i| i.deadline.case_id), fourthp_domain::audit::Purpose::DeadlineQueue);
     let items = page
         .items
@@ -283,7 +297,7 @@ pub async fn queue(caller: Caller, db: web::Data<Db>, query: ApiQuery<QueueQuery
 /// Waive an outstanding deadline with a reason (coordinators).
 #[utoipa::path(
     tag = "lifecycle",
-    params(("id" = uuid::Uuid, Path, description = "Deadline id")),
+    params(DeadlinePath),
     request_body = WaiveRequest,
     responses((status = 200, description = "Waived", body = DeadlineResponse), CreateProblems),
     security(("bearer" = []))
@@ -291,16 +305,16 @@ pub async fn queue(caller: Caller, db: web::Data<Db>, query: ApiQuery<QueueQuery
 #[post("/deadlines/{id}/waive")]
 pub async fn waive(
     caller: Caller,
-    db: web::Data<Db>,
-    path: web::Path<String>,
+    state: web::Data<AppState>,
+    path: DeadlinePath,
     body: ApiJson<WaiveRequest>,
 ) -> Result<HttpResponse, Problem> {
     access::precheck(caller.principal().role, CaseAction::Update)?;
-    let id = path_id(&path, "id", DeadlineId::parse)?;
+    let id = path.id;
     let mut errs = FieldErrors::new();
-    let Some(reason) = errs.check("reason", WaiverReason::parse(&body.0.reason)) else { return Err(errs.into()) };
-    let today = london_date(caller.0.at);
-    let (deadline, _) = deadlines::waive(&db, &caller.0, id, reason, today, super::authorize(&caller, CaseAction::Update)).await?;
+    let Some(reason) = errs.check("reason", WaiverReason::parse(&body.value.reason)) else { return Err(errs.into()) };
+    let today = london_date(caller.ctx.at);
+    let (deadline, _) = deadlines::waive(&state.db, &caller.ctx, id, reason, today, super::authorize(&caller, CaseAction::Update)).await?;
     Ok(HttpResponse::Ok().json(DeadlineResponse::new(&deadline, today, CaseView::FULL)))
 }
 
@@ -350,18 +364,18 @@ pub struct CaseStatusResponse {
 /// coordinators).
 #[utoipa::path(
     tag = "lifecycle",
-    params(("id" = uuid::Uuid, Path, description = "Case id")),
+    params(CasePath),
     responses((status = 200, description = "The case's status", body = CaseStatusResponse), ReadProblems),
     security(("bearer" = []))
 )]
 #[get("/cases/{id}/status")]
-pub async fn case_status(caller: Caller, db: web::Data<Db>, path: web::Path<String>) -> Result<HttpResponse, Problem> {
-    let id = super::checked_id(&caller, &path, CaseAction::Read)?;
-    let today = london_date(caller.0.at);
+pub async fn case_status(caller: Caller, state: web::Data<AppState>, path: CasePath) -> Result<HttpResponse, Problem> {
+    let id = super::checked_id(&caller, path.id, CaseAction::Read)?;
+    let today = london_date(caller.ctx.at);
     // The case and what the view needs of it, read in one round trip; nothing but the case is
     // looked at until the access policy has decided on it.
     let partner = caller.principal().role == Role::Partner;
-    let (found, facts) = deadlines::case_with_status_facts(&db, id, caller.principal().agency, partner).await?;
+    let (found, facts) = deadlines::case_with_status_facts(&state.db, id, caller.principal().agency, partner).await?;
     let (case, _) = super::decide_for(&caller, id, CaseAction::Read, found)?;
     let journey = facts.journey;
     let all = if partner { own_deadlines(facts.deadlines, &facts.owned) } else { facts.deadlines };
@@ -392,20 +406,20 @@ pub async fn case_status(caller: Caller, db: web::Data<Db>, path: web::Path<Stri
 /// One deadline of the case.
 #[utoipa::path(
     tag = "lifecycle",
-    params(("id" = uuid::Uuid, Path, description = "Case id"), ("deadline_id" = uuid::Uuid, Path, description = "Deadline id")),
+    params(CaseDeadlinePath),
     responses((status = 200, description = "The deadline", body = DeadlineResponse), ReadProblems),
     security(("bearer" = []))
 )]
 #[get("/cases/{id}/deadlines/{deadline_id}")]
-pub async fn get_case_deadline(caller: Caller, db: web::Data<Db>, path: web::Path<(String, String)>) -> Result<HttpResponse, Problem> {
+pub async fn get_case_deadline(caller: Caller, state: web::Data<AppState>, path: CaseDeadlinePath) -> Result<HttpResponse, Problem> {
     access::precheck(caller.principal().role, CaseAction::Read)?;
-    let id = path_id(&path.0, "id", CaseId::parse)?;
-    let child = path_id(&path.1, "deadline_id", DeadlineId::parse)?;
-    let (_, view) = super::case_for(&db, &caller, id, CaseAction::Read).await?;
-    let today = london_date(caller.0.at);
-    let d = deadlines::for_case(&db, id).await?.into_iter().find(|d| d.id == child).ok_or_else(Problem::not_found)?;
+    let id = path.case;
+    let child = path.deadline;
+    let (_, view) = super::case_for(&state.db, &caller, id, CaseAction::Read).await?;
+    let today = london_date(caller.ctx.at);
+    let d = deadlines::for_case(&state.db, id).await?.into_iter().find(|d| d.id == child).ok_or_else(Problem::not_found)?;
     if let DeadlineSource::Action(a) = d.source {
-        let owner = fourthp_persistence::actions::get(&db, a).await?.map(|a| a.details.owner_agency_id);
+        let owner = fourthp_persistence::actions::get(&state.db, a).await?.map(|a| a.details.owner_agency_id);
         if !owner.is_some_and(|o| access::sees_action(caller.principal(), o)) {
             return Err(Problem::not_found());
         }

@@ -11,19 +11,20 @@ use fourthp_domain::event::{
     CaseEvent, ClosureReason, CompetentAuthority, CorrectionReason, DatedFact, DecisionOutcome, DisqualificationGround, EventBody,
     EventType, Fact,
 };
-use fourthp_domain::ids::{AgencyId, CaseId, EventId};
+use fourthp_domain::ids::{AgencyId, EventId};
 use fourthp_domain::lifecycle::Violation;
 use fourthp_domain::time::london_date;
 use fourthp_persistence::events::{self, AppendEventError, EventRules};
-use fourthp_persistence::{write, Db};
+use fourthp_persistence::write;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{authorize, created, idempotency_key, parse_date, stored};
-use crate::app::Rules;
+use super::{authorize, created, parse_date, stored};
 use crate::auth::Caller;
-use crate::extract::{from_value, path_id, ApiJson, IdempotencyHeader};
+use crate::extract::{from_value, Create};
+use crate::paths::{CaseEventPath, CasePath};
 use crate::problem::{CreateProblems, FieldProblem, Problem, ReadProblems};
+use crate::state::AppState;
 
 /// A fact about the case and its date (YYYY-MM-DD, London). (Documents the accepted shapes;
 /// requests are read through [`FactFields`] so that every error names its field.)
@@ -336,7 +337,7 @@ impl From<AppendEventError> for Problem {
 #[utoipa::path(
     tag = "lifecycle",
     params(
-        ("id" = uuid::Uuid, Path, description = "Case id"),
+        CasePath,
         ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry: a replay returns the first response (kept 24 hours)"),
     ),
     request_body(content = EventRequest, description = "A fact (`type` and `date` and the type's fields) or a correction"),
@@ -346,22 +347,19 @@ impl From<AppendEventError> for Problem {
 #[post("/cases/{id}/events")]
 pub async fn create_event(
     caller: Caller,
-    db: web::Data<Db>,
-    rules: web::Data<Rules>,
-    path: web::Path<String>,
-    req: actix_web::HttpRequest,
-    idempotency: IdempotencyHeader,
-    body: ApiJson<serde_json::Value>,
+    state: web::Data<AppState>,
+    path: CasePath,
+    body: Create<serde_json::Value>,
 ) -> Result<HttpResponse, Problem> {
     access::precheck(caller.principal().role, CaseAction::Update)?;
-    let id = path_id(&path, "id", CaseId::parse)?;
-    let key = idempotency_key(&idempotency, &caller, &req, &body.1);
-    let event = parse_event(body.0)?;
-    let today = london_date(caller.0.at);
-    let rules = EventRules { book: &rules.book, window: rules.window, today };
-    let ctx = &caller.0;
+    let id = path.id;
+    let key = body.key(&caller);
+    let event = parse_event(body.value)?;
+    let today = london_date(caller.ctx.at);
+    let rules = EventRules { book: &state.rules.book, window: state.rules.window, today };
+    let ctx = &caller.ctx;
     let outcome = write::run(
-        &db,
+        &state.db,
         key.as_ref(),
         ctx.at,
         async |conn| events::append(conn, ctx, id, event, rules, authorize(&caller, CaseAction::Update)).await,
@@ -376,19 +374,19 @@ pub async fn create_event(
 /// The case's events in recording order, corrections included.
 #[utoipa::path(
     tag = "lifecycle",
-    params(("id" = uuid::Uuid, Path, description = "Case id"), super::PageQuery),
+    params(CasePath, super::PageQuery),
     responses((status = 200, description = "A page of the events", body = EventListResponse), ReadProblems),
     security(("bearer" = []))
 )]
 #[get("/cases/{id}/events")]
 pub async fn list_events(
     caller: Caller,
-    db: web::Data<Db>,
-    path: web::Path<String>,
-    query: crate::extract::ApiQuery<super::PageQuery>,
+    state: web::Data<AppState>,
+    path: CasePath,
+    query: crate::query::ApiQuery<super::PageQuery>,
 ) -> Result<HttpResponse, Problem> {
-    let (id, _, view) = super::case_at(&db, &caller, &path, CaseAction::Read).await?;
-    let events = events::list(&db, id).await?;
+    let (id, _, view) = super::case_at(&state.db, &caller, path.id, CaseAction::Read).await?;
+    let events = events::list(&state.db, id).await?;
     let superseded_by: HashMap<EventId, EventId> = events
         .iter()
         .filter_map(|e| match &e.body {
@@ -406,17 +404,17 @@ pub async fn list_events(
 /// One event of the case.
 #[utoipa::path(
     tag = "lifecycle",
-    params(("id" = uuid::Uuid, Path, description = "Case id"), ("event_id" = uuid::Uuid, Path, description = "Event id")),
+    params(CaseEventPath),
     responses((status = 200, description = "The event", body = EventResponse), ReadProblems),
     security(("bearer" = []))
 )]
 #[get("/cases/{id}/events/{event_id}")]
-pub async fn get_event(caller: Caller, db: web::Data<Db>, path: web::Path<(String, String)>) -> Result<HttpResponse, Problem> {
+pub async fn get_event(caller: Caller, state: web::Data<AppState>, path: CaseEventPath) -> Result<HttpResponse, Problem> {
     access::precheck(caller.principal().role, CaseAction::Read)?;
-    let id = path_id(&path.0, "id", CaseId::parse)?;
-    let child = path_id(&path.1, "event_id", EventId::parse)?;
-    let (_, view) = super::case_for(&db, &caller, id, CaseAction::Read).await?;
-    let events = events::list(&db, id).await?;
+    let id = path.case;
+    let child = path.event;
+    let (_, view) = super::case_for(&state.db, &caller, id, CaseAction::Read).await?;
+    let events = events::list(&state.db, id).await?;
     let event = events.iter().find(|e| e.id == child).ok_or_else(Problem::not_found)?;
     let superseded_by = events.iter().find_map(|e| match &e.body {
         EventBody::Correction { supersedes, .. } if *supersedes == child => Some(e.id),

@@ -1,26 +1,29 @@
 //! `/api/v1/cases/{id}/interventions`: logging the calls and emails, in seconds.
 
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use fourthp_domain::access::{self, sees_summary, CaseAction};
 use fourthp_domain::action::{ActionDescription, NewAction};
 use fourthp_domain::error::FieldErrors;
-use fourthp_domain::ids::{AgencyId, CaseId, InterventionId, NeedId};
+use fourthp_domain::ids::{AgencyId, InterventionId, NeedId};
 use fourthp_domain::intervention::{Channel, Direction, DurationMinutes, Intervention, NewIntervention, Summary};
 use fourthp_domain::need::NeedDomain;
 use fourthp_domain::principal::{Principal, Role};
 use fourthp_domain::time::london_date;
 use fourthp_persistence::interventions::{self, InterventionCursor, InterventionError, InterventionFilter};
-use fourthp_persistence::{write, Db};
+use fourthp_persistence::write;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::actions::ActionResponse;
-use super::{authorize, bad_query, case_for, created, decode_cursor, encode_cursor, idempotency_key, parse_date, parse_limit, stored};
-use crate::app::Rules;
+use super::{authorize, bad_query, case_for, created, decode_cursor, encode_cursor, parse_date, stored};
 use crate::auth::Caller;
-use crate::extract::{path_id, ApiJson, ApiQuery, IdempotencyHeader};
+use crate::extract::Create;
+use crate::paths::{CaseInterventionPath, CasePath};
 use crate::problem::{CreateProblems, Problem, ReadProblems};
+use crate::query::{field, ApiQuery};
+use crate::state::AppState;
+use fourthp_domain::paging::Limit;
 
 /// A follow-up action agreed in the same conversation.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -119,19 +122,23 @@ pub struct InterventionListResponse {
 #[into_params(parameter_in = Query)]
 pub struct InterventionQuery {
     #[param(value_type = Option<Channel>)]
-    pub channel: Option<String>,
+    pub channel: Option<Channel>,
     #[param(value_type = Option<uuid::Uuid>)]
-    pub counterpart_agency_id: Option<String>,
+    #[serde(default, deserialize_with = "field::id")]
+    pub counterpart_agency_id: Option<AgencyId>,
     #[param(value_type = Option<NeedDomain>)]
-    pub need_domain: Option<String>,
+    pub need_domain: Option<NeedDomain>,
     /// Occurred on or after this date (YYYY-MM-DD, London; from 2009-04-01 to 9999-12-31).
     #[param(value_type = Option<String>, format = Date)]
-    pub from: Option<String>,
+    #[serde(default, deserialize_with = "field::date")]
+    pub from: Option<NaiveDate>,
     /// Occurred before this date (YYYY-MM-DD, London; from 2009-04-01 to 9999-12-31).
     #[param(value_type = Option<String>, format = Date)]
-    pub to: Option<String>,
+    #[serde(default, deserialize_with = "field::date")]
+    pub to: Option<NaiveDate>,
     #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
-    pub limit: Option<String>,
+    #[serde(default, deserialize_with = "field::limit")]
+    pub limit: Option<Limit>,
     pub cursor: Option<String>,
 }
 
@@ -172,7 +179,7 @@ fn london_midnight(date: NaiveDate) -> Option<DateTime<Utc>> {
 #[utoipa::path(
     tag = "daily log",
     params(
-        ("id" = uuid::Uuid, Path, description = "Case id"),
+        CasePath,
         ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry: a replay returns the first response (kept 24 hours)"),
     ),
     request_body = CreateInterventionRequest,
@@ -182,17 +189,14 @@ fn london_midnight(date: NaiveDate) -> Option<DateTime<Utc>> {
 #[post("/cases/{id}/interventions")]
 pub async fn create_intervention(
     caller: Caller,
-    db: web::Data<Db>,
-    rules: web::Data<Rules>,
-    path: web::Path<String>,
-    req: HttpRequest,
-    idempotency: IdempotencyHeader,
-    body: ApiJson<CreateInterventionRequest>,
+    state: web::Data<AppState>,
+    path: CasePath,
+    body: Create<CreateInterventionRequest>,
 ) -> Result<HttpResponse, Problem> {
     access::precheck(caller.principal().role, CaseAction::LogIntervention)?;
-    let id = path_id(&path, "id", CaseId::parse)?;
-    let key = idempotency_key(&idempotency, &caller, &req, &body.1);
-    let b = body.0;
+    let id = path.id;
+    let key = body.key(&caller);
+    let b = body.value;
     if !b.actions.is_empty() && caller.principal().role != Role::Coordinator {
         return Err(Problem::forbidden());
     }
@@ -212,12 +216,12 @@ pub async fn create_intervention(
         summary,
         duration_minutes,
     };
-    let ctx = &caller.0;
+    let ctx = &caller.ctx;
     let principal = caller.principal().clone();
     let today = london_date(ctx.at);
-    let window = rules.window;
+    let window = state.rules.window;
     let outcome = write::run(
-        &db,
+        &state.db,
         key.as_ref(),
         ctx.at,
         async |conn| {
@@ -240,30 +244,23 @@ const CURSOR_KIND: &str = "intervention";
 /// A case's interventions, most recent first, as the caller may see them.
 #[utoipa::path(
     tag = "daily log",
-    params(("id" = uuid::Uuid, Path, description = "Case id"), InterventionQuery),
+    params(CasePath, InterventionQuery),
     responses((status = 200, description = "A page of interventions", body = InterventionListResponse), ReadProblems),
     security(("bearer" = []))
 )]
 #[get("/cases/{id}/interventions")]
 pub async fn list_interventions(
     caller: Caller,
-    db: web::Data<Db>,
-    path: web::Path<String>,
+    state: web::Data<AppState>,
+    path: CasePath,
     query: ApiQuery<InterventionQuery>,
 ) -> Result<HttpResponse, Problem> {
     access::precheck(caller.principal().role, CaseAction::Read)?;
-    let id = path_id(&path, "id", CaseId::parse)?;
+    let id = path.id;
     let q = query.0;
     let mut errs = FieldErrors::new();
-    let limit = parse_limit(q.limit.as_deref(), &mut errs);
-    let channel =
-        errs.check_opt("channel", q.channel.as_deref().map(|c| Channel::parse(c).ok_or("is not one of the documented values"))).flatten();
-    let need_domain = errs
-        .check_opt("need_domain", q.need_domain.as_deref().map(|c| NeedDomain::parse(c).ok_or("is not one of the documented values")))
-        .flatten();
-    let counterpart = errs.check_opt("counterpart_agency_id", q.counterpart_agency_id.as_deref().map(AgencyId::parse)).flatten();
-    let from = errs.check_opt("from", q.from.as_deref().map(super::parse_query_date)).flatten();
-    let to = errs.check_opt("to", q.to.as_deref().map(super::parse_query_date)).flatten();
+    let limit = q.limit.unwrap_or_default();
+    let (channel, need_domain, counterpart, from, to) = (q.channel, q.need_domain, q.counterpart_agency_id, q.from, q.to);
     let after = q.cursor.as_deref().and_then(|c| decode_cursor(CURSOR_KIND, c, &mut errs)).and_then(|s| {
         let parsed = s.split_once('|').and_then(|(at, id)| {
             Some(InterventionCursor {
@@ -277,10 +274,10 @@ pub async fn list_interventions(
         parsed
     });
     bad_query(errs)?;
-    case_for(&db, &caller, id, CaseAction::Read).await?;
+    case_for(&state.db, &caller, id, CaseAction::Read).await?;
     let filter =
         InterventionFilter { channel, counterpart, need_domain, from: from.and_then(london_midnight), to: to.and_then(london_midnight) };
-    let page = interventions::for_case(&db, id, &filter, limit, after).await?;
+    let page = interventions::for_case(&state.db, id, &filter, limit, after).await?;
     Ok(HttpResponse::Ok().json(InterventionListResponse {
         items: page.items.iter().map(|i| InterventionResponse::new(i, caller.principal())).collect(),
         next_cursor: page.next.map(|c| encode_cursor(CURSOR_KIND, &format!("{}|{}", c.occurred_at.to_rfc3339(), c.id))),
@@ -290,16 +287,16 @@ pub async fn list_interventions(
 /// One intervention of the case.
 #[utoipa::path(
     tag = "daily log",
-    params(("id" = uuid::Uuid, Path, description = "Case id"), ("intervention_id" = uuid::Uuid, Path, description = "Intervention id")),
+    params(CaseInterventionPath),
     responses((status = 200, description = "The intervention", body = InterventionResponse), ReadProblems),
     security(("bearer" = []))
 )]
 #[get("/cases/{id}/interventions/{intervention_id}")]
-pub async fn get_intervention(caller: Caller, db: web::Data<Db>, path: web::Path<(String, String)>) -> Result<HttpResponse, Problem> {
+pub async fn get_intervention(caller: Caller, state: web::Data<AppState>, path: CaseInterventionPath) -> Result<HttpResponse, Problem> {
     access::precheck(caller.principal().role, CaseAction::Read)?;
-    let id = path_id(&path.0, "id", CaseId::parse)?;
-    let child = path_id(&path.1, "intervention_id", InterventionId::parse)?;
-    case_for(&db, &caller, id, CaseAction::Read).await?;
-    let i = interventions::get(&db, child).await?.filter(|i| i.case_id == id).ok_or_else(Problem::not_found)?;
+    let id = path.case;
+    let child = path.intervention;
+    case_for(&state.db, &caller, id, CaseAction::Read).await?;
+    let i = interventions::get(&state.db, child).await?.filter(|i| i.case_id == id).ok_or_else(Problem::not_found)?;
     Ok(HttpResponse::Ok().json(InterventionResponse::new(&i, caller.principal())))
 }

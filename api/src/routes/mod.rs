@@ -23,6 +23,7 @@ use fourthp_domain::paging::Limit;
 use serde::{Deserialize, Serialize};
 
 use crate::problem::Problem;
+use crate::query::field;
 
 /// Deserialises a field that may be absent (`None`), null (`Some(None)`) or a value.
 pub fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
@@ -31,18 +32,6 @@ where
     T: Deserialize<'de>,
 {
     Option::<T>::deserialize(d).map(Some)
-}
-
-/// Parses `limit` from a query parameter.
-pub fn parse_limit(raw: Option<&str>, errs: &mut FieldErrors) -> Limit {
-    let parsed = match raw {
-        None => Ok(Limit::DEFAULT),
-        Some(s) => s.parse::<i64>().ok().map_or(Err(()), |n| Limit::parse(Some(n)).map_err(|_| ())),
-    };
-    parsed.unwrap_or_else(|()| {
-        errs.push("limit", format!("must be a whole number from {} to {}", Limit::MIN, Limit::MAX));
-        Limit::DEFAULT
-    })
 }
 
 /// Opaque cursors: a kind tag and a position, base64url-encoded.
@@ -69,7 +58,8 @@ pub fn decode_cursor(kind: &str, raw: &str, errs: &mut FieldErrors) -> Option<St
 pub struct PageQuery {
     /// 1–200, default 50.
     #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
-    pub limit: Option<String>,
+    #[serde(default, deserialize_with = "field::limit")]
+    pub limit: Option<Limit>,
     /// `next_cursor` of the page before.
     pub cursor: Option<String>,
 }
@@ -79,7 +69,7 @@ pub struct PageQuery {
 /// Returns the page and the cursor of the next, if any.
 pub fn page_of<T>(items: Vec<T>, kind: &str, query: &PageQuery, key: impl Fn(&T) -> String) -> Result<(Vec<T>, Option<String>), Problem> {
     let mut errs = FieldErrors::new();
-    let limit = parse_limit(query.limit.as_deref(), &mut errs);
+    let limit = query.limit.unwrap_or_default();
     let after = query.cursor.as_deref().and_then(|raw| decode_cursor(kind, raw, &mut errs));
     bad_query(errs)?;
     let mut keyed: Vec<(String, T)> =
@@ -116,30 +106,6 @@ pub fn bad_query(errs: FieldErrors) -> Result<(), Problem> {
         p.title = "Bad query string";
         p.detail = "One or more query parameters are invalid.".to_owned();
         p
-    })
-}
-
-/// The idempotency key of a creating request: the caller, the key, and a hash of the method,
-/// path and body (the same key with another body is refused).
-pub fn idempotency_key(
-    header: &crate::extract::IdempotencyHeader,
-    caller: &crate::auth::Caller,
-    req: &actix_web::HttpRequest,
-    raw: &[u8],
-) -> Option<fourthp_persistence::write::IdempotencyKey> {
-    use sha2::{Digest, Sha256};
-    let key = header.0.clone()?;
-    let p = caller.principal();
-    let mut hasher = Sha256::new();
-    hasher.update(req.method().as_str().as_bytes());
-    hasher.update(b" ");
-    hasher.update(req.path().as_bytes());
-    hasher.update(b"\n");
-    hasher.update(raw);
-    Some(fourthp_persistence::write::IdempotencyKey {
-        principal: format!("{}:{}:{}", p.role, p.agency.map(|a| a.to_string()).unwrap_or_default(), p.subject),
-        key,
-        request_hash: hasher.finalize().to_vec(),
     })
 }
 
@@ -228,28 +194,27 @@ pub fn decide_for(
     }
 }
 
-/// The case named by the `{id}` path segment, looked up for `action` as the access policy says:
+/// The case the path names, looked up for `action` as the access policy says:
 /// roles that may never do it get 403 before anything is looked up; a case the caller may not
 /// see is 404, like one that does not exist.
 pub async fn case_at(
     db: &fourthp_persistence::Db,
     caller: &crate::auth::Caller,
-    raw_id: &str,
+    id: fourthp_domain::ids::CaseId,
     action: fourthp_domain::access::CaseAction,
 ) -> Result<(fourthp_domain::ids::CaseId, fourthp_domain::case::Case, fourthp_domain::access::CaseView), Problem> {
-    let id = checked_id(caller, raw_id, action)?;
+    checked_id(caller, id, action)?;
     let (case, view) = case_for(db, caller, id, action).await?;
     Ok((id, case, view))
 }
 
-/// The `{id}` path segment, once the caller's role may do `action` to some case at all (403
+/// The case the path names, once the caller's role may do `action` to some case at all (403
 /// before anything is looked up otherwise, with its read-log record).
 pub fn checked_id(
     caller: &crate::auth::Caller,
-    raw_id: &str,
+    id: fourthp_domain::ids::CaseId,
     action: fourthp_domain::access::CaseAction,
 ) -> Result<fourthp_domain::ids::CaseId, Problem> {
-    let id = crate::extract::path_id(raw_id, "id", fourthp_domain::ids::CaseId::parse)?;
     caller.attempted(id);
     fourthp_domain::access::precheck(caller.principal().role, action)?;
     Ok(id)

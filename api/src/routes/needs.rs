@@ -1,11 +1,11 @@
 //! Support needs: `/api/v1/cases/{id}/needs`, `/api/v1/needs/{id}` (coordinators).
 
 use actix_web::http::header;
-use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, patch, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use fourthp_domain::access::{self, CaseAction};
 use fourthp_domain::error::FieldErrors;
-use fourthp_domain::ids::{CaseId, NeedId};
+use fourthp_domain::ids::NeedId;
 use fourthp_domain::need::{Need, NeedDomain, NeedState, NeedStatus};
 use fourthp_domain::time::london_date;
 use fourthp_persistence::needs::{self, NeedError};
@@ -13,11 +13,12 @@ use fourthp_persistence::{write, Db};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{authorize, case_for, created, double_option, idempotency_key, parse_date, stored};
-use crate::app::Rules;
+use super::{authorize, case_for, created, double_option, parse_date, stored};
 use crate::auth::Caller;
-use crate::extract::{etag, path_id, ApiJson, IdempotencyHeader, Precondition};
+use crate::extract::{etag, ApiJson, Create, Precondition};
+use crate::paths::{CaseNeedPath, CasePath, NeedPath};
 use crate::problem::{CreateProblems, Problem, ReadProblems, UpdateProblems};
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -101,7 +102,7 @@ impl From<NeedError> for Problem {
 #[utoipa::path(
     tag = "daily log",
     params(
-        ("id" = uuid::Uuid, Path, description = "Case id"),
+        CasePath,
         ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry: a replay returns the first response (kept 24 hours)"),
     ),
     request_body = CreateNeedRequest,
@@ -111,29 +112,26 @@ impl From<NeedError> for Problem {
 #[post("/cases/{id}/needs")]
 pub async fn create_need(
     caller: Caller,
-    db: web::Data<Db>,
-    rules: web::Data<Rules>,
-    path: web::Path<String>,
-    req: HttpRequest,
-    idempotency: IdempotencyHeader,
-    body: ApiJson<CreateNeedRequest>,
+    state: web::Data<AppState>,
+    path: CasePath,
+    body: Create<CreateNeedRequest>,
 ) -> Result<HttpResponse, Problem> {
     access::precheck(caller.principal().role, CaseAction::Update)?;
-    let id = path_id(&path, "id", CaseId::parse)?;
-    let key = idempotency_key(&idempotency, &caller, &req, &body.1);
-    let b = body.0;
-    let today = london_date(caller.0.at);
+    let id = path.id;
+    let key = body.key(&caller);
+    let b = body.value;
+    let today = london_date(caller.ctx.at);
     let mut errs = FieldErrors::new();
     let identified_on = errs.check("identified_on", parse_date(&b.identified_on));
     let met_on = errs.check_opt("met_on", b.met_on.as_deref().map(parse_date));
     let (Some(identified_on), Some(met_on)) = (identified_on, met_on) else { return Err(errs.into()) };
-    let state = NeedState { identified_on, status: b.status.unwrap_or(NeedStatus::Open), met_on }.validate(today)?;
-    let ctx = &caller.0;
+    let need_state = NeedState { identified_on, status: b.status.unwrap_or(NeedStatus::Open), met_on }.validate(today)?;
+    let ctx = &caller.ctx;
     let outcome = write::run(
-        &db,
+        &state.db,
         key.as_ref(),
         ctx.at,
-        async |conn| needs::create(conn, ctx, id, b.domain, state, &rules.book, authorize(&caller, CaseAction::Update)).await,
+        async |conn| needs::create(conn, ctx, id, b.domain, need_state, &state.rules.book, authorize(&caller, CaseAction::Update)).await,
         |n| stored(&NeedResponse::new(n), format!("/api/v1/needs/{}", n.id), Some(etag(n.version))),
     )
     .await?;
@@ -143,19 +141,19 @@ pub async fn create_need(
 /// A case's needs (coordinators).
 #[utoipa::path(
     tag = "daily log",
-    params(("id" = uuid::Uuid, Path, description = "Case id"), super::PageQuery),
+    params(CasePath, super::PageQuery),
     responses((status = 200, description = "A page of the needs", body = NeedListResponse), ReadProblems),
     security(("bearer" = []))
 )]
 #[get("/cases/{id}/needs")]
 pub async fn case_needs(
     caller: Caller,
-    db: web::Data<Db>,
-    path: web::Path<String>,
-    query: crate::extract::ApiQuery<super::PageQuery>,
+    state: web::Data<AppState>,
+    path: CasePath,
+    query: crate::query::ApiQuery<super::PageQuery>,
 ) -> Result<HttpResponse, Problem> {
-    let (id, _, _) = super::case_at(&db, &caller, &path, CaseAction::ReadSupportRecord).await?;
-    let all = needs::for_case(&db, id).await?;
+    let (id, _, _) = super::case_at(&state.db, &caller, path.id, CaseAction::ReadSupportRecord).await?;
+    let all = needs::for_case(&state.db, id).await?;
     let (page, next_cursor) = super::page_of(all, "need", &query.0, |n| format!("{}|{}", n.state.identified_on, n.id))?;
     Ok(HttpResponse::Ok().json(NeedListResponse { items: page.iter().map(NeedResponse::new).collect(), next_cursor }))
 }
@@ -174,30 +172,30 @@ fn need_response(n: &Need) -> HttpResponse {
 /// One need (coordinators).
 #[utoipa::path(
     tag = "daily log",
-    params(("id" = uuid::Uuid, Path, description = "Need id")),
+    params(NeedPath),
     responses((status = 200, description = "The need", body = NeedResponse, headers(("ETag" = String))), ReadProblems),
     security(("bearer" = []))
 )]
 #[get("/needs/{id}")]
-pub async fn get_need(caller: Caller, db: web::Data<Db>, path: web::Path<String>) -> Result<HttpResponse, Problem> {
-    let id = path_id(&path, "id", NeedId::parse)?;
-    Ok(need_response(&need_of(&db, &caller, id).await?))
+pub async fn get_need(caller: Caller, state: web::Data<AppState>, path: NeedPath) -> Result<HttpResponse, Problem> {
+    let id = path.id;
+    Ok(need_response(&need_of(&state.db, &caller, id).await?))
 }
 
 /// One need of the case (coordinators).
 #[utoipa::path(
     tag = "daily log",
-    params(("id" = uuid::Uuid, Path, description = "Case id"), ("need_id" = uuid::Uuid, Path, description = "Need id")),
+    params(CaseNeedPath),
     responses((status = 200, description = "The need", body = NeedResponse, headers(("ETag" = String))), ReadProblems),
     security(("bearer" = []))
 )]
 #[get("/cases/{id}/needs/{need_id}")]
-pub async fn get_case_need(caller: Caller, db: web::Data<Db>, path: web::Path<(String, String)>) -> Result<HttpResponse, Problem> {
-    let case = path_id(&path.0, "id", CaseId::parse)?;
-    let id = path_id(&path.1, "need_id", NeedId::parse)?;
+pub async fn get_case_need(caller: Caller, state: web::Data<AppState>, path: CaseNeedPath) -> Result<HttpResponse, Problem> {
+    let case = path.case;
+    let id = path.need;
     access::precheck(caller.principal().role, CaseAction::ReadSupportRecord)?;
-    case_for(&db, &caller, case, CaseAction::ReadSupportRecord).await?;
-    let need = needs::get(&db, id).await?.filter(|n| n.case_id == case).ok_or_else(Problem::not_found)?;
+    case_for(&state.db, &caller, case, CaseAction::ReadSupportRecord).await?;
+    let need = needs::get(&state.db, id).await?.filter(|n| n.case_id == case).ok_or_else(Problem::not_found)?;
     Ok(need_response(&need))
 }
 
@@ -207,7 +205,7 @@ pub async fn get_case_need(caller: Caller, db: web::Data<Db>, path: web::Path<(S
 #[utoipa::path(
     tag = "daily log",
     params(
-        ("id" = uuid::Uuid, Path, description = "Need id"),
+        NeedPath,
         ("If-Match" = String, Header, description = "The ETag of the version being changed"),
     ),
     request_body = PatchNeedRequest,
@@ -217,20 +215,19 @@ pub async fn get_case_need(caller: Caller, db: web::Data<Db>, path: web::Path<(S
 #[patch("/needs/{id}")]
 pub async fn patch_need(
     caller: Caller,
-    db: web::Data<Db>,
-    rules: web::Data<Rules>,
-    path: web::Path<String>,
+    state: web::Data<AppState>,
+    path: NeedPath,
     precondition: Precondition,
     body: ApiJson<PatchNeedRequest>,
 ) -> Result<HttpResponse, Problem> {
     access::precheck(caller.principal().role, CaseAction::Update)?;
-    let id = path_id(&path, "id", NeedId::parse)?;
-    let b = body.0;
+    let id = path.id;
+    let b = body.value;
     let mut errs = FieldErrors::new();
     let identified_on = errs.check_opt("identified_on", b.identified_on.as_deref().map(parse_date));
     let met_on = b.met_on.map(|m| errs.check_opt("met_on", m.as_deref().map(parse_date)));
     let (Some(identified_on), Some(met_on)) = (identified_on, met_on.map_or(Some(None), |m| m.map(Some))) else { return Err(errs.into()) };
-    let today = london_date(caller.0.at);
+    let today = london_date(caller.ctx.at);
     let if_match = precondition.get()?;
     let expected = if_match.expected();
     let status = b.status;
@@ -244,6 +241,7 @@ pub async fn patch_need(
         };
         NeedState { identified_on: identified_on.unwrap_or(s.identified_on), status, met_on }.validate(today)
     };
-    let need = needs::update(&db, &caller.0, id, expected, change, &rules.book, authorize(&caller, CaseAction::Update)).await?;
+    let need =
+        needs::update(&state.db, &caller.ctx, id, expected, change, &state.rules.book, authorize(&caller, CaseAction::Update)).await?;
     Ok(need_response(&need))
 }

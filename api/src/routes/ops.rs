@@ -1,11 +1,12 @@
 //! Operational endpoints, outside `/api/v1` and without authentication.
 
 use actix_web::{get, web, HttpResponse};
-use fourthp_persistence::{migrations_applied, ping, Db};
+use fourthp_persistence::{migrations_applied, ping};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::problem::{OpsProblems, Problem};
+use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HealthResponse {
@@ -23,9 +24,9 @@ pub async fn healthz() -> HttpResponse {
 /// Readiness: the database answers and every migration this build knows is applied.
 #[utoipa::path(tag = "operations", responses((status = 200, description = "Ready", body = HealthResponse), OpsProblems))]
 #[get("/readyz")]
-pub async fn readyz(db: web::Data<Db>) -> Result<HttpResponse, Problem> {
-    ping(&db).await?;
-    if !migrations_applied(&db).await? {
+pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
+    ping(&state.db).await?;
+    if !migrations_applied(&state.db).await? {
         let mut p = Problem::unavailable();
         p.detail = "The database schema is not up to date: run `fourthp migrate`.".to_owned();
         return Err(p);

@@ -1,21 +1,23 @@
 //! Outcomes: `/api/v1/cases/{id}/outcomes` (coordinators).
 
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use fourthp_domain::access::{self, CaseAction};
 use fourthp_domain::error::FieldErrors;
-use fourthp_domain::ids::{CaseId, InterventionId, OutcomeId};
+use fourthp_domain::ids::InterventionId;
 use fourthp_domain::outcome::{Evidence, NewOutcome, Outcome, OutcomeKind, Score};
 use fourthp_domain::time::london_date;
 use fourthp_persistence::outcomes::{self, OutcomeError};
-use fourthp_persistence::{write, Db};
+use fourthp_persistence::write;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{authorize, case_for, created, idempotency_key, parse_date, stored};
+use super::{authorize, case_for, created, parse_date, stored};
 use crate::auth::Caller;
-use crate::extract::{path_id, ApiJson, IdempotencyHeader};
+use crate::extract::Create;
+use crate::paths::{CaseOutcomePath, CasePath};
 use crate::problem::{CreateProblems, Problem, ReadProblems};
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -89,7 +91,7 @@ impl From<OutcomeError> for Problem {
 #[utoipa::path(
     tag = "daily log",
     params(
-        ("id" = uuid::Uuid, Path, description = "Case id"),
+        CasePath,
         ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry: a replay returns the first response (kept 24 hours)"),
     ),
     request_body = CreateOutcomeRequest,
@@ -99,17 +101,15 @@ impl From<OutcomeError> for Problem {
 #[post("/cases/{id}/outcomes")]
 pub async fn create_outcome(
     caller: Caller,
-    db: web::Data<Db>,
-    path: web::Path<String>,
-    req: HttpRequest,
-    idempotency: IdempotencyHeader,
-    body: ApiJson<CreateOutcomeRequest>,
+    state: web::Data<AppState>,
+    path: CasePath,
+    body: Create<CreateOutcomeRequest>,
 ) -> Result<HttpResponse, Problem> {
     access::precheck(caller.principal().role, CaseAction::Update)?;
-    let id = path_id(&path, "id", CaseId::parse)?;
-    let key = idempotency_key(&idempotency, &caller, &req, &body.1);
-    let b = body.0;
-    let today = london_date(caller.0.at);
+    let id = path.id;
+    let key = body.key(&caller);
+    let b = body.value;
+    let today = london_date(caller.ctx.at);
     let mut errs = FieldErrors::new();
     let achieved_on = errs.check(
         "achieved_on",
@@ -131,9 +131,9 @@ pub async fn create_outcome(
         score,
         intervention_ids: b.intervention_ids.into_iter().map(InterventionId::from_uuid).collect(),
     };
-    let ctx = &caller.0;
+    let ctx = &caller.ctx;
     let outcome = write::run(
-        &db,
+        &state.db,
         key.as_ref(),
         ctx.at,
         async |conn| outcomes::create(conn, ctx, id, new, authorize(&caller, CaseAction::Update)).await,
@@ -146,19 +146,19 @@ pub async fn create_outcome(
 /// A case's outcomes by date (coordinators).
 #[utoipa::path(
     tag = "daily log",
-    params(("id" = uuid::Uuid, Path, description = "Case id"), super::PageQuery),
+    params(CasePath, super::PageQuery),
     responses((status = 200, description = "A page of the outcomes", body = OutcomeListResponse), ReadProblems),
     security(("bearer" = []))
 )]
 #[get("/cases/{id}/outcomes")]
 pub async fn case_outcomes(
     caller: Caller,
-    db: web::Data<Db>,
-    path: web::Path<String>,
-    query: crate::extract::ApiQuery<super::PageQuery>,
+    state: web::Data<AppState>,
+    path: CasePath,
+    query: crate::query::ApiQuery<super::PageQuery>,
 ) -> Result<HttpResponse, Problem> {
-    let (id, _, _) = super::case_at(&db, &caller, &path, CaseAction::ReadSupportRecord).await?;
-    let all = outcomes::for_case(&db, id).await?;
+    let (id, _, _) = super::case_at(&state.db, &caller, path.id, CaseAction::ReadSupportRecord).await?;
+    let all = outcomes::for_case(&state.db, id).await?;
     let (page, next_cursor) = super::page_of(all, "outcome", &query.0, |o| format!("{}|{}", o.details.achieved_on, o.id))?;
     Ok(HttpResponse::Ok().json(OutcomeListResponse { items: page.iter().map(OutcomeResponse::new).collect(), next_cursor }))
 }
@@ -166,16 +166,16 @@ pub async fn case_outcomes(
 /// One outcome of the case (coordinators).
 #[utoipa::path(
     tag = "daily log",
-    params(("id" = uuid::Uuid, Path, description = "Case id"), ("outcome_id" = uuid::Uuid, Path, description = "Outcome id")),
+    params(CaseOutcomePath),
     responses((status = 200, description = "The outcome", body = OutcomeResponse), ReadProblems),
     security(("bearer" = []))
 )]
 #[get("/cases/{id}/outcomes/{outcome_id}")]
-pub async fn get_outcome(caller: Caller, db: web::Data<Db>, path: web::Path<(String, String)>) -> Result<HttpResponse, Problem> {
+pub async fn get_outcome(caller: Caller, state: web::Data<AppState>, path: CaseOutcomePath) -> Result<HttpResponse, Problem> {
     access::precheck(caller.principal().role, CaseAction::ReadSupportRecord)?;
-    let id = path_id(&path.0, "id", CaseId::parse)?;
-    let child = path_id(&path.1, "outcome_id", OutcomeId::parse)?;
-    case_for(&db, &caller, id, CaseAction::ReadSupportRecord).await?;
-    let o = outcomes::for_case(&db, id).await?.into_iter().find(|o| o.id == child).ok_or_else(Problem::not_found)?;
+    let id = path.case;
+    let child = path.outcome;
+    case_for(&state.db, &caller, id, CaseAction::ReadSupportRecord).await?;
+    let o = outcomes::for_case(&state.db, id).await?.into_iter().find(|o| o.id == child).ok_or_else(Problem::not_found)?;
     Ok(HttpResponse::Ok().json(OutcomeResponse::new(&o)))
 }

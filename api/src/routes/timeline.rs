@@ -10,7 +10,7 @@ use fourthp_domain::event::EventBody;
 use fourthp_domain::ids::EventId;
 use fourthp_domain::time::london_date;
 use fourthp_persistence::actions::{self, ActionFilter};
-use fourthp_persistence::{deadlines, events, interventions, needs, outcomes, Db};
+use fourthp_persistence::{deadlines, events, interventions, needs, outcomes};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -23,8 +23,10 @@ use super::needs::NeedResponse;
 use super::outcomes::OutcomeResponse;
 use super::{page_of, PageQuery};
 use crate::auth::Caller;
-use crate::extract::ApiQuery;
+use crate::paths::CasePath;
 use crate::problem::{Problem, ReadProblems};
+use crate::query::ApiQuery;
+use crate::state::AppState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -96,23 +98,23 @@ const CURSOR_KIND: &str = "timeline";
 /// agency's actions and intervention summaries), a page at a time.
 #[utoipa::path(
     tag = "daily log",
-    params(("id" = uuid::Uuid, Path, description = "Case id"), PageQuery),
+    params(CasePath, PageQuery),
     responses((status = 200, description = "The timeline", body = TimelineResponse), ReadProblems),
     security(("bearer" = []))
 )]
 #[get("/cases/{id}/timeline")]
 pub async fn timeline(
     caller: Caller,
-    db: web::Data<Db>,
-    path: web::Path<String>,
+    state: web::Data<AppState>,
+    path: CasePath,
     query: ApiQuery<PageQuery>,
 ) -> Result<HttpResponse, Problem> {
-    let (id, case, view) = super::case_at(&db, &caller, &path, CaseAction::Read).await?;
+    let (id, case, view) = super::case_at(&state.db, &caller, path.id, CaseAction::Read).await?;
     let p = caller.principal();
-    let today = london_date(caller.0.at);
+    let today = london_date(caller.ctx.at);
     let mut items = Vec::new();
 
-    let evs = events::list(&db, id).await?;
+    let evs = events::list(&state.db, id).await?;
     let superseded_by: HashMap<EventId, EventId> = evs
         .iter()
         .filter_map(|e| match &e.body {
@@ -129,7 +131,7 @@ pub async fn timeline(
         item.event = Some(event_response(e, superseded_by.get(&e.id).copied(), view));
         items.push(item);
     }
-    for i in interventions::all_for_case(&db, id).await? {
+    for i in interventions::all_for_case(&state.db, id).await? {
         let mut item = TimelineItem::new(
             TimelineKind::Intervention,
             i.id.into_uuid(),
@@ -139,7 +141,7 @@ pub async fn timeline(
         item.intervention = Some(InterventionResponse::new(&i, p));
         items.push(item);
     }
-    let all_actions = actions::all_of_case(&db, id, &ActionFilter::default()).await?;
+    let all_actions = actions::all_of_case(&state.db, id, &ActionFilter::default()).await?;
     let visible_actions: HashSet<_> = all_actions.iter().filter(|a| sees_action(p, a.details.owner_agency_id)).map(|a| a.id).collect();
     for a in all_actions.iter().filter(|a| visible_actions.contains(&a.id)) {
         let mut item = TimelineItem::new(TimelineKind::Action, a.id.into_uuid(), london_date(a.created_at), Some(a.created_at));
@@ -148,18 +150,18 @@ pub async fn timeline(
     }
     let support_record = access::decide(p, CaseAction::ReadSupportRecord, case.team_agencies(), case.details.consent.data_sharing).is_ok();
     if support_record {
-        for n in needs::for_case(&db, id).await? {
+        for n in needs::for_case(&state.db, id).await? {
             let mut item = TimelineItem::new(TimelineKind::Need, n.id.into_uuid(), n.state.identified_on, None);
             item.need = Some(NeedResponse::new(&n));
             items.push(item);
         }
-        for o in outcomes::for_case(&db, id).await? {
+        for o in outcomes::for_case(&state.db, id).await? {
             let mut item = TimelineItem::new(TimelineKind::Outcome, o.id.into_uuid(), o.details.achieved_on, Some(o.recorded_at));
             item.outcome = Some(OutcomeResponse::new(&o));
             items.push(item);
         }
     }
-    for d in deadlines::for_case(&db, id).await? {
+    for d in deadlines::for_case(&state.db, id).await? {
         if let DeadlineSource::Action(a) = d.source {
             if !visible_actions.contains(&a) {
                 continue;

@@ -9,7 +9,9 @@ use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, ResponseError};
 
-use crate::problem::{Problem, PROBLEM_JSON, REQUEST_ID};
+use crate::access_ledger::{records_for, SharedLedger};
+use crate::problem::{Problem, RequestId, PROBLEM_JSON, REQUEST_ID};
+use crate::state::{AppState, Limits};
 
 pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -20,18 +22,6 @@ pub const CSP_API: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 
 pub const CSP_HTML: &str =
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; \
                             connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
-
-/// How long a request may take before it is abandoned (with a 503 problem).
-#[derive(Debug, Clone, Copy)]
-pub struct RequestTimeout(pub std::time::Duration);
-
-impl RequestTimeout {
-    pub const DEFAULT: std::time::Duration = std::time::Duration::from_secs(30);
-}
-
-/// The id of the current request, in request extensions.
-#[derive(Debug, Clone)]
-pub struct RequestId(pub String);
 
 /// A caller's request id is kept if it is 1–64 characters of `A-Z a-z 0-9 . _ -`.
 fn acceptable(id: &str) -> bool {
@@ -50,7 +40,8 @@ pub async fn middleware(req: ServiceRequest, next: Next<impl MessageBody + 'stat
     let started = Instant::now();
     let method = req.method().clone();
     let scoped_id = id.clone();
-    let timeout = req.app_data::<actix_web::web::Data<RequestTimeout>>().map(|t| t.0).unwrap_or(RequestTimeout::DEFAULT);
+    let state = req.app_data::<actix_web::web::Data<AppState>>().cloned();
+    let timeout = state.as_ref().map_or(Limits::DEFAULT_REQUEST_TIMEOUT, |s| s.limits.request_timeout);
     // (The request must not be cloned before routing, so an error that escapes the inner
     // services is turned into a problem here and rendered by actix.)
     let mut res = REQUEST_ID
@@ -70,12 +61,12 @@ pub async fn middleware(req: ServiceRequest, next: Next<impl MessageBody + 'stat
         })
         .await?;
     // What the request did with case data reaches the trail here, once the response is known.
-    let ledger = res.request().extensions().get::<crate::access_ledger::SharedLedger>().cloned();
-    if let Some(ledger) = ledger {
-        if let (Ok(l), Some(log)) = (ledger.lock(), res.request().app_data::<actix_web::web::Data<crate::audit_trail::ReadLog>>()) {
+    let ledger = res.request().extensions().get::<SharedLedger>().cloned();
+    if let (Some(ledger), Some(state)) = (ledger, state) {
+        if let Ok(l) = ledger.lock() {
             if let Some(ctx) = &l.ctx {
-                for entry in crate::access_ledger::records_for(res.request(), res.status(), &l) {
-                    log.record(ctx, entry);
+                for entry in records_for(res.request(), res.status(), &l) {
+                    state.read_log.record(ctx, entry);
                 }
             }
         }

@@ -1,0 +1,99 @@
+//! The service's background work, started and stopped in one place: the read log's writer, the
+//! audit chainer, automatic checkpoints and the idempotency-key sweeper.
+//!
+//! They run on a pool of their own: a pooled connection is driven by the runtime that opened
+//! it, and the request workers' runtimes stop before the read log has drained.
+
+use std::time::Duration;
+
+use actix_web::rt::task::JoinHandle;
+use chrono::Utc;
+use fourthp_persistence::Db;
+
+use crate::audit_trail::{ReadLog, SigningKey};
+
+/// Idempotency keys are kept 24 hours; older ones are forgotten every hour.
+const SWEEP_EVERY: Duration = Duration::from_secs(3600);
+/// How long a clean shutdown waits for the read log to drain.
+const DRAIN_WITHIN: Duration = Duration::from_secs(5);
+
+/// Automatic audit checkpoints: the key that signs them and how often.
+pub struct Checkpoints {
+    pub key: SigningKey,
+    pub every: Duration,
+}
+
+/// The running background jobs.
+pub struct Jobs {
+    db: Db,
+    periodic: Vec<JoinHandle<()>>,
+    read_writer: tokio::task::JoinHandle<()>,
+}
+
+/// Runs `work` every `period` (the first time one period after start) until aborted.
+fn every<F>(period: Duration, mut work: impl FnMut() -> F + 'static) -> JoinHandle<()>
+where
+    F: std::future::Future<Output = ()> + 'static,
+{
+    actix_web::rt::spawn(async move {
+        let first = tokio::time::Instant::now() + period;
+        let mut ticks = tokio::time::interval_at(first, period);
+        loop {
+            ticks.tick().await;
+            work().await;
+        }
+    })
+}
+
+impl Jobs {
+    /// Starts every job on `db` (the background pool); returns the read log requests write to.
+    pub fn start(db: Db, chain_every: Duration, checkpoints: Option<Checkpoints>) -> (ReadLog, Jobs) {
+        let (read_log, read_writer) = ReadLog::start(db.clone());
+        let mut periodic = Vec::new();
+        let sweeper = db.clone();
+        periodic.push(every(SWEEP_EVERY, move || {
+            let db = sweeper.clone();
+            async move {
+                if let Err(e) = fourthp_persistence::write::expire_keys(&db, Utc::now()).await {
+                    tracing::warn!(error = %e, "could not expire idempotency keys");
+                }
+            }
+        }));
+        // Records are chained within `chain_every` of being written (half a second by default).
+        let chainer = db.clone();
+        periodic.push(every(chain_every, move || {
+            let db = chainer.clone();
+            async move {
+                if let Err(e) = fourthp_persistence::chain::chain_pending(&db, Utc::now()).await {
+                    tracing::warn!(error = %e, "could not chain audit records");
+                }
+            }
+        }));
+        if let Some(Checkpoints { key, every: period }) = checkpoints {
+            let key = std::rc::Rc::new(key);
+            let signer = db.clone();
+            periodic.push(every(period, move || {
+                let (db, key) = (signer.clone(), key.clone());
+                async move {
+                    match crate::audit_trail::checkpoint(&db, &key, Utc::now()).await {
+                        Ok(cp) => tracing::info!(seq = cp.seq, head = %cp.head_hash, "audit checkpoint signed"),
+                        Err(e) => tracing::warn!(error = %e, "could not sign an audit checkpoint"),
+                    }
+                }
+            }));
+        }
+        (read_log, Jobs { db, periodic, read_writer })
+    }
+
+    /// Stops the periodic jobs, lets the read log drain (its senders must be gone: the server
+    /// has stopped) and chains the last records.
+    pub async fn stop(self) -> Result<(), String> {
+        for task in &self.periodic {
+            task.abort();
+        }
+        if actix_web::rt::time::timeout(DRAIN_WITHIN, self.read_writer).await.is_err() {
+            tracing::warn!("the read-access log did not drain within 5 s");
+        }
+        fourthp_persistence::chain::chain_pending(&self.db, Utc::now()).await.map(|_| ()).map_err(|e| e.to_string())
+    }
+}

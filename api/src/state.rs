@@ -1,0 +1,115 @@
+//! What every request handler shares: one [`AppState`], built once by
+//! [`crate::startup::Application::build`] and handed to every worker behind an `Arc`
+//! (`web::Data<AppState>`). This module depends on nothing else of the API crate's handlers or
+//! start-up, so that every other module may use it.
+
+use std::time::Duration;
+
+use fourthp_domain::disclosure::Policy;
+use fourthp_domain::lifecycle::BackdatingWindow;
+use fourthp_domain::rules::RuleBook;
+use fourthp_persistence::Db;
+
+use crate::audit_trail::ReadLog;
+use crate::token::Verifier;
+
+/// The state of a running service.
+pub struct AppState {
+    /// The pool request handlers use.
+    pub db: Db,
+    /// Checks the bearer tokens of requests.
+    pub verifier: Verifier,
+    /// Reads of case data and refused attempts, on their way to the audit trail.
+    pub read_log: ReadLog,
+    /// The deadline rules and the back-dating window.
+    pub rules: Rules,
+    pub limits: Limits,
+    /// The disclosure thresholds commissioners' reports are published under (configurable).
+    pub disclosure: Policy,
+    /// One report computed at a time.
+    pub report_gate: ReportGate,
+    /// The documented routes, for answering 405 with `Allow`.
+    pub routes: KnownRoutes,
+}
+
+/// Request size, time and connection limits (see README).
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// The largest request body accepted, in bytes.
+    pub body_bytes: usize,
+    /// How long a request may take before it is abandoned (with a 503 problem).
+    pub request_timeout: Duration,
+    /// Most open connections per worker.
+    pub max_connections: usize,
+}
+
+impl Limits {
+    pub const DEFAULT_BODY_BYTES: usize = 64 * 1024;
+    pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { body_bytes: Self::DEFAULT_BODY_BYTES, request_timeout: Self::DEFAULT_REQUEST_TIMEOUT, max_connections: 1024 }
+    }
+}
+
+/// The deadline rules and the back-dating window, for the handlers that record events.
+pub struct Rules {
+    pub book: RuleBook,
+    pub window: BackdatingWindow,
+}
+
+/// One report computed at a time. A report at national scale keeps two cores and two pooled
+/// connections busy (BENCHMARKS.md has the figures); reports pulled together would only share
+/// that, while leaving the coordinators' and partners' requests less of the machine and of the
+/// pool. The rest wait their turn, within the request timeout.
+pub struct ReportGate(tokio::sync::Semaphore);
+
+impl ReportGate {
+    /// Waits for this request's turn; the turn ends when the permit is dropped.
+    pub async fn turn(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        self.0.acquire().await.ok()
+    }
+}
+
+impl Default for ReportGate {
+    fn default() -> Self {
+        ReportGate(tokio::sync::Semaphore::new(1))
+    }
+}
+
+/// The documented routes: path templates and their methods, for answering 405 (with `Allow`)
+/// to a method no route takes on a path that exists.
+#[derive(Debug, Default)]
+pub struct KnownRoutes(Vec<(Vec<String>, Vec<String>)>);
+
+impl KnownRoutes {
+    pub fn from_document(doc: &utoipa::openapi::OpenApi) -> Self {
+        let value = serde_json::to_value(&doc.paths).unwrap_or_default();
+        let routes = value
+            .as_object()
+            .map(|paths| {
+                paths
+                    .iter()
+                    .map(|(path, item)| {
+                        let segments = path.split('/').map(str::to_owned).collect();
+                        let methods = item.as_object().map(|m| m.keys().map(|k| k.to_uppercase()).collect()).unwrap_or_default();
+                        (segments, methods)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        KnownRoutes(routes)
+    }
+
+    /// The methods of the documented route `path` matches, if any.
+    pub fn allowed(&self, path: &str) -> Option<String> {
+        let parts: Vec<&str> = path.split('/').collect();
+        self.0.iter().find_map(|(template, methods)| {
+            let fits = template.len() == parts.len()
+                && template.iter().zip(&parts).all(|(t, p)| if t.starts_with('{') { !p.is_empty() } else { t == p });
+            fits.then(|| methods.join(", "))
+        })
+    }
+}
