@@ -48,8 +48,15 @@ async fn supported(app: &TestApp, token: &str, filter: &str) -> Option<f64> {
 
 /// New record keys for every case, as another network with the same people would have.
 async fn rekey(app: &TestApp, trial: u32) {
-    app.sql(&format!("UPDATE cases SET record_key = (hashtext(id::text || '{trial}')::bigint & 4294967295)")).await.unwrap();
+    // Keys from an MD5 of the case reference (given in order of opening) and the trial: uniform
+    // like the random keys cases are given, and the same sets every run, so the test's
+    // verdict does not depend on the ids drawn. (hashtext() is not uniform enough for this: sums
+    // of its values over similar strings cluster.)
+    app.sql(&format!("UPDATE cases SET record_key = ('x' || substr(md5(reference || ':{trial}'), 1, 8))::bit(32)::bigint")).await.unwrap();
 }
+
+/// Sets of record keys the differencing test tries.
+const TRIALS: u32 = 40;
 
 #[actix_web::test]
 async fn differencing_by_filter_and_by_age_group_gives_noise_not_a_person() {
@@ -72,10 +79,10 @@ async fn differencing_by_filter_and_by_age_group_gives_noise_not_a_person() {
     assert_eq!(r.body["rule"], "minimum_population");
 
     // Whole network − England & Wales − Scotland: the 2 in Northern Ireland? And Riverside −
-    // Riverside's adults: its 1 child? Under twenty sets of record keys, the answers scatter.
+    // Riverside's adults: its 1 child? Under forty sets of record keys, the answers scatter.
     let mut by_filter = Vec::new();
     let mut by_age = Vec::new();
-    for trial in 0..20 {
+    for trial in 0..TRIALS {
         rekey(&app, trial).await;
         let whole = supported(&app, &commissioner, "").await.unwrap();
         let ew = supported(&app, &commissioner, "&jurisdiction=england_wales").await.unwrap();
@@ -91,9 +98,12 @@ async fn differencing_by_filter_and_by_age_group_gives_noise_not_a_person() {
     let spread = |v: &[i64]| v.iter().collect::<BTreeSet<_>>().len();
     assert!(spread(&by_filter) >= 3, "differencing by filter: {by_filter:?}");
     assert!(spread(&by_age) >= 3, "differencing by age group: {by_age:?}");
+    // Two independent perturbations agree about a quarter of the time (0.26 for the table's
+    // widest row): the truth must not come out for most of the key sets.
     let hits = |v: &[i64], truth: i64| v.iter().filter(|d| **d == truth).count();
-    assert!(hits(&by_filter, 2) < 10, "the 2 in Northern Ireland came out {} times in 20: {by_filter:?}", hits(&by_filter, 2));
-    assert!(hits(&by_age, 1) < 10, "the 1 child came out {} times in 20: {by_age:?}", hits(&by_age, 1));
+    let most = TRIALS as usize / 2;
+    assert!(hits(&by_filter, 2) < most, "the 2 in Northern Ireland came out {} times in {TRIALS}: {by_filter:?}", hits(&by_filter, 2));
+    assert!(hits(&by_age, 1) < most, "the 1 child came out {} times in {TRIALS}: {by_age:?}", hits(&by_age, 1));
 }
 
 fn today_year() -> i32 {
