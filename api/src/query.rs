@@ -7,6 +7,7 @@ use std::future::{ready, Ready};
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest};
+use chrono::NaiveDate;
 use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer};
 
@@ -134,9 +135,25 @@ impl<T: DeserializeOwned> FromRequest for ApiQuery<T> {
     }
 }
 
+/// Parses a date written exactly `YYYY-MM-DD` (four-digit year, two-digit month and day): the
+/// one date format of the API, in bodies, query strings and cursors.
+pub fn parse_date(raw: &str) -> Result<NaiveDate, &'static str> {
+    let b = raw.as_bytes();
+    let shaped = b.len() == 10 && b[4] == b'-' && b[7] == b'-' && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    shaped.then(|| NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok()).flatten().ok_or("must be a date in the form YYYY-MM-DD")
+}
+
+/// A date in a query filter: `YYYY-MM-DD`, from 2009-04-01 (when the NRM began) to 9999-12-31.
+pub fn parse_query_date(raw: &str) -> Result<NaiveDate, &'static str> {
+    let date = parse_date(raw)?;
+    if date < fourthp_domain::case::nrm_start() {
+        return Err("must be a date from 2009-04-01 (when the NRM began) to 9999-12-31");
+    }
+    Ok(date)
+}
+
 /// Field parsers, for `#[serde(default, deserialize_with = "...")]` on `Option` fields.
 pub mod field {
-    use chrono::NaiveDate;
     use fourthp_domain::paging::Limit;
 
     use super::*;
@@ -154,13 +171,13 @@ pub mod field {
     /// A date filter: `YYYY-MM-DD`, from 2009-04-01.
     pub fn date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
         let raw = String::deserialize(d)?;
-        crate::routes::parse_query_date(&raw).map(Some).map_err(D::Error::custom)
+        parse_query_date(&raw).map(Some).map_err(D::Error::custom)
     }
 
     /// A day in the API's one date format, `YYYY-MM-DD` (any year).
     pub fn day<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
         let raw = String::deserialize(d)?;
-        crate::routes::parse_date(&raw).map(Some).map_err(D::Error::custom)
+        parse_date(&raw).map(Some).map_err(D::Error::custom)
     }
 
     /// An id (a UUID in canonical form).

@@ -15,9 +15,8 @@ use fourthp_domain::paging::{Limit, Page};
 use fourthp_domain::principal::Subject;
 
 use crate::audit;
-use crate::cases::{load, Lock};
+use crate::case_lock::{load, Lock};
 use crate::db::{Db, StoreError};
-use crate::deadlines;
 use crate::rows::ActionRow;
 use crate::schema::{actions, agencies, case_team};
 
@@ -103,7 +102,7 @@ pub(crate) async fn insert(
     let owner: String = agencies::table.find(action.details.owner_agency_id.into_uuid()).select(agencies::name).first(conn).await?;
     let agreed = fourthp_domain::time::london_date(ctx.at);
     let explanation = format!("the due date agreed on {agreed} for an action owed by {owner}");
-    deadlines::add_for_action(conn, case, action.id, action.details.due_on, explanation, ctx.at).await?;
+    crate::derive::add_for_action(conn, case, action.id, action.details.due_on, explanation, ctx.at).await?;
     let fields = vec!["description", "owner_agency_id", "due_on"];
     audit::record(conn, ctx, AuditEntry::change(AuditAction::Create, EntityType::Action, action.id.into_uuid(), Some(case.id), fields))
         .await?;
@@ -277,7 +276,7 @@ where
             ))
             .execute(conn)
             .await?;
-        deadlines::settle_for_action(conn, id, &closure).await?;
+        crate::derive::settle_for_action(conn, id, &closure).await?;
         let entry =
             AuditEntry::change(AuditAction::Update, EntityType::Action, id.into_uuid(), Some(case.id), vec!["status", "closure_note"]);
         audit::record(conn, ctx, entry).await?;

@@ -1,30 +1,25 @@
 //! The deadlines repository: keeping the materialised deadlines in step with the events, the
 //! case's deadlines, waivers and the coordinators' queue.
 
-use std::collections::HashMap;
-
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel::sql_types::{Date, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use fourthp_domain::access::Denial;
-use fourthp_domain::action::Action;
-use fourthp_domain::action::{ActionStatus, ClosedAs, Closure};
 use fourthp_domain::audit::{AuditAction, AuditContext, AuditEntry, EntityType};
 use fourthp_domain::case::{Case, CaseReference, Stage};
-use fourthp_domain::deadline::{Deadline, DeadlineSource, Waiver, WaiverReason, ACTION_DUE};
-use fourthp_domain::ids::{ActionId, AgencyId, CaseId, DeadlineId, EventId};
-use fourthp_domain::lifecycle::{Journey, Timeline};
+use fourthp_domain::deadline::{Deadline, DeadlineSource, Waiver, WaiverReason};
+use fourthp_domain::ids::{ActionId, CaseId, DeadlineId, EventId};
 use fourthp_domain::paging::{Limit, Page};
 use fourthp_domain::principal::Subject;
-use fourthp_domain::rules::{definition, stage_advances_on, DeadlineKind, DeadlineStatus, Definition, RuleBook, StatusTest, OUTSTANDING};
+use fourthp_domain::rules::{definition, DeadlineKind, DeadlineStatus, Definition, StatusTest, OUTSTANDING};
 use uuid::Uuid;
 
 use crate::audit;
-use crate::cases::{load, Lock};
+use crate::case_lock::{load, Lock};
 use crate::db::{Db, StoreError};
 use crate::rows::DeadlineRow;
-use crate::schema::{cases, deadlines};
+use crate::schema::deadlines;
 
 fn deadline_from(r: DeadlineRow) -> Result<Deadline, StoreError> {
     let corrupt = |what: &str| StoreError::internal(format!("deadline row with invalid {what}"));
@@ -56,211 +51,13 @@ fn deadline_from(r: DeadlineRow) -> Result<Deadline, StoreError> {
     })
 }
 
-/// One stored deadline that [`sync`] created, changed or removed, with its values before and
-/// after (for the audit of a re-derivation).
-#[derive(Debug, Clone, PartialEq)]
-pub struct DeadlineChange {
-    pub action: AuditAction,
-    pub id: DeadlineId,
-    pub before: Option<serde_json::Value>,
-    pub after: Option<serde_json::Value>,
-}
-
-fn snapshot(rule_version: &str, kind: &str, due_on: NaiveDate, met_on: Option<NaiveDate>, ended: Option<NaiveDate>) -> serde_json::Value {
-    serde_json::json!({"rule_version": rule_version, "kind": kind, "due_on": due_on, "met_on": met_on, "support_ended_on": ended})
-}
-
-/// What [`sync`] did: the deadlines it changed, and whether the case's stage changed.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct SyncOutcome {
-    pub changes: Vec<DeadlineChange>,
-    pub stage_changed: bool,
-}
-
-/// Brings the case's stored deadlines, stage and stage-advance date in line with `timeline`
-/// under `book`. Deadlines keep their id (and any waiver) while their rule and trigger stay;
-/// ones the rules no longer derive are removed. The caller bumps the case's version.
-pub(crate) async fn sync(
-    conn: &mut AsyncPgConnection,
-    case: &Case,
-    timeline: &Timeline,
-    book: &RuleBook,
-    now: DateTime<Utc>,
-) -> Result<SyncOutcome, StoreError> {
-    let needs_met = crate::needs::met_for_case(conn, case.id).await?;
-    let derived = book.derive(case.details.jurisdiction, case.details.age_facts(), &timeline.effective, &needs_met);
-    let mut changes = Vec::new();
-    // Deadlines from actions are the actions' own business: leave them be.
-    let existing: Vec<DeadlineRow> = deadlines::table
-        .filter(deadlines::case_id.eq(case.id.into_uuid()))
-        .filter(deadlines::trigger_event_id.is_not_null())
-        .select(DeadlineRow::as_select())
-        .load(conn)
-        .await?;
-    let mut by_key: HashMap<(String, Option<Uuid>), DeadlineRow> =
-        existing.into_iter().map(|r| ((r.rule_id.clone(), r.trigger_event_id), r)).collect();
-    for d in &derived {
-        match by_key.remove(&(d.rule_id.clone(), Some(d.trigger.into_uuid()))) {
-            Some(row) => {
-                let same = row.rule_version == d.rule_version
-                    && row.kind == d.kind.as_str()
-                    && row.due_on == d.due_on
-                    && row.met_on == d.met_on
-                    && row.support_ended_on == d.support_ended_on
-                    && row.explanation == d.explanation;
-                if !same {
-                    // A waiver stays with its deadline; a milestone cannot carry one.
-                    let keep_waiver = d.kind == DeadlineKind::Deadline;
-                    diesel::update(deadlines::table.find(row.id))
-                        .set((
-                            deadlines::rule_version.eq(&d.rule_version),
-                            deadlines::kind.eq(d.kind.as_str()),
-                            deadlines::due_on.eq(d.due_on),
-                            deadlines::met_on.eq(d.met_on),
-                            deadlines::support_ended_on.eq(d.support_ended_on),
-                            deadlines::explanation.eq(&d.explanation),
-                            deadlines::waived_at.eq(row.waived_at.filter(|_| keep_waiver)),
-                            deadlines::waived_by.eq(row.waived_by.as_deref().filter(|_| keep_waiver)),
-                            deadlines::waived_reason.eq(row.waived_reason.as_deref().filter(|_| keep_waiver)),
-                            deadlines::updated_at.eq(now),
-                        ))
-                        .execute(conn)
-                        .await?;
-                    changes.push(DeadlineChange {
-                        action: AuditAction::Update,
-                        id: DeadlineId::from_uuid(row.id),
-                        before: Some(snapshot(&row.rule_version, &row.kind, row.due_on, row.met_on, row.support_ended_on)),
-                        after: Some(snapshot(&d.rule_version, d.kind.as_str(), d.due_on, d.met_on, d.support_ended_on)),
-                    });
-                }
-            }
-            None => {
-                let row = DeadlineRow {
-                    id: DeadlineId::new_at(now).into_uuid(),
-                    case_id: case.id.into_uuid(),
-                    case_reference: case.reference.as_str().to_owned(),
-                    rule_id: d.rule_id.clone(),
-                    rule_version: d.rule_version.clone(),
-                    kind: d.kind.as_str().to_owned(),
-                    trigger_event_id: Some(d.trigger.into_uuid()),
-                    due_on: d.due_on,
-                    met_on: d.met_on,
-                    explanation: d.explanation.clone(),
-                    waived_at: None,
-                    waived_by: None,
-                    waived_reason: None,
-                    created_at: now,
-                    updated_at: now,
-                    action_id: None,
-                    support_ended_on: d.support_ended_on,
-                };
-                diesel::insert_into(deadlines::table).values(&row).execute(conn).await?;
-                changes.push(DeadlineChange {
-                    action: AuditAction::Create,
-                    id: DeadlineId::from_uuid(row.id),
-                    before: None,
-                    after: Some(snapshot(&d.rule_version, d.kind.as_str(), d.due_on, d.met_on, d.support_ended_on)),
-                });
-            }
-        }
-    }
-    let gone: Vec<DeadlineRow> = by_key.into_values().collect();
-    if !gone.is_empty() {
-        diesel::delete(deadlines::table.filter(deadlines::id.eq_any(gone.iter().map(|r| r.id).collect::<Vec<_>>()))).execute(conn).await?;
-    }
-    for row in gone {
-        changes.push(DeadlineChange {
-            action: AuditAction::Delete,
-            id: DeadlineId::from_uuid(row.id),
-            before: Some(snapshot(&row.rule_version, &row.kind, row.due_on, row.met_on, row.support_ended_on)),
-            after: None,
-        });
-    }
-    let stage = timeline.stage().as_str();
-    let advances_on = stage_advances_on(&derived);
-    let stage_changed: usize = diesel::update(cases::table.find(case.id.into_uuid()))
-        .filter(cases::stage.ne(stage).or(cases::stage_advances_on.is_distinct_from(advances_on)))
-        .set((cases::stage.eq(stage), cases::stage_advances_on.eq(advances_on)))
-        .execute(conn)
-        .await?;
-    Ok(SyncOutcome { changes, stage_changed: stage_changed > 0 })
-}
-
-/// Re-derives the case's deadlines and stage from its stored events (after a need changes, or
-/// the jurisdiction does).
-pub(crate) async fn resync(
-    conn: &mut AsyncPgConnection,
-    case: &Case,
-    book: &RuleBook,
-    now: DateTime<Utc>,
-) -> Result<SyncOutcome, StoreError> {
-    let timeline = crate::events::timeline(conn, case.id).await?;
-    sync(conn, case, &timeline, book, now).await
-}
-
-/// Records the deadline of a new action: its agreed due date.
-pub(crate) async fn add_for_action(
-    conn: &mut AsyncPgConnection,
-    case: &Case,
-    action: ActionId,
-    due_on: NaiveDate,
-    explanation: String,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    let row = DeadlineRow {
-        id: DeadlineId::new_at(now).into_uuid(),
-        case_id: case.id.into_uuid(),
-        case_reference: case.reference.as_str().to_owned(),
-        rule_id: ACTION_DUE.to_owned(),
-        rule_version: "1".to_owned(),
-        kind: DeadlineKind::Deadline.as_str().to_owned(),
-        trigger_event_id: None,
-        due_on,
-        met_on: None,
-        explanation,
-        waived_at: None,
-        waived_by: None,
-        waived_reason: None,
-        created_at: now,
-        updated_at: now,
-        action_id: Some(action.into_uuid()),
-        support_ended_on: None,
-    };
-    diesel::insert_into(deadlines::table).values(&row).execute(conn).await?;
-    Ok(())
-}
-
-/// Settles an action's deadline when the action closes: met on completion, waived (with the
-/// reason) on cancellation.
-pub(crate) async fn settle_for_action(conn: &mut AsyncPgConnection, action: ActionId, closure: &Closure) -> Result<(), StoreError> {
-    let target = deadlines::table.filter(deadlines::action_id.eq(action.into_uuid()));
-    match closure.status {
-        ClosedAs::Done => {
-            diesel::update(target).set((deadlines::met_on.eq(closure.on), deadlines::updated_at.eq(closure.at))).execute(conn).await?;
-        }
-        ClosedAs::Cancelled => {
-            diesel::update(target)
-                .set((
-                    deadlines::waived_at.eq(closure.at),
-                    deadlines::waived_by.eq(closure.by.as_str()),
-                    deadlines::waived_reason
-                        .eq(format!("action cancelled: {}", closure.note.as_str()).chars().take(500).collect::<String>()),
-                    deadlines::updated_at.eq(closure.at),
-                ))
-                .execute(conn)
-                .await?;
-        }
-    }
-    Ok(())
-}
-
 /// The case's deadlines by due date.
 pub async fn for_case(db: &Db, case: CaseId) -> Result<Vec<Deadline>, StoreError> {
     let conn = db.conn().await?;
     for_case_on(&conn, case).await
 }
 
-async fn for_case_on(mut conn: &AsyncPgConnection, case: CaseId) -> Result<Vec<Deadline>, StoreError> {
+pub(crate) async fn for_case_on(mut conn: &AsyncPgConnection, case: CaseId) -> Result<Vec<Deadline>, StoreError> {
     let rows: Vec<DeadlineRow> = deadlines::table
         .filter(deadlines::case_id.eq(case.into_uuid()))
         .order((deadlines::due_on.asc(), deadlines::rule_id.asc()))
@@ -268,56 +65,6 @@ async fn for_case_on(mut conn: &AsyncPgConnection, case: CaseId) -> Result<Vec<D
         .load(&mut conn)
         .await?;
     rows.into_iter().map(deadline_from).collect()
-}
-
-/// What the case status view reads, on one connection: the journey, the deadlines, and the
-/// actions `owner` owes on the case (all of them, for filtering the deadlines a partner sees,
-/// and the open ones).
-#[derive(Debug)]
-pub struct StatusFacts {
-    pub journey: Journey,
-    pub deadlines: Vec<Deadline>,
-    pub owned: Vec<Action>,
-    pub owed: Vec<Action>,
-}
-
-/// The case (as [`crate::cases::get`] reads it) and its [`StatusFacts`], in one round trip: all
-/// six reads are pipelined on one connection. The caller decides access on the case before
-/// using anything else.
-pub async fn case_with_status_facts(
-    db: &Db,
-    case: CaseId,
-    owner: Option<AgencyId>,
-    all_owned: bool,
-) -> Result<(Option<Case>, StatusFacts), StoreError> {
-    let conn = db.conn().await?;
-    let conn: &AsyncPgConnection = &conn;
-    futures_util::future::try_join(crate::cases::load(conn, case, Lock::None), status_facts_on(conn, case, owner, all_owned)).await
-}
-
-async fn status_facts_on(
-    conn: &AsyncPgConnection,
-    case: CaseId,
-    owner: Option<AgencyId>,
-    all_owned: bool,
-) -> Result<StatusFacts, StoreError> {
-    // Four independent reads, pipelined: sent together, answered in one round trip.
-    let filter = owner.map(|o| crate::actions::ActionFilter { case: Some(case), owner: Some(o), ..Default::default() });
-    let open = filter.clone().map(|f| crate::actions::ActionFilter { status: Some(ActionStatus::Open), ..f });
-    let actions = |f: Option<crate::actions::ActionFilter>, wanted: bool| async move {
-        match f {
-            Some(f) if wanted => crate::actions::all_on(conn, &f).await,
-            _ => Ok(Vec::new()),
-        }
-    };
-    let (timeline, deadlines, owned, owed) = futures_util::future::try_join4(
-        crate::events::timeline(conn, case),
-        for_case_on(conn, case),
-        actions(filter, all_owned),
-        actions(open, true),
-    )
-    .await?;
-    Ok(StatusFacts { journey: timeline.journey, deadlines, owned, owed })
 }
 
 #[derive(Debug, thiserror::Error)]

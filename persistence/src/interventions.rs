@@ -18,7 +18,7 @@ use fourthp_domain::principal::Subject;
 use crate::actions;
 use crate::agencies;
 use crate::audit;
-use crate::cases::{load, Lock};
+use crate::case_lock::{load, Lock};
 use crate::db::{Db, StoreError};
 use crate::rows::InterventionRow;
 use crate::schema::{interventions, needs};
@@ -69,7 +69,7 @@ pub(crate) async fn earliest_allowed(
     case: CaseId,
     window: BackdatingWindow,
 ) -> Result<NaiveDate, StoreError> {
-    let timeline = crate::events::timeline(conn, case).await?;
+    let timeline = crate::facts::timeline(conn, case).await?;
     let first = <[_]>::first(&timeline.effective).map(|e| e.date);
     Ok(first.map_or(nrm_start(), |d| (d - window.0).max(nrm_start())))
 }

@@ -2,17 +2,26 @@
 //!
 //! Repositories take and return domain types; database rows never leave this crate. Each use
 //! case runs in one transaction that also writes its audit record.
+//!
+//! The order of a write, and of the modules (each uses only those before it): `db`, `schema`,
+//! `rows`; `audit`; `case_lock` (lock and load the case) and `facts` (what derivation reads);
+//! `derive` (the case's deadlines and stage from its events and needs); the writers (`cases`,
+//! `events`, `needs`, `actions`, `interventions`, `outcomes`) and the deadlines table and queue
+//! (`deadlines`); the status read model (`status`); `rederive` (after a rule book change).
 
 pub mod actions;
 pub mod agencies;
 pub mod audit;
 pub mod bulk;
+mod case_lock;
 pub mod cases;
 pub mod chain;
 pub mod cluster;
 mod db;
 pub mod deadlines;
+pub mod derive;
 pub mod events;
+mod facts;
 pub mod interventions;
 pub mod needs;
 pub mod outcomes;
@@ -20,6 +29,7 @@ pub mod rederive;
 pub mod reports;
 pub mod retention;
 mod rows;
+pub mod status;
 pub mod write;
 #[rustfmt::skip]
 mod schema;

@@ -1,7 +1,6 @@
 //! The needs repository. Meeting a need can meet a deadline (GP access), so every change
 //! re-derives the case's deadlines in the same transaction.
 
-use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use fourthp_domain::access::Denial;
@@ -14,9 +13,8 @@ use fourthp_domain::principal::Subject;
 use fourthp_domain::rules::RuleBook;
 
 use crate::audit;
-use crate::cases::{load, Lock};
+use crate::case_lock::{load, Lock};
 use crate::db::{Db, StoreError};
-use crate::deadlines;
 use crate::rows::NeedRow;
 use crate::schema::needs;
 
@@ -36,17 +34,6 @@ fn need_from(r: NeedRow) -> Result<Need, StoreError> {
         created_at: r.created_at,
         updated_at: r.updated_at,
     })
-}
-
-/// The needs of a case that were met, and when (for deadlines met by a need).
-pub(crate) async fn met_for_case(conn: &mut AsyncPgConnection, case: CaseId) -> Result<Vec<(NeedDomain, NaiveDate)>, StoreError> {
-    let rows: Vec<(String, Option<NaiveDate>)> = needs::table
-        .filter(needs::case_id.eq(case.into_uuid()))
-        .filter(needs::status.eq(NeedStatus::Met.as_str()))
-        .select((needs::domain, needs::met_on))
-        .load(conn)
-        .await?;
-    Ok(rows.into_iter().filter_map(|(d, on)| Some((NeedDomain::parse(&d)?, on?))).collect())
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -95,7 +82,7 @@ where
         updated_at: ctx.at,
     };
     diesel::insert_into(needs::table).values(row_of(&need)).execute(conn).await?;
-    deadlines::resync(conn, &case, rules, ctx.at).await?;
+    crate::derive::resync(conn, &case, rules, ctx.at).await?;
     let entry = AuditEntry::change(
         AuditAction::Create,
         EntityType::Need,
@@ -189,7 +176,7 @@ where
             ))
             .execute(conn)
             .await?;
-        deadlines::resync(conn, &case, rules, ctx.at).await?;
+        crate::derive::resync(conn, &case, rules, ctx.at).await?;
         audit::record(conn, ctx, AuditEntry::change(AuditAction::Update, EntityType::Need, id.into_uuid(), Some(case.id), changed)).await?;
         Ok(next)
     })

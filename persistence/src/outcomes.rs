@@ -11,7 +11,7 @@ use fourthp_domain::outcome::{Evidence, NewOutcome, Outcome, OutcomeKind, Score}
 use fourthp_domain::principal::Subject;
 
 use crate::audit;
-use crate::cases::{load, Lock};
+use crate::case_lock::{load, Lock};
 use crate::db::{Db, StoreError};
 use crate::interventions;
 use crate::rows::{OutcomeInterventionRow, OutcomeRow};

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::audit::{self, Details, SystemAgent};
-use crate::cases::{load, Lock};
+use crate::case_lock::{load, Lock};
 use crate::db::{Db, StoreError};
 use crate::schema::{cases, rule_book_applied};
 
@@ -70,7 +70,7 @@ async fn rederive_locked(
                 let mut changed = (0, 0);
                 for id in &ids {
                     let Some(case) = load(conn, CaseId::from_uuid(*id), Lock::Update).await? else { continue };
-                    let outcome = crate::deadlines::resync(conn, &case, book, now).await?;
+                    let outcome = crate::derive::resync(conn, &case, book, now).await?;
                     if outcome.changes.is_empty() && !outcome.stage_changed {
                         continue;
                     }

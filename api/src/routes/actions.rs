@@ -4,7 +4,7 @@ use actix_web::http::header;
 use actix_web::{get, patch, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use fourthp_domain::access::{self, may_close_action, sees_action, CaseAction, Relationship};
-use fourthp_domain::action::{Action, ActionChange, ActionNote, ActionStatus};
+use fourthp_domain::action::{Action, ActionChange, ActionDescription, ActionNote, ActionStatus, NewAction};
 use fourthp_domain::error::FieldErrors;
 use fourthp_domain::ids::{ActionId, AgencyId};
 use fourthp_domain::principal::Role;
@@ -14,8 +14,7 @@ use fourthp_persistence::write;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::interventions::{parse_actions, NewActionRequest};
-use super::{authorize, bad_query, case_for, created, decode_cursor, encode_cursor, stored};
+use super::{authorize, bad_query, case_for, created, decode_cursor, encode_cursor, parse_date, stored};
 use crate::auth::Caller;
 use crate::extract::{etag, ApiJson, Create, Precondition};
 use crate::paths::{ActionPath, CaseActionPath, CasePath};
@@ -23,6 +22,31 @@ use crate::problem::{CreateProblems, FieldProblem, Problem, ReadProblems, Update
 use crate::query::{field, ApiQuery};
 use crate::state::AppState;
 use fourthp_domain::paging::Limit;
+
+/// A follow-up action agreed in the same conversation.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewActionRequest {
+    /// What is owed, up to 1,000 characters.
+    pub description: String,
+    /// The agency that owes it; it must be on the case team.
+    pub owner_agency_id: uuid::Uuid,
+    #[schema(value_type = String, format = Date)]
+    pub due_on: String,
+}
+
+/// Parses the agreed actions of a request (also used by the interventions endpoint).
+pub fn parse_actions(raw: Vec<NewActionRequest>, prefix: &str, errs: &mut FieldErrors) -> Vec<NewAction> {
+    raw.into_iter()
+        .enumerate()
+        .filter_map(|(i, a)| {
+            let at = if prefix.is_empty() { String::new() } else { format!("{prefix}[{i}].") };
+            let description = errs.check(&format!("{at}description"), ActionDescription::parse(&a.description));
+            let due_on = errs.check(&format!("{at}due_on"), parse_date(&a.due_on));
+            Some(NewAction { description: description?, owner_agency_id: AgencyId::from_uuid(a.owner_agency_id), due_on: due_on? })
+        })
+        .collect()
+}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ClosureResponse {

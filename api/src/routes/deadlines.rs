@@ -375,7 +375,7 @@ pub async fn case_status(caller: Caller, state: web::Data<AppState>, path: CaseP
     // The case and what the view needs of it, read in one round trip; nothing but the case is
     // looked at until the access policy has decided on it.
     let partner = caller.principal().role == Role::Partner;
-    let (found, facts) = deadlines::case_with_status_facts(&state.db, id, caller.principal().agency, partner).await?;
+    let (found, facts) = fourthp_persistence::status::case_with_status_facts(&state.db, id, caller.principal().agency, partner).await?;
     let (case, _) = super::decide_for(&caller, id, CaseAction::Read, found)?;
     let journey = facts.journey;
     let all = if partner { own_deadlines(facts.deadlines, &facts.owned) } else { facts.deadlines };

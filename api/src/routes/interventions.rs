@@ -3,7 +3,6 @@
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use fourthp_domain::access::{self, sees_summary, CaseAction};
-use fourthp_domain::action::{ActionDescription, NewAction};
 use fourthp_domain::error::FieldErrors;
 use fourthp_domain::ids::{AgencyId, InterventionId, NeedId};
 use fourthp_domain::intervention::{Channel, Direction, DurationMinutes, Intervention, NewIntervention, Summary};
@@ -15,8 +14,8 @@ use fourthp_persistence::write;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::actions::ActionResponse;
-use super::{authorize, bad_query, case_for, created, decode_cursor, encode_cursor, parse_date, stored};
+use super::actions::{parse_actions, ActionResponse, NewActionRequest};
+use super::{authorize, bad_query, case_for, created, decode_cursor, encode_cursor, stored};
 use crate::auth::Caller;
 use crate::extract::Create;
 use crate::paths::{CaseInterventionPath, CasePath};
@@ -24,18 +23,6 @@ use crate::problem::{CreateProblems, Problem, ReadProblems};
 use crate::query::{field, ApiQuery};
 use crate::state::AppState;
 use fourthp_domain::paging::Limit;
-
-/// A follow-up action agreed in the same conversation.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewActionRequest {
-    /// What is owed, up to 1,000 characters.
-    pub description: String,
-    /// The agency that owes it; it must be on the case team.
-    pub owner_agency_id: uuid::Uuid,
-    #[schema(value_type = String, format = Date)]
-    pub due_on: String,
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -151,19 +138,6 @@ impl From<InterventionError> for Problem {
             InterventionError::Store(s) => s.into(),
         }
     }
-}
-
-/// Parses the agreed actions of a request (also used by the actions endpoint).
-pub fn parse_actions(raw: Vec<NewActionRequest>, prefix: &str, errs: &mut FieldErrors) -> Vec<NewAction> {
-    raw.into_iter()
-        .enumerate()
-        .filter_map(|(i, a)| {
-            let at = if prefix.is_empty() { String::new() } else { format!("{prefix}[{i}].") };
-            let description = errs.check(&format!("{at}description"), ActionDescription::parse(&a.description));
-            let due_on = errs.check(&format!("{at}due_on"), parse_date(&a.due_on));
-            Some(NewAction { description: description?, owner_agency_id: AgencyId::from_uuid(a.owner_agency_id), due_on: due_on? })
-        })
-        .collect()
 }
 
 /// Midnight at the start of a London date, as an instant.

@@ -17,13 +17,13 @@ pub mod timeline;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use chrono::NaiveDate;
 use fourthp_domain::error::FieldErrors;
 use fourthp_domain::paging::Limit;
 use serde::{Deserialize, Serialize};
 
 use crate::problem::Problem;
 use crate::query::field;
+pub use crate::query::{parse_date, parse_query_date};
 
 /// Deserialises a field that may be absent (`None`), null (`Some(None)`) or a value.
 pub fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
@@ -78,23 +78,6 @@ pub fn page_of<T>(items: Vec<T>, kind: &str, query: &PageQuery, key: impl Fn(&T)
     keyed.truncate(usize::from(limit.get()) + 1);
     let page = fourthp_domain::paging::Page::from_overfetch(keyed, limit, |(k, _)| k.clone());
     Ok((page.items.into_iter().map(|(_, t)| t).collect(), page.next.map(|k| encode_cursor(kind, &k))))
-}
-
-/// Parses a date written exactly `YYYY-MM-DD` (four-digit year, two-digit month and day): the
-/// one date format of the API, in bodies, query strings and cursors.
-pub fn parse_date(raw: &str) -> Result<NaiveDate, &'static str> {
-    let b = raw.as_bytes();
-    let shaped = b.len() == 10 && b[4] == b'-' && b[7] == b'-' && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
-    shaped.then(|| NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok()).flatten().ok_or("must be a date in the form YYYY-MM-DD")
-}
-
-/// A date in a query filter: `YYYY-MM-DD`, from 2009-04-01 (when the NRM began) to 9999-12-31.
-pub fn parse_query_date(raw: &str) -> Result<NaiveDate, &'static str> {
-    let date = parse_date(raw)?;
-    if date < fourthp_domain::case::nrm_start() {
-        return Err("must be a date from 2009-04-01 (when the NRM began) to 9999-12-31");
-    }
-    Ok(date)
 }
 
 /// Turns accumulated field errors into a 400 (for query strings and paths).
