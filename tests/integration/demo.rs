@@ -88,3 +88,31 @@ async fn demo_data_is_valid_deterministic_and_only_goes_into_an_empty_database()
     let v = supported["value"].as_f64().unwrap();
     assert!((118.0..=122.0).contains(&v) && supported["status"] == "perturbed", "{supported}");
 }
+
+/// Every table and column a bulk load writes is in the migrated schema, and no column the
+/// schema requires (NOT NULL without a default) is left out of its table's records.
+#[actix_web::test]
+async fn the_bulk_records_match_the_migrated_schema() {
+    use fourthp_persistence::bulk::tables::ALL;
+    let app = TestApp::init().spawn().await;
+    for (table, columns) in ALL {
+        let existing = app
+            .strings(&format!(
+                "SELECT column_name::text AS v FROM information_schema.columns WHERE table_schema = 'public' AND table_name = '{table}'"
+            ))
+            .await;
+        assert!(!existing.is_empty(), "no table {table}");
+        for c in *columns {
+            assert!(existing.iter().any(|e| e == c), "{table}.{c} is not a column of the migrated schema");
+        }
+        let required = app
+            .strings(&format!(
+                "SELECT column_name::text AS v FROM information_schema.columns WHERE table_schema = 'public' AND table_name = '{table}' \
+                 AND is_nullable = 'NO' AND column_default IS NULL AND is_generated = 'NEVER' AND identity_generation IS NULL"
+            ))
+            .await;
+        for c in &required {
+            assert!(columns.contains(&c.as_str()), "{table}.{c} is required by the schema but not written by the bulk load");
+        }
+    }
+}

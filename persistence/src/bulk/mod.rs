@@ -1,5 +1,8 @@
 //! Bulk loading with PostgreSQL's COPY (text format), for synthetic demo networks. diesel-async
 //! has no COPY, so this speaks to the server through tokio-postgres directly.
+//!
+//! What is loaded is declared in [`tables`]: one record type per table, each column's name and
+//! value side by side, so that rows cannot be written in another order than their columns.
 
 use std::fmt::Display;
 
@@ -8,6 +11,10 @@ use futures_util::SinkExt;
 use tokio_postgres::{Client, NoTls};
 
 use crate::StoreError;
+
+pub mod tables;
+
+pub use tables::{CopyTable, Rows};
 
 fn unavailable(e: &tokio_postgres::Error) -> StoreError {
     if e.is_closed() {
@@ -147,8 +154,13 @@ impl BulkLoader {
         rows.iter().map(|r| Ok((r.try_get(0).map_err(|e| unavailable(&e))?, r.try_get(1).map_err(|e| unavailable(&e))?))).collect()
     }
 
+    /// Copies the rows of one table, emptying them; returns how many.
+    pub async fn load<T: CopyTable>(&self, rows: &mut Rows<T>) -> Result<u64, StoreError> {
+        self.copy(T::TABLE, T::COLUMNS, &mut rows.rows).await
+    }
+
     /// Copies `rows` into `table` (`columns` in the order the rows were written), emptying them.
-    pub async fn copy(&self, table: &str, columns: &[&str], rows: &mut CopyRows) -> Result<u64, StoreError> {
+    async fn copy(&self, table: &str, columns: &[&str], rows: &mut CopyRows) -> Result<u64, StoreError> {
         if rows.rows() == 0 {
             return Ok(0);
         }
