@@ -17,35 +17,123 @@ use crate::openapi;
 use crate::startup::Application;
 use crate::token::Minter;
 
-const USAGE: &str = "\
-usage: fourthp <command>
+/// FourthP: victim care coordination for regional anti-slavery partnerships.
+///
+/// Without DATABASE_URL, serve and migrate manage a PostgreSQL cluster in FOURTHP_DATA_DIR
+/// (default ./fourthp-data). See README.md for every setting.
+#[derive(Debug, clap::Parser)]
+#[command(name = "fourthp", version, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
 
-commands:
-  serve [--demo]         run the service (FOURTHP_BIND, default 127.0.0.1:8080); with --demo, an
-                         empty database first gets a small synthetic network, and tokens are printed
-  demo-data [--cases N] [--seed S] [--from YEAR]
-                         load a synthetic network (default 1000 cases, seed 1, from two years ago)
-                         into a database that holds no cases
-  migrate                apply pending database migrations
-  token --role ROLE [--agency ID] [--ttl 8h] [--sub NAME]
-                         print a signed token for the local HS256 key
-  openapi                print the OpenAPI document
-  audit verify [--checkpoint FILE]
-                         verify the audit chain (from the start; through a kept checkpoint)
-  audit checkpoint       sign the chain's head and print the checkpoint
-  retention apply [--closed-before YYYY-MM-DD] [--dry-run]
-                         redact cases closed before the date (default: FOURTHP_RETENTION_YEARS ago)
-  retention erase --case ID
-                         redact one case on request
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Run the service (FOURTHP_BIND, default 127.0.0.1:8080), migrating first.
+    Serve {
+        /// Give an empty database a small synthetic network first, and print a token per role.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Load a synthetic network into a database that holds no cases.
+    DemoData {
+        /// How many cases (1 to 999999).
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=999_999))]
+        cases: u32,
+        /// The seed: the same seed (on the same day) gives the same network.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Support starts are spread from 1 January of this year (default: two years ago).
+        #[arg(long, value_name = "YEAR")]
+        from: Option<i32>,
+    },
+    /// Apply pending database migrations (and re-derive deadlines if the rules changed).
+    Migrate,
+    /// Print a signed token for the local HS256 key.
+    Token {
+        /// coordinator, partner, commissioner, auditor or admin.
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// The caller's agency (required for coordinators and partners).
+        #[arg(long, value_parser = parse_agency)]
+        agency: Option<AgencyId>,
+        /// Lifetime: 30m, 8h or 7d (at most 30d).
+        #[arg(long, default_value = "8h", value_parser = parse_ttl_arg)]
+        ttl: chrono::Duration,
+        /// The subject (`sub`) the token names (default: local-ROLE).
+        #[arg(long)]
+        sub: Option<String>,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+    /// The audit trail's chain.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Redaction of closed cases' personal data.
+    #[command(subcommand)]
+    Retention(RetentionCommand),
+}
 
-Without DATABASE_URL, serve and migrate manage a PostgreSQL cluster in FOURTHP_DATA_DIR
-(default ./fourthp-data). See README.md for every setting.";
+#[derive(Debug, clap::Subcommand)]
+enum AuditCommand {
+    /// Verify the audit chain (from the start; through a kept checkpoint).
+    Verify {
+        /// A checkpoint kept outside, which the chain must still pass through.
+        #[arg(long, value_name = "FILE")]
+        checkpoint: Option<std::path::PathBuf>,
+    },
+    /// Sign the chain's head and print the checkpoint, to keep elsewhere.
+    Checkpoint,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum RetentionCommand {
+    /// Redact cases closed before the date (default: FOURTHP_RETENTION_YEARS ago).
+    Apply {
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_day)]
+        closed_before: Option<chrono::NaiveDate>,
+        /// List what would be redacted, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Redact one case on request.
+    Erase {
+        #[arg(long = "case", value_name = "ID", value_parser = parse_case)]
+        case: fourthp_domain::ids::CaseId,
+    },
+}
+
+fn parse_role(raw: &str) -> Result<Role, String> {
+    Role::parse(raw).ok_or_else(|| "must be coordinator, partner, commissioner, auditor or admin".to_owned())
+}
+
+fn parse_agency(raw: &str) -> Result<AgencyId, String> {
+    AgencyId::parse(raw).map_err(|_| "must be an agency id (UUID)".to_owned())
+}
+
+fn parse_case(raw: &str) -> Result<fourthp_domain::ids::CaseId, String> {
+    fourthp_domain::ids::CaseId::parse(raw).map_err(|_| "must be a case id (UUID)".to_owned())
+}
+
+fn parse_ttl_arg(raw: &str) -> Result<chrono::Duration, String> {
+    parse_ttl(raw).ok_or_else(|| "looks like 30m, 8h or 7d (at most 30d)".to_owned())
+}
+
+fn parse_day(raw: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| "must be a date YYYY-MM-DD".to_owned())
+}
 
 /// Runs the command line; `args` excludes the program name.
 pub fn run(args: Vec<String>) -> ExitCode {
-    let Some((command, rest)) = args.split_first() else {
-        eprintln!("{USAGE}");
-        return ExitCode::from(2);
+    use clap::Parser;
+    let cli = match Cli::try_parse_from(std::iter::once("fourthp".to_owned()).chain(args)) {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version go to standard output and succeed; mistakes name the bad flag.
+            let _ = e.print();
+            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+        }
     };
     let config = match Config::from_env() {
         Ok(c) => c,
@@ -54,23 +142,20 @@ pub fn run(args: Vec<String>) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let result = match command.as_str() {
-        "serve" if rest.is_empty() => with_runtime(serve(config, false)),
-        "serve" if rest == ["--demo"] => with_runtime(serve(config, true)),
-        "demo-data" => with_runtime(demo_data(config, rest.to_vec())),
-        "migrate" if rest.is_empty() => with_runtime(migrate(config)),
-        "token" => token(&config, rest),
-        "audit" => with_runtime(audit_command(config, rest.to_vec())),
-        "retention" => with_runtime(retention_command(config, rest.to_vec())),
-        "openapi" if rest.is_empty() => {
+    let result = match cli.command {
+        Command::Serve { demo } => with_runtime(serve(config, demo)),
+        Command::DemoData { cases, seed, from } => {
+            let opts = DemoOptions { cases: cases as usize, seed, from_year: from.unwrap_or(Utc::now().year() - 2), progress: true };
+            with_runtime(demo_data(config, opts))
+        }
+        Command::Migrate => with_runtime(migrate(config)),
+        Command::Token { role, agency, ttl, sub } => token(&config, role, agency, ttl, sub),
+        Command::Audit(c) => with_runtime(audit_command(config, c)),
+        Command::Retention(c) => with_runtime(retention_command(config, c)),
+        Command::Openapi => {
             print!("{}", openapi::document_json());
             Ok(())
         }
-        "help" | "--help" | "-h" => {
-            println!("{USAGE}");
-            Ok(())
-        }
-        _ => Err(format!("unknown command or arguments: {}\n\n{USAGE}", args.join(" "))),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -151,25 +236,8 @@ async fn migrate(config: Config) -> Result<(), String> {
     result
 }
 
-/// Options of `demo-data`.
-fn demo_options(args: &[String]) -> Result<DemoOptions, String> {
-    let mut opts = DemoOptions { cases: 1000, seed: 1, from_year: Utc::now().year() - 2, progress: true };
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        match flag.as_str() {
-            "--cases" => opts.cases = value.parse().ok().filter(|n| (1..=999_999).contains(n)).ok_or("--cases must be from 1 to 999999")?,
-            "--seed" => opts.seed = value.parse().map_err(|_| "--seed must be a whole number")?,
-            "--from" => opts.from_year = value.parse().map_err(|_| "--from must be a year")?,
-            other => return Err(format!("unknown option {other}")),
-        }
-    }
-    Ok(opts)
-}
-
-async fn demo_data(config: Config, args: Vec<String>) -> Result<(), String> {
+async fn demo_data(config: Config, opts: DemoOptions) -> Result<(), String> {
     init_logging(config.log_format);
-    let opts = demo_options(&args)?;
     let book = config.rule_book()?;
     let (url, cluster) = database(&config).await?;
     let result = async {
@@ -265,10 +333,10 @@ async fn with_database<T>(config: &Config, work: impl AsyncFnOnce(&fourthp_persi
     result
 }
 
-async fn audit_command(config: Config, args: Vec<String>) -> Result<(), String> {
+async fn audit_command(config: Config, command: AuditCommand) -> Result<(), String> {
     init_logging(config.log_format);
-    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
-        ["checkpoint"] => {
+    match command {
+        AuditCommand::Checkpoint => {
             let key = SigningKey::load_or_create(&config.audit_key)?;
             let cp =
                 with_database(&config, async |db| crate::audit_trail::checkpoint(db, &key, Utc::now()).await.map_err(|e| e.to_string()))
@@ -276,18 +344,18 @@ async fn audit_command(config: Config, args: Vec<String>) -> Result<(), String> 
             println!("{}", serde_json::to_string_pretty(&cp).map_err(|e| e.to_string())?);
             Ok(())
         }
-        ["verify", rest @ ..] => {
-            let checkpoint = match rest {
-                [] => None,
-                ["--checkpoint", file] => {
-                    let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {file}: {e}"))?;
+        AuditCommand::Verify { checkpoint } => {
+            let checkpoint = match checkpoint {
+                None => None,
+                Some(file) => {
+                    let file = file.display().to_string();
+                    let text = std::fs::read_to_string(&file).map_err(|e| format!("cannot read {file}: {e}"))?;
                     let cp: Checkpoint = serde_json::from_str(&text).map_err(|e| format!("{file} is not a checkpoint: {e}"))?;
                     if !cp.signature_valid() {
                         return Err(format!("{file}: the checkpoint's signature does not verify"));
                     }
                     Some(cp)
                 }
-                _ => return Err("usage: fourthp audit verify [--checkpoint FILE]".into()),
             };
             let expect = checkpoint.as_ref().map(|c| (c.seq, crate::audit_trail::unhex(&c.head_hash).unwrap_or_default()));
             let report = with_database(&config, async |db| {
@@ -304,17 +372,15 @@ async fn audit_command(config: Config, args: Vec<String>) -> Result<(), String> 
                 Err("the audit trail does not verify".into())
             }
         }
-        _ => Err("usage: fourthp audit verify [--checkpoint FILE] | fourthp audit checkpoint".into()),
     }
 }
 
-async fn retention_command(config: Config, args: Vec<String>) -> Result<(), String> {
+async fn retention_command(config: Config, command: RetentionCommand) -> Result<(), String> {
     use fourthp_domain::audit::Purpose;
     use fourthp_persistence::retention;
     init_logging(config.log_format);
-    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
-        ["erase", "--case", id] => {
-            let case = fourthp_domain::ids::CaseId::parse(id).map_err(|_| "--case must be a case id (UUID)")?;
+    match command {
+        RetentionCommand::Erase { case } => {
             let ctx = cli_context("erasure")?;
             let found =
                 with_database(&config, async |db| retention::redact(db, &ctx, case, Purpose::Erasure).await.map_err(|e| e.to_string()))
@@ -325,24 +391,10 @@ async fn retention_command(config: Config, args: Vec<String>) -> Result<(), Stri
             println!("case {case} erased");
             Ok(())
         }
-        ["apply", rest @ ..] => {
-            let mut closed_before = None;
-            let mut dry_run = false;
-            let mut it = rest.iter();
-            while let Some(arg) = it.next() {
-                match *arg {
-                    "--dry-run" => dry_run = true,
-                    "--closed-before" => {
-                        let d = it.next().ok_or("--closed-before needs a date")?;
-                        closed_before =
-                            Some(chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| "--closed-before must be YYYY-MM-DD")?);
-                    }
-                    other => return Err(format!("unknown option {other}")),
-                }
-            }
+        RetentionCommand::Apply { closed_before, dry_run } => {
             let today = fourthp_domain::time::london_date(Utc::now());
             let years = i32::try_from(config.retention_years).unwrap_or(6);
-            let cutoff = closed_before.unwrap_or_else(|| today.with_year(chrono::Datelike::year(&today) - years).unwrap_or(today));
+            let cutoff = closed_before.unwrap_or_else(|| today.with_year(today.year() - years).unwrap_or(today));
             let ctx = cli_context("retention")?;
             let done = with_database(&config, async |db| {
                 let due = retention::due(db, cutoff).await.map_err(|e| e.to_string())?;
@@ -360,27 +412,10 @@ async fn retention_command(config: Config, args: Vec<String>) -> Result<(), Stri
             println!("{} case(s) closed before {cutoff} {}", done.len(), if dry_run { "would be redacted (dry run)" } else { "redacted" });
             Ok(())
         }
-        _ => Err("usage: fourthp retention apply [--closed-before YYYY-MM-DD] [--dry-run] | fourthp retention erase --case ID".into()),
     }
 }
 
-fn token(config: &Config, args: &[String]) -> Result<(), String> {
-    let mut role = None;
-    let mut agency = None;
-    let mut ttl = chrono::Duration::hours(8);
-    let mut sub = None;
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        match flag.as_str() {
-            "--role" => role = Some(Role::parse(value).ok_or("--role must be coordinator, partner, commissioner, auditor or admin")?),
-            "--agency" => agency = Some(AgencyId::parse(value).map_err(|_| "--agency must be an agency id (UUID)")?),
-            "--ttl" => ttl = parse_ttl(value).ok_or("--ttl looks like 30m, 8h or 7d (at most 30d)")?,
-            "--sub" => sub = Some(value.clone()),
-            other => return Err(format!("unknown option {other}")),
-        }
-    }
-    let role = role.ok_or("--role is required")?;
+fn token(config: &Config, role: Role, agency: Option<AgencyId>, ttl: chrono::Duration, sub: Option<String>) -> Result<(), String> {
     let subject = Subject::parse(sub.as_deref().unwrap_or(&format!("local-{role}"))).map_err(|e| format!("--sub {e}"))?;
     let principal = Principal::new(subject, role, agency).map_err(|e| e.to_string())?;
     let secret = config.hs256_secret()?;
@@ -406,7 +441,25 @@ pub fn parse_ttl(raw: &str) -> Option<chrono::Duration> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_ttl;
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn mistakes_name_the_flag() {
+        use clap::Parser;
+        let parse = |args: &[&str]| Cli::try_parse_from(std::iter::once("fourthp").chain(args.iter().copied()));
+        let e = parse(&["token", "--role", "boss"]).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.contains("--role"), "{e}");
+        let e = parse(&["demo-data", "--cases", "0"]).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.contains("--cases"), "{e}");
+        assert!(parse(&["retention", "apply", "--closed-before", "2020-01-01", "--dry-run"]).is_ok());
+        assert!(parse(&["serve", "--demo"]).is_ok());
+    }
 
     #[test]
     fn ttls() {

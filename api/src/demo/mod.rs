@@ -24,6 +24,7 @@ use fourthp_domain::agency::AgencyKind;
 use fourthp_domain::rules::RuleBook;
 use fourthp_persistence::bulk::tables::{Agencies as AgencyTable, AgencyRecord};
 use fourthp_persistence::bulk::{BulkLoader, Rows};
+use indicatif::{ProgressBar, ProgressStyle};
 use uuid::Uuid;
 
 use network::{Agencies, AGENCIES};
@@ -68,13 +69,10 @@ pub async fn coordinator_agency(db: &BulkLoader) -> Result<Uuid, String> {
         .ok_or_else(|| "the demo network's victim care agency is missing".to_owned())
 }
 
+/// A progress line for a log (standard error not a terminal).
 fn progress_line(done: usize, total: usize, s: &DemoSummary, started: Instant) -> String {
-    let width = 30;
-    let filled = (done * width).checked_div(total).unwrap_or(width);
     format!(
-        "[{}{}] {:>3}% {done}/{total} cases, {} interventions, {:.0} s",
-        "#".repeat(filled),
-        ".".repeat(width - filled),
+        "{:>3}% {done}/{total} cases, {} interventions, {:.0} s",
         (done * 100).checked_div(total).unwrap_or(100),
         s.interventions,
         started.elapsed().as_secs_f64()
@@ -136,7 +134,13 @@ pub async fn load(url: &str, book: &RuleBook, opts: DemoOptions, now: DateTime<U
         run: format!("demo-data-seed-{}", opts.seed),
         source: fourthp_persistence::audit::source(),
     };
-    let tty = std::io::stderr().is_terminal();
+    // Progress: a bar on a terminal, plain lines (every tenth) otherwise.
+    let bar = (opts.progress && std::io::stderr().is_terminal()).then(|| {
+        let style = ProgressStyle::with_template("[{bar:30}] {percent:>3}% {pos}/{len} cases, {msg}, {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("#.");
+        ProgressBar::new(opts.cases as u64).with_style(style)
+    });
     let mut batch = Batch::default();
     let mut last_report = 0;
     const BATCH: usize = 500;
@@ -144,19 +148,18 @@ pub async fn load(url: &str, book: &RuleBook, opts: DemoOptions, now: DateTime<U
         generator.case(i64::try_from(i + 1).unwrap_or(i64::MAX), &mut batch)?;
         if (i + 1) % BATCH == 0 || i + 1 == opts.cases {
             batch.load(&db, &mut totals).await?;
-            if opts.progress {
-                let done = i + 1;
-                if tty {
-                    eprint!("\r{}", progress_line(done, opts.cases, &totals, started));
-                } else if done * 10 / opts.cases.max(1) > last_report || done == opts.cases {
-                    last_report = done * 10 / opts.cases.max(1);
-                    eprintln!("{}", progress_line(done, opts.cases, &totals, started));
-                }
+            let done = i + 1;
+            if let Some(bar) = &bar {
+                bar.set_position(done as u64);
+                bar.set_message(format!("{} interventions", totals.interventions));
+            } else if opts.progress && (done * 10 / opts.cases.max(1) > last_report || done == opts.cases) {
+                last_report = done * 10 / opts.cases.max(1);
+                eprintln!("{}", progress_line(done, opts.cases, &totals, started));
             }
         }
     }
-    if opts.progress && tty {
-        eprintln!();
+    if let Some(bar) = bar {
+        bar.finish();
     }
     db.execute(&format!("SELECT setval('case_reference_seq', {})", opts.cases.max(1))).await.map_err(|e| e.to_string())?;
     db.execute("VACUUM (ANALYZE) cases, case_team, case_events, needs, interventions, actions, deadlines, outcomes, outcome_interventions")

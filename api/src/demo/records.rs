@@ -222,7 +222,7 @@ impl Generator<'_> {
             if occurred_at > self.now - Duration::hours(1) {
                 continue;
             }
-            let need = r.pick(&needs);
+            let need = r.pick(needs);
             let on_team = !partners.is_empty() && r.chance(0.8);
             let counterpart = if on_team { *r.pick(&partners) } else { r.pick(&self.agencies.all).0 };
             let channel = r.weighted(&[
