@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::{scope, AppExt, UtoipaApp};
 
 use crate::problem::{FieldProblem, ProblemBody};
-use crate::routes::{actions, agencies, audit, cases, deadlines, events, interventions, needs, ops, outcomes, reports, timeline};
+use crate::routes::{actions, agencies, audit, cases, deadlines, events, interventions, needs, ops, outcomes, reports, team, timeline};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -67,8 +67,8 @@ where
             .service(cases::list_cases)
             .service(cases::get_case)
             .service(cases::patch_case)
-            .service(cases::put_team_member)
-            .service(cases::delete_team_member)
+            .service(team::put_team_member)
+            .service(team::delete_team_member)
             .service(events::create_event)
             .service(events::list_events)
             .service(deadlines::case_status)

@@ -13,6 +13,7 @@ pub mod needs;
 pub mod ops;
 pub mod outcomes;
 pub mod reports;
+pub mod team;
 pub mod timeline;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -1,0 +1,107 @@
+//! The case team: `PUT`/`DELETE /api/v1/cases/{id}/team/{agency_id}` (coordinators).
+
+use actix_web::http::StatusCode;
+use actix_web::{delete, put, web, HttpResponse};
+use fourthp_domain::access::{self, CaseAction};
+use fourthp_domain::case::{Case, TeamRole};
+use fourthp_domain::error::FieldErrors;
+use fourthp_domain::principal::Principal;
+use fourthp_persistence::cases::{self, TeamChange, TeamChangeError};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::cases::TeamMemberResponse;
+use crate::auth::Caller;
+use crate::extract::ApiJson;
+use crate::paths::CaseAgencyPath;
+use crate::problem::{FieldProblem, Problem, ReadProblems, UpdateProblems};
+use crate::state::AppState;
+
+/// Body of `PUT /cases/{id}/team/{agency_id}`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TeamMemberRequest {
+    /// What the agency does on this case, up to 100 characters ("GP practice").
+    #[schema(example = "GP practice")]
+    pub role: Option<String>,
+}
+
+impl From<TeamChangeError> for Problem {
+    fn from(e: TeamChangeError) -> Self {
+        let agency_problem = |message: &str| {
+            let mut p = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", "Invalid request", "The agency cannot join the team.");
+            p.errors.push(FieldProblem { field: "agency_id".into(), message: message.into() });
+            p
+        };
+        match e {
+            TeamChangeError::CaseNotFound | TeamChangeError::NotOnTeam => Problem::not_found(),
+            TeamChangeError::Denied(d) => d.into(),
+            TeamChangeError::UnknownAgency => agency_problem("is not a registered agency"),
+            TeamChangeError::InactiveAgency => agency_problem("is inactive"),
+            TeamChangeError::Store(s) => s.into(),
+        }
+    }
+}
+
+fn authorize_team(principal: &Principal) -> impl FnOnce(&Case) -> Result<(), TeamChangeError> + Send + '_ {
+    move |case| {
+        access::decide(principal, CaseAction::ManageTeam, case.team_agencies(), case.details.consent.data_sharing)
+            .map(|_| ())
+            .map_err(TeamChangeError::Denied)
+    }
+}
+
+/// Put an agency on the case team, or change its role there (coordinators).
+#[utoipa::path(
+    tag = "cases",
+    params(CaseAgencyPath),
+    request_body = TeamMemberRequest,
+    responses(
+        (status = 201, description = "The agency joined the team", body = TeamMemberResponse),
+        (status = 200, description = "The agency was on the team; its role is as sent", body = TeamMemberResponse),
+        UpdateProblems
+    ),
+    security(("bearer" = []))
+)]
+#[put("/cases/{id}/team/{agency_id}")]
+pub async fn put_team_member(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: CaseAgencyPath,
+    body: ApiJson<TeamMemberRequest>,
+) -> Result<HttpResponse, Problem> {
+    access::precheck(caller.principal().role, CaseAction::ManageTeam)?;
+    let CaseAgencyPath { case: case_id, agency: agency_id } = path;
+    let mut errs = FieldErrors::new();
+    let role = errs.check_opt("role", body.value.role.as_deref().map(TeamRole::parse));
+    let Some(role) = role else {
+        return Err(errs.into());
+    };
+    let principal = caller.principal().clone();
+    let change = cases::put_team_member(&state.db, &caller.ctx, case_id, agency_id, role, authorize_team(&principal)).await?;
+    let (status, member) = match change {
+        TeamChange::Added(m) => (StatusCode::CREATED, m),
+        TeamChange::Changed(m) | TeamChange::Unchanged(m) => (StatusCode::OK, m),
+    };
+    Ok(HttpResponse::build(status).json(TeamMemberResponse {
+        agency_id: member.agency_id.into_uuid(),
+        role: member.role.map(|r| r.to_string()),
+        added_at: member.added_at,
+    }))
+}
+
+/// Take an agency off the case team (coordinators).
+#[utoipa::path(
+    tag = "cases",
+    params(CaseAgencyPath),
+    responses((status = 204, description = "Removed"), ReadProblems),
+    security(("bearer" = []))
+)]
+#[delete("/cases/{id}/team/{agency_id}")]
+pub async fn delete_team_member(caller: Caller, state: web::Data<AppState>, path: CaseAgencyPath) -> Result<HttpResponse, Problem> {
+    access::precheck(caller.principal().role, CaseAction::ManageTeam)?;
+    let CaseAgencyPath { case: case_id, agency: agency_id } = path;
+    let principal = caller.principal().clone();
+    cases::remove_team_member(&state.db, &caller.ctx, case_id, agency_id, authorize_team(&principal)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
