@@ -7,7 +7,7 @@ use crate::ids::AgencyId;
 use crate::text::bounded_text;
 
 vocabulary!(
-    /// What kind of organisation an agency is (DESIGN.md §3).
+    /// What kind of organisation an agency is.
     AgencyKind {
         Police => "police",
         LocalAuthorityAdultSocialCare => "local_authority_adult_social_care",

@@ -1,4 +1,4 @@
-//! The audit vocabulary (FHIR AuditEvent / IHE ATNA shape, DESIGN.md §7).
+//! The audit vocabulary (FHIR AuditEvent / IHE ATNA shape).
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;

@@ -20,7 +20,7 @@ pub struct OneOff {
     pub replaces: Option<(i32, u32, u32)>,
 }
 
-/// One-off bank holidays (DESIGN.md §5). They were proclaimed for the whole UK; the list in the
+/// One-off bank holidays. They were proclaimed for the whole UK; the list in the
 /// design names them for England & Wales, and FourthP applies them in all three jurisdictions.
 pub const ONE_OFFS: [OneOff; 8] = [
     OneOff { added: (2011, 4, 29), replaces: None },               // Royal wedding

@@ -1,4 +1,4 @@
-//! Cases: one person's support journey (DESIGN.md §3).
+//! Cases: one person's support journey.
 //!
 //! Pseudonymous by default: a case holds an alias or initials (`known_as`), a birth year rather
 //! than a date of birth unless consent allows, and the facts partners need to act.

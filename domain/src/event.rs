@@ -11,7 +11,7 @@ use crate::principal::Subject;
 use crate::text::bounded_text;
 
 vocabulary!(
-    /// The kinds of case event (DESIGN.md §4).
+    /// The kinds of case event.
     EventType {
         SupportStarted => "support_started",
         NrmReferralSubmitted => "nrm_referral_submitted",

@@ -1,5 +1,5 @@
 //! The case lifecycle: the stage derived from the effective timeline, and the rules an event
-//! must keep (DESIGN.md §4).
+//! must keep.
 //!
 //! Stages: intake → nrm_referred → recovery_period (positive RG) → awaiting_cg (the recovery
 //! minimum has passed: time-based, see [`stage_on`]) → move_on (positive CG) | exit_support

@@ -1,4 +1,4 @@
-//! Support needs (DESIGN.md §3). Time-to-meet per domain is the core service measure.
+//! Support needs. Time-to-meet per domain is the core service measure.
 
 vocabulary!(
     NeedDomain {

@@ -4,7 +4,7 @@ use crate::ids::AgencyId;
 use crate::text::bounded_text;
 
 vocabulary!(
-    /// What the caller does in the partnership (DESIGN.md §1).
+    /// What the caller does in the partnership.
     Role {
         Coordinator => "coordinator",
         Partner => "partner",

@@ -1,4 +1,4 @@
-//! The outcome report (DESIGN.md §8): what is measured, how each measure is defined, and how the
+//! The outcome report: what is measured, how each measure is defined, and how the
 //! figures are assembled and protected before anyone sees them.
 //!
 //! Each measure is defined once here, with the definition text the report carries. The database

@@ -1,4 +1,4 @@
-//! Deadline rules as versioned data (DESIGN.md §5), and the deadlines they derive from a case's
+//! Deadline rules as versioned data, and the deadlines they derive from a case's
 //! effective timeline.
 //!
 //! A rule set is a JSON document shipped with the service (`rules/*.json`) or supplied by a
