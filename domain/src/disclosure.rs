@@ -1,4 +1,4 @@
-//! Disclosure control for commissioners' reports by the cell key method (
+//! Disclosure control for commissioners' reports by the cell key method (see
 //! docs/disclosure-control.md), the method of the Australian Bureau of Statistics' TableBuilder
 //! and of the ONS's flexible tables for Census 2021.
 //!
