@@ -100,13 +100,19 @@ impl FromRequest for Caller {
     }
 }
 
+/// The audit context of a request made by `principal` (who may have just proved who they are,
+/// as at enrolment, without a token yet).
+pub fn context_for(req: &HttpRequest, principal: Principal, at: chrono::DateTime<Utc>) -> AuditContext {
+    let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+    let client_address = req.peer_addr().map(|a| a.ip().to_string());
+    AuditContext { principal, request_id, client_address, at }
+}
+
 fn authenticate(req: &HttpRequest) -> Result<Caller, Problem> {
     let now = Utc::now();
     let state = req.app_data::<web::Data<AppState>>().ok_or_else(Problem::internal)?;
     let principal = state.verifier.verify(bearer(req)?, now)?;
-    let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
-    let client_address = req.peer_addr().map(|a| a.ip().to_string());
-    let ctx = AuditContext { principal, request_id, client_address, at: now };
+    let ctx = context_for(req, principal, now);
     let ledger = SharedLedger::default();
     if let Ok(mut l) = ledger.lock() {
         l.ctx = Some(ctx.clone());

@@ -67,12 +67,34 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// People's accounts.
+    #[command(subcommand)]
+    User(UserCommand),
     /// The audit trail's chain.
     #[command(subcommand)]
     Audit(AuditCommand),
     /// Redaction of closed cases' personal data.
     #[command(subcommand)]
     Retention(RetentionCommand),
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum UserCommand {
+    /// Create an account and print its single-use enrolment link (last line), to pass on to the
+    /// person: they set their own password and second factor through it (FOURTHP_PUBLIC_URL).
+    Add {
+        #[arg(long)]
+        email: String,
+        /// coordinator, partner, commissioner, auditor or admin.
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// The person's agency (required for coordinators and partners).
+        #[arg(long, value_parser = parse_agency)]
+        agency: Option<AgencyId>,
+        /// How others see the person (default: the email's local part).
+        #[arg(long)]
+        name: Option<String>,
+    },
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -152,6 +174,7 @@ pub fn run(args: Vec<String>) -> ExitCode {
         Command::Token { role, agency, ttl, sub } => token(&config, role, agency, ttl, sub),
         Command::Audit(c) => with_runtime(audit_command(config, c)),
         Command::Retention(c) => with_runtime(retention_command(config, c)),
+        Command::User(c) => with_runtime(user_command(config, c)),
         Command::Openapi => {
             print!("{}", openapi::document_json());
             Ok(())
@@ -371,6 +394,42 @@ async fn audit_command(config: Config, command: AuditCommand) -> Result<(), Stri
             } else {
                 Err("the audit trail does not verify".into())
             }
+        }
+    }
+}
+
+async fn user_command(config: Config, command: UserCommand) -> Result<(), String> {
+    init_logging(config.log_format);
+    match command {
+        UserCommand::Add { email, role, agency, name } => {
+            let name = name.unwrap_or_else(|| email.split('@').next().unwrap_or_default().to_owned());
+            let new = crate::routes::users::parse_new_user(&email, &name, role, agency.map(AgencyId::into_uuid)).map_err(|errs| {
+                errs.iter()
+                    .map(|e| format!("--{}: {}", e.field.replace("display_name", "name").replace("agency_id", "agency"), e.message))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })?;
+            let ctx = cli_context("user-add")?;
+            let accounts = config.accounts();
+            let (link, stored) = crate::routes::users::new_enrolment_link(&accounts.public_url, accounts.enrolment_hours, ctx.at)
+                .map_err(|e| e.to_string())?;
+            let user = with_database(&config, async |db| {
+                fourthp_persistence::users::create(db, &ctx, new, &stored).await.map_err(|e| match e {
+                    fourthp_persistence::users::CreateUserError::DuplicateEmail => "an account with this email exists".to_owned(),
+                    fourthp_persistence::users::CreateUserError::UnknownAgency => "--agency is not a registered agency".to_owned(),
+                    fourthp_persistence::users::CreateUserError::Store(s) => s.to_string(),
+                })
+            })
+            .await?;
+            println!(
+                "account {} created for {} ({}); enrolment link valid until {}:",
+                user.id,
+                user.email,
+                user.role,
+                stored.expires_at.format("%Y-%m-%d %H:%M UTC")
+            );
+            println!("{link}");
+            Ok(())
         }
     }
 }

@@ -45,6 +45,12 @@ pub struct Config {
     pub max_connections: usize,
     /// Disclosure control for commissioners' reports.
     pub disclosure: fourthp_domain::disclosure::Policy,
+    /// Where people reach the service: enrolment links are built on it.
+    pub public_url: String,
+    /// A secret mixed into password hashes (optional; keep it outside the database).
+    pub password_pepper: Option<String>,
+    /// How long an enrolment link stays usable, in hours.
+    pub enrolment_hours: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -107,6 +113,9 @@ impl Config {
                 min_population: number(&get, "FOURTHP_REPORT_MIN_POPULATION", 20, 1..=1_000_000)? as u64,
                 perturb: true,
             },
+            public_url: get("FOURTHP_PUBLIC_URL").unwrap_or_else(|| "http://127.0.0.1:8080".into()),
+            password_pepper: get("FOURTHP_PASSWORD_PEPPER"),
+            enrolment_hours: number(&get, "FOURTHP_ENROLMENT_HOURS", 72, 1..=720)?,
             data_dir,
         })
     }
@@ -123,6 +132,15 @@ impl Config {
             }
         };
         fourthp_domain::rules::shipped_with(local.as_ref().map(|(n, t)| (n.as_str(), t.as_str()))).map_err(|e| e.to_string())
+    }
+
+    pub fn accounts(&self) -> crate::state::Accounts {
+        crate::state::Accounts {
+            public_url: self.public_url.trim_end_matches('/').to_owned(),
+            enrolment_hours: i64::try_from(self.enrolment_hours).unwrap_or(72),
+            pepper: self.password_pepper.as_ref().map(|p| p.as_bytes().to_vec()),
+            issuer: "FourthP".to_owned(),
+        }
     }
 
     pub fn backdating_window(&self) -> BackdatingWindow {

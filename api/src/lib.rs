@@ -9,6 +9,7 @@ pub mod audit_trail;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod credentials;
 pub mod demo;
 pub mod extract;
 pub mod jobs;

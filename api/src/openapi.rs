@@ -7,7 +7,9 @@ use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::{scope, AppExt, UtoipaApp};
 
 use crate::problem::{FieldProblem, ProblemBody};
-use crate::routes::{actions, agencies, audit, cases, deadlines, events, interventions, needs, ops, outcomes, reports, team, timeline};
+use crate::routes::{
+    actions, agencies, audit, cases, deadlines, enrolment, events, interventions, needs, ops, outcomes, reports, team, timeline, users,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -29,6 +31,7 @@ use crate::routes::{actions, agencies, audit, cases, deadlines, events, interven
         (name = "daily log", description = "Interventions, follow-up actions, needs, outcomes and the case timeline"),
         (name = "reports", description = "Outcome reports for commissioners, with disclosure control"),
         (name = "audit", description = "The tamper-evident audit trail, who read a record, and its change history"),
+        (name = "accounts", description = "People's accounts (administrators) and enrolment: a password and a second factor set by the person through a single-use link"),
         (name = "operations", description = "Health and readiness")
     )
 )]
@@ -98,7 +101,13 @@ where
             .service(audit::list_audit)
             .service(audit::verify)
             .service(audit::access_log)
-            .service(audit::history),
+            .service(audit::history)
+            .service(users::create_user)
+            .service(users::list_users)
+            .service(users::get_user)
+            .service(users::patch_user)
+            .service(users::reset_user)
+            .service(enrolment::enrol),
     )
     .service(ops::healthz)
     .service(ops::readyz)

@@ -9,7 +9,7 @@ use std::future::{ready, Ready};
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
-use fourthp_domain::ids::{ActionId, AgencyId, AuditId, CaseId, DeadlineId, EventId, InterventionId, NeedId, OutcomeId};
+use fourthp_domain::ids::{ActionId, AgencyId, AuditId, CaseId, DeadlineId, EventId, InterventionId, NeedId, OutcomeId, UserId};
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
 use utoipa::openapi::Required;
@@ -31,7 +31,7 @@ macro_rules! ids {
     };
 }
 
-ids!(ActionId, AgencyId, CaseId, DeadlineId, EventId, InterventionId, NeedId, OutcomeId, AuditId);
+ids!(ActionId, AgencyId, CaseId, DeadlineId, EventId, InterventionId, NeedId, OutcomeId, AuditId, UserId);
 
 impl Id for uuid::Uuid {
     fn parse_id(raw: &str) -> Option<Self> {
@@ -100,6 +100,10 @@ typed_path!(
 typed_path!(
     /// `/deadlines/{id}`
     DeadlinePath { id: DeadlineId = "id", "Deadline id" }
+);
+typed_path!(
+    /// `/users/{id}`
+    UserPath { id: UserId = "id", "User id" }
 );
 typed_path!(
     /// `/cases/{id}/team/{agency_id}`

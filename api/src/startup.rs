@@ -65,6 +65,7 @@ impl Application {
             disclosure: config.disclosure,
             report_gate: ReportGate::default(),
             routes: KnownRoutes::from_document(&openapi::document()),
+            accounts: config.accounts(),
         };
         let server = server(listener, state, config.workers).map_err(|e| e.to_string())?;
         Ok(Application { port, server, jobs })

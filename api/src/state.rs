@@ -30,6 +30,29 @@ pub struct AppState {
     pub report_gate: ReportGate,
     /// The documented routes, for answering 405 with `Allow`.
     pub routes: KnownRoutes,
+    pub accounts: Accounts,
+}
+
+/// How accounts are enrolled and their passwords kept.
+#[derive(Clone)]
+pub struct Accounts {
+    /// Where people reach the service (enrolment links are built on it).
+    pub public_url: String,
+    /// How long an enrolment link stays usable.
+    pub enrolment_hours: i64,
+    /// A secret mixed into every password hash (kept outside the database), if configured.
+    pub pepper: Option<Vec<u8>>,
+    /// The issuer authenticator apps show beside the code.
+    pub issuer: String,
+}
+
+impl std::fmt::Debug for Accounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Accounts")
+            .field("public_url", &self.public_url)
+            .field("enrolment_hours", &self.enrolment_hours)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Request size, time and connection limits (see README).

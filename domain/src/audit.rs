@@ -40,6 +40,14 @@ vocabulary!(
         Report => "report",
         /// The audit trail itself (its query and verification).
         AuditTrail => "audit_trail",
+        /// A person's account (enrolment, sign-in, sign-out, reset, lock-out, changes).
+        User => "user",
+        /// A browser session.
+        Session => "session",
+        /// A partner system's API client.
+        ApiClient => "api_client",
+        /// A token FourthP issued.
+        Token => "token",
     }
 );
 

@@ -91,6 +91,14 @@ typed_id!(
     /// One recorded outcome.
     OutcomeId
 );
+typed_id!(
+    /// A person's account.
+    UserId
+);
+typed_id!(
+    /// A partner system's API client.
+    ApiClientId
+);
 
 #[cfg(test)]
 mod tests {

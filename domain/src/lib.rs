@@ -7,6 +7,7 @@
 mod vocabulary;
 
 pub mod access;
+pub mod account;
 pub mod action;
 pub mod agency;
 pub mod audit;

@@ -30,6 +30,7 @@ pub mod reports;
 pub mod retention;
 mod rows;
 pub mod status;
+pub mod users;
 pub mod write;
 #[rustfmt::skip]
 mod schema;

@@ -266,9 +266,106 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    api_clients (id) {
+        id -> Uuid,
+        name -> Text,
+        role -> Text,
+        agency_id -> Nullable<Uuid>,
+        secret_hash -> Bytea,
+        created_by -> Text,
+        created_at -> Timestamptz,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    enrolments (token_hash) {
+        token_hash -> Bytea,
+        user_id -> Uuid,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        pending_password_hash -> Nullable<Text>,
+        pending_totp_secret -> Nullable<Bytea>,
+        pending_recovery -> Nullable<Array<Bytea>>,
+        used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    issued_tokens (jti) {
+        jti -> Uuid,
+        kind -> Text,
+        subject -> Text,
+        client_id -> Nullable<Uuid>,
+        issued_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        revoked_at -> Nullable<Timestamptz>,
+        revoked_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    recovery_codes (user_id, code_hash) {
+        user_id -> Uuid,
+        code_hash -> Bytea,
+        used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    sessions (id_hash) {
+        id_hash -> Bytea,
+        handle -> Uuid,
+        user_id -> Uuid,
+        csrf_hash -> Bytea,
+        created_at -> Timestamptz,
+        last_seen_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        ended_at -> Nullable<Timestamptz>,
+        client_address -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    sign_in_failures (client_address, at) {
+        client_address -> Text,
+        at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Uuid,
+        email -> Text,
+        display_name -> Text,
+        role -> Text,
+        agency_id -> Nullable<Uuid>,
+        active -> Bool,
+        password_hash -> Nullable<Text>,
+        totp_secret -> Nullable<Bytea>,
+        totp_last_step -> Nullable<Int8>,
+        enrolled_at -> Nullable<Timestamptz>,
+        failed_sign_ins -> Int4,
+        locked_until -> Nullable<Timestamptz>,
+        last_sign_in_at -> Nullable<Timestamptz>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(enrolments -> users (user_id));
+diesel::joinable!(recovery_codes -> users (user_id));
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(users -> agencies (agency_id));
+diesel::joinable!(api_clients -> agencies (agency_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     actions,
     agencies,
+    api_clients,
     audit_chain,
     audit_checkpoints,
     audit_details,
@@ -278,10 +375,16 @@ diesel::allow_tables_to_appear_in_same_query!(
     case_team,
     cases,
     deadlines,
+    enrolments,
     idempotency_keys,
     interventions,
+    issued_tokens,
     needs,
     outcome_interventions,
     outcomes,
+    recovery_codes,
     rule_book_applied,
+    sessions,
+    sign_in_failures,
+    users,
 );

@@ -7,6 +7,7 @@
 
 mod support;
 
+mod accounts;
 mod agencies;
 mod audit;
 mod audit_trail;

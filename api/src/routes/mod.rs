@@ -7,6 +7,7 @@ pub mod agencies;
 pub mod audit;
 pub mod cases;
 pub mod deadlines;
+pub mod enrolment;
 pub mod events;
 pub mod interventions;
 pub mod needs;
@@ -15,6 +16,7 @@ pub mod outcomes;
 pub mod reports;
 pub mod team;
 pub mod timeline;
+pub mod users;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
