@@ -1,15 +1,18 @@
-//! The `Caller` extractor: who sent a request (from its bearer token), with the request's audit
-//! context and access ledger.
-
-use std::future::{ready, Ready};
+//! The `Caller` extractor: who sent a request (from its bearer token or its session cookie),
+//! with the request's audit context and access ledger. The principal is built once, from
+//! whichever credential came; with a cookie, every state-changing request must also carry the
+//! session's CSRF token (`X-CSRF-Token`) and a same-origin `Origin`.
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
+use actix_web::http::Method;
 use actix_web::http::StatusCode;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use chrono::Utc;
 use fourthp_domain::audit::AuditContext;
+use fourthp_domain::ids::UserId;
 use fourthp_domain::principal::Principal;
+use futures_util::future::LocalBoxFuture;
 
 use crate::access_ledger::SharedLedger;
 use crate::problem::{Problem, RequestId};
@@ -43,8 +46,15 @@ fn bearer(req: &HttpRequest) -> Result<&str, AuthError> {
 pub struct Caller {
     /// Who, from where, in which request, when.
     pub ctx: AuditContext,
+    /// The account, when the caller signed in with one (a session).
+    pub user: Option<UserId>,
+    /// The session's handle, when the request came with a session cookie.
+    pub session: Option<uuid::Uuid>,
     ledger: SharedLedger,
 }
+
+/// The session cookie: `__Host-` so that it is only ever set by this origin, over HTTPS, for `/`.
+pub const SESSION_COOKIE: &str = "__Host-fourthp_session";
 
 impl Caller {
     pub fn principal(&self) -> &Principal {
@@ -93,10 +103,11 @@ impl Caller {
 
 impl FromRequest for Caller {
     type Error = Problem;
-    type Future = Ready<Result<Self, Problem>>;
+    type Future = LocalBoxFuture<'static, Result<Self, Problem>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticate(req))
+        let req = req.clone();
+        Box::pin(async move { authenticate(&req).await })
     }
 }
 
@@ -108,15 +119,48 @@ pub fn context_for(req: &HttpRequest, principal: Principal, at: chrono::DateTime
     AuditContext { principal, request_id, client_address, at }
 }
 
-fn authenticate(req: &HttpRequest) -> Result<Caller, Problem> {
+fn csrf_refused(detail: &str) -> Problem {
+    Problem::new(StatusCode::FORBIDDEN, "csrf", "Forbidden", detail.to_owned())
+}
+
+/// Whether the request's `Origin` is this service: its public URL, or the host it was sent to.
+fn same_origin(req: &HttpRequest, public_url: &str) -> bool {
+    let Some(origin) = req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()) else { return false };
+    let info = req.connection_info();
+    let here = format!("{}://{}", info.scheme(), info.host());
+    origin == public_url || origin == here || origin == format!("https://{}", info.host())
+}
+
+async fn authenticate(req: &HttpRequest) -> Result<Caller, Problem> {
     let now = Utc::now();
     let state = req.app_data::<web::Data<AppState>>().ok_or_else(Problem::internal)?;
-    let principal = state.verifier.verify(bearer(req)?, now)?;
+    let cookie = req.cookie(SESSION_COOKIE).filter(|c| !c.value().is_empty());
+    let (principal, user, session) = match (req.headers().contains_key(header::AUTHORIZATION), cookie) {
+        (false, Some(cookie)) => {
+            let hash = crate::credentials::token_hash(cookie.value());
+            let live = fourthp_persistence::sessions::live(&state.db, &hash, now, state.accounts.session_idle).await?.ok_or_else(|| {
+                Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized", "The session has ended: sign in again.")
+            })?;
+            if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+                let sent = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or_default();
+                if !crate::credentials::same(&crate::credentials::token_hash(sent), &live.csrf_hash) {
+                    return Err(csrf_refused("A change made in a session needs the session's X-CSRF-Token."));
+                }
+                if !same_origin(req, &state.accounts.public_url) {
+                    return Err(csrf_refused("A change made in a session must come from this service's own pages."));
+                }
+            }
+            // The principal comes from the account as it is now: a new role applies at once.
+            let principal = live.user.principal().map_err(|_| Problem::internal())?;
+            (principal, Some(live.user.id), Some(live.handle))
+        }
+        _ => (state.verifier.verify(bearer(req)?, now)?, None, None),
+    };
     let ctx = context_for(req, principal, now);
     let ledger = SharedLedger::default();
     if let Ok(mut l) = ledger.lock() {
         l.ctx = Some(ctx.clone());
     }
     req.extensions_mut().insert(ledger.clone());
-    Ok(Caller { ctx, ledger })
+    Ok(Caller { ctx, user, session, ledger })
 }

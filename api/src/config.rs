@@ -51,6 +51,10 @@ pub struct Config {
     pub password_pepper: Option<String>,
     /// How long an enrolment link stays usable, in hours.
     pub enrolment_hours: usize,
+    /// Minutes a session may go unused before it ends.
+    pub session_idle_minutes: usize,
+    /// Hours after sign-in a session ends at the latest.
+    pub session_hours: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -116,6 +120,8 @@ impl Config {
             public_url: get("FOURTHP_PUBLIC_URL").unwrap_or_else(|| "http://127.0.0.1:8080".into()),
             password_pepper: get("FOURTHP_PASSWORD_PEPPER"),
             enrolment_hours: number(&get, "FOURTHP_ENROLMENT_HOURS", 72, 1..=720)?,
+            session_idle_minutes: number(&get, "FOURTHP_SESSION_IDLE_MINUTES", 30, 1..=1440)?,
+            session_hours: number(&get, "FOURTHP_SESSION_HOURS", 12, 1..=168)?,
             data_dir,
         })
     }
@@ -140,6 +146,9 @@ impl Config {
             enrolment_hours: i64::try_from(self.enrolment_hours).unwrap_or(72),
             pepper: self.password_pepper.as_ref().map(|p| p.as_bytes().to_vec()),
             issuer: "FourthP".to_owned(),
+            session_idle: chrono::Duration::minutes(i64::try_from(self.session_idle_minutes).unwrap_or(30)),
+            session_absolute: chrono::Duration::hours(i64::try_from(self.session_hours).unwrap_or(12)),
+            dummy: Default::default(),
         }
     }
 

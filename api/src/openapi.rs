@@ -8,7 +8,8 @@ use utoipa_actix_web::{scope, AppExt, UtoipaApp};
 
 use crate::problem::{FieldProblem, ProblemBody};
 use crate::routes::{
-    actions, agencies, audit, cases, deadlines, enrolment, events, interventions, needs, ops, outcomes, reports, team, timeline, users,
+    actions, agencies, audit, cases, deadlines, enrolment, events, interventions, needs, ops, outcomes, reports, sessions, team, timeline,
+    users,
 };
 
 #[derive(OpenApi)]
@@ -107,7 +108,10 @@ where
             .service(users::get_user)
             .service(users::patch_user)
             .service(users::reset_user)
-            .service(enrolment::enrol),
+            .service(enrolment::enrol)
+            .service(sessions::sign_in)
+            .service(sessions::list_sessions)
+            .service(sessions::end_session),
     )
     .service(ops::healthz)
     .service(ops::readyz)

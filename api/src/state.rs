@@ -44,6 +44,29 @@ pub struct Accounts {
     pub pepper: Option<Vec<u8>>,
     /// The issuer authenticator apps show beside the code.
     pub issuer: String,
+    /// A session unused this long ends.
+    pub session_idle: chrono::Duration,
+    /// A session ends this long after sign-in, used or not.
+    pub session_absolute: chrono::Duration,
+    /// A hash of nothing anyone knows, verified when no account matches a sign-in (made on
+    /// first use: Argon2id takes tens of milliseconds).
+    pub dummy: std::sync::Arc<tokio::sync::OnceCell<String>>,
+}
+
+impl Accounts {
+    /// The dummy password hash (see `dummy`).
+    pub async fn dummy_hash(&self) -> Result<String, String> {
+        let pepper = self.pepper.clone();
+        self.dummy
+            .get_or_try_init(|| async move {
+                let token = crate::credentials::random_token().map_err(|e| e.to_string())?;
+                actix_web::rt::task::spawn_blocking(move || crate::credentials::hash_password(&token, pepper.as_deref()))
+                    .await
+                    .map_err(|e| e.to_string())?
+            })
+            .await
+            .cloned()
+    }
 }
 
 impl std::fmt::Debug for Accounts {

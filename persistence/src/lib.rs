@@ -29,6 +29,7 @@ pub mod rederive;
 pub mod reports;
 pub mod retention;
 mod rows;
+pub mod sessions;
 pub mod status;
 pub mod users;
 pub mod write;

@@ -20,7 +20,7 @@ const EMAIL_KEY: &str = "users_email_key";
 
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
-struct UserRow {
+pub(crate) struct UserRow {
     id: uuid::Uuid,
     email: String,
     display_name: String,

@@ -188,3 +188,160 @@ async fn the_command_line_creates_an_account_and_prints_its_link() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--agency"), "{}", String::from_utf8_lossy(&out.stderr));
     let _ = std::fs::remove_dir_all(&data_dir);
 }
+
+/// The code of the time step `ahead` steps from now (the service accepts one step either way,
+/// and never a step it has accepted before).
+pub fn totp_ahead(secret: &[u8], ahead: i64) -> String {
+    let step = chrono::Utc::now().timestamp() / 30 + ahead;
+    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, secret);
+    let mac = aws_lc_rs::hmac::sign(&key, &step.to_be_bytes());
+    let mac = mac.as_ref();
+    let o = usize::from(mac[19] & 0x0f);
+    let bin = (u32::from(mac[o] & 0x7f) << 24) | (u32::from(mac[o + 1]) << 16) | (u32::from(mac[o + 2]) << 8) | u32::from(mac[o + 3]);
+    format!("{:06}", bin % 1_000_000)
+}
+
+/// A person enrolled through the API: (user id, email, TOTP secret, recovery codes).
+pub async fn enrolled(
+    app: &TestApp,
+    email: &str,
+    role: &str,
+    agency: Option<fourthp_domain::ids::AgencyId>,
+) -> (String, String, Vec<u8>, Vec<String>) {
+    let admin = token(Role::Admin, None);
+    let body = json!({"email": email, "display_name": "Test Person", "role": role, "agency_id": agency.map(|a| a.to_string())});
+    let r = app.post("/api/v1/users", &admin, body).await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.text);
+    let id = r.body["id"].as_str().unwrap().to_owned();
+    let token = token_of(r.body["enrolment_link"].as_str().unwrap());
+    let r = enrol(app, &token, json!({"password": PASSWORD})).await;
+    let secret = base32_decode(r.body["totp_secret"].as_str().unwrap());
+    let codes = r.body["recovery_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
+    assert_eq!(enrol(app, &token, json!({"totp": totp_now(&secret)})).await.status.as_u16(), 201);
+    (id, email.to_owned(), secret, codes)
+}
+
+async fn sign_in(app: &TestApp, body: Value) -> Reply {
+    app.call(Method::POST, "/api/v1/auth/sessions", None, Some(body)).await
+}
+
+/// The session cookie's value from a sign-in's `Set-Cookie`.
+fn cookie_of(r: &Reply) -> String {
+    let set = r.header("set-cookie").expect("a session cookie");
+    set.split(';').next().unwrap().trim().to_owned()
+}
+
+/// A request in a session: the cookie, and for changes the CSRF token and this origin.
+async fn in_session(app: &TestApp, method: Method, path: &str, cookie: &str, csrf: Option<&str>, body: Option<Value>) -> Reply {
+    let origin = app.address.clone();
+    let mut headers = vec![("cookie", cookie), ("origin", origin.as_str())];
+    if let Some(c) = csrf {
+        headers.push(("x-csrf-token", c));
+    }
+    let raw = body.map(|b| (b.to_string().into_bytes(), "application/json"));
+    app.send(method, path, None, raw, &headers).await
+}
+
+#[actix_web::test]
+async fn people_sign_in_with_two_factors_and_the_session_works_like_a_token() {
+    let app = TestApp::init().spawn().await;
+    let (agency, _) = app.coordinator().await;
+    let (_, email, secret, codes) = enrolled(&app, "vcc.sam@northshire.example", "coordinator", Some(agency)).await;
+
+    // Every wrong factor, and an unknown email, gets the same answer.
+    let wrong = [
+        json!({"email": email, "password": "not the password at all", "totp": totp_ahead(&secret, 1)}),
+        json!({"email": email, "password": PASSWORD, "totp": "000000"}),
+        json!({"email": email, "password": PASSWORD}),
+        json!({"email": "nobody@northshire.example", "password": PASSWORD, "totp": totp_ahead(&secret, 1)}),
+    ];
+    let mut answers = Vec::new();
+    for body in wrong {
+        let r = sign_in(&app, body).await;
+        r.problem(401);
+        assert!(r.header("set-cookie").is_none());
+        answers.push((r.body["type"].clone(), r.body["title"].clone(), r.body["detail"].clone()));
+    }
+    assert!(answers.windows(2).all(|w| w[0] == w[1]), "{answers:?}");
+
+    let r = sign_in(&app, json!({"email": email.to_uppercase(), "password": PASSWORD, "totp": totp_ahead(&secret, 1)})).await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.text);
+    let set = r.header("set-cookie").unwrap();
+    for part in ["__Host-fourthp_session=", "Path=/", "Secure", "HttpOnly", "SameSite=Strict"] {
+        assert!(set.contains(part), "{set}");
+    }
+    assert_eq!((r.body["role"].as_str(), r.body["agency_id"].as_str()), (Some("coordinator"), Some(agency.to_string().as_str())));
+    let csrf = r.body["csrf_token"].as_str().unwrap().to_owned();
+    let cookie = cookie_of(&r);
+
+    // Reads need only the cookie; changes need the CSRF token and this origin too.
+    assert_eq!(in_session(&app, Method::GET, "/api/v1/cases", &cookie, None, None).await.status.as_u16(), 200);
+    let case = car_wash_man();
+    in_session(&app, Method::POST, "/api/v1/cases", &cookie, None, Some(case.clone())).await.problem(403);
+    let other = app
+        .send(
+            Method::POST,
+            "/api/v1/cases",
+            None,
+            Some((case.to_string().into_bytes(), "application/json")),
+            &[("cookie", &cookie), ("x-csrf-token", &csrf), ("origin", "https://evil.example")],
+        )
+        .await;
+    other.problem(403);
+    let r = in_session(&app, Method::POST, "/api/v1/cases", &cookie, Some(&csrf), Some(case)).await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.text);
+    assert_eq!(app.count("SELECT count(*) AS n FROM cases").await, 1, "the refused attempts changed nothing");
+
+    // My sessions; signing out ends this one.
+    let mine = in_session(&app, Method::GET, "/api/v1/auth/sessions", &cookie, None, None).await;
+    assert_eq!(mine.body["items"][0]["current"], true, "{}", mine.text);
+    assert_eq!(in_session(&app, Method::DELETE, "/api/v1/auth/sessions/current", &cookie, Some(&csrf), None).await.status.as_u16(), 204);
+    in_session(&app, Method::GET, "/api/v1/cases", &cookie, None, None).await.problem(401);
+
+    // A recovery code signs in once, in place of the TOTP code.
+    let body = json!({"email": email, "password": PASSWORD, "recovery_code": codes[0].to_lowercase()});
+    assert_eq!(sign_in(&app, body.clone()).await.status.as_u16(), 201);
+    sign_in(&app, body).await.problem(401);
+    let audited = app.strings("SELECT concat(entity_type, ':', action, ':', outcome) AS v FROM audit_records WHERE entity_type IN ('session', 'user') ORDER BY recorded_at").await;
+    assert!(audited.iter().filter(|a| *a == "user:E:failed").count() >= 5, "{audited:?}");
+    assert!(audited.contains(&"session:E:success".to_owned()) && audited.contains(&"session:D:success".to_owned()), "{audited:?}");
+}
+
+#[actix_web::test]
+async fn sessions_end_when_idle_expired_or_the_account_is_deactivated_and_failures_lock_the_account() {
+    let app = TestApp::init().spawn().await;
+    let admin = token(Role::Admin, None);
+    let (user, email, _, codes) = enrolled(&app, "auditor@northshire.example", "auditor", None).await;
+    let session = |code: &str| json!({"email": email, "password": PASSWORD, "recovery_code": code});
+    let cookie = cookie_of(&sign_in(&app, session(&codes[0])).await);
+    assert_eq!(in_session(&app, Method::GET, "/api/v1/audit", &cookie, None, None).await.status.as_u16(), 200);
+    // Idle for 31 minutes (the clock moved in the database: no test sleeps).
+    app.sql(&format!("UPDATE sessions SET last_seen_at = now() - interval '31 minutes' WHERE user_id = '{user}'")).await.unwrap();
+    in_session(&app, Method::GET, "/api/v1/audit", &cookie, None, None).await.problem(401);
+    // Past its absolute expiry, however recently used.
+    let cookie = cookie_of(&sign_in(&app, session(&codes[1])).await);
+    app.sql(&format!("UPDATE sessions SET expires_at = now() - interval '1 second' WHERE user_id = '{user}' AND ended_at IS NULL"))
+        .await
+        .unwrap();
+    in_session(&app, Method::GET, "/api/v1/audit", &cookie, None, None).await.problem(401);
+    // Deactivated: the live session is refused on its next request.
+    let cookie = cookie_of(&sign_in(&app, session(&codes[2])).await);
+    let path = format!("/api/v1/users/{user}");
+    let etag = app.get(&path, &admin).await.header("etag").unwrap();
+    assert_eq!(app.patch(&path, &admin, &etag, json!({"active": false})).await.status.as_u16(), 200);
+    in_session(&app, Method::GET, "/api/v1/audit", &cookie, None, None).await.problem(401);
+    let etag = app.get(&path, &admin).await.header("etag").unwrap();
+    app.patch(&path, &admin, &etag, json!({"active": true})).await;
+
+    // Five failures lock the account: then even the right credentials are refused, alike.
+    for _ in 0..5 {
+        sign_in(&app, json!({"email": email, "password": "a wrong password entirely", "recovery_code": codes[3]})).await.problem(401);
+    }
+    let locked = app.count(&format!("SELECT extract(epoch FROM locked_until - now())::bigint AS n FROM users WHERE id = '{user}'")).await;
+    assert!((20..=30).contains(&locked), "waits 30 s after the fifth failure: {locked}");
+    sign_in(&app, session(&codes[3])).await.problem(401);
+    // The wait over (moved in the database), the right credentials work and the count resets.
+    app.sql(&format!("UPDATE users SET locked_until = now() - interval '1 second' WHERE id = '{user}'")).await.unwrap();
+    assert_eq!(sign_in(&app, session(&codes[3])).await.status.as_u16(), 201);
+    assert_eq!(app.count(&format!("SELECT failed_sign_ins::bigint AS n FROM users WHERE id = '{user}'")).await, 0);
+}

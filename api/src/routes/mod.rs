@@ -14,6 +14,7 @@ pub mod needs;
 pub mod ops;
 pub mod outcomes;
 pub mod reports;
+pub mod sessions;
 pub mod team;
 pub mod timeline;
 pub mod users;
