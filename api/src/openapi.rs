@@ -2,7 +2,7 @@
 
 use actix_web::dev::{ServiceFactory, ServiceRequest};
 use actix_web::App;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::{scope, AppExt, UtoipaApp};
 
@@ -52,6 +52,14 @@ impl Modify for BearerAuth {
                     .description(Some("A JWT with iss, aud, sub, exp, iat, role and (for coordinators and partners) agency_id"))
                     .build(),
             ),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "__Host-fourthp_session",
+                "The session cookie set by POST /api/v1/auth/sessions. With it, every request that changes anything \
+                 must also send the session's csrf_token in X-CSRF-Token and a same-origin Origin.",
+            ))),
         );
     }
 }
@@ -119,7 +127,8 @@ where
 
 /// The document as served at `/openapi.json` and committed in `openapi/openapi.json`.
 pub fn document() -> utoipa::openapi::OpenApi {
-    let (_, doc) = register(App::new().into_utoipa_app().openapi(ApiDoc::openapi())).split_for_parts();
+    let (_, mut doc) = register(App::new().into_utoipa_app().openapi(ApiDoc::openapi())).split_for_parts();
+    session_alternative(&mut doc);
     doc
 }
 
@@ -128,4 +137,21 @@ pub fn document_json() -> String {
     let mut text = document().to_pretty_json().unwrap_or_default();
     text.push('\n');
     text
+}
+
+/// Every operation that takes a bearer token takes the session cookie instead.
+fn session_alternative(openapi: &mut utoipa::openapi::OpenApi) {
+    for item in openapi.paths.paths.values_mut() {
+        let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+        for op in operations.into_iter().flatten() {
+            let takes_bearer = op.security.as_ref().is_some_and(|s| {
+                serde_json::to_value(s).is_ok_and(|v| v.as_array().is_some_and(|a| a.iter().any(|r| r.get("bearer").is_some())))
+            });
+            if takes_bearer {
+                if let Some(security) = op.security.as_mut() {
+                    security.push(SecurityRequirement::new("session", Vec::<String>::new()));
+                }
+            }
+        }
+    }
 }
