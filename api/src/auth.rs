@@ -154,7 +154,14 @@ async fn authenticate(req: &HttpRequest) -> Result<Caller, Problem> {
             let principal = live.user.principal().map_err(|_| Problem::internal())?;
             (principal, Some(live.user.id), Some(live.handle))
         }
-        _ => (state.verifier.verify(bearer(req)?, now)?, None, None),
+        _ => {
+            let verified = state.verifier.verify(bearer(req)?, now)?;
+            if verified.jti.is_some_and(|jti| state.revoked.contains(&jti)) {
+                return Err(Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized", "The token has been revoked.")
+                    .with_header(header::WWW_AUTHENTICATE, "Bearer realm=\"fourthp\", error=\"invalid_token\""));
+            }
+            (verified.principal, None, None)
+        }
     };
     let ctx = context_for(req, principal, now);
     let ledger = SharedLedger::default();

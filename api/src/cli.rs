@@ -58,7 +58,7 @@ enum Command {
         /// The caller's agency (required for coordinators and partners).
         #[arg(long, value_parser = parse_agency)]
         agency: Option<AgencyId>,
-        /// Lifetime: 30m, 8h or 7d (at most 30d).
+        /// Lifetime: 30m, 8h... (at most FOURTHP_CLI_TOKEN_MAX_HOURS, default 12h).
         #[arg(long, default_value = "8h", value_parser = parse_ttl_arg)]
         ttl: chrono::Duration,
         /// The subject (`sub`) the token names (default: local-ROLE).
@@ -171,7 +171,7 @@ pub fn run(args: Vec<String>) -> ExitCode {
             with_runtime(demo_data(config, opts))
         }
         Command::Migrate => with_runtime(migrate(config)),
-        Command::Token { role, agency, ttl, sub } => token(&config, role, agency, ttl, sub),
+        Command::Token { role, agency, ttl, sub } => with_runtime(token(config, role, agency, ttl, sub)),
         Command::Audit(c) => with_runtime(audit_command(config, c)),
         Command::Retention(c) => with_runtime(retention_command(config, c)),
         Command::User(c) => with_runtime(user_command(config, c)),
@@ -287,6 +287,7 @@ async fn demo_for_serve(config: &Config, url: &str, book: &fourthp_domain::rules
         tracing::info!(cases = s.cases, interventions = s.interventions, "demo network loaded");
     }
     let vcc = AgencyId::from_uuid(demo::coordinator_agency(&db).await?);
+    let pool = connect(url, 1, config.db_wait).map_err(|e| e.to_string())?;
     let gp = db
         .pairs("SELECT id::text, name FROM agencies WHERE kind = 'health_gp' ORDER BY name LIMIT 1")
         .await
@@ -304,7 +305,14 @@ async fn demo_for_serve(config: &Config, url: &str, book: &fourthp_domain::rules
         (Role::Admin, None, "admin"),
     ] {
         let principal = Principal::new(Subject::parse(sub).map_err(|e| e.to_string())?, role, agency).map_err(|e| e.to_string())?;
-        let token = minter.mint(&principal, Utc::now(), chrono::Duration::hours(8)).map_err(|e| e.to_string())?;
+        let (token, jti) = minter.issue(&principal, Utc::now(), chrono::Duration::hours(8)).map_err(|e| e.to_string())?;
+        let issued = fourthp_persistence::tokens::IssuedToken {
+            jti,
+            kind: fourthp_persistence::tokens::TokenKind::Cli,
+            subject: principal.subject.as_str().to_owned(),
+            expires_at: Utc::now() + chrono::Duration::hours(8),
+        };
+        fourthp_persistence::tokens::record(&pool, &cli_context("serve-demo")?, &issued).await.map_err(|e| e.to_string())?;
         println!("{:<13} {token}", role.as_str());
     }
     Ok(())
@@ -474,12 +482,29 @@ async fn retention_command(config: Config, command: RetentionCommand) -> Result<
     }
 }
 
-fn token(config: &Config, role: Role, agency: Option<AgencyId>, ttl: chrono::Duration, sub: Option<String>) -> Result<(), String> {
+/// Mints a token for the local key and records it (so that it can be revoked); the token alone
+/// goes to standard output, its id and expiry to standard error.
+async fn token(config: Config, role: Role, agency: Option<AgencyId>, ttl: chrono::Duration, sub: Option<String>) -> Result<(), String> {
+    init_logging(config.log_format);
+    let max = chrono::Duration::hours(i64::try_from(config.cli_token_max_hours).unwrap_or(12));
+    if ttl > max {
+        return Err(format!("--ttl is at most {}h here (FOURTHP_CLI_TOKEN_MAX_HOURS)", max.num_hours()));
+    }
     let subject = Subject::parse(sub.as_deref().unwrap_or(&format!("local-{role}"))).map_err(|e| format!("--sub {e}"))?;
     let principal = Principal::new(subject, role, agency).map_err(|e| e.to_string())?;
     let secret = config.hs256_secret()?;
-    let token =
-        Minter::new(&secret, &config.jwt_issuer, &config.jwt_audience).mint(&principal, Utc::now(), ttl).map_err(|e| e.to_string())?;
+    let now = Utc::now();
+    let minter = Minter::new(&secret, &config.jwt_issuer, &config.jwt_audience);
+    let (token, jti) = minter.issue(&principal, now, ttl).map_err(|e| e.to_string())?;
+    let ctx = cli_context("token")?;
+    let issued = fourthp_persistence::tokens::IssuedToken {
+        jti,
+        kind: fourthp_persistence::tokens::TokenKind::Cli,
+        subject: principal.subject.as_str().to_owned(),
+        expires_at: now + ttl,
+    };
+    with_database(&config, async |db| fourthp_persistence::tokens::record(db, &ctx, &issued).await.map_err(|e| e.to_string())).await?;
+    eprintln!("token {jti} for {} valid until {}", principal.subject.as_str(), issued.expires_at.format("%Y-%m-%d %H:%M UTC"));
     println!("{token}");
     Ok(())
 }

@@ -51,6 +51,8 @@ pub struct Config {
     pub password_pepper: Option<String>,
     /// How long an enrolment link stays usable, in hours.
     pub enrolment_hours: usize,
+    /// The longest lifetime `fourthp token` gives, in hours.
+    pub cli_token_max_hours: usize,
     /// Minutes a session may go unused before it ends.
     pub session_idle_minutes: usize,
     /// Hours after sign-in a session ends at the latest.
@@ -120,6 +122,7 @@ impl Config {
             public_url: get("FOURTHP_PUBLIC_URL").unwrap_or_else(|| "http://127.0.0.1:8080".into()),
             password_pepper: get("FOURTHP_PASSWORD_PEPPER"),
             enrolment_hours: number(&get, "FOURTHP_ENROLMENT_HOURS", 72, 1..=720)?,
+            cli_token_max_hours: number(&get, "FOURTHP_CLI_TOKEN_MAX_HOURS", 12, 1..=720)?,
             session_idle_minutes: number(&get, "FOURTHP_SESSION_IDLE_MINUTES", 30, 1..=1440)?,
             session_hours: number(&get, "FOURTHP_SESSION_HOURS", 12, 1..=168)?,
             data_dir,

@@ -11,7 +11,10 @@ use chrono::Utc;
 use fourthp_persistence::Db;
 
 use crate::audit_trail::{ReadLog, SigningKey};
+use crate::state::Revoked;
 
+/// How often the revoked tokens are read again.
+const REVOCATIONS_EVERY: Duration = Duration::from_millis(500);
 /// Idempotency keys are kept 24 hours; older ones are forgotten every hour.
 const SWEEP_EVERY: Duration = Duration::from_secs(3600);
 /// How long a clean shutdown waits for the read log to drain.
@@ -47,9 +50,22 @@ where
 
 impl Jobs {
     /// Starts every job on `db` (the background pool); returns the read log requests write to.
-    pub fn start(db: Db, chain_every: Duration, checkpoints: Option<Checkpoints>) -> (ReadLog, Jobs) {
+    pub fn start(db: Db, chain_every: Duration, checkpoints: Option<Checkpoints>, revoked: Revoked) -> (ReadLog, Jobs) {
         let (read_log, read_writer) = ReadLog::start(db.clone());
         let mut periodic = Vec::new();
+        // Revoked tokens, at once and then every half second: a revocation made on any instance
+        // is refused by every other within a second.
+        let reader = db.clone();
+        periodic.push(actix_web::rt::spawn(async move {
+            let mut ticks = actix_web::rt::time::interval(REVOCATIONS_EVERY);
+            loop {
+                ticks.tick().await;
+                match fourthp_persistence::tokens::revoked(&reader, Utc::now()).await {
+                    Ok(all) => revoked.replace(all.into_iter().collect()),
+                    Err(e) => tracing::warn!(error = %e, "could not read revoked tokens"),
+                }
+            }
+        }));
         let sweeper = db.clone();
         periodic.push(every(SWEEP_EVERY, move || {
             let db = sweeper.clone();

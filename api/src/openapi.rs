@@ -9,7 +9,7 @@ use utoipa_actix_web::{scope, AppExt, UtoipaApp};
 use crate::problem::{FieldProblem, ProblemBody};
 use crate::routes::{
     actions, agencies, audit, cases, deadlines, enrolment, events, interventions, needs, ops, outcomes, reports, sessions, team, timeline,
-    users,
+    tokens, users,
 };
 
 #[derive(OpenApi)]
@@ -119,7 +119,8 @@ where
             .service(enrolment::enrol)
             .service(sessions::sign_in)
             .service(sessions::list_sessions)
-            .service(sessions::end_session),
+            .service(sessions::end_session)
+            .service(tokens::revoke),
     )
     .service(ops::healthz)
     .service(ops::readyz)

@@ -15,7 +15,7 @@ use crate::audit_trail::SigningKey;
 use crate::config::Config;
 use crate::jobs::{Checkpoints, Jobs};
 use crate::problem::Problem;
-use crate::state::{AppState, KnownRoutes, Limits, ReportGate, Rules};
+use crate::state::{AppState, KnownRoutes, Limits, ReportGate, Revoked, Rules};
 use crate::token::Verifier;
 use crate::{middleware, openapi};
 
@@ -50,7 +50,8 @@ impl Application {
         let listener = TcpListener::bind(&config.bind).map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
         let chain_every = Duration::from_millis(u64::try_from(config.chain_every_ms).unwrap_or(500));
-        let (read_log, jobs) = Jobs::start(background, chain_every, checkpoints);
+        let revoked = Revoked::default();
+        let (read_log, jobs) = Jobs::start(background, chain_every, checkpoints, revoked.clone());
         let limits = Limits {
             body_bytes: config.body_limit,
             request_timeout: Duration::from_millis(u64::try_from(config.request_timeout_ms).unwrap_or(30_000)),
@@ -66,6 +67,7 @@ impl Application {
             report_gate: ReportGate::default(),
             routes: KnownRoutes::from_document(&openapi::document()),
             accounts: config.accounts(),
+            revoked,
         };
         let server = server(listener, state, config.workers).map_err(|e| e.to_string())?;
         Ok(Application { port, server, jobs })

@@ -31,6 +31,32 @@ pub struct AppState {
     /// The documented routes, for answering 405 with `Allow`.
     pub routes: KnownRoutes,
     pub accounts: Accounts,
+    /// Ids of revoked tokens that have not expired yet.
+    pub revoked: Revoked,
+}
+
+/// The ids of revoked tokens: refreshed from the database every half second by a background
+/// job (so a revocation on any instance applies on every other within a second), and at once
+/// on the instance that revoked.
+#[derive(Debug, Clone, Default)]
+pub struct Revoked(std::sync::Arc<std::sync::RwLock<std::collections::HashSet<uuid::Uuid>>>);
+
+impl Revoked {
+    pub fn contains(&self, jti: &uuid::Uuid) -> bool {
+        self.0.read().map(|s| s.contains(jti)).unwrap_or(true)
+    }
+
+    pub fn insert(&self, jti: uuid::Uuid) {
+        if let Ok(mut s) = self.0.write() {
+            s.insert(jti);
+        }
+    }
+
+    pub fn replace(&self, all: std::collections::HashSet<uuid::Uuid>) {
+        if let Ok(mut s) = self.0.write() {
+            *s = all;
+        }
+    }
 }
 
 /// How accounts are enrolled and their passwords kept.

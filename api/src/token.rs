@@ -29,6 +29,16 @@ pub struct Claims {
     pub role: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agency_id: Option<String>,
+    /// The token's id, so that it can be revoked (every token FourthP mints has one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
+}
+
+/// A verified token: who it speaks for, and its id if it has one.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    pub principal: Principal,
+    pub jti: Option<uuid::Uuid>,
 }
 
 struct Key {
@@ -83,7 +93,7 @@ impl Verifier {
     }
 
     /// Checks a token and returns who it speaks for.
-    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<Principal, AuthError> {
+    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<Verified, AuthError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::Malformed)?;
         let kid = header.kid.as_deref().unwrap_or(LOCAL_KID);
         let key = self.keys.get(kid).ok_or(AuthError::UnknownKey)?;
@@ -113,7 +123,9 @@ impl Verifier {
         let subject = Subject::parse(&claims.sub).map_err(|_| AuthError::Claims)?;
         let role = Role::parse(&claims.role).ok_or(AuthError::Claims)?;
         let agency = claims.agency_id.as_deref().map(AgencyId::parse).transpose().map_err(|_| AuthError::Claims)?;
-        Principal::new(subject, role, agency).map_err(|_| AuthError::Claims)
+        let jti = claims.jti.as_deref().map(uuid::Uuid::try_parse).transpose().map_err(|_| AuthError::Claims)?;
+        let principal = Principal::new(subject, role, agency).map_err(|_| AuthError::Claims)?;
+        Ok(Verified { principal, jti })
     }
 }
 
@@ -130,6 +142,17 @@ impl Minter {
     }
 
     pub fn mint(&self, principal: &Principal, now: DateTime<Utc>, ttl: chrono::Duration) -> Result<String, jsonwebtoken::errors::Error> {
+        self.issue(principal, now, ttl).map(|(token, _)| token)
+    }
+
+    /// A token and its `jti` (a UUIDv7), for recording it so that it can be revoked.
+    pub fn issue(
+        &self,
+        principal: &Principal,
+        now: DateTime<Utc>,
+        ttl: chrono::Duration,
+    ) -> Result<(String, uuid::Uuid), jsonwebtoken::errors::Error> {
+        let jti = uuid::Uuid::now_v7();
         let claims = Claims {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
@@ -138,10 +161,11 @@ impl Minter {
             exp: (now + ttl).timestamp(),
             role: principal.role.as_str().to_owned(),
             agency_id: principal.agency.map(|a| a.to_string()),
+            jti: Some(jti.to_string()),
         };
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some(LOCAL_KID.to_owned());
-        jsonwebtoken::encode(&header, &claims, &self.key)
+        jsonwebtoken::encode(&header, &claims, &self.key).map(|t| (t, jti))
     }
 }
 

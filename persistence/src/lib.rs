@@ -31,6 +31,7 @@ pub mod retention;
 mod rows;
 pub mod sessions;
 pub mod status;
+pub mod tokens;
 pub mod users;
 pub mod write;
 #[rustfmt::skip]

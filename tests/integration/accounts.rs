@@ -339,3 +339,68 @@ async fn sessions_end_when_idle_expired_or_the_account_is_deactivated_and_failur
     assert_eq!(sign_in(&app, session(&codes[3])).await.status.as_u16(), 201);
     assert_eq!(app.count(&format!("SELECT failed_sign_ins::bigint AS n FROM users WHERE id = '{user}'")).await, 0);
 }
+
+/// `fourthp token` records what it mints; an administrator revokes it by its `jti`, and it is
+/// refused at once. Its lifetime is capped.
+#[actix_web::test]
+async fn a_revoked_command_line_token_is_refused_at_once() {
+    use base64::Engine;
+    let app = TestApp::init().spawn().await;
+    let data_dir = std::env::temp_dir().join(format!("fourthp-token-{}", uuid::Uuid::now_v7().simple()));
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_fourthp-service"))
+            .args(args)
+            .env("DATABASE_URL", &app.db_url)
+            .env("FOURTHP_DATA_DIR", &data_dir)
+            .env("FOURTHP_JWT_HS256_SECRET", std::str::from_utf8(SECRET).unwrap())
+            .env("FOURTHP_JWT_ISSUER", ISSUER)
+            .env("FOURTHP_JWT_AUDIENCE", AUDIENCE)
+            .env("FOURTHP_LOG", "error")
+            .output()
+            .expect("running fourthp")
+    };
+    let out = run(&["token", "--role", "auditor", "--ttl", "13h"]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("--ttl"), "capped at 12 hours");
+    let out = run(&["token", "--role", "auditor", "--ttl", "1h"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let minted = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let payload = minted.split('.').nth(1).unwrap();
+    let claims: Value = serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    let jti = claims["jti"].as_str().unwrap().to_owned();
+    assert_eq!(app.count(&format!("SELECT count(*) AS n FROM issued_tokens WHERE jti = '{jti}' AND kind = 'cli'")).await, 1);
+    assert_eq!(app.get("/api/v1/audit", &minted).await.status.as_u16(), 200);
+
+    let admin = token(Role::Admin, None);
+    app.post("/api/v1/auth/revocations", &minted, json!({"jti": jti})).await.problem(403);
+    app.post("/api/v1/auth/revocations", &admin, json!({"jti": uuid::Uuid::now_v7()})).await.problem(404);
+    assert_eq!(app.post("/api/v1/auth/revocations", &admin, json!({"jti": jti})).await.status.as_u16(), 204);
+    let r = app.get("/api/v1/audit", &minted).await;
+    r.problem(401);
+    assert!(r.text.contains("revoked"), "{}", r.text);
+    assert_eq!(app.count(&format!("SELECT count(*) AS n FROM audit_records WHERE entity_type = 'token' AND entity_id = '{jti}'")).await, 2);
+    let _ = std::fs::remove_dir_all(&data_dir);
+}
+
+/// A revocation made elsewhere (another instance, straight in the database) applies here within
+/// a second.
+#[actix_web::test]
+async fn a_revocation_reaches_every_instance_within_a_second() {
+    let app = TestApp::init().spawn().await;
+    let p = principal(Role::Auditor, None, "auditor-elsewhere");
+    let (minted, jti) =
+        fourthp_api::token::Minter::new(SECRET, ISSUER, AUDIENCE).issue(&p, chrono::Utc::now(), chrono::Duration::hours(1)).unwrap();
+    assert_eq!(app.get("/api/v1/audit", &minted).await.status.as_u16(), 200);
+    app.sql(&format!(
+        "INSERT INTO issued_tokens (jti, kind, subject, issued_at, expires_at, revoked_at) VALUES ('{jti}', 'cli', 'x', now(), now() + interval '1 hour', now())"
+    ))
+    .await
+    .unwrap();
+    let revoked_at = std::time::Instant::now();
+    loop {
+        if app.get("/api/v1/audit", &minted).await.status.as_u16() == 401 {
+            break;
+        }
+        assert!(revoked_at.elapsed() < std::time::Duration::from_secs(1), "still accepted after a second");
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

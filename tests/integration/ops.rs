@@ -72,7 +72,7 @@ fn every_api_operation_documents_security_and_problems() {
             }
         }
     }
-    assert_eq!(operations, 49);
+    assert_eq!(operations, 50);
 }
 
 #[actix_web::test]

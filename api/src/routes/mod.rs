@@ -17,6 +17,7 @@ pub mod reports;
 pub mod sessions;
 pub mod team;
 pub mod timeline;
+pub mod tokens;
 pub mod users;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
