@@ -114,9 +114,17 @@ impl FromRequest for Caller {
 /// The audit context of a request made by `principal` (who may have just proved who they are,
 /// as at enrolment, without a token yet).
 pub fn context_for(req: &HttpRequest, principal: Principal, at: chrono::DateTime<Utc>) -> AuditContext {
-    let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
-    let client_address = req.peer_addr().map(|a| a.ip().to_string());
-    AuditContext { principal, request_id, client_address, at }
+    AuditContext { principal, request_id: request_id(req), client_address: client_address(req), at }
+}
+
+/// The id of the request (set by the outer middleware).
+pub fn request_id(req: &HttpRequest) -> String {
+    req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default()
+}
+
+/// The address the request came from, as the audit trail records it.
+pub fn client_address(req: &HttpRequest) -> Option<String> {
+    req.peer_addr().map(|a| a.ip().to_string())
 }
 
 fn csrf_refused(detail: &str) -> Problem {

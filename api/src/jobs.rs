@@ -33,14 +33,13 @@ pub struct Jobs {
     read_writer: tokio::task::JoinHandle<()>,
 }
 
-/// Runs `work` every `period` (the first time one period after start) until aborted.
-fn every<F>(period: Duration, mut work: impl FnMut() -> F + 'static) -> JoinHandle<()>
+/// Runs `work` every `period`, the first time `first` after start, until aborted.
+fn every<F>(first: Duration, period: Duration, mut work: impl FnMut() -> F + 'static) -> JoinHandle<()>
 where
     F: std::future::Future<Output = ()> + 'static,
 {
     actix_web::rt::spawn(async move {
-        let first = tokio::time::Instant::now() + period;
-        let mut ticks = tokio::time::interval_at(first, period);
+        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + first, period);
         loop {
             ticks.tick().await;
             work().await;
@@ -56,18 +55,17 @@ impl Jobs {
         // Revoked tokens, at once and then every half second: a revocation made on any instance
         // is refused by every other within a second.
         let reader = db.clone();
-        periodic.push(actix_web::rt::spawn(async move {
-            let mut ticks = actix_web::rt::time::interval(REVOCATIONS_EVERY);
-            loop {
-                ticks.tick().await;
-                match fourthp_persistence::tokens::revoked(&reader, Utc::now()).await {
+        periodic.push(every(Duration::ZERO, REVOCATIONS_EVERY, move || {
+            let (db, revoked) = (reader.clone(), revoked.clone());
+            async move {
+                match fourthp_persistence::tokens::revoked(&db, Utc::now()).await {
                     Ok(all) => revoked.replace(all.into_iter().collect()),
                     Err(e) => tracing::warn!(error = %e, "could not read revoked tokens"),
                 }
             }
         }));
         let sweeper = db.clone();
-        periodic.push(every(SWEEP_EVERY, move || {
+        periodic.push(every(SWEEP_EVERY, SWEEP_EVERY, move || {
             let db = sweeper.clone();
             async move {
                 if let Err(e) = fourthp_persistence::write::expire_keys(&db, Utc::now()).await {
@@ -77,7 +75,7 @@ impl Jobs {
         }));
         // Records are chained within `chain_every` of being written (half a second by default).
         let chainer = db.clone();
-        periodic.push(every(chain_every, move || {
+        periodic.push(every(chain_every, chain_every, move || {
             let db = chainer.clone();
             async move {
                 if let Err(e) = fourthp_persistence::chain::chain_pending(&db, Utc::now()).await {
@@ -88,7 +86,7 @@ impl Jobs {
         if let Some(Checkpoints { key, every: period }) = checkpoints {
             let key = std::rc::Rc::new(key);
             let signer = db.clone();
-            periodic.push(every(period, move || {
+            periodic.push(every(period, period, move || {
                 let (db, key) = (signer.clone(), key.clone());
                 async move {
                     match crate::audit_trail::checkpoint(&db, &key, Utc::now()).await {

@@ -57,6 +57,7 @@ impl Application {
             request_timeout: Duration::from_millis(u64::try_from(config.request_timeout_ms).unwrap_or(30_000)),
             max_connections: config.max_connections,
         };
+        let doc = openapi::document();
         let state = AppState {
             db,
             verifier,
@@ -65,11 +66,11 @@ impl Application {
             limits,
             disclosure: config.disclosure,
             report_gate: ReportGate::default(),
-            routes: KnownRoutes::from_document(&openapi::document()),
+            routes: KnownRoutes::from_document(&doc),
             accounts: config.accounts(),
             revoked,
         };
-        let server = server(listener, state, config.workers).map_err(|e| e.to_string())?;
+        let server = server(listener, state, doc, config.workers).map_err(|e| e.to_string())?;
         Ok(Application { port, server, jobs })
     }
 
@@ -107,10 +108,9 @@ async fn not_found(req: actix_web::HttpRequest) -> Result<actix_web::HttpRespons
 }
 
 /// The HTTP server over `state`, on `listener`. It stops gracefully on SIGINT/SIGTERM.
-fn server(listener: TcpListener, state: AppState, workers: usize) -> std::io::Result<Server> {
+fn server(listener: TcpListener, state: AppState, doc: utoipa::openapi::OpenApi, workers: usize) -> std::io::Result<Server> {
     let max_connections = state.limits.max_connections;
     let state = web::Data::new(state);
-    let doc = openapi::document();
     let server = HttpServer::new(move || {
         let (app, _) = openapi::register(App::new().into_utoipa_app()).split_for_parts();
         app.app_data(state.clone())

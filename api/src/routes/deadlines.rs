@@ -370,7 +370,8 @@ pub struct CaseStatusResponse {
 )]
 #[get("/cases/{id}/status")]
 pub async fn case_status(caller: Caller, state: web::Data<AppState>, path: CasePath) -> Result<HttpResponse, Problem> {
-    let id = super::checked_id(&caller, path.id, CaseAction::Read)?;
+    let id = path.id;
+    super::checked_id(&caller, id, CaseAction::Read)?;
     let today = london_date(caller.ctx.at);
     // The case and what the view needs of it, read in one round trip; nothing but the case is
     // looked at until the access policy has decided on it.

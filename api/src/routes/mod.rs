@@ -30,6 +30,15 @@ use crate::problem::Problem;
 use crate::query::field;
 pub use crate::query::{parse_date, parse_query_date};
 
+/// Refuses (403) anyone but an administrator.
+pub fn admin_only(caller: &crate::auth::Caller) -> Result<(), Problem> {
+    if caller.principal().role == fourthp_domain::principal::Role::Admin {
+        Ok(())
+    } else {
+        Err(Problem::forbidden())
+    }
+}
+
 /// Deserialises a field that may be absent (`None`), null (`Some(None)`) or a value.
 pub fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
 where
@@ -196,16 +205,16 @@ pub async fn case_at(
     Ok((id, case, view))
 }
 
-/// The case the path names, once the caller's role may do `action` to some case at all (403
-/// before anything is looked up otherwise, with its read-log record).
+/// Whether the caller's role may do `action` to some case at all (403 before anything is looked
+/// up otherwise), noting the case the path names for the read-log record.
 pub fn checked_id(
     caller: &crate::auth::Caller,
     id: fourthp_domain::ids::CaseId,
     action: fourthp_domain::access::CaseAction,
-) -> Result<fourthp_domain::ids::CaseId, Problem> {
+) -> Result<(), Problem> {
     caller.attempted(id);
     fourthp_domain::access::precheck(caller.principal().role, action)?;
-    Ok(id)
+    Ok(())
 }
 
 /// The authorisation step of a write, for a repository to call with the locked case.

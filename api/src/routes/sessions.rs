@@ -13,10 +13,10 @@ use fourthp_persistence::sessions::{self, Attempt, NewSession, SecondFactor};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::{context_for, Caller, SESSION_COOKIE};
+use crate::auth::{client_address, context_for, request_id, Caller, SESSION_COOKIE};
 use crate::credentials::{self, recovery, totp};
 use crate::extract::ApiJson;
-use crate::problem::{Problem, ReadProblems, RequestId};
+use crate::problem::{Problem, ReadProblems};
 use crate::state::AppState;
 
 /// Failures from one address within this window count towards its limit.
@@ -87,10 +87,6 @@ fn refused() -> Problem {
     )
 }
 
-fn address_of(req: &HttpRequest) -> String {
-    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default()
-}
-
 /// The cookie that carries a session id.
 fn session_cookie(value: String, max_age: Duration) -> Cookie<'static> {
     Cookie::build(SESSION_COOKIE, value)
@@ -119,7 +115,7 @@ fn session_cookie(value: String, max_age: Duration) -> Cookie<'static> {
 pub async fn sign_in(req: HttpRequest, state: web::Data<AppState>, body: ApiJson<SignInRequest>) -> Result<HttpResponse, Problem> {
     let b = body.value;
     let now = Utc::now();
-    let address = address_of(&req);
+    let address = client_address(&req).unwrap_or_default();
     if sessions::failures_from(&state.db, &address, now - Duration::minutes(ADDRESS_WINDOW_MINUTES)).await? > ADDRESS_LIMIT {
         return Err(Problem::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -143,7 +139,7 @@ pub async fn sign_in(req: HttpRequest, state: web::Data<AppState>, body: ApiJson
         .await
         .map_err(|_| Problem::internal())?;
     let Some(facts) = usable else {
-        let agent = SystemAgent { sub: "fourthp-sign-in".to_owned(), request_id: req.extensions_id(), at: now };
+        let agent = SystemAgent { sub: "fourthp-sign-in".to_owned(), request_id: request_id(&req), at: now };
         sessions::record_failure(&state.db, Attempt::Unknown(&agent), &address, now, lock_for).await?;
         return Err(refused());
     };
@@ -241,17 +237,6 @@ pub async fn end_session(caller: Caller, state: web::Data<AppState>, session: we
         res.cookie(session_cookie(String::new(), Duration::zero()));
     }
     Ok(res.finish())
-}
-
-trait RequestIdOf {
-    fn extensions_id(&self) -> String;
-}
-
-impl RequestIdOf for HttpRequest {
-    fn extensions_id(&self) -> String {
-        use actix_web::HttpMessage;
-        self.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default()
-    }
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use fourthp_persistence::users::{self, CreateUserError, EnrolmentLink, UpdateUse
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{bad_query, decode_cursor, double_option, encode_cursor};
+use super::{admin_only, bad_query, decode_cursor, double_option, encode_cursor};
 use crate::auth::Caller;
 use crate::credentials;
 use crate::extract::{etag, ApiJson, Precondition};
@@ -148,15 +148,6 @@ fn agency_problem(message: &str) -> Problem {
     let mut p = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", "Invalid request", "One or more fields are invalid.");
     p.errors.push(FieldProblem { field: "agency_id".into(), message: message.into() });
     p
-}
-
-/// Only administrators manage accounts.
-fn admin_only(caller: &Caller) -> Result<(), Problem> {
-    if caller.principal().role == Role::Admin {
-        Ok(())
-    } else {
-        Err(Problem::forbidden())
-    }
 }
 
 /// A new enrolment link for the service at `public_url`, valid `hours`: the link (shown once)
