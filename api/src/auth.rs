@@ -17,7 +17,7 @@ use futures_util::future::LocalBoxFuture;
 use crate::access_ledger::SharedLedger;
 use crate::problem::{Problem, RequestId};
 use crate::state::AppState;
-use crate::token::AuthError;
+use crate::token::{AuthError, Bearer};
 
 impl From<AuthError> for Problem {
     fn from(e: AuthError) -> Self {
@@ -140,8 +140,8 @@ fn same_origin(req: &HttpRequest, public_url: &str) -> bool {
 }
 
 async fn authenticate(req: &HttpRequest) -> Result<Caller, Problem> {
-    let now = Utc::now();
     let state = req.app_data::<web::Data<AppState>>().ok_or_else(Problem::internal)?;
+    let now = state.clock.now();
     let cookie = req.cookie(SESSION_COOKIE).filter(|c| !c.value().is_empty());
     let (principal, user, session) = match (req.headers().contains_key(header::AUTHORIZATION), cookie) {
         (false, Some(cookie)) => {
@@ -168,7 +168,15 @@ async fn authenticate(req: &HttpRequest) -> Result<Caller, Problem> {
                 return Err(Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized", "The token has been revoked.")
                     .with_header(header::WWW_AUTHENTICATE, "Bearer realm=\"fourthp\", error=\"invalid_token\""));
             }
-            (verified.principal, None, None)
+            match verified.bearer {
+                Bearer::Minted(principal) => (principal, None, None),
+                Bearer::Person { sub, email } => {
+                    // As with a session: the principal is the account as it is now.
+                    let user =
+                        fourthp_persistence::users::for_identity(&state.db, &sub, email.as_deref()).await?.ok_or(AuthError::NoAccount)?;
+                    (user.principal().map_err(|_| Problem::internal())?, Some(user.id), None)
+                }
+            }
         }
     };
     let ctx = context_for(req, principal, now);

@@ -94,12 +94,18 @@ pub async fn middleware(req: ServiceRequest, next: Next<impl MessageBody + 'stat
     Ok(res)
 }
 
+/// Marks an error response whose format a standard fixes (OAuth 2.0's token endpoint, RFC 6749
+/// §5.2): it is left as it is rather than made a problem document.
+#[derive(Debug, Clone, Copy)]
+pub struct StandardErrorFormat;
+
 /// Replaces any error response that is not already a problem document (actix's own 404, 405,
 /// payload errors...) with one, keeping its status and `Allow` header.
 fn ensure_problem(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
     let status = res.status();
     let is_problem = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes() == PROBLEM_JSON.as_bytes());
-    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+    let standard = res.response().extensions().contains::<StandardErrorFormat>();
+    if !(status.is_client_error() || status.is_server_error()) || is_problem || standard {
         return res;
     }
     let allow = res.headers().get(header::ALLOW).cloned();

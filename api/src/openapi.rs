@@ -2,14 +2,16 @@
 
 use actix_web::dev::{ServiceFactory, ServiceRequest};
 use actix_web::App;
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Scopes, SecurityRequirement, SecurityScheme,
+};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::{scope, AppExt, UtoipaApp};
 
 use crate::problem::{FieldProblem, ProblemBody};
 use crate::routes::{
-    actions, agencies, audit, cases, deadlines, enrolment, events, interventions, needs, ops, outcomes, reports, sessions, team, timeline,
-    tokens, users,
+    actions, agencies, api_clients, audit, cases, deadlines, enrolment, events, interventions, needs, oauth, ops, outcomes, reports,
+    sessions, team, timeline, tokens, users,
 };
 
 #[derive(OpenApi)]
@@ -52,6 +54,25 @@ impl Modify for BearerAuth {
                     .description(Some("A JWT with iss, aud, sub, exp, iat, role and (for coordinators and partners) agency_id"))
                     .build(),
             ),
+        );
+        components.add_security_scheme(
+            "client_basic",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Basic)
+                    .description(Some(
+                        "A registered API client's client_id and client_secret (RFC 6749 §2.3.1), at the token endpoint only",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "oauth2",
+            SecurityScheme::OAuth2(OAuth2::with_description(
+                [Flow::ClientCredentials(ClientCredentials::new("/oauth/token", Scopes::new()))],
+                "Partner systems: OAuth 2.0 client credentials. POST /oauth/token with HTTP Basic gives a bearer JWT \
+                 of at most 15 minutes; send it as the bearer token.",
+            )),
         );
         components.add_security_scheme(
             "session",
@@ -120,8 +141,13 @@ where
             .service(sessions::sign_in)
             .service(sessions::list_sessions)
             .service(sessions::end_session)
-            .service(tokens::revoke),
+            .service(tokens::revoke)
+            .service(api_clients::create_api_client)
+            .service(api_clients::list_api_clients)
+            .service(api_clients::get_api_client)
+            .service(api_clients::revoke_api_client),
     )
+    .service(oauth::token)
     .service(ops::healthz)
     .service(ops::readyz)
 }
@@ -140,7 +166,8 @@ pub fn document_json() -> String {
     text
 }
 
-/// Every operation that takes a bearer token takes the session cookie instead.
+/// Every operation that takes a bearer token takes a client-credentials token (a bearer token
+/// from `/oauth/token`) or the session cookie instead.
 fn session_alternative(openapi: &mut utoipa::openapi::OpenApi) {
     for item in openapi.paths.paths.values_mut() {
         let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
@@ -150,6 +177,7 @@ fn session_alternative(openapi: &mut utoipa::openapi::OpenApi) {
             });
             if takes_bearer {
                 if let Some(security) = op.security.as_mut() {
+                    security.push(SecurityRequirement::new("oauth2", Vec::<String>::new()));
                     security.push(SecurityRequirement::new("session", Vec::<String>::new()));
                 }
             }

@@ -9,7 +9,9 @@ use std::future::{ready, Ready};
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
-use fourthp_domain::ids::{ActionId, AgencyId, AuditId, CaseId, DeadlineId, EventId, InterventionId, NeedId, OutcomeId, UserId};
+use fourthp_domain::ids::{
+    ActionId, AgencyId, ApiClientId, AuditId, CaseId, DeadlineId, EventId, InterventionId, NeedId, OutcomeId, UserId,
+};
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
 use utoipa::openapi::Required;
@@ -31,7 +33,7 @@ macro_rules! ids {
     };
 }
 
-ids!(ActionId, AgencyId, CaseId, DeadlineId, EventId, InterventionId, NeedId, OutcomeId, AuditId, UserId);
+ids!(ActionId, AgencyId, ApiClientId, CaseId, DeadlineId, EventId, InterventionId, NeedId, OutcomeId, AuditId, UserId);
 
 impl Id for uuid::Uuid {
     fn parse_id(raw: &str) -> Option<Self> {
@@ -104,6 +106,10 @@ typed_path!(
 typed_path!(
     /// `/users/{id}`
     UserPath { id: UserId = "id", "User id" }
+);
+typed_path!(
+    /// `/api-clients/{id}`
+    ApiClientPath { id: ApiClientId = "id", "API client id (its client_id)" }
 );
 typed_path!(
     /// `/cases/{id}/team/{agency_id}`

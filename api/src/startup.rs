@@ -15,8 +15,8 @@ use crate::audit_trail::SigningKey;
 use crate::config::Config;
 use crate::jobs::{Checkpoints, Jobs};
 use crate::problem::Problem;
-use crate::state::{AppState, KnownRoutes, Limits, ReportGate, Revoked, Rules};
-use crate::token::Verifier;
+use crate::state::{AppState, Clock, KnownRoutes, Limits, ReportGate, Revoked, Rules};
+use crate::token::{Minter, Verifier};
 use crate::{middleware, openapi};
 
 /// Connections the background jobs may hold (read log, chainer, checkpoints, sweeper).
@@ -27,6 +27,7 @@ pub struct Application {
     port: u16,
     server: Server,
     jobs: Jobs,
+    clock: Clock,
 }
 
 impl Application {
@@ -51,6 +52,7 @@ impl Application {
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
         let chain_every = Duration::from_millis(u64::try_from(config.chain_every_ms).unwrap_or(500));
         let revoked = Revoked::default();
+        let clock = Clock::default();
         let (read_log, jobs) = Jobs::start(background, chain_every, checkpoints, revoked.clone());
         let limits = Limits {
             body_bytes: config.body_limit,
@@ -61,6 +63,8 @@ impl Application {
         let state = AppState {
             db,
             verifier,
+            minter: Minter::new(&secret, &config.jwt_issuer, &config.jwt_audience),
+            clock: clock.clone(),
             read_log,
             rules,
             limits,
@@ -71,7 +75,12 @@ impl Application {
             revoked,
         };
         let server = server(listener, state, doc, config.workers).map_err(|e| e.to_string())?;
-        Ok(Application { port, server, jobs })
+        Ok(Application { port, server, jobs, clock })
+    }
+
+    /// The service's clock (tests move it forward).
+    pub fn clock(&self) -> Clock {
+        self.clock.clone()
     }
 
     /// The port the service listens on.

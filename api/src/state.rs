@@ -11,7 +11,7 @@ use fourthp_domain::rules::RuleBook;
 use fourthp_persistence::Db;
 
 use crate::audit_trail::ReadLog;
-use crate::token::Verifier;
+use crate::token::{Minter, Verifier};
 
 /// The state of a running service.
 pub struct AppState {
@@ -19,6 +19,10 @@ pub struct AppState {
     pub db: Db,
     /// Checks the bearer tokens of requests.
     pub verifier: Verifier,
+    /// Signs the tokens the service issues to API clients.
+    pub minter: Minter,
+    /// The time the service goes by.
+    pub clock: Clock,
     /// Reads of case data and refused attempts, on their way to the audit trail.
     pub read_log: ReadLog,
     /// The deadline rules and the back-dating window.
@@ -33,6 +37,23 @@ pub struct AppState {
     pub accounts: Accounts,
     /// Ids of revoked tokens that have not expired yet.
     pub revoked: Revoked,
+}
+
+/// The clock requests are judged by (sessions' expiry, lock-outs, enrolment links, the time
+/// of every record): the system's, moved forward by an offset only tests set, so that expiry
+/// and back-off are tested without sleeping.
+#[derive(Debug, Clone, Default)]
+pub struct Clock(std::sync::Arc<std::sync::atomic::AtomicI64>);
+
+impl Clock {
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now() + chrono::Duration::milliseconds(self.0.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    /// Moves the clock forward by `by` (tests).
+    pub fn advance(&self, by: chrono::Duration) {
+        self.0.fetch_add(by.num_milliseconds(), std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// The ids of revoked tokens: refreshed from the database every half second by a background

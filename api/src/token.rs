@@ -4,6 +4,10 @@
 //! public keys (EdDSA, ES256, RS256; PEM) for tokens from an organisation's identity provider,
 //! chosen by the token's `kid`. The algorithm is pinned per key, so a token cannot pick its own.
 //! `exp`, `iat`, `iss`, `aud` and `sub` are required and checked, with 30 s leeway.
+//!
+//! A token FourthP minted speaks for the principal its claims name (`role`, `agency_id`). A
+//! token from an identity provider only says who the person is (`sub`, `email`): the principal
+//! comes from their FourthP account, which must exist and be active.
 
 use std::collections::HashMap;
 
@@ -26,19 +30,37 @@ pub struct Claims {
     pub sub: String,
     pub exp: i64,
     pub iat: i64,
-    pub role: String,
+    /// Required in tokens FourthP mints; ignored in an identity provider's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// The person's email, in an identity provider's token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agency_id: Option<String>,
     /// The token's id, so that it can be revoked (every token FourthP mints has one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jti: Option<String>,
+    /// The API client a client-credentials token was issued to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
 }
 
 /// A verified token: who it speaks for, and its id if it has one.
 #[derive(Debug, Clone)]
 pub struct Verified {
-    pub principal: Principal,
+    pub bearer: Bearer,
     pub jti: Option<uuid::Uuid>,
+}
+
+/// Who a verified token speaks for.
+#[derive(Debug, Clone)]
+pub enum Bearer {
+    /// A token FourthP minted (`fourthp token`, client credentials): its claims are the principal.
+    Minted(Principal),
+    /// A token from an organisation's identity provider: who the person is there. The request
+    /// is theirs only if a FourthP account matches (see `users::for_identity`).
+    Person { sub: String, email: Option<String> },
 }
 
 struct Key {
@@ -121,11 +143,14 @@ impl Verifier {
             return Err(AuthError::NotYetValid);
         }
         let subject = Subject::parse(&claims.sub).map_err(|_| AuthError::Claims)?;
-        let role = Role::parse(&claims.role).ok_or(AuthError::Claims)?;
-        let agency = claims.agency_id.as_deref().map(AgencyId::parse).transpose().map_err(|_| AuthError::Claims)?;
         let jti = claims.jti.as_deref().map(uuid::Uuid::try_parse).transpose().map_err(|_| AuthError::Claims)?;
+        if kid != LOCAL_KID {
+            return Ok(Verified { bearer: Bearer::Person { sub: subject.as_str().to_owned(), email: claims.email }, jti });
+        }
+        let role = claims.role.as_deref().and_then(Role::parse).ok_or(AuthError::Claims)?;
+        let agency = claims.agency_id.as_deref().map(AgencyId::parse).transpose().map_err(|_| AuthError::Claims)?;
         let principal = Principal::new(subject, role, agency).map_err(|_| AuthError::Claims)?;
-        Ok(Verified { principal, jti })
+        Ok(Verified { bearer: Bearer::Minted(principal), jti })
     }
 }
 
@@ -145,10 +170,32 @@ impl Minter {
         self.issue(principal, now, ttl).map(|(token, _)| token)
     }
 
+    /// A token for an API client (OAuth 2.0 client credentials): its principal, its id in
+    /// `client_id`, and a `jti`.
+    pub fn issue_to_client(
+        &self,
+        principal: &Principal,
+        client: uuid::Uuid,
+        now: DateTime<Utc>,
+        ttl: chrono::Duration,
+    ) -> Result<(String, uuid::Uuid), jsonwebtoken::errors::Error> {
+        self.sign(principal, Some(client), now, ttl)
+    }
+
     /// A token and its `jti` (a UUIDv7), for recording it so that it can be revoked.
     pub fn issue(
         &self,
         principal: &Principal,
+        now: DateTime<Utc>,
+        ttl: chrono::Duration,
+    ) -> Result<(String, uuid::Uuid), jsonwebtoken::errors::Error> {
+        self.sign(principal, None, now, ttl)
+    }
+
+    fn sign(
+        &self,
+        principal: &Principal,
+        client: Option<uuid::Uuid>,
         now: DateTime<Utc>,
         ttl: chrono::Duration,
     ) -> Result<(String, uuid::Uuid), jsonwebtoken::errors::Error> {
@@ -159,9 +206,11 @@ impl Minter {
             sub: principal.subject.as_str().to_owned(),
             iat: now.timestamp(),
             exp: (now + ttl).timestamp(),
-            role: principal.role.as_str().to_owned(),
+            role: Some(principal.role.as_str().to_owned()),
+            email: None,
             agency_id: principal.agency.map(|a| a.to_string()),
             jti: Some(jti.to_string()),
+            client_id: client.map(|c| c.to_string()),
         };
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some(LOCAL_KID.to_owned());
@@ -191,4 +240,6 @@ pub enum AuthError {
     WrongAudience,
     #[error("the token lacks required claims or has invalid ones (sub, role, agency_id, exp, iat, iss, aud)")]
     Claims,
+    #[error("the identity provider's token names no active account of this service")]
+    NoAccount,
 }

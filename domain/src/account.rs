@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 use validator::ValidateEmail;
 
-use crate::ids::{AgencyId, UserId};
+use crate::ids::{AgencyId, ApiClientId, UserId};
 use crate::principal::{Principal, PrincipalError, Role, Subject};
 use crate::text::bounded_text;
 
@@ -106,6 +106,66 @@ impl NewUser {
     }
 }
 
+bounded_text!(
+    /// What a partner system is called ("Northshire Housing case system").
+    ClientName, max = 100, multiline = false
+);
+
+/// A partner system registered for OAuth 2.0 client credentials: it acts for one agency in one
+/// role, with a secret only it holds (the service keeps a hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiClient {
+    pub id: ApiClientId,
+    pub name: ClientName,
+    pub role: Role,
+    pub agency: Option<AgencyId>,
+    /// The subject of the administrator who registered it.
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    /// When it was revoked: its tokens are refused from then on.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl ApiClient {
+    /// The subject the audit trail names for this client's requests.
+    pub fn subject(id: ApiClientId) -> Subject {
+        Subject::parse(&format!("client:{id}")).unwrap_or_else(|_| unreachable!("a client subject is always valid"))
+    }
+
+    /// Who the client is for the access policy.
+    pub fn principal(&self) -> Result<Principal, PrincipalError> {
+        Principal::new(Self::subject(self.id), self.role, self.agency)
+    }
+}
+
+/// The fields of a new API client, checked together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewApiClient {
+    pub name: ClientName,
+    pub role: Role,
+    pub agency: Option<AgencyId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NewApiClientError {
+    #[error("a partner system cannot be an administrator: administration needs a person who signs in")]
+    AdminRole,
+    #[error("coordinators and partners belong to an agency")]
+    AgencyRequired,
+}
+
+impl NewApiClient {
+    pub fn new(name: ClientName, role: Role, agency: Option<AgencyId>) -> Result<Self, NewApiClientError> {
+        if role == Role::Admin {
+            return Err(NewApiClientError::AdminRole);
+        }
+        if role.requires_agency() && agency.is_none() {
+            return Err(NewApiClientError::AgencyRequired);
+        }
+        Ok(NewApiClient { name, role, agency })
+    }
+}
+
 /// The shipped list of common passwords, lower case, one per line.
 const COMMON: &str = include_str!("../data/common-passwords.txt");
 
@@ -182,6 +242,19 @@ mod tests {
 
     fn email() -> Email {
         Email::parse("Sam.Jones@Northshire.example").unwrap_or_else(|_| unreachable!())
+    }
+
+    #[test]
+    fn api_clients_act_for_an_agency_and_never_administer() {
+        let name = ClientName::parse("Northshire Housing case system").unwrap_or_else(|_| unreachable!());
+        let agency = Some(AgencyId::new_v7(1));
+        assert_eq!(NewApiClient::new(name.clone(), Role::Admin, None), Err(NewApiClientError::AdminRole));
+        assert_eq!(NewApiClient::new(name.clone(), Role::Partner, None), Err(NewApiClientError::AgencyRequired));
+        assert!(NewApiClient::new(name.clone(), Role::Partner, agency).is_ok());
+        assert!(NewApiClient::new(name, Role::Commissioner, None).is_ok());
+        let id = ApiClientId::new_v7(2);
+        assert_eq!(ApiClient::subject(id).as_str(), format!("client:{id}"));
+        assert!(ClientName::parse("").is_err());
     }
 
     #[test]

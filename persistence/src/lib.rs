@@ -11,6 +11,7 @@
 
 pub mod actions;
 pub mod agencies;
+pub mod api_clients;
 pub mod audit;
 pub mod bulk;
 mod case_lock;

@@ -63,6 +63,9 @@ pub async fn failures_from(db: &Db, address: &str, since: DateTime<Utc>) -> Resu
 #[derive(Debug, Clone)]
 pub enum Attempt<'a> {
     Account(&'a AuditContext, UserId),
+    /// An attempt at an account while it waits out a lock-out: refused and audited, but it
+    /// does not lengthen the wait (nobody can keep another locked out by trying).
+    WhileLocked(&'a AuditContext, UserId),
     Unknown(&'a audit::SystemAgent),
 }
 
@@ -75,9 +78,10 @@ pub async fn record_failure(
     at: DateTime<Utc>,
     lock_for: fn(i32) -> Option<Duration>,
 ) -> Result<(), StoreError> {
-    let user = match attempt {
-        Attempt::Account(_, id) => Some(id),
-        Attempt::Unknown(_) => None,
+    let (user, counts) = match attempt {
+        Attempt::Account(_, id) => (Some(id), true),
+        Attempt::WhileLocked(_, id) => (Some(id), false),
+        Attempt::Unknown(_) => (None, false),
     };
     let mut conn = db.conn().await?;
     conn.transaction::<_, StoreError, _>(async |conn| {
@@ -88,7 +92,7 @@ pub async fn record_failure(
         // Kept a day: older failures no longer count towards anything.
         diesel::delete(sign_in_failures::table.filter(sign_in_failures::at.lt(at - Duration::days(1)))).execute(conn).await?;
         let mut fields = vec!["sign_in"];
-        if let Some(user) = user {
+        if let (Some(user), true) = (user, counts) {
             let failed: i32 = diesel::update(users::table.find(user.into_uuid()))
                 .set(users::failed_sign_ins.eq(users::failed_sign_ins + 1))
                 .returning(users::failed_sign_ins)
@@ -109,7 +113,7 @@ pub async fn record_failure(
             purpose: None,
         };
         match attempt {
-            Attempt::Account(ctx, _) => audit::record(conn, ctx, entry).await?,
+            Attempt::Account(ctx, _) | Attempt::WhileLocked(ctx, _) => audit::record(conn, ctx, entry).await?,
             Attempt::Unknown(agent) => audit::record_system(conn, agent, entry, None).await?,
         };
         Ok(())

@@ -2,8 +2,9 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use fourthp_domain::audit::{AuditAction, AuditContext, AuditEntry, EntityType};
+use fourthp_domain::ids::ApiClientId;
 
 use crate::audit;
 use crate::db::{Db, StoreError};
@@ -39,26 +40,31 @@ pub struct IssuedToken {
 /// Records an issued token, with its audit record (`ctx`: who issued it).
 pub async fn record(db: &Db, ctx: &AuditContext, token: &IssuedToken) -> Result<(), StoreError> {
     let mut conn = db.conn().await?;
-    conn.transaction::<_, StoreError, _>(async |conn| {
-        diesel::insert_into(issued_tokens::table)
-            .values((
-                issued_tokens::jti.eq(token.jti),
-                issued_tokens::kind.eq(token.kind.as_str()),
-                issued_tokens::subject.eq(&token.subject),
-                issued_tokens::issued_at.eq(ctx.at),
-                issued_tokens::expires_at.eq(token.expires_at),
-            ))
-            .execute(conn)
-            .await?;
-        audit::record(
-            conn,
-            ctx,
-            AuditEntry::change(AuditAction::Create, EntityType::Token, token.jti, None, vec!["subject", "expires_at"]),
-        )
+    conn.transaction::<_, StoreError, _>(async |conn| insert(conn, ctx, token, None).await).await
+}
+
+/// Inserts an issued token (of `client`, if an API client holds it) and its audit record, in
+/// the caller's transaction.
+pub(crate) async fn insert(
+    conn: &mut AsyncPgConnection,
+    ctx: &AuditContext,
+    token: &IssuedToken,
+    client: Option<ApiClientId>,
+) -> Result<(), StoreError> {
+    diesel::insert_into(issued_tokens::table)
+        .values((
+            issued_tokens::jti.eq(token.jti),
+            issued_tokens::kind.eq(token.kind.as_str()),
+            issued_tokens::subject.eq(&token.subject),
+            issued_tokens::client_id.eq(client.map(ApiClientId::into_uuid)),
+            issued_tokens::issued_at.eq(ctx.at),
+            issued_tokens::expires_at.eq(token.expires_at),
+        ))
+        .execute(conn)
         .await?;
-        Ok(())
-    })
-    .await
+    let entry = AuditEntry::change(AuditAction::Create, EntityType::Token, token.jti, None, vec!["subject", "expires_at"]);
+    audit::record(conn, ctx, entry).await?;
+    Ok(())
 }
 
 /// Revokes the token `jti`, audited. Returns false when no such token was issued (or it was

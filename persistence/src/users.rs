@@ -144,6 +144,30 @@ pub async fn get(db: &Db, id: UserId) -> Result<Option<User>, StoreError> {
     row.map(User::try_from).transpose()
 }
 
+/// The active account an identity provider's token names: by `sub` when it is the account's
+/// own subject (`user:<id>`, or the bare id), else by email (the `email` claim, or a `sub` that
+/// is an email address), compared without case. None when no such account is active.
+pub async fn for_identity(db: &Db, sub: &str, email: Option<&str>) -> Result<Option<User>, StoreError> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::{Bool, Text};
+    let mut conn = db.conn().await?;
+    if let Ok(id) = uuid::Uuid::try_parse(sub.strip_prefix("user:").unwrap_or(sub)) {
+        let row = users::table.find(id).filter(users::active).select(UserRow::as_select()).first(&mut conn).await.optional()?;
+        if let Some(row) = row {
+            return User::try_from(row).map(Some);
+        }
+    }
+    let Some(email) = email.or_else(|| sub.contains('@').then_some(sub)) else { return Ok(None) };
+    let row = users::table
+        .filter(sql::<Bool>("lower(email) = ").bind::<Text, _>(email.to_lowercase()))
+        .filter(users::active)
+        .select(UserRow::as_select())
+        .first(&mut conn)
+        .await
+        .optional()?;
+    row.map(User::try_from).transpose()
+}
+
 /// Accounts by email (case-insensitively); the cursor is the last email, lower case.
 pub async fn list(db: &Db, limit: Limit, after: Option<&str>) -> Result<Page<User, String>, StoreError> {
     use diesel::dsl::sql;

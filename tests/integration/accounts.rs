@@ -309,14 +309,19 @@ async fn sessions_end_when_idle_expired_or_the_account_is_deactivated_and_failur
     let session = |code: &str| json!({"email": email, "password": PASSWORD, "recovery_code": code});
     let cookie = cookie_of(&sign_in(&app, session(&codes[0])).await);
     assert_eq!(in_session(&app, Method::GET, "/api/v1/audit", &cookie, None, None).await.status.as_u16(), 200);
-    // Idle for 31 minutes (the clock moved in the database: no test sleeps).
-    app.sql(&format!("UPDATE sessions SET last_seen_at = now() - interval '31 minutes' WHERE user_id = '{user}'")).await.unwrap();
+    // Used 29 minutes later, it lives on; idle for 31 minutes, it has ended (the service's clock
+    // moved forward: no test sleeps).
+    app.clock.advance(chrono::Duration::minutes(29));
+    assert_eq!(in_session(&app, Method::GET, "/api/v1/audit", &cookie, None, None).await.status.as_u16(), 200);
+    app.clock.advance(chrono::Duration::minutes(31));
     in_session(&app, Method::GET, "/api/v1/audit", &cookie, None, None).await.problem(401);
-    // Past its absolute expiry, however recently used.
+    // Past its absolute expiry (12 hours), however recently used.
     let cookie = cookie_of(&sign_in(&app, session(&codes[1])).await);
-    app.sql(&format!("UPDATE sessions SET expires_at = now() - interval '1 second' WHERE user_id = '{user}' AND ended_at IS NULL"))
-        .await
-        .unwrap();
+    for _ in 0..24 {
+        app.clock.advance(chrono::Duration::minutes(29));
+        assert_eq!(in_session(&app, Method::GET, "/api/v1/audit", &cookie, None, None).await.status.as_u16(), 200);
+    }
+    app.clock.advance(chrono::Duration::minutes(29));
     in_session(&app, Method::GET, "/api/v1/audit", &cookie, None, None).await.problem(401);
     // Deactivated: the live session is refused on its next request.
     let cookie = cookie_of(&sign_in(&app, session(&codes[2])).await);
@@ -331,11 +336,18 @@ async fn sessions_end_when_idle_expired_or_the_account_is_deactivated_and_failur
     for _ in 0..5 {
         sign_in(&app, json!({"email": email, "password": "a wrong password entirely", "recovery_code": codes[3]})).await.problem(401);
     }
-    let locked = app.count(&format!("SELECT extract(epoch FROM locked_until - now())::bigint AS n FROM users WHERE id = '{user}'")).await;
-    assert!((20..=30).contains(&locked), "waits 30 s after the fifth failure: {locked}");
+    let until = app.count(&format!("SELECT extract(epoch FROM locked_until)::bigint AS n FROM users WHERE id = '{user}'")).await;
+    let wait = until - app.clock.now().timestamp();
+    assert!((25..=30).contains(&wait), "waits 30 s after the fifth failure: {wait}");
+    // Trying while locked is refused and does not lengthen the wait.
     sign_in(&app, session(&codes[3])).await.problem(401);
-    // The wait over (moved in the database), the right credentials work and the count resets.
-    app.sql(&format!("UPDATE users SET locked_until = now() - interval '1 second' WHERE id = '{user}'")).await.unwrap();
+    // The sixth failure doubles it.
+    app.clock.advance(chrono::Duration::seconds(31));
+    sign_in(&app, json!({"email": email, "password": "a wrong password entirely", "recovery_code": codes[3]})).await.problem(401);
+    app.clock.advance(chrono::Duration::seconds(50));
+    sign_in(&app, session(&codes[3])).await.problem(401);
+    // The wait over, the right credentials work and the count resets.
+    app.clock.advance(chrono::Duration::seconds(11));
     assert_eq!(sign_in(&app, session(&codes[3])).await.status.as_u16(), 201);
     assert_eq!(app.count(&format!("SELECT failed_sign_ins::bigint AS n FROM users WHERE id = '{user}'")).await, 0);
 }
@@ -403,4 +415,104 @@ async fn a_revocation_reaches_every_instance_within_a_second() {
         assert!(revoked_at.elapsed() < std::time::Duration::from_secs(1), "still accepted after a second");
         actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+}
+
+/// Every secret a person or system is given or sends — password, enrolment link, TOTP secret,
+/// recovery codes, session cookie, CSRF token, client secret, access tokens — is looked for in
+/// the service's own log output (at debug level) and in every audit record and account row: it
+/// must appear in none.
+#[actix_web::test]
+async fn no_secret_reaches_the_logs_or_the_audit_trail() {
+    use base64::Engine;
+    use std::process::{Command, Stdio};
+    let mut app = TestApp::init().spawn().await;
+    let (agency, _) = app.coordinator().await;
+    let dir = std::env::temp_dir().join(format!("fourthp-logs-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let log = dir.join("service.log");
+    let mut service = Command::new(env!("CARGO_BIN_EXE_fourthp-service"))
+        .arg("serve")
+        .env("DATABASE_URL", &app.db_url)
+        .env("FOURTHP_BIND", format!("127.0.0.1:{port}"))
+        .env("FOURTHP_DATA_DIR", &dir)
+        .env("FOURTHP_JWT_HS256_SECRET", std::str::from_utf8(SECRET).unwrap())
+        .env("FOURTHP_JWT_ISSUER", ISSUER)
+        .env("FOURTHP_JWT_AUDIENCE", AUDIENCE)
+        .env("FOURTHP_WORKERS", "1")
+        .env("FOURTHP_LOG", "debug")
+        .stdout(Stdio::from(std::fs::File::create(&log).unwrap()))
+        .stderr(Stdio::from(std::fs::File::create(dir.join("service.err")).unwrap()))
+        .spawn()
+        .expect("starting the service");
+    // From here on, the helpers talk to that process.
+    app.address = format!("http://127.0.0.1:{port}");
+    let began = std::time::Instant::now();
+    let probe = awc::Client::default();
+    while !probe.get(format!("{}/readyz", app.address)).send().await.is_ok_and(|r| r.status().is_success()) {
+        assert!(began.elapsed() < std::time::Duration::from_secs(30), "the service did not start");
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+
+    let admin = token(Role::Admin, None);
+    let r = app.post("/api/v1/users", &admin, json!({"email": "kit.moss@northshire.example", "display_name": "Kit Moss", "role": "coordinator", "agency_id": agency.to_string()})).await;
+    let link_token = token_of(r.body["enrolment_link"].as_str().unwrap());
+    let wrong_password = "the wrong password, typed with care";
+    enrol(&app, &link_token, json!({"password": "short"})).await.problem(422);
+    let r = enrol(&app, &link_token, json!({"password": PASSWORD})).await;
+    let totp_secret = r.body["totp_secret"].as_str().unwrap().to_owned();
+    let uri = r.body["otpauth_uri"].as_str().unwrap_or_default().to_owned();
+    let codes: Vec<String> = r.body["recovery_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
+    let secret = base32_decode(&totp_secret);
+    assert_eq!(enrol(&app, &link_token, json!({"totp": totp_now(&secret)})).await.status.as_u16(), 201);
+    sign_in(&app, json!({"email": "kit.moss@northshire.example", "password": wrong_password, "totp": totp_ahead(&secret, 1)}))
+        .await
+        .problem(401);
+    let r = sign_in(&app, json!({"email": "kit.moss@northshire.example", "password": PASSWORD, "recovery_code": codes[0]})).await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.text);
+    let csrf = r.body["csrf_token"].as_str().unwrap().to_owned();
+    let cookie = cookie_of(&r);
+    in_session(&app, Method::POST, "/api/v1/cases", &cookie, None, Some(car_wash_man())).await.problem(403);
+    assert_eq!(in_session(&app, Method::POST, "/api/v1/cases", &cookie, Some(&csrf), Some(car_wash_man())).await.status.as_u16(), 201);
+    let r = app.post("/api/v1/api-clients", &admin, json!({"name": "Audit tool", "role": "auditor"})).await;
+    let (client_id, client_secret) =
+        (r.body["client_id"].as_str().unwrap().to_owned(), r.body["client_secret"].as_str().unwrap().to_owned());
+    let basic = |s: &str| format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{client_id}:{s}")));
+    let form = Some((b"grant_type=client_credentials".to_vec(), "application/x-www-form-urlencoded"));
+    let r = app.send(Method::POST, "/oauth/token", None, form.clone(), &[("authorization", &basic(&client_secret))]).await;
+    let access = r.body["access_token"].as_str().unwrap().to_owned();
+    app.send(Method::POST, "/oauth/token", None, form, &[("authorization", &basic("a-guessed-secret-value"))]).await;
+    assert_eq!(app.get("/api/v1/audit", &access).await.status.as_u16(), 200);
+    app.get("/api/v1/audit", "not.a.token").await.problem(401);
+
+    let _ = Command::new("kill").arg("-TERM").arg(service.id().to_string()).status();
+    let _ = service.wait();
+    let logs = std::fs::read_to_string(&log).unwrap() + &std::fs::read_to_string(dir.join("service.err")).unwrap();
+    assert!(logs.matches("\"request\"").count() + logs.matches(" request ").count() >= 10, "the requests were logged:\n{logs}");
+    let session_id = cookie.split_once('=').unwrap().1.to_owned();
+    let uri_secret = uri.split("secret=").nth(1).map(|s| s.split('&').next().unwrap().to_owned()).unwrap_or_else(|| totp_secret.clone());
+    let mut secrets = vec![
+        ("password", PASSWORD.to_owned()),
+        ("wrong password", wrong_password.to_owned()),
+        ("enrolment token", link_token),
+        ("TOTP secret", totp_secret),
+        ("TOTP secret in its URI", uri_secret),
+        ("session id", session_id),
+        ("CSRF token", csrf),
+        ("client secret", client_secret),
+        ("access token", access),
+        ("minted token", admin),
+    ];
+    secrets.extend(codes.iter().map(|c| ("recovery code", c.clone())));
+    let trail = app.strings("SELECT row_to_json(a)::text AS v FROM audit_records a").await.join("\n");
+    let accounts = app
+        .strings("SELECT row_to_json(u)::text AS v FROM users u UNION ALL SELECT row_to_json(s)::text FROM sessions s UNION ALL SELECT row_to_json(c)::text FROM api_clients c")
+        .await
+        .join("\n");
+    for (what, value) in &secrets {
+        assert!(!logs.contains(value.as_str()), "the {what} is in the service's log");
+        assert!(!trail.contains(value.as_str()), "the {what} is in the audit trail");
+        assert!(!accounts.contains(value.as_str()), "the {what} is stored in the clear");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

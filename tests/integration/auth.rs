@@ -135,11 +135,32 @@ async fn identity_provider_keys_verify_their_own_tokens_only() {
     let path = std::env::temp_dir().join(format!("fourthp-idp-{}.pem", uuid::Uuid::now_v7().simple()));
     std::fs::write(&path, public_pem).unwrap();
     let app = TestApp::init().with_public_keys(&format!("idp=EdDSA:{}", path.display())).spawn().await;
-    let c = claims(json!({}));
-    let mut header = Header::new(Algorithm::EdDSA);
-    header.kid = Some("idp".into());
-    let t = jsonwebtoken::encode(&header, &c, &EncodingKey::from_ed_der(&private)).unwrap();
-    assert_eq!(app.get("/api/v1/agencies", &t).await.status.as_u16(), 200);
+    let idp = |c: &Value| {
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some("idp".into());
+        jsonwebtoken::encode(&header, c, &EncodingKey::from_ed_der(&private)).unwrap()
+    };
+    // A good signature is not enough: the person needs an active account here.
+    let c = claims(json!({"sub": "idp-7781", "email": "Ana.Lopez@northshire.example"}));
+    assert!(rejected(&app, Some(&idp(&c))).await.contains("no active account"));
+    let admin = crate::support::token(Role::Admin, None);
+    let r = app
+        .post("/api/v1/users", &admin, json!({"email": "ana.lopez@northshire.example", "display_name": "Ana Lopez", "role": "auditor"}))
+        .await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.text);
+    let user = r.body["id"].as_str().unwrap().to_owned();
+    // Matched by email (without case), the account's role applies, not the token's claim.
+    assert_eq!(app.get("/api/v1/audit", &idp(&c)).await.status.as_u16(), 200);
+    app.get("/api/v1/users", &idp(&c)).await.problem(403);
+    // Or by the account's own subject.
+    let by_sub = claims(json!({"sub": format!("user:{user}")}));
+    assert_eq!(app.get("/api/v1/audit", &idp(&by_sub)).await.status.as_u16(), 200);
+    // Deactivated, the account's IdP tokens are refused on their next request.
+    let path = format!("/api/v1/users/{user}");
+    let etag = app.get(&path, &admin).await.header("etag").unwrap();
+    assert_eq!(app.patch(&path, &admin, &etag, json!({"active": false})).await.status.as_u16(), 200);
+    rejected(&app, Some(&idp(&c))).await;
+    rejected(&app, Some(&idp(&by_sub))).await;
     // The IdP's kid with an HMAC signature (algorithm confusion) is refused.
     let mut header = Header::new(Algorithm::HS256);
     header.kid = Some("idp".into());

@@ -9,6 +9,7 @@ mod support;
 
 mod accounts;
 mod agencies;
+mod api_clients;
 mod audit;
 mod audit_trail;
 mod auth;

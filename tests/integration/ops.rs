@@ -64,7 +64,10 @@ fn every_api_operation_documents_security_and_problems() {
                 // Enrolling (the link's token is the credential) and signing in need no other.
                 assert_eq!(op["security"], serde_json::json!([{}]), "{method} {path}");
             } else {
-                assert_eq!(op["security"][0]["bearer"], serde_json::json!([]), "{method} {path}");
+                // A bearer token, a partner system's client-credentials token, or a session.
+                let schemes: Vec<&str> =
+                    op["security"].as_array().unwrap().iter().flat_map(|r| r.as_object().unwrap().keys()).map(String::as_str).collect();
+                assert_eq!(schemes, ["bearer", "oauth2", "session"], "{method} {path}");
             }
             for status in ["401", "403", "404", "503"] {
                 let content = &op["responses"][status]["content"]["application/problem+json"];
@@ -72,7 +75,11 @@ fn every_api_operation_documents_security_and_problems() {
             }
         }
     }
-    assert_eq!(operations, 50);
+    assert_eq!(operations, 54);
+    // The token endpoint authenticates clients with HTTP Basic; the OAuth2 scheme points at it.
+    assert_eq!(doc["paths"]["/oauth/token"]["post"]["security"], serde_json::json!([{"client_basic": []}]));
+    let flows = &doc["components"]["securitySchemes"]["oauth2"]["flows"];
+    assert_eq!(flows["clientCredentials"]["tokenUrl"], "/oauth/token");
 }
 
 #[actix_web::test]

@@ -127,6 +127,8 @@ pub struct TestApp {
     handle: actix_web::dev::ServerHandle,
     runner: Option<std::thread::JoinHandle<Result<(), String>>>,
     client: awc::Client,
+    /// The service's clock: `app.clock.advance(..)` moves it forward (expiry, back-off).
+    pub clock: fourthp_api::state::Clock,
 }
 
 /// What an HTTP exchange returned.
@@ -244,15 +246,15 @@ impl TestAppBuilder {
         let runner = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
                 let app = Application::build(&config).unwrap();
-                started.send((app.port(), app.handle())).unwrap();
+                started.send((app.port(), app.handle(), app.clock())).unwrap();
                 app.run_until_stopped().await
             })
         });
-        let (port, handle) = ready.recv().expect("the app did not start");
+        let (port, handle, clock) = ready.recv().expect("the app did not start");
         let address = format!("http://127.0.0.1:{port}");
         let db = connect(&db_url, 2, Duration::from_secs(5)).unwrap();
         let client = awc::Client::builder().timeout(Duration::from_secs(30)).finish();
-        TestApp { address, db, db_url, database, handle, runner: Some(runner), client }
+        TestApp { address, db, db_url, database, handle, runner: Some(runner), client, clock }
     }
 }
 

@@ -75,7 +75,7 @@ pub async fn enrol(
 ) -> Result<HttpResponse, Problem> {
     let b = body.value;
     let token_hash = credentials::token_hash(&token);
-    let now = chrono::Utc::now();
+    let now = state.clock.now();
     let enrolment = users::enrolment(&state.db, &token_hash, now).await?.ok_or_else(Problem::not_found)?;
     let user = enrolment.user;
     match (b.password, b.totp) {

@@ -4,6 +4,7 @@
 
 pub mod actions;
 pub mod agencies;
+pub mod api_clients;
 pub mod audit;
 pub mod cases;
 pub mod deadlines;
@@ -11,6 +12,7 @@ pub mod enrolment;
 pub mod events;
 pub mod interventions;
 pub mod needs;
+pub mod oauth;
 pub mod ops;
 pub mod outcomes;
 pub mod reports;

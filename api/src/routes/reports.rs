@@ -3,7 +3,6 @@
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{get, web, HttpRequest, HttpResponse};
-use chrono::Utc;
 use fourthp_domain::access::{report_access, ReportDisclosure};
 use fourthp_domain::audit::AuditOutcome;
 use fourthp_domain::case::{ExploitationType, Jurisdiction, LocalAuthority};
@@ -189,7 +188,7 @@ pub async fn outcome_report(
     let jurisdiction = q.jurisdiction;
     let local_authority = errs.check_opt("local_authority", q.local_authority.as_deref().map(LocalAuthority::parse)).flatten();
     let (exploitation_type, age_group) = (q.exploitation_type, q.age_group);
-    let now = Utc::now();
+    let now = caller.ctx.at;
     let today = london_date(now);
     let params = match (from, to, format) {
         (Some(from), Some(to), Some(_)) if errs.is_empty() => {

@@ -114,7 +114,7 @@ fn session_cookie(value: String, max_age: Duration) -> Cookie<'static> {
 #[post("/auth/sessions")]
 pub async fn sign_in(req: HttpRequest, state: web::Data<AppState>, body: ApiJson<SignInRequest>) -> Result<HttpResponse, Problem> {
     let b = body.value;
-    let now = Utc::now();
+    let now = state.clock.now();
     let address = client_address(&req).unwrap_or_default();
     if sessions::failures_from(&state.db, &address, now - Duration::minutes(ADDRESS_WINDOW_MINUTES)).await? > ADDRESS_LIMIT {
         return Err(Problem::new(
@@ -152,7 +152,8 @@ pub async fn sign_in(req: HttpRequest, state: web::Data<AppState>, body: ApiJson
         _ => None,
     };
     let (Some(factor), true, false) = (factor, password_ok, locked) else {
-        sessions::record_failure(&state.db, Attempt::Account(&ctx, facts.user.id), &address, now, lock_for).await?;
+        let attempt = if locked { Attempt::WhileLocked(&ctx, facts.user.id) } else { Attempt::Account(&ctx, facts.user.id) };
+        sessions::record_failure(&state.db, attempt, &address, now, lock_for).await?;
         return Err(refused());
     };
     let id = credentials::random_token().map_err(|_| Problem::internal())?;
