@@ -4,7 +4,8 @@
 //!
 //! Usage: `loadgen --url http://127.0.0.1:8080 --secret-file KEY --cases-file CASES
 //!         --coordinator-agency ID [--mix log=30,status=70,report=0] [--seconds 30]
-//!         [--rate R | --concurrency N] [--report-period 2025-01-01:2025-12-31] [--service-pid P]`
+//!         [--rate R | --concurrency N] [--report-period 2025-01-01:2025-12-31] [--service-pid P]
+//!         [--partner-auth bearer|session]`
 //!
 //! `CASES` holds one open case a line as `case_id<TAB>partner_agency_id`, the partner being an
 //! agency on the case's team (bench/load.sh writes it). With `--rate`, requests arrive open-loop
@@ -12,7 +13,9 @@
 //! request was due, so a stall is charged to every request it delays (no coordinated omission).
 //! With `--concurrency`, that many clients send requests back to back (closed loop): saturation.
 //! It prints, per operation, throughput, failures and latency percentiles, and the service's
-//! peak RSS when given its pid.
+//! peak RSS when given its pid. With `--partner-auth session`, partners poll with the session
+//! cookie `__Host-fourthp_session=bench-session-<agency id>` (bench/session.sh creates those
+//! sessions) instead of a bearer token.
 
 #![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used, reason = "a command-line benchmark that fails loudly")]
 
@@ -56,6 +59,7 @@ struct Args {
     concurrency: usize,
     report_period: (String, String),
     service_pid: Option<u32>,
+    partner_sessions: bool,
 }
 
 fn args() -> Args {
@@ -70,6 +74,7 @@ fn args() -> Args {
         concurrency: 16,
         report_period: ("2025-01-01".into(), "2025-12-31".into()),
         service_pid: None,
+        partner_sessions: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -109,6 +114,13 @@ fn args() -> Args {
                 a.report_period = (f.to_owned(), t.to_owned());
             }
             "--service-pid" => a.service_pid = Some(value.parse().expect("--service-pid")),
+            "--partner-auth" => {
+                a.partner_sessions = match value.as_str() {
+                    "bearer" => false,
+                    "session" => true,
+                    other => panic!("--partner-auth bearer|session, not {other}"),
+                }
+            }
             other => panic!("unknown option {other}"),
         }
     }
@@ -128,6 +140,7 @@ struct Plan {
     mix: Vec<(Op, f64)>,
     report_url: String,
     run: String,
+    partner_sessions: bool,
 }
 
 impl Plan {
@@ -143,6 +156,15 @@ impl Plan {
             x -= w;
         }
         (op, usize::try_from(r.below(self.cases.len() as u64)).unwrap_or(0))
+    }
+
+    /// The credential header of a partner's request.
+    fn partner_credential(&self, partner: &str) -> (&'static str, String) {
+        if self.partner_sessions {
+            ("cookie", format!("__Host-fourthp_session=bench-session-{partner}"))
+        } else {
+            ("authorization", format!("Bearer {}", self.partners[partner]))
+        }
     }
 
     /// Sends one request; true when it got the status the operation should.
@@ -163,7 +185,7 @@ impl Plan {
             }
             Op::Status => client
                 .get(format!("{}/api/v1/cases/{case_id}/status", self.url))
-                .insert_header(("authorization", format!("Bearer {}", self.partners[partner])))
+                .insert_header(self.partner_credential(partner))
                 .send()
                 .await
                 .map(|r| (r.status().as_u16() == 200, r)),
@@ -239,6 +261,7 @@ async fn main() {
         mix: a.mix.clone(),
         report_url: format!("{}/api/v1/reports/outcomes?from={}&to={}", a.url, a.report_period.0, a.report_period.1),
         run: uuid::Uuid::now_v7().simple().to_string(),
+        partner_sessions: a.partner_sessions,
     });
     let client = awc::Client::builder()
         .timeout(Duration::from_secs(60))
