@@ -50,11 +50,18 @@ pub struct Caller {
     pub user: Option<UserId>,
     /// The session's handle, when the request came with a session cookie.
     pub session: Option<uuid::Uuid>,
+    /// How the account's person is shown ("Sam Jones"), when the caller has an account.
+    pub display_name: Option<String>,
     ledger: SharedLedger,
 }
 
 /// The session cookie: `__Host-` so that it is only ever set by this origin, over HTTPS, for `/`.
 pub const SESSION_COOKIE: &str = "__Host-fourthp_session";
+
+/// The CSRF token a page's form carried in its `csrf_token` field: put on the request by the
+/// pages' form extractor before the caller is authenticated, and checked like `X-CSRF-Token`.
+#[derive(Debug, Clone)]
+pub struct FormCsrfToken(pub String);
 
 impl Caller {
     pub fn principal(&self) -> &Principal {
@@ -132,7 +139,7 @@ fn csrf_refused(detail: &str) -> Problem {
 }
 
 /// Whether the request's `Origin` is this service: its public URL, or the host it was sent to.
-fn same_origin(req: &HttpRequest, public_url: &str) -> bool {
+pub fn same_origin(req: &HttpRequest, public_url: &str) -> bool {
     let Some(origin) = req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()) else { return false };
     let info = req.connection_info();
     let here = format!("{}://{}", info.scheme(), info.host());
@@ -143,15 +150,17 @@ async fn authenticate(req: &HttpRequest) -> Result<Caller, Problem> {
     let state = req.app_data::<web::Data<AppState>>().ok_or_else(Problem::internal)?;
     let now = state.clock.now();
     let cookie = req.cookie(SESSION_COOKIE).filter(|c| !c.value().is_empty());
-    let (principal, user, session) = match (req.headers().contains_key(header::AUTHORIZATION), cookie) {
+    let (principal, user, session, display_name) = match (req.headers().contains_key(header::AUTHORIZATION), cookie) {
         (false, Some(cookie)) => {
             let hash = crate::credentials::token_hash(cookie.value());
             let live = fourthp_persistence::sessions::live(&state.db, &hash, now, state.accounts.session_idle).await?.ok_or_else(|| {
                 Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized", "The session has ended: sign in again.")
             })?;
             if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
-                let sent = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or_default();
-                if !crate::credentials::same(&crate::credentials::token_hash(sent), &live.csrf_hash) {
+                let form = req.extensions().get::<FormCsrfToken>().map(|t| t.0.clone());
+                let header = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_owned);
+                let sent = header.or(form).unwrap_or_default();
+                if !crate::credentials::same(&crate::credentials::token_hash(&sent), &live.csrf_hash) {
                     return Err(csrf_refused("A change made in a session needs the session's X-CSRF-Token."));
                 }
                 if !same_origin(req, &state.accounts.public_url) {
@@ -160,7 +169,7 @@ async fn authenticate(req: &HttpRequest) -> Result<Caller, Problem> {
             }
             // The principal comes from the account as it is now: a new role applies at once.
             let principal = live.user.principal().map_err(|_| Problem::internal())?;
-            (principal, Some(live.user.id), Some(live.handle))
+            (principal, Some(live.user.id), Some(live.handle), Some(live.user.display_name.as_str().to_owned()))
         }
         _ => {
             let verified = state.verifier.verify(bearer(req)?, now)?;
@@ -169,12 +178,13 @@ async fn authenticate(req: &HttpRequest) -> Result<Caller, Problem> {
                     .with_header(header::WWW_AUTHENTICATE, "Bearer realm=\"fourthp\", error=\"invalid_token\""));
             }
             match verified.bearer {
-                Bearer::Minted(principal) => (principal, None, None),
+                Bearer::Minted(principal) => (principal, None, None, None),
                 Bearer::Person { sub, email } => {
                     // As with a session: the principal is the account as it is now.
                     let user =
                         fourthp_persistence::users::for_identity(&state.db, &sub, email.as_deref()).await?.ok_or(AuthError::NoAccount)?;
-                    (user.principal().map_err(|_| Problem::internal())?, Some(user.id), None)
+                    let name = Some(user.display_name.as_str().to_owned());
+                    (user.principal().map_err(|_| Problem::internal())?, Some(user.id), None, name)
                 }
             }
         }
@@ -185,5 +195,5 @@ async fn authenticate(req: &HttpRequest) -> Result<Caller, Problem> {
         l.ctx = Some(ctx.clone());
     }
     req.extensions_mut().insert(ledger.clone());
-    Ok(Caller { ctx, user, session, ledger })
+    Ok(Caller { ctx, user, session, display_name, ledger })
 }

@@ -15,6 +15,7 @@ pub mod extract;
 pub mod jobs;
 pub mod middleware;
 pub mod openapi;
+pub mod pages;
 pub mod paths;
 pub mod problem;
 pub mod query;

@@ -82,7 +82,11 @@ pub async fn middleware(req: ServiceRequest, next: Next<impl MessageBody + 'stat
     }
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    // The pages say `same-origin`: with `no-referrer`, browsers send `Origin: null` on their
+    // forms, and the origin check would refuse every one.
+    if !headers.contains_key(header::REFERRER_POLICY) {
+        headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    }
     if !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
@@ -94,8 +98,8 @@ pub async fn middleware(req: ServiceRequest, next: Next<impl MessageBody + 'stat
     Ok(res)
 }
 
-/// Marks an error response whose format a standard fixes (OAuth 2.0's token endpoint, RFC 6749
-/// §5.2): it is left as it is rather than made a problem document.
+/// Marks an error response whose format is fixed elsewhere — OAuth 2.0's token endpoint (RFC 6749
+/// §5.2), the web pages' HTML — so it is left as it is rather than made a problem document.
 #[derive(Debug, Clone, Copy)]
 pub struct StandardErrorFormat;
 

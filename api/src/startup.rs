@@ -103,6 +103,10 @@ impl Application {
 }
 
 async fn not_found(req: actix_web::HttpRequest) -> Result<actix_web::HttpResponse, Problem> {
+    if req.path() == "/app" || req.path().starts_with("/app/") {
+        // The pages' own "Page not found", as a page.
+        return Ok(actix_web::ResponseError::error_response(&crate::pages::PageError::Problem(Problem::not_found())));
+    }
     let allowed = req.app_data::<web::Data<AppState>>().and_then(|s| s.routes.allowed(req.path()));
     match allowed {
         Some(methods) => Err(Problem::new(
@@ -126,6 +130,7 @@ fn server(listener: TcpListener, state: AppState, doc: utoipa::openapi::OpenApi,
             .app_data(web::PathConfig::default().error_handler(|_, _| Problem::bad_request("path", "is not a valid path").into()))
             .app_data(web::QueryConfig::default().error_handler(|_, _| Problem::bad_request("query", "is not a valid query string").into()))
             .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc.clone()))
+            .configure(crate::pages::configure)
             .default_service(web::to(not_found))
             .wrap(from_fn(middleware::middleware))
     })

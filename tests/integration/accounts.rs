@@ -42,7 +42,7 @@ async fn enrol(app: &TestApp, token: &str, body: Value) -> Reply {
     app.call(Method::POST, &format!("/api/v1/auth/enrolments/{token}"), None, Some(body)).await
 }
 
-const PASSWORD: &str = "correct horse battery staple";
+pub const PASSWORD: &str = "correct horse battery staple";
 
 #[actix_web::test]
 async fn an_administrator_creates_an_account_and_the_person_enrols_with_a_totp() {

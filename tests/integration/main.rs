@@ -13,6 +13,7 @@ mod api_clients;
 mod audit;
 mod audit_trail;
 mod auth;
+mod browser;
 mod cases;
 mod crash;
 mod daily_log;

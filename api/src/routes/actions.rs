@@ -256,10 +256,24 @@ pub async fn case_actions(
 )]
 #[get("/actions")]
 pub async fn list_actions(caller: Caller, state: web::Data<AppState>, query: ApiQuery<ActionQuery>) -> Result<HttpResponse, Problem> {
-    let p = caller.principal();
     let mut errs = FieldErrors::new();
-    let (mut filter, limit, after) = parse_query(query.0, &caller, &mut errs);
+    let (filter, limit, after) = parse_query(query.0, &caller, &mut errs);
     bad_query(errs)?;
+    let page = visible_actions(&caller, &state, filter, limit, after).await?;
+    Ok(page_response(page, london_date(caller.ctx.at)))
+}
+
+/// The actions `filter` selects that the caller may see (the API's list and the partners'
+/// "what we owe" page): coordinators any; partners only what their agency owes, on cases their
+/// agency is on. Each case shown is recorded as read.
+pub async fn visible_actions(
+    caller: &Caller,
+    state: &AppState,
+    mut filter: ActionFilter,
+    limit: fourthp_domain::paging::Limit,
+    after: Option<(NaiveDate, ActionId)>,
+) -> Result<fourthp_domain::paging::Page<Action, (NaiveDate, ActionId)>, Problem> {
+    let p = caller.principal();
     match (p.role, p.agency) {
         (Role::Coordinator, _) => {}
         (Role::Partner, Some(agency)) => {
@@ -270,7 +284,7 @@ pub async fn list_actions(caller: Caller, state: web::Data<AppState>, query: Api
     }
     let page = actions::list(&state.db, &filter, limit, after).await?;
     caller.listed(page.items.iter().map(|a| a.case_id), fourthp_domain::audit::Purpose::ActionList);
-    Ok(page_response(page, london_date(caller.ctx.at)))
+    Ok(page)
 }
 
 /// One action of the case.
@@ -340,13 +354,26 @@ pub async fn patch_action(
     };
     let Some(change) = change else { return Err(errs.into()) };
     let if_match = precondition.get()?;
-    let expected = if_match.expected();
+    let action = close_action(&caller, &state, id, if_match.expected(), change).await?;
     let today = london_date(caller.ctx.at);
-    let action = actions::close(&state.db, &caller.ctx, id, expected, change, today, |case, action| {
+    Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(action.version))).json(ActionResponse::new(&action, today)))
+}
+
+/// Completes or cancels an action (the API and the pages): coordinators, or partners of the
+/// agency that owes it, on a case their agency is on.
+pub async fn close_action(
+    caller: &Caller,
+    state: &AppState,
+    id: ActionId,
+    expected: Option<i32>,
+    change: ActionChange,
+) -> Result<Action, Problem> {
+    access::precheck(caller.principal().role, CaseAction::Read)?;
+    let today = london_date(caller.ctx.at);
+    Ok(actions::close(&state.db, &caller.ctx, id, expected, change, today, |case, action| {
         caller.attempted(case.id);
         let principal = caller.principal();
         may_close_action(principal, action.details.owner_agency_id, Relationship::of(principal, case.team_agencies()))
     })
-    .await?;
-    Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(action.version))).json(ActionResponse::new(&action, today)))
+    .await?)
 }

@@ -283,8 +283,7 @@ pub async fn queue(caller: Caller, state: web::Data<AppState>, query: ApiQuery<Q
     bad_query(errs)?;
     let filter = QueueFilter { statuses, due_before, rule: q.rule, lead };
     let today = london_date(caller.ctx.at);
-    let page = deadlines::queue(&state.db, &filter, today, limit, after.as_ref()).await?;
-    caller.listed(page.items.iter().map(|i| i.deadline.case_id), fourthp_domain::audit::Purpose::DeadlineQueue);
+    let page = due(&caller, &state, &filter, limit, after.as_ref()).await?;
     let items = page
         .items
         .iter()
@@ -292,6 +291,24 @@ pub async fn queue(caller: Caller, state: web::Data<AppState>, query: ApiQuery<Q
         .collect();
     let next_cursor = page.next.map(|c| encode_cursor(CURSOR_KIND, &format!("{}|{}|{}", c.due_on, c.case_reference, c.id)));
     Ok(HttpResponse::Ok().json(QueueResponse { items, next_cursor }))
+}
+
+/// The coordinators' queue of what is due (the API's queue and the coordinators' home page):
+/// coordinators only; each case shown is recorded as read.
+pub async fn due(
+    caller: &Caller,
+    state: &AppState,
+    filter: &QueueFilter,
+    limit: Limit,
+    after: Option<&QueueCursor>,
+) -> Result<fourthp_domain::paging::Page<deadlines::QueueItem, QueueCursor>, Problem> {
+    if caller.principal().role != Role::Coordinator {
+        return Err(Problem::forbidden());
+    }
+    let today = london_date(caller.ctx.at);
+    let page = deadlines::queue(&state.db, filter, today, limit, after).await?;
+    caller.listed(page.items.iter().map(|i| i.deadline.case_id), fourthp_domain::audit::Purpose::DeadlineQueue);
+    Ok(page)
 }
 
 /// Waive an outstanding deadline with a reason (coordinators).

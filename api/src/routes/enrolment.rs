@@ -74,12 +74,38 @@ pub async fn enrol(
     body: ApiJson<EnrolmentRequest>,
 ) -> Result<HttpResponse, Problem> {
     let b = body.value;
-    let token_hash = credentials::token_hash(&token);
+    let step = match (b.password, b.totp) {
+        (Some(password), None) => Step::Password(password),
+        (None, Some(code)) => Step::Totp(code),
+        _ => return Err(field_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation", "body", "send exactly one of password and totp")),
+    };
+    Ok(match enrol_step(&req, &state, &token, step).await? {
+        Outcome::Secrets(secrets) => HttpResponse::Ok().json(secrets),
+        Outcome::Enrolled(done) => HttpResponse::Created().json(done),
+    })
+}
+
+/// One step of enrolment.
+pub enum Step {
+    Password(String),
+    Totp(String),
+}
+
+/// What a step gives.
+pub enum Outcome {
+    Secrets(EnrolmentSecretsResponse),
+    Enrolled(EnrolledResponse),
+}
+
+/// Takes one step of enrolment through the link whose token is `token` (the API and the
+/// enrolment pages).
+pub async fn enrol_step(req: &HttpRequest, state: &AppState, token: &str, step: Step) -> Result<Outcome, Problem> {
+    let token_hash = credentials::token_hash(token);
     let now = state.clock.now();
     let enrolment = users::enrolment(&state.db, &token_hash, now).await?.ok_or_else(Problem::not_found)?;
     let user = enrolment.user;
-    match (b.password, b.totp) {
-        (Some(password), None) => {
+    match step {
+        Step::Password(password) => {
             let password = NewPassword::parse(&password, &user.email)
                 .map_err(|e| field_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation", "password", &e.to_string()))?;
             let pepper = state.accounts.pepper.clone();
@@ -95,13 +121,13 @@ pub async fn enrol(
             if !users::set_pending(&state.db, &token_hash, &hash, &secret, &hashes).await? {
                 return Err(Problem::not_found());
             }
-            Ok(HttpResponse::Ok().json(EnrolmentSecretsResponse {
+            Ok(Outcome::Secrets(EnrolmentSecretsResponse {
                 totp_secret: totp::base32(&secret),
                 otpauth_uri: totp::uri(&state.accounts.issuer, user.email.as_str(), &secret),
                 recovery_codes: codes,
             }))
         }
-        (None, Some(code)) => {
+        Step::Totp(code) => {
             let Some((_, secret)) = enrolment.pending else {
                 return Err(Problem::conflict("password-first", "Set a password through this link before confirming a code."));
             };
@@ -114,12 +140,11 @@ pub async fn enrol(
                 )
             })?;
             let principal = user.principal().map_err(|_| Problem::internal())?;
-            let ctx = context_for(&req, principal, now);
+            let ctx = context_for(req, principal, now);
             if !users::complete(&state.db, &ctx, &token_hash, user.id, step).await? {
                 return Err(Problem::not_found());
             }
-            Ok(HttpResponse::Created().json(EnrolledResponse { enrolled: true, email: user.email.to_string() }))
+            Ok(Outcome::Enrolled(EnrolledResponse { enrolled: true, email: user.email.to_string() }))
         }
-        _ => Err(field_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation", "body", "send exactly one of password and totp")),
     }
 }

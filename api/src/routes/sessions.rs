@@ -87,8 +87,8 @@ fn refused() -> Problem {
     )
 }
 
-/// The cookie that carries a session id.
-fn session_cookie(value: String, max_age: Duration) -> Cookie<'static> {
+/// The cookie that carries a session id (an empty value and no lifetime removes it).
+pub fn session_cookie(value: String, max_age: Duration) -> Cookie<'static> {
     Cookie::build(SESSION_COOKIE, value)
         .path("/")
         .secure(true)
@@ -113,9 +113,23 @@ fn session_cookie(value: String, max_age: Duration) -> Cookie<'static> {
 )]
 #[post("/auth/sessions")]
 pub async fn sign_in(req: HttpRequest, state: web::Data<AppState>, body: ApiJson<SignInRequest>) -> Result<HttpResponse, Problem> {
-    let b = body.value;
+    let signed_in = start_session(&req, &state, body.value).await?;
+    Ok(HttpResponse::Created().cookie(session_cookie(signed_in.session_id, state.accounts.session_absolute)).json(signed_in.response))
+}
+
+/// A new session: the cookie's value (the session id, shown to nobody else) and what the person
+/// is told.
+pub struct SignedIn {
+    pub session_id: String,
+    pub response: SessionResponse,
+}
+
+/// Signs a person in (the API's `POST /auth/sessions` and the sign-in page): checks the address's
+/// limit, the password (or a dummy hash), the lock-out and the second factor; records every
+/// failure; starts the session.
+pub async fn start_session(req: &HttpRequest, state: &AppState, b: SignInRequest) -> Result<SignedIn, Problem> {
     let now = state.clock.now();
-    let address = client_address(&req).unwrap_or_default();
+    let address = client_address(req).unwrap_or_default();
     if sessions::failures_from(&state.db, &address, now - Duration::minutes(ADDRESS_WINDOW_MINUTES)).await? > ADDRESS_LIMIT {
         return Err(Problem::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -139,12 +153,12 @@ pub async fn sign_in(req: HttpRequest, state: web::Data<AppState>, body: ApiJson
         .await
         .map_err(|_| Problem::internal())?;
     let Some(facts) = usable else {
-        let agent = SystemAgent { sub: "fourthp-sign-in".to_owned(), request_id: request_id(&req), at: now };
+        let agent = SystemAgent { sub: "fourthp-sign-in".to_owned(), request_id: request_id(req), at: now };
         sessions::record_failure(&state.db, Attempt::Unknown(&agent), &address, now, lock_for).await?;
         return Err(refused());
     };
     let principal = facts.user.principal().map_err(|_| Problem::internal())?;
-    let ctx = context_for(&req, principal, now);
+    let ctx = context_for(req, principal, now);
     let locked = facts.locked_until.is_some_and(|until| until > now);
     let factor = match (&b.totp, &b.recovery_code, &facts.totp_secret) {
         (Some(code), None, Some(secret)) => totp::verify(secret, code, now.timestamp(), facts.totp_last_step).map(SecondFactor::Totp),
@@ -172,22 +186,34 @@ pub async fn sign_in(req: HttpRequest, state: web::Data<AppState>, body: ApiJson
         return Err(refused());
     }
     let user: &User = &facts.user;
-    Ok(HttpResponse::Created().cookie(session_cookie(id, state.accounts.session_absolute)).json(SessionResponse {
-        session_id: new.handle,
-        user_id: user.id.into_uuid(),
-        email: user.email.to_string(),
-        display_name: user.display_name.as_str().to_owned(),
-        role: user.role,
-        agency_id: user.agency.map(|a| a.into_uuid()),
-        csrf_token: csrf,
-        expires_at: new.expires_at,
-    }))
+    Ok(SignedIn {
+        session_id: id,
+        response: SessionResponse {
+            session_id: new.handle,
+            user_id: user.id.into_uuid(),
+            email: user.email.to_string(),
+            display_name: user.display_name.as_str().to_owned(),
+            role: user.role,
+            agency_id: user.agency.map(|a| a.into_uuid()),
+            csrf_token: csrf,
+            expires_at: new.expires_at,
+        },
+    })
 }
 
 /// The person's own sessions (a session of theirs, not a token).
-fn own_sessions(caller: &Caller) -> Result<(fourthp_domain::ids::UserId, Option<uuid::Uuid>), Problem> {
+pub fn own_sessions(caller: &Caller) -> Result<(fourthp_domain::ids::UserId, Option<uuid::Uuid>), Problem> {
     let user = caller.user.ok_or_else(Problem::forbidden)?;
     Ok((user, caller.session))
+}
+
+/// Ends one of the caller's own sessions (the API and the sign-out and sessions pages).
+pub async fn end_one(caller: &Caller, state: &AppState, handle: uuid::Uuid) -> Result<(), Problem> {
+    let (user, _) = own_sessions(caller)?;
+    if !sessions::end(&state.db, &caller.ctx, user, handle).await? {
+        return Err(Problem::not_found());
+    }
+    Ok(())
 }
 
 /// My sessions that are still live, newest first.
@@ -225,14 +251,12 @@ pub async fn list_sessions(caller: Caller, state: web::Data<AppState>) -> Result
 )]
 #[delete("/auth/sessions/{session}")]
 pub async fn end_session(caller: Caller, state: web::Data<AppState>, session: web::Path<String>) -> Result<HttpResponse, Problem> {
-    let (user, current) = own_sessions(&caller)?;
+    let (_, current) = own_sessions(&caller)?;
     let handle = match session.as_str() {
         "current" => current.ok_or_else(Problem::not_found)?,
         other => uuid::Uuid::try_parse(other).map_err(|_| Problem::bad_request("session", "must be current or a session id"))?,
     };
-    if !sessions::end(&state.db, &caller.ctx, user, handle).await? {
-        return Err(Problem::not_found());
-    }
+    end_one(&caller, &state, handle).await?;
     let mut res = HttpResponse::NoContent();
     if Some(handle) == current {
         res.cookie(session_cookie(String::new(), Duration::zero()));

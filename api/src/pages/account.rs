@@ -1,0 +1,244 @@
+//! Signing in and out, enrolment, and one's own sessions: the pages over the same use cases as
+//! `/api/v1/auth/...` (`routes::sessions`, `routes::enrolment`).
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::{error_for, field_errors, page_cookie, render, see_other, Chrome, FieldError, Page, PageError, PageForm, CSRF_COOKIE};
+use crate::auth::{same_origin, SESSION_COOKIE};
+use crate::credentials::{self, totp};
+use crate::problem::Problem;
+use crate::routes::enrolment::{enrol_step, Outcome, Step};
+use crate::routes::sessions::{end_one, own_sessions, start_session, SignInRequest};
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "sign_in.html")]
+struct SignInPage {
+    chrome: Chrome,
+    email: String,
+    errors: Vec<FieldError>,
+    notice: Option<&'static str>,
+}
+
+impl SignInPage {
+    fn error(&self, field: &str) -> Option<&str> {
+        error_for(&self.errors, field)
+    }
+}
+
+pub async fn sign_in_page(req: HttpRequest) -> HttpResponse {
+    let notice = match req.query_string() {
+        q if q.contains("enrolled=1") => Some("You have set up your account. Sign in with your password and a code from your app."),
+        q if q.contains("signed-out=1") => Some("You have signed out."),
+        _ => None,
+    };
+    render(StatusCode::OK, &SignInPage { chrome: Chrome::anonymous(), email: String::new(), errors: Vec::new(), notice })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SignInForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    code: String,
+}
+
+pub async fn sign_in(req: HttpRequest, state: web::Data<AppState>, form: PageForm<SignInForm>) -> Result<HttpResponse, PageError> {
+    let f = form.0;
+    // A sign-in form posted from elsewhere would sign the browser in to someone else's account.
+    if !same_origin(&req, &state.accounts.public_url) {
+        return Err(PageError::Problem(Problem::forbidden()));
+    }
+    let code = f.code.split_whitespace().collect::<String>();
+    let (totp, recovery_code) =
+        if code.len() == 6 && code.chars().all(|c| c.is_ascii_digit()) { (Some(code), None) } else { (None, Some(code)) };
+    let request = SignInRequest { email: f.email.clone(), password: f.password, totp, recovery_code };
+    match start_session(&req, &state, request).await {
+        Ok(signed_in) => {
+            let seconds = state.accounts.session_absolute.num_seconds();
+            Ok(HttpResponse::SeeOther()
+                .insert_header((actix_web::http::header::LOCATION, "/app"))
+                .cookie(page_cookie(SESSION_COOKIE, signed_in.session_id, seconds))
+                .cookie(page_cookie(CSRF_COOKIE, signed_in.response.csrf_token, seconds))
+                .finish())
+        }
+        Err(p) if p.status == StatusCode::UNAUTHORIZED || p.status == StatusCode::TOO_MANY_REQUESTS => {
+            let errors = vec![FieldError::new("email", p.detail.clone())];
+            Ok(render(p.status, &SignInPage { chrome: Chrome::anonymous(), email: f.email, errors, notice: None }))
+        }
+        Err(p) => Err(p.into()),
+    }
+}
+
+pub async fn sign_out(form: PageForm<CsrfOnly>, page: Page, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
+    let _ = form;
+    let handle = page.caller.session.ok_or(PageError::SignIn)?;
+    end_one(&page.caller, &state, handle).await?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header((actix_web::http::header::LOCATION, "/app/sign-in?signed-out=1"))
+        .cookie(page_cookie(SESSION_COOKIE, String::new(), 0))
+        .cookie(page_cookie(CSRF_COOKIE, String::new(), 0))
+        .finish())
+}
+
+/// A form with nothing but its CSRF token.
+#[derive(Debug, Deserialize)]
+pub struct CsrfOnly {}
+
+pub struct SessionRow {
+    pub id: String,
+    pub current: bool,
+    pub signed_in: String,
+    pub last_seen: String,
+    pub from: String,
+}
+
+#[derive(Template)]
+#[template(path = "sessions.html")]
+struct SessionsPage {
+    chrome: Chrome,
+    sessions: Vec<SessionRow>,
+}
+
+pub async fn sessions_page(page: Page, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
+    let (user, current) = own_sessions(&page.caller)?;
+    let all = fourthp_persistence::sessions::of_user(&state.db, user, page.caller.ctx.at, state.accounts.session_idle)
+        .await
+        .map_err(Problem::from)?;
+    let sessions = all
+        .into_iter()
+        .map(|s| SessionRow {
+            id: s.handle.to_string(),
+            current: Some(s.handle) == current,
+            signed_in: super::work::london_time(s.created_at),
+            last_seen: super::work::london_time(s.last_seen_at),
+            from: s.user_agent.unwrap_or_else(|| "an unknown browser".to_owned()),
+        })
+        .collect();
+    Ok(render(StatusCode::OK, &SessionsPage { chrome: page.chrome, sessions }))
+}
+
+pub async fn end_session(
+    form: PageForm<CsrfOnly>,
+    page: Page,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let _ = form;
+    let handle = uuid::Uuid::try_parse(&id).map_err(|_| PageError::Problem(Problem::not_found()))?;
+    end_one(&page.caller, &state, handle).await?;
+    if Some(handle) == page.caller.session {
+        return Ok(see_other("/app/sign-in?signed-out=1"));
+    }
+    Ok(see_other("/app/sessions"))
+}
+
+#[derive(Template)]
+#[template(path = "enrol.html")]
+struct EnrolPage {
+    chrome: Chrome,
+    email: String,
+    /// Set once the password is: the authenticator to set up, and the codes (shown once).
+    qr_svg: Option<String>,
+    secret: String,
+    recovery_codes: Vec<String>,
+    errors: Vec<FieldError>,
+}
+
+impl EnrolPage {
+    fn error(&self, field: &str) -> Option<&str> {
+        error_for(&self.errors, field)
+    }
+}
+
+/// The QR code of an `otpauth://` URI, as inline SVG (no script, no style attribute).
+fn qr_svg(uri: &str) -> Option<String> {
+    let code = qrcode::QrCode::new(uri.as_bytes()).ok()?;
+    let svg = code
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(200, 200)
+        .dark_color(qrcode::render::svg::Color("#0b0c0c"))
+        .light_color(qrcode::render::svg::Color("#ffffff"))
+        .build();
+    // Inline in HTML: without the XML declaration, and named for assistive technology.
+    let start = svg.find("<svg")?;
+    Some(svg[start..].replacen("<svg", "<svg role=\"img\" aria-label=\"QR code for your authenticator app\"", 1))
+}
+
+async fn enrolment_email(state: &AppState, token: &str) -> Result<(String, Option<Vec<u8>>), PageError> {
+    let hash = credentials::token_hash(token);
+    let found = fourthp_persistence::users::enrolment(&state.db, &hash, state.clock.now()).await.map_err(Problem::from)?;
+    let e = found.ok_or(PageError::Problem(Problem::not_found()))?;
+    Ok((e.user.email.to_string(), e.pending.map(|(_, secret)| secret)))
+}
+
+pub async fn enrol_page(state: web::Data<AppState>, token: web::Path<String>) -> Result<HttpResponse, PageError> {
+    let (email, _) = enrolment_email(&state, &token).await?;
+    let page = EnrolPage {
+        chrome: Chrome::anonymous(),
+        email,
+        qr_svg: None,
+        secret: String::new(),
+        recovery_codes: Vec::new(),
+        errors: Vec::new(),
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EnrolForm {
+    password: Option<String>,
+    code: Option<String>,
+}
+
+pub async fn enrol(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    form: PageForm<EnrolForm>,
+) -> Result<HttpResponse, PageError> {
+    let (email, pending) = enrolment_email(&state, &token).await?;
+    let mut page = EnrolPage {
+        chrome: Chrome::anonymous(),
+        email,
+        qr_svg: None,
+        secret: String::new(),
+        recovery_codes: Vec::new(),
+        errors: Vec::new(),
+    };
+    let step = match (form.0.password, form.0.code) {
+        (Some(p), None) => Step::Password(p),
+        (None, Some(c)) => Step::Totp(c.split_whitespace().collect()),
+        _ => return Err(PageError::Problem(Problem::bad_request("form", "could not be read"))),
+    };
+    let confirming = matches!(step, Step::Totp(_));
+    match enrol_step(&req, &state, &token, step).await {
+        Ok(Outcome::Secrets(s)) => {
+            page.qr_svg = qr_svg(&s.otpauth_uri);
+            page.secret = s.totp_secret;
+            page.recovery_codes = s.recovery_codes;
+            Ok(render(StatusCode::OK, &page))
+        }
+        Ok(Outcome::Enrolled(_)) => Ok(see_other("/app/sign-in?enrolled=1")),
+        Err(p) if p.status == StatusCode::UNPROCESSABLE_ENTITY || p.status == StatusCode::CONFLICT => {
+            if confirming {
+                if let Some(secret) = pending {
+                    page.qr_svg = qr_svg(&totp::uri(&state.accounts.issuer, &page.email, &secret));
+                    page.secret = totp::base32(&secret);
+                }
+            }
+            page.errors = field_errors(&p, if confirming { "code" } else { "password" }, |f| match f {
+                "password" => Some("password"),
+                "totp" => Some("code"),
+                _ => None,
+            });
+            Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page))
+        }
+        Err(p) => Err(p.into()),
+    }
+}

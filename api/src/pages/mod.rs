@@ -1,0 +1,286 @@
+//! The web pages under `/app`: server-rendered HTML (askama templates, checked at compile time),
+//! plain forms that work without JavaScript, a strict Content-Security-Policy. They are another
+//! adapter over the same use cases as the REST API: every page calls the functions the API's
+//! handlers call (which hold the access policy and the queries), and signs in through the same
+//! sessions. Nothing here queries the database or decides access by itself.
+
+mod account;
+mod work;
+
+use actix_web::body::BoxBody;
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::dev::Payload;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
+use askama::Template;
+use futures_util::future::LocalBoxFuture;
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+
+use crate::auth::{Caller, FormCsrfToken};
+use crate::problem::Problem;
+use crate::state::{AppState, Limits};
+
+/// The pages' policy: scripts and styles from this origin only, no inline script or style,
+/// forms post only here, never framed.
+pub const CSP_PAGES: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                             form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// The cookie that holds the session's CSRF token for the pages' forms (HttpOnly: only the
+/// server reads it, to put it in the forms it renders).
+pub const CSRF_COOKIE: &str = "__Host-fourthp_csrf";
+
+const STYLESHEET: &str = include_str!("../../assets/app.css");
+
+/// Registers the pages.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/app/assets/app.css", web::get().to(stylesheet))
+        .route("/app", web::get().to(work::home))
+        .route("/app/", web::get().to(work::home))
+        .route("/app/sign-in", web::get().to(account::sign_in_page))
+        .route("/app/sign-in", web::post().to(account::sign_in))
+        .route("/app/sign-out", web::post().to(account::sign_out))
+        .route("/app/sessions", web::get().to(account::sessions_page))
+        .route("/app/sessions/{id}/end", web::post().to(account::end_session))
+        .route("/app/enrol/{token}", web::get().to(account::enrol_page))
+        .route("/app/enrol/{token}", web::post().to(account::enrol))
+        .route("/app/due", web::get().to(work::due))
+        .route("/app/owed", web::get().to(work::owed))
+        .route("/app/actions/{id}/close", web::post().to(work::close_action));
+}
+
+async fn stylesheet() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(STYLESHEET)
+}
+
+/// What every page's layout shows: who is signed in, and the navigation for their role.
+pub struct Chrome {
+    pub signed_in: Option<SignedInAs>,
+    pub csrf: String,
+}
+
+pub struct SignedInAs {
+    pub name: String,
+    pub role: &'static str,
+    pub nav: Vec<(&'static str, &'static str)>,
+}
+
+impl Chrome {
+    /// A page nobody is signed in to.
+    pub fn anonymous() -> Self {
+        Chrome { signed_in: None, csrf: String::new() }
+    }
+}
+
+/// A page answered as HTML, with the pages' policy and never cached.
+pub fn render<T: Template>(status: StatusCode, page: &T) -> HttpResponse {
+    match page.render() {
+        Ok(html) => {
+            let mut res = HttpResponse::build(status)
+                .content_type("text/html; charset=utf-8")
+                .insert_header((header::CONTENT_SECURITY_POLICY, CSP_PAGES))
+                .insert_header((header::REFERRER_POLICY, "same-origin"))
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .body(html);
+            // A form shown again with its errors (401, 422) stays a page, not a problem document.
+            res.extensions_mut().insert(crate::middleware::StandardErrorFormat);
+            res
+        }
+        Err(_) => PageError::Problem(Problem::internal()).error_response(),
+    }
+}
+
+/// A redirect after a form (303: the browser follows with a GET).
+pub fn see_other(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header((header::LOCATION, to.to_owned())).finish()
+}
+
+/// A cookie for the pages' session (HttpOnly, Secure, SameSite=Strict, `/`).
+pub fn page_cookie(name: &'static str, value: String, seconds: i64) -> Cookie<'static> {
+    Cookie::build(name, value)
+        .path("/")
+        .secure(true)
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .max_age(actix_web::cookie::time::Duration::seconds(seconds))
+        .finish()
+}
+
+/// Why a page cannot be shown: the person must sign in, or a problem (shown as a page).
+#[derive(Debug)]
+pub enum PageError {
+    SignIn,
+    Problem(Problem),
+}
+
+impl std::fmt::Display for PageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PageError::SignIn => f.write_str("sign in"),
+            PageError::Problem(p) => write!(f, "{}", p.status),
+        }
+    }
+}
+
+impl From<Problem> for PageError {
+    fn from(p: Problem) -> Self {
+        if p.status == StatusCode::UNAUTHORIZED {
+            PageError::SignIn
+        } else {
+            PageError::Problem(p)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    chrome: Chrome,
+    title: String,
+    detail: String,
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            PageError::SignIn => StatusCode::SEE_OTHER,
+            PageError::Problem(p) => p.status,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse<BoxBody> {
+        let p = match self {
+            PageError::SignIn => return see_other("/app/sign-in"),
+            PageError::Problem(p) => p,
+        };
+        let (title, detail) = match p.status {
+            StatusCode::NOT_FOUND => (
+                "Page not found".to_owned(),
+                "If you typed the web address, check it is correct. If you followed a link to a case, it may not be one your agency is on."
+                    .to_owned(),
+            ),
+            StatusCode::FORBIDDEN => (
+                "You cannot use this page".to_owned(),
+                "Your role does not include this. Ask your partnership's administrator if you think it should.".to_owned(),
+            ),
+            s if s.is_server_error() => ("Sorry, there is a problem with the service".to_owned(), p.detail.clone()),
+            _ => (p.title.to_owned(), p.detail.clone()),
+        };
+        let page = ErrorPage { chrome: Chrome::anonymous(), title, detail };
+        let html = page
+            .render()
+            .unwrap_or_else(|_| "<!doctype html><title>Error</title><p>Sorry, there is a problem with the service.</p>".to_owned());
+        let mut res = HttpResponse::build(p.status)
+            .content_type("text/html; charset=utf-8")
+            .insert_header((header::CONTENT_SECURITY_POLICY, CSP_PAGES))
+            .insert_header((header::REFERRER_POLICY, "same-origin"))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .body(html);
+        res.extensions_mut().insert(crate::middleware::StandardErrorFormat);
+        res
+    }
+}
+
+/// The signed-in person a page is for: their caller (the same as the API's) and the layout.
+pub struct Page {
+    pub caller: Caller,
+    pub chrome: Chrome,
+}
+
+impl FromRequest for Page {
+    type Error = PageError;
+    type Future = LocalBoxFuture<'static, Result<Self, PageError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let caller = Caller::from_request(req, payload);
+        let csrf = req.cookie(CSRF_COOKIE).map(|c| c.value().to_owned()).unwrap_or_default();
+        Box::pin(async move {
+            let caller = caller.await?;
+            // Pages are for people with an account, signed in here.
+            if caller.session.is_none() {
+                return Err(PageError::SignIn);
+            }
+            let role = caller.principal().role;
+            let nav = work::nav_for(role);
+            let name = caller.display_name.clone().unwrap_or_default();
+            let chrome = Chrome { signed_in: Some(SignedInAs { name, role: role.as_str(), nav }), csrf };
+            Ok(Page { caller, chrome })
+        })
+    }
+}
+
+/// A page's form (`application/x-www-form-urlencoded`), its fields as typed: the handler parses
+/// them into domain values and shows what is wrong beside each. Its `csrf_token` field is put
+/// on the request for [`Caller`] to check, so a form handler takes `PageForm` before `Page`.
+pub struct PageForm<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for PageForm<T> {
+    type Error = PageError;
+    type Future = LocalBoxFuture<'static, Result<Self, PageError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req.app_data::<web::Data<AppState>>().map_or(Limits::DEFAULT_BODY_BYTES, |s| s.limits.body_bytes);
+        let form_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.split(';').next().unwrap_or_default().trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"));
+        let mut payload = payload.take();
+        let req = req.clone();
+        Box::pin(async move {
+            let bad = || PageError::Problem(Problem::bad_request("form", "could not be read"));
+            if !form_type {
+                return Err(bad());
+            }
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|_| bad())?;
+                if body.len() + chunk.len() > limit {
+                    return Err(bad());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            if let Some((_, token)) = form_urlencoded::parse(&body).find(|(k, _)| k == "csrf_token") {
+                req.extensions_mut().insert(FormCsrfToken(token.into_owned()));
+            }
+            let value = serde_urlencoded::from_bytes::<T>(&body).map_err(|_| bad())?;
+            Ok(PageForm(value))
+        })
+    }
+}
+
+/// A field's error for the error summary and beside the field (GOV.UK pattern).
+#[derive(Debug, Clone)]
+pub struct FieldError {
+    /// The field's `id`, for the summary's link.
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &str, message: impl Into<String>) -> Self {
+        FieldError { field: field.to_owned(), message: message.into() }
+    }
+}
+
+/// The errors of a problem (a refused form), field by field, with page field ids: `map` turns
+/// an API field name into the form's; anything without a field becomes a message on `fallback`.
+pub fn field_errors(p: &Problem, fallback: &str, map: impl Fn(&str) -> Option<&'static str>) -> Vec<FieldError> {
+    let mut out: Vec<FieldError> = p
+        .errors
+        .iter()
+        .map(|e| FieldError::new(map(&e.field).unwrap_or(fallback), format!("{}: {}", e.field.replace('_', " "), e.message)))
+        .collect();
+    if out.is_empty() {
+        out.push(FieldError::new(fallback, p.detail.clone()));
+    }
+    out
+}
+
+/// The message for `field` among `errors`, if any (templates show it beside the field).
+pub fn error_for<'a>(errors: &'a [FieldError], field: &str) -> Option<&'a str> {
+    errors.iter().find(|e| e.field == field).map(|e| e.message.as_str())
+}

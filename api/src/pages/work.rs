@@ -1,0 +1,219 @@
+//! The day's work: each role's home, the coordinators' "what is due", the partners' "what we
+//! owe" — over the same use cases as the API's deadline queue and action list.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use fourthp_domain::action::{ActionChange, ActionNote};
+use fourthp_domain::ids::ActionId;
+use fourthp_domain::paging::Limit;
+use fourthp_domain::principal::Role;
+use fourthp_domain::time::{is_bst, london_date};
+use fourthp_persistence::actions::ActionFilter;
+use fourthp_persistence::deadlines::QueueFilter;
+use serde::Deserialize;
+
+use super::{error_for, field_errors, render, see_other, Chrome, FieldError, Page, PageError, PageForm};
+use crate::problem::Problem;
+use crate::routes::actions::{close_action as close, visible_actions};
+use crate::routes::deadlines::due as queue;
+use crate::state::AppState;
+
+/// The navigation each role sees.
+pub fn nav_for(role: Role) -> Vec<(&'static str, &'static str)> {
+    let mut nav = match role {
+        Role::Coordinator => vec![("/app/due", "What is due")],
+        Role::Partner => vec![("/app/owed", "What we owe")],
+        Role::Commissioner | Role::Auditor | Role::Admin => Vec::new(),
+    };
+    nav.push(("/app/sessions", "Your sessions"));
+    nav
+}
+
+/// An instant as people in the UK read it: "2 December 2026, 14:05".
+pub fn london_time(at: DateTime<Utc>) -> String {
+    let local = at + if is_bst(at) { Duration::hours(1) } else { Duration::zero() };
+    local.format("%-d %B %Y, %H:%M").to_string()
+}
+
+/// A date as people in the UK read it: "2 December 2026".
+pub fn long_date(d: NaiveDate) -> String {
+    d.format("%-d %B %Y").to_string()
+}
+
+/// Each role's home after sign-in.
+pub async fn home(page: Page) -> HttpResponse {
+    match page.caller.principal().role {
+        Role::Coordinator => see_other("/app/due"),
+        Role::Partner => see_other("/app/owed"),
+        Role::Commissioner | Role::Auditor | Role::Admin => see_other("/app/sessions"),
+    }
+}
+
+pub struct DueRow {
+    pub case_id: String,
+    pub case_reference: String,
+    pub what: String,
+    pub due: String,
+    pub explanation: String,
+    pub stage: String,
+}
+
+#[derive(Template)]
+#[template(path = "due.html")]
+struct DuePage {
+    chrome: Chrome,
+    overdue: Vec<DueRow>,
+    this_week: Vec<DueRow>,
+    later: Vec<DueRow>,
+    mine_only: bool,
+    more: bool,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DueQuery {
+    #[serde(default)]
+    mine: Option<String>,
+}
+
+/// The coordinator's home: overdue first, then due this week, then the rest, each with its
+/// explanation (the deadline queue, in due-date order).
+pub async fn due(page: Page, state: web::Data<AppState>, query: web::Query<DueQuery>) -> Result<HttpResponse, PageError> {
+    let mine_only = query.mine.as_deref() == Some("1");
+    let lead = mine_only.then(|| page.caller.principal().subject.clone());
+    let filter = QueueFilter { statuses: Vec::new(), due_before: None, rule: None, lead };
+    let limit = Limit::parse(Some(200)).map_err(|_| Problem::internal())?;
+    let items = queue(&page.caller, &state, &filter, limit, None).await?;
+    let today = london_date(page.caller.ctx.at);
+    let week = today + Duration::days(7);
+    let (mut overdue, mut this_week, mut later) = (Vec::new(), Vec::new(), Vec::new());
+    for i in &items.items {
+        let d = &i.deadline;
+        let row = DueRow {
+            case_id: d.case_id.to_string(),
+            case_reference: d.case_reference.as_str().to_owned(),
+            what: d.rule_id.replace('_', " "),
+            due: long_date(d.due_on),
+            explanation: d.explanation.clone(),
+            stage: i.stage.as_str().replace('_', " "),
+        };
+        match d.due_on {
+            on if on < today => overdue.push(row),
+            on if on <= week => this_week.push(row),
+            _ => later.push(row),
+        }
+    }
+    let more = items.next.is_some();
+    Ok(render(StatusCode::OK, &DuePage { chrome: page.chrome, overdue, this_week, later, mine_only, more }))
+}
+
+pub struct OwedRow {
+    pub id: String,
+    pub version: i32,
+    pub description: String,
+    pub due: String,
+    pub overdue: bool,
+}
+
+#[derive(Template)]
+#[template(path = "owed.html")]
+struct OwedPage {
+    chrome: Chrome,
+    actions: Vec<OwedRow>,
+    errors: Vec<FieldError>,
+    closed: bool,
+}
+
+impl OwedPage {
+    fn error(&self, field: &str) -> Option<&str> {
+        error_for(&self.errors, field)
+    }
+}
+
+async fn owed_page(page: Page, state: &AppState, errors: Vec<FieldError>, closed: bool) -> Result<OwedPage, PageError> {
+    let today = london_date(page.caller.ctx.at);
+    let filter = ActionFilter {
+        case: None,
+        owner: None,
+        on_team_of: None,
+        status: Some(fourthp_domain::action::ActionStatus::Open),
+        overdue_on: None,
+    };
+    let limit = Limit::parse(Some(200)).map_err(|_| Problem::internal())?;
+    let listed = visible_actions(&page.caller, state, filter, limit, None).await?;
+    let mut actions: Vec<OwedRow> = listed
+        .items
+        .iter()
+        .map(|a| OwedRow {
+            id: a.id.to_string(),
+            version: a.version,
+            description: a.details.description.as_str().to_owned(),
+            due: long_date(a.details.due_on),
+            overdue: a.is_overdue(today),
+        })
+        .collect();
+    // Overdue first; each group in due-date order, as listed.
+    actions.sort_by_key(|a| !a.overdue);
+    Ok(OwedPage { chrome: page.chrome, actions, errors, closed })
+}
+
+/// The partner's home: the open actions their agency owes, overdue first, each to complete
+/// with a note or cancel with a reason.
+pub async fn owed(page: Page, state: web::Data<AppState>, query: web::Query<OwedQuery>) -> Result<HttpResponse, PageError> {
+    let closed = query.closed.as_deref() == Some("1");
+    Ok(render(StatusCode::OK, &owed_page(page, &state, Vec::new(), closed).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct OwedQuery {
+    #[serde(default)]
+    closed: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CloseForm {
+    #[serde(default)]
+    outcome: String,
+    #[serde(default)]
+    note: String,
+    version: Option<i32>,
+}
+
+/// Completes an action with a note, or says why it will not be done (cancels it with a reason).
+pub async fn close_action(
+    form: PageForm<CloseForm>,
+    page: Page,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let f = form.0;
+    let id = ActionId::parse(&id).map_err(|_| PageError::Problem(Problem::not_found()))?;
+    let field = format!("note-{id}");
+    let refuse = |message: &str| vec![FieldError::new(&field, message.to_owned())];
+    let errors = match ActionNote::parse(&f.note) {
+        Err(e) => refuse(&format!("Enter a note: it {e}")),
+        Ok(note) => {
+            let change = match f.outcome.as_str() {
+                "done" => Some(ActionChange::Complete { note }),
+                "cancelled" => Some(ActionChange::Cancel { reason: note }),
+                _ => None,
+            };
+            match change {
+                None => refuse("Choose whether it is done or will not be done"),
+                Some(change) => match close(&page.caller, &state, id, f.version, change).await {
+                    Ok(_) => return Ok(see_other("/app/owed?closed=1")),
+                    Err(p)
+                        if p.status == StatusCode::CONFLICT
+                            || p.status == StatusCode::PRECONDITION_FAILED
+                            || p.status == StatusCode::UNPROCESSABLE_ENTITY =>
+                    {
+                        field_errors(&p, &field, |_| None)
+                    }
+                    Err(p) => return Err(p.into()),
+                },
+            }
+        }
+    };
+    Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &owed_page(page, &state, errors, false).await?))
+}

@@ -1,0 +1,125 @@
+// The stories of STORIES.md in a real browser: Debian's Chromium driven by playwright-core (no
+// browser download), every page checked with axe-core (WCAG 2.2 AA rules), a screenshot of each
+// step kept under target/browser/. Run by the integration test `browser::stories`, which sets up
+// the accounts and the case and passes them here as JSON (argv[2]); prints one JSON line of
+// results and exits non-zero on any failure.
+import { chromium } from 'playwright-core';
+import { createHmac } from 'node:crypto';
+import { readFileSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+mkdirSync(config.screenshots, { recursive: true });
+
+// RFC 6238 (SHA-1, 6 digits, 30 s) from a base32 secret, computed here independently.
+function totp(base32, offsetSteps = 0) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of base32.replace(/=+$/, '')) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30000) + offsetSteps));
+  const mac = createHmac('sha1', key).update(counter).digest();
+  const o = mac[19] & 0x0f;
+  return String((mac.readUInt32BE(o) & 0x7fffffff) % 1000000).padStart(6, '0');
+}
+
+const results = { pages: [], violations: [], interactions: {}, weights: {} };
+let step = 0;
+
+async function check(page, name) {
+  step += 1;
+  await page.screenshot({ path: `${config.screenshots}/${String(step).padStart(2, '0')}-${name}.png`, fullPage: true });
+  await page.evaluate(axeSource);
+  const axe = await page.evaluate(async () =>
+    // eslint-disable-next-line no-undef
+    await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } }));
+  results.pages.push({ name, url: page.url(), passes: axe.passes.length });
+  for (const v of axe.violations) {
+    results.violations.push({ page: name, id: v.id, impact: v.impact, nodes: v.nodes.length, help: v.help });
+  }
+}
+
+function fail(message) {
+  results.error = message;
+  console.log(JSON.stringify(results));
+  process.exit(1);
+}
+
+async function expectText(page, text) {
+  const body = await page.textContent('body');
+  if (!body.includes(text)) fail(`expected "${text}" on ${page.url()}`);
+}
+
+async function signIn(page, who) {
+  await page.goto(`${config.base}/app/sign-in`);
+  await check(page, `${who.name}-sign-in`);
+  await page.fill('#email', who.email);
+  await page.fill('#password', who.password);
+  await page.fill('#code', totp(who.totp_secret, who.step_offset || 0));
+  await page.click('button[type=submit]:has-text("Sign in")');
+  await page.waitForLoadState('load');
+}
+
+const browser = await chromium.launch({ executablePath: config.chromium, args: ['--no-sandbox'] });
+try {
+  // 1. A coordinator signs in with a TOTP code and lands on "What is due".
+  const vcc = await (await browser.newContext()).newPage();
+  const weights = [];
+  vcc.on('response', async (r) => { try { weights.push((await r.body()).length); } catch { /* redirects have none */ } });
+  await signIn(vcc, config.coordinator);
+  if (!vcc.url().endsWith("/app/due")) fail(`the coordinator landed on ${vcc.url()}: ${(await vcc.textContent("main")).slice(0, 300)}; cookies: ${JSON.stringify((await vcc.context().cookies()).map((c) => c.name))}`);
+  await expectText(vcc, 'What is due');
+  await expectText(vcc, config.case_reference);
+  await check(vcc, 'coordinator-due');
+  results.weights.due = weights.reduce((a, b) => a + b, 0);
+
+  // A wrong code: one error, linked to the field, nothing else said.
+  const other = await (await browser.newContext()).newPage();
+  await other.goto(`${config.base}/app/sign-in`);
+  await other.fill('#email', config.coordinator.email);
+  await other.fill('#password', 'not the password at all');
+  await other.fill('#code', '000000');
+  await other.click('button[type=submit]:has-text("Sign in")');
+  await expectText(other, 'There is a problem');
+  await check(other, 'sign-in-refused');
+
+  // 2. The housing association's partner signs in, sees the action in "What we owe" and
+  //    completes it with a note.
+  const partner = await (await browser.newContext()).newPage();
+  await signIn(partner, config.partner);
+  if (!partner.url().endsWith('/app/owed')) fail(`the partner landed on ${partner.url()}`);
+  await expectText(partner, config.action_description);
+  await check(partner, 'partner-owed');
+  const card = partner.locator('section.card', { hasText: config.action_description });
+  await card.locator('textarea').fill('Viewing booked for Thursday; keys with the support worker.');
+  await card.locator('button[type=submit]').click();
+  await partner.waitForLoadState('load');
+  await expectText(partner, 'Saved');
+  await check(partner, 'partner-owed-saved');
+  const left = await partner.textContent('main');
+  if (left.includes(config.action_description)) fail('the completed action is still listed');
+
+  // 3. Their sessions, and signing out.
+  await partner.goto(`${config.base}/app/sessions`);
+  await expectText(partner, 'this session');
+  await check(partner, 'partner-sessions');
+  await partner.click('button:has-text("Sign out")');
+  await partner.waitForLoadState('load');
+  await expectText(partner, 'You have signed out');
+  await partner.goto(`${config.base}/app/owed`);
+  if (!partner.url().endsWith('/app/sign-in')) fail('a signed-out browser still reached a page');
+
+  // 4. A page that does not exist is the service's not-found page.
+  await vcc.goto(`${config.base}/app/no-such-page`);
+  await expectText(vcc, 'Page not found');
+  await check(vcc, 'not-found');
+} catch (e) {
+  fail(String(e && e.stack || e));
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(results));
+process.exit(results.violations.length === 0 ? 0 : 1);

@@ -1,0 +1,90 @@
+//! The stories in a real browser (issue 15): Debian's Chromium, driven by playwright-core from
+//! `tests/browser/stories.mjs`, against this test's own app and database. Every page visited
+//! is checked with axe-core and must have no WCAG 2.2 AA violation; screenshots of each step go
+//! to `target/browser/`. Needs `node`, the npm packages of `tests/browser` and `chromium`:
+//! `scripts/ensure-browser` installs them (the test command runs it).
+
+use actix_web::http::Method;
+use fourthp_domain::principal::Role;
+use serde_json::{json, Value};
+
+use crate::accounts::enrolled;
+use crate::support::*;
+
+fn chromium() -> String {
+    std::env::var("FOURTHP_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned())
+}
+
+#[actix_web::test]
+async fn stories_in_a_real_browser() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    assert!(
+        std::path::Path::new(&chromium()).exists()
+            && std::path::Path::new(&format!("{root}/tests/browser/node_modules/playwright-core")).exists(),
+        "the browser tests need Chromium and tests/browser's npm packages: run scripts/ensure-browser"
+    );
+    let app = TestApp::init().spawn().await;
+    let admin = token(Role::Admin, None);
+    let (vcc_agency, vcc) = app.coordinator().await;
+    let housing = app.agency("Northshire Homes Housing Association", "local_authority_housing").await;
+
+    // Story 1: the man found at a car wash; the housing association is on his team and owes an
+    // action agreed on a call.
+    let case = app.open_case(&vcc, car_wash_man()).await;
+    let case_id = case["id"].as_str().unwrap().to_owned();
+    let reference = case["reference"].as_str().unwrap().to_owned();
+    let r = app.call(Method::PUT, &format!("/api/v1/cases/{case_id}/team/{housing}"), Some(&vcc), Some(json!({"role": "housing"}))).await;
+    assert!(r.status.is_success(), "{}", r.text);
+    let due_on = (chrono::Utc::now() + chrono::Duration::days(3)).date_naive().to_string();
+    let description = "Arrange a viewing of the move-on flat";
+    let r = app
+        .post(
+            &format!("/api/v1/cases/{case_id}/actions"),
+            &vcc,
+            json!({"description": description, "owner_agency_id": housing.to_string(), "due_on": due_on}),
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.text);
+    let action_id = r.body["id"].as_str().unwrap().to_owned();
+
+    let (_, vcc_email, vcc_secret, _) = enrolled(&app, "sam.jones@northshire-vcs.example", "coordinator", Some(vcc_agency)).await;
+    let (_, partner_email, partner_secret, _) = enrolled(&app, "priya.shah@northshire-homes.example", "partner", Some(housing)).await;
+    let _ = admin;
+
+    let port = app.address.rsplit(':').next().unwrap().to_owned();
+    let shots = format!("{root}/target/browser");
+    let config = json!({
+        "base": format!("http://localhost:{port}"),
+        "chromium": chromium(),
+        "screenshots": shots,
+        "case_reference": reference,
+        "action_description": description,
+        // The enrolment used this step's code: sign in with the next one.
+        "coordinator": {"name": "coordinator", "email": vcc_email, "password": crate::accounts::PASSWORD, "totp_secret": fourthp_api::credentials::totp::base32(&vcc_secret), "step_offset": 1},
+        "partner": {"name": "partner", "email": partner_email, "password": crate::accounts::PASSWORD, "totp_secret": fourthp_api::credentials::totp::base32(&partner_secret), "step_offset": 1},
+    });
+    let file = std::env::temp_dir().join(format!("fourthp-stories-{}.json", uuid::Uuid::now_v7().simple()));
+    std::fs::write(&file, config.to_string()).unwrap();
+    let out = tokio::process::Command::new("node")
+        .arg(format!("{root}/tests/browser/stories.mjs"))
+        .arg(&file)
+        .output()
+        .await
+        .expect("running node");
+    let _ = std::fs::remove_file(&file);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let results: Value = stdout.lines().rev().find_map(|l| serde_json::from_str(l).ok()).unwrap_or(Value::Null);
+    assert!(out.status.success(), "the stories failed: {results:#}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(results["violations"], json!([]), "axe-core found WCAG 2.2 AA violations");
+    assert!(results["pages"].as_array().unwrap().len() >= 7, "{results:#}");
+    // The page weight of the coordinator's home, assets included.
+    assert!(results["weights"]["due"].as_u64().unwrap() < 100 * 1024, "{results:#}");
+
+    // What the partner did in the browser is what the API sees: the action done, with the note.
+    let a = app.get(&format!("/api/v1/cases/{case_id}/actions/{action_id}"), &vcc).await;
+    assert_eq!(a.body["status"], "done", "{}", a.text);
+    assert!(a.body["closure"].to_string().contains("Viewing booked"), "{}", a.text);
+    // And the trail knows who: the partner's account.
+    let who = app.strings(&format!("SELECT agent_sub AS v FROM audit_records WHERE entity_id = '{action_id}' AND action = 'U'")).await;
+    assert!(who.iter().all(|s| s.starts_with("user:")) && !who.is_empty(), "{who:?}");
+}
