@@ -131,13 +131,30 @@ pub struct Create<T> {
 impl<T> Create<T> {
     /// The idempotency key of this request from `caller`, if one was sent.
     pub fn key(&self, caller: &Caller) -> Option<IdempotencyKey> {
-        let p = caller.principal();
-        Some(IdempotencyKey {
-            principal: format!("{}:{}:{}", p.role, p.agency.map(|a| a.to_string()).unwrap_or_default(), p.subject),
-            key: self.key.clone()?,
-            request_hash: self.request_hash.clone(),
-        })
+        Some(idempotency_key(caller, self.key.clone()?, self.request_hash.clone()))
     }
+}
+
+/// An idempotency key of `caller`'s: the same key from another caller is another key.
+pub fn idempotency_key(caller: &Caller, key: String, request_hash: Vec<u8>) -> IdempotencyKey {
+    let p = caller.principal();
+    IdempotencyKey {
+        principal: format!("{}:{}:{}", p.role, p.agency.map(|a| a.to_string()).unwrap_or_default(), p.subject),
+        key,
+        request_hash,
+    }
+}
+
+/// The hash a request is recognised by on a retry: its method, path and body.
+pub fn request_hash(method: &str, path: &str, body: &[u8]) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(method.as_bytes());
+    hasher.update(b" ");
+    hasher.update(path.as_bytes());
+    hasher.update(b"\n");
+    hasher.update(body);
+    hasher.finalize().to_vec()
 }
 
 impl<T: DeserializeOwned + 'static> FromRequest for Create<T> {
@@ -145,19 +162,13 @@ impl<T: DeserializeOwned + 'static> FromRequest for Create<T> {
     type Future = LocalBoxFuture<'static, Result<Self, Problem>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        use sha2::{Digest, Sha256};
         let header = IdempotencyHeader::from_request(req, payload).into_inner();
-        let mut hasher = Sha256::new();
-        hasher.update(req.method().as_str().as_bytes());
-        hasher.update(b" ");
-        hasher.update(req.path().as_bytes());
-        hasher.update(b"\n");
+        let (method, path) = (req.method().as_str().to_owned(), req.path().to_owned());
         let body = ApiJson::<T>::from_request(req, payload);
         Box::pin(async move {
             let IdempotencyHeader(key) = header?;
             let ApiJson { value, raw } = body.await?;
-            hasher.update(&raw);
-            Ok(Create { value, key, request_hash: hasher.finalize().to_vec() })
+            Ok(Create { value, key, request_hash: request_hash(&method, &path, &raw) })
         })
     }
 }

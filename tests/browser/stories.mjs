@@ -5,12 +5,13 @@
 // results and exits non-zero on any failure.
 import { chromium } from 'playwright-core';
 import { createHmac } from 'node:crypto';
-import { readFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, mkdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+rmSync(config.screenshots, { recursive: true, force: true });
 mkdirSync(config.screenshots, { recursive: true });
 
 // RFC 6238 (SHA-1, 6 digits, 30 s) from a base32 secret, computed here independently.
@@ -66,7 +67,7 @@ async function signIn(page, who) {
 const browser = await chromium.launch({ executablePath: config.chromium, args: ['--no-sandbox'] });
 try {
   // 1. A coordinator signs in with a TOTP code and lands on "What is due".
-  const vcc = await (await browser.newContext()).newPage();
+  const vcc = await (await browser.newContext({ locale: 'en-GB', timezoneId: 'Europe/London' })).newPage();
   const weights = [];
   vcc.on('response', async (r) => { try { weights.push((await r.body()).length); } catch { /* redirects have none */ } });
   await signIn(vcc, config.coordinator);
@@ -76,8 +77,34 @@ try {
   await check(vcc, 'coordinator-due');
   results.weights.due = weights.reduce((a, b) => a + b, 0);
 
+  // The coordinator opens the case from the queue and logs a call with a follow-up owed by the
+  // housing association, counting every keystroke-or-click beyond typing the summary.
+  await vcc.click(`a:has-text("${config.case_reference}")`);
+  await vcc.waitForLoadState('load');
+  await expectText(vcc, 'Log a call');
+  await check(vcc, 'coordinator-case');
+  let n = 0;
+  const act = async (f) => { n += 1; await f(); };
+  // The summary has the focus when the page opens.
+  const focused = await vcc.evaluate(() => document.activeElement && document.activeElement.id);
+  if (focused !== 'summary') fail(`the summary does not have the focus (${focused})`);
+  await vcc.keyboard.type(config.call_summary);
+  await act(() => vcc.selectOption('#counterpart', { label: config.housing_name }));
+  await act(() => vcc.click('#follow_up'));
+  await act(() => vcc.keyboard.type(config.follow_up));
+  await act(() => vcc.selectOption('#follow_up_owner', { label: config.housing_name }));
+  await act(() => vcc.fill('#follow_up_due', config.follow_up_due));
+  await act(() => vcc.click('button:has-text("Log it")'));
+  await vcc.waitForLoadState('load');
+  results.interactions.log_call = n;
+  await expectText(vcc, 'Logged');
+  await expectText(vcc, config.call_summary);
+  await check(vcc, 'coordinator-logged');
+  await vcc.goto(`${config.base}/app/due`);
+  await expectText(vcc, 'action due');
+
   // A wrong code: one error, linked to the field, nothing else said.
-  const other = await (await browser.newContext()).newPage();
+  const other = await (await browser.newContext({ locale: 'en-GB', timezoneId: 'Europe/London' })).newPage();
   await other.goto(`${config.base}/app/sign-in`);
   await other.fill('#email', config.coordinator.email);
   await other.fill('#password', 'not the password at all');
@@ -88,10 +115,11 @@ try {
 
   // 2. The housing association's partner signs in, sees the action in "What we owe" and
   //    completes it with a note.
-  const partner = await (await browser.newContext()).newPage();
+  const partner = await (await browser.newContext({ locale: 'en-GB', timezoneId: 'Europe/London' })).newPage();
   await signIn(partner, config.partner);
   if (!partner.url().endsWith('/app/owed')) fail(`the partner landed on ${partner.url()}`);
   await expectText(partner, config.action_description);
+  await expectText(partner, config.follow_up);
   await check(partner, 'partner-owed');
   const card = partner.locator('section.card', { hasText: config.action_description });
   await card.locator('textarea').fill('Viewing booked for Thursday; keys with the support worker.');
@@ -101,6 +129,18 @@ try {
   await check(partner, 'partner-owed-saved');
   const left = await partner.textContent('main');
   if (left.includes(config.action_description)) fail('the completed action is still listed');
+
+  // The coordinator sees it done on the case's timeline.
+  await vcc.goto(`${config.base}/app/cases/${config.case_id}`);
+  await expectText(vcc, 'Viewing booked for Thursday');
+  await check(vcc, 'coordinator-case-done');
+
+  // A partner of another agency is told the case is not found, like a case that does not exist.
+  const stranger = await (await browser.newContext({ locale: 'en-GB', timezoneId: 'Europe/London' })).newPage();
+  await signIn(stranger, config.stranger);
+  await stranger.goto(`${config.base}/app/cases/${config.case_id}`);
+  await expectText(stranger, 'Page not found');
+  await check(stranger, 'stranger-not-found');
 
   // 3. Their sessions, and signing out.
   await partner.goto(`${config.base}/app/sessions`);

@@ -49,7 +49,10 @@ async fn stories_in_a_real_browser() {
 
     let (_, vcc_email, vcc_secret, _) = enrolled(&app, "sam.jones@northshire-vcs.example", "coordinator", Some(vcc_agency)).await;
     let (_, partner_email, partner_secret, _) = enrolled(&app, "priya.shah@northshire-homes.example", "partner", Some(housing)).await;
+    let gp = app.agency("Riverside GP Practice", "health_gp").await;
+    let (_, stranger_email, stranger_secret, _) = enrolled(&app, "reception@riverside-gp.example", "partner", Some(gp)).await;
     let _ = admin;
+    let follow_up_due = (chrono::Utc::now() + chrono::Duration::days(5)).date_naive().to_string();
 
     let port = app.address.rsplit(':').next().unwrap().to_owned();
     let shots = format!("{root}/target/browser");
@@ -58,9 +61,15 @@ async fn stories_in_a_real_browser() {
         "chromium": chromium(),
         "screenshots": shots,
         "case_reference": reference,
+        "case_id": case_id,
+        "housing_name": "Northshire Homes Housing Association",
+        "call_summary": "Rang the housing officer about move-on accommodation; a flat may be free next week.",
+        "follow_up": "Call back with the viewing date",
+        "follow_up_due": follow_up_due,
         "action_description": description,
         // The enrolment used this step's code: sign in with the next one.
         "coordinator": {"name": "coordinator", "email": vcc_email, "password": crate::accounts::PASSWORD, "totp_secret": fourthp_api::credentials::totp::base32(&vcc_secret), "step_offset": 1},
+        "stranger": {"name": "stranger", "email": stranger_email, "password": crate::accounts::PASSWORD, "totp_secret": fourthp_api::credentials::totp::base32(&stranger_secret), "step_offset": 1},
         "partner": {"name": "partner", "email": partner_email, "password": crate::accounts::PASSWORD, "totp_secret": fourthp_api::credentials::totp::base32(&partner_secret), "step_offset": 1},
     });
     let file = std::env::temp_dir().join(format!("fourthp-stories-{}.json", uuid::Uuid::now_v7().simple()));
@@ -76,7 +85,20 @@ async fn stories_in_a_real_browser() {
     let results: Value = stdout.lines().rev().find_map(|l| serde_json::from_str(l).ok()).unwrap_or(Value::Null);
     assert!(out.status.success(), "the stories failed: {results:#}\n{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(results["violations"], json!([]), "axe-core found WCAG 2.2 AA violations");
-    assert!(results["pages"].as_array().unwrap().len() >= 7, "{results:#}");
+    assert!(results["pages"].as_array().unwrap().len() >= 11, "{results:#}");
+    // Logging a call from the case page: at most 8 keystroke-or-click interactions beyond
+    // typing the summary (here: the counterpart, and a follow-up with its owner and date).
+    let interactions = results["interactions"]["log_call"].as_u64().unwrap();
+    assert!(interactions <= 8, "{interactions} interactions");
+    // Logged once, with its follow-up, by the coordinator's account.
+    assert_eq!(app.count(&format!("SELECT count(*) AS n FROM interventions WHERE case_id = '{case_id}'")).await, 1);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) AS n FROM actions WHERE case_id = '{case_id}' AND description = 'Call back with the viewing date'"
+        ))
+        .await,
+        1
+    );
     // The page weight of the coordinator's home, assets included.
     assert!(results["weights"]["due"].as_u64().unwrap() < 100 * 1024, "{results:#}");
 

@@ -5,6 +5,7 @@
 //! sessions. Nothing here queries the database or decides access by itself.
 
 mod account;
+mod case;
 mod work;
 
 use actix_web::body::BoxBody;
@@ -45,6 +46,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/app/enrol/{token}", web::get().to(account::enrol_page))
         .route("/app/enrol/{token}", web::post().to(account::enrol))
         .route("/app/due", web::get().to(work::due))
+        .route("/app/cases/{id}", web::get().to(case::show))
+        .route("/app/cases/{id}/interventions", web::post().to(case::log_intervention))
         .route("/app/owed", web::get().to(work::owed))
         .route("/app/actions/{id}/close", web::post().to(work::close_action));
 }
@@ -215,7 +218,12 @@ impl FromRequest for Page {
 /// A page's form (`application/x-www-form-urlencoded`), its fields as typed: the handler parses
 /// them into domain values and shows what is wrong beside each. Its `csrf_token` field is put
 /// on the request for [`Caller`] to check, so a form handler takes `PageForm` before `Page`.
-pub struct PageForm<T>(pub T);
+pub struct PageForm<T>(pub T, pub FormRequest);
+
+/// What a form's request is recognised by on a resubmission (see [`crate::extract::request_hash`]).
+pub struct FormRequest {
+    pub hash: Vec<u8>,
+}
 
 impl<T: DeserializeOwned + 'static> FromRequest for PageForm<T> {
     type Error = PageError;
@@ -247,7 +255,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for PageForm<T> {
                 req.extensions_mut().insert(FormCsrfToken(token.into_owned()));
             }
             let value = serde_urlencoded::from_bytes::<T>(&body).map_err(|_| bad())?;
-            Ok(PageForm(value))
+            let hash = crate::extract::request_hash(req.method().as_str(), req.path(), &body);
+            Ok(PageForm(value, FormRequest { hash }))
         })
     }
 }

@@ -174,17 +174,28 @@ pub async fn create_agency(
 )]
 #[get("/agencies")]
 pub async fn list_agencies(caller: Caller, state: web::Data<AppState>, query: ApiQuery<AgencyListQuery>) -> Result<HttpResponse, Problem> {
-    let view = agency_access(caller.principal().role, AgencyAction::Read)?;
     let q = query.0;
     let mut errs = FieldErrors::new();
     let limit = q.limit.unwrap_or_default();
     let after = q.cursor.as_deref().and_then(|c| decode_cursor(CURSOR_KIND, c, &mut errs));
     bad_query(errs)?;
-    let page = agencies::list(&state.db, limit, after.as_deref()).await?;
+    let (page, view) = readable_agencies(&caller, &state, limit, after.as_deref()).await?;
     Ok(HttpResponse::Ok().json(AgencyListResponse {
         items: page.items.iter().map(|a| AgencyResponse::new(a, view)).collect(),
         next_cursor: page.next.map(|key| encode_cursor(CURSOR_KIND, &key)),
     }))
+}
+
+/// The network's agencies, by name, as the caller may see them (the API's list and the pages'
+/// agency choices).
+pub async fn readable_agencies(
+    caller: &Caller,
+    state: &AppState,
+    limit: fourthp_domain::paging::Limit,
+    after: Option<&str>,
+) -> Result<(fourthp_domain::paging::Page<fourthp_domain::agency::Agency, String>, AgencyView), Problem> {
+    let view = agency_access(caller.principal().role, AgencyAction::Read)?;
+    Ok((agencies::list(&state.db, limit, after).await?, view))
 }
 
 /// Read one agency (every role).

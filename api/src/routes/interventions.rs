@@ -167,10 +167,23 @@ pub async fn create_intervention(
     path: CasePath,
     body: Create<CreateInterventionRequest>,
 ) -> Result<HttpResponse, Problem> {
-    access::precheck(caller.principal().role, CaseAction::LogIntervention)?;
-    let id = path.id;
     let key = body.key(&caller);
-    let b = body.value;
+    created(log(&caller, &state, path.id, key, body.value).await?)
+}
+
+/// What logging an intervention wrote (or the first response to the same request).
+pub type Logged = Result<((Intervention, Vec<fourthp_domain::action::Action>), write::StoredResponse), write::Replay>;
+
+/// Logs an intervention with its follow-up actions, once per idempotency key (the API and the
+/// case page's "log a call" form).
+pub async fn log(
+    caller: &Caller,
+    state: &AppState,
+    id: fourthp_domain::ids::CaseId,
+    key: Option<fourthp_persistence::write::IdempotencyKey>,
+    b: CreateInterventionRequest,
+) -> Result<Logged, Problem> {
+    access::precheck(caller.principal().role, CaseAction::LogIntervention)?;
     if !b.actions.is_empty() && caller.principal().role != Role::Coordinator {
         return Err(Problem::forbidden());
     }
@@ -199,7 +212,7 @@ pub async fn create_intervention(
         key.as_ref(),
         ctx.at,
         async |conn| {
-            interventions::create(conn, ctx, id, new, follow_ups, window, today, authorize(&caller, CaseAction::LogIntervention)).await
+            interventions::create(conn, ctx, id, new, follow_ups, window, today, authorize(caller, CaseAction::LogIntervention)).await
         },
         |(intervention, actions)| {
             let body = CreatedInterventionResponse {
@@ -210,7 +223,7 @@ pub async fn create_intervention(
         },
     )
     .await?;
-    created(outcome)
+    Ok(outcome)
 }
 
 const CURSOR_KIND: &str = "intervention";

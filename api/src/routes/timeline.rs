@@ -109,7 +109,19 @@ pub async fn timeline(
     path: CasePath,
     query: ApiQuery<PageQuery>,
 ) -> Result<HttpResponse, Problem> {
-    let (id, case, view) = super::case_at(&state.db, &caller, path.id, CaseAction::Read).await?;
+    let (_, _, items, next_cursor) = timeline_of(&caller, &state, path.id, &query.0).await?;
+    Ok(HttpResponse::Ok().json(TimelineResponse { items, next_cursor }))
+}
+
+/// A case's timeline as the caller may see it, one page of it (the API's timeline and the case
+/// page), with the case and the caller's view of it.
+pub async fn timeline_of(
+    caller: &Caller,
+    state: &AppState,
+    case_id: fourthp_domain::ids::CaseId,
+    query: &PageQuery,
+) -> Result<(fourthp_domain::case::Case, fourthp_domain::access::CaseView, Vec<TimelineItem>, Option<String>), Problem> {
+    let (id, case, view) = super::case_at(&state.db, caller, case_id, CaseAction::Read).await?;
     let p = caller.principal();
     let today = london_date(caller.ctx.at);
     let mut items = Vec::new();
@@ -171,6 +183,6 @@ pub async fn timeline(
         item.deadline = Some(DeadlineResponse::new(&d, today, view));
         items.push(item);
     }
-    let (items, next_cursor) = page_of(items, CURSOR_KIND, &query.0, |i| i.key.clone())?;
-    Ok(HttpResponse::Ok().json(TimelineResponse { items, next_cursor }))
+    let (items, next_cursor) = page_of(items, CURSOR_KIND, query, |i| i.key.clone())?;
+    Ok((case, view, items, next_cursor))
 }

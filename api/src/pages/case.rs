@@ -1,0 +1,360 @@
+//! A case's page for coordinators: its stage, deadlines with their explanations, team and
+//! timeline, and the "log a call" form — over the same use cases as the API's timeline and
+//! `POST /cases/{id}/interventions` (with its idempotency, so a double submit logs once).
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use fourthp_domain::access::CaseAction;
+use fourthp_domain::ids::CaseId;
+use fourthp_domain::intervention::{Channel, Direction};
+use fourthp_domain::need::NeedDomain;
+use fourthp_domain::paging::Limit;
+use fourthp_domain::principal::Role;
+use fourthp_domain::time::{is_bst, london_date};
+use serde::Deserialize;
+
+use super::work::{london_time, long_date};
+use super::{error_for, field_errors, render, see_other, Chrome, FieldError, Page, PageError, PageForm};
+use crate::extract::idempotency_key;
+use crate::problem::Problem;
+use crate::routes::actions::NewActionRequest;
+use crate::routes::agencies::readable_agencies;
+use crate::routes::interventions::{log, CreateInterventionRequest};
+use crate::routes::timeline::{timeline_of, TimelineItem};
+use crate::routes::PageQuery;
+use crate::state::AppState;
+
+/// An option of a `<select>` or a radio.
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+fn label(code: &str) -> String {
+    let text = code.replace('_', " ");
+    let mut chars = text.chars();
+    chars.next().map(|c| c.to_uppercase().collect::<String>() + chars.as_str()).unwrap_or_default()
+}
+
+fn choices<'a>(values: impl IntoIterator<Item = &'a str>, selected: &str) -> Vec<Choice> {
+    values.into_iter().map(|v| Choice { value: v.to_owned(), label: label(v), selected: v == selected }).collect()
+}
+
+pub struct Row {
+    pub when: String,
+    pub what: String,
+    pub detail: String,
+}
+
+/// The form's values as typed (shown again with its errors).
+#[derive(Debug, Default, Deserialize)]
+pub struct LogForm {
+    #[serde(default)]
+    pub idempotency_key: String,
+    #[serde(default)]
+    pub channel: String,
+    #[serde(default)]
+    pub direction: String,
+    #[serde(default)]
+    pub counterpart: String,
+    #[serde(default)]
+    pub occurred_at: String,
+    #[serde(default)]
+    pub need_domain: String,
+    #[serde(default)]
+    pub summary: String,
+    #[serde(default)]
+    pub duration: String,
+    #[serde(default)]
+    pub follow_up: String,
+    #[serde(default)]
+    pub follow_up_owner: String,
+    #[serde(default)]
+    pub follow_up_due: String,
+}
+
+#[derive(Template)]
+#[template(path = "case.html")]
+struct CasePage {
+    chrome: Chrome,
+    case_id: String,
+    reference: String,
+    known_as: Option<String>,
+    stage: String,
+    team: Vec<(String, String)>,
+    deadlines: Vec<Row>,
+    timeline: Vec<Row>,
+    next_page: Option<String>,
+    logged: bool,
+    form: LogForm,
+    channels: Vec<Choice>,
+    directions: Vec<Choice>,
+    counterparts: Vec<Choice>,
+    domains: Vec<Choice>,
+    owners: Vec<Choice>,
+    errors: Vec<FieldError>,
+}
+
+impl CasePage {
+    fn error(&self, field: &str) -> Option<&str> {
+        error_for(&self.errors, field)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CaseQuery {
+    cursor: Option<String>,
+    logged: Option<String>,
+}
+
+/// "2026-12-02T09:30" as a London wall-clock time, to an instant.
+fn from_london(text: &str) -> Option<DateTime<Utc>> {
+    let naive = NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%dT%H:%M").ok()?;
+    let as_utc = naive.and_utc();
+    Some(if is_bst(as_utc - Duration::hours(1)) { as_utc - Duration::hours(1) } else { as_utc })
+}
+
+fn to_london_input(at: DateTime<Utc>) -> String {
+    (at + if is_bst(at) { Duration::hours(1) } else { Duration::zero() }).format("%Y-%m-%dT%H:%M").to_string()
+}
+
+async fn case_page(
+    page: Page,
+    state: &AppState,
+    id: CaseId,
+    cursor: Option<String>,
+    mut form: LogForm,
+    errors: Vec<FieldError>,
+    logged: bool,
+) -> Result<(StatusCode, CasePage), PageError> {
+    if page.caller.principal().role != Role::Coordinator {
+        // The partners' view of a case is their status page; the full record is coordinators'.
+        crate::routes::checked_id(&page.caller, id, CaseAction::Update)?;
+    }
+    let query = PageQuery { limit: Limit::parse(Some(50)).ok(), cursor };
+    let (case, view, items, next) = timeline_of(&page.caller, state, id, &query).await?;
+    let limit = Limit::parse(Some(200)).map_err(|_| Problem::internal())?;
+    let (agencies, _) = readable_agencies(&page.caller, state, limit, None).await?;
+    let names: HashMap<uuid::Uuid, String> = agencies.items.iter().map(|a| (a.id.into_uuid(), a.name.as_str().to_owned())).collect();
+    let name = |id: uuid::Uuid| names.get(&id).cloned().unwrap_or_else(|| "an agency".to_owned());
+    let today = london_date(page.caller.ctx.at);
+    let deadlines = fourthp_persistence::deadlines::for_case(&state.db, case.id)
+        .await
+        .map_err(Problem::from)?
+        .iter()
+        .filter(|d| d.is_outstanding(today))
+        .map(|d| Row { when: long_date(d.due_on), what: label(&d.rule_id), detail: d.explanation.clone() })
+        .collect();
+    let timeline = items.iter().rev().map(|i| row(i, &name)).collect();
+    // The form remembers, for this case, the last counterpart and need logged.
+    let last = fourthp_persistence::interventions::all_for_case(&state.db, case.id)
+        .await
+        .map_err(Problem::from)?
+        .into_iter()
+        .max_by_key(|i| i.details.occurred_at);
+    if form.counterpart.is_empty() {
+        form.counterpart = last.as_ref().map(|i| i.details.counterpart_agency_id.to_string()).unwrap_or_default();
+    }
+    if form.need_domain.is_empty() {
+        form.need_domain = last.as_ref().map_or("health_gp", |i| i.details.need_domain.as_str()).to_owned();
+    }
+    if form.channel.is_empty() {
+        form.channel = "phone_call".to_owned();
+    }
+    if form.direction.is_empty() {
+        form.direction = "outbound".to_owned();
+    }
+    if form.occurred_at.is_empty() {
+        form.occurred_at = to_london_input(page.caller.ctx.at);
+    }
+    if form.duration.is_empty() {
+        form.duration = "5".to_owned();
+    }
+    if form.idempotency_key.is_empty() || errors.is_empty() {
+        form.idempotency_key = uuid::Uuid::now_v7().to_string();
+    }
+    let team_ids: Vec<uuid::Uuid> = case.team.iter().map(|m| m.agency_id.into_uuid()).collect();
+    // The team first, then every other agency.
+    let mut counterparts: Vec<Choice> =
+        team_ids.iter().map(|a| Choice { value: a.to_string(), label: name(*a), selected: form.counterpart == a.to_string() }).collect();
+    counterparts.extend(agencies.items.iter().filter(|a| !team_ids.contains(&a.id.into_uuid()) && a.active).map(|a| Choice {
+        value: a.id.to_string(),
+        label: a.name.as_str().to_owned(),
+        selected: form.counterpart == a.id.to_string(),
+    }));
+    let owners = team_ids
+        .iter()
+        .map(|a| Choice { value: a.to_string(), label: name(*a), selected: form.follow_up_owner == a.to_string() })
+        .collect();
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let channels = choices(Channel::ALL.iter().map(|c| c.as_str()), &form.channel);
+    let directions = choices(Direction::ALL.iter().map(|c| c.as_str()), &form.direction);
+    let domains = choices(NeedDomain::ALL.iter().map(|c| c.as_str()), &form.need_domain);
+    let team = case
+        .team
+        .iter()
+        .map(|m| {
+            (name(m.agency_id.into_uuid()), m.role.as_ref().filter(|_| view.restricted).map(|r| r.as_str().to_owned()).unwrap_or_default())
+        })
+        .collect();
+    let body = CasePage {
+        chrome: page.chrome,
+        case_id: case.id.to_string(),
+        reference: case.reference.as_str().to_owned(),
+        known_as: view.identifying.then(|| case.details.known_as.as_str().to_owned()),
+        stage: label(case.stage_on(today).as_str()),
+        team,
+        deadlines,
+        timeline,
+        next_page: next,
+        logged,
+        form,
+        channels,
+        directions,
+        counterparts,
+        domains,
+        owners,
+        errors,
+    };
+    Ok((status, body))
+}
+
+fn row(i: &TimelineItem, name: &impl Fn(uuid::Uuid) -> String) -> Row {
+    let when = i.at.map_or_else(|| long_date(i.date), london_time);
+    if let Some(v) = &i.intervention {
+        let what = format!("{} ({}) with {}", label(v.channel.as_str()), v.direction.as_str(), name(v.counterpart_agency_id));
+        return Row { when, what, detail: v.summary.clone().unwrap_or_default() };
+    }
+    if let Some(a) = &i.action {
+        let what = format!("Action for {}: {}", name(a.owner_agency_id), a.status.as_str());
+        let closure = a.closure.as_ref().map(|c| format!(" — {}", c.note)).unwrap_or_default();
+        return Row { when, what, detail: format!("{} (due {}){closure}", a.description, long_date(a.due_on)) };
+    }
+    if let Some(e) = &i.event {
+        return Row { when, what: label(e.kind.as_str()), detail: String::new() };
+    }
+    if let Some(n) = &i.need {
+        return Row { when, what: format!("Need: {}", label(n.domain.as_str())), detail: label(n.status.as_str()) };
+    }
+    if let Some(o) = &i.outcome {
+        return Row { when, what: format!("Outcome: {}", label(o.outcome.as_str())), detail: o.evidence.clone().unwrap_or_default() };
+    }
+    if let Some(d) = &i.deadline {
+        return Row { when, what: format!("Deadline: {} ({})", label(&d.rule), d.status.as_str()), detail: d.explanation.clone() };
+    }
+    Row { when, what: String::new(), detail: String::new() }
+}
+
+pub async fn show(
+    page: Page,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    query: web::Query<CaseQuery>,
+) -> Result<HttpResponse, PageError> {
+    let id = CaseId::parse(&id).map_err(|_| PageError::Problem(Problem::not_found()))?;
+    let q = query.into_inner();
+    let logged = q.logged.as_deref() == Some("1");
+    let (status, body) = case_page(page, &state, id, q.cursor, LogForm::default(), Vec::new(), logged).await?;
+    Ok(render(status, &body))
+}
+
+/// Logs a call (or email, meeting...) from the case page, with an optional follow-up action.
+pub async fn log_intervention(
+    form: PageForm<LogForm>,
+    page: Page,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let id = CaseId::parse(&id).map_err(|_| PageError::Problem(Problem::not_found()))?;
+    let PageForm(f, request) = form;
+    let mut errors = Vec::new();
+    let channel = Channel::parse(&f.channel);
+    let direction = Direction::parse(&f.direction);
+    let need_domain = NeedDomain::parse(&f.need_domain);
+    let counterpart = uuid::Uuid::try_parse(&f.counterpart).ok();
+    let occurred_at = from_london(&f.occurred_at);
+    let duration = f.duration.trim().parse::<i64>().ok();
+    if channel.is_none() {
+        errors.push(FieldError::new("channel", "Choose how you were in touch"));
+    }
+    if counterpart.is_none() {
+        errors.push(FieldError::new("counterpart", "Choose the agency you were in touch with"));
+    }
+    if occurred_at.is_none() {
+        errors.push(FieldError::new("occurred_at", "Enter when it happened, as a date and time"));
+    }
+    if need_domain.is_none() {
+        errors.push(FieldError::new("need_domain", "Choose the need it was about"));
+    }
+    if duration.is_none() {
+        errors.push(FieldError::new("duration", "Enter how many minutes it took, as a number"));
+    }
+    let actions = if f.follow_up.trim().is_empty() {
+        Vec::new()
+    } else {
+        match uuid::Uuid::try_parse(&f.follow_up_owner) {
+            Ok(owner) => vec![NewActionRequest {
+                description: f.follow_up.clone(),
+                owner_agency_id: owner,
+                due_on: f.follow_up_due.trim().to_owned(),
+            }],
+            Err(_) => {
+                errors.push(FieldError::new("follow_up_owner", "Choose the agency that owes the follow-up"));
+                Vec::new()
+            }
+        }
+    };
+    let (Some(channel), Some(direction), Some(counterpart), Some(occurred_at), Some(need_domain), Some(duration), true) =
+        (channel, direction, counterpart, occurred_at, need_domain, duration, errors.is_empty())
+    else {
+        if direction.is_none() {
+            errors.push(FieldError::new("direction", "Choose whether you called them or they called you"));
+        }
+        let (status, body) = case_page(page, &state, id, None, f, errors, false).await?;
+        return Ok(render(status, &body));
+    };
+    let request_body = CreateInterventionRequest {
+        channel,
+        direction,
+        counterpart_agency_id: counterpart,
+        occurred_at,
+        need_domain,
+        need_id: None,
+        summary: f.summary.clone(),
+        duration_minutes: duration,
+        actions,
+    };
+    let key = (!f.idempotency_key.is_empty()).then(|| idempotency_key(&page.caller, f.idempotency_key.clone(), request.hash));
+    match log(&page.caller, &state, id, key, request_body).await {
+        // Logged now, or a resubmission of the same form (logged once, the first time).
+        Ok(Ok(_)) | Ok(Err(fourthp_persistence::write::Replay::Stored(_))) | Ok(Err(fourthp_persistence::write::Replay::InFlight)) => {
+            Ok(see_other(&format!("/app/cases/{id}?logged=1")))
+        }
+        Ok(Err(fourthp_persistence::write::Replay::Mismatch)) => {
+            let errors =
+                vec![FieldError::new("summary", "This form was already sent with other details. Check the timeline, then log again.")];
+            let (status, body) = case_page(page, &state, id, None, LogForm::default(), errors, false).await?;
+            Ok(render(status, &body))
+        }
+        Err(p) if p.status == StatusCode::UNPROCESSABLE_ENTITY || p.status == StatusCode::BAD_REQUEST => {
+            let errors = field_errors(&p, "summary", |field| match field {
+                "summary" => Some("summary"),
+                "duration_minutes" => Some("duration"),
+                "occurred_at" => Some("occurred_at"),
+                "counterpart_agency_id" => Some("counterpart"),
+                f if f.ends_with("due_on") => Some("follow_up_due"),
+                f if f.ends_with("description") => Some("follow_up"),
+                f if f.ends_with("owner_agency_id") => Some("follow_up_owner"),
+                _ => None,
+            });
+            let (status, body) = case_page(page, &state, id, None, f, errors, false).await?;
+            Ok(render(status, &body))
+        }
+        Err(p) => Err(p.into()),
+    }
+}
