@@ -66,8 +66,32 @@ async function signIn(page, who) {
 
 const browser = await chromium.launch({ executablePath: config.chromium, args: ['--no-sandbox'] });
 try {
-  // 1. A coordinator signs in with a TOTP code and lands on "What is due".
+  // 0. The coordinator enrols through the link an administrator passed on: a password, the
+  //    authenticator set up from the QR code's key, the recovery codes shown once, a first code.
   const vcc = await (await browser.newContext({ locale: 'en-GB', timezoneId: 'Europe/London' })).newPage();
+  await vcc.goto(`${config.base}/app/enrol/${config.coordinator.enrolment_token}`);
+  await expectText(vcc, 'Set up your account');
+  await check(vcc, 'enrol-password');
+  await vcc.fill('#password', 'password');
+  await vcc.click('button:has-text("Continue")');
+  await expectText(vcc, 'There is a problem');
+  await check(vcc, 'enrol-password-refused');
+  await vcc.fill('#password', config.coordinator.password);
+  await vcc.click('button:has-text("Continue")');
+  await vcc.waitForLoadState('load');
+  if (await vcc.locator('.qr svg').count() !== 1) fail('no QR code on the enrolment page');
+  const codes = await vcc.locator('.codes li').count();
+  if (codes !== 10) fail(`${codes} recovery codes shown`);
+  await check(vcc, 'enrol-authenticator');
+  config.coordinator.totp_secret = (await vcc.textContent('.secret')).trim();
+  await vcc.fill('#code', totp(config.coordinator.totp_secret));
+  await vcc.click('button:has-text("Confirm")');
+  await vcc.waitForLoadState('load');
+  await expectText(vcc, 'You have set up your account');
+  // The code just used is never accepted again: sign in with the next one.
+  config.coordinator.step_offset = 1;
+
+  // 1. The coordinator signs in with a TOTP code and lands on "What is due".
   const weights = [];
   vcc.on('response', async (r) => { try { weights.push((await r.body()).length); } catch { /* redirects have none */ } });
   await signIn(vcc, config.coordinator);

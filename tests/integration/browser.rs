@@ -47,11 +47,14 @@ async fn stories_in_a_real_browser() {
     assert_eq!(r.status.as_u16(), 201, "{}", r.text);
     let action_id = r.body["id"].as_str().unwrap().to_owned();
 
-    let (_, vcc_email, vcc_secret, _) = enrolled(&app, "sam.jones@northshire-vcs.example", "coordinator", Some(vcc_agency)).await;
+    // The coordinator enrols in the browser, through the link an administrator created.
+    let vcc_email = "sam.jones@northshire-vcs.example";
+    let r = app.post("/api/v1/users", &admin, json!({"email": vcc_email, "display_name": "Sam Jones", "role": "coordinator", "agency_id": vcc_agency.to_string()})).await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.text);
+    let enrolment_token = r.body["enrolment_link"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
     let (_, partner_email, partner_secret, _) = enrolled(&app, "priya.shah@northshire-homes.example", "partner", Some(housing)).await;
     let gp = app.agency("Riverside GP Practice", "health_gp").await;
     let (_, stranger_email, stranger_secret, _) = enrolled(&app, "reception@riverside-gp.example", "partner", Some(gp)).await;
-    let _ = admin;
     let follow_up_due = (chrono::Utc::now() + chrono::Duration::days(5)).date_naive().to_string();
 
     let port = app.address.rsplit(':').next().unwrap().to_owned();
@@ -68,7 +71,7 @@ async fn stories_in_a_real_browser() {
         "follow_up_due": follow_up_due,
         "action_description": description,
         // The enrolment used this step's code: sign in with the next one.
-        "coordinator": {"name": "coordinator", "email": vcc_email, "password": crate::accounts::PASSWORD, "totp_secret": fourthp_api::credentials::totp::base32(&vcc_secret), "step_offset": 1},
+        "coordinator": {"name": "coordinator", "email": vcc_email, "password": crate::accounts::PASSWORD, "enrolment_token": enrolment_token},
         "stranger": {"name": "stranger", "email": stranger_email, "password": crate::accounts::PASSWORD, "totp_secret": fourthp_api::credentials::totp::base32(&stranger_secret), "step_offset": 1},
         "partner": {"name": "partner", "email": partner_email, "password": crate::accounts::PASSWORD, "totp_secret": fourthp_api::credentials::totp::base32(&partner_secret), "step_offset": 1},
     });
@@ -85,7 +88,7 @@ async fn stories_in_a_real_browser() {
     let results: Value = stdout.lines().rev().find_map(|l| serde_json::from_str(l).ok()).unwrap_or(Value::Null);
     assert!(out.status.success(), "the stories failed: {results:#}\n{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(results["violations"], json!([]), "axe-core found WCAG 2.2 AA violations");
-    assert!(results["pages"].as_array().unwrap().len() >= 11, "{results:#}");
+    assert!(results["pages"].as_array().unwrap().len() >= 14, "{results:#}");
     // Logging a call from the case page: at most 8 keystroke-or-click interactions beyond
     // typing the summary (here: the counterpart, and a follow-up with its owner and date).
     let interactions = results["interactions"]["log_call"].as_u64().unwrap();
