@@ -277,8 +277,18 @@ async fn demo_data(config: Config, opts: DemoOptions) -> Result<(), String> {
     result
 }
 
-/// Loads a small demo network into an empty database and prints a token for each role.
-async fn demo_for_serve(config: &Config, url: &str, book: &fourthp_domain::rules::RuleBook) -> Result<(), String> {
+/// A demo account, signed in to with what is printed at start-up.
+struct DemoAccount {
+    role: Role,
+    email: String,
+    password: String,
+    totp_secret: String,
+}
+
+/// Loads a small demo network into an empty database, and gives each role a demo account with
+/// a fresh password and authenticator key (an account there already is reset, so what is
+/// printed is what works).
+async fn demo_for_serve(config: &Config, url: &str, book: &fourthp_domain::rules::RuleBook) -> Result<Vec<DemoAccount>, String> {
     let db = fourthp_persistence::bulk::BulkLoader::connect(url).await.map_err(|e| e.to_string())?;
     let empty = db.count("SELECT count(*) FROM cases").await.map_err(|e| e.to_string())? == 0;
     if empty {
@@ -294,28 +304,64 @@ async fn demo_for_serve(config: &Config, url: &str, book: &fourthp_domain::rules
         .map_err(|e| e.to_string())?
         .first()
         .and_then(|(id, _)| AgencyId::parse(id).ok());
-    let secret = config.hs256_secret()?;
-    let minter = Minter::new(&secret, &config.jwt_issuer, &config.jwt_audience);
-    println!("Demo tokens (8 hours); send as Authorization: Bearer <token>");
-    for (role, agency, sub) in [
-        (Role::Coordinator, Some(vcc), "vcc-01"),
-        (Role::Partner, gp, "gp-practice-manager"),
-        (Role::Commissioner, None, "commissioner"),
-        (Role::Auditor, None, "auditor"),
-        (Role::Admin, None, "admin"),
+    let accounts = config.accounts();
+    let mut out = Vec::new();
+    for (role, agency, name) in [
+        (Role::Coordinator, Some(vcc), "Demo Coordinator"),
+        (Role::Partner, gp, "Demo GP Practice Manager"),
+        (Role::Commissioner, None, "Demo Commissioner"),
+        (Role::Auditor, None, "Demo Auditor"),
+        (Role::Admin, None, "Demo Administrator"),
     ] {
-        let principal = Principal::new(Subject::parse(sub).map_err(|e| e.to_string())?, role, agency).map_err(|e| e.to_string())?;
-        let (token, jti) = minter.issue(&principal, Utc::now(), chrono::Duration::hours(8)).map_err(|e| e.to_string())?;
-        let issued = fourthp_persistence::tokens::IssuedToken {
-            jti,
-            kind: fourthp_persistence::tokens::TokenKind::Cli,
-            subject: principal.subject.as_str().to_owned(),
-            expires_at: Utc::now() + chrono::Duration::hours(8),
-        };
-        fourthp_persistence::tokens::record(&pool, &cli_context("serve-demo")?, &issued).await.map_err(|e| e.to_string())?;
-        println!("{:<13} {token}", role.as_str());
+        out.push(demo_account(&pool, &accounts, role, agency, name).await?);
     }
-    Ok(())
+    Ok(out)
+}
+
+/// Creates (or resets) the demo account of `role` and enrols it: a random password and a new
+/// TOTP key, usable at once.
+async fn demo_account(
+    pool: &fourthp_persistence::Db,
+    accounts: &crate::state::Accounts,
+    role: Role,
+    agency: Option<AgencyId>,
+    name: &str,
+) -> Result<DemoAccount, String> {
+    use crate::credentials::{self, recovery, totp};
+    use fourthp_domain::account::{DisplayName, Email, NewUser};
+    use fourthp_persistence::users;
+    let ctx = cli_context("serve-demo")?;
+    let email = format!("{}@demo.fourthp.example", role.as_str());
+    let (_, link) = crate::routes::users::new_enrolment_link(&accounts.public_url, 1, ctx.at).map_err(|e| e.to_string())?;
+    let existing = fourthp_persistence::sessions::sign_in_facts(pool, &email).await.map_err(|e| e.to_string())?;
+    let user = match existing {
+        Some(f) => {
+            users::reset(pool, &ctx, f.user.id, &link).await.map_err(|e| e.to_string())?;
+            f.user.id
+        }
+        None => {
+            let new = NewUser::new(
+                Email::parse(&email).map_err(|e| e.to_string())?,
+                DisplayName::parse(name).map_err(|e| e.to_string())?,
+                role,
+                agency,
+            )
+            .map_err(|e| e.to_string())?;
+            users::create(pool, &ctx, new, &link).await.map_err(|e| e.to_string())?.id
+        }
+    };
+    let password: String = credentials::random_token().map_err(|e| e.to_string())?.chars().take(20).collect();
+    let hash = credentials::hash_password(&password, accounts.pepper.as_deref())?;
+    let secret = totp::new_secret().map_err(|e| e.to_string())?;
+    let codes: Vec<Vec<u8>> = (0..recovery::COUNT)
+        .map(|_| recovery::new_code().map(|c| recovery::hash(&c)))
+        .collect::<Result<_, _>>()
+        .map_err(|e| e.to_string())?;
+    users::set_pending(pool, &link.token_hash, &hash, &secret, &codes).await.map_err(|e| e.to_string())?;
+    // Confirmed as of two steps ago: the code the app shows now is accepted.
+    let step = totp::step_of(ctx.at.timestamp()) - 2;
+    users::complete(pool, &ctx, &link.token_hash, user, step).await.map_err(|e| e.to_string())?;
+    Ok(DemoAccount { role, email, password, totp_secret: totp::base32(&secret) })
 }
 
 async fn serve(mut config: Config, demo: bool) -> Result<(), String> {
@@ -324,13 +370,22 @@ async fn serve(mut config: Config, demo: bool) -> Result<(), String> {
     let (url, cluster) = database(&config).await?;
     let served = async {
         migrate_url(&url, &book).await?;
-        if demo {
-            demo_for_serve(&config, &url, &book).await?;
-        }
+        let demo_accounts = if demo { demo_for_serve(&config, &url, &book).await? } else { Vec::new() };
         config.database_url = Some(url.clone());
         let app = Application::build(&config)?;
         let host = config.bind.rsplit_once(':').map_or(config.bind.as_str(), |(h, _)| h);
         let address = format!("{host}:{}", app.port());
+        if !demo_accounts.is_empty() {
+            // Browsers keep the __Host- session cookie over plain http only for localhost.
+            let browser_host = if host == "127.0.0.1" || host == "0.0.0.0" { "localhost" } else { host };
+            println!("Sign in at http://{browser_host}:{}/app/sign-in with a demo account:", app.port());
+            println!("(add each key to an authenticator app, or compute its code: RFC 6238, SHA-1, 6 digits, 30 s)");
+            println!("{:<13} {:<36} {:<22} TOTP key", "role", "email", "password");
+            for a in &demo_accounts {
+                println!("{:<13} {:<36} {:<22} {}", a.role.as_str(), a.email, a.password, a.totp_secret);
+            }
+            println!("API tokens for scripts: fourthp token --role ROLE [--agency ID] (at most 12 hours)");
+        }
         tracing::info!(bind = %address, docs = %format!("http://{address}/docs/"), "FourthP is serving");
         app.run_until_stopped().await
     }

@@ -49,7 +49,13 @@ async fn stories_in_a_real_browser() {
 
     // The coordinator enrols in the browser, through the link an administrator created.
     let vcc_email = "sam.jones@northshire-vcs.example";
-    let r = app.post("/api/v1/users", &admin, json!({"email": vcc_email, "display_name": "Sam Jones", "role": "coordinator", "agency_id": vcc_agency.to_string()})).await;
+    let r = app
+        .post(
+            "/api/v1/users",
+            &admin,
+            json!({"email": vcc_email, "display_name": "Sam Jones", "role": "coordinator", "agency_id": vcc_agency.to_string()}),
+        )
+        .await;
     assert_eq!(r.status.as_u16(), 201, "{}", r.text);
     let enrolment_token = r.body["enrolment_link"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
     let (_, partner_email, partner_secret, _) = enrolled(&app, "priya.shah@northshire-homes.example", "partner", Some(housing)).await;
