@@ -216,7 +216,7 @@ const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-se
 line-height:1.4}h1{margin-bottom:.2rem}h2{border-bottom:2px solid #1f5e8c;padding-bottom:.2rem;margin-top:2.5rem;\
 page-break-after:avoid}h3{margin-bottom:.2rem}.definition{color:#444;font-size:.9rem;margin-top:0}.meta{color:#444}\
 table{border-collapse:collapse;margin:.5rem 0 1rem}td,th{border:1px solid #bbb;padding:.2rem .6rem;text-align:left}\
-td.n{text-align:right;font-variant-numeric:tabular-nums}.withheld{color:#777;font-style:italic}figure{margin:0}\
+td.n{text-align:right;font-variant-numeric:tabular-nums}.withheld{color:#505a5f;font-style:italic}figure{margin:0}\
 svg{max-width:100%;height:auto}.measure{page-break-inside:avoid}.notice{background:#f3f6f9;border-left:4px solid #1f5e8c;\
 padding:.5rem 1rem}@media print{body{margin:0;max-width:none}a{color:inherit}}";
 

@@ -1,7 +1,7 @@
 //! The stories in a real browser (issue 15): Debian's Chromium, driven by playwright-core from
-//! `tests/browser/stories.mjs`, against this test's own app and database. Every page visited
+//! `tests/browser/*.mjs`, against each test's own app and database. Every page visited
 //! is checked with axe-core and must have no WCAG 2.2 AA violation; screenshots of each step go
-//! to `target/browser/`. Needs `node`, the npm packages of `tests/browser` and `chromium`:
+//! to `target/browser/<story>/`. Needs `node`, the npm packages of `tests/browser` and `chromium`:
 //! `scripts/ensure-browser` installs them (the test command runs it).
 
 use actix_web::http::Method;
@@ -11,18 +11,54 @@ use serde_json::{json, Value};
 use crate::accounts::enrolled;
 use crate::support::*;
 
+const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+
 fn chromium() -> String {
     std::env::var("FOURTHP_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned())
 }
 
-#[actix_web::test]
-async fn stories_in_a_real_browser() {
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+/// Runs `tests/browser/<story>.mjs` against `app` with `config` (plus the base URL, the browser
+/// and the screenshots' folder); returns its results, having checked it passed with no
+/// accessibility violation.
+async fn run_story(app: &TestApp, story: &str, mut config: Value) -> Value {
     assert!(
         std::path::Path::new(&chromium()).exists()
-            && std::path::Path::new(&format!("{root}/tests/browser/node_modules/playwright-core")).exists(),
+            && std::path::Path::new(&format!("{ROOT}/tests/browser/node_modules/playwright-core")).exists(),
         "the browser tests need Chromium and tests/browser's npm packages: run scripts/ensure-browser"
     );
+    // Browsers keep the Secure session cookie over plain http for localhost.
+    let port = app.address.rsplit(':').next().unwrap().to_owned();
+    config["base"] = json!(format!("http://localhost:{port}"));
+    config["chromium"] = json!(chromium());
+    config["screenshots"] = json!(format!("{ROOT}/target/browser/{story}"));
+    let file = std::env::temp_dir().join(format!("fourthp-{story}-{}.json", uuid::Uuid::now_v7().simple()));
+    std::fs::write(&file, config.to_string()).unwrap();
+    let out = tokio::process::Command::new("node")
+        .arg(format!("{ROOT}/tests/browser/{story}.mjs"))
+        .arg(&file)
+        .output()
+        .await
+        .expect("running node");
+    let _ = std::fs::remove_file(&file);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let results: Value = stdout.lines().rev().find_map(|l| serde_json::from_str(l).ok()).unwrap_or(Value::Null);
+    assert!(out.status.success(), "the {story} story failed: {results:#}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(results["violations"], json!([]), "axe-core found WCAG 2.2 AA violations");
+    results
+}
+
+/// An account enrolled through the API, as the browser signs in with it (the code of the step
+/// the enrolment used is never accepted again: the next one is).
+async fn account(app: &TestApp, name: &str, email: &str, role: &str, agency: Option<fourthp_domain::ids::AgencyId>) -> Value {
+    let (_, email, secret, _) = enrolled(app, email, role, agency).await;
+    json!({"name": name, "email": email, "password": crate::accounts::PASSWORD, "totp_secret": fourthp_api::credentials::totp::base32(&secret), "step_offset": 1})
+}
+
+/// The coordinator enrols and signs in, logs a call with a follow-up from the case page and sees
+/// it in the queue; the housing association's partner completes an action; the coordinator sees
+/// it done; another agency's partner gets the not-found page.
+#[actix_web::test]
+async fn a_coordinators_and_a_partners_day() {
     let app = TestApp::init().spawn().await;
     let admin = token(Role::Admin, None);
     let (vcc_agency, vcc) = app.coordinator().await;
@@ -58,17 +94,12 @@ async fn stories_in_a_real_browser() {
         .await;
     assert_eq!(r.status.as_u16(), 201, "{}", r.text);
     let enrolment_token = r.body["enrolment_link"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
-    let (_, partner_email, partner_secret, _) = enrolled(&app, "priya.shah@northshire-homes.example", "partner", Some(housing)).await;
+    let partner = account(&app, "partner", "priya.shah@northshire-homes.example", "partner", Some(housing)).await;
     let gp = app.agency("Riverside GP Practice", "health_gp").await;
-    let (_, stranger_email, stranger_secret, _) = enrolled(&app, "reception@riverside-gp.example", "partner", Some(gp)).await;
+    let stranger = account(&app, "stranger", "reception@riverside-gp.example", "partner", Some(gp)).await;
     let follow_up_due = (chrono::Utc::now() + chrono::Duration::days(5)).date_naive().to_string();
 
-    let port = app.address.rsplit(':').next().unwrap().to_owned();
-    let shots = format!("{root}/target/browser");
     let config = json!({
-        "base": format!("http://localhost:{port}"),
-        "chromium": chromium(),
-        "screenshots": shots,
         "case_reference": reference,
         "case_id": case_id,
         "housing_name": "Northshire Homes Housing Association",
@@ -78,22 +109,10 @@ async fn stories_in_a_real_browser() {
         "action_description": description,
         // The enrolment used this step's code: sign in with the next one.
         "coordinator": {"name": "coordinator", "email": vcc_email, "password": crate::accounts::PASSWORD, "enrolment_token": enrolment_token},
-        "stranger": {"name": "stranger", "email": stranger_email, "password": crate::accounts::PASSWORD, "totp_secret": fourthp_api::credentials::totp::base32(&stranger_secret), "step_offset": 1},
-        "partner": {"name": "partner", "email": partner_email, "password": crate::accounts::PASSWORD, "totp_secret": fourthp_api::credentials::totp::base32(&partner_secret), "step_offset": 1},
+        "stranger": stranger,
+        "partner": partner,
     });
-    let file = std::env::temp_dir().join(format!("fourthp-stories-{}.json", uuid::Uuid::now_v7().simple()));
-    std::fs::write(&file, config.to_string()).unwrap();
-    let out = tokio::process::Command::new("node")
-        .arg(format!("{root}/tests/browser/stories.mjs"))
-        .arg(&file)
-        .output()
-        .await
-        .expect("running node");
-    let _ = std::fs::remove_file(&file);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let results: Value = stdout.lines().rev().find_map(|l| serde_json::from_str(l).ok()).unwrap_or(Value::Null);
-    assert!(out.status.success(), "the stories failed: {results:#}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(results["violations"], json!([]), "axe-core found WCAG 2.2 AA violations");
+    let results = run_story(&app, "day", config).await;
     assert!(results["pages"].as_array().unwrap().len() >= 14, "{results:#}");
     // Logging a call from the case page: at most 8 keystroke-or-click interactions beyond
     // typing the summary (here: the counterpart, and a follow-up with its owner and date).
@@ -118,4 +137,22 @@ async fn stories_in_a_real_browser() {
     // And the trail knows who: the partner's account.
     let who = app.strings(&format!("SELECT agent_sub AS v FROM audit_records WHERE entity_id = '{action_id}' AND action = 'U'")).await;
     assert!(who.iter().all(|s| s.starts_with("user:")) && !who.is_empty(), "{who:?}");
+}
+
+/// The commissioner signs in, asks for the last twelve whole months, reads the printable report
+/// with its charts (no WCAG 2.2 AA violation: its withheld cells once failed colour contrast),
+/// downloads the CSV, and is told what is wrong with a month typed wrongly.
+#[actix_web::test]
+async fn a_commissioner_pulls_the_report() {
+    use chrono::Datelike;
+    let app = TestApp::init().spawn().await;
+    let book = fourthp_domain::rules::shipped_with(None).unwrap();
+    let opts = fourthp_api::demo::DemoOptions { cases: 150, seed: 11, from_year: chrono::Utc::now().year() - 2, progress: false };
+    fourthp_api::demo::load(&app.db_url, &book, opts, chrono::Utc::now()).await.unwrap();
+    let commissioner = account(&app, "commissioner", "commissioning@northshire-pcc.example", "commissioner", None).await;
+    let results = run_story(&app, "report", json!({"commissioner": commissioner})).await;
+    assert!(results["pages"].as_array().unwrap().len() >= 4, "{results:#}");
+    // Two pulls (the page, the CSV), each audited with its parameters.
+    let pulls = app.count("SELECT count(*) AS n FROM audit_records WHERE entity_type = 'report' AND outcome = 'success'").await;
+    assert_eq!(pulls, 2);
 }

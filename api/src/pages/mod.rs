@@ -6,6 +6,7 @@
 
 mod account;
 mod case;
+mod reports;
 mod work;
 
 use actix_web::body::BoxBody;
@@ -46,6 +47,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/app/enrol/{token}", web::get().to(account::enrol_page))
         .route("/app/enrol/{token}", web::post().to(account::enrol))
         .route("/app/due", web::get().to(work::due))
+        .route("/app/reports", web::get().to(reports::reports))
         .route("/app/cases/{id}", web::get().to(case::show))
         .route("/app/cases/{id}/interventions", web::post().to(case::log_intervention))
         .route("/app/owed", web::get().to(work::owed))

@@ -23,9 +23,10 @@ use crate::state::AppState;
 /// The navigation each role sees.
 pub fn nav_for(role: Role) -> Vec<(&'static str, &'static str)> {
     let mut nav = match role {
-        Role::Coordinator => vec![("/app/due", "What is due")],
+        Role::Coordinator => vec![("/app/due", "What is due"), ("/app/reports", "Outcome report")],
         Role::Partner => vec![("/app/owed", "What we owe")],
-        Role::Commissioner | Role::Auditor | Role::Admin => Vec::new(),
+        Role::Commissioner => vec![("/app/reports", "Outcome report")],
+        Role::Auditor | Role::Admin => Vec::new(),
     };
     nav.push(("/app/sessions", "Your sessions"));
     nav
@@ -47,7 +48,8 @@ pub async fn home(page: Page) -> HttpResponse {
     match page.caller.principal().role {
         Role::Coordinator => see_other("/app/due"),
         Role::Partner => see_other("/app/owed"),
-        Role::Commissioner | Role::Auditor | Role::Admin => see_other("/app/sessions"),
+        Role::Commissioner => see_other("/app/reports"),
+        Role::Auditor | Role::Admin => see_other("/app/sessions"),
     }
 }
 

@@ -148,8 +148,6 @@ pub async fn outcome_report(
     query: ApiQuery<ReportQuery>,
 ) -> Result<HttpResponse, Problem> {
     let q = query.0;
-    let mut errs = FieldErrors::new();
-    let exact = q.exact.unwrap_or(false);
     let format = match q.format {
         Some(f) => Some(f),
         None => {
@@ -168,10 +166,20 @@ pub async fn outcome_report(
         }
     };
 
+    let Some(format) = format else { return Err(Problem::internal()) };
+    report_response(&caller, &state, q, format).await
+}
+
+/// The outcome report for `q`, in `format` (the API's report and the commissioners' report
+/// page): who may pull it and how exact, the parameters' checks, disclosure control, the audit
+/// record of the pull.
+pub async fn report_response(caller: &Caller, state: &AppState, q: ReportQuery, format: Format) -> Result<HttpResponse, Problem> {
+    let mut errs = FieldErrors::new();
+    let exact = q.exact.unwrap_or(false);
     let disclosure = match report_access(caller.principal().role, exact) {
         Ok(d) => d,
         Err(_) => {
-            let asked = serde_json::json!({ "exact": exact, "format": format.map(Format::as_str) });
+            let asked = serde_json::json!({ "exact": exact, "format": format.as_str() });
             reports::record_pull(&state.db, &caller.ctx, AuditOutcome::Denied, asked).await?;
             caller.refusal_recorded();
             return Err(Problem::forbidden());
@@ -190,8 +198,8 @@ pub async fn outcome_report(
     let (exploitation_type, age_group) = (q.exploitation_type, q.age_group);
     let now = caller.ctx.at;
     let today = london_date(now);
-    let params = match (from, to, format) {
-        (Some(from), Some(to), Some(_)) if errs.is_empty() => {
+    let params = match (from, to) {
+        (Some(from), Some(to)) if errs.is_empty() => {
             match ReportParams::new(from, to, today, jurisdiction, local_authority, exploitation_type, age_group) {
                 Ok(p) => Some(p),
                 Err(e) => {
@@ -205,7 +213,7 @@ pub async fn outcome_report(
         _ => None,
     };
     bad_query(errs)?;
-    let (Some(params), Some(format)) = (params, format) else {
+    let Some(params) = params else {
         return Err(Problem::internal());
     };
 

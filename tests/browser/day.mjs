@@ -1,74 +1,12 @@
-// The stories of STORIES.md in a real browser: Debian's Chromium driven by playwright-core (no
-// browser download), every page checked with axe-core (WCAG 2.2 AA rules), a screenshot of each
-// step kept under target/browser/. Run by the integration test `browser::stories`, which sets up
-// the accounts and the case and passes them here as JSON (argv[2]); prints one JSON line of
-// results and exits non-zero on any failure.
-import { chromium } from 'playwright-core';
-import { createHmac } from 'node:crypto';
-import { readFileSync, mkdirSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+// A coordinator's and a partner's day (STORIES.md) in a real browser; run by the integration
+// test `browser::a_coordinators_and_a_partners_day`, which sets up the accounts and the case and
+// passes them as JSON (argv[2]). Prints one JSON line of results; exits non-zero on a failure.
+import { config, results, check, fail, expectText, signIn, totp, newPage, run } from './lib.mjs';
 
-const require = createRequire(import.meta.url);
-const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
-rmSync(config.screenshots, { recursive: true, force: true });
-mkdirSync(config.screenshots, { recursive: true });
-
-// RFC 6238 (SHA-1, 6 digits, 30 s) from a base32 secret, computed here independently.
-function totp(base32, offsetSteps = 0) {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = '';
-  for (const c of base32.replace(/=+$/, '')) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
-  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30000) + offsetSteps));
-  const mac = createHmac('sha1', key).update(counter).digest();
-  const o = mac[19] & 0x0f;
-  return String((mac.readUInt32BE(o) & 0x7fffffff) % 1000000).padStart(6, '0');
-}
-
-const results = { pages: [], violations: [], interactions: {}, weights: {} };
-let step = 0;
-
-async function check(page, name) {
-  step += 1;
-  await page.screenshot({ path: `${config.screenshots}/${String(step).padStart(2, '0')}-${name}.png`, fullPage: true });
-  await page.evaluate(axeSource);
-  const axe = await page.evaluate(async () =>
-    // eslint-disable-next-line no-undef
-    await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } }));
-  results.pages.push({ name, url: page.url(), passes: axe.passes.length });
-  for (const v of axe.violations) {
-    results.violations.push({ page: name, id: v.id, impact: v.impact, nodes: v.nodes.length, help: v.help });
-  }
-}
-
-function fail(message) {
-  results.error = message;
-  console.log(JSON.stringify(results));
-  process.exit(1);
-}
-
-async function expectText(page, text) {
-  const body = await page.textContent('body');
-  if (!body.includes(text)) fail(`expected "${text}" on ${page.url()}`);
-}
-
-async function signIn(page, who) {
-  await page.goto(`${config.base}/app/sign-in`);
-  await check(page, `${who.name}-sign-in`);
-  await page.fill('#email', who.email);
-  await page.fill('#password', who.password);
-  await page.fill('#code', totp(who.totp_secret, who.step_offset || 0));
-  await page.click('button[type=submit]:has-text("Sign in")');
-  await page.waitForLoadState('load');
-}
-
-const browser = await chromium.launch({ executablePath: config.chromium, args: ['--no-sandbox'] });
-try {
+await run(async (browser) => {
   // 0. The coordinator enrols through the link an administrator passed on: a password, the
   //    authenticator set up from the QR code's key, the recovery codes shown once, a first code.
-  const vcc = await (await browser.newContext({ locale: 'en-GB', timezoneId: 'Europe/London' })).newPage();
+  const vcc = await newPage(browser);
   await vcc.goto(`${config.base}/app/enrol/${config.coordinator.enrolment_token}`);
   await expectText(vcc, 'Set up your account');
   await check(vcc, 'enrol-password');
@@ -128,7 +66,7 @@ try {
   await expectText(vcc, 'action due');
 
   // A wrong code: one error, linked to the field, nothing else said.
-  const other = await (await browser.newContext({ locale: 'en-GB', timezoneId: 'Europe/London' })).newPage();
+  const other = await newPage(browser);
   await other.goto(`${config.base}/app/sign-in`);
   await other.fill('#email', config.coordinator.email);
   await other.fill('#password', 'not the password at all');
@@ -139,7 +77,7 @@ try {
 
   // 2. The housing association's partner signs in, sees the action in "What we owe" and
   //    completes it with a note.
-  const partner = await (await browser.newContext({ locale: 'en-GB', timezoneId: 'Europe/London' })).newPage();
+  const partner = await newPage(browser);
   await signIn(partner, config.partner);
   if (!partner.url().endsWith('/app/owed')) fail(`the partner landed on ${partner.url()}`);
   await expectText(partner, config.action_description);
@@ -160,7 +98,7 @@ try {
   await check(vcc, 'coordinator-case-done');
 
   // A partner of another agency is told the case is not found, like a case that does not exist.
-  const stranger = await (await browser.newContext({ locale: 'en-GB', timezoneId: 'Europe/London' })).newPage();
+  const stranger = await newPage(browser);
   await signIn(stranger, config.stranger);
   await stranger.goto(`${config.base}/app/cases/${config.case_id}`);
   await expectText(stranger, 'Page not found');
@@ -180,10 +118,4 @@ try {
   await vcc.goto(`${config.base}/app/no-such-page`);
   await expectText(vcc, 'Page not found');
   await check(vcc, 'not-found');
-} catch (e) {
-  fail(String(e && e.stack || e));
-} finally {
-  await browser.close();
-}
-console.log(JSON.stringify(results));
-process.exit(results.violations.length === 0 ? 0 : 1);
+});

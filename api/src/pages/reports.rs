@@ -1,0 +1,114 @@
+//! The commissioners' report page: a period of whole months and a jurisdiction, then the
+//! printable report (with its charts) or its CSV — the API's report, by the same function.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use chrono::{Datelike, Months, NaiveDate};
+use fourthp_domain::case::Jurisdiction;
+use fourthp_domain::time::london_date;
+use serde::Deserialize;
+
+use super::case::Choice;
+use super::{error_for, field_errors, render, Chrome, FieldError, Page, PageError};
+use crate::routes::reports::{report_response, Format, ReportQuery};
+use crate::state::AppState;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ReportForm {
+    from: Option<String>,
+    to: Option<String>,
+    #[serde(default)]
+    jurisdiction: String,
+    #[serde(default)]
+    format: String,
+}
+
+#[derive(Template)]
+#[template(path = "reports.html")]
+struct ReportPage {
+    chrome: Chrome,
+    from: String,
+    to: String,
+    jurisdictions: Vec<Choice>,
+    csv: bool,
+    errors: Vec<FieldError>,
+}
+
+impl ReportPage {
+    fn error(&self, field: &str) -> Option<&str> {
+        error_for(&self.errors, field)
+    }
+}
+
+/// "2025-04" as the first day of that month.
+fn month(text: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(&format!("{}-01", text.trim()), "%Y-%m-%d").ok()
+}
+
+/// The report form, or (once it is filled in) the report.
+pub async fn reports(page: Page, state: web::Data<AppState>, form: web::Query<ReportForm>) -> Result<HttpResponse, PageError> {
+    let f = form.into_inner();
+    let today = london_date(page.caller.ctx.at);
+    // By default the last twelve whole months.
+    let this_month = today.with_day(1).unwrap_or(today);
+    let default_from = this_month.checked_sub_months(Months::new(12)).unwrap_or(this_month);
+    let default_to = this_month.checked_sub_months(Months::new(1)).unwrap_or(this_month);
+    let from_text = f.from.clone().unwrap_or_else(|| default_from.format("%Y-%m").to_string());
+    let to_text = f.to.clone().unwrap_or_else(|| default_to.format("%Y-%m").to_string());
+    let mut errors = Vec::new();
+    if f.from.is_some() || f.to.is_some() {
+        let from = month(&from_text);
+        let to = month(&to_text).and_then(|m| m.checked_add_months(Months::new(1))).and_then(|m| m.pred_opt());
+        if from.is_none() {
+            errors.push(FieldError::new("from", "Enter the first month as a month and year"));
+        }
+        if to.is_none() {
+            errors.push(FieldError::new("to", "Enter the last month as a month and year"));
+        }
+        if let (Some(from), Some(to)) = (from, to) {
+            let query = ReportQuery {
+                from: Some(from),
+                to: Some(to),
+                jurisdiction: Jurisdiction::parse(&f.jurisdiction),
+                local_authority: None,
+                exploitation_type: None,
+                age_group: None,
+                exact: None,
+                format: None,
+            };
+            let format = if f.format == "csv" { Format::Csv } else { Format::Html };
+            match report_response(&page.caller, &state, query, format).await {
+                Ok(report) => return Ok(report),
+                Err(p) if p.status == StatusCode::UNPROCESSABLE_ENTITY || p.status == StatusCode::BAD_REQUEST => {
+                    errors = field_errors(&p, "from", |field| match field {
+                        "from" => Some("from"),
+                        "to" => Some("to"),
+                        "jurisdiction" => Some("jurisdiction"),
+                        _ => None,
+                    });
+                }
+                Err(p) => return Err(p.into()),
+            }
+        }
+    } else {
+        // The form alone: only for those who may pull the report.
+        fourthp_domain::access::report_access(page.caller.principal().role, false).map_err(crate::problem::Problem::from)?;
+    }
+    let mut jurisdictions =
+        vec![Choice { value: String::new(), label: "The whole partnership".to_owned(), selected: f.jurisdiction.is_empty() }];
+    jurisdictions.extend(Jurisdiction::ALL.iter().map(|j| {
+        Choice {
+            value: j.as_str().to_owned(),
+            label: match j {
+                Jurisdiction::EnglandWales => "England and Wales",
+                Jurisdiction::Scotland => "Scotland",
+                Jurisdiction::NorthernIreland => "Northern Ireland",
+            }
+            .to_owned(),
+            selected: f.jurisdiction == j.as_str(),
+        }
+    }));
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    Ok(render(status, &ReportPage { chrome: page.chrome, from: from_text, to: to_text, jurisdictions, csv: f.format == "csv", errors }))
+}

@@ -1,0 +1,86 @@
+// Shared by the browser stories: Debian's Chromium driven by playwright-core (no browser
+// download), axe-core's WCAG 2.2 AA checks of every page, screenshots of each step, TOTP codes
+// computed here independently of the service.
+import { chromium } from 'playwright-core';
+import { createHmac } from 'node:crypto';
+import { readFileSync, mkdirSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+export const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+rmSync(config.screenshots, { recursive: true, force: true });
+mkdirSync(config.screenshots, { recursive: true });
+
+// RFC 6238 (SHA-1, 6 digits, 30 s) from a base32 secret.
+export function totp(base32, offsetSteps = 0) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of base32.replace(/=+$/, '')) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30000) + offsetSteps));
+  const mac = createHmac('sha1', key).update(counter).digest();
+  const o = mac[19] & 0x0f;
+  return String((mac.readUInt32BE(o) & 0x7fffffff) % 1000000).padStart(6, '0');
+}
+
+export const results = { pages: [], violations: [], interactions: {}, weights: {} };
+let step = 0;
+
+/** Screenshots the page and runs axe-core's WCAG 2 A/AA, 2.1 A/AA and 2.2 AA rules on it. */
+export async function check(page, name) {
+  step += 1;
+  await page.screenshot({ path: `${config.screenshots}/${String(step).padStart(2, '0')}-${name}.png`, fullPage: true });
+  await page.evaluate(axeSource);
+  const axe = await page.evaluate(async () =>
+    // eslint-disable-next-line no-undef
+    await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } }));
+  results.pages.push({ name, url: page.url(), passes: axe.passes.length });
+  for (const v of axe.violations) {
+    results.violations.push({ page: name, id: v.id, impact: v.impact, nodes: v.nodes.length, help: v.help });
+  }
+}
+
+export function fail(message) {
+  results.error = message;
+  console.log(JSON.stringify(results));
+  process.exit(1);
+}
+
+export async function expectText(page, text) {
+  const body = await page.textContent('body');
+  if (!body.includes(text)) fail(`expected "${text}" on ${page.url()}: ${body.replace(/\s+/g, " ").slice(0, 400)}`);
+}
+
+export async function signIn(page, who) {
+  await page.goto(`${config.base}/app/sign-in`);
+  await check(page, `${who.name}-sign-in`);
+  await page.fill('#email', who.email);
+  await page.fill('#password', who.password);
+  await page.fill('#code', totp(who.totp_secret, who.step_offset || 0));
+  await page.click('button[type=submit]:has-text("Sign in")');
+  await page.waitForLoadState('load');
+}
+
+export async function launch() {
+  return chromium.launch({ executablePath: config.chromium, args: ['--no-sandbox'] });
+}
+
+export function newPage(browser) {
+  return browser.newContext({ locale: 'en-GB', timezoneId: 'Europe/London', acceptDownloads: true }).then((c) => c.newPage());
+}
+
+/** Runs `story` in a browser, then prints the results as one JSON line and exits. */
+export async function run(story) {
+  const browser = await launch();
+  try {
+    await story(browser);
+  } catch (e) {
+    fail(String((e && e.stack) || e));
+  } finally {
+    await browser.close();
+  }
+  console.log(JSON.stringify(results));
+  process.exit(results.violations.length === 0 ? 0 : 1);
+}

@@ -1,0 +1,25 @@
+// A commissioner pulls the outcome report (STORIES.md) in a real browser: the form, the printable
+// report with its charts, the CSV. Run by the integration test `browser::a_commissioner_pulls_the_report`.
+import { config, check, fail, expectText, signIn, newPage, run } from './lib.mjs';
+
+await run(async (browser) => {
+  const page = await newPage(browser);
+  await signIn(page, config.commissioner);
+  if (!page.url().endsWith('/app/reports')) fail(`the commissioner landed on ${page.url()}`);
+  await expectText(page, 'Outcome report');
+  await check(page, 'commissioner-report-form');
+  await page.click('button:has-text("Show the report")');
+  await page.waitForLoadState('load');
+  await expectText(page, 'figures as at');
+  if ((await page.locator('svg').count()) < 1) fail('the printable report has no chart');
+  await check(page, 'commissioner-report');
+  await page.goBack();
+  await page.check('#format-csv');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('button:has-text("Show the report")')]);
+  const name = download.suggestedFilename();
+  if (!/^fourthp-outcomes-\d{4}-\d{2}-01-\d{4}-\d{2}-\d{2}\.csv$/.test(name)) fail(`the CSV is called ${name}`);
+  // A period that is not whole months cannot be asked for here; a month typed wrongly is named.
+  await page.goto(`${config.base}/app/reports?from=2025-13&to=2025-12`);
+  await expectText(page, 'There is a problem');
+  await check(page, 'commissioner-report-refused');
+});
