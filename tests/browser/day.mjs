@@ -62,6 +62,12 @@ await run(async (browser) => {
   await expectText(vcc, 'Logged');
   await expectText(vcc, config.call_summary);
   await check(vcc, 'coordinator-logged');
+  // The GP-access need, identified nine days ago, met today: one click (the date is today's).
+  await act(() => vcc.click('form.met-form button'));
+  results.interactions.need_met = 1;
+  await vcc.waitForLoadState('load');
+  if ((await vcc.locator('form.met-form').count()) !== 0) fail('the need is still open');
+  await check(vcc, 'coordinator-need-met');
   await vcc.goto(`${config.base}/app/due`);
   await expectText(vcc, 'action due');
 

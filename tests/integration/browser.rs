@@ -82,6 +82,11 @@ async fn a_coordinators_and_a_partners_day() {
         .await;
     assert_eq!(r.status.as_u16(), 201, "{}", r.text);
     let action_id = r.body["id"].as_str().unwrap().to_owned();
+    // Support started nine days ago and he needs a GP: the 10-day GP-access standard is due
+    // tomorrow.
+    app.event_ok(&case_id, &vcc, json!({"type": "support_started", "date": day(-9)})).await;
+    let r = app.post(&format!("/api/v1/cases/{case_id}/needs"), &vcc, json!({"domain": "health_gp", "identified_on": day(-9)})).await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.text);
 
     // The coordinator enrols in the browser, through the link an administrator created.
     let vcc_email = "sam.jones@northshire-vcs.example";
@@ -134,6 +139,10 @@ async fn a_coordinators_and_a_partners_day() {
     let a = app.get(&format!("/api/v1/cases/{case_id}/actions/{action_id}"), &vcc).await;
     assert_eq!(a.body["status"], "done", "{}", a.text);
     assert!(a.body["closure"].to_string().contains("Viewing booked"), "{}", a.text);
+    // The GP-access need met on day 9 (in the browser) turned its deadline met.
+    let d = app.get(&format!("/api/v1/cases/{case_id}/deadlines"), &vcc).await;
+    let gp_access = d.body["items"].as_array().unwrap().iter().find(|i| i["rule"] == "gp_access").cloned().unwrap_or(Value::Null);
+    assert_eq!(gp_access["status"], "met", "{}", d.text);
     // And the trail knows who: the partner's account.
     let who = app.strings(&format!("SELECT agent_sub AS v FROM audit_records WHERE entity_id = '{action_id}' AND action = 'U'")).await;
     assert!(who.iter().all(|s| s.starts_with("user:")) && !who.is_empty(), "{who:?}");

@@ -51,6 +51,15 @@ pub struct Row {
     pub detail: String,
 }
 
+/// A need on the case page: met ones say when; open ones can be marked met.
+pub struct NeedRow {
+    pub id: String,
+    pub version: i32,
+    pub domain: String,
+    pub identified: String,
+    pub met: Option<String>,
+}
+
 /// The form's values as typed (shown again with its errors).
 #[derive(Debug, Default, Deserialize)]
 pub struct LogForm {
@@ -88,6 +97,8 @@ struct CasePage {
     stage: String,
     team: Vec<(String, String)>,
     deadlines: Vec<Row>,
+    needs: Vec<NeedRow>,
+    today: String,
     timeline: Vec<Row>,
     next_page: Option<String>,
     logged: bool,
@@ -151,6 +162,18 @@ async fn case_page(
         .map(|d| Row { when: long_date(d.due_on), what: label(&d.rule_id), detail: d.explanation.clone() })
         .collect();
     let timeline = items.iter().rev().map(|i| row(i, &name)).collect();
+    let needs = fourthp_persistence::needs::for_case(&state.db, case.id)
+        .await
+        .map_err(Problem::from)?
+        .iter()
+        .map(|n| NeedRow {
+            id: n.id.to_string(),
+            version: n.version,
+            domain: label(n.domain.as_str()),
+            identified: long_date(n.state.identified_on),
+            met: n.state.met_on.map(long_date),
+        })
+        .collect();
     // The form remembers, for this case, the last counterpart and need logged.
     let last = fourthp_persistence::interventions::all_for_case(&state.db, case.id)
         .await
@@ -210,6 +233,8 @@ async fn case_page(
         stage: label(case.stage_on(today).as_str()),
         team,
         deadlines,
+        needs,
+        today: today.to_string(),
         timeline,
         next_page: next,
         logged,
@@ -353,6 +378,44 @@ pub async fn log_intervention(
                 _ => None,
             });
             let (status, body) = case_page(page, &state, id, None, f, errors, false).await?;
+            Ok(render(status, &body))
+        }
+        Err(p) => Err(p.into()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct MetForm {
+    #[serde(default)]
+    met_on: String,
+    version: Option<i32>,
+}
+
+/// Marks a need met on a day (the GP-access deadline it carries is then met, or missed).
+pub async fn need_met(
+    form: PageForm<MetForm>,
+    page: Page,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, PageError> {
+    let (case, need) = path.into_inner();
+    let case = CaseId::parse(&case).map_err(|_| PageError::Problem(Problem::not_found()))?;
+    let need = fourthp_domain::ids::NeedId::parse(&need).map_err(|_| PageError::Problem(Problem::not_found()))?;
+    let f = form.0;
+    let change = crate::routes::needs::PatchNeedRequest {
+        status: Some(fourthp_domain::need::NeedStatus::Met),
+        met_on: Some(Some(f.met_on.trim().to_owned())),
+        identified_on: None,
+    };
+    match crate::routes::needs::change_need(&page.caller, &state, need, f.version, change).await {
+        Ok(_) => Ok(see_other(&format!("/app/cases/{case}"))),
+        Err(p)
+            if p.status == StatusCode::UNPROCESSABLE_ENTITY
+                || p.status == StatusCode::PRECONDITION_FAILED
+                || p.status == StatusCode::BAD_REQUEST =>
+        {
+            let errors = field_errors(&p, &format!("met-{need}"), |_| None);
+            let (status, body) = case_page(page, &state, case, None, LogForm::default(), errors, false).await?;
             Ok(render(status, &body))
         }
         Err(p) => Err(p.into()),

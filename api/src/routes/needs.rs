@@ -220,16 +220,26 @@ pub async fn patch_need(
     precondition: Precondition,
     body: ApiJson<PatchNeedRequest>,
 ) -> Result<HttpResponse, Problem> {
+    let if_match = precondition.get()?;
+    let need = change_need(&caller, &state, path.id, if_match.expected(), body.value).await?;
+    Ok(need_response(&need))
+}
+
+/// Changes a need: its status (met, with the day), when it was identified (the API and the case
+/// page's "mark met"). The need's deadline (GP access) is re-derived in the same transaction.
+pub async fn change_need(
+    caller: &Caller,
+    state: &AppState,
+    id: fourthp_domain::ids::NeedId,
+    expected: Option<i32>,
+    b: PatchNeedRequest,
+) -> Result<fourthp_domain::need::Need, Problem> {
     access::precheck(caller.principal().role, CaseAction::Update)?;
-    let id = path.id;
-    let b = body.value;
     let mut errs = FieldErrors::new();
     let identified_on = errs.check_opt("identified_on", b.identified_on.as_deref().map(parse_date));
     let met_on = b.met_on.map(|m| errs.check_opt("met_on", m.as_deref().map(parse_date)));
     let (Some(identified_on), Some(met_on)) = (identified_on, met_on.map_or(Some(None), |m| m.map(Some))) else { return Err(errs.into()) };
     let today = london_date(caller.ctx.at);
-    let if_match = precondition.get()?;
-    let expected = if_match.expected();
     let status = b.status;
     let change = move |s: NeedState| {
         let status = status.unwrap_or(s.status);
@@ -241,7 +251,5 @@ pub async fn patch_need(
         };
         NeedState { identified_on: identified_on.unwrap_or(s.identified_on), status, met_on }.validate(today)
     };
-    let need =
-        needs::update(&state.db, &caller.ctx, id, expected, change, &state.rules.book, authorize(&caller, CaseAction::Update)).await?;
-    Ok(need_response(&need))
+    Ok(needs::update(&state.db, &caller.ctx, id, expected, change, &state.rules.book, authorize(caller, CaseAction::Update)).await?)
 }
