@@ -110,6 +110,23 @@ await run(async (browser) => {
   await expectText(stranger, 'Page not found');
   await check(stranger, 'stranger-not-found');
 
+  // The cases the partner's agency is on, and one's status (no personal record).
+  await partner.goto(`${config.base}/app/cases`);
+  await expectText(partner, config.case_reference);
+  await check(partner, 'partner-cases');
+  await partner.click(`a:has-text("${config.case_reference}")`);
+  await partner.waitForLoadState('load');
+  await expectText(partner, 'What your agency owes');
+  await expectText(partner, config.follow_up);
+  const shown = await partner.textContent('main');
+  if (shown.includes(config.call_summary)) fail('the partner sees the coordinator\'s call summary');
+  await check(partner, 'partner-case-status');
+
+  // The coordinator's case list.
+  await vcc.goto(`${config.base}/app/cases`);
+  await expectText(vcc, config.case_reference);
+  await check(vcc, 'coordinator-cases');
+
   // 3. Their sessions, and signing out.
   await partner.goto(`${config.base}/app/sessions`);
   await expectText(partner, 'this session');

@@ -282,6 +282,9 @@ pub async fn show(
     query: web::Query<CaseQuery>,
 ) -> Result<HttpResponse, PageError> {
     let id = CaseId::parse(&id).map_err(|_| PageError::Problem(Problem::not_found()))?;
+    if page.caller.principal().role != Role::Coordinator {
+        return status_page(page, &state, id).await;
+    }
     let q = query.into_inner();
     let logged = q.logged.as_deref() == Some("1");
     let (status, body) = case_page(page, &state, id, q.cursor, LogForm::default(), Vec::new(), logged).await?;
@@ -420,4 +423,129 @@ pub async fn need_met(
         }
         Err(p) => Err(p.into()),
     }
+}
+
+pub struct CaseRow {
+    pub id: String,
+    pub reference: String,
+    pub known_as: String,
+    pub stage: String,
+    pub age_band: String,
+    pub where_: String,
+}
+
+#[derive(Template)]
+#[template(path = "cases.html")]
+struct CasesPage {
+    chrome: Chrome,
+    cases: Vec<CaseRow>,
+    stages: Vec<Choice>,
+    mine: bool,
+    next: Option<String>,
+    filter_query: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CasesQuery {
+    #[serde(default)]
+    stage: String,
+    #[serde(default)]
+    mine: String,
+    cursor: Option<String>,
+}
+
+/// The cases the caller may see (coordinators: all, or the ones they lead; partners: those their
+/// agency is on), by stage: the API's case list.
+pub async fn list(page: Page, state: web::Data<AppState>, query: web::Query<CasesQuery>) -> Result<HttpResponse, PageError> {
+    let q = query.into_inner();
+    let stage = fourthp_domain::case::Stage::parse(&q.stage);
+    let mine = q.mine == "1";
+    let request = crate::routes::cases::CaseListQuery {
+        limit: Limit::parse(Some(50)).ok(),
+        cursor: q.cursor.filter(|c| !c.is_empty()),
+        status: stage,
+        jurisdiction: None,
+        exploitation_type: None,
+        agency_id: None,
+        lead: mine.then(|| "me".to_owned()),
+    };
+    let listed = crate::routes::cases::case_list(&page.caller, &state, request).await?;
+    let cases = listed
+        .items
+        .iter()
+        .map(|c| CaseRow {
+            id: c.id.to_string(),
+            reference: c.reference.clone(),
+            known_as: c.known_as.clone().unwrap_or_default(),
+            stage: label(c.stage.as_str()),
+            age_band: c.age_band.as_str().replace('_', "–"),
+            where_: format!("{}, {}", c.local_authority, label(c.jurisdiction.as_str())),
+        })
+        .collect();
+    let mut stages = vec![Choice { value: String::new(), label: "Any stage".to_owned(), selected: stage.is_none() }];
+    stages.extend(fourthp_domain::case::Stage::ALL.iter().map(|s| Choice {
+        value: s.as_str().to_owned(),
+        label: label(s.as_str()),
+        selected: Some(*s) == stage,
+    }));
+    let filter_query = format!("stage={}&mine={}", stage.map(|s| s.as_str()).unwrap_or_default(), if mine { "1" } else { "" });
+    Ok(render(StatusCode::OK, &CasesPage { chrome: page.chrome, cases, stages, mine, next: listed.next_cursor, filter_query }))
+}
+
+#[derive(Template)]
+#[template(path = "case_status.html")]
+struct StatusPage {
+    chrome: Chrome,
+    reference: String,
+    stage: String,
+    key_dates: Vec<(String, String)>,
+    next_deadline: Option<Row>,
+    owed: Vec<Row>,
+    warnings: Vec<String>,
+}
+
+/// A partner's view of a case their agency is on: the status the API gives partners (stage, key
+/// dates, the next deadline, what their agency owes), nothing of the person's record.
+async fn status_page(page: Page, state: &AppState, id: CaseId) -> Result<HttpResponse, PageError> {
+    let s = crate::routes::deadlines::status_of(&page.caller, state, id).await?;
+    let mut key_dates = Vec::new();
+    let k = &s.key_dates;
+    for (what, date) in [
+        ("Support started", k.support_started),
+        ("Referred to the NRM", k.nrm_referral),
+        ("Duty to notify", k.duty_to_notify),
+        ("Closed", k.closed),
+    ] {
+        if let Some(d) = date {
+            key_dates.push((what.to_owned(), long_date(d)));
+        }
+    }
+    for (what, decision) in [("Reasonable grounds decision", &k.reasonable_grounds), ("Conclusive grounds decision", &k.conclusive_grounds)]
+    {
+        if let Some(d) = decision {
+            key_dates.push((what.to_owned(), format!("{}: {}", long_date(d.date), d.outcome.as_str())));
+        }
+    }
+    let next_deadline =
+        s.next_deadline.as_ref().map(|d| Row { when: long_date(d.due_on), what: label(&d.rule), detail: d.explanation.clone() });
+    let owed = s
+        .actions_owed
+        .iter()
+        .map(|a| Row {
+            when: long_date(a.due_on),
+            what: a.description.clone(),
+            detail: if a.overdue { "Overdue".to_owned() } else { String::new() },
+        })
+        .collect();
+    let warnings = s.warnings.iter().map(|w| w.message.clone()).collect();
+    let body = StatusPage {
+        chrome: page.chrome,
+        reference: s.reference,
+        stage: label(s.stage.as_str()),
+        key_dates,
+        next_deadline,
+        owed,
+        warnings,
+    };
+    Ok(render(StatusCode::OK, &body))
 }

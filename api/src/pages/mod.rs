@@ -48,6 +48,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/app/enrol/{token}", web::post().to(account::enrol))
         .route("/app/due", web::get().to(work::due))
         .route("/app/reports", web::get().to(reports::reports))
+        .route("/app/cases", web::get().to(case::list))
         .route("/app/cases/{id}", web::get().to(case::show))
         .route("/app/cases/{id}/interventions", web::post().to(case::log_intervention))
         .route("/app/cases/{id}/needs/{need}/met", web::post().to(case::need_met))

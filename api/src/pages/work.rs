@@ -23,8 +23,8 @@ use crate::state::AppState;
 /// The navigation each role sees.
 pub fn nav_for(role: Role) -> Vec<(&'static str, &'static str)> {
     let mut nav = match role {
-        Role::Coordinator => vec![("/app/due", "What is due"), ("/app/reports", "Outcome report")],
-        Role::Partner => vec![("/app/owed", "What we owe")],
+        Role::Coordinator => vec![("/app/due", "What is due"), ("/app/cases", "Cases"), ("/app/reports", "Outcome report")],
+        Role::Partner => vec![("/app/owed", "What we owe"), ("/app/cases", "Our cases")],
         Role::Commissioner => vec![("/app/reports", "Outcome report")],
         Role::Auditor | Role::Admin => Vec::new(),
     };

@@ -441,8 +441,13 @@ pub async fn create_case(caller: Caller, state: web::Data<AppState>, body: Creat
 )]
 #[get("/cases")]
 pub async fn list_cases(caller: Caller, state: web::Data<AppState>, query: ApiQuery<CaseListQuery>) -> Result<HttpResponse, Problem> {
+    Ok(HttpResponse::Ok().json(case_list(&caller, &state, query.0).await?))
+}
+
+/// The cases the caller may list under `q`, each in the view the policy gives (the API's list
+/// and the cases page); each case shown is recorded as read.
+pub async fn case_list(caller: &Caller, state: &AppState, q: CaseListQuery) -> Result<CaseListResponse, Problem> {
     let scope = case_list_scope(caller.principal())?;
-    let q = query.0;
     let mut errs = FieldErrors::new();
     let limit = q.limit.unwrap_or_default();
     let after = q.cursor.as_deref().and_then(|c| decode_cursor(CURSOR_KIND, c, &mut errs)).and_then(|s| {
@@ -468,7 +473,7 @@ pub async fn list_cases(caller: Caller, state: web::Data<AppState>, query: ApiQu
         items.push(CaseResponse::new(case, view, today));
     }
     caller.listed(page.items.iter().map(|c| c.id), fourthp_domain::audit::Purpose::CaseList);
-    Ok(HttpResponse::Ok().json(CaseListResponse { items, next_cursor: page.next.map(|id| encode_cursor(CURSOR_KIND, &id.to_string())) }))
+    Ok(CaseListResponse { items, next_cursor: page.next.map(|id| encode_cursor(CURSOR_KIND, &id.to_string())) })
 }
 
 /// Read a case, in the view the caller may see.

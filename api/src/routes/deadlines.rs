@@ -387,21 +387,25 @@ pub struct CaseStatusResponse {
 )]
 #[get("/cases/{id}/status")]
 pub async fn case_status(caller: Caller, state: web::Data<AppState>, path: CasePath) -> Result<HttpResponse, Problem> {
-    let id = path.id;
-    super::checked_id(&caller, id, CaseAction::Read)?;
+    Ok(HttpResponse::Ok().json(status_of(&caller, &state, path.id).await?))
+}
+
+/// A case's status as the caller may see it (the API's status and the partners' case page).
+pub async fn status_of(caller: &Caller, state: &AppState, id: fourthp_domain::ids::CaseId) -> Result<CaseStatusResponse, Problem> {
+    super::checked_id(caller, id, CaseAction::Read)?;
     let today = london_date(caller.ctx.at);
     // The case and what the view needs of it, read in one round trip; nothing but the case is
     // looked at until the access policy has decided on it.
     let partner = caller.principal().role == Role::Partner;
     let (found, facts) = fourthp_persistence::status::case_with_status_facts(&state.db, id, caller.principal().agency, partner).await?;
-    let (case, _) = super::decide_for(&caller, id, CaseAction::Read, found)?;
+    let (case, _) = super::decide_for(caller, id, CaseAction::Read, found)?;
     let journey = facts.journey;
     let all = if partner { own_deadlines(facts.deadlines, &facts.owned) } else { facts.deadlines };
     let warnings = SupportWarningResponse::all(&all);
     let next_deadline = all.into_iter().filter(|d| d.is_outstanding(today)).min_by_key(|d| d.due_on);
     // The actions the caller's agency owes on this case.
     let owed = facts.owed;
-    Ok(HttpResponse::Ok().json(CaseStatusResponse {
+    Ok(CaseStatusResponse {
         id: case.id.into_uuid(),
         reference: case.reference.as_str().to_owned(),
         stage: case.stage_on(today),
@@ -418,7 +422,7 @@ pub async fn case_status(caller: Caller, state: web::Data<AppState>, path: CaseP
         next_deadline: next_deadline.map(|d| DeadlineResponse::new(&d, today, CaseView::partner(case.details.consent.data_sharing))),
         actions_owed: owed.iter().map(|a| super::actions::ActionResponse::new(a, today)).collect(),
         warnings,
-    }))
+    })
 }
 
 /// One deadline of the case.
