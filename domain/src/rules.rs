@@ -465,6 +465,14 @@ impl RuleBook {
         self.sets.iter().map(|s| format!("{} {}", s.label, s.version)).collect::<Vec<_>>().join(", ")
     }
 
+    /// Every rule's id, once each, in alphabetical order (for choosing one).
+    pub fn rule_ids(&self) -> Vec<&str> {
+        let mut ids: Vec<&str> = self.sets.iter().flat_map(|s| s.rules.iter().map(|r| r.id.as_str())).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
     /// The jurisdictions in which a rule with this id is in force.
     pub fn jurisdictions_with(&self, rule_id: &str) -> Vec<Jurisdiction> {
         Jurisdiction::ALL

@@ -167,6 +167,54 @@ pub struct CaseFilter {
     pub today: NaiveDate,
 }
 
+/// How many cases are at each stage on `today` (London), within `scope` and, if given, led by
+/// `lead`: a recovery period whose milestone has passed counts as awaiting the CG, as the list's
+/// stage filter reads it.
+pub async fn count_by_stage(db: &Db, scope: CaseScope, lead: Option<&Subject>, today: NaiveDate) -> Result<Vec<(Stage, i64)>, StoreError> {
+    use diesel::sql_types::{BigInt, Bool, Date, Nullable, Text, Uuid as SqlUuid};
+    #[derive(QueryableByName)]
+    struct StageCount {
+        #[diesel(sql_type = Text)]
+        stage: String,
+        #[diesel(sql_type = Bool)]
+        advanced: bool,
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let mut conn = db.conn().await?;
+    let team = match scope {
+        CaseScope::TeamOf(agency) => Some(agency.into_uuid()),
+        CaseScope::All => None,
+    };
+    let rows: Vec<StageCount> = diesel::sql_query(
+        "SELECT stage, coalesce(stage = 'recovery_period' AND stage_advances_on <= $1, false) AS advanced, count(*) AS n \
+         FROM cases \
+         WHERE ($2::uuid IS NULL OR id IN (SELECT case_id FROM case_team WHERE agency_id = $2)) \
+           AND ($3::text IS NULL OR lead_coordinator = $3) \
+         GROUP BY 1, 2",
+    )
+    .bind::<Date, _>(today)
+    .bind::<Nullable<SqlUuid>, _>(team)
+    .bind::<Nullable<Text>, _>(lead.map(|l| l.as_str().to_owned()))
+    .load(&mut conn)
+    .await?;
+    let rows: Vec<(String, bool, i64)> = rows.into_iter().map(|r| (r.stage, r.advanced, r.n)).collect();
+    let mut counts: Vec<(Stage, i64)> = Vec::new();
+    for (stage, advanced, n) in rows {
+        let stage = if advanced {
+            Stage::AwaitingCg
+        } else {
+            Stage::parse(&stage).ok_or_else(|| StoreError::internal("case row with an invalid stage"))?
+        };
+        match counts.iter_mut().find(|(s, _)| *s == stage) {
+            Some((_, total)) => *total += n,
+            None => counts.push((stage, n)),
+        }
+    }
+    counts.sort_by_key(|(s, _)| Stage::ALL.iter().position(|x| x == s));
+    Ok(counts)
+}
+
 /// Cases newest first (ids are UUIDv7), after the cursor's case id.
 pub async fn list(db: &Db, filter: &CaseFilter, limit: Limit, after: Option<CaseId>) -> Result<Page<Case, CaseId>, StoreError> {
     let mut conn = db.conn().await?;

@@ -36,7 +36,15 @@ await run(async (browser) => {
   if (!vcc.url().endsWith("/app/due")) fail(`the coordinator landed on ${vcc.url()}: ${(await vcc.textContent("main")).slice(0, 300)}; cookies: ${JSON.stringify((await vcc.context().cookies()).map((c) => c.name))}`);
   await expectText(vcc, 'What is due');
   await expectText(vcc, config.case_reference);
+  // A count of cases by stage: this network's one case, at intake.
+  if ((await vcc.textContent('.stages')).replace(/\s+/g, ' ').trim() !== '1 intake') fail(`stage counts: ${await vcc.textContent('.stages')}`);
   await check(vcc, 'coordinator-due');
+  // Filtered by a rule that has nothing due: the case is not listed.
+  await vcc.selectOption('#rule', 'rg_decision_expected');
+  await vcc.click('button:has-text("Show")');
+  await vcc.waitForLoadState('load');
+  if ((await vcc.textContent('main')).includes(config.case_reference)) fail('the rule filter did not filter');
+  await vcc.goto(`${config.base}/app/due`);
   results.weights.due = weights.reduce((a, b) => a + b, 0);
 
   // The coordinator opens the case from the queue and logs a call with a follow-up owed by the

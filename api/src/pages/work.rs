@@ -71,12 +71,16 @@ struct DuePage {
     later: Vec<DueRow>,
     mine_only: bool,
     more: bool,
+    rules: Vec<super::case::Choice>,
+    stages: Vec<(String, String, i64)>,
 }
 
 #[derive(Debug, Deserialize)]
 pub struct DueQuery {
     #[serde(default)]
     mine: Option<String>,
+    #[serde(default)]
+    rule: Option<String>,
 }
 
 /// The coordinator's home: overdue first, then due this week, then the rest, each with its
@@ -84,7 +88,23 @@ pub struct DueQuery {
 pub async fn due(page: Page, state: web::Data<AppState>, query: web::Query<DueQuery>) -> Result<HttpResponse, PageError> {
     let mine_only = query.mine.as_deref() == Some("1");
     let lead = mine_only.then(|| page.caller.principal().subject.clone());
-    let filter = QueueFilter { statuses: Vec::new(), due_before: None, rule: None, lead };
+    let mut rule_ids: Vec<&str> = state.rules.book.rule_ids();
+    rule_ids.push("action_due");
+    rule_ids.sort_unstable();
+    // Only a rule the book has: anything else shows every rule.
+    let rule = query.rule.as_deref().filter(|r| rule_ids.contains(r)).map(str::to_owned);
+    let mut rules = vec![super::case::Choice { value: String::new(), label: "Every rule".to_owned(), selected: rule.is_none() }];
+    rules.extend(rule_ids.iter().map(|r| super::case::Choice {
+        value: (*r).to_owned(),
+        label: r.replace('_', " "),
+        selected: rule.as_deref() == Some(*r),
+    }));
+    let stages = crate::routes::cases::stage_counts(&page.caller, &state, lead.as_ref())
+        .await?
+        .into_iter()
+        .map(|(s, n)| (s.as_str().to_owned(), s.as_str().replace('_', " "), n))
+        .collect();
+    let filter = QueueFilter { statuses: Vec::new(), due_before: None, rule: rule.clone(), lead };
     let limit = Limit::parse(Some(200)).map_err(|_| Problem::internal())?;
     let items = queue(&page.caller, &state, &filter, limit, None).await?;
     let today = london_date(page.caller.ctx.at);
@@ -107,7 +127,7 @@ pub async fn due(page: Page, state: web::Data<AppState>, query: web::Query<DueQu
         }
     }
     let more = items.next.is_some();
-    Ok(render(StatusCode::OK, &DuePage { chrome: page.chrome, overdue, this_week, later, mine_only, more }))
+    Ok(render(StatusCode::OK, &DuePage { chrome: page.chrome, overdue, this_week, later, mine_only, more, rules, stages }))
 }
 
 pub struct OwedRow {

@@ -444,6 +444,16 @@ pub async fn list_cases(caller: Caller, state: web::Data<AppState>, query: ApiQu
     Ok(HttpResponse::Ok().json(case_list(&caller, &state, query.0).await?))
 }
 
+/// How many of the cases the caller may list are at each stage today (the coordinators' home).
+pub async fn stage_counts(
+    caller: &Caller,
+    state: &AppState,
+    lead: Option<&Subject>,
+) -> Result<Vec<(fourthp_domain::case::Stage, i64)>, Problem> {
+    let scope = case_list_scope(caller.principal())?;
+    Ok(cases::count_by_stage(&state.db, scope, lead, london_date(caller.ctx.at)).await?)
+}
+
 /// The cases the caller may list under `q`, each in the view the policy gives (the API's list
 /// and the cases page); each case shown is recorded as read.
 pub async fn case_list(caller: &Caller, state: &AppState, q: CaseListQuery) -> Result<CaseListResponse, Problem> {
