@@ -145,6 +145,8 @@ struct OwedPage {
     actions: Vec<OwedRow>,
     errors: Vec<FieldError>,
     closed: bool,
+    /// Where the next page starts (`<due date>_<action id>`).
+    next: Option<String>,
 }
 
 impl OwedPage {
@@ -153,7 +155,16 @@ impl OwedPage {
     }
 }
 
-async fn owed_page(page: Page, state: &AppState, errors: Vec<FieldError>, closed: bool) -> Result<OwedPage, PageError> {
+/// Actions shown on one page of "what we owe" (each comes with its form: the page stays light).
+const OWED_PER_PAGE: i64 = 40;
+
+async fn owed_page(
+    page: Page,
+    state: &AppState,
+    errors: Vec<FieldError>,
+    closed: bool,
+    after: Option<(NaiveDate, ActionId)>,
+) -> Result<OwedPage, PageError> {
     let today = london_date(page.caller.ctx.at);
     let filter = ActionFilter {
         case: None,
@@ -162,9 +173,10 @@ async fn owed_page(page: Page, state: &AppState, errors: Vec<FieldError>, closed
         status: Some(fourthp_domain::action::ActionStatus::Open),
         overdue_on: None,
     };
-    let limit = Limit::parse(Some(200)).map_err(|_| Problem::internal())?;
-    let listed = visible_actions(&page.caller, state, filter, limit, None).await?;
-    let mut actions: Vec<OwedRow> = listed
+    let limit = Limit::parse(Some(OWED_PER_PAGE)).map_err(|_| Problem::internal())?;
+    let listed = visible_actions(&page.caller, state, filter, limit, after).await?;
+    let next = listed.next.map(|(d, id)| format!("{d}_{id}"));
+    let actions: Vec<OwedRow> = listed
         .items
         .iter()
         .map(|a| OwedRow {
@@ -175,22 +187,27 @@ async fn owed_page(page: Page, state: &AppState, errors: Vec<FieldError>, closed
             overdue: a.is_overdue(today),
         })
         .collect();
-    // Overdue first; each group in due-date order, as listed.
-    actions.sort_by_key(|a| !a.overdue);
-    Ok(OwedPage { chrome: page.chrome, actions, errors, closed })
+    // In due-date order: the overdue come first, on the first pages.
+    Ok(OwedPage { chrome: page.chrome, actions, errors, closed, next })
 }
 
 /// The partner's home: the open actions their agency owes, overdue first, each to complete
 /// with a note or cancel with a reason.
 pub async fn owed(page: Page, state: web::Data<AppState>, query: web::Query<OwedQuery>) -> Result<HttpResponse, PageError> {
     let closed = query.closed.as_deref() == Some("1");
-    Ok(render(StatusCode::OK, &owed_page(page, &state, Vec::new(), closed).await?))
+    let after = query.after.as_deref().and_then(|a| {
+        let (d, id) = a.split_once('_')?;
+        Some((NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()?, ActionId::parse(id).ok()?))
+    });
+    Ok(render(StatusCode::OK, &owed_page(page, &state, Vec::new(), closed, after).await?))
 }
 
 #[derive(Debug, Deserialize)]
 pub struct OwedQuery {
     #[serde(default)]
     closed: Option<String>,
+    #[serde(default)]
+    after: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -237,5 +254,5 @@ pub async fn close_action(
             }
         }
     };
-    Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &owed_page(page, &state, errors, false).await?))
+    Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &owed_page(page, &state, errors, false, None).await?))
 }
