@@ -145,6 +145,16 @@ await run(async (browser) => {
   await partner.goto(`${config.base}/app/owed`);
   if (!partner.url().endsWith('/app/sign-in')) fail('a signed-out browser still reached a page');
 
+  // At 320 CSS pixels wide (a small phone, or 200% zoom on a small laptop) nothing scrolls sideways.
+  await vcc.setViewportSize({ width: 320, height: 800 });
+  for (const path of ['/app/due', `/app/cases/${config.case_id}`, '/app/cases']) {
+    await vcc.goto(`${config.base}${path}`);
+    const wide = await vcc.evaluate(() => document.documentElement.scrollWidth);
+    if (wide > 320) fail(`${path} is ${wide} px wide at 320`);
+    await check(vcc, `narrow${path.replace(/\//g, '-')}`.slice(0, 40));
+  }
+  await vcc.setViewportSize({ width: 1280, height: 800 });
+
   // 4. A page that does not exist is the service's not-found page.
   await vcc.goto(`${config.base}/app/no-such-page`);
   await expectText(vcc, 'Page not found');
