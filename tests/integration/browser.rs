@@ -143,6 +143,19 @@ async fn a_coordinators_and_a_partners_day() {
     let d = app.get(&format!("/api/v1/cases/{case_id}/deadlines"), &vcc).await;
     let gp_access = d.body["items"].as_array().unwrap().iter().find(|i| i["rule"] == "gp_access").cloned().unwrap_or(Value::Null);
     assert_eq!(gp_access["status"], "met", "{}", d.text);
+    // The other agency's partner's look at the case is on the trail as a refusal (the read log
+    // is written in batches: allow it a moment).
+    let denied =
+        format!("SELECT count(*) AS n FROM audit_records WHERE case_id = '{case_id}' AND outcome = 'denied' AND agent_role = 'partner'");
+    let mut refusals = 0;
+    for _ in 0..50 {
+        refusals = app.count(&denied).await;
+        if refusals > 0 {
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(refusals, 1, "one refusal recorded for the stranger's look at the case");
     // And the trail knows who: the partner's account.
     let who = app.strings(&format!("SELECT agent_sub AS v FROM audit_records WHERE entity_id = '{action_id}' AND action = 'U'")).await;
     assert!(who.iter().all(|s| s.starts_with("user:")) && !who.is_empty(), "{who:?}");

@@ -151,6 +151,18 @@ struct EnrolPage {
 }
 
 impl EnrolPage {
+    /// The first step: the password.
+    fn new(email: String) -> Self {
+        EnrolPage {
+            chrome: Chrome::anonymous(),
+            email,
+            qr_svg: None,
+            secret: String::new(),
+            recovery_codes: Vec::new(),
+            errors: Vec::new(),
+        }
+    }
+
     fn error(&self, field: &str) -> Option<&str> {
         error_for(&self.errors, field)
     }
@@ -179,15 +191,7 @@ async fn enrolment_email(state: &AppState, token: &str) -> Result<(String, Optio
 
 pub async fn enrol_page(state: web::Data<AppState>, token: web::Path<String>) -> Result<HttpResponse, PageError> {
     let (email, _) = enrolment_email(&state, &token).await?;
-    let page = EnrolPage {
-        chrome: Chrome::anonymous(),
-        email,
-        qr_svg: None,
-        secret: String::new(),
-        recovery_codes: Vec::new(),
-        errors: Vec::new(),
-    };
-    Ok(render(StatusCode::OK, &page))
+    Ok(render(StatusCode::OK, &EnrolPage::new(email)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -203,14 +207,7 @@ pub async fn enrol(
     form: PageForm<EnrolForm>,
 ) -> Result<HttpResponse, PageError> {
     let (email, pending) = enrolment_email(&state, &token).await?;
-    let mut page = EnrolPage {
-        chrome: Chrome::anonymous(),
-        email,
-        qr_svg: None,
-        secret: String::new(),
-        recovery_codes: Vec::new(),
-        errors: Vec::new(),
-    };
+    let mut page = EnrolPage::new(email);
     let step = match (form.0.password, form.0.code) {
         (Some(p), None) => Step::Password(p),
         (None, Some(c)) => Step::Totp(c.split_whitespace().collect()),

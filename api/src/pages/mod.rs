@@ -85,19 +85,22 @@ impl Chrome {
 /// A page answered as HTML, with the pages' policy and never cached.
 pub fn render<T: Template>(status: StatusCode, page: &T) -> HttpResponse {
     match page.render() {
-        Ok(html) => {
-            let mut res = HttpResponse::build(status)
-                .content_type("text/html; charset=utf-8")
-                .insert_header((header::CONTENT_SECURITY_POLICY, CSP_PAGES))
-                .insert_header((header::REFERRER_POLICY, "same-origin"))
-                .insert_header((header::CACHE_CONTROL, "no-store"))
-                .body(html);
-            // A form shown again with its errors (401, 422) stays a page, not a problem document.
-            res.extensions_mut().insert(crate::middleware::StandardErrorFormat);
-            res
-        }
+        Ok(html) => html_response(status, html),
         Err(_) => PageError::Problem(Problem::internal()).error_response(),
     }
+}
+
+/// HTML with the pages' headers. Marked so that an error status (a form shown again with its
+/// errors, a not-found page) stays a page rather than becoming a problem document.
+fn html_response(status: StatusCode, html: String) -> HttpResponse {
+    let mut res = HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CONTENT_SECURITY_POLICY, CSP_PAGES))
+        .insert_header((header::REFERRER_POLICY, "same-origin"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(html);
+    res.extensions_mut().insert(crate::middleware::StandardErrorFormat);
+    res
 }
 
 /// A redirect after a form (303: the browser follows with a GET).
@@ -180,14 +183,7 @@ impl ResponseError for PageError {
         let html = page
             .render()
             .unwrap_or_else(|_| "<!doctype html><title>Error</title><p>Sorry, there is a problem with the service.</p>".to_owned());
-        let mut res = HttpResponse::build(p.status)
-            .content_type("text/html; charset=utf-8")
-            .insert_header((header::CONTENT_SECURITY_POLICY, CSP_PAGES))
-            .insert_header((header::REFERRER_POLICY, "same-origin"))
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .body(html);
-        res.extensions_mut().insert(crate::middleware::StandardErrorFormat);
-        res
+        html_response(p.status, html)
     }
 }
 
