@@ -1,5 +1,6 @@
 // A commissioner pulls the outcome report (STORIES.md) in a real browser: the form, the printable
-// report with its charts, the CSV. Run by the integration test `browser::a_commissioner_pulls_the_report`.
+// report with its charts, the CSV; an auditor verifies the trail and reads a case's access log.
+// Run by the integration test `browser::a_commissioner_pulls_the_report`.
 import { config, check, fail, expectText, signIn, newPage, run } from './lib.mjs';
 
 await run(async (browser) => {
@@ -22,4 +23,22 @@ await run(async (browser) => {
   await page.goto(`${config.base}/app/reports?from=2025-13&to=2025-12`);
   await expectText(page, 'There is a problem');
   await check(page, 'commissioner-report-refused');
+
+  // The auditor verifies the trail, then looks at who read a case.
+  const auditor = await newPage(browser);
+  await signIn(auditor, config.auditor);
+  if (!auditor.url().endsWith('/app/audit')) fail(`the auditor landed on ${auditor.url()}`);
+  await check(auditor, 'auditor-home');
+  await auditor.click('button:has-text("Verify now")');
+  await auditor.waitForLoadState('load');
+  await expectText(auditor, 'The trail verifies.');
+  await check(auditor, 'auditor-verified');
+  await auditor.fill('#case', config.case_id);
+  await auditor.click('button:has-text("Show its access log")');
+  await auditor.waitForLoadState('load');
+  await expectText(auditor, config.coordinator_sub);
+  await check(auditor, 'auditor-access-log');
+  // The commissioner may not see the trail.
+  await page.goto(`${config.base}/app/audit`);
+  await expectText(page, 'You cannot use this page');
 });

@@ -172,8 +172,14 @@ async fn a_commissioner_pulls_the_report() {
     let opts = fourthp_api::demo::DemoOptions { cases: 150, seed: 11, from_year: chrono::Utc::now().year() - 2, progress: false };
     fourthp_api::demo::load(&app.db_url, &book, opts, chrono::Utc::now()).await.unwrap();
     let commissioner = account(&app, "commissioner", "commissioning@northshire-pcc.example", "commissioner", None).await;
-    let results = run_story(&app, "report", json!({"commissioner": commissioner})).await;
-    assert!(results["pages"].as_array().unwrap().len() >= 4, "{results:#}");
+    let auditor = account(&app, "auditor", "audit@northshire-pcc.example", "auditor", None).await;
+    // A case read by a coordinator: its access log has something to show.
+    let case_id = app.strings("SELECT id::text AS v FROM cases ORDER BY id LIMIT 1").await.remove(0);
+    let p = principal(Role::Coordinator, Some(app.agency_named(fourthp_api::demo::DEMO_COORDINATOR_AGENCY).await), "vcc-who-read-it");
+    assert_eq!(app.get(&format!("/api/v1/cases/{case_id}"), &token_for(&p)).await.status.as_u16(), 200);
+    let config = json!({"commissioner": commissioner, "auditor": auditor, "case_id": case_id, "coordinator_sub": "vcc-who-read-it"});
+    let results = run_story(&app, "report", config).await;
+    assert!(results["pages"].as_array().unwrap().len() >= 8, "{results:#}");
     // Two pulls (the page, the CSV), each audited with its parameters.
     let pulls = app.count("SELECT count(*) AS n FROM audit_records WHERE entity_type = 'report' AND outcome = 'success'").await;
     assert_eq!(pulls, 2);

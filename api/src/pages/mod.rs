@@ -5,6 +5,7 @@
 //! sessions. Nothing here queries the database or decides access by itself.
 
 mod account;
+mod audit;
 mod case;
 mod reports;
 mod work;
@@ -48,6 +49,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/app/enrol/{token}", web::post().to(account::enrol))
         .route("/app/due", web::get().to(work::due))
         .route("/app/reports", web::get().to(reports::reports))
+        .route("/app/audit", web::get().to(audit::home))
+        .route("/app/audit/verify", web::post().to(audit::verify))
         .route("/app/cases", web::get().to(case::list))
         .route("/app/cases/{id}", web::get().to(case::show))
         .route("/app/cases/{id}/interventions", web::post().to(case::log_intervention))

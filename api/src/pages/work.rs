@@ -26,7 +26,8 @@ pub fn nav_for(role: Role) -> Vec<(&'static str, &'static str)> {
         Role::Coordinator => vec![("/app/due", "What is due"), ("/app/cases", "Cases"), ("/app/reports", "Outcome report")],
         Role::Partner => vec![("/app/owed", "What we owe"), ("/app/cases", "Our cases")],
         Role::Commissioner => vec![("/app/reports", "Outcome report")],
-        Role::Auditor | Role::Admin => Vec::new(),
+        Role::Auditor => vec![("/app/audit", "Audit trail")],
+        Role::Admin => Vec::new(),
     };
     nav.push(("/app/sessions", "Your sessions"));
     nav
@@ -49,7 +50,8 @@ pub async fn home(page: Page) -> HttpResponse {
         Role::Coordinator => see_other("/app/due"),
         Role::Partner => see_other("/app/owed"),
         Role::Commissioner => see_other("/app/reports"),
-        Role::Auditor | Role::Admin => see_other("/app/sessions"),
+        Role::Auditor => see_other("/app/audit"),
+        Role::Admin => see_other("/app/sessions"),
     }
 }
 

@@ -111,6 +111,11 @@ pub struct AuditQuery {
 const CURSOR_KIND: &str = "audit";
 
 async fn page(db: &Db, filter: AuditFilter, limit: Option<Limit>, cursor: Option<&str>) -> Result<HttpResponse, Problem> {
+    Ok(HttpResponse::Ok().json(records(db, filter, limit, cursor).await?))
+}
+
+/// A page of audit records, newest first.
+async fn records(db: &Db, filter: AuditFilter, limit: Option<Limit>, cursor: Option<&str>) -> Result<AuditListResponse, Problem> {
     let mut errs = FieldErrors::new();
     let limit = limit.unwrap_or_default();
     let after = cursor.and_then(|c| decode_cursor(CURSOR_KIND, c, &mut errs)).and_then(|s| {
@@ -122,10 +127,18 @@ async fn page(db: &Db, filter: AuditFilter, limit: Option<Limit>, cursor: Option
     });
     bad_query(errs)?;
     let page = audit::query(db, &filter, limit, after).await?;
-    Ok(HttpResponse::Ok().json(AuditListResponse {
+    Ok(AuditListResponse {
         items: page.items.iter().map(AuditRecordResponse::from).collect(),
         next_cursor: page.next.map(|id| encode_cursor(CURSOR_KIND, &id.to_string())),
-    }))
+    })
+}
+
+/// The trail as a whole is for auditors only.
+pub fn auditors_only(caller: &Caller) -> Result<(), Problem> {
+    if caller.principal().role != Role::Auditor {
+        return Err(Problem::forbidden());
+    }
+    Ok(())
 }
 
 /// The audit trail, newest first, with filters (auditors).
@@ -137,9 +150,7 @@ async fn page(db: &Db, filter: AuditFilter, limit: Option<Limit>, cursor: Option
 )]
 #[get("/audit")]
 pub async fn list_audit(caller: Caller, state: web::Data<AppState>, query: ApiQuery<AuditQuery>) -> Result<HttpResponse, Problem> {
-    if caller.principal().role != Role::Auditor {
-        return Err(Problem::forbidden());
-    }
+    auditors_only(&caller)?;
     let q = query.into_inner();
     let midnight = |d: NaiveDate| d.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
     let filter = AuditFilter {
@@ -182,13 +193,24 @@ pub async fn access_log(
     path: CasePath,
     query: ApiQuery<PageQuery>,
 ) -> Result<HttpResponse, Problem> {
+    Ok(HttpResponse::Ok().json(case_access_log(&caller, &state, path.id, query.0.limit, query.0.cursor.as_deref()).await?))
+}
+
+/// Who read or tried to read a case, newest first (auditors and coordinators; the API and the
+/// auditors' page).
+pub async fn case_access_log(
+    caller: &Caller,
+    state: &AppState,
+    id: fourthp_domain::ids::CaseId,
+    limit: Option<Limit>,
+    cursor: Option<&str>,
+) -> Result<AuditListResponse, Problem> {
     if !matches!(caller.principal().role, Role::Auditor | Role::Coordinator) {
         return Err(Problem::forbidden());
     }
-    let id = path.id;
     cases::get(&state.db, id).await?.ok_or_else(Problem::not_found)?;
     let filter = AuditFilter { case: Some(id), accesses_only: true, ..AuditFilter::default() };
-    page(&state.db, filter, query.0.limit, query.0.cursor.as_deref()).await
+    records(&state.db, filter, limit, cursor).await
 }
 
 /// One field's change.
@@ -299,10 +321,14 @@ impl From<chain::VerifyReport> for VerifyResponse {
 )]
 #[get("/audit/verify")]
 pub async fn verify(caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
-    if caller.principal().role != Role::Auditor {
-        return Err(Problem::forbidden());
-    }
+    Ok(HttpResponse::Ok().json(verify_chain(&caller, &state).await?))
+}
+
+/// Chains what is pending, then verifies the whole chain (auditors; the API and the auditors'
+/// page).
+pub async fn verify_chain(caller: &Caller, state: &AppState) -> Result<VerifyResponse, Problem> {
+    auditors_only(caller)?;
     chain::chain_pending(&state.db, caller.ctx.at).await?;
     let report = chain::verify(&state.db, None).await?;
-    Ok(HttpResponse::Ok().json(VerifyResponse::from(report)))
+    Ok(VerifyResponse::from(report))
 }

@@ -1,0 +1,92 @@
+//! The auditors' pages: verifying the audit trail's hash chain, and who read or tried to read a
+//! case — the API's `/audit/verify` and `/cases/{id}/access-log`, by the same functions.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use fourthp_domain::ids::CaseId;
+use fourthp_domain::paging::Limit;
+use serde::Deserialize;
+
+use super::work::london_time;
+use super::{render, Chrome, FieldError, Page, PageError, PageForm};
+use crate::pages::account::CsrfOnly;
+use crate::routes::audit::{auditors_only, case_access_log, verify_chain, VerifyResponse};
+use crate::state::AppState;
+
+pub struct AccessRow {
+    pub when: String,
+    pub who: String,
+    pub role: String,
+    pub what: String,
+    pub outcome: String,
+    pub purpose: String,
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    chrome: Chrome,
+    verified: Option<VerifyResponse>,
+    case: String,
+    accesses: Option<Vec<AccessRow>>,
+    next: Option<String>,
+    errors: Vec<FieldError>,
+}
+
+impl AuditPage {
+    fn error(&self, field: &str) -> Option<&str> {
+        super::error_for(&self.errors, field)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AuditQuery {
+    #[serde(default)]
+    case: String,
+    cursor: Option<String>,
+}
+
+/// The auditors' home: the chain's verification (on request) and a case's access log.
+pub async fn home(page: Page, state: web::Data<AppState>, query: web::Query<AuditQuery>) -> Result<HttpResponse, PageError> {
+    auditors_only(&page.caller)?;
+    let q = query.into_inner();
+    let mut body =
+        AuditPage { chrome: page.chrome, verified: None, case: q.case.trim().to_owned(), accesses: None, next: None, errors: Vec::new() };
+    if !body.case.is_empty() {
+        match CaseId::parse(&body.case) {
+            Err(_) => body.errors.push(FieldError::new("case", "Enter the case's id, as shown in the API (a UUID)")),
+            Ok(id) => match case_access_log(&page.caller, &state, id, Limit::parse(Some(50)).ok(), q.cursor.as_deref()).await {
+                Ok(list) => {
+                    body.next = list.next_cursor;
+                    body.accesses = Some(
+                        list.items
+                            .iter()
+                            .map(|r| AccessRow {
+                                when: london_time(r.recorded_at),
+                                who: r.agent_sub.clone(),
+                                role: r.agent_role.clone(),
+                                what: format!("{} {}", r.action.as_str(), r.entity_type.as_str()),
+                                outcome: r.outcome.as_str().to_owned(),
+                                purpose: r.purpose.clone().unwrap_or_default(),
+                            })
+                            .collect(),
+                    );
+                }
+                Err(p) if p.status == StatusCode::NOT_FOUND => body.errors.push(FieldError::new("case", "No case has this id")),
+                Err(p) => return Err(p.into()),
+            },
+        }
+    }
+    let status = if body.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    Ok(render(status, &body))
+}
+
+/// Verifies the whole chain now and shows the result.
+pub async fn verify(form: PageForm<CsrfOnly>, page: Page, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
+    let _ = form;
+    let verified = verify_chain(&page.caller, &state).await?;
+    let body =
+        AuditPage { chrome: page.chrome, verified: Some(verified), case: String::new(), accesses: None, next: None, errors: Vec::new() };
+    Ok(render(StatusCode::OK, &body))
+}
