@@ -38,6 +38,26 @@ await run(async (browser) => {
   await auditor.waitForLoadState('load');
   await expectText(auditor, config.coordinator_sub);
   await check(auditor, 'auditor-access-log');
+  // An administrator adds an account (its enrolment link shown once) and deactivates the
+  // auditor's: the auditor's open session is refused on its next request.
+  const admin = await newPage(browser);
+  await signIn(admin, config.admin);
+  if (!admin.url().endsWith('/app/admin/users')) fail(`the administrator landed on ${admin.url()}`);
+  await check(admin, 'admin-users');
+  await admin.fill('#email', 'new.commissioner@northshire-pcc.example');
+  await admin.fill('#display_name', 'New Commissioner');
+  await admin.selectOption('#role', 'commissioner');
+  await admin.click('button:has-text("Add the account")');
+  await admin.waitForLoadState('load');
+  const link = (await admin.textContent('#enrolment-link')).trim();
+  if (!link.includes('/app/enrol/')) fail(`no enrolment link: ${link}`);
+  await check(admin, 'admin-user-added');
+  await admin.click(`button:has-text("Deactivate"):has-text("${config.auditor.email}")`);
+  await admin.waitForLoadState('load');
+  await expectText(admin, 'Deactivated');
+  await auditor.goto(`${config.base}/app/audit`);
+  if (!auditor.url().endsWith('/app/sign-in')) fail('a deactivated account still reached a page');
+
   // The commissioner may not see the trail.
   await page.goto(`${config.base}/app/audit`);
   await expectText(page, 'You cannot use this page');

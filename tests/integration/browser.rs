@@ -177,9 +177,16 @@ async fn a_commissioner_pulls_the_report() {
     let case_id = app.strings("SELECT id::text AS v FROM cases ORDER BY id LIMIT 1").await.remove(0);
     let p = principal(Role::Coordinator, Some(app.agency_named(fourthp_api::demo::DEMO_COORDINATOR_AGENCY).await), "vcc-who-read-it");
     assert_eq!(app.get(&format!("/api/v1/cases/{case_id}"), &token_for(&p)).await.status.as_u16(), 200);
-    let config = json!({"commissioner": commissioner, "auditor": auditor, "case_id": case_id, "coordinator_sub": "vcc-who-read-it"});
+    let admin = account(&app, "admin", "it@northshire-partnership.example", "admin", None).await;
+    let config =
+        json!({"commissioner": commissioner, "auditor": auditor, "admin": admin, "case_id": case_id, "coordinator_sub": "vcc-who-read-it"});
     let results = run_story(&app, "report", config).await;
-    assert!(results["pages"].as_array().unwrap().len() >= 8, "{results:#}");
+    assert!(results["pages"].as_array().unwrap().len() >= 11, "{results:#}");
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM users WHERE email = 'new.commissioner@northshire-pcc.example' AND enrolled_at IS NULL").await,
+        1
+    );
+    assert_eq!(app.count("SELECT count(*) AS n FROM users WHERE email = 'audit@northshire-pcc.example' AND NOT active").await, 1);
     // Two pulls (the page, the CSV), each audited with its parameters.
     let pulls = app.count("SELECT count(*) AS n FROM audit_records WHERE entity_type = 'report' AND outcome = 'success'").await;
     assert_eq!(pulls, 2);

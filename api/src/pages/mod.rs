@@ -5,6 +5,7 @@
 //! sessions. Nothing here queries the database or decides access by itself.
 
 mod account;
+mod admin;
 mod audit;
 mod case;
 mod reports;
@@ -50,6 +51,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/app/due", web::get().to(work::due))
         .route("/app/reports", web::get().to(reports::reports))
         .route("/app/audit", web::get().to(audit::home))
+        .route("/app/admin/users", web::get().to(admin::users))
+        .route("/app/admin/users", web::post().to(admin::add))
+        .route("/app/admin/users/{id}/active", web::post().to(admin::set_active))
         .route("/app/audit/verify", web::post().to(audit::verify))
         .route("/app/cases", web::get().to(case::list))
         .route("/app/cases/{id}", web::get().to(case::show))

@@ -27,7 +27,7 @@ pub fn nav_for(role: Role) -> Vec<(&'static str, &'static str)> {
         Role::Partner => vec![("/app/owed", "What we owe"), ("/app/cases", "Our cases")],
         Role::Commissioner => vec![("/app/reports", "Outcome report")],
         Role::Auditor => vec![("/app/audit", "Audit trail")],
-        Role::Admin => Vec::new(),
+        Role::Admin => vec![("/app/admin/users", "Accounts")],
     };
     nav.push(("/app/sessions", "Your sessions"));
     nav
@@ -51,7 +51,7 @@ pub async fn home(page: Page) -> HttpResponse {
         Role::Partner => see_other("/app/owed"),
         Role::Commissioner => see_other("/app/reports"),
         Role::Auditor => see_other("/app/audit"),
-        Role::Admin => see_other("/app/sessions"),
+        Role::Admin => see_other("/app/admin/users"),
     }
 }
 

@@ -181,19 +181,21 @@ pub fn parse_new_user(email: &str, display_name: &str, role: Role, agency: Optio
 )]
 #[post("/users")]
 pub async fn create_user(caller: Caller, state: web::Data<AppState>, body: ApiJson<CreateUserRequest>) -> Result<HttpResponse, Problem> {
-    admin_only(&caller)?;
-    let b = body.value;
+    let (user, enrolment) = add_user(&caller, &state, body.value).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/users/{}", user.id)))
+        .insert_header((header::ETAG, etag(user.version)))
+        .json(CreatedUserResponse { user: UserResponse::new(&user), enrolment }))
+}
+
+/// Creates an account with its enrolment link (administrators; the API and the users page).
+pub async fn add_user(caller: &Caller, state: &AppState, b: CreateUserRequest) -> Result<(User, EnrolmentLinkResponse), Problem> {
+    admin_only(caller)?;
     let new = parse_new_user(&b.email, &b.display_name, b.role, b.agency_id)?;
     let (link, stored) =
         new_enrolment_link(&state.accounts.public_url, state.accounts.enrolment_hours, caller.ctx.at).map_err(|_| Problem::internal())?;
     let user = users::create(&state.db, &caller.ctx, new, &stored).await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/api/v1/users/{}", user.id)))
-        .insert_header((header::ETAG, etag(user.version)))
-        .json(CreatedUserResponse {
-            user: UserResponse::new(&user),
-            enrolment: EnrolmentLinkResponse { enrolment_link: link, expires_at: stored.expires_at },
-        }))
+    Ok((user, EnrolmentLinkResponse { enrolment_link: link, expires_at: stored.expires_at }))
 }
 
 /// Accounts, by email (administrators).
@@ -205,16 +207,20 @@ pub async fn create_user(caller: Caller, state: web::Data<AppState>, body: ApiJs
 )]
 #[get("/users")]
 pub async fn list_users(caller: Caller, state: web::Data<AppState>, query: ApiQuery<UserListQuery>) -> Result<HttpResponse, Problem> {
-    admin_only(&caller)?;
-    let q = query.into_inner();
+    Ok(HttpResponse::Ok().json(user_list(&caller, &state, query.into_inner()).await?))
+}
+
+/// Accounts by email (administrators; the API and the users page).
+pub async fn user_list(caller: &Caller, state: &AppState, q: UserListQuery) -> Result<UserListResponse, Problem> {
+    admin_only(caller)?;
     let mut errs = FieldErrors::new();
     let after = q.cursor.as_deref().and_then(|c| decode_cursor(CURSOR_KIND, c, &mut errs));
     bad_query(errs)?;
     let page = users::list(&state.db, q.limit.unwrap_or_default(), after.as_deref()).await?;
-    Ok(HttpResponse::Ok().json(UserListResponse {
+    Ok(UserListResponse {
         items: page.items.iter().map(UserResponse::new).collect(),
         next_cursor: page.next.map(|k| encode_cursor(CURSOR_KIND, &k)),
-    }))
+    })
 }
 
 fn respond(status: StatusCode, u: &User) -> HttpResponse {
@@ -252,15 +258,26 @@ pub async fn patch_user(
     precondition: Precondition,
     body: ApiJson<PatchUserRequest>,
 ) -> Result<HttpResponse, Problem> {
-    admin_only(&caller)?;
-    let b = body.value;
+    let expected = precondition.get()?.expected();
+    let user = change_user(&caller, &state, path.id, expected, body.value).await?;
+    Ok(respond(StatusCode::OK, &user))
+}
+
+/// Changes an account (administrators; the API and the users page): deactivating ends its
+/// sessions at once.
+pub async fn change_user(
+    caller: &Caller,
+    state: &AppState,
+    id: fourthp_domain::ids::UserId,
+    expected: Option<i32>,
+    b: PatchUserRequest,
+) -> Result<User, Problem> {
+    admin_only(caller)?;
     let mut errs = FieldErrors::new();
     let display_name = errs.check_opt("display_name", b.display_name.as_deref().map(DisplayName::parse));
     let Some(display_name) = display_name else { return Err(errs.into()) };
     let patch = UserPatch { display_name, role: b.role, agency: b.agency_id.map(|a| a.map(AgencyId::from_uuid)), active: b.active };
-    let expected = precondition.get()?.expected();
-    let user = users::update(&state.db, &caller.ctx, path.id, expected, patch).await?;
-    Ok(respond(StatusCode::OK, &user))
+    Ok(users::update(&state.db, &caller.ctx, id, expected, patch).await?)
 }
 
 /// Issue a new enrolment link (administrators): the account's password, second factor and
