@@ -76,6 +76,18 @@ await run(async (browser) => {
   await vcc.waitForLoadState('load');
   if ((await vcc.locator('form.met-form').count()) !== 0) fail('the need is still open');
   await check(vcc, 'coordinator-need-met');
+  // Waiving a deadline needs a reason: refused without one (the error beside the field), then
+  // waived with one. The first open deadline is the seeded action's due date.
+  const openBefore = await vcc.locator('details.details').count();
+  await vcc.locator('details.details summary').first().click();
+  await vcc.locator('details.details button:has-text("Waive it")').first().click();
+  await vcc.waitForLoadState('load');
+  await expectText(vcc, 'There is a problem');
+  await check(vcc, 'coordinator-waive-refused');
+  await vcc.locator('details.details[open] input[name=reason]').fill('Agreed at the team meeting: the viewing was arranged another way.');
+  await vcc.locator('details.details[open] button:has-text("Waive it")').click();
+  await vcc.waitForLoadState('load');
+  if ((await vcc.locator('details.details').count()) !== openBefore - 1) fail('the deadline was not waived');
   await vcc.goto(`${config.base}/app/due`);
   await expectText(vcc, 'action due');
 

@@ -51,6 +51,14 @@ pub struct Row {
     pub detail: String,
 }
 
+/// An open deadline on the case page, which the coordinator may waive with a reason.
+pub struct DeadlineRow {
+    pub id: String,
+    pub when: String,
+    pub what: String,
+    pub detail: String,
+}
+
 /// A need on the case page: met ones say when; open ones can be marked met.
 pub struct NeedRow {
     pub id: String,
@@ -96,7 +104,7 @@ struct CasePage {
     known_as: Option<String>,
     stage: String,
     team: Vec<(String, String)>,
-    deadlines: Vec<Row>,
+    deadlines: Vec<DeadlineRow>,
     needs: Vec<NeedRow>,
     today: String,
     timeline: Vec<Row>,
@@ -159,7 +167,7 @@ async fn case_page(
         .map_err(Problem::from)?
         .iter()
         .filter(|d| d.is_outstanding(today))
-        .map(|d| Row { when: long_date(d.due_on), what: label(&d.rule_id), detail: d.explanation.clone() })
+        .map(|d| DeadlineRow { id: d.id.to_string(), when: long_date(d.due_on), what: label(&d.rule_id), detail: d.explanation.clone() })
         .collect();
     let timeline = items.iter().rev().map(|i| row(i, &name)).collect();
     let needs = fourthp_persistence::needs::for_case(&state.db, case.id)
@@ -548,4 +556,35 @@ async fn status_page(page: Page, state: &AppState, id: CaseId) -> Result<HttpRes
         warnings,
     };
     Ok(render(StatusCode::OK, &body))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct WaiveForm {
+    #[serde(default)]
+    reason: String,
+}
+
+/// Waives an open deadline with the coordinator's reason.
+pub async fn waive(
+    form: PageForm<WaiveForm>,
+    page: Page,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, PageError> {
+    let (case, deadline) = path.into_inner();
+    let case = CaseId::parse(&case).map_err(|_| PageError::Problem(Problem::not_found()))?;
+    let deadline = fourthp_domain::ids::DeadlineId::parse(&deadline).map_err(|_| PageError::Problem(Problem::not_found()))?;
+    match crate::routes::deadlines::waive_deadline(&page.caller, &state, deadline, &form.0.reason).await {
+        Ok(_) => Ok(see_other(&format!("/app/cases/{case}"))),
+        Err(p) if p.status == StatusCode::UNPROCESSABLE_ENTITY || p.status == StatusCode::CONFLICT => {
+            let field = format!("waive-{deadline}");
+            let errors = field_errors(&p, &field, |f| (f == "reason").then_some("reason")).into_iter().map(|mut e| {
+                e.field = field.clone();
+                e
+            });
+            let (status, body) = case_page(page, &state, case, None, LogForm::default(), errors.collect(), false).await?;
+            Ok(render(status, &body))
+        }
+        Err(p) => Err(p.into()),
+    }
 }

@@ -59,6 +59,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/app/cases/{id}", web::get().to(case::show))
         .route("/app/cases/{id}/interventions", web::post().to(case::log_intervention))
         .route("/app/cases/{id}/needs/{need}/met", web::post().to(case::need_met))
+        .route("/app/cases/{id}/deadlines/{deadline}/waive", web::post().to(case::waive))
         .route("/app/owed", web::get().to(work::owed))
         .route("/app/actions/{id}/close", web::post().to(work::close_action));
 }

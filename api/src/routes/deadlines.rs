@@ -326,13 +326,23 @@ pub async fn waive(
     path: DeadlinePath,
     body: ApiJson<WaiveRequest>,
 ) -> Result<HttpResponse, Problem> {
+    let deadline = waive_deadline(&caller, &state, path.id, &body.value.reason).await?;
+    Ok(HttpResponse::Ok().json(DeadlineResponse::new(&deadline, london_date(caller.ctx.at), CaseView::FULL)))
+}
+
+/// Waives an outstanding deadline with a reason (coordinators; the API and the case page).
+pub async fn waive_deadline(
+    caller: &Caller,
+    state: &AppState,
+    id: fourthp_domain::ids::DeadlineId,
+    reason: &str,
+) -> Result<fourthp_domain::deadline::Deadline, Problem> {
     access::precheck(caller.principal().role, CaseAction::Update)?;
-    let id = path.id;
     let mut errs = FieldErrors::new();
-    let Some(reason) = errs.check("reason", WaiverReason::parse(&body.value.reason)) else { return Err(errs.into()) };
+    let Some(reason) = errs.check("reason", WaiverReason::parse(reason)) else { return Err(errs.into()) };
     let today = london_date(caller.ctx.at);
-    let (deadline, _) = deadlines::waive(&state.db, &caller.ctx, id, reason, today, super::authorize(&caller, CaseAction::Update)).await?;
-    Ok(HttpResponse::Ok().json(DeadlineResponse::new(&deadline, today, CaseView::FULL)))
+    let (deadline, _) = deadlines::waive(&state.db, &caller.ctx, id, reason, today, super::authorize(caller, CaseAction::Update)).await?;
+    Ok(deadline)
 }
 
 #[derive(Debug, Serialize, ToSchema)]
