@@ -141,6 +141,13 @@ await run(async (browser) => {
   const shown = await partner.textContent('main');
   if (shown.includes(config.call_summary)) fail('the partner sees the coordinator\'s call summary');
   await check(partner, 'partner-case-status');
+  // The partner logs their own agency's call about the case.
+  await partner.fill('#summary', config.partner_summary);
+  await partner.selectOption('#counterpart', { index: 1 });
+  await partner.click('button:has-text("Log it")');
+  await partner.waitForLoadState('load');
+  await expectText(partner, 'Logged. The coordinator can see it now.');
+  await check(partner, 'partner-logged');
 
   // The coordinator's case list.
   await vcc.goto(`${config.base}/app/cases`);

@@ -111,6 +111,7 @@ async fn a_coordinators_and_a_partners_day() {
         "call_summary": "Rang the housing officer about move-on accommodation; a flat may be free next week.",
         "follow_up": "Call back with the viewing date",
         "follow_up_due": follow_up_due,
+        "partner_summary": "Offered the flat on Mill Lane; viewing on Thursday at 10.",
         "action_description": description,
         // The enrolment used this step's code: sign in with the next one.
         "coordinator": {"name": "coordinator", "email": vcc_email, "password": crate::accounts::PASSWORD, "enrolment_token": enrolment_token},
@@ -124,7 +125,10 @@ async fn a_coordinators_and_a_partners_day() {
     let interactions = results["interactions"]["log_call"].as_u64().unwrap();
     assert!(interactions <= 8, "{interactions} interactions");
     // Logged once, with its follow-up, by the coordinator's account.
-    assert_eq!(app.count(&format!("SELECT count(*) AS n FROM interventions WHERE case_id = '{case_id}'")).await, 1);
+    assert_eq!(app.count(&format!("SELECT count(*) AS n FROM interventions WHERE case_id = '{case_id}'")).await, 2);
+    // One of them the housing association's own, logged by its partner.
+    let by_housing = format!("SELECT count(*) AS n FROM interventions WHERE case_id = '{case_id}' AND recorded_by_agency = '{housing}'");
+    assert_eq!(app.count(&by_housing).await, 1);
     assert_eq!(
         app.count(&format!(
             "SELECT count(*) AS n FROM actions WHERE case_id = '{case_id}' AND description = 'Call back with the viewing date'"

@@ -142,6 +142,29 @@ fn to_london_input(at: DateTime<Utc>) -> String {
     (at + if is_bst(at) { Duration::hours(1) } else { Duration::zero() }).format("%Y-%m-%dT%H:%M").to_string()
 }
 
+/// The log form's defaults: a phone call we made, now, five minutes, about a GP; a new
+/// idempotency key unless the form is shown again with its errors (the same submission).
+fn defaults(form: &mut LogForm, now: DateTime<Utc>, errors: &[FieldError]) {
+    if form.need_domain.is_empty() {
+        form.need_domain = "health_gp".to_owned();
+    }
+    if form.channel.is_empty() {
+        form.channel = "phone_call".to_owned();
+    }
+    if form.direction.is_empty() {
+        form.direction = "outbound".to_owned();
+    }
+    if form.occurred_at.is_empty() {
+        form.occurred_at = to_london_input(now);
+    }
+    if form.duration.is_empty() {
+        form.duration = "5".to_owned();
+    }
+    if form.idempotency_key.is_empty() || errors.is_empty() {
+        form.idempotency_key = uuid::Uuid::now_v7().to_string();
+    }
+}
+
 async fn case_page(
     page: Page,
     state: &AppState,
@@ -194,21 +217,7 @@ async fn case_page(
     if form.need_domain.is_empty() {
         form.need_domain = last.as_ref().map_or("health_gp", |i| i.details.need_domain.as_str()).to_owned();
     }
-    if form.channel.is_empty() {
-        form.channel = "phone_call".to_owned();
-    }
-    if form.direction.is_empty() {
-        form.direction = "outbound".to_owned();
-    }
-    if form.occurred_at.is_empty() {
-        form.occurred_at = to_london_input(page.caller.ctx.at);
-    }
-    if form.duration.is_empty() {
-        form.duration = "5".to_owned();
-    }
-    if form.idempotency_key.is_empty() || errors.is_empty() {
-        form.idempotency_key = uuid::Uuid::now_v7().to_string();
-    }
+    defaults(&mut form, page.caller.ctx.at, &errors);
     let team_ids: Vec<uuid::Uuid> = case.team.iter().map(|m| m.agency_id.into_uuid()).collect();
     // The team first, then every other agency.
     let mut counterparts: Vec<Choice> =
@@ -290,12 +299,22 @@ pub async fn show(
     query: web::Query<CaseQuery>,
 ) -> Result<HttpResponse, PageError> {
     let id = CaseId::parse(&id).map_err(|_| PageError::Problem(Problem::not_found()))?;
-    if page.caller.principal().role != Role::Coordinator {
-        return status_page(page, &state, id).await;
-    }
     let q = query.into_inner();
     let logged = q.logged.as_deref() == Some("1");
+    if page.caller.principal().role != Role::Coordinator {
+        return status_page(page, &state, id, LogForm::default(), Vec::new(), logged).await;
+    }
     let (status, body) = case_page(page, &state, id, q.cursor, LogForm::default(), Vec::new(), logged).await?;
+    Ok(render(status, &body))
+}
+
+/// The page a log form came from, shown again with its errors: the case page for coordinators,
+/// the case's status page for partners.
+async fn form_again(page: Page, state: &AppState, id: CaseId, f: LogForm, errors: Vec<FieldError>) -> Result<HttpResponse, PageError> {
+    if page.caller.principal().role != Role::Coordinator {
+        return status_page(page, state, id, f, errors, false).await;
+    }
+    let (status, body) = case_page(page, state, id, None, f, errors, false).await?;
     Ok(render(status, &body))
 }
 
@@ -351,8 +370,7 @@ pub async fn log_intervention(
         if direction.is_none() {
             errors.push(FieldError::new("direction", "Choose whether you called them or they called you"));
         }
-        let (status, body) = case_page(page, &state, id, None, f, errors, false).await?;
-        return Ok(render(status, &body));
+        return form_again(page, &state, id, f, errors).await;
     };
     let request_body = CreateInterventionRequest {
         channel,
@@ -388,8 +406,7 @@ pub async fn log_intervention(
                 f if f.ends_with("owner_agency_id") => Some("follow_up_owner"),
                 _ => None,
             });
-            let (status, body) = case_page(page, &state, id, None, f, errors, false).await?;
-            Ok(render(status, &body))
+            form_again(page, &state, id, f, errors).await
         }
         Err(p) => Err(p.into()),
     }
@@ -504,18 +521,52 @@ pub async fn list(page: Page, state: web::Data<AppState>, query: web::Query<Case
 #[template(path = "case_status.html")]
 struct StatusPage {
     chrome: Chrome,
+    case_id: String,
     reference: String,
     stage: String,
     key_dates: Vec<(String, String)>,
     next_deadline: Option<Row>,
     owed: Vec<Row>,
     warnings: Vec<String>,
+    logged: bool,
+    form: LogForm,
+    channels: Vec<Choice>,
+    directions: Vec<Choice>,
+    counterparts: Vec<Choice>,
+    domains: Vec<Choice>,
+    errors: Vec<FieldError>,
+}
+
+impl StatusPage {
+    fn error(&self, field: &str) -> Option<&str> {
+        error_for(&self.errors, field)
+    }
 }
 
 /// A partner's view of a case their agency is on: the status the API gives partners (stage, key
 /// dates, the next deadline, what their agency owes), nothing of the person's record.
-async fn status_page(page: Page, state: &AppState, id: CaseId) -> Result<HttpResponse, PageError> {
+async fn status_page(
+    page: Page,
+    state: &AppState,
+    id: CaseId,
+    mut form: LogForm,
+    errors: Vec<FieldError>,
+    logged: bool,
+) -> Result<HttpResponse, PageError> {
     let s = crate::routes::deadlines::status_of(&page.caller, state, id).await?;
+    // The partner's own call about the case: any active agency at the other end.
+    let limit = Limit::parse(Some(200)).map_err(|_| Problem::internal())?;
+    let (agencies, _) = readable_agencies(&page.caller, state, limit, None).await?;
+    defaults(&mut form, page.caller.ctx.at, &errors);
+    let counterparts = agencies
+        .items
+        .iter()
+        .filter(|a| a.active)
+        .map(|a| Choice { value: a.id.to_string(), label: a.name.as_str().to_owned(), selected: form.counterpart == a.id.to_string() })
+        .collect();
+    let channels = choices(Channel::ALL.iter().map(|c| c.as_str()), &form.channel);
+    let directions = choices(Direction::ALL.iter().map(|c| c.as_str()), &form.direction);
+    let domains = choices(NeedDomain::ALL.iter().map(|c| c.as_str()), &form.need_domain);
     let mut key_dates = Vec::new();
     let k = &s.key_dates;
     for (what, date) in [
@@ -546,16 +597,25 @@ async fn status_page(page: Page, state: &AppState, id: CaseId) -> Result<HttpRes
         })
         .collect();
     let warnings = s.warnings.iter().map(|w| w.message.clone()).collect();
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let body = StatusPage {
         chrome: page.chrome,
+        case_id: id.to_string(),
         reference: s.reference,
         stage: label(s.stage.as_str()),
         key_dates,
         next_deadline,
         owed,
         warnings,
+        logged,
+        form,
+        channels,
+        directions,
+        counterparts,
+        domains,
+        errors,
     };
-    Ok(render(StatusCode::OK, &body))
+    Ok(render(status, &body))
 }
 
 #[derive(Debug, Deserialize)]
