@@ -6,7 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{error_for, field_errors, page_cookie, render, see_other, Chrome, FieldError, Page, PageError, PageForm, CSRF_COOKIE};
+use super::{error_for, field_errors, page_cookie, render, see_other, Chrome, FieldError, Form, Page, PageError, PageForm, CSRF_COOKIE};
 use crate::auth::{same_origin, SESSION_COOKIE};
 use crate::credentials::{self, totp};
 use crate::problem::Problem;
@@ -48,7 +48,7 @@ pub struct SignInForm {
     code: String,
 }
 
-pub async fn sign_in(req: HttpRequest, state: web::Data<AppState>, form: PageForm<SignInForm>) -> Result<HttpResponse, PageError> {
+pub async fn sign_in(req: HttpRequest, state: web::Data<AppState>, form: Form<SignInForm>) -> Result<HttpResponse, PageError> {
     let f = form.0;
     // A sign-in form posted from elsewhere would sign the browser in to someone else's account.
     if !same_origin(&req, &state.accounts.public_url) {
@@ -75,8 +75,8 @@ pub async fn sign_in(req: HttpRequest, state: web::Data<AppState>, form: PageFor
     }
 }
 
-pub async fn sign_out(form: PageForm<CsrfOnly>, page: Page, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
-    let _ = form;
+pub async fn sign_out(form: PageForm<CsrfOnly>, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
+    let PageForm { page, .. } = form;
     let handle = page.caller.session.ok_or(PageError::SignIn)?;
     end_one(&page.caller, &state, handle).await?;
     Ok(HttpResponse::SeeOther()
@@ -123,13 +123,8 @@ pub async fn sessions_page(page: Page, state: web::Data<AppState>) -> Result<Htt
     Ok(render(StatusCode::OK, &SessionsPage { chrome: page.chrome, sessions }))
 }
 
-pub async fn end_session(
-    form: PageForm<CsrfOnly>,
-    page: Page,
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, PageError> {
-    let _ = form;
+pub async fn end_session(form: PageForm<CsrfOnly>, state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, PageError> {
+    let PageForm { page, .. } = form;
     let handle = uuid::Uuid::try_parse(&id).map_err(|_| PageError::Problem(Problem::not_found()))?;
     end_one(&page.caller, &state, handle).await?;
     if Some(handle) == page.caller.session {
@@ -204,7 +199,7 @@ pub async fn enrol(
     req: HttpRequest,
     state: web::Data<AppState>,
     token: web::Path<String>,
-    form: PageForm<EnrolForm>,
+    form: Form<EnrolForm>,
 ) -> Result<HttpResponse, PageError> {
     let (email, pending) = enrolment_email(&state, &token).await?;
     let mut page = EnrolPage::new(email);

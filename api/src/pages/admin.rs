@@ -121,8 +121,9 @@ pub async fn users(page: Page, state: web::Data<AppState>, query: web::Query<Use
 }
 
 /// Adds an account; the page shows its enrolment link once.
-pub async fn add(form: PageForm<AddForm>, page: Page, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
-    let f = form.0;
+pub async fn add(form: PageForm<AddForm>, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
+    let PageForm { value: form, page, .. } = form;
+    let f = form;
     let Some(role) = Role::parse(&f.role) else {
         return users_page(page, &state, None, f, None, vec![FieldError::new("role", "Choose a role")]).await;
     };
@@ -154,14 +155,10 @@ pub struct ActiveForm {
 }
 
 /// Deactivates (ending every session at once) or reactivates an account.
-pub async fn set_active(
-    form: PageForm<ActiveForm>,
-    page: Page,
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, PageError> {
+pub async fn set_active(form: PageForm<ActiveForm>, state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, PageError> {
+    let PageForm { value: form, page, .. } = form;
     let id = UserId::parse(&id).map_err(|_| PageError::Problem(Problem::not_found()))?;
-    let f = form.0;
+    let f = form;
     let patch = PatchUserRequest { display_name: None, role: None, agency_id: None, active: Some(f.active == "true") };
     match change_user(&page.caller, &state, id, f.version, patch).await {
         Ok(_) => Ok(see_other("/app/admin/users")),

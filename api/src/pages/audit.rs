@@ -83,8 +83,8 @@ pub async fn home(page: Page, state: web::Data<AppState>, query: web::Query<Audi
 }
 
 /// Verifies the whole chain now and shows the result.
-pub async fn verify(form: PageForm<CsrfOnly>, page: Page, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
-    let _ = form;
+pub async fn verify(form: PageForm<CsrfOnly>, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
+    let PageForm { page, .. } = form;
     let verified = verify_chain(&page.caller, &state).await?;
     let body =
         AuditPage { chrome: page.chrome, verified: Some(verified), case: String::new(), accesses: None, next: None, errors: Vec::new() };

@@ -110,11 +110,7 @@ struct CasePage {
     timeline: Vec<Row>,
     next_page: Option<String>,
     logged: bool,
-    form: LogForm,
-    channels: Vec<Choice>,
-    directions: Vec<Choice>,
-    counterparts: Vec<Choice>,
-    domains: Vec<Choice>,
+    log: LogView,
     owners: Vec<Choice>,
     errors: Vec<FieldError>,
 }
@@ -140,6 +136,24 @@ fn from_london(text: &str) -> Option<DateTime<Utc>> {
 
 fn to_london_input(at: DateTime<Utc>) -> String {
     (at + if is_bst(at) { Duration::hours(1) } else { Duration::zero() }).format("%Y-%m-%dT%H:%M").to_string()
+}
+
+/// The log form as shown: its values and the choices of each list.
+pub struct LogView {
+    pub form: LogForm,
+    pub channels: Vec<Choice>,
+    pub directions: Vec<Choice>,
+    pub counterparts: Vec<Choice>,
+    pub domains: Vec<Choice>,
+}
+
+impl LogView {
+    fn new(form: LogForm, counterparts: Vec<Choice>) -> Self {
+        let channels = choices(Channel::ALL.iter().map(|c| c.as_str()), &form.channel);
+        let directions = choices(Direction::ALL.iter().map(|c| c.as_str()), &form.direction);
+        let domains = choices(NeedDomain::ALL.iter().map(|c| c.as_str()), &form.need_domain);
+        LogView { form, channels, directions, counterparts, domains }
+    }
 }
 
 /// The log form's defaults: a phone call we made, now, five minutes, about a GP; a new
@@ -232,9 +246,6 @@ async fn case_page(
         .map(|a| Choice { value: a.to_string(), label: name(*a), selected: form.follow_up_owner == a.to_string() })
         .collect();
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    let channels = choices(Channel::ALL.iter().map(|c| c.as_str()), &form.channel);
-    let directions = choices(Direction::ALL.iter().map(|c| c.as_str()), &form.direction);
-    let domains = choices(NeedDomain::ALL.iter().map(|c| c.as_str()), &form.need_domain);
     let team = case
         .team
         .iter()
@@ -255,11 +266,7 @@ async fn case_page(
         timeline,
         next_page: next,
         logged,
-        form,
-        channels,
-        directions,
-        counterparts,
-        domains,
+        log: LogView::new(form, counterparts),
         owners,
         errors,
     };
@@ -321,12 +328,12 @@ async fn form_again(page: Page, state: &AppState, id: CaseId, f: LogForm, errors
 /// Logs a call (or email, meeting...) from the case page, with an optional follow-up action.
 pub async fn log_intervention(
     form: PageForm<LogForm>,
-    page: Page,
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
+    let PageForm { value: form, request, page } = form;
     let id = CaseId::parse(&id).map_err(|_| PageError::Problem(Problem::not_found()))?;
-    let PageForm(f, request) = form;
+    let f = form;
     let mut errors = Vec::new();
     let channel = Channel::parse(&f.channel);
     let direction = Direction::parse(&f.direction);
@@ -422,14 +429,14 @@ pub struct MetForm {
 /// Marks a need met on a day (the GP-access deadline it carries is then met, or missed).
 pub async fn need_met(
     form: PageForm<MetForm>,
-    page: Page,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, PageError> {
+    let PageForm { value: form, page, .. } = form;
     let (case, need) = path.into_inner();
     let case = CaseId::parse(&case).map_err(|_| PageError::Problem(Problem::not_found()))?;
     let need = fourthp_domain::ids::NeedId::parse(&need).map_err(|_| PageError::Problem(Problem::not_found()))?;
-    let f = form.0;
+    let f = form;
     let change = crate::routes::needs::PatchNeedRequest {
         status: Some(fourthp_domain::need::NeedStatus::Met),
         met_on: Some(Some(f.met_on.trim().to_owned())),
@@ -529,11 +536,7 @@ struct StatusPage {
     owed: Vec<Row>,
     warnings: Vec<String>,
     logged: bool,
-    form: LogForm,
-    channels: Vec<Choice>,
-    directions: Vec<Choice>,
-    counterparts: Vec<Choice>,
-    domains: Vec<Choice>,
+    log: LogView,
     errors: Vec<FieldError>,
 }
 
@@ -564,9 +567,6 @@ async fn status_page(
         .filter(|a| a.active)
         .map(|a| Choice { value: a.id.to_string(), label: a.name.as_str().to_owned(), selected: form.counterpart == a.id.to_string() })
         .collect();
-    let channels = choices(Channel::ALL.iter().map(|c| c.as_str()), &form.channel);
-    let directions = choices(Direction::ALL.iter().map(|c| c.as_str()), &form.direction);
-    let domains = choices(NeedDomain::ALL.iter().map(|c| c.as_str()), &form.need_domain);
     let mut key_dates = Vec::new();
     let k = &s.key_dates;
     for (what, date) in [
@@ -608,11 +608,7 @@ async fn status_page(
         owed,
         warnings,
         logged,
-        form,
-        channels,
-        directions,
-        counterparts,
-        domains,
+        log: LogView::new(form, counterparts),
         errors,
     };
     Ok(render(status, &body))
@@ -627,14 +623,14 @@ pub struct WaiveForm {
 /// Waives an open deadline with the coordinator's reason.
 pub async fn waive(
     form: PageForm<WaiveForm>,
-    page: Page,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, PageError> {
+    let PageForm { value: form, page, .. } = form;
     let (case, deadline) = path.into_inner();
     let case = CaseId::parse(&case).map_err(|_| PageError::Problem(Problem::not_found()))?;
     let deadline = fourthp_domain::ids::DeadlineId::parse(&deadline).map_err(|_| PageError::Problem(Problem::not_found()))?;
-    match crate::routes::deadlines::waive_deadline(&page.caller, &state, deadline, &form.0.reason).await {
+    match crate::routes::deadlines::waive_deadline(&page.caller, &state, deadline, &form.reason).await {
         Ok(_) => Ok(see_other(&format!("/app/cases/{case}"))),
         Err(p) if p.status == StatusCode::UNPROCESSABLE_ENTITY || p.status == StatusCode::CONFLICT => {
             let field = format!("waive-{deadline}");

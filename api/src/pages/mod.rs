@@ -223,17 +223,17 @@ impl FromRequest for Page {
     }
 }
 
-/// A page's form (`application/x-www-form-urlencoded`), its fields as typed: the handler parses
-/// them into domain values and shows what is wrong beside each. Its `csrf_token` field is put
-/// on the request for [`Caller`] to check, so a form handler takes `PageForm` before `Page`.
-pub struct PageForm<T>(pub T, pub FormRequest);
+/// A form (`application/x-www-form-urlencoded`) that needs no session (signing in, enrolling),
+/// its fields as typed: the handler parses them into domain values and shows what is wrong
+/// beside each.
+pub struct Form<T>(pub T, pub FormRequest);
 
 /// What a form's request is recognised by on a resubmission (see [`crate::extract::request_hash`]).
 pub struct FormRequest {
     pub hash: Vec<u8>,
 }
 
-impl<T: DeserializeOwned + 'static> FromRequest for PageForm<T> {
+impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
     type Error = PageError;
     type Future = LocalBoxFuture<'static, Result<Self, PageError>>;
 
@@ -264,7 +264,31 @@ impl<T: DeserializeOwned + 'static> FromRequest for PageForm<T> {
             }
             let value = serde_urlencoded::from_bytes::<T>(&body).map_err(|_| bad())?;
             let hash = crate::extract::request_hash(req.method().as_str(), req.path(), &body);
-            Ok(PageForm(value, FormRequest { hash }))
+            Ok(Form(value, FormRequest { hash }))
+        })
+    }
+}
+
+/// A signed-in person's form: read whole first, then the person authenticated with the form's
+/// `csrf_token` checked like `X-CSRF-Token` — in that order, in one extractor, because actix
+/// polls a handler's extractors together and the check must not run before the body is read.
+pub struct PageForm<T> {
+    pub value: T,
+    pub request: FormRequest,
+    pub page: Page,
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for PageForm<T> {
+    type Error = PageError;
+    type Future = LocalBoxFuture<'static, Result<Self, PageError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let form = Form::<T>::from_request(req, payload);
+        let req = req.clone();
+        Box::pin(async move {
+            let Form(value, request) = form.await?;
+            let page = Page::from_request(&req, &mut Payload::None).await?;
+            Ok(PageForm { value, request, page })
         })
     }
 }

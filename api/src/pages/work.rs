@@ -222,13 +222,9 @@ pub struct CloseForm {
 }
 
 /// Completes an action with a note, or says why it will not be done (cancels it with a reason).
-pub async fn close_action(
-    form: PageForm<CloseForm>,
-    page: Page,
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, PageError> {
-    let f = form.0;
+pub async fn close_action(form: PageForm<CloseForm>, state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, PageError> {
+    let PageForm { value: form, page, .. } = form;
+    let f = form;
     let id = ActionId::parse(&id).map_err(|_| PageError::Problem(Problem::not_found()))?;
     let field = format!("note-{id}");
     let refuse = |message: &str| vec![FieldError::new(&field, message.to_owned())];
