@@ -153,6 +153,16 @@ await run(async (browser) => {
   await vcc.goto(`${config.base}/app/cases`);
   await expectText(vcc, config.case_reference);
   await check(vcc, 'coordinator-cases');
+  await vcc.goto(`${config.base}/app/cases/${config.case_id}`);
+  // The coordinator closes the follow-up from the case page: it will not be done.
+  const followUp = vcc.locator('section.card', { hasText: config.follow_up });
+  await followUp.locator('input[value=cancelled]').check();
+  await followUp.locator('textarea').fill('The housing officer confirmed the date by email instead.');
+  await followUp.locator('button[type=submit]').click();
+  await vcc.waitForLoadState('load');
+  if (!vcc.url().includes(`/app/cases/${config.case_id}`)) fail(`closing an action from the case page led to ${vcc.url()}`);
+  await expectText(vcc, 'No action is open.');
+  await check(vcc, 'coordinator-action-cancelled');
 
   // 3. Their sessions, and signing out.
   await partner.goto(`${config.base}/app/sessions`);

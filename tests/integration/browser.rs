@@ -160,6 +160,9 @@ async fn a_coordinators_and_a_partners_day() {
         actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(refusals, 1, "one refusal recorded for the stranger's look at the case");
+    // The follow-up, closed by the coordinator from the case page.
+    let cancelled = format!("SELECT count(*) AS n FROM actions WHERE case_id = '{case_id}' AND description = 'Call back with the viewing date' AND status = 'cancelled'");
+    assert_eq!(app.count(&cancelled).await, 1);
     // And the trail knows who: the partner's account.
     let who = app.strings(&format!("SELECT agent_sub AS v FROM audit_records WHERE entity_id = '{action_id}' AND action = 'U'")).await;
     assert!(who.iter().all(|s| s.starts_with("user:")) && !who.is_empty(), "{who:?}");

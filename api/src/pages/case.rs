@@ -105,6 +105,7 @@ struct CasePage {
     stage: String,
     team: Vec<(String, String)>,
     deadlines: Vec<DeadlineRow>,
+    actions: Vec<super::work::OwedRow>,
     needs: Vec<NeedRow>,
     today: String,
     timeline: Vec<Row>,
@@ -207,6 +208,20 @@ async fn case_page(
         .map(|d| DeadlineRow { id: d.id.to_string(), when: long_date(d.due_on), what: label(&d.rule_id), detail: d.explanation.clone() })
         .collect();
     let timeline = items.iter().rev().map(|i| row(i, &name)).collect();
+    let open = fourthp_persistence::actions::ActionFilter {
+        case: Some(case.id),
+        owner: None,
+        on_team_of: None,
+        status: Some(fourthp_domain::action::ActionStatus::Open),
+        overdue_on: None,
+    };
+    let limit = Limit::parse(Some(200)).map_err(|_| Problem::internal())?;
+    let actions = crate::routes::actions::visible_actions(&page.caller, state, open, limit, None)
+        .await?
+        .items
+        .iter()
+        .map(|a| super::work::OwedRow::new(a, today))
+        .collect();
     let needs = fourthp_persistence::needs::for_case(&state.db, case.id)
         .await
         .map_err(Problem::from)?
@@ -261,6 +276,7 @@ async fn case_page(
         stage: label(case.stage_on(today).as_str()),
         team,
         deadlines,
+        actions,
         needs,
         today: today.to_string(),
         timeline,

@@ -132,6 +132,18 @@ pub async fn due(page: Page, state: web::Data<AppState>, query: web::Query<DueQu
     Ok(render(StatusCode::OK, &DuePage { chrome: page.chrome, overdue, this_week, later, mine_only, more, rules, stages }))
 }
 
+impl OwedRow {
+    pub fn new(a: &fourthp_domain::action::Action, today: NaiveDate) -> Self {
+        OwedRow {
+            id: a.id.to_string(),
+            version: a.version,
+            description: a.details.description.as_str().to_owned(),
+            due: long_date(a.details.due_on),
+            overdue: a.is_overdue(today),
+        }
+    }
+}
+
 pub struct OwedRow {
     pub id: String,
     pub version: i32,
@@ -178,17 +190,7 @@ async fn owed_page(
     let limit = Limit::parse(Some(OWED_PER_PAGE)).map_err(|_| Problem::internal())?;
     let listed = visible_actions(&page.caller, state, filter, limit, after).await?;
     let next = listed.next.map(|(d, id)| format!("{d}_{id}"));
-    let actions: Vec<OwedRow> = listed
-        .items
-        .iter()
-        .map(|a| OwedRow {
-            id: a.id.to_string(),
-            version: a.version,
-            description: a.details.description.as_str().to_owned(),
-            due: long_date(a.details.due_on),
-            overdue: a.is_overdue(today),
-        })
-        .collect();
+    let actions: Vec<OwedRow> = listed.items.iter().map(|a| OwedRow::new(a, today)).collect();
     // In due-date order: the overdue come first, on the first pages.
     Ok(OwedPage { chrome: page.chrome, actions, errors, closed, next })
 }
@@ -239,6 +241,10 @@ pub async fn close_action(form: PageForm<CloseForm>, state: web::Data<AppState>,
             match change {
                 None => refuse("Choose whether it is done or will not be done"),
                 Some(change) => match close(&page.caller, &state, id, f.version, change).await {
+                    // Back to where it was closed from: the case page for coordinators.
+                    Ok(action) if page.caller.principal().role == Role::Coordinator => {
+                        return Ok(see_other(&format!("/app/cases/{}", action.case_id)))
+                    }
                     Ok(_) => return Ok(see_other("/app/owed?closed=1")),
                     Err(p)
                         if p.status == StatusCode::CONFLICT
