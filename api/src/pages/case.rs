@@ -194,37 +194,27 @@ async fn case_page(
         crate::routes::checked_id(&page.caller, id, CaseAction::Update)?;
     }
     let query = PageQuery { limit: Limit::parse(Some(50)).ok(), cursor };
-    let (case, view, items, next) = timeline_of(&page.caller, state, id, &query).await?;
+    let record = timeline_of(&page.caller, state, id, &query).await?;
+    let (case, view, next) = (&record.case, record.view, record.next_cursor.clone());
     let limit = Limit::parse(Some(200)).map_err(|_| Problem::internal())?;
     let (agencies, _) = readable_agencies(&page.caller, state, limit, None).await?;
     let names: HashMap<uuid::Uuid, String> = agencies.items.iter().map(|a| (a.id.into_uuid(), a.name.as_str().to_owned())).collect();
     let name = |id: uuid::Uuid| names.get(&id).cloned().unwrap_or_else(|| "an agency".to_owned());
     let today = london_date(page.caller.ctx.at);
-    let deadlines = fourthp_persistence::deadlines::for_case(&state.db, case.id)
-        .await
-        .map_err(Problem::from)?
+    // Everything below comes from what the timeline read: nothing of the case is read twice.
+    let deadlines = record
+        .deadlines
         .iter()
         .filter(|d| d.is_outstanding(today))
         .map(|d| DeadlineRow { id: d.id.to_string(), when: long_date(d.due_on), what: label(&d.rule_id), detail: d.explanation.clone() })
         .collect();
-    let timeline = items.iter().rev().map(|i| row(i, &name)).collect();
-    let open = fourthp_persistence::actions::ActionFilter {
-        case: Some(case.id),
-        owner: None,
-        on_team_of: None,
-        status: Some(fourthp_domain::action::ActionStatus::Open),
-        overdue_on: None,
-    };
-    let limit = Limit::parse(Some(200)).map_err(|_| Problem::internal())?;
-    let actions = crate::routes::actions::visible_actions(&page.caller, state, open, limit, None)
-        .await?
-        .items
-        .iter()
-        .map(|a| super::work::OwedRow::new(a, today))
-        .collect();
-    let needs = fourthp_persistence::needs::for_case(&state.db, case.id)
-        .await
-        .map_err(Problem::from)?
+    let timeline = record.items.iter().rev().map(|i| row(i, &name)).collect();
+    let mut open: Vec<&fourthp_domain::action::Action> =
+        record.actions.iter().filter(|a| a.status() == fourthp_domain::action::ActionStatus::Open).collect();
+    open.sort_by_key(|a| (a.details.due_on, a.id));
+    let actions = open.into_iter().map(|a| super::work::OwedRow::new(a, today)).collect();
+    let needs = record
+        .needs
         .iter()
         .map(|n| NeedRow {
             id: n.id.to_string(),
@@ -235,11 +225,7 @@ async fn case_page(
         })
         .collect();
     // The form remembers, for this case, the last counterpart and need logged.
-    let last = fourthp_persistence::interventions::all_for_case(&state.db, case.id)
-        .await
-        .map_err(Problem::from)?
-        .into_iter()
-        .max_by_key(|i| i.details.occurred_at);
+    let last = record.interventions.iter().max_by_key(|i| i.details.occurred_at);
     if form.counterpart.is_empty() {
         form.counterpart = last.as_ref().map(|i| i.details.counterpart_agency_id.to_string()).unwrap_or_default();
     }

@@ -109,18 +109,34 @@ pub async fn timeline(
     path: CasePath,
     query: ApiQuery<PageQuery>,
 ) -> Result<HttpResponse, Problem> {
-    let (_, _, items, next_cursor) = timeline_of(&caller, &state, path.id, &query.0).await?;
-    Ok(HttpResponse::Ok().json(TimelineResponse { items, next_cursor }))
+    let record = timeline_of(&caller, &state, path.id, &query.0).await?;
+    Ok(HttpResponse::Ok().json(TimelineResponse { items: record.items, next_cursor: record.next_cursor }))
+}
+
+/// A case's record as the caller may see it: one page of its timeline, and the whole lists the
+/// timeline was built from (what the caller may see of them), so that the case page reads each once.
+pub struct CaseRecord {
+    pub case: fourthp_domain::case::Case,
+    pub view: fourthp_domain::access::CaseView,
+    pub items: Vec<TimelineItem>,
+    pub next_cursor: Option<String>,
+    pub interventions: Vec<fourthp_domain::intervention::Intervention>,
+    /// The actions the caller may see.
+    pub actions: Vec<fourthp_domain::action::Action>,
+    /// Empty unless the caller may read the support record.
+    pub needs: Vec<fourthp_domain::need::Need>,
+    /// Without the deadlines of actions the caller may not see.
+    pub deadlines: Vec<fourthp_domain::deadline::Deadline>,
 }
 
 /// A case's timeline as the caller may see it, one page of it (the API's timeline and the case
-/// page), with the case and the caller's view of it.
+/// page), with what it was built from.
 pub async fn timeline_of(
     caller: &Caller,
     state: &AppState,
     case_id: fourthp_domain::ids::CaseId,
     query: &PageQuery,
-) -> Result<(fourthp_domain::case::Case, fourthp_domain::access::CaseView, Vec<TimelineItem>, Option<String>), Problem> {
+) -> Result<CaseRecord, Problem> {
     let (id, case, view) = super::case_at(&state.db, caller, case_id, CaseAction::Read).await?;
     let p = caller.principal();
     let today = london_date(caller.ctx.at);
@@ -143,28 +159,32 @@ pub async fn timeline_of(
         item.event = Some(event_response(e, superseded_by.get(&e.id).copied(), view));
         items.push(item);
     }
-    for i in interventions::all_for_case(&state.db, id).await? {
+    let all_interventions = interventions::all_for_case(&state.db, id).await?;
+    for i in &all_interventions {
         let mut item = TimelineItem::new(
             TimelineKind::Intervention,
             i.id.into_uuid(),
             london_date(i.details.occurred_at),
             Some(i.details.occurred_at),
         );
-        item.intervention = Some(InterventionResponse::new(&i, p));
+        item.intervention = Some(InterventionResponse::new(i, p));
         items.push(item);
     }
-    let all_actions = actions::all_of_case(&state.db, id, &ActionFilter::default()).await?;
-    let visible_actions: HashSet<_> = all_actions.iter().filter(|a| sees_action(p, a.details.owner_agency_id)).map(|a| a.id).collect();
-    for a in all_actions.iter().filter(|a| visible_actions.contains(&a.id)) {
+    let mut seen_actions = actions::all_of_case(&state.db, id, &ActionFilter::default()).await?;
+    seen_actions.retain(|a| sees_action(p, a.details.owner_agency_id));
+    let visible_actions: HashSet<_> = seen_actions.iter().map(|a| a.id).collect();
+    for a in &seen_actions {
         let mut item = TimelineItem::new(TimelineKind::Action, a.id.into_uuid(), london_date(a.created_at), Some(a.created_at));
         item.action = Some(ActionResponse::new(a, today));
         items.push(item);
     }
     let support_record = access::decide(p, CaseAction::ReadSupportRecord, case.team_agencies(), case.details.consent.data_sharing).is_ok();
+    let mut all_needs = Vec::new();
     if support_record {
-        for n in needs::for_case(&state.db, id).await? {
+        all_needs = needs::for_case(&state.db, id).await?;
+        for n in &all_needs {
             let mut item = TimelineItem::new(TimelineKind::Need, n.id.into_uuid(), n.state.identified_on, None);
-            item.need = Some(NeedResponse::new(&n));
+            item.need = Some(NeedResponse::new(n));
             items.push(item);
         }
         for o in outcomes::for_case(&state.db, id).await? {
@@ -173,16 +193,22 @@ pub async fn timeline_of(
             items.push(item);
         }
     }
-    for d in deadlines::for_case(&state.db, id).await? {
-        if let DeadlineSource::Action(a) = d.source {
-            if !visible_actions.contains(&a) {
-                continue;
-            }
-        }
+    let mut seen_deadlines = deadlines::for_case(&state.db, id).await?;
+    seen_deadlines.retain(|d| !matches!(d.source, DeadlineSource::Action(a) if !visible_actions.contains(&a)));
+    for d in &seen_deadlines {
         let mut item = TimelineItem::new(TimelineKind::Deadline, d.id.into_uuid(), d.due_on, None);
-        item.deadline = Some(DeadlineResponse::new(&d, today, view));
+        item.deadline = Some(DeadlineResponse::new(d, today, view));
         items.push(item);
     }
     let (items, next_cursor) = page_of(items, CURSOR_KIND, query, |i| i.key.clone())?;
-    Ok((case, view, items, next_cursor))
+    Ok(CaseRecord {
+        case,
+        view,
+        items,
+        next_cursor,
+        interventions: all_interventions,
+        actions: seen_actions,
+        needs: all_needs,
+        deadlines: seen_deadlines,
+    })
 }
