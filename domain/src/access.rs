@@ -79,6 +79,16 @@ pub enum CaseScope {
     TeamOf(AgencyId),
 }
 
+/// Whose names a case search in `scope` may match: only names the caller would be shown in the
+/// list (a partner sees a case's name only under data-sharing consent `share`), so that a search
+/// cannot confirm a name the list would withhold. References are matched in every case in scope.
+pub fn searchable_names(scope: CaseScope) -> Vec<DataSharing> {
+    match scope {
+        CaseScope::All => DataSharing::ALL.to_vec(),
+        CaseScope::TeamOf(_) => DataSharing::ALL.iter().copied().filter(|s| CaseView::partner(*s).identifying).collect(),
+    }
+}
+
 /// May `principal` open a new case?
 pub fn may_create_case(principal: &Principal) -> Result<(), Denial> {
     match principal.role {
@@ -225,6 +235,16 @@ mod tests {
     const LIMITED_ID: Result<CaseView, Denial> = Ok(CaseView { identifying: true, restricted: false });
 
     type Row = (Role, CaseAction, Relationship, DataSharing, Result<CaseView, Denial>);
+
+    #[test]
+    fn a_search_matches_only_names_the_list_would_show() {
+        let partner = CaseScope::TeamOf(crate::ids::AgencyId::from_uuid(uuid::Uuid::nil()));
+        assert_eq!(searchable_names(partner), vec![Share]);
+        assert_eq!(searchable_names(CaseScope::All).len(), DataSharing::ALL.len());
+        for s in DataSharing::ALL {
+            assert_eq!(searchable_names(partner).contains(s), CaseView::partner(*s).identifying);
+        }
+    }
 
     /// The whole decision table: every role × action × relationship × consent.
     #[test]

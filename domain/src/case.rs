@@ -464,5 +464,55 @@ impl CaseDetails {
     }
 }
 
+/// What someone types to find a case: its reference or the start of one ("2026-0001"), or part
+/// of the name it is known by. Matched without regard to case; `%`, `_` and `\\` are literal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseSearch(String);
+
+impl CaseSearch {
+    pub const MAX_CHARS: usize = 100;
+
+    /// Blank is no search (`None`); otherwise one line of at most 100 characters, trimmed.
+    pub fn parse(raw: &str) -> Result<Option<Self>, &'static str> {
+        let text = raw.trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        if text.chars().count() > Self::MAX_CHARS {
+            return Err("must be at most 100 characters");
+        }
+        if text.chars().any(char::is_control) {
+            return Err("must be one line of text");
+        }
+        Ok(Some(CaseSearch(text.to_lowercase())))
+    }
+
+    /// The text, lower-cased.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// A SQL `LIKE` pattern (escape character `\\`) matching references that start with the text.
+    pub fn reference_prefix(&self) -> String {
+        format!("{}%", like_escape(&self.0))
+    }
+
+    /// A SQL `LIKE` pattern (escape character `\\`) matching text that contains it.
+    pub fn containing(&self) -> String {
+        format!("%{}%", like_escape(&self.0))
+    }
+}
+
+fn like_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests;

@@ -6,7 +6,9 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use fourthp_domain::access::{CaseScope, Denial};
 use fourthp_domain::audit::{AuditAction, AuditContext, AuditEntry, EntityType};
-use fourthp_domain::case::{Case, CaseDetails, CaseReference, ExploitationType, Jurisdiction, Stage, TeamMember, TeamRole};
+use fourthp_domain::case::{
+    Case, CaseDetails, CaseReference, CaseSearch, DataSharing, ExploitationType, Jurisdiction, Stage, TeamMember, TeamRole,
+};
 use fourthp_domain::codes::{CountryCode, LanguageCode};
 use fourthp_domain::error::FieldErrors;
 use fourthp_domain::ids::{AgencyId, CaseId};
@@ -163,6 +165,10 @@ pub struct CaseFilter {
     pub exploitation_type: Option<ExploitationType>,
     pub team_agency: Option<AgencyId>,
     pub lead: Option<Subject>,
+    /// A reference (or its start), or part of a name: names only under the consents in
+    /// `names_in` (those whose names the caller may see).
+    pub search: Option<CaseSearch>,
+    pub names_in: Vec<DataSharing>,
     /// The London date the stage filter is judged on (recovery period vs awaiting CG).
     pub today: NaiveDate,
 }
@@ -253,6 +259,14 @@ pub async fn list(db: &Db, filter: &CaseFilter, limit: Limit, after: Option<Case
     }
     if let Some(lead) = &filter.lead {
         query = query.filter(cases::lead_coordinator.eq(lead.as_str().to_owned()));
+    }
+    if let Some(search) = &filter.search {
+        let names_in: Vec<&str> = filter.names_in.iter().map(|s| s.as_str()).collect();
+        query = query.filter(
+            cases::reference
+                .like(search.reference_prefix())
+                .or(cases::known_as.ilike(search.containing()).and(cases::data_sharing.eq_any(names_in))),
+        );
     }
     if let Some(after) = after {
         query = query.filter(cases::id.lt(after.into_uuid()));

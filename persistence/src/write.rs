@@ -45,6 +45,9 @@ pub enum Replay {
     Mismatch,
 }
 
+/// What an idempotent write gives: what it wrote with its response, or why it did not run.
+pub type Written<T> = Result<(T, StoredResponse), Replay>;
+
 /// Runs `work` in a transaction, storing `respond(&result)` under `key` when given. Returns the
 /// result and its response, or why the work did not run.
 pub async fn run<T, E>(

@@ -286,3 +286,39 @@ async fn lists_filter_and_page_newest_first() {
     let r = app.get("/api/v1/cases?status=open&jurisdiction=wales&agency_id=x&exploitation_type=forced", &vcc).await;
     assert_eq!(r.problem(400), ["status", "jurisdiction", "exploitation_type", "agency_id"]);
 }
+
+/// A case is found by its reference (or the start of one) or by part of the name it is known
+/// by, case-insensitively and literally (`%` and `_` are not wildcards); a partner's search
+/// matches names only where the list would show them, so it cannot confirm a withheld name.
+#[actix_web::test]
+async fn cases_are_found_by_reference_or_name_and_a_search_reveals_no_withheld_name() {
+    let app = TestApp::init().spawn().await;
+    // A.M. is confidential, J. consented to sharing; both have the GP on the team.
+    let (man, gp, vcc) = case_with_gp(&app, car_wash_man()).await;
+    let child = app.open_case(&vcc, county_lines_child()).await;
+    let child_id = child["id"].as_str().unwrap().to_owned();
+    let r = app.call(Method::PUT, &format!("/api/v1/cases/{child_id}/team/{gp}"), Some(&vcc), Some(json!({}))).await;
+    assert!(r.status.is_success(), "{}", r.text);
+    let reference = app.get(&format!("/api/v1/cases/{man}"), &vcc).await.body["reference"].as_str().unwrap().to_owned();
+    let ids = |r: Reply| r.body["items"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+
+    assert_eq!(ids(app.get(&format!("/api/v1/cases?q={reference}"), &vcc).await), [man.as_str()]);
+    // The start of a reference: both (opened the same year).
+    assert_eq!(ids(app.get(&format!("/api/v1/cases?q={}", &reference[..5]), &vcc).await).len(), 2);
+    assert_eq!(ids(app.get("/api/v1/cases?q=a.m", &vcc).await), [man.as_str()]);
+    assert_eq!(ids(app.get("/api/v1/cases?q=%20j.%20", &vcc).await), [child_id.as_str()]);
+    // Literal: `_` and `%` match only themselves.
+    assert!(ids(app.get("/api/v1/cases?q=_", &vcc).await).is_empty());
+    assert!(ids(app.get("/api/v1/cases?q=%25", &vcc).await).is_empty());
+    // Combined with the other filters.
+    assert!(ids(app.get("/api/v1/cases?q=a.m.&exploitation_type=criminal", &vcc).await).is_empty());
+
+    // The partner finds both by reference, but by name only the one whose name it may see.
+    let partner = token(Role::Partner, Some(gp));
+    assert_eq!(ids(app.get(&format!("/api/v1/cases?q={reference}"), &partner).await), [man.as_str()]);
+    assert!(ids(app.get("/api/v1/cases?q=A.M.", &partner).await).is_empty(), "a withheld name was confirmed");
+    assert_eq!(ids(app.get("/api/v1/cases?q=J.", &partner).await), [child_id.as_str()]);
+
+    let r = app.get(&format!("/api/v1/cases?q={}", "x".repeat(101)), &vcc).await;
+    assert_eq!(r.problem(400), ["q"]);
+}

@@ -5,8 +5,8 @@ use actix_web::{get, patch, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use fourthp_domain::access::{self, case_list_scope, may_create_case, CaseAction, CaseView};
 use fourthp_domain::case::{
-    AgeBand, Birth, Case, CaseDetails, CasePatch, Consent, DataSharing, ExploitationType, Gender, Jurisdiction, KnownAs, LocalAuthority,
-    NrmConsent, Stage,
+    AgeBand, Birth, Case, CaseDetails, CasePatch, CaseSearch, Consent, DataSharing, ExploitationType, Gender, Jurisdiction, KnownAs,
+    LocalAuthority, NrmConsent, Stage,
 };
 use fourthp_domain::codes::{CountryCode, LanguageCode};
 use fourthp_domain::error::FieldErrors;
@@ -252,6 +252,10 @@ pub struct CaseListQuery {
     pub agency_id: Option<AgencyId>,
     /// The lead coordinator's `sub`, or `me`.
     pub lead: Option<String>,
+    /// A case reference or its start ("2026-0001"), or part of the name a case is known by
+    /// (case-insensitive; partners' searches match names only where they would be shown).
+    #[param(max_length = 100)]
+    pub q: Option<String>,
 }
 
 const CURSOR_KIND: &str = "case";
@@ -415,20 +419,29 @@ fn case_response(status: StatusCode, case: &Case, view: CaseView, today: NaiveDa
 )]
 #[post("/cases")]
 pub async fn create_case(caller: Caller, state: web::Data<AppState>, body: Create<CreateCaseRequest>) -> Result<HttpResponse, Problem> {
+    let key = body.key(&caller);
+    created(open_case(&caller, &state, key, body.value).await?)
+}
+
+/// Opens a case, once per idempotency key (the API and the "open a case" page).
+pub async fn open_case(
+    caller: &Caller,
+    state: &AppState,
+    key: Option<write::IdempotencyKey>,
+    body: CreateCaseRequest,
+) -> Result<write::Written<Case>, Problem> {
     may_create_case(caller.principal())?;
     let today = london_date(caller.ctx.at);
-    let key = body.key(&caller);
-    let details = parse_new_case(body.value, caller.principal(), today)?;
+    let details = parse_new_case(body, caller.principal(), today)?;
     let ctx = &caller.ctx;
-    let outcome = write::run(
+    Ok(write::run(
         &state.db,
         key.as_ref(),
         ctx.at,
         async |conn| cases::create(conn, ctx, details, today).await,
         |case| stored(&CaseResponse::new(case, CaseView::FULL, today), format!("/api/v1/cases/{}", case.id), Some(etag(case.version))),
     )
-    .await?;
-    created(outcome)
+    .await?)
 }
 
 /// List cases, newest first: every case for coordinators, the cases their agency is on for
@@ -472,8 +485,20 @@ pub async fn case_list(caller: &Caller, state: &AppState, q: CaseListQuery) -> R
         Some("me") => Some(caller.principal().subject.clone()),
         other => errs.check_opt("lead", other.map(Subject::parse)).flatten(),
     };
+    let search = errs.check_opt("q", q.q.as_deref().map(CaseSearch::parse)).flatten().flatten();
     bad_query(errs)?;
-    let filter = CaseFilter { scope, stage, jurisdiction, exploitation_type, team_agency, lead, today: london_date(caller.ctx.at) };
+    let names_in = access::searchable_names(scope);
+    let filter = CaseFilter {
+        scope,
+        stage,
+        jurisdiction,
+        exploitation_type,
+        team_agency,
+        lead,
+        search,
+        names_in,
+        today: london_date(caller.ctx.at),
+    };
     let page = cases::list(&state.db, &filter, limit, after).await?;
     let today = london_date(caller.ctx.at);
     let mut items = Vec::with_capacity(page.items.len());

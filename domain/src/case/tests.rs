@@ -155,7 +155,36 @@ fn references() {
     assert!(CaseReference::parse("2026-00012a").is_err());
 }
 
+#[test]
+fn searches() {
+    assert_eq!(CaseSearch::parse("  "), Ok(None));
+    let s = CaseSearch::parse(" A.M. ").ok().flatten();
+    assert_eq!(s.as_ref().map(CaseSearch::as_str), Some("a.m."));
+    let wild = CaseSearch::parse("50%_a\\b").ok().flatten();
+    assert_eq!(wild.as_ref().map(CaseSearch::containing), Some("%50\\%\\_a\\\\b%".to_owned()));
+    assert_eq!(wild.map(|w| w.reference_prefix()), Some("50\\%\\_a\\\\b%".to_owned()));
+    assert!(CaseSearch::parse(&"x".repeat(101)).is_err());
+    assert!(CaseSearch::parse("a\nb").is_err());
+}
+
 proptest! {
+    /// Whatever is typed, the pattern has no wildcard but the two it adds.
+    #[test]
+    fn a_search_is_literal(text in "\\PC{1,100}") {
+        if let Ok(Some(s)) = CaseSearch::parse(&text) {
+            let p = s.containing();
+            let inner = &p[1..p.len() - 1];
+            let mut chars = inner.chars();
+            while let Some(c) = chars.next() {
+                if c == '\\' {
+                    prop_assert!(matches!(chars.next(), Some('%' | '_' | '\\')));
+                } else {
+                    prop_assert!(c != '%' && c != '_');
+                }
+            }
+        }
+    }
+
     #[test]
     fn reference_round_trips(year in 2009i32..=9999, n in 1i64..=999_999) {
         let r = CaseReference::new(year, n).map_err(|e| TestCaseError::fail(e.to_string()))?;
