@@ -198,3 +198,67 @@ async fn a_commissioner_pulls_the_report() {
     let pulls = app.count("SELECT count(*) AS n FROM audit_records WHERE entity_type = 'report' AND outcome = 'success'").await;
     assert_eq!(pulls, 2);
 }
+
+/// A coordinator finds a case by reference and by name, opens a case (refused field by field
+/// first), records its NRM referral after the lifecycle refused a decision before it (the
+/// refusal shown beside the field), changes its team, and records an outcome linked to the call
+/// that led to it; a partner not on the new case gets the not-found page for its forms.
+#[actix_web::test]
+async fn a_coordinator_records_a_journey() {
+    let app = TestApp::init().spawn().await;
+    let (vcc_agency, vcc) = app.coordinator().await;
+    let housing = app.agency("Northshire Homes Housing Association", "local_authority_housing").await;
+    let red_cross = app.agency("British Red Cross Northshire", "red_cross").await;
+    let case = app.open_case(&vcc, car_wash_man()).await;
+    let case_id = case["id"].as_str().unwrap().to_owned();
+    let reference = case["reference"].as_str().unwrap().to_owned();
+    let call_summary = "Asked the practice to register him; they will see him on Monday.";
+    let gp = app.agency("Riverside GP Practice", "health_gp").await;
+    let r = app
+        .post(
+            &format!("/api/v1/cases/{case_id}/interventions"),
+            &vcc,
+            json!({"channel": "phone_call", "direction": "outbound", "counterpart_agency_id": gp.to_string(),
+                   "occurred_at": chrono::Utc::now().to_rfc3339(), "need_domain": "health_gp", "summary": call_summary, "duration_minutes": 5}),
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.text);
+    let intervention = r.body["id"].as_str().unwrap().to_owned();
+    let coordinator = account(&app, "coordinator", "alex.khan@northshire-vcs.example", "coordinator", Some(vcc_agency)).await;
+    let partner = account(&app, "partner", "priya.shah@northshire-homes.example", "partner", Some(housing)).await;
+    let config = json!({
+        "coordinator": coordinator,
+        "partner": partner,
+        "case_id": case_id,
+        "case_reference": reference,
+        "call_summary": call_summary,
+        "known_as": "E.H.",
+        "housing_name": "Northshire Homes Housing Association",
+        "red_cross_name": "British Red Cross Northshire",
+    });
+    let results = run_story(&app, "record", config).await;
+    assert!(results["pages"].as_array().unwrap().len() >= 10, "{results:#}");
+
+    // What was done in the browser is what the API sees.
+    let opened = app.strings("SELECT id::text AS v FROM cases WHERE known_as = 'E.H.'").await;
+    assert_eq!(opened.len(), 1, "the case was opened once");
+    let new_case = &opened[0];
+    let c = app.get(&format!("/api/v1/cases/{new_case}"), &vcc).await;
+    assert_eq!(c.body["stage"], "nrm_referred", "{}", c.text);
+    assert_eq!(c.body["exploitation_types"], json!(["sexual"]), "{}", c.text);
+    assert_eq!(c.body["consent"]["data_sharing"], "confidential", "{}", c.text);
+    assert_eq!(c.body["nationalities"], json!(["AL"]), "{}", c.text);
+    let events = app.get(&format!("/api/v1/cases/{new_case}/events"), &vcc).await;
+    let kinds: Vec<&str> = events.body["items"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["nrm_referral_submitted"], "{}", events.text);
+    assert_eq!(events.body["items"][0]["fact"]["first_responder_agency_id"], red_cross.to_string());
+    // The housing association joined and left: on the trail, not on the team.
+    assert!(!c.text.contains(&housing.to_string()), "{}", c.text);
+    let team_changes = format!("SELECT count(*) AS n FROM audit_records WHERE case_id = '{new_case}' AND entity_type = 'case_team'");
+    assert!(app.count(&team_changes).await >= 2);
+    // The outcome, with the call that led to it.
+    let o = app.get(&format!("/api/v1/cases/{case_id}/outcomes"), &vcc).await;
+    assert_eq!(o.body["items"][0]["outcome"], "access_to_medical_treatment", "{}", o.text);
+    assert_eq!(o.body["items"][0]["score"], 6);
+    assert_eq!(o.body["items"][0]["intervention_ids"], json!([intervention]), "{}", o.text);
+}

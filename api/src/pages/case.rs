@@ -35,13 +35,26 @@ pub struct Choice {
     pub selected: bool,
 }
 
-fn label(code: &str) -> String {
-    let text = code.replace('_', " ");
+pub(super) fn label(code: &str) -> String {
+    match code {
+        "england_wales" => return "England and Wales".to_owned(),
+        "northern_ireland" => return "Northern Ireland".to_owned(),
+        _ => {}
+    }
+    // Acronyms as people write them; the rest as a sentence.
+    let words: Vec<String> = code
+        .split('_')
+        .map(|w| match w {
+            "nrm" | "gp" | "rg" | "cg" | "dtn" => w.to_uppercase(),
+            other => other.to_owned(),
+        })
+        .collect();
+    let text = words.join(" ");
     let mut chars = text.chars();
     chars.next().map(|c| c.to_uppercase().collect::<String>() + chars.as_str()).unwrap_or_default()
 }
 
-fn choices<'a>(values: impl IntoIterator<Item = &'a str>, selected: &str) -> Vec<Choice> {
+pub(super) fn choices<'a>(values: impl IntoIterator<Item = &'a str>, selected: &str) -> Vec<Choice> {
     values.into_iter().map(|v| Choice { value: v.to_owned(), label: label(v), selected: v == selected }).collect()
 }
 
@@ -473,37 +486,76 @@ pub struct CaseRow {
 struct CasesPage {
     chrome: Chrome,
     cases: Vec<CaseRow>,
+    q: String,
     stages: Vec<Choice>,
+    jurisdictions: Vec<Choice>,
+    types: Vec<Choice>,
+    agencies: Vec<Choice>,
     mine: bool,
+    coordinator: bool,
     next: Option<String>,
-    filter_query: String,
+    errors: Vec<FieldError>,
+}
+
+impl CasesPage {
+    fn error(&self, field: &str) -> Option<&str> {
+        error_for(&self.errors, field)
+    }
 }
 
 #[derive(Debug, Deserialize)]
 pub struct CasesQuery {
     #[serde(default)]
+    q: String,
+    #[serde(default)]
     stage: String,
+    #[serde(default)]
+    jurisdiction: String,
+    #[serde(default)]
+    exploitation_type: String,
+    #[serde(default)]
+    agency: String,
     #[serde(default)]
     mine: String,
     cursor: Option<String>,
 }
 
+/// "Any" and then the vocabulary's values, `selected` the one chosen.
+fn filter_choices<'a>(any: &str, values: impl IntoIterator<Item = &'a str>, selected: &str) -> Vec<Choice> {
+    let mut out = vec![Choice { value: String::new(), label: any.to_owned(), selected: selected.is_empty() }];
+    out.extend(choices(values, selected));
+    out
+}
+
 /// The cases the caller may see (coordinators: all, or the ones they lead; partners: those their
-/// agency is on), by stage: the API's case list.
+/// agency is on), found by reference or name and filtered as the API's case list filters.
 pub async fn list(page: Page, state: web::Data<AppState>, query: web::Query<CasesQuery>) -> Result<HttpResponse, PageError> {
+    use fourthp_domain::case::{ExploitationType, Jurisdiction, Stage};
     let q = query.into_inner();
-    let stage = fourthp_domain::case::Stage::parse(&q.stage);
-    let mine = q.mine == "1";
+    let coordinator = page.caller.principal().role == Role::Coordinator;
+    let stage = Stage::parse(&q.stage);
+    let jurisdiction = Jurisdiction::parse(&q.jurisdiction);
+    let exploitation_type = ExploitationType::parse(&q.exploitation_type);
+    let agency = fourthp_domain::ids::AgencyId::parse(&q.agency).ok().filter(|_| coordinator);
+    let mine = q.mine == "1" && coordinator;
     let request = crate::routes::cases::CaseListQuery {
         limit: Limit::parse(Some(50)).ok(),
-        cursor: q.cursor.filter(|c| !c.is_empty()),
+        cursor: q.cursor.clone().filter(|c| !c.is_empty()),
         status: stage,
-        jurisdiction: None,
-        exploitation_type: None,
-        agency_id: None,
+        jurisdiction,
+        exploitation_type,
+        agency_id: agency,
         lead: mine.then(|| "me".to_owned()),
+        q: Some(q.q.clone()),
     };
-    let listed = crate::routes::cases::case_list(&page.caller, &state, request).await?;
+    let (listed, errors) = match crate::routes::cases::case_list(&page.caller, &state, request).await {
+        Ok(listed) => (listed, Vec::new()),
+        Err(p) if p.status == StatusCode::BAD_REQUEST => {
+            let errors = field_errors(&p, "q", |f| (f == "q").then_some("q"));
+            (crate::routes::cases::CaseListResponse { items: Vec::new(), next_cursor: None }, errors)
+        }
+        Err(p) => return Err(p.into()),
+    };
     let cases = listed
         .items
         .iter()
@@ -516,14 +568,51 @@ pub async fn list(page: Page, state: web::Data<AppState>, query: web::Query<Case
             where_: format!("{}, {}", c.local_authority, label(c.jurisdiction.as_str())),
         })
         .collect();
-    let mut stages = vec![Choice { value: String::new(), label: "Any stage".to_owned(), selected: stage.is_none() }];
-    stages.extend(fourthp_domain::case::Stage::ALL.iter().map(|s| Choice {
-        value: s.as_str().to_owned(),
-        label: label(s.as_str()),
-        selected: Some(*s) == stage,
-    }));
-    let filter_query = format!("stage={}&mine={}", stage.map(|s| s.as_str()).unwrap_or_default(), if mine { "1" } else { "" });
-    Ok(render(StatusCode::OK, &CasesPage { chrome: page.chrome, cases, stages, mine, next: listed.next_cursor, filter_query }))
+    let agencies = if coordinator {
+        let limit = Limit::parse(Some(200)).map_err(|_| Problem::internal())?;
+        let (all, _) = readable_agencies(&page.caller, &state, limit, None).await?;
+        let mut out = vec![Choice { value: String::new(), label: "Any agency".to_owned(), selected: agency.is_none() }];
+        out.extend(all.items.iter().map(|a| Choice {
+            value: a.id.to_string(),
+            label: a.name.as_str().to_owned(),
+            selected: Some(a.id) == agency,
+        }));
+        out
+    } else {
+        Vec::new()
+    };
+    // The next page's link keeps the filters.
+    let next = listed.next_cursor.map(|cursor| {
+        let mut url = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("q", q.q.as_str()),
+            ("stage", stage.map_or("", |s| s.as_str())),
+            ("jurisdiction", jurisdiction.map_or("", |s| s.as_str())),
+            ("exploitation_type", exploitation_type.map_or("", |s| s.as_str())),
+            ("agency", if agency.is_some() { q.agency.as_str() } else { "" }),
+            ("mine", if mine { "1" } else { "" }),
+            ("cursor", cursor.as_str()),
+        ] {
+            if !v.is_empty() {
+                url.append_pair(k, v);
+            }
+        }
+        url.finish()
+    });
+    let body = CasesPage {
+        chrome: page.chrome,
+        cases,
+        q: q.q.clone(),
+        stages: filter_choices("Any stage", Stage::ALL.iter().map(|s| s.as_str()), stage.map_or("", |s| s.as_str())),
+        jurisdictions: filter_choices("Anywhere", Jurisdiction::ALL.iter().map(|s| s.as_str()), jurisdiction.map_or("", |s| s.as_str())),
+        types: filter_choices("Any form", ExploitationType::ALL.iter().map(|s| s.as_str()), exploitation_type.map_or("", |s| s.as_str())),
+        agencies,
+        mine,
+        coordinator,
+        next,
+        errors,
+    };
+    Ok(render(if body.errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST }, &body))
 }
 
 #[derive(Template)]

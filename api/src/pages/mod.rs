@@ -8,6 +8,7 @@ mod account;
 mod admin;
 mod audit;
 mod case;
+mod record;
 mod reports;
 mod work;
 
@@ -56,7 +57,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/app/admin/users/{id}/active", web::post().to(admin::set_active))
         .route("/app/audit/verify", web::post().to(audit::verify))
         .route("/app/cases", web::get().to(case::list))
+        .route("/app/cases/new", web::get().to(record::new_case))
+        .route("/app/cases/new", web::post().to(record::open_case))
         .route("/app/cases/{id}", web::get().to(case::show))
+        .route("/app/cases/{id}/event", web::get().to(record::event_form))
+        .route("/app/cases/{id}/event", web::post().to(record::record_event))
+        .route("/app/cases/{id}/outcome", web::get().to(record::outcome_form))
+        .route("/app/cases/{id}/outcome", web::post().to(record::record_outcome))
+        .route("/app/cases/{id}/team", web::get().to(record::team))
+        .route("/app/cases/{id}/team", web::post().to(record::put_member))
+        .route("/app/cases/{id}/team/{agency}/remove", web::post().to(record::remove_member))
         .route("/app/cases/{id}/interventions", web::post().to(case::log_intervention))
         .route("/app/cases/{id}/needs/{need}/met", web::post().to(case::need_met))
         .route("/app/cases/{id}/deadlines/{deadline}/waive", web::post().to(case::waive))
@@ -231,6 +241,15 @@ pub struct Form<T>(pub T, pub FormRequest);
 /// What a form's request is recognised by on a resubmission (see [`crate::extract::request_hash`]).
 pub struct FormRequest {
     pub hash: Vec<u8>,
+    /// Every field as sent, in order (checkboxes send one name many times).
+    pub pairs: Vec<(String, String)>,
+}
+
+impl FormRequest {
+    /// Every value sent under `name` (the boxes ticked of a group of checkboxes).
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
+    }
 }
 
 impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
@@ -259,12 +278,13 @@ impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
                 }
                 body.extend_from_slice(&chunk);
             }
-            if let Some((_, token)) = form_urlencoded::parse(&body).find(|(k, _)| k == "csrf_token") {
-                req.extensions_mut().insert(FormCsrfToken(token.into_owned()));
+            let pairs: Vec<(String, String)> = form_urlencoded::parse(&body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+            if let Some((_, token)) = pairs.iter().find(|(k, _)| k == "csrf_token") {
+                req.extensions_mut().insert(FormCsrfToken(token.clone()));
             }
             let value = serde_urlencoded::from_bytes::<T>(&body).map_err(|_| bad())?;
             let hash = crate::extract::request_hash(req.method().as_str(), req.path(), &body);
-            Ok(Form(value, FormRequest { hash }))
+            Ok(Form(value, FormRequest { hash, pairs }))
         })
     }
 }

@@ -352,23 +352,41 @@ pub async fn create_event(
     body: Create<serde_json::Value>,
 ) -> Result<HttpResponse, Problem> {
     access::precheck(caller.principal().role, CaseAction::Update)?;
-    let id = path.id;
     let key = body.key(&caller);
     let event = parse_event(body.value)?;
+    created(record_event(&caller, &state, path.id, key, event).await?)
+}
+
+/// A fact as a form gives it (the case page's "record an NRM event"), read as the API reads one.
+pub fn parse_fact(fields: FactFields) -> Result<EventBody, Problem> {
+    let mut errs = FieldErrors::new();
+    dated(fields, "", &mut errs).map(EventBody::Fact).ok_or_else(|| errs.into())
+}
+
+/// Records an event, once per idempotency key: the case's stage and deadlines follow in the same
+/// transaction, and an event the lifecycle refuses is a 409 naming the rule (the API and the
+/// case page).
+pub async fn record_event(
+    caller: &Caller,
+    state: &AppState,
+    id: fourthp_domain::ids::CaseId,
+    key: Option<write::IdempotencyKey>,
+    event: EventBody,
+) -> Result<write::Written<(CaseEvent, fourthp_domain::case::Case)>, Problem> {
+    access::precheck(caller.principal().role, CaseAction::Update)?;
     let today = london_date(caller.ctx.at);
     let rules = EventRules { book: &state.rules.book, window: state.rules.window, today };
     let ctx = &caller.ctx;
-    let outcome = write::run(
+    Ok(write::run(
         &state.db,
         key.as_ref(),
         ctx.at,
-        async |conn| events::append(conn, ctx, id, event, rules, authorize(&caller, CaseAction::Update)).await,
+        async |conn| events::append(conn, ctx, id, event, rules, authorize(caller, CaseAction::Update)).await,
         |(event, case)| {
             stored(&event_response(event, None, CaseView::FULL), format!("/api/v1/cases/{}/events/{}", case.id, event.id), None)
         },
     )
-    .await?;
-    created(outcome)
+    .await?)
 }
 
 /// The case's events in recording order, corrections included.

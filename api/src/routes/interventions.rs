@@ -172,7 +172,7 @@ pub async fn create_intervention(
 }
 
 /// What logging an intervention wrote (or the first response to the same request).
-pub type Logged = Result<((Intervention, Vec<fourthp_domain::action::Action>), write::StoredResponse), write::Replay>;
+pub type Logged = write::Written<(Intervention, Vec<fourthp_domain::action::Action>)>;
 
 /// Logs an intervention with its follow-up actions, once per idempotency key (the API and the
 /// case page's "log a call" form).
@@ -242,9 +242,18 @@ pub async fn list_interventions(
     path: CasePath,
     query: ApiQuery<InterventionQuery>,
 ) -> Result<HttpResponse, Problem> {
+    Ok(HttpResponse::Ok().json(case_interventions(&caller, &state, path.id, query.0).await?))
+}
+
+/// A page of a case's interventions under `q`, as the caller may see them (the API's list and
+/// the outcome page's "which interventions contributed").
+pub async fn case_interventions(
+    caller: &Caller,
+    state: &AppState,
+    id: fourthp_domain::ids::CaseId,
+    q: InterventionQuery,
+) -> Result<InterventionListResponse, Problem> {
     access::precheck(caller.principal().role, CaseAction::Read)?;
-    let id = path.id;
-    let q = query.0;
     let mut errs = FieldErrors::new();
     let limit = q.limit.unwrap_or_default();
     let (channel, need_domain, counterpart, from, to) = (q.channel, q.need_domain, q.counterpart_agency_id, q.from, q.to);
@@ -261,14 +270,14 @@ pub async fn list_interventions(
         parsed
     });
     bad_query(errs)?;
-    case_for(&state.db, &caller, id, CaseAction::Read).await?;
+    case_for(&state.db, caller, id, CaseAction::Read).await?;
     let filter =
         InterventionFilter { channel, counterpart, need_domain, from: from.and_then(london_midnight), to: to.and_then(london_midnight) };
     let page = interventions::for_case(&state.db, id, &filter, limit, after).await?;
-    Ok(HttpResponse::Ok().json(InterventionListResponse {
+    Ok(InterventionListResponse {
         items: page.items.iter().map(|i| InterventionResponse::new(i, caller.principal())).collect(),
         next_cursor: page.next.map(|c| encode_cursor(CURSOR_KIND, &format!("{}|{}", c.occurred_at.to_rfc3339(), c.id))),
-    }))
+    })
 }
 
 /// One intervention of the case.

@@ -105,10 +105,20 @@ pub async fn create_outcome(
     path: CasePath,
     body: Create<CreateOutcomeRequest>,
 ) -> Result<HttpResponse, Problem> {
-    access::precheck(caller.principal().role, CaseAction::Update)?;
-    let id = path.id;
     let key = body.key(&caller);
-    let b = body.value;
+    created(record_outcome(&caller, &state, path.id, key, body.value).await?)
+}
+
+/// Records an outcome with the interventions that contributed, once per idempotency key (the
+/// API and the case page).
+pub async fn record_outcome(
+    caller: &Caller,
+    state: &AppState,
+    id: fourthp_domain::ids::CaseId,
+    key: Option<write::IdempotencyKey>,
+    b: CreateOutcomeRequest,
+) -> Result<write::Written<Outcome>, Problem> {
+    access::precheck(caller.principal().role, CaseAction::Update)?;
     let today = london_date(caller.ctx.at);
     let mut errs = FieldErrors::new();
     let achieved_on = errs.check(
@@ -132,15 +142,14 @@ pub async fn create_outcome(
         intervention_ids: b.intervention_ids.into_iter().map(InterventionId::from_uuid).collect(),
     };
     let ctx = &caller.ctx;
-    let outcome = write::run(
+    Ok(write::run(
         &state.db,
         key.as_ref(),
         ctx.at,
-        async |conn| outcomes::create(conn, ctx, id, new, authorize(&caller, CaseAction::Update)).await,
+        async |conn| outcomes::create(conn, ctx, id, new, authorize(caller, CaseAction::Update)).await,
         |o| stored(&OutcomeResponse::new(o), format!("/api/v1/cases/{}/outcomes/{}", o.case_id, o.id), None),
     )
-    .await?;
-    created(outcome)
+    .await?)
 }
 
 /// A case's outcomes by date (coordinators).

@@ -5,6 +5,7 @@ use actix_web::{delete, put, web, HttpResponse};
 use fourthp_domain::access::{self, CaseAction};
 use fourthp_domain::case::{Case, TeamRole};
 use fourthp_domain::error::FieldErrors;
+use fourthp_domain::ids::{AgencyId, CaseId};
 use fourthp_domain::principal::Principal;
 use fourthp_persistence::cases::{self, TeamChange, TeamChangeError};
 use serde::Deserialize;
@@ -70,15 +71,8 @@ pub async fn put_team_member(
     path: CaseAgencyPath,
     body: ApiJson<TeamMemberRequest>,
 ) -> Result<HttpResponse, Problem> {
-    access::precheck(caller.principal().role, CaseAction::ManageTeam)?;
     let CaseAgencyPath { case: case_id, agency: agency_id } = path;
-    let mut errs = FieldErrors::new();
-    let role = errs.check_opt("role", body.value.role.as_deref().map(TeamRole::parse));
-    let Some(role) = role else {
-        return Err(errs.into());
-    };
-    let principal = caller.principal().clone();
-    let change = cases::put_team_member(&state.db, &caller.ctx, case_id, agency_id, role, authorize_team(&principal)).await?;
+    let change = put_member(&caller, &state, case_id, agency_id, body.value.role.as_deref()).await?;
     let (status, member) = match change {
         TeamChange::Added(m) => (StatusCode::CREATED, m),
         TeamChange::Changed(m) | TeamChange::Unchanged(m) => (StatusCode::OK, m),
@@ -99,9 +93,31 @@ pub async fn put_team_member(
 )]
 #[delete("/cases/{id}/team/{agency_id}")]
 pub async fn delete_team_member(caller: Caller, state: web::Data<AppState>, path: CaseAgencyPath) -> Result<HttpResponse, Problem> {
-    access::precheck(caller.principal().role, CaseAction::ManageTeam)?;
-    let CaseAgencyPath { case: case_id, agency: agency_id } = path;
-    let principal = caller.principal().clone();
-    cases::remove_team_member(&state.db, &caller.ctx, case_id, agency_id, authorize_team(&principal)).await?;
+    remove_member(&caller, &state, path.case, path.agency).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Puts an agency on a case's team or changes its role there (the API and the case page).
+pub async fn put_member(
+    caller: &Caller,
+    state: &AppState,
+    case: CaseId,
+    agency: AgencyId,
+    role: Option<&str>,
+) -> Result<TeamChange, Problem> {
+    access::precheck(caller.principal().role, CaseAction::ManageTeam)?;
+    let mut errs = FieldErrors::new();
+    let role = errs.check_opt("role", role.map(TeamRole::parse));
+    let Some(role) = role else {
+        return Err(errs.into());
+    };
+    let principal = caller.principal().clone();
+    Ok(cases::put_team_member(&state.db, &caller.ctx, case, agency, role, authorize_team(&principal)).await?)
+}
+
+/// Takes an agency off a case's team (the API and the case page).
+pub async fn remove_member(caller: &Caller, state: &AppState, case: CaseId, agency: AgencyId) -> Result<(), Problem> {
+    access::precheck(caller.principal().role, CaseAction::ManageTeam)?;
+    let principal = caller.principal().clone();
+    Ok(cases::remove_team_member(&state.db, &caller.ctx, case, agency, authorize_team(&principal)).await?)
 }
