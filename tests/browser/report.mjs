@@ -58,6 +58,46 @@ await run(async (browser) => {
   await auditor.goto(`${config.base}/app/audit`);
   if (!auditor.url().endsWith('/app/sign-in')) fail('a deactivated account still reached a page');
 
+  // The administrator registers an agency (refused without its kind first), then deactivates it.
+  await admin.click('a:has-text("Agencies")');
+  await admin.waitForLoadState('load');
+  await check(admin, 'admin-agencies');
+  await admin.fill('#name', 'Northshire Modern Slavery Helpline');
+  await admin.click('button:has-text("Register the agency")');
+  await admin.waitForLoadState('load');
+  await expectText(admin, 'Choose what kind of agency it is');
+  await check(admin, 'admin-agency-refused');
+  await admin.selectOption('#kind', 'ngo');
+  await admin.fill('#contact_email', 'referrals@helpline.example');
+  await admin.click('button:has-text("Register the agency")');
+  await admin.waitForLoadState('load');
+  await expectText(admin, 'Northshire Modern Slavery Helpline is registered.');
+  await admin.click('button:has-text("Deactivate"):has-text("Northshire Modern Slavery Helpline")');
+  await admin.waitForLoadState('load');
+  if (!(await admin.locator('tr', { hasText: 'Northshire Modern Slavery Helpline' }).textContent()).includes('Inactive')) fail('the agency was not deactivated');
+  // A partner system: no agency for a partner's system is refused beside the field; registered,
+  // its secret is shown once; then revoked.
+  await admin.click('a:has-text("API clients")');
+  await admin.waitForLoadState('load');
+  await check(admin, 'admin-api-clients');
+  await admin.fill('#name', 'Northshire Homes case system');
+  await admin.selectOption('#role', 'partner');
+  await admin.click('button:has-text("Register the system")');
+  await admin.waitForLoadState('load');
+  if (!(await admin.textContent('#agency-error') || '').includes('agency')) fail('a partner system without an agency was not refused beside the field');
+  await check(admin, 'admin-api-client-refused');
+  await admin.selectOption('#agency', { index: 1 });
+  await admin.click('button:has-text("Register the system")');
+  await admin.waitForLoadState('load');
+  const secret = (await admin.textContent('#client-secret')).trim();
+  if (secret.length < 40) fail('no client secret shown');
+  await check(admin, 'admin-api-client-registered');
+  await admin.goto(`${config.base}/app/admin/api-clients`);
+  if ((await admin.textContent('main')).includes(secret)) fail('the secret was shown twice');
+  await admin.click('button:has-text("Revoke")');
+  await admin.waitForLoadState('load');
+  await expectText(admin, 'Revoked');
+
   // The commissioner may not see the trail.
   await page.goto(`${config.base}/app/audit`);
   await expectText(page, 'You cannot use this page');

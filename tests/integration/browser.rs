@@ -194,6 +194,12 @@ async fn a_commissioner_pulls_the_report() {
         1
     );
     assert_eq!(app.count("SELECT count(*) AS n FROM users WHERE email = 'audit@northshire-pcc.example' AND NOT active").await, 1);
+    assert_eq!(app.count("SELECT count(*) AS n FROM agencies WHERE name = 'Northshire Modern Slavery Helpline' AND NOT active").await, 1);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM api_clients WHERE name = 'Northshire Homes case system' AND revoked_at IS NOT NULL AND role = 'partner'")
+            .await,
+        1
+    );
     // Two pulls (the page, the CSV), each audited with its parameters.
     let pulls = app.count("SELECT count(*) AS n FROM audit_records WHERE entity_type = 'report' AND outcome = 'success'").await;
     assert_eq!(pulls, 2);

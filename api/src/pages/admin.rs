@@ -169,3 +169,289 @@ pub async fn set_active(form: PageForm<ActiveForm>, state: web::Data<AppState>, 
         Err(p) => Err(p.into()),
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Agencies
+
+pub struct AgencyRow {
+    pub id: String,
+    pub version: i32,
+    pub name: String,
+    pub kind: String,
+    pub contact: String,
+    pub active: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct AgencyForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    contact_email: String,
+    #[serde(default)]
+    contact_phone: String,
+}
+
+#[derive(Template)]
+#[template(path = "agencies.html")]
+struct AgenciesPage {
+    chrome: Chrome,
+    agencies: Vec<AgencyRow>,
+    next: Option<String>,
+    kinds: Vec<Choice>,
+    form: AgencyForm,
+    added: Option<String>,
+    errors: Vec<FieldError>,
+}
+
+impl AgenciesPage {
+    fn error(&self, field: &str) -> Option<&str> {
+        error_for(&self.errors, field)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AfterQuery {
+    cursor: Option<String>,
+    added: Option<String>,
+}
+
+async fn agencies_page(
+    page: Page,
+    state: &AppState,
+    cursor: Option<String>,
+    form: AgencyForm,
+    added: Option<String>,
+    errors: Vec<FieldError>,
+) -> Result<HttpResponse, PageError> {
+    use crate::routes::agencies::AgencyResponse;
+    let limit = Limit::parse(Some(100)).map_err(|_| Problem::internal())?;
+    // The cursor is the last name of the previous page, as the API's list pages.
+    let (listed, view) = readable_agencies(&page.caller, state, limit, cursor.as_deref()).await?;
+    let agencies = listed
+        .items
+        .iter()
+        .map(|a| {
+            let r = AgencyResponse::new(a, view);
+            AgencyRow {
+                id: r.id.to_string(),
+                version: r.version,
+                name: r.name,
+                kind: super::case::label(r.kind.as_str()),
+                contact: [r.contact_email, r.contact_phone].into_iter().flatten().collect::<Vec<_>>().join(", "),
+                active: r.active,
+            }
+        })
+        .collect();
+    let kinds = super::case::choices(fourthp_domain::agency::AgencyKind::ALL.iter().map(|k| k.as_str()), &form.kind);
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let next = listed.next.map(|n| form_urlencoded::byte_serialize(n.as_bytes()).collect::<String>());
+    let body = AgenciesPage { chrome: page.chrome, agencies, next, kinds, form, added, errors };
+    Ok(render(status, &body))
+}
+
+/// The partnership's agencies, and the form to register one.
+pub async fn agencies(page: Page, state: web::Data<AppState>, query: web::Query<AfterQuery>) -> Result<HttpResponse, PageError> {
+    let q = query.into_inner();
+    agencies_page(page, &state, q.cursor, AgencyForm::default(), q.added, Vec::new()).await
+}
+
+/// Registers an agency.
+pub async fn add_agency(form: PageForm<AgencyForm>, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
+    let PageForm { value: f, page, .. } = form;
+    let Some(kind) = fourthp_domain::agency::AgencyKind::parse(&f.kind) else {
+        return agencies_page(page, &state, None, f, None, vec![FieldError::new("kind", "Choose what kind of agency it is")]).await;
+    };
+    let optional = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+    let request = crate::routes::agencies::CreateAgencyRequest {
+        name: f.name.clone(),
+        kind,
+        contact_email: optional(&f.contact_email),
+        contact_phone: optional(&f.contact_phone),
+        active: Some(true),
+    };
+    match crate::routes::agencies::register_agency(&page.caller, &state, request).await {
+        Ok((agency, _)) => {
+            let to = form_urlencoded::Serializer::new(String::new()).append_pair("added", agency.name.as_str()).finish();
+            Ok(see_other(&format!("/app/admin/agencies?{to}")))
+        }
+        Err(p) if p.status == StatusCode::UNPROCESSABLE_ENTITY || p.status == StatusCode::CONFLICT => {
+            let errors = field_errors(&p, "name", |field| match field {
+                "name" => Some("name"),
+                "contact_email" => Some("contact_email"),
+                "contact_phone" => Some("contact_phone"),
+                _ => None,
+            });
+            agencies_page(page, &state, None, f, None, errors).await
+        }
+        Err(p) => Err(p.into()),
+    }
+}
+
+/// Deactivates or reactivates an agency.
+pub async fn set_agency_active(
+    form: PageForm<ActiveForm>,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let PageForm { value: f, page, .. } = form;
+    let id = fourthp_domain::ids::AgencyId::parse(&id).map_err(|_| PageError::Problem(Problem::not_found()))?;
+    let patch = crate::routes::agencies::PatchAgencyRequest {
+        name: None,
+        kind: None,
+        contact_email: None,
+        contact_phone: None,
+        active: Some(f.active == "true"),
+    };
+    match crate::routes::agencies::change_agency(&page.caller, &state, id, f.version, patch).await {
+        Ok(_) => Ok(see_other("/app/admin/agencies")),
+        Err(p) if p.status == StatusCode::PRECONDITION_FAILED => {
+            let errors = vec![FieldError::new("name", "Someone changed that agency meanwhile: check it and try again")];
+            agencies_page(page, &state, None, AgencyForm::default(), None, errors).await
+        }
+        Err(p) => Err(p.into()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// API clients
+
+pub struct ClientRow {
+    pub id: String,
+    pub name: String,
+    pub role: String,
+    pub agency: String,
+    pub registered: String,
+    pub state: String,
+    pub live: bool,
+}
+
+/// A client just registered: its secret, shown this once.
+pub struct Created {
+    pub id: String,
+    pub name: String,
+    pub secret: String,
+    pub token_endpoint: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ClientForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    agency: String,
+}
+
+#[derive(Template)]
+#[template(path = "api_clients.html")]
+struct ClientsPage {
+    chrome: Chrome,
+    clients: Vec<ClientRow>,
+    next: Option<String>,
+    roles: Vec<Choice>,
+    agencies: Vec<Choice>,
+    form: ClientForm,
+    created: Option<Created>,
+    errors: Vec<FieldError>,
+}
+
+impl ClientsPage {
+    fn error(&self, field: &str) -> Option<&str> {
+        error_for(&self.errors, field)
+    }
+}
+
+async fn clients_page(
+    page: Page,
+    state: &AppState,
+    cursor: Option<String>,
+    form: ClientForm,
+    created: Option<Created>,
+    errors: Vec<FieldError>,
+) -> Result<HttpResponse, PageError> {
+    use crate::routes::api_clients::{client_list, ApiClientListQuery};
+    let listed = client_list(&page.caller, state, ApiClientListQuery { limit: Limit::parse(Some(100)).ok(), cursor }).await?;
+    let (all, _) = readable_agencies(&page.caller, state, Limit::parse(Some(200)).map_err(|_| Problem::internal())?, None).await?;
+    let name_of = |id: Option<uuid::Uuid>| {
+        id.and_then(|id| all.items.iter().find(|a| a.id.into_uuid() == id)).map(|a| a.name.as_str().to_owned()).unwrap_or_default()
+    };
+    let clients = listed
+        .items
+        .iter()
+        .map(|c| ClientRow {
+            id: c.client_id.to_string(),
+            name: c.name.clone(),
+            role: c.role.as_str().to_owned(),
+            agency: name_of(c.agency_id),
+            registered: london_time(c.created_at),
+            state: c.revoked_at.map_or_else(|| "Active".to_owned(), |at| format!("Revoked {}", london_time(at))),
+            live: c.revoked_at.is_none(),
+        })
+        .collect();
+    let roles = Role::ALL
+        .iter()
+        .map(|r| Choice { value: r.as_str().to_owned(), label: r.as_str().to_owned(), selected: form.role == r.as_str() })
+        .collect();
+    let agencies = all
+        .items
+        .iter()
+        .filter(|a| a.active)
+        .map(|a| Choice { value: a.id.to_string(), label: a.name.as_str().to_owned(), selected: form.agency == a.id.to_string() })
+        .collect();
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let body = ClientsPage { chrome: page.chrome, clients, next: listed.next_cursor, roles, agencies, form, created, errors };
+    Ok(render(status, &body))
+}
+
+/// The registered partner systems, and the form to register one.
+pub async fn api_clients(page: Page, state: web::Data<AppState>, query: web::Query<UsersQuery>) -> Result<HttpResponse, PageError> {
+    clients_page(page, &state, query.into_inner().cursor, ClientForm::default(), None, Vec::new()).await
+}
+
+/// Registers a partner system; the page shows its secret once (never redirected to, so it is in
+/// no URL or history entry).
+pub async fn add_api_client(form: PageForm<ClientForm>, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
+    let PageForm { value: f, page, .. } = form;
+    let Some(role) = Role::parse(&f.role) else {
+        return clients_page(page, &state, None, f, None, vec![FieldError::new("role", "Choose what the system acts as")]).await;
+    };
+    let agency = uuid::Uuid::try_parse(&f.agency).ok();
+    let request = crate::routes::api_clients::CreateApiClientRequest { name: f.name.clone(), role, agency_id: agency };
+    match crate::routes::api_clients::register_client(&page.caller, &state, request).await {
+        Ok(c) => {
+            let created = Created {
+                id: c.client.client_id.to_string(),
+                name: c.client.name,
+                secret: c.client_secret,
+                token_endpoint: c.token_endpoint,
+            };
+            clients_page(page, &state, None, ClientForm::default(), Some(created), Vec::new()).await
+        }
+        Err(p) if p.status == StatusCode::UNPROCESSABLE_ENTITY => {
+            let errors = field_errors(&p, "name", |field| match field {
+                "name" => Some("name"),
+                "role" => Some("role"),
+                "agency_id" => Some("agency"),
+                _ => None,
+            });
+            clients_page(page, &state, None, f, None, errors).await
+        }
+        Err(p) => Err(p.into()),
+    }
+}
+
+/// Revokes a partner system and the tokens it holds.
+pub async fn revoke_api_client(
+    form: PageForm<ClientForm>,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let PageForm { page, .. } = form;
+    let id = fourthp_domain::ids::ApiClientId::parse(&id).map_err(|_| PageError::Problem(Problem::not_found()))?;
+    crate::routes::api_clients::revoke_client(&page.caller, &state, id).await?;
+    Ok(see_other("/app/admin/api-clients"))
+}

@@ -27,7 +27,9 @@ pub fn nav_for(role: Role) -> Vec<(&'static str, &'static str)> {
         Role::Partner => vec![("/app/owed", "What we owe"), ("/app/cases", "Our cases")],
         Role::Commissioner => vec![("/app/reports", "Outcome report")],
         Role::Auditor => vec![("/app/audit", "Audit trail")],
-        Role::Admin => vec![("/app/admin/users", "Accounts")],
+        Role::Admin => {
+            vec![("/app/admin/users", "Accounts"), ("/app/admin/agencies", "Agencies"), ("/app/admin/api-clients", "API clients")]
+        }
     };
     nav.push(("/app/sessions", "Your sessions"));
     nav

@@ -67,7 +67,7 @@ pub struct AgencyResponse {
 }
 
 impl AgencyResponse {
-    fn new(a: &Agency, view: AgencyView) -> Self {
+    pub fn new(a: &Agency, view: AgencyView) -> Self {
         AgencyResponse {
             id: a.id.into_uuid(),
             name: a.name.to_string(),
@@ -147,8 +147,17 @@ pub async fn create_agency(
     state: web::Data<AppState>,
     body: ApiJson<CreateAgencyRequest>,
 ) -> Result<HttpResponse, Problem> {
+    let (agency, view) = register_agency(&caller, &state, body.value).await?;
+    let mut res = respond(actix_web::http::StatusCode::CREATED, &agency, view);
+    if let Ok(v) = header::HeaderValue::from_str(&format!("/api/v1/agencies/{}", agency.id)) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(res)
+}
+
+/// Registers an agency (administrators; the API and the agencies page).
+pub async fn register_agency(caller: &Caller, state: &AppState, b: CreateAgencyRequest) -> Result<(Agency, AgencyView), Problem> {
     let view = agency_access(caller.principal().role, AgencyAction::Create)?;
-    let b = body.value;
     let mut errs = FieldErrors::new();
     let name = errs.check("name", AgencyName::parse(&b.name));
     let contact_email = errs.check_opt("contact_email", b.contact_email.as_deref().map(ContactEmail::parse));
@@ -157,12 +166,7 @@ pub async fn create_agency(
         return Err(errs.into());
     };
     let new = NewAgency { name, kind: b.kind, contact_email, contact_phone, active: b.active.unwrap_or(true) };
-    let agency = agencies::create(&state.db, &caller.ctx, new).await?;
-    let mut res = respond(actix_web::http::StatusCode::CREATED, &agency, view);
-    if let Ok(v) = header::HeaderValue::from_str(&format!("/api/v1/agencies/{}", agency.id)) {
-        res.headers_mut().insert(header::LOCATION, v);
-    }
-    Ok(res)
+    Ok((agencies::create(&state.db, &caller.ctx, new).await?, view))
 }
 
 /// List the network's agencies by name (every role).
@@ -232,9 +236,21 @@ pub async fn patch_agency(
     precondition: Precondition,
     body: ApiJson<PatchAgencyRequest>,
 ) -> Result<HttpResponse, Problem> {
+    let if_match = precondition.get()?;
+    let (agency, view) = change_agency(&caller, &state, path.id, if_match.expected(), body.value).await?;
+    Ok(respond(actix_web::http::StatusCode::OK, &agency, view))
+}
+
+/// Changes an agency, if it is still at version `expected` when given (administrators; the API
+/// and the agencies page).
+pub async fn change_agency(
+    caller: &Caller,
+    state: &AppState,
+    id: fourthp_domain::ids::AgencyId,
+    expected: Option<i32>,
+    b: PatchAgencyRequest,
+) -> Result<(Agency, AgencyView), Problem> {
     let view = agency_access(caller.principal().role, AgencyAction::Update)?;
-    let id = path.id;
-    let b = body.value;
     let mut errs = FieldErrors::new();
     let name = errs.check_opt("name", b.name.as_deref().map(AgencyName::parse));
     let email = b.contact_email.map(|v| errs.check_opt("contact_email", v.as_deref().map(ContactEmail::parse)));
@@ -247,8 +263,5 @@ pub async fn patch_agency(
         contact_phone: phone.flatten(),
         active: b.active,
     };
-    let if_match = precondition.get()?;
-    let expected = if_match.expected();
-    let agency = agencies::update(&state.db, &caller.ctx, id, expected, patch).await?;
-    Ok(respond(actix_web::http::StatusCode::OK, &agency, view))
+    Ok((agencies::update(&state.db, &caller.ctx, id, expected, patch).await?, view))
 }

@@ -125,8 +125,14 @@ pub async fn create_api_client(
     state: web::Data<AppState>,
     body: ApiJson<CreateApiClientRequest>,
 ) -> Result<HttpResponse, Problem> {
-    admin_only(&caller)?;
-    let b = body.value;
+    let created = register_client(&caller, &state, body.value).await?;
+    Ok(HttpResponse::Created().insert_header((header::LOCATION, format!("/api/v1/api-clients/{}", created.client.client_id))).json(created))
+}
+
+/// Registers a partner system; its secret is in what this returns, and nowhere else ever again
+/// (the API and the administrators' page).
+pub async fn register_client(caller: &Caller, state: &AppState, b: CreateApiClientRequest) -> Result<CreatedApiClientResponse, Problem> {
+    admin_only(caller)?;
     let mut errs = FieldErrors::new();
     let name = errs.check("name", ClientName::parse(&b.name));
     let Some(name) = name else { return Err(errs.into()) };
@@ -136,13 +142,11 @@ pub async fn create_api_client(
     })?;
     let secret = credentials::random_token().map_err(|_| Problem::internal())?;
     let client = api_clients::create(&state.db, &caller.ctx, new, &credentials::token_hash(&secret)).await?;
-    Ok(HttpResponse::Created().insert_header((header::LOCATION, format!("/api/v1/api-clients/{}", client.id))).json(
-        CreatedApiClientResponse {
-            client: ApiClientResponse::new(&client),
-            client_secret: secret,
-            token_endpoint: format!("{}/oauth/token", state.accounts.public_url.trim_end_matches('/')),
-        },
-    ))
+    Ok(CreatedApiClientResponse {
+        client: ApiClientResponse::new(&client),
+        client_secret: secret,
+        token_endpoint: format!("{}/oauth/token", state.accounts.public_url.trim_end_matches('/')),
+    })
 }
 
 /// Registered partner systems, revoked ones included (administrators).
@@ -158,8 +162,13 @@ pub async fn list_api_clients(
     state: web::Data<AppState>,
     query: ApiQuery<ApiClientListQuery>,
 ) -> Result<HttpResponse, Problem> {
-    admin_only(&caller)?;
-    let q = query.into_inner();
+    Ok(HttpResponse::Ok().json(client_list(&caller, &state, query.into_inner()).await?))
+}
+
+/// A page of the registered partner systems, revoked ones included (the API and the
+/// administrators' page).
+pub async fn client_list(caller: &Caller, state: &AppState, q: ApiClientListQuery) -> Result<ApiClientListResponse, Problem> {
+    admin_only(caller)?;
     let mut errs = FieldErrors::new();
     let after = q.cursor.as_deref().and_then(|c| decode_cursor(CURSOR_KIND, c, &mut errs));
     let after = after.and_then(|a| match uuid::Uuid::try_parse(&a) {
@@ -171,10 +180,10 @@ pub async fn list_api_clients(
     });
     bad_query(errs)?;
     let page = api_clients::list(&state.db, q.limit.unwrap_or_default(), after).await?;
-    Ok(HttpResponse::Ok().json(ApiClientListResponse {
+    Ok(ApiClientListResponse {
         items: page.items.iter().map(ApiClientResponse::new).collect(),
         next_cursor: page.next.map(|k| encode_cursor(CURSOR_KIND, &k)),
-    }))
+    })
 }
 
 /// One registered partner system (administrators).
@@ -202,10 +211,16 @@ pub async fn get_api_client(caller: Caller, state: web::Data<AppState>, path: Ap
 )]
 #[delete("/api-clients/{id}")]
 pub async fn revoke_api_client(caller: Caller, state: web::Data<AppState>, path: ApiClientPath) -> Result<HttpResponse, Problem> {
-    admin_only(&caller)?;
-    let jtis = api_clients::revoke(&state.db, &caller.ctx, path.id).await?.ok_or_else(Problem::not_found)?;
+    revoke_client(&caller, &state, path.id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Revokes a partner system and the tokens it holds (the API and the administrators' page).
+pub async fn revoke_client(caller: &Caller, state: &AppState, id: fourthp_domain::ids::ApiClientId) -> Result<(), Problem> {
+    admin_only(caller)?;
+    let jtis = api_clients::revoke(&state.db, &caller.ctx, id).await?.ok_or_else(Problem::not_found)?;
     for jti in jtis {
         state.revoked.insert(jti);
     }
-    Ok(HttpResponse::NoContent().finish())
+    Ok(())
 }
