@@ -173,6 +173,14 @@ pub struct CaseFilter {
     pub today: NaiveDate,
 }
 
+/// The id of the case with `reference`, if any.
+pub async fn id_by_reference(db: &Db, reference: &CaseReference) -> Result<Option<CaseId>, StoreError> {
+    let mut conn = db.conn().await?;
+    let id: Option<uuid::Uuid> =
+        cases::table.filter(cases::reference.eq(reference.as_str())).select(cases::id).first(&mut conn).await.optional()?;
+    Ok(id.map(CaseId::from_uuid))
+}
+
 /// How many cases are at each stage on `today` (London), within `scope` and, if given, led by
 /// `lead`: a recovery period whose milestone has passed counts as awaiting the CG, as the list's
 /// stage filter reads it.

@@ -33,7 +33,8 @@ await run(async (browser) => {
   await auditor.waitForLoadState('load');
   await expectText(auditor, 'The trail verifies.');
   await check(auditor, 'auditor-verified');
-  await auditor.fill('#case', config.case_id);
+  // By the case's reference (as on a complaint), or its id.
+  await auditor.fill('#case', config.case_reference);
   await auditor.click('button:has-text("Show its access log")');
   await auditor.waitForLoadState('load');
   await expectText(auditor, config.coordinator_sub);

@@ -189,11 +189,11 @@ async fn a_commissioner_pulls_the_report() {
     let auditor = account(&app, "auditor", "audit@northshire-pcc.example", "auditor", None).await;
     // A case read by a coordinator: its access log has something to show.
     let case_id = app.strings("SELECT id::text AS v FROM cases ORDER BY id LIMIT 1").await.remove(0);
+    let case_reference = app.strings(&format!("SELECT reference AS v FROM cases WHERE id = '{case_id}'")).await.remove(0);
     let p = principal(Role::Coordinator, Some(app.agency_named(fourthp_api::demo::DEMO_COORDINATOR_AGENCY).await), "vcc-who-read-it");
     assert_eq!(app.get(&format!("/api/v1/cases/{case_id}"), &token_for(&p)).await.status.as_u16(), 200);
     let admin = account(&app, "admin", "it@northshire-partnership.example", "admin", None).await;
-    let config =
-        json!({"commissioner": commissioner, "auditor": auditor, "admin": admin, "case_id": case_id, "coordinator_sub": "vcc-who-read-it"});
+    let config = json!({"commissioner": commissioner, "auditor": auditor, "admin": admin, "case_id": case_id, "case_reference": case_reference, "coordinator_sub": "vcc-who-read-it"});
     let results = run_story(&app, "report", config).await;
     assert!(results["pages"].as_array().unwrap().len() >= 11, "{results:#}");
     assert_eq!(

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::work::london_time;
 use super::{render, Chrome, FieldError, Page, PageError, PageForm};
 use crate::pages::account::CsrfOnly;
-use crate::routes::audit::{auditors_only, case_access_log, verify_chain, VerifyResponse};
+use crate::routes::audit::{auditors_only, case_access_log, case_by_reference, verify_chain, VerifyResponse};
 use crate::state::AppState;
 
 pub struct AccessRow {
@@ -54,8 +54,17 @@ pub async fn home(page: Page, state: web::Data<AppState>, query: web::Query<Audi
     let mut body =
         AuditPage { chrome: page.chrome, verified: None, case: q.case.trim().to_owned(), accesses: None, next: None, errors: Vec::new() };
     if !body.case.is_empty() {
-        match CaseId::parse(&body.case) {
-            Err(_) => body.errors.push(FieldError::new("case", "Enter the case's id, as shown in the API (a UUID)")),
+        // A reference ("2026-000123") or the case's id.
+        let id = match fourthp_domain::case::CaseReference::parse(&body.case) {
+            Ok(reference) => match case_by_reference(&page.caller, &state, &reference).await {
+                Ok(id) => Ok(id),
+                Err(p) if p.status == StatusCode::NOT_FOUND => Err("No case has this reference"),
+                Err(p) => return Err(p.into()),
+            },
+            Err(_) => CaseId::parse(&body.case).map_err(|_| "Enter the case's reference, like 2026-000123, or its id"),
+        };
+        match id {
+            Err(message) => body.errors.push(FieldError::new("case", message)),
             Ok(id) => match case_access_log(&page.caller, &state, id, Limit::parse(Some(50)).ok(), q.cursor.as_deref()).await {
                 Ok(list) => {
                     body.next = list.next_cursor;

@@ -213,6 +213,19 @@ pub async fn case_access_log(
     records(&state.db, filter, limit, cursor).await
 }
 
+/// The case a reference names, for those who may read access logs (auditors and coordinators):
+/// auditors know cases by the reference on a complaint or a letter, not by id.
+pub async fn case_by_reference(
+    caller: &Caller,
+    state: &AppState,
+    reference: &fourthp_domain::case::CaseReference,
+) -> Result<fourthp_domain::ids::CaseId, Problem> {
+    if !matches!(caller.principal().role, Role::Auditor | Role::Coordinator) {
+        return Err(Problem::forbidden());
+    }
+    cases::id_by_reference(&state.db, reference).await?.ok_or_else(Problem::not_found)
+}
+
 /// One field's change.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FieldChange {
