@@ -44,7 +44,13 @@ measure() { # $1: role, $2: path
 measure coordinator /app/due
 measure coordinator "/app/due?mine=1"
 measure coordinator /app/cases
+measure coordinator "/app/cases?q=$(psql -X -At "$DATABASE_URL" -c "SELECT lower(left(known_as, 2)) FROM cases LIMIT 1" | sed 's/\./%2E/g')"
+measure coordinator "/app/cases?q=$(psql -X -At "$DATABASE_URL" -c "SELECT reference FROM cases ORDER BY reference DESC LIMIT 1")"
 measure coordinator "/app/cases/$CASE_ID"
+measure coordinator /app/cases/new
+measure coordinator "/app/cases/$CASE_ID/event"
+measure coordinator "/app/cases/$CASE_ID/outcome"
+measure coordinator "/app/cases/$CASE_ID/team"
 measure partner /app/owed
 measure partner /app/cases
 measure partner "/app/cases/$GP_CASE"
