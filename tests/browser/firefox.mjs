@@ -4,34 +4,12 @@
 // action, each page checked with axe-core and at 320 px wide. Run by the integration test
 // `browser::the_day_works_in_firefox`.
 import puppeteer from 'puppeteer-core';
-import { readFileSync, mkdirSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { totp } from './totp.mjs';
+import { config, results, check as checkPage, fail, totp } from './lib.mjs';
 
-const require = createRequire(import.meta.url);
-const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
-rmSync(config.screenshots, { recursive: true, force: true });
-mkdirSync(config.screenshots, { recursive: true });
-const results = { browser: '', pages: [], violations: [] };
-let step = 0;
-
-function fail(message) {
-  results.error = message;
-  console.log(JSON.stringify(results));
-  process.exit(1);
-}
-
+// The same screenshots and axe-core checks as the Chromium stories (the calls they make are
+// the same in puppeteer), and at 320 CSS pixels nothing may scroll sideways.
 async function check(page, name) {
-  step += 1;
-  await page.screenshot({ path: `${config.screenshots}/${String(step).padStart(2, '0')}-${name}.png`, fullPage: true });
-  await page.evaluate(axeSource);
-  const axe = await page.evaluate(async () =>
-    // eslint-disable-next-line no-undef
-    await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } }));
-  results.pages.push({ name, url: page.url(), passes: axe.passes.length });
-  for (const v of axe.violations) results.violations.push({ page: name, id: v.id, impact: v.impact, nodes: v.nodes.length, help: v.help });
-  // Usable at 320 CSS pixels: nothing scrolls sideways.
+  await checkPage(page, name);
   const wide = await page.evaluate(() => document.documentElement.scrollWidth);
   if (page.viewport().width === 320 && wide > 320) fail(`${name} is ${wide} px wide at 320`);
 }
