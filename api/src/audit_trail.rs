@@ -111,12 +111,18 @@ pub async fn checkpoint(db: &Db, key: &SigningKey, now: DateTime<Utc>) -> Result
 /// next to nothing: a writer task inserts them in batches every few milliseconds. On a clean
 /// shutdown the buffer is drained before exit; a crash can lose the reads of the last 50 ms.
 #[derive(Clone)]
-pub struct ReadLog(mpsc::UnboundedSender<(AuditContext, AuditEntry)>);
+pub struct ReadLog {
+    tx: mpsc::UnboundedSender<(AuditContext, AuditEntry)>,
+    /// Records sent and not yet written (`/metrics`).
+    queued: std::sync::Arc<std::sync::atomic::AtomicI64>,
+}
 
 impl ReadLog {
     /// Starts the writer; it ends, after writing everything sent, when every `ReadLog` is gone.
     pub fn start(db: Db) -> (ReadLog, tokio::task::JoinHandle<()>) {
         let (tx, mut rx) = mpsc::unbounded_channel::<(AuditContext, AuditEntry)>();
+        let queued = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
+        let written = queued.clone();
         let writer = tokio::spawn(async move {
             while let Some(first) = rx.recv().await {
                 let mut batch = vec![first];
@@ -134,14 +140,22 @@ impl ReadLog {
                 if let Err(e) = fourthp_persistence::audit::record_many(&db, &batch).await {
                     tracing::error!(error = %e, lost = batch.len(), "could not write read-access records");
                 }
+                written.fetch_sub(i64::try_from(batch.len()).unwrap_or(i64::MAX), std::sync::atomic::Ordering::Relaxed);
             }
         });
-        (ReadLog(tx), writer)
+        (ReadLog { tx, queued }, writer)
     }
 
     pub fn record(&self, ctx: &AuditContext, entry: AuditEntry) {
-        if self.0.send((ctx.clone(), entry)).is_err() {
+        self.queued.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if self.tx.send((ctx.clone(), entry)).is_err() {
+            self.queued.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
             tracing::error!("read-access log writer has stopped");
         }
+    }
+
+    /// Records sent and not yet written.
+    pub fn queued(&self) -> i64 {
+        self.queued.load(std::sync::atomic::Ordering::Relaxed)
     }
 }

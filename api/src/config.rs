@@ -57,6 +57,8 @@ pub struct Config {
     pub session_idle_minutes: usize,
     /// Hours after sign-in a session ends at the latest.
     pub session_hours: usize,
+    /// A bearer token `/metrics` asks for (none: open, for a scraper on a private network).
+    pub metrics_token: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -125,6 +127,7 @@ impl Config {
             cli_token_max_hours: number(&get, "FOURTHP_CLI_TOKEN_MAX_HOURS", 12, 1..=720)?,
             session_idle_minutes: number(&get, "FOURTHP_SESSION_IDLE_MINUTES", 30, 1..=1440)?,
             session_hours: number(&get, "FOURTHP_SESSION_HOURS", 12, 1..=168)?,
+            metrics_token: get("FOURTHP_METRICS_TOKEN"),
             data_dir,
         })
     }

@@ -1,8 +1,9 @@
 //! FourthP's HTTP API and command line.
 //!
-//! Layers, each using only those listed before it: `problem`, `token`, `audit_trail`, `state`,
-//! `access_ledger`, `auth`, `extract`, `middleware`; then `report_body`, `report_render` and the
-//! handlers in `routes`; then `openapi`, `jobs`, `startup`; then `demo`, `config` and `cli`.
+//! Layers, each using only those listed before it: `problem`, `token`, `credentials`,
+//! `audit_trail`, `metrics`, `state`, `access_ledger`, `auth`, `extract`, `middleware`; then
+//! `report_body`, `report_render` and the handlers in `routes`; then `openapi`, `jobs`,
+//! `startup`; then `demo`, `config` and `cli`.
 
 pub mod access_ledger;
 pub mod audit_trail;
@@ -13,6 +14,7 @@ pub mod credentials;
 pub mod demo;
 pub mod extract;
 pub mod jobs;
+pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod pages;

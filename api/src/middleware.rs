@@ -75,6 +75,9 @@ pub async fn middleware(req: ServiceRequest, next: Next<impl MessageBody + 'stat
     let status = res.status().as_u16();
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     tracing::info!(request_id = %id, %method, %route, status, elapsed_ms, "request");
+    if let Some(state) = res.request().app_data::<actix_web::web::Data<AppState>>() {
+        state.metrics.observe(method.as_str(), &route, status, elapsed_ms / 1000.0);
+    }
 
     let headers = res.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&id) {

@@ -150,6 +150,7 @@ where
     .service(oauth::token)
     .service(ops::healthz)
     .service(ops::readyz)
+    .service(ops::metrics)
 }
 
 /// The document as served at `/openapi.json` and committed in `openapi/openapi.json`.

@@ -313,3 +313,9 @@ problem_responses!(
     OpsProblems:
     503 => "Not ready: the database is unreachable or not migrated",
 );
+
+problem_responses!(
+    /// Errors of `/metrics`.
+    MetricsProblems:
+    401 => "A metrics token is configured (`FOURTHP_METRICS_TOKEN`) and the request did not carry it as a bearer token",
+);

@@ -73,6 +73,7 @@ impl Application {
             routes: KnownRoutes::from_document(&doc),
             accounts: config.accounts(),
             revoked,
+            metrics: crate::metrics::Metrics::new(config.metrics_token.as_deref()).map_err(|e| format!("metrics: {e}"))?,
         };
         let server = server(listener, state, doc, config.workers).map_err(|e| e.to_string())?;
         Ok(Application { port, server, jobs, clock })

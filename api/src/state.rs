@@ -37,6 +37,8 @@ pub struct AppState {
     pub accounts: Accounts,
     /// Ids of revoked tokens that have not expired yet.
     pub revoked: Revoked,
+    /// What `/metrics` reports.
+    pub metrics: crate::metrics::Metrics,
 }
 
 /// The clock requests are judged by (sessions' expiry, lock-outs, enrolment links, the time
@@ -157,18 +159,36 @@ pub struct Rules {
 /// connections busy (BENCHMARKS.md has the figures); reports pulled together would only share
 /// that, while leaving the coordinators' and partners' requests less of the machine and of the
 /// pool. The rest wait their turn, within the request timeout.
-pub struct ReportGate(tokio::sync::Semaphore);
+pub struct ReportGate {
+    turns: tokio::sync::Semaphore,
+    /// Requests waiting for their turn now (`/metrics`).
+    waiting: std::sync::atomic::AtomicI64,
+}
 
 impl ReportGate {
     /// Waits for this request's turn; the turn ends when the permit is dropped.
     pub async fn turn(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
-        self.0.acquire().await.ok()
+        struct Waiting<'a>(&'a std::sync::atomic::AtomicI64);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+        self.waiting.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // Counted until the turn comes, or the request is abandoned while it waits.
+        let _waiting = Waiting(&self.waiting);
+        self.turns.acquire().await.ok()
+    }
+
+    /// Requests waiting for their turn now.
+    pub fn waiting(&self) -> i64 {
+        self.waiting.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 
 impl Default for ReportGate {
     fn default() -> Self {
-        ReportGate(tokio::sync::Semaphore::new(1))
+        ReportGate { turns: tokio::sync::Semaphore::new(1), waiting: std::sync::atomic::AtomicI64::new(0) }
     }
 }
 

@@ -179,6 +179,13 @@ async fn chain_batch(conn: &mut AsyncPgConnection, batch: i64, now: DateTime<Utc
     Ok(rows.len())
 }
 
+/// How many committed audit records wait to be chained.
+pub async fn pending_count(db: &Db) -> Result<i64, StoreError> {
+    let mut conn = db.conn().await?;
+    let pending: Count = diesel::sql_query("SELECT count(*) AS n FROM audit_pending").get_result(&mut *conn).await?;
+    Ok(pending.n)
+}
+
 /// Chains every pending record, in batches; returns how many were chained.
 pub async fn chain_pending(db: &Db, now: DateTime<Utc>) -> Result<usize, StoreError> {
     let mut conn = db.conn().await?;

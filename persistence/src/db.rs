@@ -100,12 +100,27 @@ impl Db {
         Ok(self.pool.get().await?)
     }
 
+    /// The pool now: (connections open, of them idle, the most it opens, requests waiting).
+    pub fn status(&self) -> PoolStatus {
+        let s = self.pool.status();
+        PoolStatus { open: s.size, idle: s.available, max: s.max_size, waiting: s.waiting }
+    }
+
     /// A connection if one is free (or can be opened) without waiting for another user to give
     /// one back; for work that can run on fewer connections when the pool is busy.
     pub async fn try_conn(&self) -> Option<DbConn> {
         let timeouts = deadpool::managed::Timeouts { wait: Some(Duration::ZERO), ..self.pool.timeouts() };
         self.pool.timeout_get(&timeouts).await.ok()
     }
+}
+
+/// The pool's state at one moment.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolStatus {
+    pub open: usize,
+    pub idle: usize,
+    pub max: usize,
+    pub waiting: usize,
 }
 
 /// Whether the database answers a trivial query.

@@ -146,3 +146,53 @@ async fn the_managed_cluster_keeps_its_data_across_restarts() {
     actix_web::rt::task::spawn_blocking(move || again.stop()).await.unwrap().unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `/metrics` speaks Prometheus's text format: requests by route pattern (never an id), method
+/// and status, latency histograms, the pool, the chain's backlog, the read log's queue, reports
+/// waiting, memory; with `FOURTHP_METRICS_TOKEN` set, only a scrape carrying it may read them.
+#[actix_web::test]
+async fn metrics_count_requests_by_route_pattern_and_need_the_configured_token() {
+    let app = TestApp::init().with_setting("FOURTHP_METRICS_TOKEN", "scraper-token-for-tests-0123456789").spawn().await;
+    let (_, vcc) = app.coordinator().await;
+    let case = app.open_case(&vcc, car_wash_man()).await;
+    let id = case["id"].as_str().unwrap().to_owned();
+    for _ in 0..3 {
+        assert_eq!(app.get(&format!("/api/v1/cases/{id}"), &vcc).await.status.as_u16(), 200);
+    }
+    assert_eq!(app.get(&format!("/api/v1/cases/{}", uuid::Uuid::now_v7()), &vcc).await.status.as_u16(), 404);
+
+    let refused = app.call(Method::GET, "/metrics", None, None).await;
+    assert_eq!(refused.problem(401), Vec::<String>::new());
+    assert_eq!(refused.header("www-authenticate").as_deref(), Some("Bearer"));
+    assert_eq!(app.call(Method::GET, "/metrics", Some("not-the-token"), None).await.status.as_u16(), 401);
+
+    let r = app.call(Method::GET, "/metrics", Some("scraper-token-for-tests-0123456789"), None).await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.text);
+    assert!(r.header("content-type").unwrap().starts_with("text/plain; version=0.0.4"));
+    let m = &r.text;
+    assert!(m.contains(r#"fourthp_http_requests_total{method="GET",route="/api/v1/cases/{id}",status="200"} 3"#), "{m}");
+    assert!(m.contains(r#"fourthp_http_requests_total{method="GET",route="/api/v1/cases/{id}",status="404"} 1"#), "{m}");
+    assert!(m.contains(r#"fourthp_http_request_duration_seconds_count{method="GET",route="/api/v1/cases/{id}",status="200"} 3"#), "{m}");
+    for gauge in [
+        "fourthp_db_pool_connections{state=\"in_use\"}",
+        "fourthp_db_pool_max_connections",
+        "fourthp_db_pool_waiters",
+        "fourthp_audit_chain_pending_records",
+        "fourthp_read_log_queue_records",
+        "fourthp_report_gate_waiters",
+        "fourthp_process_resident_memory_bytes",
+    ] {
+        assert!(m.contains(gauge), "{gauge} missing: {m}");
+    }
+    // No id, no email, nothing a person typed: only patterns and numbers.
+    assert!(!m.contains(&id) && !m.contains("A.M."), "{m}");
+    let uuid = regex_lite_uuid(m);
+    assert!(!uuid, "an id in the metrics: {m}");
+}
+
+/// Whether `text` holds anything shaped like a UUID.
+fn regex_lite_uuid(text: &str) -> bool {
+    text.as_bytes()
+        .windows(36)
+        .any(|w| w.iter().enumerate().all(|(i, b)| if matches!(i, 8 | 13 | 18 | 23) { *b == b'-' } else { b.is_ascii_hexdigit() }))
+}

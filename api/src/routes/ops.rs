@@ -33,3 +33,46 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, Problem>
     }
     Ok(HttpResponse::Ok().json(HealthResponse { status: "ready" }))
 }
+
+/// The service's metrics in Prometheus's text format: requests by route pattern and status
+/// (counts, latency histograms), the connection pool, the audit chain's backlog, the read log's
+/// queue, reports waiting, resident memory. No personal data and no ids in any label. When
+/// `FOURTHP_METRICS_TOKEN` is set, a scrape must carry it as a bearer token.
+#[utoipa::path(
+    tag = "operations",
+    responses(
+        (status = 200, description = "The metrics", content_type = "text/plain", body = String),
+        crate::problem::MetricsProblems,
+    )
+)]
+#[get("/metrics")]
+pub async fn metrics(req: actix_web::HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
+    let authorization = req.headers().get(actix_web::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    if !state.metrics.may_scrape(authorization) {
+        return Err(Problem::new(
+            actix_web::http::StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Unauthorized",
+            "The metrics need the scraper's bearer token.",
+        )
+        .with_header(actix_web::http::header::WWW_AUTHENTICATE, "Bearer"));
+    }
+    let pool = state.db.status();
+    let chain_pending = match fourthp_persistence::chain::pending_count(&state.db).await {
+        Ok(n) => Some(n),
+        Err(e) => {
+            tracing::warn!(error = %e, "metrics: the audit chain's backlog could not be read");
+            None
+        }
+    };
+    let now = crate::metrics::Snapshot {
+        pool_in_use: i64::try_from(pool.open.saturating_sub(pool.idle)).unwrap_or(i64::MAX),
+        pool_idle: i64::try_from(pool.idle).unwrap_or(i64::MAX),
+        pool_max: i64::try_from(pool.max).unwrap_or(i64::MAX),
+        pool_waiters: i64::try_from(pool.waiting).unwrap_or(i64::MAX),
+        chain_pending,
+        read_log_queue: state.read_log.queued(),
+        report_waiters: state.report_gate.waiting(),
+    };
+    Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(state.metrics.render(&now)))
+}
