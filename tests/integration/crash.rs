@@ -4,9 +4,8 @@
 //! has exactly one audit record, and the audit chain verifies.
 
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use fourthp_persistence::chain;
 use serde_json::{json, Value};
@@ -15,60 +14,6 @@ use crate::support::*;
 
 const WRITES: usize = 5000;
 const CLIENTS: usize = 8;
-
-struct Service {
-    child: Option<Child>,
-    port: u16,
-    db_url: String,
-    data_dir: std::path::PathBuf,
-}
-
-impl Service {
-    fn start(&mut self) {
-        let child = Command::new(env!("CARGO_BIN_EXE_fourthp-service"))
-            .arg("serve")
-            .env("DATABASE_URL", &self.db_url)
-            .env("FOURTHP_BIND", format!("127.0.0.1:{}", self.port))
-            .env("FOURTHP_DATA_DIR", &self.data_dir)
-            .env("FOURTHP_JWT_HS256_SECRET", std::str::from_utf8(SECRET).unwrap())
-            .env("FOURTHP_JWT_ISSUER", ISSUER)
-            .env("FOURTHP_JWT_AUDIENCE", AUDIENCE)
-            .env("FOURTHP_WORKERS", "2")
-            .env("FOURTHP_LOG", "error")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starting the service");
-        self.child = Some(child);
-    }
-
-    fn kill(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill(); // SIGKILL
-            let _ = c.wait();
-        }
-    }
-
-    async fn wait_ready(&self, client: &awc::Client) {
-        let began = Instant::now();
-        while began.elapsed() < Duration::from_secs(30) {
-            if let Ok(r) = client.get(format!("http://127.0.0.1:{}/readyz", self.port)).send().await {
-                if r.status().is_success() {
-                    return;
-                }
-            }
-            actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("the service did not become ready");
-    }
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        self.kill();
-        let _ = std::fs::remove_dir_all(&self.data_dir);
-    }
-}
 
 #[actix_web::test]
 async fn nothing_acknowledged_is_lost_or_doubled_across_sigkills() {
@@ -80,11 +25,10 @@ async fn nothing_acknowledged_is_lost_or_doubled_across_sigkills() {
 
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let data_dir = std::env::temp_dir().join(format!("fourthp-crash-{}", uuid::Uuid::now_v7().simple()));
-    let service = Arc::new(Mutex::new(Service { child: None, port, db_url: app.db_url.clone(), data_dir }));
+    let service = Arc::new(Mutex::new(ServiceProcess::new(port, &app.db_url, data_dir)));
     service.lock().unwrap().start();
     let client = awc::Client::builder().timeout(Duration::from_secs(10)).finish();
-    let ready = Service { child: None, port, db_url: String::new(), data_dir: std::env::temp_dir().join("unused") };
-    ready.wait_ready(&client).await;
+    wait_ready(&client, port).await;
 
     let url = format!("http://127.0.0.1:{port}/api/v1/cases/{case}/interventions");
     let acknowledged: Arc<Mutex<HashMap<String, String>>> = Arc::new(Mutex::new(HashMap::new()));
@@ -135,8 +79,7 @@ async fn nothing_acknowledged_is_lost_or_doubled_across_sigkills() {
                 service.lock().unwrap().kill();
                 kills += 1;
                 service.lock().unwrap().start();
-                let probe = Service { child: None, port, db_url: String::new(), data_dir: std::env::temp_dir().join("unused") };
-                probe.wait_ready(&client).await;
+                wait_ready(&client, port).await;
             }
             kills
         }

@@ -21,6 +21,7 @@ mod demo;
 mod disclosure;
 mod errors;
 mod hostile;
+mod instances;
 mod law;
 mod lifecycle;
 mod ops;

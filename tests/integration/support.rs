@@ -462,3 +462,74 @@ impl TestApp {
         r.body["items"].as_array().unwrap().iter().map(|d| (d["rule"].as_str().unwrap().to_owned(), d.clone())).collect()
     }
 }
+
+/// A `fourthp serve` process of its own (the test package's copy of the binary), on `port`
+/// and `db_url`, that a test can kill (SIGKILL) and start again.
+pub struct ServiceProcess {
+    child: Option<std::process::Child>,
+    pub port: u16,
+    db_url: String,
+    data_dir: std::path::PathBuf,
+    env: Vec<(String, String)>,
+}
+
+impl ServiceProcess {
+    pub fn new(port: u16, db_url: &str, data_dir: std::path::PathBuf) -> Self {
+        ServiceProcess { child: None, port, db_url: db_url.to_owned(), data_dir, env: Vec::new() }
+    }
+
+    /// A setting of its own (after the defaults, so it wins).
+    pub fn with_setting(mut self, name: &str, value: &str) -> Self {
+        self.env.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    pub fn start(&mut self) {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_fourthp-service"));
+        command
+            .arg("serve")
+            .env("DATABASE_URL", &self.db_url)
+            .env("FOURTHP_BIND", format!("127.0.0.1:{}", self.port))
+            .env("FOURTHP_DATA_DIR", &self.data_dir)
+            .env("FOURTHP_JWT_HS256_SECRET", std::str::from_utf8(SECRET).unwrap())
+            .env("FOURTHP_JWT_ISSUER", ISSUER)
+            .env("FOURTHP_JWT_AUDIENCE", AUDIENCE)
+            .env("FOURTHP_WORKERS", "2")
+            .env("FOURTHP_LOG", "error")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        for (k, v) in &self.env {
+            command.env(k, v);
+        }
+        self.child = Some(command.spawn().expect("starting the service"));
+    }
+
+    /// SIGKILL: no graceful stop, no drained queue.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for ServiceProcess {
+    fn drop(&mut self) {
+        self.kill();
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+/// Waits until the service on `port` is ready (30 s at most).
+pub async fn wait_ready(client: &awc::Client, port: u16) {
+    let began = std::time::Instant::now();
+    while began.elapsed() < Duration::from_secs(30) {
+        if let Ok(r) = client.get(format!("http://127.0.0.1:{port}/readyz")).send().await {
+            if r.status().is_success() {
+                return;
+            }
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the service did not become ready");
+}
