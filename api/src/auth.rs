@@ -129,9 +129,16 @@ pub fn request_id(req: &HttpRequest) -> String {
     req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default()
 }
 
-/// The address the request came from, as the audit trail records it.
+/// The address the request came from, as the audit trail and the sign-in throttle see it: the
+/// peer, or behind a trusted reverse proxy the client its `X-Forwarded-For` names.
 pub fn client_address(req: &HttpRequest) -> Option<String> {
-    req.peer_addr().map(|a| a.ip().to_string())
+    let peer = req.peer_addr()?.ip();
+    let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    let client = match req.app_data::<actix_web::web::Data<crate::state::AppState>>() {
+        Some(state) => state.proxies.client(peer, forwarded),
+        None => peer,
+    };
+    Some(client.to_string())
 }
 
 fn csrf_refused(detail: &str) -> Problem {

@@ -59,6 +59,8 @@ pub struct Config {
     pub session_hours: usize,
     /// A bearer token `/metrics` asks for (none: open, for a scraper on a private network).
     pub metrics_token: Option<String>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: crate::state::TrustedProxies,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -128,6 +130,8 @@ impl Config {
             session_idle_minutes: number(&get, "FOURTHP_SESSION_IDLE_MINUTES", 30, 1..=1440)?,
             session_hours: number(&get, "FOURTHP_SESSION_HOURS", 12, 1..=168)?,
             metrics_token: get("FOURTHP_METRICS_TOKEN"),
+            trusted_proxies: crate::state::TrustedProxies::parse(&get("FOURTHP_TRUSTED_PROXIES").unwrap_or_default())
+                .map_err(|problem| ConfigError { name: "FOURTHP_TRUSTED_PROXIES", problem })?,
             data_dir,
         })
     }

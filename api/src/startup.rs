@@ -74,6 +74,7 @@ impl Application {
             accounts: config.accounts(),
             revoked,
             metrics: crate::metrics::Metrics::new(config.metrics_token.as_deref()).map_err(|e| format!("metrics: {e}"))?,
+            proxies: config.trusted_proxies.clone(),
         };
         let server = server(listener, state, doc, config.workers).map_err(|e| e.to_string())?;
         Ok(Application { port, server, jobs, clock })

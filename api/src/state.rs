@@ -39,6 +39,106 @@ pub struct AppState {
     pub revoked: Revoked,
     /// What `/metrics` reports.
     pub metrics: crate::metrics::Metrics,
+    /// The reverse proxies whose `X-Forwarded-For` is believed.
+    pub proxies: TrustedProxies,
+}
+
+/// The reverse proxies (addresses or CIDR ranges) whose `X-Forwarded-For` header names the
+/// client: a request from anywhere else is from its peer address, whatever it claims, so that
+/// nobody can choose the address the audit trail and the sign-in throttle see.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustedProxies(Vec<(std::net::IpAddr, u8)>);
+
+impl TrustedProxies {
+    /// `10.0.0.5, 10.1.0.0/16, ::1`: comma-separated addresses or ranges; empty: none.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut out = Vec::new();
+        for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let (addr, bits) = match item.split_once('/') {
+                Some((a, b)) => (a, Some(b)),
+                None => (item, None),
+            };
+            let addr: std::net::IpAddr = addr.parse().map_err(|_| format!("{item} is not an address or CIDR range"))?;
+            let max = if addr.is_ipv4() { 32 } else { 128 };
+            let bits = match bits {
+                None => max,
+                Some(b) => b.parse::<u8>().ok().filter(|b| *b <= max).ok_or_else(|| format!("{item} has no valid prefix length"))?,
+            };
+            out.push((addr, bits));
+        }
+        Ok(TrustedProxies(out))
+    }
+
+    fn trusts(&self, ip: std::net::IpAddr) -> bool {
+        self.0.iter().any(|(net, bits)| in_range(ip, *net, *bits))
+    }
+
+    /// The client of a request from `peer` carrying `forwarded_for`: the peer, unless it is a
+    /// trusted proxy; then the nearest address in the header that is not one (read from the
+    /// right, as each proxy appends the address it heard from).
+    pub fn client(&self, peer: std::net::IpAddr, forwarded_for: Option<&str>) -> std::net::IpAddr {
+        if !self.trusts(peer) {
+            return peer;
+        }
+        let mut client = peer;
+        for hop in forwarded_for.unwrap_or_default().rsplit(',').map(str::trim) {
+            match hop.parse::<std::net::IpAddr>() {
+                Ok(ip) if self.trusts(ip) => client = ip,
+                Ok(ip) => return ip,
+                // Something no proxy of ours wrote: the last address it vouched for stands.
+                Err(_) => return client,
+            }
+        }
+        client
+    }
+}
+
+fn in_range(ip: std::net::IpAddr, net: std::net::IpAddr, bits: u8) -> bool {
+    use std::net::IpAddr::{V4, V6};
+    match (ip, net) {
+        (V4(ip), V4(net)) => {
+            let mask = if bits == 0 { 0 } else { u32::MAX << (32 - u32::from(bits)) };
+            u32::from(ip) & mask == u32::from(net) & mask
+        }
+        (V6(ip), V6(net)) => {
+            let mask = if bits == 0 { 0 } else { u128::MAX << (128 - u32::from(bits)) };
+            u128::from(ip) & mask == u128::from(net) & mask
+        }
+        // An IPv4 client through an IPv6 listener arrives mapped: compare it as IPv4.
+        (V6(ip), V4(_)) => ip.to_ipv4_mapped().is_some_and(|v4| in_range(std::net::IpAddr::V4(v4), net, bits)),
+        (V4(_), V6(_)) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TrustedProxies;
+    use std::net::IpAddr;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap_or(IpAddr::from([0, 0, 0, 0]))
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_a_trusted_proxy() -> Result<(), String> {
+        let proxies = TrustedProxies::parse("10.0.0.5, 10.1.0.0/16, ::1")?;
+        // Not a proxy of ours: its claim is ignored.
+        assert_eq!(proxies.client(ip("203.0.113.9"), Some("198.51.100.1")), ip("203.0.113.9"));
+        // Through our proxy: the address it heard from.
+        assert_eq!(proxies.client(ip("10.0.0.5"), Some("198.51.100.1")), ip("198.51.100.1"));
+        // A client's own forged entry sits to the left of what our proxies appended.
+        assert_eq!(proxies.client(ip("10.0.0.5"), Some("6.6.6.6, 198.51.100.1, 10.1.4.4")), ip("198.51.100.1"));
+        // Our proxy without the header, or with garbage: the proxy itself.
+        assert_eq!(proxies.client(ip("10.0.0.5"), None), ip("10.0.0.5"));
+        assert_eq!(proxies.client(ip("10.0.0.5"), Some("not-an-address")), ip("10.0.0.5"));
+        assert_eq!(proxies.client(ip("::1"), Some("2001:db8::7")), ip("2001:db8::7"));
+        assert_eq!(proxies.client(ip("::ffff:10.1.2.3"), Some("198.51.100.2")), ip("198.51.100.2"));
+        // No proxies configured: always the peer.
+        assert_eq!(TrustedProxies::default().client(ip("10.0.0.5"), Some("198.51.100.1")), ip("10.0.0.5"));
+        assert!(TrustedProxies::parse("10.0.0.0/33").is_err());
+        assert!(TrustedProxies::parse("proxy.example").is_err());
+        Ok(())
+    }
 }
 
 /// The clock requests are judged by (sessions' expiry, lock-outs, enrolment links, the time
