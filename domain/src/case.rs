@@ -492,6 +492,12 @@ impl CaseSearch {
         &self.0
     }
 
+    /// Digits and dashes only ("2026-0001"): a reference or the start of one, never a name (an
+    /// alias or initials has letters), so only references are searched.
+    pub fn is_reference(&self) -> bool {
+        self.0.bytes().all(|b| b.is_ascii_digit() || b == b'-') && self.0.bytes().any(|b| b.is_ascii_digit())
+    }
+
     /// A SQL `LIKE` pattern (escape character `\\`) matching references that start with the text.
     pub fn reference_prefix(&self) -> String {
         format!("{}%", like_escape(&self.0))

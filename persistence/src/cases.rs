@@ -268,13 +268,18 @@ pub async fn list(db: &Db, filter: &CaseFilter, limit: Limit, after: Option<Case
     if let Some(lead) = &filter.lead {
         query = query.filter(cases::lead_coordinator.eq(lead.as_str().to_owned()));
     }
-    if let Some(search) = &filter.search {
-        let names_in: Vec<&str> = filter.names_in.iter().map(|s| s.as_str()).collect();
-        query = query.filter(
-            cases::reference
-                .like(search.reference_prefix())
-                .or(cases::known_as.ilike(search.containing()).and(cases::data_sharing.eq_any(names_in))),
-        );
+    match &filter.search {
+        None => {}
+        // A reference's start: the prefix index answers it.
+        Some(search) if search.is_reference() => query = query.filter(cases::reference.like(search.reference_prefix())),
+        Some(search) => {
+            let names_in: Vec<&str> = filter.names_in.iter().map(|s| s.as_str()).collect();
+            query = query.filter(
+                cases::reference
+                    .like(search.reference_prefix())
+                    .or(cases::known_as.ilike(search.containing()).and(cases::data_sharing.eq_any(names_in))),
+            );
+        }
     }
     if let Some(after) = after {
         query = query.filter(cases::id.lt(after.into_uuid()));

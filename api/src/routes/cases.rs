@@ -252,8 +252,9 @@ pub struct CaseListQuery {
     pub agency_id: Option<AgencyId>,
     /// The lead coordinator's `sub`, or `me`.
     pub lead: Option<String>,
-    /// A case reference or its start ("2026-0001"), or part of the name a case is known by
-    /// (case-insensitive; partners' searches match names only where they would be shown).
+    /// A case reference or its start ("2026-0001"; digits and dashes only search references), or
+    /// part of the name a case is known by (case-insensitive; partners' searches match names
+    /// only where they would be shown).
     #[param(max_length = 100)]
     pub q: Option<String>,
 }

@@ -164,6 +164,9 @@ fn searches() {
     assert_eq!(wild.as_ref().map(CaseSearch::containing), Some("%50\\%\\_a\\\\b%".to_owned()));
     assert_eq!(wild.map(|w| w.reference_prefix()), Some("50\\%\\_a\\\\b%".to_owned()));
     assert!(CaseSearch::parse(&"x".repeat(101)).is_err());
+    assert!(CaseSearch::parse("2026-0001").ok().flatten().is_some_and(|s| s.is_reference()));
+    assert!(!CaseSearch::parse("a.m.").ok().flatten().is_some_and(|s| s.is_reference()));
+    assert!(!CaseSearch::parse("-").ok().flatten().is_some_and(|s| s.is_reference()));
     assert!(CaseSearch::parse("a\nb").is_err());
 }
 
