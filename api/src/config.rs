@@ -61,6 +61,12 @@ pub struct Config {
     pub metrics_token: Option<String>,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: crate::state::TrustedProxies,
+    /// A hot standby that reports read from (none: the primary).
+    pub report_database_url: Option<String>,
+    /// The furthest behind the report replica may be, in seconds.
+    pub report_max_lag_seconds: usize,
+    /// Whether reports fall back to the primary when the replica is behind or down.
+    pub report_fallback_to_primary: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -130,6 +136,13 @@ impl Config {
             session_idle_minutes: number(&get, "FOURTHP_SESSION_IDLE_MINUTES", 30, 1..=1440)?,
             session_hours: number(&get, "FOURTHP_SESSION_HOURS", 12, 1..=168)?,
             metrics_token: get("FOURTHP_METRICS_TOKEN"),
+            report_database_url: get("FOURTHP_REPORT_DATABASE_URL"),
+            report_max_lag_seconds: number(&get, "FOURTHP_REPORT_MAX_LAG_SECONDS", 60, 1..=86_400)?,
+            report_fallback_to_primary: match get("FOURTHP_REPORT_FALLBACK").as_deref() {
+                None | Some("none") => false,
+                Some("primary") => true,
+                Some(_) => return Err(ConfigError { name: "FOURTHP_REPORT_FALLBACK", problem: "must be `primary` or `none`".to_owned() }),
+            },
             trusted_proxies: crate::state::TrustedProxies::parse(&get("FOURTHP_TRUSTED_PROXIES").unwrap_or_default())
                 .map_err(|problem| ConfigError { name: "FOURTHP_TRUSTED_PROXIES", problem })?,
             data_dir,

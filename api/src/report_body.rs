@@ -86,6 +86,9 @@ pub struct ReportSection {
 pub struct OutcomeReport {
     pub title: String,
     pub generated_at: DateTime<Utc>,
+    /// The instant the data the figures were read from is from: when the report was generated,
+    /// or, read from a reporting replica that is behind, the last change it had replayed.
+    pub data_as_of: DateTime<Utc>,
     pub period: ReportPeriod,
     /// The date the figures stand at: the period's end, or today while it runs.
     pub as_at: NaiveDate,
@@ -95,7 +98,7 @@ pub struct OutcomeReport {
 }
 
 impl OutcomeReport {
-    pub fn new(r: &Report, generated_at: DateTime<Utc>) -> Self {
+    pub fn new(r: &Report, generated_at: DateTime<Utc>, data_as_of: DateTime<Utc>) -> Self {
         let p = &r.params;
         let mut sections: Vec<ReportSection> = Vec::new();
         for m in &r.measures {
@@ -138,6 +141,7 @@ impl OutcomeReport {
         OutcomeReport {
             title: "FourthP outcome report".to_owned(),
             generated_at,
+            data_as_of,
             period: ReportPeriod { from: p.from, to: p.to },
             as_at: r.as_at,
             filters: ReportFilters {

@@ -274,7 +274,7 @@ pub fn html(report: &OutcomeReport) -> String {
         out,
         "<!DOCTYPE html><html lang=\"en-GB\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
          <title>{} {} to {}</title><style>{STYLE}</style></head><body><header><h1>{}</h1>\
-         <p class=\"meta\">Period {} to {}, figures as at {}. Generated {}.</p>",
+         <p class=\"meta\">Period {} to {}, figures as at {}. Generated {} from the data as it stood at {}.</p>",
         escape(&report.title),
         report.period.from,
         report.period.to,
@@ -283,6 +283,7 @@ pub fn html(report: &OutcomeReport) -> String {
         report.period.to,
         report.as_at,
         report.generated_at.format("%Y-%m-%d %H:%M UTC"),
+        report.data_as_of.format("%Y-%m-%d %H:%M:%S UTC"),
     );
     let f = &report.filters;
     let filters: Vec<String> = [

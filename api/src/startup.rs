@@ -48,6 +48,12 @@ impl Application {
         };
         let db = connect(url, config.pool_size, config.db_wait).map_err(|e| e.to_string())?;
         let background = connect(url, BACKGROUND_POOL, config.db_wait).map_err(|e| e.to_string())?;
+        // Reports compute one at a time: a small pool on the replica is enough (two connections
+        // share a report's snapshot).
+        let report_replica = match &config.report_database_url {
+            Some(replica) => Some(connect(replica, 4, config.db_wait).map_err(|e| e.to_string())?),
+            None => None,
+        };
         let listener = TcpListener::bind(&config.bind).map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
         let chain_every = Duration::from_millis(u64::try_from(config.chain_every_ms).unwrap_or(500));
@@ -75,6 +81,11 @@ impl Application {
             revoked,
             metrics: crate::metrics::Metrics::new(config.metrics_token.as_deref()).map_err(|e| format!("metrics: {e}"))?,
             proxies: config.trusted_proxies.clone(),
+            report_source: crate::state::ReportSource {
+                replica: report_replica,
+                max_lag: Duration::from_secs(u64::try_from(config.report_max_lag_seconds).unwrap_or(60)),
+                fallback_to_primary: config.report_fallback_to_primary,
+            },
         };
         let server = server(listener, state, doc, config.workers).map_err(|e| e.to_string())?;
         Ok(Application { port, server, jobs, clock })

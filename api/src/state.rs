@@ -41,6 +41,18 @@ pub struct AppState {
     pub metrics: crate::metrics::Metrics,
     /// The reverse proxies whose `X-Forwarded-For` is believed.
     pub proxies: TrustedProxies,
+    /// Where reports read their figures.
+    pub report_source: ReportSource,
+}
+
+/// Where reports read: a hot-standby replica (`FOURTHP_REPORT_DATABASE_URL`), so that a year's
+/// report does not slow everyone else down, or the primary.
+pub struct ReportSource {
+    pub replica: Option<Db>,
+    /// The furthest behind the replica may be for a report to be read from it.
+    pub max_lag: Duration,
+    /// Read from the primary when the replica is behind or down (else refuse with 503).
+    pub fallback_to_primary: bool,
 }
 
 /// The reverse proxies (addresses or CIDR ranges) whose `X-Forwarded-For` header names the

@@ -99,6 +99,49 @@ impl LocalCluster {
         Ok(cluster)
     }
 
+    /// A streaming replica of `primary` (a hot standby: read-only, replaying the primary's WAL),
+    /// made with `pg_basebackup -R` into `data_dir/pg` unless already there, and started on a free
+    /// port with `settings`.
+    pub fn start_replica_of(primary: &LocalCluster, data_dir: &Path, settings: &[(&str, &str)]) -> Result<Self, ClusterError> {
+        let data_dir = std::path::absolute(data_dir).map_err(io_err("resolving the replica's data directory"))?;
+        fs::create_dir_all(&data_dir).map_err(io_err(format!("creating {}", data_dir.display())))?;
+        let mode = if primary.run_as.is_some() { 0o711 } else { 0o700 };
+        fs::set_permissions(&data_dir, fs::Permissions::from_mode(mode)).map_err(io_err("securing the replica's data directory"))?;
+        // The same superuser and password: a physical copy has the primary's roles.
+        write_private(&data_dir.join("pg-password"), &primary.password)?;
+        let pgdata = data_dir.join("pg");
+        if !pgdata.join("PG_VERSION").exists() {
+            fs::create_dir_all(&pgdata).map_err(io_err("creating the replica's cluster directory"))?;
+            fs::set_permissions(&pgdata, fs::Permissions::from_mode(0o700)).map_err(io_err("securing the replica's cluster directory"))?;
+            if let Some((uid, gid)) = primary.run_as {
+                std::os::unix::fs::chown(&pgdata, Some(uid), Some(gid)).map_err(io_err("handing the replica's directory to postgres"))?;
+            }
+            let copier = LocalCluster { pgdata: pgdata.clone(), port: 0, started_here: false, ..primary.clone_handle() };
+            let target = pgdata.display().to_string();
+            let port = primary.port.to_string();
+            copier.run_env(
+                "pg_basebackup",
+                &["-D", &target, "-R", "-X", "stream", "-c", "fast", "-h", "127.0.0.1", "-p", &port, "-U", SUPERUSER],
+                &[("PGPASSWORD", &primary.password)],
+                None,
+            )?;
+            // The copy's own pid file and log are not the replica's.
+            let _ = fs::remove_file(pgdata.join("server.log"));
+        }
+        Self::start_on(&data_dir, settings, None)
+    }
+
+    fn clone_handle(&self) -> LocalCluster {
+        LocalCluster {
+            bindir: self.bindir.clone(),
+            pgdata: self.pgdata.clone(),
+            run_as: self.run_as,
+            port: self.port,
+            password: self.password.clone(),
+            started_here: false,
+        }
+    }
+
     fn init(&self, data_dir: &Path) -> Result<(), ClusterError> {
         fs::create_dir_all(&self.pgdata).map_err(io_err("creating the cluster directory"))?;
         fs::set_permissions(&self.pgdata, fs::Permissions::from_mode(0o700)).map_err(io_err("securing the cluster directory"))?;
@@ -125,8 +168,12 @@ impl LocalCluster {
     }
 
     fn run(&self, program: &str, args: &[&str], log: Option<&Path>) -> Result<(), ClusterError> {
+        self.run_env(program, args, &[], log)
+    }
+
+    fn run_env(&self, program: &str, args: &[&str], env: &[(&str, &str)], log: Option<&Path>) -> Result<(), ClusterError> {
         let mut cmd = Command::new(self.bindir.join(program));
-        cmd.args(args).current_dir(&self.pgdata).env("LC_ALL", "C");
+        cmd.args(args).current_dir(&self.pgdata).env("LC_ALL", "C").envs(env.iter().copied());
         if let Some((uid, gid)) = self.run_as {
             cmd.uid(uid).gid(gid).env("HOME", &self.pgdata);
         }

@@ -27,6 +27,7 @@ pub mod interventions;
 pub mod needs;
 pub mod outcomes;
 pub mod rederive;
+pub mod replica;
 pub mod reports;
 pub mod retention;
 mod rows;

@@ -45,14 +45,21 @@ struct FigureRow {
     key: i64,
 }
 
-/// The raw, exact figures for `params`, as at `as_at`.
-pub async fn outcome_figures(db: &Db, params: &ReportParams, as_at: NaiveDate) -> Result<Vec<RawFigure>, StoreError> {
+/// The raw, exact figures for `params`, as at `as_at`, and the instant the data they were read
+/// from is from (now on a primary; on a standby, what it had replayed).
+pub async fn outcome_figures(
+    db: &Db,
+    params: &ReportParams,
+    as_at: NaiveDate,
+) -> Result<(Vec<RawFigure>, crate::replica::DataState), StoreError> {
     let mut first = db.conn().await?;
     let second = db.try_conn().await;
     let first: &mut AsyncPgConnection = &mut first;
     AnsiTransactionManager::begin_transaction_sql(first, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?;
     let figures = async {
         first.batch_execute(OUTCOME_REPORT_SETTINGS).await?;
+        // In the figures' own snapshot: the instant they are from.
+        let data = crate::replica::state_on(first).await?;
         let [people, activity] = OUTCOME_REPORT_SQL;
         match second {
             Some(mut second) => {
@@ -74,12 +81,12 @@ pub async fn outcome_figures(db: &Db, params: &ReportParams, as_at: NaiveDate) -
                 .await;
                 let mut rows = a?;
                 rows.extend(b?);
-                Ok::<_, StoreError>(rows)
+                Ok::<_, StoreError>((rows, data))
             }
             None => {
                 let mut rows = figures(first, people, params, as_at).await?;
                 rows.extend(figures(first, activity, params, as_at).await?);
-                Ok(rows)
+                Ok((rows, data))
             }
         }
     }

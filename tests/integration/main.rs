@@ -26,5 +26,6 @@ mod law;
 mod lifecycle;
 mod ops;
 mod refusals;
+mod replica;
 mod reports;
 mod resilience;

@@ -456,7 +456,7 @@ async fn the_two_halves_agree_on_one_connection_or_two() {
         // transaction. A larger pool runs them at once on a shared snapshot.
         for size in [1, 4] {
             let db = fourthp_persistence::connect(&n.app.db_url, size, std::time::Duration::from_secs(5)).unwrap();
-            let mut rows = fourthp_persistence::reports::outcome_figures(&db, &params, as_at).await.unwrap();
+            let mut rows = fourthp_persistence::reports::outcome_figures(&db, &params, as_at).await.unwrap().0;
             rows.sort_by(|a, b| (&a.measure, &a.category, &a.stat).cmp(&(&b.measure, &b.category, &b.stat)));
             runs.push(rows);
         }

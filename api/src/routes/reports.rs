@@ -225,9 +225,10 @@ pub async fn report_response(caller: &Caller, state: &AppState, q: ReportQuery, 
         params.whole_months().map_err(|e| refusal_problem(&e))?;
     }
     let as_at = params.as_at(today);
-    let raw = {
+    let (raw, data) = {
         let _turn = state.report_gate.turn().await.ok_or_else(Problem::internal)?;
-        reports::outcome_figures(&state.db, &params, as_at).await?
+        let source = report_source(state).await?;
+        reports::outcome_figures(source, &params, as_at).await?
     };
     if let Err(e) = params.check_population(policy, &raw) {
         let asked = serde_json::json!({ "from": params.from, "to": params.to, "refused": "population_too_small" });
@@ -238,7 +239,7 @@ pub async fn report_response(caller: &Caller, state: &AppState, q: ReportQuery, 
         tracing::error!(error = %e, "outcome report");
         Problem::internal()
     })?;
-    let document = OutcomeReport::new(&report, now);
+    let document = OutcomeReport::new(&report, now, data.as_of.unwrap_or(data.now).min(now));
     let parameters = serde_json::json!({
         "from": document.period.from,
         "to": document.period.to,
@@ -266,4 +267,29 @@ pub async fn report_response(caller: &Caller, state: &AppState, q: ReportQuery, 
             .insert_header((header::CONTENT_SECURITY_POLICY, report_render::HTML_CSP))
             .body(report_render::html(&document)),
     })
+}
+
+/// The database a report reads: the reporting replica when one is configured and no further
+/// behind than allowed; else the primary if so configured; else a 503 to retry later. The
+/// interactive service never waits behind a report on the replica.
+async fn report_source(state: &AppState) -> Result<&fourthp_persistence::Db, Problem> {
+    let source = &state.report_source;
+    let Some(replica) = &source.replica else { return Ok(&state.db) };
+    let why = match fourthp_persistence::replica::state(replica).await {
+        Ok(s) => match s.lag() {
+            Some(lag) if lag.to_std().unwrap_or_default() <= source.max_lag => return Ok(replica),
+            Some(lag) => format!("is {} s behind, more than the {} s allowed", lag.num_seconds(), source.max_lag.as_secs()),
+            None => "has not replayed anything yet".to_owned(),
+        },
+        Err(_) => "cannot be reached".to_owned(),
+    };
+    if source.fallback_to_primary {
+        tracing::warn!(reason = %why, "report read from the primary: the reporting replica is not usable");
+        return Ok(&state.db);
+    }
+    tracing::warn!(reason = %why, "report refused: the reporting replica is not usable");
+    let mut p = Problem::unavailable();
+    p.kind = "report-replica-behind";
+    p.detail = format!("The reporting copy of the database {why}; nothing was computed. Try again shortly.");
+    Err(p.with_header(header::RETRY_AFTER, "30"))
 }
