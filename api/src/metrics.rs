@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder};
+use prometheus::{Encoder, Gauge, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder};
 
 /// Latency buckets, in seconds: from a cached page (a few milliseconds) to a year's report.
 const BUCKETS: &[f64] = &[0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
@@ -28,6 +28,7 @@ struct Inner {
     read_log_queue: IntGauge,
     report_waiters: IntGauge,
     rss: IntGauge,
+    replica_lag: Gauge,
 }
 
 /// What a scrape reads from the rest of the service.
@@ -40,6 +41,8 @@ pub struct Snapshot {
     pub chain_pending: Option<i64>,
     pub read_log_queue: i64,
     pub report_waiters: i64,
+    /// How far behind the report replica is, in seconds (`None`: no replica, or unknown).
+    pub replica_lag_seconds: Option<f64>,
 }
 
 impl Metrics {
@@ -64,6 +67,15 @@ impl Metrics {
         let read_log_queue = IntGauge::new("read_log_queue_records", "Read-access records queued for the audit trail")?;
         let report_waiters = IntGauge::new("report_gate_waiters", "Report requests waiting for the one report computed at a time")?;
         let rss = IntGauge::new("process_resident_memory_bytes", "Resident memory of the process")?;
+        // Not registered: it is shown only when a replica is configured (the registry's prefix
+        // is given here instead).
+        let replica_lag = Gauge::with_opts(
+            Opts::new(
+                "report_replica_lag_seconds",
+                "How far behind the primary the report replica's data is (absent without a replica; NaN when unknown)",
+            )
+            .namespace("fourthp"),
+        )?;
         for c in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
@@ -89,6 +101,7 @@ impl Metrics {
             read_log_queue,
             report_waiters,
             rss,
+            replica_lag,
         })))
     }
 
@@ -122,8 +135,13 @@ impl Metrics {
         if let Some(rss) = resident_bytes() {
             i.rss.set(rss);
         }
+        let mut families = i.registry.gather();
+        if let Some(lag) = now.replica_lag_seconds {
+            i.replica_lag.set(lag);
+            families.extend(prometheus::core::Collector::collect(&i.replica_lag));
+        }
         let mut out = Vec::new();
-        if TextEncoder::new().encode(&i.registry.gather(), &mut out).is_err() {
+        if TextEncoder::new().encode(&families, &mut out).is_err() {
             return String::new();
         }
         String::from_utf8(out).unwrap_or_default()
@@ -155,6 +173,7 @@ mod tests {
             chain_pending: Some(7),
             read_log_queue: 1,
             report_waiters: 1,
+            replica_lag_seconds: Some(2.5),
         });
         assert!(text.contains(r#"fourthp_http_requests_total{method="GET",route="/api/v1/cases/{id}",status="200"} 1"#), "{text}");
         assert!(
@@ -166,6 +185,7 @@ mod tests {
         assert!(text.contains("fourthp_db_pool_connections{state=\"in_use\"} 2"), "{text}");
         assert!(text.contains("fourthp_audit_chain_pending_records 7"), "{text}");
         assert!(text.contains("fourthp_report_gate_waiters 1"), "{text}");
+        assert!(text.contains("fourthp_report_replica_lag_seconds 2.5"), "{text}");
         assert!(text.contains("fourthp_process_resident_memory_bytes "), "{text}");
         Ok(())
     }

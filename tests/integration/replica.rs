@@ -129,6 +129,14 @@ async fn reports_read_a_streaming_replica_and_refuse_when_it_falls_behind() {
     assert_eq!(refused.header("retry-after").as_deref(), Some("30"));
     assert_eq!(refused.body["type"], "urn:fourthp:problem:report-replica-behind");
     assert!(refused.body["detail"].as_str().unwrap().contains("behind"), "{}", refused.text);
+    // /metrics shows how far behind.
+    let metrics = on_replica.call(Method::GET, "/metrics", None, None).await.text;
+    let lag = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("fourthp_report_replica_lag_seconds ")?.parse::<f64>().ok())
+        .unwrap_or_else(|| panic!("no replica lag in {metrics}"));
+    assert!(lag >= 1.0, "{lag}");
+    assert!(!on_primary.call(Method::GET, "/metrics", None, None).await.text.contains("replica_lag"));
     // Configured to, it reads the primary instead, and says its data is from now.
     let fell_back = report(&with_fallback).await;
     assert_eq!(fell_back.status.as_u16(), 200, "{}", fell_back.text);

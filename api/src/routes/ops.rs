@@ -73,6 +73,13 @@ pub async fn metrics(req: actix_web::HttpRequest, state: web::Data<AppState>) ->
         chain_pending,
         read_log_queue: state.read_log.queued(),
         report_waiters: state.report_gate.waiting(),
+        replica_lag_seconds: match &state.report_source.replica {
+            None => None,
+            Some(replica) => Some(match fourthp_persistence::replica::state(replica).await {
+                Ok(s) => s.lag().map_or(f64::NAN, |l| l.num_milliseconds() as f64 / 1000.0),
+                Err(_) => f64::NAN,
+            }),
+        },
     };
     Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(state.metrics.render(&now)))
 }
