@@ -492,10 +492,27 @@ impl CaseSearch {
         &self.0
     }
 
-    /// Digits and dashes only ("2026-0001"): a reference or the start of one, never a name (an
-    /// alias or initials has letters), so only references are searched.
+    /// The start of a reference's shape (`2026-0001`: four digits, a dash, six digits): a
+    /// reference search, never a name (an alias or initials has letters).
     pub fn is_reference(&self) -> bool {
-        self.0.bytes().all(|b| b.is_ascii_digit() || b == b'-') && self.0.bytes().any(|b| b.is_ascii_digit())
+        self.reference_range().is_some()
+    }
+
+    /// For a reference search, the first and last references that start with the text, as an
+    /// inclusive range an ordinary index answers (a `LIKE` with a bound pattern cannot use one).
+    /// Every reference has the same shape, so any collation orders them as their digits do.
+    pub fn reference_range(&self) -> Option<(String, String)> {
+        const SHAPE: &[u8] = b"dddd-dddddd";
+        let typed = self.0.as_bytes();
+        if typed.is_empty() || typed.len() > SHAPE.len() {
+            return None;
+        }
+        let fits = typed.iter().zip(SHAPE).all(|(c, s)| if *s == b'd' { c.is_ascii_digit() } else { c == s });
+        if !fits {
+            return None;
+        }
+        let rest = |digit: char| SHAPE[typed.len()..].iter().map(|s| if *s == b'd' { digit } else { '-' }).collect::<String>();
+        Some((format!("{}{}", self.0, rest('0')), format!("{}{}", self.0, rest('9'))))
     }
 
     /// A SQL `LIKE` pattern (escape character `\\`) matching references that start with the text.

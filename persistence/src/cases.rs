@@ -270,8 +270,10 @@ pub async fn list(db: &Db, filter: &CaseFilter, limit: Limit, after: Option<Case
     }
     match &filter.search {
         None => {}
-        // A reference's start: the prefix index answers it.
-        Some(search) if search.is_reference() => query = query.filter(cases::reference.like(search.reference_prefix())),
+        // A reference's start: a range of the references' unique index.
+        Some(search) if let Some((first, last)) = search.reference_range() => {
+            query = query.filter(cases::reference.ge(first).and(cases::reference.le(last)));
+        }
         Some(search) => {
             let names_in: Vec<&str> = filter.names_in.iter().map(|s| s.as_str()).collect();
             query = query.filter(

@@ -167,6 +167,13 @@ fn searches() {
     assert!(CaseSearch::parse("2026-0001").ok().flatten().is_some_and(|s| s.is_reference()));
     assert!(!CaseSearch::parse("a.m.").ok().flatten().is_some_and(|s| s.is_reference()));
     assert!(!CaseSearch::parse("-").ok().flatten().is_some_and(|s| s.is_reference()));
+    let range = |t: &str| CaseSearch::parse(t).ok().flatten().and_then(|s| s.reference_range());
+    assert_eq!(range("2026-0001"), Some(("2026-000100".to_owned(), "2026-000199".to_owned())));
+    assert_eq!(range("2026-"), Some(("2026-000000".to_owned(), "2026-999999".to_owned())));
+    assert_eq!(range("20"), Some(("2000-000000".to_owned(), "2099-999999".to_owned())));
+    assert_eq!(range("2026-000123"), Some(("2026-000123".to_owned(), "2026-000123".to_owned())));
+    assert_eq!(range("2026000123"), None);
+    assert_eq!(range("2026-0001234"), None);
     assert!(CaseSearch::parse("a\nb").is_err());
 }
 
