@@ -28,7 +28,8 @@ pub type DbConn = Object<AsyncPgConnection>;
 /// A storage failure, classified for the caller without carrying any database text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
-    /// The database cannot be reached now; worth retrying later (503).
+    /// The database cannot be reached now, or cancelled the work for a conflict that passes;
+    /// worth retrying later (503).
     #[error("the database is unavailable")]
     Unavailable,
     /// Anything else: a bug or a corrupt row (500). `what` is safe to log: kinds and names only.
@@ -49,6 +50,9 @@ impl From<DieselError> for StoreError {
                 StoreError::Unavailable
             }
             DieselError::BrokenTransactionManager => StoreError::Unavailable,
+            // A conflict that passes, worth retrying: above all a hot standby cancelling a long
+            // read (a report on the replica) that its replay of the primary's changes needs gone.
+            DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => StoreError::Unavailable,
             DieselError::DatabaseError(kind, info) => StoreError::internal(format!(
                 "database error {kind:?} (table {:?}, constraint {:?})",
                 info.table_name(),
@@ -184,5 +188,14 @@ mod tests {
         let migrations = MigrationSource::<diesel::pg::Pg>::migrations(&MIGRATIONS).unwrap_or_default();
         let latest = migrations.iter().map(|m| m.name().version().to_string()).max();
         assert_eq!(latest.as_deref(), Some(LATEST_MIGRATION));
+    }
+
+    #[test]
+    fn conflicts_that_pass_are_retryable_and_others_are_not() {
+        let db_error = |kind| DieselError::DatabaseError(kind, Box::new("detail not to be kept".to_owned()));
+        assert_eq!(StoreError::from(db_error(DatabaseErrorKind::SerializationFailure)), StoreError::Unavailable);
+        assert_eq!(StoreError::from(db_error(DatabaseErrorKind::ClosedConnection)), StoreError::Unavailable);
+        let other = StoreError::from(db_error(DatabaseErrorKind::CheckViolation));
+        assert!(matches!(&other, StoreError::Internal { what } if !what.contains("detail not to be kept")), "{other:?}");
     }
 }

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# A hot standby of the benchmark's PostgreSQL server, for reports on a replica (issue 16):
+#
+#   bench/replica.sh [PRIMARY_PORT] [REPLICA_PORT] [DIR]      (defaults 5432 5433 /var/lib/postgresql/fourthp-bench-replica)
+#
+# Copies the primary with pg_basebackup -R (streaming replication; the primary's pg_hba.conf must
+# allow `replication` connections from 127.0.0.1 for the postgres user) and starts it with its
+# postmaster at the lowest CPU priority (nice 19): on the 2-core benchmark machine the replica
+# shares the cores it would not share in production, and nice stands for its own machine. Run as
+# root (it acts as the postgres user) or as postgres. Stop it with:
+#   pg_ctl -D DIR stop          (as postgres)
+set -euo pipefail
+PRIMARY_PORT=${1:-5432}
+REPLICA_PORT=${2:-5433}
+DIR=${3:-/var/lib/postgresql/fourthp-bench-replica}
+BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+as_postgres() { if [ "$(id -un)" = postgres ]; then "$@"; else su postgres -s /bin/bash -c "$(printf '%q ' "$@")"; fi; }
+if [ ! -f "$DIR/PG_VERSION" ]; then
+    as_postgres mkdir -p "$DIR"
+    as_postgres chmod 700 "$DIR"
+    as_postgres "$BIN/pg_basebackup" -D "$DIR" -R -X stream -c fast -h 127.0.0.1 -p "$PRIMARY_PORT" -U postgres
+    # Debian keeps the configuration outside the data directory: the copy gets its own. With
+    # hot_standby_feedback the primary keeps the rows a long report on the standby still reads,
+    # rather than the standby cancelling the report to replay their removal.
+    as_postgres bash -c "printf 'hot_standby = on\nhot_standby_feedback = on\nmax_connections = 100\n' > '$DIR/postgresql.conf'"
+    as_postgres bash -c "printf 'local all all trust\nhost all all 127.0.0.1/32 trust\n' > '$DIR/pg_hba.conf'"
+fi
+# Its own machine would have its own disk too: the stand-in writes nothing it must wait for
+# (fsync off: a benchmark replica's durability does not matter) and gets the disk only when
+# nothing else wants it (ionice idle class, where the I/O scheduler honours it).
+as_postgres nice -n 19 ionice -c 3 "$BIN/pg_ctl" -D "$DIR" -w -l "$DIR/server.log" \
+    -o "-p $REPLICA_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=/tmp -c fsync=off" start
+echo "replica on 127.0.0.1:$REPLICA_PORT (nice 19, ionice idle, fsync off), replaying from :$PRIMARY_PORT"
