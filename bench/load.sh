@@ -39,6 +39,10 @@ loadgen() {
 rate_of() { sed -n 's/.* done *\([0-9]*\)\/s.*/\1/p' | head -1; }
 
 declare -A PG SVC
+echo "== the durable work of logging alone (bench/pgbench/intervention-minimal.sql: the intervention, its audit record and the stored response in one transaction)"
+MINIMAL=$(pgbench_tps intervention-minimal "$SECONDS_EACH")
+echo "pgbench, $POOL clients: $MINIMAL transactions/s"
+echo
 for op in log status; do
     script=$([ "$op" = log ] && echo intervention || echo status)
     echo "== $op"
@@ -58,3 +62,4 @@ echo
 for op in log status; do
     awk -v s="${SVC[$op]}" -v p="${PG[$op]}" -v op="$op" 'BEGIN {printf "%-7s service %6.0f/s, pgbench %6.0f/s: service / pgbench = %.2f\n", op, s, p, s / p}'
 done
+awk -v s="${SVC[log]}" -v m="$MINIMAL" 'BEGIN {printf "log     service %6.0f/s, the durable work alone %6.0f/s: service / durable work = %.2f (target 0.5)\n", s, m, s / m}'
