@@ -4,7 +4,7 @@
 // action, each page checked with axe-core and at 320 px wide. Run by the integration test
 // `browser::the_day_works_in_firefox`.
 import puppeteer from 'puppeteer-core';
-import { config, results, check as checkPage, fail, totp } from './lib.mjs';
+import { config, results, check as checkPage, fail, totp, run } from './lib.mjs';
 
 // The same screenshots and axe-core checks as the Chromium stories (the calls they make are
 // the same in puppeteer), and at 320 CSS pixels nothing may scroll sideways.
@@ -36,8 +36,7 @@ async function signIn(page, who) {
   await submit(page, 'button[type=submit]');
 }
 
-const browser = await puppeteer.launch({ browser: 'firefox', executablePath: config.firefox, headless: true });
-try {
+await run(async (browser) => {
   results.browser = await browser.version();
   const vcc = await browser.newPage();
   await vcc.setViewport({ width: 1280, height: 800 });
@@ -86,10 +85,4 @@ try {
   if (!done) fail('the follow-up is not in "what we owe"');
   await expectText(partner, 'Saved');
   await check(partner, 'partner-owed-saved');
-} catch (e) {
-  fail(String((e && e.stack) || e));
-} finally {
-  await browser.close();
-}
-console.log(JSON.stringify(results));
-process.exit(results.violations.length === 0 ? 0 : 1);
+}, () => puppeteer.launch({ browser: 'firefox', executablePath: config.firefox, headless: true }));

@@ -60,9 +60,10 @@ export function newPage(browser) {
   return browser.newContext({ locale: 'en-GB', timezoneId: 'Europe/London', acceptDownloads: true }).then((c) => c.newPage());
 }
 
-/** Runs `story` in a browser, then prints the results as one JSON line and exits. */
-export async function run(story) {
-  const browser = await launch();
+/** Runs `story` in a browser (Chromium, unless `open` launches another), then prints the
+ *  results as one JSON line and exits. */
+export async function run(story, open = launch) {
+  const browser = await open();
   try {
     await story(browser);
   } catch (e) {
