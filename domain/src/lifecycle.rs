@@ -223,6 +223,12 @@ impl Timeline {
     pub fn stage(&self) -> Stage {
         self.journey.stage()
     }
+
+    /// The date of the case's earliest effective event: the back-dating window is measured from
+    /// it. Kept on the case (`cases.first_event_on`) so that a write need not replay the timeline.
+    pub fn first_date(&self) -> Option<NaiveDate> {
+        self.effective.first().map(|e| e.date)
+    }
 }
 
 /// Replays `events` (in recording order) into a timeline, or the first rule broken.
@@ -278,7 +284,7 @@ pub fn append(existing: &[CaseEvent], new: CaseEvent, today: NaiveDate, window: 
         if date < nrm_start() {
             return broken(LifecycleRule::DateBeforeNrm);
         }
-        let first = replay(existing).ok().and_then(|t| t.effective.first().map(|e| e.date));
+        let first = replay(existing).ok().and_then(|t| t.first_date());
         if first.is_some_and(|first| date < first - window.0) {
             return broken(LifecycleRule::OutsideBackdatingWindow);
         }

@@ -21,7 +21,7 @@ use crate::audit;
 use crate::case_lock::{load, Lock};
 use crate::db::{Db, StoreError};
 use crate::rows::InterventionRow;
-use crate::schema::{interventions, needs};
+use crate::schema::{cases, interventions, needs};
 
 fn intervention_from(r: InterventionRow) -> Result<Intervention, StoreError> {
     let corrupt = |what: &str| StoreError::internal(format!("intervention row with invalid {what}"));
@@ -69,8 +69,9 @@ pub(crate) async fn earliest_allowed(
     case: CaseId,
     window: BackdatingWindow,
 ) -> Result<NaiveDate, StoreError> {
-    let timeline = crate::facts::timeline(conn, case).await?;
-    let first = <[_]>::first(&timeline.effective).map(|e| e.date);
+    // The case's first effective event date, kept on the case as its timeline changes (by
+    // `derive::sync`, in the transaction of every event): no replay of the timeline here.
+    let first: Option<NaiveDate> = cases::table.find(case.into_uuid()).select(cases::first_event_on).first(conn).await?;
     Ok(first.map_or(nrm_start(), |d| (d - window.0).max(nrm_start())))
 }
 

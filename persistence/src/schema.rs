@@ -150,6 +150,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         stage_advances_on -> Nullable<Date>,
         record_key -> Int8,
+        first_event_on -> Nullable<Date>,
     }
 }
 

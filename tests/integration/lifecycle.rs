@@ -376,3 +376,55 @@ async fn partners_see_the_status_of_their_cases_only() {
         app.get(&format!("/api/v1/cases/{case}/status"), &token(role, None)).await.problem(403);
     }
 }
+
+/// The back-dating window of a logged call is measured from the case's first effective event,
+/// which the case keeps (`cases.first_event_on`) as its timeline changes: an earlier event moves
+/// it back, a correction of the first event moves it, a withdrawal takes it away. The migration's
+/// fill of existing cases agrees with the timeline's replay on every case of a demo network.
+#[actix_web::test]
+async fn the_back_dating_window_follows_the_first_event_as_the_timeline_changes() {
+    let app = TestApp::init().spawn().await;
+    let (_, vcc) = app.coordinator().await;
+    let gp = app.agency("Riverside GP Practice", "health_gp").await;
+    let case = app.open_case(&vcc, car_wash_man()).await["id"].as_str().unwrap().to_owned();
+    let first_on = async || app.strings(&format!("SELECT coalesce(first_event_on::text, '') AS v FROM cases WHERE id = '{case}'")).await;
+    let call = async |occurred: &str| {
+        let body = json!({"channel": "phone_call", "direction": "outbound", "counterpart_agency_id": gp,
+                          "occurred_at": format!("{occurred}T10:00:00Z"), "need_domain": "health_gp", "summary": "Called the practice.", "duration_minutes": 1});
+        app.post(&format!("/api/v1/cases/{case}/interventions"), &vcc, body).await.status.as_u16()
+    };
+    assert_eq!(first_on().await, [""]);
+    let started = app.event_ok(&case, &vcc, json!({"type": "support_started", "date": "2026-03-10"})).await;
+    assert_eq!(first_on().await, ["2026-03-10"]);
+    // 731 days before the first event is the earliest a call may be dated.
+    assert_eq!(call("2024-03-09").await, 201);
+    assert_eq!(call("2024-03-08").await, 422);
+    // Corrected to a later date, the window moves with it.
+    let correction = json!({"type": "correction", "supersedes": started, "reason": "the support plan is dated 20 March",
+                            "replacement": {"type": "support_started", "date": "2026-03-20"}});
+    let corrected = app.event_ok(&case, &vcc, correction).await;
+    assert_eq!(first_on().await, ["2026-03-20"]);
+    assert_eq!(call("2024-03-09").await, 422);
+    assert_eq!(call("2024-03-19").await, 201);
+    // An earlier event moves it back; a withdrawal of that one, forward again.
+    let referral =
+        app.event_ok(&case, &vcc, json!({"type": "nrm_referral_submitted", "date": "2026-02-01", "first_responder_agency_id": gp})).await;
+    assert_eq!(first_on().await, ["2026-02-01"]);
+    app.event_ok(&case, &vcc, json!({"type": "correction", "supersedes": referral, "reason": "recorded on the wrong case"})).await;
+    assert_eq!(first_on().await, ["2026-03-20"]);
+    let _ = corrected;
+
+    // The migration's fill, run again over a demo network, gives what the replay kept.
+    let demo = TestApp::init().spawn().await;
+    let book = fourthp_domain::rules::shipped_with(None).unwrap();
+    let opts = fourthp_api::demo::DemoOptions { cases: 120, seed: 5, from_year: 2024, progress: false };
+    fourthp_api::demo::load(&demo.db_url, &book, opts, chrono::Utc::now()).await.unwrap();
+    let fill =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations/2026-12-02-000011_first_event_on/up.sql")).unwrap();
+    let select = fill.split("FROM (").nth(1).unwrap().split(") f").next().unwrap();
+    let differing = format!(
+        "SELECT count(*) AS n FROM cases c LEFT JOIN ({select}) f ON f.case_id = c.id WHERE c.first_event_on IS DISTINCT FROM f.first_on"
+    );
+    assert_eq!(demo.count(&differing).await, 0);
+    assert!(demo.count("SELECT count(*) AS n FROM cases WHERE first_event_on IS NOT NULL").await > 100);
+}

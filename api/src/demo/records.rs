@@ -184,6 +184,7 @@ impl Generator<'_> {
             stage_advances_on: stage_advances_on(&derived),
             // The disclosure-control record key, from the seed: the same network, the same keys.
             record_key: r.below(1 << 32),
+            first_event_on: p.timeline.first_date(),
         });
         for a in &p.team {
             batch.team.push(&TeamRecord { case_id, agency_id: *a, role: None, added_at: created_at });

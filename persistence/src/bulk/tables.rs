@@ -177,6 +177,7 @@ copy_table!(
         updated_at: DateTime<Utc>,
         stage_advances_on: Option<NaiveDate>,
         record_key: u64,
+        first_event_on: Option<NaiveDate>,
     }
 );
 
