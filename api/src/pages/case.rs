@@ -18,7 +18,7 @@ use fourthp_domain::time::{is_bst, london_date};
 use serde::Deserialize;
 
 use super::work::{london_time, long_date};
-use super::{error_for, field_errors, render, see_other, Chrome, FieldError, Page, PageError, PageForm};
+use super::{error_for, field_errors, render, see_other, sent, Chrome, FieldError, Page, PageError, PageForm, Sent};
 use crate::extract::idempotency_key;
 use crate::problem::Problem;
 use crate::routes::actions::NewActionRequest;
@@ -348,7 +348,7 @@ pub async fn log_intervention(
 ) -> Result<HttpResponse, PageError> {
     let PageForm { value: form, request, page } = form;
     let id = CaseId::parse(&id).map_err(|_| PageError::Problem(Problem::not_found()))?;
-    let f = form;
+    let mut f = form;
     let mut errors = Vec::new();
     let channel = Channel::parse(&f.channel);
     let direction = Direction::parse(&f.direction);
@@ -406,31 +406,21 @@ pub async fn log_intervention(
         actions,
     };
     let key = (!f.idempotency_key.is_empty()).then(|| idempotency_key(&page.caller, f.idempotency_key.clone(), request.hash));
-    match log(&page.caller, &state, id, key, request_body).await {
+    let written = log(&page.caller, &state, id, key, request_body).await;
+    let map = |field: &str| match field {
+        "summary" => Some("summary"),
+        "duration_minutes" => Some("duration"),
+        "occurred_at" => Some("occurred_at"),
+        "counterpart_agency_id" => Some("counterpart"),
+        f if f.ends_with("due_on") => Some("follow_up_due"),
+        f if f.ends_with("description") => Some("follow_up"),
+        f if f.ends_with("owner_agency_id") => Some("follow_up_owner"),
+        _ => None,
+    };
+    match sent(written, &mut f.idempotency_key, "summary", map)? {
         // Logged now, or a resubmission of the same form (logged once, the first time).
-        Ok(Ok(_)) | Ok(Err(fourthp_persistence::write::Replay::Stored(_))) | Ok(Err(fourthp_persistence::write::Replay::InFlight)) => {
-            Ok(see_other(&format!("/app/cases/{id}?logged=1")))
-        }
-        Ok(Err(fourthp_persistence::write::Replay::Mismatch)) => {
-            let errors =
-                vec![FieldError::new("summary", "This form was already sent with other details. Check the timeline, then log again.")];
-            let (status, body) = case_page(page, &state, id, None, LogForm::default(), errors, false).await?;
-            Ok(render(status, &body))
-        }
-        Err(p) if p.status == StatusCode::UNPROCESSABLE_ENTITY || p.status == StatusCode::BAD_REQUEST => {
-            let errors = field_errors(&p, "summary", |field| match field {
-                "summary" => Some("summary"),
-                "duration_minutes" => Some("duration"),
-                "occurred_at" => Some("occurred_at"),
-                "counterpart_agency_id" => Some("counterpart"),
-                f if f.ends_with("due_on") => Some("follow_up_due"),
-                f if f.ends_with("description") => Some("follow_up"),
-                f if f.ends_with("owner_agency_id") => Some("follow_up_owner"),
-                _ => None,
-            });
-            form_again(page, &state, id, f, errors).await
-        }
-        Err(p) => Err(p.into()),
+        Sent::Now(_) | Sent::Before(_) => Ok(see_other(&format!("/app/cases/{id}?logged=1"))),
+        Sent::Refused(errors) => form_again(page, &state, id, f, errors).await,
     }
 }
 

@@ -25,6 +25,7 @@ use serde::de::DeserializeOwned;
 use crate::auth::{Caller, FormCsrfToken};
 use crate::problem::Problem;
 use crate::state::{AppState, Limits};
+use fourthp_persistence::write::{Replay, StoredResponse, Written};
 
 /// The pages' policy: scripts and styles from this origin only, no inline script or style,
 /// forms post only here, never framed.
@@ -317,6 +318,47 @@ impl<T: DeserializeOwned + 'static> FromRequest for PageForm<T> {
             Ok(PageForm { value, request, page })
         })
     }
+}
+
+/// What a form's write came to.
+pub enum Sent<T> {
+    /// Written now.
+    Now(T),
+    /// This form was sent before and written then (its first response, if finished).
+    Before(Option<StoredResponse>),
+    /// Refused: the errors to show beside the form's fields.
+    Refused(Vec<FieldError>),
+}
+
+/// A write's outcome for a form sent with idempotency key `key`: refusals a person can correct
+/// (invalid fields, a lifecycle rule broken, a changed record) become errors beside the fields
+/// (`map` turns the API's field names into the form's; the rest go on `fallback`), in the
+/// problem's own words. A key already used with other details is cleared, so that the form
+/// shown again carries a new one and can be sent.
+pub fn sent<T>(
+    written: Result<Written<T>, Problem>,
+    key: &mut String,
+    fallback: &str,
+    map: impl Fn(&str) -> Option<&'static str>,
+) -> Result<Sent<T>, PageError> {
+    match written {
+        Ok(Ok((value, _))) => Ok(Sent::Now(value)),
+        Ok(Err(Replay::Stored(first))) => Ok(Sent::Before(Some(first))),
+        Ok(Err(Replay::InFlight)) => Ok(Sent::Before(None)),
+        Ok(Err(Replay::Mismatch)) => {
+            key.clear();
+            Ok(Sent::Refused(vec![FieldError::new(
+                fallback,
+                "This form was already sent with other details. Check the case, then send it again.",
+            )]))
+        }
+        Err(p) if correctable(&p) => Ok(Sent::Refused(field_errors(&p, fallback, map))),
+        Err(p) => Err(p.into()),
+    }
+}
+
+pub fn correctable(p: &Problem) -> bool {
+    matches!(p.status, StatusCode::BAD_REQUEST | StatusCode::CONFLICT | StatusCode::PRECONDITION_FAILED | StatusCode::UNPROCESSABLE_ENTITY)
 }
 
 /// A field's error for the error summary and beside the field (GOV.UK pattern).

@@ -15,47 +15,15 @@ use fourthp_domain::ids::{AgencyId, CaseId};
 use fourthp_domain::outcome::OutcomeKind;
 use fourthp_domain::paging::Limit;
 use fourthp_domain::time::london_date;
-use fourthp_persistence::write::{Replay, StoredResponse, Written};
 use serde::Deserialize;
 
 use super::case::{choices, label, Choice};
 use super::work::{london_time, long_date};
-use super::{error_for, field_errors, render, see_other, Chrome, FieldError, Page, PageError, PageForm};
+use super::{correctable, error_for, field_errors, render, see_other, sent, Chrome, FieldError, Page, PageError, PageForm, Sent};
 use crate::extract::idempotency_key;
 use crate::problem::Problem;
 use crate::routes::agencies::readable_agencies;
 use crate::state::AppState;
-
-/// What a form's write came to.
-enum Sent<T> {
-    /// Written now.
-    Now(T),
-    /// This form was sent before and written then (its first response, if finished).
-    Before(Option<StoredResponse>),
-    /// Refused: the errors to show beside the form's fields.
-    Refused(Vec<FieldError>),
-}
-
-/// A write's outcome for a form: refusals a person can correct (invalid fields, a lifecycle rule
-/// broken, a changed record) become errors beside the fields (`map` turns the API's field names
-/// into the form's; the rest go on `fallback`), in the problem's own words.
-fn sent<T>(written: Result<Written<T>, Problem>, fallback: &str, map: impl Fn(&str) -> Option<&'static str>) -> Result<Sent<T>, PageError> {
-    match written {
-        Ok(Ok((value, _))) => Ok(Sent::Now(value)),
-        Ok(Err(Replay::Stored(first))) => Ok(Sent::Before(Some(first))),
-        Ok(Err(Replay::InFlight)) => Ok(Sent::Before(None)),
-        Ok(Err(Replay::Mismatch)) => Ok(Sent::Refused(vec![FieldError::new(
-            fallback,
-            "This form was already sent with other details. Check the case, then try again.",
-        )])),
-        Err(p) if correctable(&p) => Ok(Sent::Refused(field_errors(&p, fallback, map))),
-        Err(p) => Err(p.into()),
-    }
-}
-
-fn correctable(p: &Problem) -> bool {
-    matches!(p.status, StatusCode::BAD_REQUEST | StatusCode::CONFLICT | StatusCode::PRECONDITION_FAILED | StatusCode::UNPROCESSABLE_ENTITY)
-}
 
 /// A form's idempotency key: the one it was sent with when shown again with its errors (the
 /// same submission), a new one otherwise.
@@ -242,7 +210,7 @@ pub async fn open_case(form: PageForm<NewCaseForm>, state: web::Data<AppState>) 
     };
     let key = (!f.idempotency_key.is_empty()).then(|| idempotency_key(&page.caller, f.idempotency_key.clone(), request.hash.clone()));
     let written = crate::routes::cases::open_case(&page.caller, &state, key, body).await;
-    let opened = sent(written, "known_as", |field| match field {
+    let opened = sent(written, &mut f.idempotency_key, "known_as", |field| match field {
         "known_as" => Some("known_as"),
         "birth_year" => Some("birth_year"),
         "date_of_birth" => Some("date_of_birth"),
@@ -369,7 +337,7 @@ pub async fn event_form(page: Page, state: web::Data<AppState>, id: web::Path<St
 /// Records the event; a refusal of the lifecycle is shown beside "what happened", in the
 /// problem's words.
 pub async fn record_event(form: PageForm<EventForm>, state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, PageError> {
-    let PageForm { value: f, request, page } = form;
+    let PageForm { value: mut f, request, page } = form;
     let id = case_id(&id)?;
     let Some(kind) = EventType::parse(&f.event_type).filter(|t| *t != EventType::Correction) else {
         let errors = vec![FieldError::new("event_type", "Choose what happened")];
@@ -420,7 +388,7 @@ pub async fn record_event(form: PageForm<EventForm>, state: web::Data<AppState>,
         }
         Err(p) => Err(p),
     };
-    match sent(written, "event_type", map)? {
+    match sent(written, &mut f.idempotency_key, "event_type", map)? {
         Sent::Now(_) | Sent::Before(_) => Ok(see_other(&format!("/app/cases/{id}"))),
         Sent::Refused(errors) => event_page(page, &state, id, f, errors).await,
     }
@@ -571,7 +539,7 @@ pub async fn record_outcome(
         f if f.starts_with("intervention") => Some("intervention"),
         _ => None,
     };
-    match sent(written, "outcome", map)? {
+    match sent(written, &mut f.idempotency_key, "outcome", map)? {
         Sent::Now(_) | Sent::Before(_) => Ok(see_other(&format!("/app/cases/{id}"))),
         Sent::Refused(errors) => outcome_page(page, &state, id, f, errors).await,
     }
