@@ -143,16 +143,16 @@ pub(crate) async fn sync(
     let stage = timeline.stage().as_str();
     let advances_on = stage_advances_on(&derived);
     // The first event's date changes with the timeline too (an event dated earlier, a
-    // correction); it is kept beside the stage, changed only when it changes.
+    // correction): kept beside the stage, in the one update, made only when something changed.
     let first_event_on = timeline.first_date();
-    diesel::update(cases::table.find(case.id.into_uuid()))
-        .filter(cases::first_event_on.is_distinct_from(first_event_on))
-        .set(cases::first_event_on.eq(first_event_on))
-        .execute(conn)
-        .await?;
     let stage_changed: usize = diesel::update(cases::table.find(case.id.into_uuid()))
-        .filter(cases::stage.ne(stage).or(cases::stage_advances_on.is_distinct_from(advances_on)))
-        .set((cases::stage.eq(stage), cases::stage_advances_on.eq(advances_on)))
+        .filter(
+            cases::stage
+                .ne(stage)
+                .or(cases::stage_advances_on.is_distinct_from(advances_on))
+                .or(cases::first_event_on.is_distinct_from(first_event_on)),
+        )
+        .set((cases::stage.eq(stage), cases::stage_advances_on.eq(advances_on), cases::first_event_on.eq(first_event_on)))
         .execute(conn)
         .await?;
     Ok(SyncOutcome { changes, stage_changed: stage_changed > 0 })
