@@ -1,4 +1,10 @@
 //! Database rows. Private to this crate: repositories convert them to and from domain types.
+//!
+//! Every insertable row writes `None` as `NULL` (`treat_none_as_default_value = false`), not as
+//! `DEFAULT`: diesel will not reuse a prepared statement whose SQL changes with which fields are
+//! `None`, so with `DEFAULT` every insert was parsed and planned again on each request (column
+//! defaults and all). No nullable column has a default other than `NULL` (a test checks it), so
+//! the rows written are the same.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
@@ -24,7 +30,7 @@ pub struct AgencyRow {
 }
 
 #[derive(Debug, Insertable, AsChangeset)]
-#[diesel(table_name = agencies, treat_none_as_null = true)]
+#[diesel(table_name = agencies, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct AgencyWrite<'a> {
     pub id: Uuid,
     pub name: &'a str,
@@ -68,7 +74,7 @@ pub struct CaseRow {
 
 /// The columns a coordinator's edit writes (everything but identity, stage and creation).
 #[derive(Debug, Insertable, AsChangeset)]
-#[diesel(table_name = cases, treat_none_as_null = true)]
+#[diesel(table_name = cases, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct CaseDetailsWrite<'a> {
     pub known_as: &'a str,
     pub birth_year: Option<i32>,
@@ -90,7 +96,7 @@ pub struct CaseDetailsWrite<'a> {
 }
 
 #[derive(Debug, Insertable)]
-#[diesel(table_name = cases)]
+#[diesel(table_name = cases, treat_none_as_default_value = false)]
 pub struct NewCaseRow<'a> {
     pub id: Uuid,
     pub reference: &'a str,
@@ -104,7 +110,7 @@ pub struct NewCaseRow<'a> {
 }
 
 #[derive(Debug, Queryable, Selectable, Insertable)]
-#[diesel(table_name = case_team, check_for_backend(diesel::pg::Pg))]
+#[diesel(table_name = case_team, check_for_backend(diesel::pg::Pg), treat_none_as_default_value = false)]
 pub struct TeamRow {
     pub case_id: Uuid,
     pub agency_id: Uuid,
@@ -134,7 +140,7 @@ pub struct AuditRow {
 }
 
 #[derive(Debug, Insertable)]
-#[diesel(table_name = audit_records)]
+#[diesel(table_name = audit_records, treat_none_as_default_value = false)]
 pub struct NewAuditRow<'a> {
     pub id: Uuid,
     pub recorded_at: DateTime<Utc>,
@@ -155,7 +161,7 @@ pub struct NewAuditRow<'a> {
 }
 
 #[derive(Debug, Queryable, Selectable, Insertable)]
-#[diesel(table_name = case_events, check_for_backend(diesel::pg::Pg))]
+#[diesel(table_name = case_events, check_for_backend(diesel::pg::Pg), treat_none_as_default_value = false)]
 pub struct EventRow {
     pub id: Uuid,
     pub case_id: Uuid,
@@ -177,7 +183,7 @@ pub struct EventRow {
 }
 
 #[derive(Debug, Queryable, QueryableByName, Selectable, Insertable)]
-#[diesel(table_name = deadlines, check_for_backend(diesel::pg::Pg))]
+#[diesel(table_name = deadlines, check_for_backend(diesel::pg::Pg), treat_none_as_default_value = false)]
 pub struct DeadlineRow {
     pub id: Uuid,
     pub case_id: Uuid,
@@ -199,7 +205,7 @@ pub struct DeadlineRow {
 }
 
 #[derive(Debug, Queryable, Selectable, Insertable)]
-#[diesel(table_name = needs, check_for_backend(diesel::pg::Pg))]
+#[diesel(table_name = needs, check_for_backend(diesel::pg::Pg), treat_none_as_default_value = false)]
 pub struct NeedRow {
     pub id: Uuid,
     pub case_id: Uuid,
@@ -214,7 +220,7 @@ pub struct NeedRow {
 }
 
 #[derive(Debug, Queryable, Selectable, Insertable)]
-#[diesel(table_name = interventions, check_for_backend(diesel::pg::Pg))]
+#[diesel(table_name = interventions, check_for_backend(diesel::pg::Pg), treat_none_as_default_value = false)]
 pub struct InterventionRow {
     pub id: Uuid,
     pub case_id: Uuid,
@@ -232,7 +238,7 @@ pub struct InterventionRow {
 }
 
 #[derive(Debug, Queryable, Selectable, Insertable)]
-#[diesel(table_name = actions, check_for_backend(diesel::pg::Pg))]
+#[diesel(table_name = actions, check_for_backend(diesel::pg::Pg), treat_none_as_default_value = false)]
 pub struct ActionRow {
     pub id: Uuid,
     pub case_id: Uuid,
@@ -253,7 +259,7 @@ pub struct ActionRow {
 }
 
 #[derive(Debug, Queryable, Selectable, Insertable)]
-#[diesel(table_name = outcomes, check_for_backend(diesel::pg::Pg))]
+#[diesel(table_name = outcomes, check_for_backend(diesel::pg::Pg), treat_none_as_default_value = false)]
 pub struct OutcomeRow {
     pub id: Uuid,
     pub case_id: Uuid,
@@ -266,14 +272,14 @@ pub struct OutcomeRow {
 }
 
 #[derive(Debug, Queryable, Selectable, Insertable)]
-#[diesel(table_name = outcome_interventions, check_for_backend(diesel::pg::Pg))]
+#[diesel(table_name = outcome_interventions, check_for_backend(diesel::pg::Pg), treat_none_as_default_value = false)]
 pub struct OutcomeInterventionRow {
     pub outcome_id: Uuid,
     pub intervention_id: Uuid,
 }
 
 #[derive(Debug, Queryable, Selectable, Insertable)]
-#[diesel(table_name = idempotency_keys, check_for_backend(diesel::pg::Pg))]
+#[diesel(table_name = idempotency_keys, check_for_backend(diesel::pg::Pg), treat_none_as_default_value = false)]
 pub struct IdempotencyRow {
     pub principal: String,
     pub key: String,
@@ -283,4 +289,98 @@ pub struct IdempotencyRow {
     pub response_location: Option<String>,
     pub response_etag: Option<String>,
     pub created_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::pg::Pg;
+    use diesel::query_builder::QueryFragment;
+
+    use super::*;
+
+    /// An insert diesel will prepare once per connection and reuse.
+    fn reused(query: &impl QueryFragment<Pg>) -> bool {
+        query.is_safe_to_cache_prepared(&Pg).is_ok_and(|reused| reused)
+    }
+
+    #[test]
+    fn the_write_paths_inserts_are_prepared_once_not_on_every_request() {
+        let (id, at, day) = (Uuid::nil(), DateTime::<Utc>::UNIX_EPOCH, NaiveDate::MIN);
+        let intervention = InterventionRow {
+            id,
+            case_id: id,
+            channel: "phone_call".into(),
+            direction: "outbound".into(),
+            counterpart_agency_id: id,
+            occurred_at: at,
+            need_domain: "health_gp".into(),
+            need_id: None,
+            summary: "s".into(),
+            duration_minutes: 5,
+            recorded_by: "vcc".into(),
+            recorded_by_agency: id,
+            recorded_at: at,
+        };
+        assert!(reused(&diesel::insert_into(interventions::table).values(&intervention)));
+        let audit = NewAuditRow {
+            id,
+            recorded_at: at,
+            action: "C",
+            outcome: "success",
+            agent_sub: "vcc",
+            agent_role: "coordinator",
+            agent_agency_id: None,
+            entity_type: "intervention",
+            entity_id: None,
+            case_id: None,
+            changed_fields: Vec::new(),
+            request_id: "r",
+            client_address: None,
+            purpose: None,
+            source: None,
+            details_hash: None,
+        };
+        assert!(reused(&diesel::insert_into(audit_records::table).values(&audit)));
+        let key = IdempotencyRow {
+            principal: "p".into(),
+            key: "k".into(),
+            request_hash: Vec::new(),
+            response_status: 201,
+            response_body: serde_json::Value::Null,
+            response_location: None,
+            response_etag: None,
+            created_at: at,
+        };
+        assert!(reused(&diesel::insert_into(idempotency_keys::table).values(&key)));
+        let action = ActionRow {
+            id,
+            case_id: id,
+            description: "d".into(),
+            owner_agency_id: id,
+            due_on: day,
+            from_intervention: None,
+            status: "open".into(),
+            closure_note: None,
+            closed_by: None,
+            closed_by_agency: None,
+            closed_on: None,
+            closed_at: None,
+            version: 1,
+            created_by: "vcc".into(),
+            created_at: at,
+            updated_at: at,
+        };
+        assert!(reused(&diesel::insert_into(actions::table).values(&action)));
+        let outcome = OutcomeRow {
+            id,
+            case_id: id,
+            outcome: "o".into(),
+            achieved_on: day,
+            evidence: None,
+            score: None,
+            recorded_by: "vcc".into(),
+            recorded_at: at,
+        };
+        assert!(reused(&diesel::insert_into(outcomes::table).values(&outcome)));
+    }
 }

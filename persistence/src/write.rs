@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Text};
+use diesel::sql_types::{BigInt, Text};
 use diesel_async::{AnsiTransactionManager, AsyncPgConnection, RunQueryDsl, TransactionManager};
 
 use crate::db::{Db, StoreError};
@@ -107,19 +107,24 @@ where
     Ok(Ok((value, response)))
 }
 
-#[derive(QueryableByName)]
-struct Locked {
-    #[diesel(sql_type = Bool)]
-    locked: bool,
+diesel::define_sql_function! {
+    /// PostgreSQL's `pg_try_advisory_xact_lock(bigint)`.
+    fn pg_try_advisory_xact_lock(key: BigInt) -> Bool;
+}
+diesel::define_sql_function! {
+    /// PostgreSQL's `hashtextextended(text, bigint)`: a 64-bit hash of the text.
+    fn hashtextextended(text: Text, seed: BigInt) -> BigInt;
 }
 
 /// Takes the key's transaction-scoped advisory lock and looks for an earlier use. `None`: go on.
 async fn claim(conn: &mut AsyncPgConnection, k: &IdempotencyKey, now: DateTime<Utc>) -> Result<Option<Replay>, StoreError> {
-    let lock: Locked = diesel::sql_query("SELECT pg_try_advisory_xact_lock(hashtextextended($1, 42)) AS locked")
-        .bind::<Text, _>(format!("idempotency\n{}\n{}", k.principal, k.key))
-        .get_result(conn)
-        .await?;
-    if !lock.locked {
+    // A query built from diesel's expressions, not raw SQL: the connection prepares it once and
+    // reuses the statement (raw SQL is parsed and planned again on every request).
+    let locked: bool =
+        diesel::select(pg_try_advisory_xact_lock(hashtextextended(format!("idempotency\n{}\n{}", k.principal, k.key), 42_i64)))
+            .get_result(conn)
+            .await?;
+    if !locked {
         return Ok(Some(Replay::InFlight));
     }
     let found: Option<IdempotencyRow> =
@@ -144,4 +149,23 @@ async fn claim(conn: &mut AsyncPgConnection, k: &IdempotencyKey, now: DateTime<U
 pub async fn expire_keys(db: &Db, now: DateTime<Utc>) -> Result<usize, StoreError> {
     let mut conn = db.conn().await?;
     Ok(diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.le(now - KEY_LIFETIME))).execute(&mut conn).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::pg::Pg;
+    use diesel::query_builder::QueryFragment;
+
+    use super::*;
+
+    /// A query diesel will prepare once per connection and reuse.
+    fn reused(query: &impl QueryFragment<Pg>) -> bool {
+        query.is_safe_to_cache_prepared(&Pg).is_ok_and(|reused| reused)
+    }
+
+    #[test]
+    fn the_keys_lock_and_look_up_are_prepared_once_not_on_every_request() {
+        assert!(reused(&diesel::select(pg_try_advisory_xact_lock(hashtextextended("idempotency\np\nk".to_owned(), 42_i64)))));
+        assert!(reused(&idempotency_keys::table.find(("p", "k")).select(IdempotencyRow::as_select())));
+    }
 }

@@ -196,3 +196,26 @@ fn regex_lite_uuid(text: &str) -> bool {
         .windows(36)
         .any(|w| w.iter().enumerate().all(|(i, b)| if matches!(i, 8 | 13 | 18 | 23) { *b == b'-' } else { b.is_ascii_hexdigit() }))
 }
+
+/// The service writes `None` as `NULL` rather than `DEFAULT` (so that its inserts are prepared
+/// once per connection, not parsed on every request); that is the same row only while no nullable
+/// column has a default of its own. A migration adding one must change the row type first.
+#[actix_web::test]
+async fn no_nullable_column_has_a_default_other_than_null() {
+    #[derive(diesel::QueryableByName)]
+    struct Column {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+    }
+    let app = TestApp::init().spawn().await;
+    let mut conn = app.db.conn().await.unwrap();
+    let defaulted: Vec<Column> = diesel::sql_query(
+        "SELECT table_name || '.' || column_name AS name FROM information_schema.columns \
+         WHERE table_schema = 'public' AND is_nullable = 'YES' AND column_default IS NOT NULL",
+    )
+    .load(&mut conn)
+    .await
+    .unwrap();
+    let names: Vec<String> = defaulted.into_iter().map(|c| c.name).collect();
+    assert!(names.is_empty(), "nullable columns with a default: {names:?}");
+}
