@@ -2,6 +2,7 @@
 //! case needs on the case row for the rest of its transaction. Every write starts here: lock the
 //! case, apply the change, derive its deadlines (the `derive` module), audit.
 
+use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use fourthp_domain::case::{
@@ -85,10 +86,16 @@ pub(crate) enum Lock {
 }
 
 pub(crate) async fn load(conn: &AsyncPgConnection, id: CaseId, lock: Lock) -> Result<Option<Case>, StoreError> {
+    Ok(load_dated(conn, id, lock).await?.map(|(case, _)| case))
+}
+
+/// [`load`], with the date of the case's first effective event (`cases.first_event_on`, kept by
+/// `derive::sync`) read in the same statement: what a back-dated record is checked against.
+pub(crate) async fn load_dated(conn: &AsyncPgConnection, id: CaseId, lock: Lock) -> Result<Option<(Case, Option<NaiveDate>)>, StoreError> {
     // The case and its team are read pipelined: both queries are sent before the first answer
     // is awaited, the case's (and its lock) first.
     let (mut for_case, mut for_team): (&AsyncPgConnection, &AsyncPgConnection) = (conn, conn);
-    let query = cases::table.find(id.into_uuid()).select(CaseRow::as_select());
+    let query = cases::table.find(id.into_uuid()).select((CaseRow::as_select(), cases::first_event_on));
     let row = async move {
         match lock {
             Lock::None => query.first(&mut for_case).await.optional(),
@@ -102,6 +109,6 @@ pub(crate) async fn load(conn: &AsyncPgConnection, id: CaseId, lock: Lock) -> Re
         .select(TeamRow::as_select())
         .load::<TeamRow>(&mut for_team);
     let (row, team) = futures_util::future::try_join(row, team).await?;
-    let Some(row) = row else { return Ok(None) };
-    case_from_rows(row, team).map(Some)
+    let Some((row, first_event_on)) = row else { return Ok(None) };
+    Ok(Some((case_from_rows(row, team)?, first_event_on)))
 }

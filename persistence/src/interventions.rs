@@ -18,10 +18,10 @@ use fourthp_domain::principal::Subject;
 use crate::actions;
 use crate::agencies;
 use crate::audit;
-use crate::case_lock::{load, Lock};
+use crate::case_lock::{load_dated, Lock};
 use crate::db::{Db, StoreError};
 use crate::rows::InterventionRow;
-use crate::schema::{cases, interventions, needs};
+use crate::schema::{interventions, needs};
 
 fn intervention_from(r: InterventionRow) -> Result<Intervention, StoreError> {
     let corrupt = |what: &str| StoreError::internal(format!("intervention row with invalid {what}"));
@@ -62,17 +62,10 @@ impl From<diesel::result::Error> for InterventionError {
     }
 }
 
-/// The earliest date a fact about the case may carry: its first event less the back-dating
-/// window, and never before the NRM began.
-pub(crate) async fn earliest_allowed(
-    conn: &mut AsyncPgConnection,
-    case: CaseId,
-    window: BackdatingWindow,
-) -> Result<NaiveDate, StoreError> {
-    // The case's first effective event date, kept on the case as its timeline changes (by
-    // `derive::sync`, in the transaction of every event): no replay of the timeline here.
-    let first: Option<NaiveDate> = cases::table.find(case.into_uuid()).select(cases::first_event_on).first(conn).await?;
-    Ok(first.map_or(nrm_start(), |d| (d - window.0).max(nrm_start())))
+/// The earliest date a fact about the case may carry: its first event (`first_event_on`, as
+/// [`load_dated`] reads it) less the back-dating window, and never before the NRM began.
+pub(crate) fn earliest_allowed(first_event_on: Option<NaiveDate>, window: BackdatingWindow) -> NaiveDate {
+    first_event_on.map_or(nrm_start(), |d| (d - window.0).max(nrm_start()))
 }
 
 /// Records an intervention as the caller's agency, with any follow-up actions, on `conn` (in the
@@ -91,14 +84,14 @@ pub async fn create<F>(
 where
     F: FnOnce(&Case) -> Result<(), Denial>,
 {
-    let case = load(conn, case_id, Lock::Share).await?.ok_or(InterventionError::NotFound)?;
+    let (case, first_event_on) = load_dated(conn, case_id, Lock::Share).await?.ok_or(InterventionError::NotFound)?;
     authorize(&case).map_err(InterventionError::Denied)?;
     let recorder = ctx.principal.agency.ok_or(InterventionError::Denied(Denial::Forbidden))?;
     let mut errs = FieldErrors::new();
     if agencies::is_active(conn, new.counterpart_agency_id).await? != Some(true) {
         errs.push("counterpart_agency_id", "is not a registered, active agency");
     }
-    let earliest = earliest_allowed(conn, case_id, window).await?;
+    let earliest = earliest_allowed(first_event_on, window);
     errs.check("occurred_at", check_occurred_at(new.occurred_at, ctx.at, earliest));
     if let Some(need) = new.need_id {
         let owner: Option<uuid::Uuid> = needs::table.find(need.into_uuid()).select(needs::case_id).first(conn).await.optional()?;
