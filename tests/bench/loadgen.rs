@@ -2,7 +2,7 @@
 //! interventions with an Idempotency-Key, partners polling case status, commissioners pulling
 //! the outcome report.
 //!
-//! Usage: `loadgen --url http://127.0.0.1:8080 --secret-file KEY --cases-file CASES
+//! Usage: `loadgen --url http://127.0.0.1:8080[,http://127.0.0.1:8081...] --secret-file KEY --cases-file CASES
 //!         --coordinator-agency ID [--mix log=30,status=70,report=0] [--seconds 30]
 //!         [--rate R | --concurrency N] [--report-period 2025-01-01:2025-12-31] [--service-pid P]
 //!         [--partner-auth bearer|session]`
@@ -15,7 +15,9 @@
 //! It prints, per operation, throughput, failures and latency percentiles, and the service's
 //! peak RSS when given its pid. With `--partner-auth session`, partners poll with the session
 //! cookie `__Host-fourthp_session=bench-session-<agency id>` (bench/session.sh creates those
-//! sessions) instead of a bearer token.
+//! sessions) instead of a bearer token. With several URLs (several instances of the service on
+//! one database), requests go to them in turn, as a round-robin proxy would send them, and the
+//! peak RSS is given for each `--service-pid` (a comma-separated list in the same order).
 
 #![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used, reason = "a command-line benchmark that fails loudly")]
 
@@ -49,7 +51,7 @@ impl Op {
 }
 
 struct Args {
-    url: String,
+    urls: Vec<String>,
     secret: Vec<u8>,
     cases: Vec<(String, String)>,
     coordinator_agency: String,
@@ -58,13 +60,13 @@ struct Args {
     rate: Option<f64>,
     concurrency: usize,
     report_period: (String, String),
-    service_pid: Option<u32>,
+    service_pids: Vec<u32>,
     partner_sessions: bool,
 }
 
 fn args() -> Args {
     let mut a = Args {
-        url: "http://127.0.0.1:8080".into(),
+        urls: vec!["http://127.0.0.1:8080".into()],
         secret: Vec::new(),
         cases: Vec::new(),
         coordinator_agency: String::new(),
@@ -73,14 +75,14 @@ fn args() -> Args {
         rate: None,
         concurrency: 16,
         report_period: ("2025-01-01".into(), "2025-12-31".into()),
-        service_pid: None,
+        service_pids: Vec::new(),
         partner_sessions: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let value = it.next().expect("every option takes a value");
         match flag.as_str() {
-            "--url" => a.url = value,
+            "--url" => a.urls = value.split(',').map(str::to_owned).collect(),
             "--secret-file" => a.secret = std::fs::read_to_string(value).expect("secret file").trim().as_bytes().to_vec(),
             "--cases-file" => {
                 a.cases = std::fs::read_to_string(value)
@@ -113,7 +115,7 @@ fn args() -> Args {
                 let (f, t) = value.split_once(':').expect("--report-period FROM:TO");
                 a.report_period = (f.to_owned(), t.to_owned());
             }
-            "--service-pid" => a.service_pid = Some(value.parse().expect("--service-pid")),
+            "--service-pid" => a.service_pids = value.split(',').map(|p| p.parse().expect("--service-pid")).collect(),
             "--partner-auth" => {
                 a.partner_sessions = match value.as_str() {
                     "bearer" => false,
@@ -132,13 +134,14 @@ fn args() -> Args {
 }
 
 struct Plan {
-    url: String,
+    urls: Vec<String>,
     vcc: String,
     commissioner: String,
     partners: std::collections::HashMap<String, String>,
     cases: Vec<(String, String)>,
     mix: Vec<(Op, f64)>,
-    report_url: String,
+    /// The report's path and query, after the service's URL.
+    report_path: String,
     run: String,
     partner_sessions: bool,
 }
@@ -170,13 +173,14 @@ impl Plan {
     /// Sends one request; true when it got the status the operation should.
     async fn send(&self, client: &awc::Client, op: Op, case: usize, n: u64) -> bool {
         let (case_id, partner) = &self.cases[case];
+        let url = &self.urls[usize::try_from(n).unwrap_or(0) % self.urls.len()];
         let result = match op {
             Op::Log => {
                 let body = json!({"channel": "phone_call", "direction": "outbound", "counterpart_agency_id": partner,
                                   "occurred_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                                   "need_domain": "health_gp", "summary": "Rang the practice about registration", "duration_minutes": 5});
                 client
-                    .post(format!("{}/api/v1/cases/{case_id}/interventions", self.url))
+                    .post(format!("{url}/api/v1/cases/{case_id}/interventions"))
                     .insert_header(("authorization", format!("Bearer {}", self.vcc)))
                     .insert_header(("idempotency-key", format!("{}-{n}", self.run)))
                     .send_json(&body)
@@ -184,13 +188,13 @@ impl Plan {
                     .map(|r| (r.status().as_u16() == 201, r))
             }
             Op::Status => client
-                .get(format!("{}/api/v1/cases/{case_id}/status", self.url))
+                .get(format!("{url}/api/v1/cases/{case_id}/status"))
                 .insert_header(self.partner_credential(partner))
                 .send()
                 .await
                 .map(|r| (r.status().as_u16() == 200, r)),
             Op::Report => client
-                .get(&self.report_url)
+                .get(format!("{url}{}", self.report_path))
                 .insert_header(("authorization", format!("Bearer {}", self.commissioner)))
                 .send()
                 .await
@@ -253,13 +257,13 @@ async fn main() {
         partners.entry(p.clone()).or_insert_with(|| token(&minter, "gp-practice-bench", Role::Partner, Some(p)));
     }
     let plan = Rc::new(Plan {
-        url: a.url.clone(),
+        urls: a.urls.clone(),
         vcc: token(&minter, "vcc-bench", Role::Coordinator, Some(&a.coordinator_agency)),
         commissioner: token(&minter, "commissioner-bench", Role::Commissioner, None),
         partners,
         cases: a.cases.clone(),
         mix: a.mix.clone(),
-        report_url: format!("{}/api/v1/reports/outcomes?from={}&to={}", a.url, a.report_period.0, a.report_period.1),
+        report_path: format!("/api/v1/reports/outcomes?from={}&to={}", a.report_period.0, a.report_period.1),
         run: uuid::Uuid::now_v7().simple().to_string(),
         partner_sessions: a.partner_sessions,
     });
@@ -351,7 +355,8 @@ async fn main() {
     if a.rate.is_some() {
         println!("requests sent more than 10 ms after they were due (the generator falling behind): {late_starts}");
     }
-    if let Some(rss) = a.service_pid.and_then(peak_rss_mb) {
-        println!("service peak RSS: {rss:.1} MB");
+    let rss: Vec<String> = a.service_pids.iter().filter_map(|p| peak_rss_mb(*p)).map(|mb| format!("{mb:.1} MB")).collect();
+    if !rss.is_empty() {
+        println!("service peak RSS: {}", rss.join(", "));
     }
 }
