@@ -5,8 +5,9 @@
 #
 # Copies the primary with pg_basebackup -R (streaming replication; the primary's pg_hba.conf must
 # allow `replication` connections from 127.0.0.1 for the postgres user) and starts it with its
-# postmaster at the lowest CPU priority (nice 19): on the 2-core benchmark machine the replica
-# shares the cores it would not share in production, and nice stands for its own machine. Run as
+# postmaster at the lowest CPU priority (nice 19, and its autogroup's too where the kernel groups
+# by session): on the 2-core benchmark machine the replica shares the cores it would not share in
+# production, and the priority stands for its own machine. Run as
 # root (it acts as the postgres user) or as postgres. Stop it with:
 #   pg_ctl -D DIR stop          (as postgres)
 set -euo pipefail
@@ -32,4 +33,14 @@ fi
 # nothing else wants it (ionice idle class, where the I/O scheduler honours it).
 as_postgres nice -n 19 ionice -c 3 "$BIN/pg_ctl" -D "$DIR" -w -l "$DIR/server.log" \
     -o "-p $REPLICA_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=/tmp -c fsync=off" start
-echo "replica on 127.0.0.1:$REPLICA_PORT (nice 19, ionice idle, fsync off), replaying from :$PRIMARY_PORT"
+# With the kernel's autogroup scheduling on (Debian's default), CPU is shared first between
+# sessions, and nice counts only among the processes of one session: pg_ctl starts the
+# postmaster in a session of its own, so nice 19 alone left the replica a full share beside the
+# primary's and the service's sessions. Its session's autogroup gets nice 19 too.
+PID=$(head -1 "$DIR/postmaster.pid")
+AUTOGROUP=""
+if [ "$(cat /proc/sys/kernel/sched_autogroup_enabled 2>/dev/null || echo 0)" = 1 ]; then
+    echo 19 > "/proc/$PID/autogroup"
+    AUTOGROUP=", its session's autogroup at nice 19 ($(cat "/proc/$PID/autogroup"))"
+fi
+echo "replica on 127.0.0.1:$REPLICA_PORT (nice 19, ionice idle, fsync off$AUTOGROUP), replaying from :$PRIMARY_PORT"

@@ -6,8 +6,8 @@
 #
 # A mixed open loop (30% coordinators logging, 70% partners polling status) at RATE requests/s
 # (default 1,400: about half what the service sustains here) for SECONDS (default 60), with a
-# commissioner pulling a year's report about every 5 s (one is nearly always in flight: the
-# service computes one at a time). With REPLICA_URL the service reads reports there
+# commissioner pulling a year's report about every REPORT_EVERY seconds (default 5: one is nearly
+# always in flight, the service computes one at a time; 0: no reports, the baseline). With REPLICA_URL the service reads reports there
 # (FOURTHP_REPORT_DATABASE_URL; start one with bench/replica.sh), else from the primary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,7 +26,9 @@ if [ -n "${REPLICA_URL:-}" ]; then
 else
     echo "reports on the primary"
 fi
-WEIGHT=$(awk -v r="$RATE" 'BEGIN {printf "%.4f", 100 / (r * 5)}')
+# REPORT_EVERY=0: no reports at all, the interactive latency the others are measured against.
+REPORT_EVERY=${REPORT_EVERY:-5}
+WEIGHT=$(awk -v r="$RATE" -v e="$REPORT_EVERY" 'BEGIN {printf "%.4f", (e > 0 ? 100 / (r * e) : 0)}')
 target/release/loadgen --url "http://127.0.0.1:$PORT" --secret-file "$SECRET_FILE" --cases-file "$CASES" \
     --coordinator-agency "$VCC" --report-period "$YEAR-01-01:$YEAR-12-31" --service-pid "$SERVER" \
     --mix "log=30,status=70,report=$WEIGHT" --rate "$RATE" --seconds "$SECONDS_RUN"
