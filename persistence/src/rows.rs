@@ -292,14 +292,14 @@ pub struct IdempotencyRow {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use diesel::pg::Pg;
     use diesel::query_builder::QueryFragment;
 
     use super::*;
 
-    /// An insert diesel will prepare once per connection and reuse.
-    fn reused(query: &impl QueryFragment<Pg>) -> bool {
+    /// A statement diesel will prepare once per connection and reuse.
+    pub(crate) fn reused(query: &impl QueryFragment<Pg>) -> bool {
         query.is_safe_to_cache_prepared(&Pg).is_ok_and(|reused| reused)
     }
 

@@ -153,15 +153,9 @@ pub async fn expire_keys(db: &Db, now: DateTime<Utc>) -> Result<usize, StoreErro
 
 #[cfg(test)]
 mod tests {
-    use diesel::pg::Pg;
-    use diesel::query_builder::QueryFragment;
+    use crate::rows::tests::reused;
 
     use super::*;
-
-    /// A query diesel will prepare once per connection and reuse.
-    fn reused(query: &impl QueryFragment<Pg>) -> bool {
-        query.is_safe_to_cache_prepared(&Pg).is_ok_and(|reused| reused)
-    }
 
     #[test]
     fn the_keys_lock_and_look_up_are_prepared_once_not_on_every_request() {
