@@ -5,9 +5,9 @@
 #
 # Copies the primary with pg_basebackup -R (streaming replication; the primary's pg_hba.conf must
 # allow `replication` connections from 127.0.0.1 for the postgres user) and starts it with its
-# postmaster at the lowest CPU priority (nice 19, and its autogroup's too where the kernel groups
-# by session): on the 2-core benchmark machine the replica shares the cores it would not share in
-# production, and the priority stands for its own machine. Run as
+# postmaster at the lowest CPU priority (SCHED_IDLE, nice 19, and its autogroup's too where the
+# kernel groups by session): on the 2-core benchmark machine the replica shares the cores it would
+# not share in production, and the priority stands for its own machine. Run as
 # root (it acts as the postgres user) or as postgres. Stop it with:
 #   pg_ctl -D DIR stop          (as postgres)
 set -euo pipefail
@@ -33,14 +33,16 @@ fi
 # nothing else wants it (ionice idle class, where the I/O scheduler honours it).
 as_postgres nice -n 19 ionice -c 3 "$BIN/pg_ctl" -D "$DIR" -w -l "$DIR/server.log" \
     -o "-p $REPLICA_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=/tmp -c fsync=off" start
-# With the kernel's autogroup scheduling on (Debian's default), CPU is shared first between
-# sessions, and nice counts only among the processes of one session: pg_ctl starts the
-# postmaster in a session of its own, so nice 19 alone left the replica a full share beside the
-# primary's and the service's sessions. Its session's autogroup gets nice 19 too.
+# Lower still: the postmaster and its processes (and the backends it forks later, which inherit
+# it) run under SCHED_IDLE, given the CPU only when nothing else wants it and preempted at once
+# when something does; nice 19 alone still took a share. With the kernel's autogroup scheduling
+# on (Debian's default) CPU is also shared first between sessions, nice counting only inside one,
+# and pg_ctl starts the postmaster in a session of its own: that session's autogroup gets nice 19.
 PID=$(head -1 "$DIR/postmaster.pid")
+for p in "$PID" $(pgrep -P "$PID"); do chrt --idle -p 0 "$p"; done
 AUTOGROUP=""
 if [ "$(cat /proc/sys/kernel/sched_autogroup_enabled 2>/dev/null || echo 0)" = 1 ]; then
     echo 19 > "/proc/$PID/autogroup"
-    AUTOGROUP=", its session's autogroup at nice 19 ($(cat "/proc/$PID/autogroup"))"
+    AUTOGROUP=", its session's autogroup at nice 19"
 fi
-echo "replica on 127.0.0.1:$REPLICA_PORT (nice 19, ionice idle, fsync off$AUTOGROUP), replaying from :$PRIMARY_PORT"
+echo "replica on 127.0.0.1:$REPLICA_PORT (SCHED_IDLE, nice 19, ionice idle, fsync off$AUTOGROUP), replaying from :$PRIMARY_PORT"
