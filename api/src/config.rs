@@ -67,6 +67,8 @@ pub struct Config {
     pub report_max_lag_seconds: usize,
     /// Whether reports fall back to the primary when the replica is behind or down.
     pub report_fallback_to_primary: bool,
+    /// The most parallel workers each report query may use.
+    pub report_parallel_workers: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -138,6 +140,7 @@ impl Config {
             metrics_token: get("FOURTHP_METRICS_TOKEN"),
             report_database_url: get("FOURTHP_REPORT_DATABASE_URL"),
             report_max_lag_seconds: number(&get, "FOURTHP_REPORT_MAX_LAG_SECONDS", 60, 1..=86_400)?,
+            report_parallel_workers: number(&get, "FOURTHP_REPORT_PARALLEL_WORKERS", 0, 0..=64)?,
             report_fallback_to_primary: match get("FOURTHP_REPORT_FALLBACK").as_deref() {
                 None | Some("none") => false,
                 Some("primary") => true,

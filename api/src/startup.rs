@@ -85,6 +85,7 @@ impl Application {
                 replica: report_replica,
                 max_lag: Duration::from_secs(u64::try_from(config.report_max_lag_seconds).unwrap_or(60)),
                 fallback_to_primary: config.report_fallback_to_primary,
+                parallel_workers: u8::try_from(config.report_parallel_workers).unwrap_or(0),
             },
         };
         let server = server(listener, state, doc, config.workers).map_err(|e| e.to_string())?;

@@ -53,6 +53,8 @@ pub struct ReportSource {
     pub max_lag: Duration,
     /// Read from the primary when the replica is behind or down (else refuse with 503).
     pub fallback_to_primary: bool,
+    /// The most parallel workers each report query may use (`FOURTHP_REPORT_PARALLEL_WORKERS`).
+    pub parallel_workers: u8,
 }
 
 /// The reverse proxies (addresses or CIDR ranges) whose `X-Forwarded-For` header names the

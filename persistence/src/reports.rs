@@ -29,6 +29,11 @@ pub const OUTCOME_REPORT_SQL: [&str; 2] = [
 /// working memory to hash in one batch rather than spill to disk.
 pub const OUTCOME_REPORT_SETTINGS: &str = "SET LOCAL jit = off; SET LOCAL work_mem = '64MB'";
 
+/// The report's settings with the most parallel workers each of its queries may use.
+fn report_settings(parallel_workers: u8) -> String {
+    format!("{OUTCOME_REPORT_SETTINGS}; SET LOCAL max_parallel_workers_per_gather = {parallel_workers}")
+}
+
 #[derive(QueryableByName)]
 struct FigureRow {
     #[diesel(sql_type = Text)]
@@ -46,18 +51,23 @@ struct FigureRow {
 }
 
 /// The raw, exact figures for `params`, as at `as_at`, and the instant the data they were read
-/// from is from (now on a primary; on a standby, what it had replayed).
+/// from is from (now on a primary; on a standby, what it had replayed). Each of the report's two
+/// queries (run at once on two connections when the pool has a second) may use at most
+/// `parallel_workers` parallel workers besides its own backend: 0 keeps a report to two cores at
+/// most, whatever PostgreSQL's own setting, leaving the rest to coordinators and partners.
 pub async fn outcome_figures(
     db: &Db,
     params: &ReportParams,
     as_at: NaiveDate,
+    parallel_workers: u8,
 ) -> Result<(Vec<RawFigure>, crate::replica::DataState), StoreError> {
+    let settings = report_settings(parallel_workers);
     let mut first = db.conn().await?;
     let second = db.try_conn().await;
     let first: &mut AsyncPgConnection = &mut first;
     AnsiTransactionManager::begin_transaction_sql(first, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?;
     let figures = async {
-        first.batch_execute(OUTCOME_REPORT_SETTINGS).await?;
+        first.batch_execute(&settings).await?;
         // In the figures' own snapshot: the instant they are from.
         let data = crate::replica::state_on(first).await?;
         let [people, activity] = OUTCOME_REPORT_SQL;
@@ -69,9 +79,7 @@ pub async fn outcome_figures(
                     AnsiTransactionManager::begin_transaction_sql(second, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?;
                     let rows = async {
                         // The snapshot id is the server's own text (hex digits and dashes).
-                        second
-                            .batch_execute(&format!("SET TRANSACTION SNAPSHOT '{}'; {OUTCOME_REPORT_SETTINGS}", snapshot.replace('\'', "")))
-                            .await?;
+                        second.batch_execute(&format!("SET TRANSACTION SNAPSHOT '{}'; {settings}", snapshot.replace('\'', ""))).await?;
                         figures(second, activity, params, as_at).await
                     }
                     .await;

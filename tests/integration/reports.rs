@@ -453,14 +453,16 @@ async fn the_two_halves_agree_on_one_connection_or_two() {
         let as_at = params.as_at(today);
         let mut runs = Vec::new();
         // A pool of one has no second connection to give: both halves run in turn, in one
-        // transaction. A larger pool runs them at once on a shared snapshot.
-        for size in [1, 4] {
+        // transaction. A larger pool runs them at once on a shared snapshot. With or without
+        // parallel workers (FOURTHP_REPORT_PARALLEL_WORKERS), the figures are the same.
+        for (size, workers) in [(1, 0), (4, 0), (4, 2)] {
             let db = fourthp_persistence::connect(&n.app.db_url, size, std::time::Duration::from_secs(5)).unwrap();
-            let mut rows = fourthp_persistence::reports::outcome_figures(&db, &params, as_at).await.unwrap().0;
+            let mut rows = fourthp_persistence::reports::outcome_figures(&db, &params, as_at, workers).await.unwrap().0;
             rows.sort_by(|a, b| (&a.measure, &a.category, &a.stat).cmp(&(&b.measure, &b.category, &b.stat)));
             runs.push(rows);
         }
         assert_eq!(runs[0], runs[1]);
+        assert_eq!(runs[1], runs[2]);
         for measure in ["caseload.supported", "nrm.rg_decisions", "deadlines.by_rule", "interventions.by_channel", "outcomes.core"] {
             assert!(runs[0].iter().any(|r| r.measure == measure), "{measure} missing");
         }

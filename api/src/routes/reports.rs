@@ -228,7 +228,7 @@ pub async fn report_response(caller: &Caller, state: &AppState, q: ReportQuery, 
     let (raw, data) = {
         let _turn = state.report_gate.turn().await.ok_or_else(Problem::internal)?;
         let source = report_source(state).await?;
-        reports::outcome_figures(source, &params, as_at).await?
+        reports::outcome_figures(source, &params, as_at, state.report_source.parallel_workers).await?
     };
     if let Err(e) = params.check_population(policy, &raw) {
         let asked = serde_json::json!({ "from": params.from, "to": params.to, "refused": "population_too_small" });
