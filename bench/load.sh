@@ -36,9 +36,10 @@ pgbench_tps() { # $1: script, $2: seconds
     pgbench -n -M prepared -c "$POOL" -j 2 -T "$2" -D ncases="$NCASES" -D vccagency="$VCC" -f "bench/pgbench/$1.sql" "$DATABASE_URL" 2>&1 \
         | sed -n 's/^tps = \([0-9.]*\).*/\1/p'
 }
+URLS="http://127.0.0.1:$PORT" PIDS="$SERVER"   # the instances loadgen sends to, and their pids
 loadgen() {
-    target/release/loadgen --url "http://127.0.0.1:$PORT" --secret-file "$SECRET_FILE" --cases-file "$CASES" \
-        --coordinator-agency "$VCC" --report-period "$YEAR-01-01:$YEAR-12-31" --service-pid "$SERVER" "$@"
+    target/release/loadgen --url "$URLS" --secret-file "$SECRET_FILE" --cases-file "$CASES" \
+        --coordinator-agency "$VCC" --report-period "$YEAR-01-01:$YEAR-12-31" --service-pid "$PIDS" "$@"
 }
 rate_of() { sed -n 's/.* done *\([0-9]*\)\/s.*/\1/p' | head -1; }
 
@@ -74,15 +75,14 @@ loadgen --mix "log=30,status=70,report=$(awk -v r="$MIXED_RATE" 'BEGIN {printf "
 echo
 echo "== two instances on the one database, requests to them in turn (as a round-robin proxy sends them), pool $POOL each"
 start_instance
+URLS="$URLS,http://127.0.0.1:$PORT2" PIDS="$PIDS,${SERVERS// /}"
 declare -A TWO
 for op in log status; do
-    out=$(loadgen --url "http://127.0.0.1:$PORT,http://127.0.0.1:$PORT2" --service-pid "$SERVER,${SERVERS// /}" \
-        --mix "$op=1" --concurrency "$POOL" --seconds "$SECONDS_EACH"); echo "$out"
+    out=$(loadgen --mix "$op=1" --concurrency "$POOL" --seconds "$SECONDS_EACH"); echo "$out"
     TWO[$op]=$(rate_of <<<"$out")
 done
 echo "-- mixed, open loop, the same rate and mix as above, across both"
-loadgen --url "http://127.0.0.1:$PORT,http://127.0.0.1:$PORT2" --service-pid "$SERVER,${SERVERS// /}" \
-    --mix "log=30,status=70,report=$(awk -v r="$MIXED_RATE" 'BEGIN {printf "%.4f", 100 / (r * 20)}')" --rate "$MIXED_RATE" --seconds "$(( SECONDS_EACH * 2 ))"
+loadgen --mix "log=30,status=70,report=$(awk -v r="$MIXED_RATE" 'BEGIN {printf "%.4f", 100 / (r * 20)}')" --rate "$MIXED_RATE" --seconds "$(( SECONDS_EACH * 2 ))"
 echo
 for op in log status; do
     awk -v s="${SVC[$op]}" -v p="${PG[$op]}" -v op="$op" 'BEGIN {printf "%-7s service %6.0f/s, pgbench %6.0f/s: service / pgbench = %.2f\n", op, s, p, s / p}'

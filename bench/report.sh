@@ -44,9 +44,10 @@ service_runs() { # $1: format
     done
 }
 
-# The service's settings (OUTCOME_REPORT_SETTINGS in persistence/src/reports.rs); and, as the
-# service sends each statement unnamed and so has it planned with the values, custom plans.
-SETTINGS="SET jit = off; SET work_mem = '64MB'; SET plan_cache_mode = force_custom_plan;"
+# The service's settings (report_settings in persistence/src/reports.rs, with its parallel workers
+# from FOURTHP_REPORT_PARALLEL_WORKERS); and, as the service sends each statement unnamed and so
+# has it planned with the values, custom plans.
+SETTINGS="SET jit = off; SET work_mem = '64MB'; SET max_parallel_workers_per_gather = ${FOURTHP_REPORT_PARALLEL_WORKERS:-0}; SET plan_cache_mode = force_custom_plan;"
 EXEC="EXECUTE report('$FROM', '$TO', '$AS_AT', NULL, NULL, NULL, NULL);"
 prepare() { # $1: half
     echo "$SETTINGS"

@@ -119,12 +119,6 @@ struct Head {
     hash: Vec<u8>,
 }
 
-#[derive(QueryableByName)]
-struct Locked {
-    #[diesel(sql_type = Bool)]
-    locked: bool,
-}
-
 async fn head_on(conn: &mut AsyncPgConnection) -> Result<(i64, Vec<u8>), StoreError> {
     let head: Option<Head> =
         diesel::sql_query("SELECT seq, hash FROM audit_chain ORDER BY seq DESC LIMIT 1").get_result(conn).await.optional()?;
@@ -139,8 +133,8 @@ pub async fn head(db: &Db) -> Result<(i64, Vec<u8>), StoreError> {
 
 /// Chains up to `batch` pending records; returns how many, or 0 if another chainer holds the lock.
 async fn chain_batch(conn: &mut AsyncPgConnection, batch: i64, now: DateTime<Utc>) -> Result<usize, StoreError> {
-    let lock: Locked = diesel::sql_query(format!("SELECT pg_try_advisory_xact_lock({CHAINER_LOCK}) AS locked")).get_result(conn).await?;
-    if !lock.locked {
+    let locked: bool = diesel::select(crate::db::pg_try_advisory_xact_lock(CHAINER_LOCK)).get_result(conn).await?;
+    if !locked {
         return Ok(0);
     }
     let (mut seq, mut prev) = head_on(conn).await?;

@@ -17,6 +17,13 @@ pub const LATEST_MIGRATION: &str = "20261202000011";
 /// Key of the advisory lock that serialises migrations between instances starting together.
 const MIGRATION_LOCK: i64 = 0x0004_7448_5000_0001;
 
+diesel::define_sql_function! {
+    /// PostgreSQL's `pg_try_advisory_xact_lock(bigint)`: the lock, held to the end of the
+    /// transaction, or false at once if another transaction holds it. Built from diesel's
+    /// expressions, a query using it is prepared once per connection, not on every call.
+    fn pg_try_advisory_xact_lock(key: diesel::sql_types::BigInt) -> diesel::sql_types::Bool;
+}
+
 /// A connection idle at least this long is checked with a query before it is handed out again.
 const VERIFY_AFTER_IDLE: Duration = Duration::from_secs(1);
 
@@ -52,7 +59,7 @@ impl Manager for Connections {
     async fn recycle(&self, conn: &mut AsyncPgConnection, metrics: &Metrics) -> RecycleResult<ConnectError> {
         self.inner.recycle(conn, metrics).await?;
         if metrics.last_used() >= VERIFY_AFTER_IDLE {
-            diesel::select(diesel::dsl::sql::<diesel::sql_types::Integer>("1"))
+            diesel::select(diesel::IntoSql::into_sql::<diesel::sql_types::Integer>(1_i32))
                 .get_result::<i32>(conn)
                 .await
                 .map_err(|e| RecycleError::Backend(ConnectError::QueryError(e)))?;

@@ -26,12 +26,10 @@ pub const OUTCOME_REPORT_SQL: [&str; 2] = [
 
 /// Settings for the report's transactions. JIT compilation of a statement of this many parts
 /// costs more (about 2 s) than it saves; the aggregates want more than the default 4 MB of
-/// working memory to hash in one batch rather than spill to disk.
-pub const OUTCOME_REPORT_SETTINGS: &str = "SET LOCAL jit = off; SET LOCAL work_mem = '64MB'";
-
-/// The report's settings with the most parallel workers each of its queries may use.
+/// working memory to hash in one batch rather than spill to disk; each query may use at most
+/// `parallel_workers` parallel workers (see [`outcome_figures`]).
 fn report_settings(parallel_workers: u8) -> String {
-    format!("{OUTCOME_REPORT_SETTINGS}; SET LOCAL max_parallel_workers_per_gather = {parallel_workers}")
+    format!("SET LOCAL jit = off; SET LOCAL work_mem = '64MB'; SET LOCAL max_parallel_workers_per_gather = {parallel_workers}")
 }
 
 #[derive(QueryableByName)]

@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use diesel_async::{AnsiTransactionManager, AsyncPgConnection, RunQueryDsl, TransactionManager};
 
-use crate::db::{Db, StoreError};
+use crate::db::{pg_try_advisory_xact_lock, Db, StoreError};
 use crate::rows::IdempotencyRow;
 use crate::schema::idempotency_keys;
 
@@ -107,10 +107,6 @@ where
     Ok(Ok((value, response)))
 }
 
-diesel::define_sql_function! {
-    /// PostgreSQL's `pg_try_advisory_xact_lock(bigint)`.
-    fn pg_try_advisory_xact_lock(key: BigInt) -> Bool;
-}
 diesel::define_sql_function! {
     /// PostgreSQL's `hashtextextended(text, bigint)`: a 64-bit hash of the text.
     fn hashtextextended(text: Text, seed: BigInt) -> BigInt;
