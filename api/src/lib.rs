@@ -6,6 +6,7 @@
 //! `startup`; then `demo`, `config` and `cli`.
 
 pub mod access_ledger;
+pub mod app;
 pub mod audit_trail;
 pub mod auth;
 pub mod cli;

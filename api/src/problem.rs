@@ -242,6 +242,21 @@ impl From<Denial> for Problem {
     }
 }
 
+/// A use case's error as the API answers it: the one mapping of [`crate::app::AppError`].
+impl From<crate::app::AppError> for Problem {
+    fn from(e: crate::app::AppError) -> Self {
+        use crate::app::AppError;
+        match e {
+            AppError::Invalid(errs) => Problem::validation(errs),
+            AppError::Forbidden => Problem::forbidden(),
+            AppError::NotFound => Problem::not_found(),
+            AppError::Conflict { rule, message } => Problem::conflict(rule, message),
+            AppError::Stale => Problem::precondition_failed(),
+            AppError::Store(s) => s.into(),
+        }
+    }
+}
+
 impl From<FieldErrors> for Problem {
     fn from(e: FieldErrors) -> Self {
         Problem::validation(e)

@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 
 use fourthp_domain::report::{FigureStatus, Unit};
+use fourthp_domain::words::{self, Words};
 use plotters::prelude::*;
 
 use crate::report_body::{OutcomeReport, ReportFigure, ReportMeasure};
@@ -98,26 +99,6 @@ fn escape(raw: &str) -> String {
     out
 }
 
-/// `domestic_servitude` → `Domestic servitude`.
-pub fn label(raw: &str) -> String {
-    if raw == "non_uk" {
-        return "Non-UK".to_owned();
-    }
-    let words: Vec<String> = raw
-        .split('_')
-        .map(|w| match w {
-            // Abbreviations keep their capitals.
-            "uk" | "gp" | "rg" | "cg" | "nrm" | "dwp" | "glaa" | "ngo" => w.to_uppercase(),
-            _ => w.to_owned(),
-        })
-        .collect();
-    let spaced = words.join(" ");
-    let mut chars = spaced.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => spaced,
-    }
-}
 
 fn shown(f: &ReportFigure) -> String {
     match (f.status, f.value) {
@@ -199,7 +180,7 @@ fn chart_for(m: &ReportMeasure) -> Option<(String, Vec<Bar>)> {
         m.figures
             .iter()
             .filter(|f| f.statistic == stat && f.category.is_some())
-            .map(|f| Bar { label: label(f.category.as_deref().unwrap_or("")), value: f.value, text: shown(f) })
+            .map(|f| Bar { label: words::category(&m.id, f.category.as_deref().unwrap_or("")), value: f.value, text: shown(f) })
             .collect()
     };
     match m.id.as_str() {
@@ -239,12 +220,12 @@ fn table(out: &mut String, m: &ReportMeasure) {
     }
     out.push_str("<table><thead><tr><th></th>");
     for c in &cols {
-        let _ = write!(out, "<th>{}</th>", escape(&label(c)));
+        let _ = write!(out, "<th>{}</th>", escape(&words::statistic(c)));
     }
     out.push_str("</tr></thead><tbody>");
     for row in &rows {
         let name = match row {
-            Some(c) => label(c),
+            Some(c) => words::category(&m.id, c),
             None if breakdown => "Total".to_owned(),
             None => "All".to_owned(),
         };
@@ -287,10 +268,10 @@ pub fn html(report: &OutcomeReport) -> String {
     );
     let f = &report.filters;
     let filters: Vec<String> = [
-        f.jurisdiction.map(|j| format!("jurisdiction: {}", label(j.as_str()))),
+        f.jurisdiction.map(|j| format!("jurisdiction: {}", j.words())),
         f.local_authority.as_ref().map(|l| format!("local authority: {l}")),
-        f.exploitation_type.map(|e| format!("exploitation type: {}", label(e.as_str()))),
-        f.age_group.map(|a| format!("age group: {}", label(a.as_str()))),
+        f.exploitation_type.map(|e| format!("form of exploitation: {}", e.words())),
+        f.age_group.map(|a| format!("age group: {}", a.words())),
     ]
     .into_iter()
     .flatten()
@@ -336,16 +317,6 @@ pub fn html(report: &OutcomeReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn labels_keep_abbreviations_in_capitals() {
-        assert_eq!(label("rg_decision_expected"), "RG decision expected");
-        assert_eq!(label("health_gp"), "Health GP");
-        assert_eq!(label("uk"), "UK");
-        assert_eq!(label("non_uk"), "Non-UK");
-        assert_eq!(label("moved_on"), "Moved on");
-        assert_eq!(label(""), "");
-    }
 
     #[test]
     fn charts_draw_for_any_number_of_bars_and_values() {

@@ -6,6 +6,7 @@
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 use crate::agency::set;
+pub use crate::lifecycle::{nrm_start, Stage};
 use crate::codes::{CountryCode, LanguageCode};
 use crate::error::FieldErrors;
 use crate::ids::{AgencyId, CaseId};
@@ -83,21 +84,6 @@ vocabulary!(
     }
 );
 
-vocabulary!(
-    /// Where the case is in its journey; derived from case events, never set by hand.
-    Stage {
-        Intake => "intake",
-        NrmReferred => "nrm_referred",
-        DtnOnly => "dtn_only",
-        RecoveryPeriod => "recovery_period",
-        AwaitingCg => "awaiting_cg",
-        MoveOn => "move_on",
-        ExitSupport => "exit_support",
-        /// Reconsideration of a negative decision has been requested: awaiting the new decision.
-        AwaitingReconsideration => "awaiting_reconsideration",
-        Closed => "closed",
-    }
-);
 
 vocabulary!(
     /// Age band, from the youngest age the person may be (children are presumed so).
@@ -127,10 +113,6 @@ bounded_text!(
     TeamRole, max = 100, multiline = false
 );
 
-/// The first day of the National Referral Mechanism: no case fact can predate it.
-pub fn nrm_start() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2009, 4, 1).unwrap_or(NaiveDate::MIN)
-}
 
 /// What is known of a person's birth. A full date only where data-sharing consent allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

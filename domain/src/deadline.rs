@@ -49,6 +49,12 @@ pub struct Deadline {
 }
 
 impl Deadline {
+    /// The explanation without the rule's source (the Act, guidance or standard it cites),
+    /// which the case page's deadline shows in full: for lists.
+    pub fn explanation_without_source(&self) -> &str {
+        self.explanation.split_once("; source: ").map_or(self.explanation.as_str(), |(why, _)| why)
+    }
+
     fn facts(&self) -> StatusFacts {
         StatusFacts {
             kind: self.kind,

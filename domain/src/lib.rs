@@ -29,5 +29,6 @@ pub mod report;
 pub mod rules;
 pub mod text;
 pub mod time;
+pub mod words;
 
 pub use error::{FieldError, FieldErrors};

@@ -11,9 +11,29 @@
 
 use chrono::{Duration, NaiveDate};
 
-use crate::case::{nrm_start, Stage};
 use crate::event::{effective, CaseEvent, CorrectionError, DecisionOutcome, EffectiveEvent, EventBody, EventType, Fact};
 use crate::ids::EventId;
+
+vocabulary!(
+    /// Where the case is in its journey; derived from case events, never set by hand.
+    Stage {
+        Intake => "intake",
+        NrmReferred => "nrm_referred",
+        DtnOnly => "dtn_only",
+        RecoveryPeriod => "recovery_period",
+        AwaitingCg => "awaiting_cg",
+        MoveOn => "move_on",
+        ExitSupport => "exit_support",
+        /// Reconsideration of a negative decision has been requested: awaiting the new decision.
+        AwaitingReconsideration => "awaiting_reconsideration",
+        Closed => "closed",
+    }
+);
+
+/// The first day of the National Referral Mechanism: no case fact can predate it.
+pub fn nrm_start() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2009, 4, 1).unwrap_or(NaiveDate::MIN)
+}
 
 vocabulary!(
     /// The rules of the lifecycle, named in the problem an illegal event gets.

@@ -40,6 +40,9 @@ struct RuleSetFile {
 #[serde(deny_unknown_fields)]
 struct RuleFile {
     id: String,
+    /// What people call it ("GP registration within 10 days"); without one, the id as a sentence.
+    #[serde(default)]
+    name: Option<String>,
     kind: String,
     trigger: Vec<MatcherFile>,
     trigger_label: String,
@@ -190,6 +193,8 @@ impl AppliesTo {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rule {
     pub id: String,
+    /// What people call it, on pages and in emails.
+    pub name: String,
     pub kind: DeadlineKind,
     pub applies_to: AppliesTo,
     /// A milestone before which support must not end.
@@ -316,8 +321,14 @@ fn rule(r: &RuleFile) -> Result<Rule, String> {
             _ => Err(format!("{at}: advances_stage can only be awaiting_cg")),
         })
         .transpose()?;
+    let name = match r.name.as_deref().map(str::trim) {
+        Some("") => return Err(format!("{at}: name, when given, must not be empty")),
+        Some(n) => n.to_owned(),
+        None => crate::words::sentence(&r.id),
+    };
     Ok(Rule {
         id: r.id.clone(),
+        name,
         kind,
         applies_to,
         entitlement: r.entitlement,
@@ -463,6 +474,20 @@ impl RuleBook {
     /// The rule sets in force, for records that name them: "England & Wales rules 2026-12, ...".
     pub fn versions(&self) -> String {
         self.sets.iter().map(|s| format!("{} {}", s.label, s.version)).collect::<Vec<_>>().join(", ")
+    }
+
+    /// What people call the rule with this id (the first rule set's name for it), or the id as a
+    /// sentence when no set has it; `action_due` is an agreed action's due date.
+    pub fn rule_name(&self, id: &str) -> String {
+        if id == crate::deadline::ACTION_DUE {
+            return "Agreed action due".to_owned();
+        }
+        self.sets
+            .iter()
+            .flat_map(|s| s.rules.iter())
+            .find(|r| r.id == id)
+            .map(|r| r.name.clone())
+            .unwrap_or_else(|| crate::words::sentence(id))
     }
 
     /// Every rule's id, once each, in alphabetical order (for choosing one).

@@ -20,7 +20,9 @@ use crate::db::{Db, StoreError};
 use crate::rows::ActionRow;
 use crate::schema::{actions, agencies, case_team};
 
-fn action_from(r: ActionRow) -> Result<Action, StoreError> {
+pub mod owed;
+
+pub(crate) fn action_from(r: ActionRow) -> Result<Action, StoreError> {
     let corrupt = |what: &str| StoreError::internal(format!("action row with invalid {what}"));
     let status = ActionStatus::parse(&r.status).ok_or_else(|| corrupt("status"))?;
     let closure = match (ClosedAs::of(status), r.closure_note, r.closed_by, r.closed_on, r.closed_at) {

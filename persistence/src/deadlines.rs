@@ -21,7 +21,9 @@ use crate::db::{Db, StoreError};
 use crate::rows::DeadlineRow;
 use crate::schema::deadlines;
 
-fn deadline_from(r: DeadlineRow) -> Result<Deadline, StoreError> {
+pub mod board;
+
+pub(crate) fn deadline_from(r: DeadlineRow) -> Result<Deadline, StoreError> {
     let corrupt = |what: &str| StoreError::internal(format!("deadline row with invalid {what}"));
     let waiver = match (r.waived_at, r.waived_by, r.waived_reason) {
         (Some(at), Some(by), Some(reason)) => Some(Waiver {
@@ -188,49 +190,38 @@ fn definition_sql(def: Definition) -> String {
     format!("({})", alternatives.join(" OR "))
 }
 
-/// The queue across every case not closed (and the entitlements of closed cases whose support
-/// ended early, so that they are seen), by due date then case reference.
-pub async fn queue(
-    db: &Db,
-    filter: &QueueFilter,
-    today: NaiveDate,
-    limit: Limit,
-    after: Option<&QueueCursor>,
-) -> Result<Page<QueueItem, QueueCursor>, StoreError> {
-    let mut sql = String::from(
-        "SELECT d.*, c.stage, c.stage_advances_on FROM deadlines d JOIN cases c ON c.id = d.case_id \
-         WHERE (c.stage <> 'closed' OR d.support_ended_on IS NOT NULL) AND ",
-    );
+type BoxedSql = diesel::query_builder::BoxedSqlQuery<'static, diesel::pg::Pg, diesel::query_builder::SqlQuery>;
+
+/// The conditions of the queue on deadline `d` of case `c`: outstanding (or the statuses
+/// asked for) on cases not closed (or entitlements that ended early), and the filter's own.
+/// `$1` is today; the filter's parameters follow from `$2`, `n` ending at the last used.
+pub(crate) fn outstanding_where(filter: &QueueFilter, n: &mut usize) -> String {
+    let mut sql = String::from("(c.stage <> 'closed' OR d.support_ended_on IS NOT NULL) AND ");
     if filter.statuses.is_empty() {
         sql.push_str(&definition_sql(OUTSTANDING));
     } else {
         let parts: Vec<String> = filter.statuses.iter().map(|s| definition_sql(definition(*s))).collect();
         sql.push_str(&format!("({})", parts.join(" OR ")));
     }
-    let mut n = 1;
     let mut next = || {
-        n += 1;
-        n
+        *n += 1;
+        *n
     };
-    let due_before = filter.due_before.map(|_| next());
-    let rule = filter.rule.as_ref().map(|_| next());
-    let lead = filter.lead.as_ref().map(|_| next());
-    let cursor = after.map(|_| (next(), next(), next()));
-    if let Some(i) = due_before {
-        sql.push_str(&format!(" AND d.due_on < ${i}"));
+    if filter.due_before.is_some() {
+        sql.push_str(&format!(" AND d.due_on < ${}", next()));
     }
-    if let Some(i) = rule {
-        sql.push_str(&format!(" AND d.rule_id = ${i}"));
+    if filter.rule.is_some() {
+        sql.push_str(&format!(" AND d.rule_id = ${}", next()));
     }
-    if let Some(i) = lead {
-        sql.push_str(&format!(" AND c.lead_coordinator = ${i}"));
+    if filter.lead.is_some() {
+        sql.push_str(&format!(" AND c.lead_coordinator = ${}", next()));
     }
-    if let Some((a, b, c)) = cursor {
-        sql.push_str(&format!(" AND (d.due_on, d.case_reference, d.id) > (${a}, ${b}, ${c})"));
-    }
-    sql.push_str(&format!(" ORDER BY d.due_on, d.case_reference, d.id LIMIT {}", i64::from(limit.get()) + 1));
+    sql
+}
 
-    let mut query = diesel::sql_query(sql).into_boxed().bind::<Date, _>(today);
+/// Binds today and the filter's parameters, in [`outstanding_where`]'s order.
+pub(crate) fn bind_outstanding(query: BoxedSql, filter: &QueueFilter, today: NaiveDate) -> BoxedSql {
+    let mut query = query.bind::<Date, _>(today);
     if let Some(d) = filter.due_before {
         query = query.bind::<Date, _>(d);
     }
@@ -240,6 +231,27 @@ pub async fn queue(
     if let Some(l) = &filter.lead {
         query = query.bind::<Text, _>(l.as_str().to_owned());
     }
+    query
+}
+
+/// The queue across every case not closed (and the entitlements of closed cases whose support
+/// ended early, so that they are seen), by due date then case reference.
+pub async fn queue(
+    db: &Db,
+    filter: &QueueFilter,
+    today: NaiveDate,
+    limit: Limit,
+    after: Option<&QueueCursor>,
+) -> Result<Page<QueueItem, QueueCursor>, StoreError> {
+    let mut sql = String::from("SELECT d.*, c.stage, c.stage_advances_on FROM deadlines d JOIN cases c ON c.id = d.case_id WHERE ");
+    let mut n = 1;
+    sql.push_str(&outstanding_where(filter, &mut n));
+    let cursor = after.map(|_| (n + 1, n + 2, n + 3));
+    if let Some((a, b, c)) = cursor {
+        sql.push_str(&format!(" AND (d.due_on, d.case_reference, d.id) > (${a}, ${b}, ${c})"));
+    }
+    sql.push_str(&format!(" ORDER BY d.due_on, d.case_reference, d.id LIMIT {}", i64::from(limit.get()) + 1));
+    let mut query = bind_outstanding(diesel::sql_query(sql).into_boxed(), filter, today);
     if let Some(c) = after {
         query = query.bind::<Date, _>(c.due_on).bind::<Text, _>(c.case_reference.clone()).bind::<SqlUuid, _>(c.id.into_uuid());
     }

@@ -237,7 +237,7 @@ pub struct InterventionRow {
     pub recorded_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Queryable, Selectable, Insertable)]
+#[derive(Debug, Queryable, QueryableByName, Selectable, Insertable)]
 #[diesel(table_name = actions, check_for_backend(diesel::pg::Pg), treat_none_as_default_value = false)]
 pub struct ActionRow {
     pub id: Uuid,

@@ -115,8 +115,8 @@ pub async fn sessions_page(page: Page, state: web::Data<AppState>) -> Result<Htt
         .map(|s| SessionRow {
             id: s.handle.to_string(),
             current: Some(s.handle) == current,
-            signed_in: super::work::london_time(s.created_at),
-            last_seen: super::work::london_time(s.last_seen_at),
+            signed_in: super::view::london_time(s.created_at),
+            last_seen: super::view::london_time(s.last_seen_at),
             from: s.user_agent.unwrap_or_else(|| "an unknown browser".to_owned()),
         })
         .collect();

@@ -9,8 +9,8 @@ use fourthp_domain::paging::Limit;
 use fourthp_domain::principal::Role;
 use serde::Deserialize;
 
-use super::case::Choice;
-use super::work::london_time;
+use super::view::{choices, london_time, Choice};
+use fourthp_domain::words::Words;
 use super::{error_for, field_errors, render, see_other, Chrome, FieldError, Page, PageError, PageForm};
 use crate::problem::Problem;
 use crate::routes::agencies::readable_agencies;
@@ -85,7 +85,7 @@ async fn users_page(
             version: u.version,
             email: u.email.clone(),
             name: u.display_name.clone(),
-            role: u.role.as_str().to_owned(),
+            role: u.role.words().to_owned(),
             agency: name_of(u.agency_id),
             active: u.active,
             state: match (u.active, u.enrolled, u.last_sign_in_at) {
@@ -98,7 +98,7 @@ async fn users_page(
         .collect();
     let roles = Role::ALL
         .iter()
-        .map(|r| Choice { value: r.as_str().to_owned(), label: r.as_str().to_owned(), selected: form.role == r.as_str() })
+        .map(|r| Choice { value: r.as_str().to_owned(), label: r.words().to_owned(), selected: form.role == r.as_str() })
         .collect();
     let mut agency_choices = vec![Choice {
         value: String::new(),
@@ -239,13 +239,13 @@ async fn agencies_page(
                 id: r.id.to_string(),
                 version: r.version,
                 name: r.name,
-                kind: super::case::label(r.kind.as_str()),
+                kind: r.kind.words().to_owned(),
                 contact: [r.contact_email, r.contact_phone].into_iter().flatten().collect::<Vec<_>>().join(", "),
                 active: r.active,
             }
         })
         .collect();
-    let kinds = super::case::choices(fourthp_domain::agency::AgencyKind::ALL.iter().map(|k| k.as_str()), &form.kind);
+    let kinds = choices(fourthp_domain::agency::AgencyKind::ALL, &form.kind);
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let next = listed.next.map(|n| form_urlencoded::byte_serialize(n.as_bytes()).collect::<String>());
     let body = AgenciesPage { chrome: page.chrome, agencies, next, kinds, form, added, errors };
@@ -394,7 +394,7 @@ async fn clients_page(
         .collect();
     let roles = Role::ALL
         .iter()
-        .map(|r| Choice { value: r.as_str().to_owned(), label: r.as_str().to_owned(), selected: form.role == r.as_str() })
+        .map(|r| Choice { value: r.as_str().to_owned(), label: r.words().to_owned(), selected: form.role == r.as_str() })
         .collect();
     let agencies = all
         .items

@@ -8,7 +8,10 @@ use fourthp_domain::ids::CaseId;
 use fourthp_domain::paging::Limit;
 use serde::Deserialize;
 
-use super::work::london_time;
+use super::view::london_time;
+use fourthp_domain::audit::Purpose;
+use fourthp_domain::principal::Role;
+use fourthp_domain::words::Words;
 use super::{render, Chrome, FieldError, Page, PageError, PageForm};
 use crate::pages::account::CsrfOnly;
 use crate::routes::audit::{auditors_only, case_access_log, case_by_reference, verify_chain, VerifyResponse};
@@ -74,10 +77,10 @@ pub async fn home(page: Page, state: web::Data<AppState>, query: web::Query<Audi
                             .map(|r| AccessRow {
                                 when: london_time(r.recorded_at),
                                 who: r.agent_sub.clone(),
-                                role: r.agent_role.clone(),
-                                what: format!("{} {}", r.action.as_str(), r.entity_type.as_str()),
-                                outcome: r.outcome.as_str().to_owned(),
-                                purpose: r.purpose.clone().unwrap_or_default(),
+                                role: Role::parse(&r.agent_role).map_or_else(|| r.agent_role.clone(), |x| x.words().to_owned()),
+                                what: format!("{}: {}", r.entity_type.words(), r.action.words().to_lowercase()),
+                                outcome: r.outcome.words().to_owned(),
+                                purpose: r.purpose.as_deref().and_then(Purpose::parse).map(|x| x.words().to_owned()).unwrap_or_default(),
                             })
                             .collect(),
                     );

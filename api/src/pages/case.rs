@@ -17,7 +17,8 @@ use fourthp_domain::principal::Role;
 use fourthp_domain::time::{is_bst, london_date};
 use serde::Deserialize;
 
-use super::work::{london_time, long_date};
+use super::view::{action_explanation, choices, filter_choices, london_time, long_date, ActionCard, Choice};
+use fourthp_domain::words::Words;
 use super::{error_for, field_errors, render, see_other, sent, Chrome, FieldError, Page, PageError, PageForm, Sent};
 use crate::extract::idempotency_key;
 use crate::problem::Problem;
@@ -27,36 +28,6 @@ use crate::routes::interventions::{log, CreateInterventionRequest};
 use crate::routes::timeline::{timeline_of, TimelineItem};
 use crate::routes::PageQuery;
 use crate::state::AppState;
-
-/// An option of a `<select>` or a radio.
-pub struct Choice {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
-}
-
-pub(super) fn label(code: &str) -> String {
-    match code {
-        "england_wales" => return "England and Wales".to_owned(),
-        "northern_ireland" => return "Northern Ireland".to_owned(),
-        _ => {}
-    }
-    // Acronyms as people write them; the rest as a sentence.
-    let words: Vec<String> = code
-        .split('_')
-        .map(|w| match w {
-            "nrm" | "gp" | "rg" | "cg" | "dtn" => w.to_uppercase(),
-            other => other.to_owned(),
-        })
-        .collect();
-    let text = words.join(" ");
-    let mut chars = text.chars();
-    chars.next().map(|c| c.to_uppercase().collect::<String>() + chars.as_str()).unwrap_or_default()
-}
-
-pub(super) fn choices<'a>(values: impl IntoIterator<Item = &'a str>, selected: &str) -> Vec<Choice> {
-    values.into_iter().map(|v| Choice { value: v.to_owned(), label: label(v), selected: v == selected }).collect()
-}
 
 pub struct Row {
     pub when: String,
@@ -118,7 +89,7 @@ struct CasePage {
     stage: String,
     team: Vec<(String, String)>,
     deadlines: Vec<DeadlineRow>,
-    actions: Vec<super::work::OwedRow>,
+    actions: Vec<ActionCard>,
     needs: Vec<NeedRow>,
     today: String,
     timeline: Vec<Row>,
@@ -163,9 +134,9 @@ pub struct LogView {
 
 impl LogView {
     fn new(form: LogForm, counterparts: Vec<Choice>) -> Self {
-        let channels = choices(Channel::ALL.iter().map(|c| c.as_str()), &form.channel);
-        let directions = choices(Direction::ALL.iter().map(|c| c.as_str()), &form.direction);
-        let domains = choices(NeedDomain::ALL.iter().map(|c| c.as_str()), &form.need_domain);
+        let channels = choices(Channel::ALL, &form.channel);
+        let directions = choices(Direction::ALL, &form.direction);
+        let domains = choices(NeedDomain::ALL, &form.need_domain);
         LogView { form, channels, directions, counterparts, domains }
     }
 }
@@ -215,24 +186,39 @@ async fn case_page(
     let name = |id: uuid::Uuid| names.get(&id).cloned().unwrap_or_else(|| "an agency".to_owned());
     let today = london_date(page.caller.ctx.at);
     // Everything below comes from what the timeline read: nothing of the case is read twice.
+    let book = &state.rules.book;
     let deadlines = record
         .deadlines
         .iter()
         .filter(|d| d.is_outstanding(today))
-        .map(|d| DeadlineRow { id: d.id.to_string(), when: long_date(d.due_on), what: label(&d.rule_id), detail: d.explanation.clone() })
+        .map(|d| {
+            // An agreed action's deadline says what and who, from the action as it is now.
+            let action = match d.source {
+                fourthp_domain::deadline::DeadlineSource::Action(a) => record.actions.iter().find(|x| x.id == a),
+                fourthp_domain::deadline::DeadlineSource::Event(_) => None,
+            };
+            let (what, detail) = match action {
+                Some(a) => (
+                    a.details.description.as_str().to_owned(),
+                    action_explanation(a.details.description.as_str(), &name(a.details.owner_agency_id.into_uuid()), london_date(a.created_at)),
+                ),
+                None => (book.rule_name(&d.rule_id), d.explanation.clone()),
+            };
+            DeadlineRow { id: d.id.to_string(), when: long_date(d.due_on), what, detail }
+        })
         .collect();
-    let timeline = record.items.iter().rev().map(|i| row(i, &name)).collect();
+    let timeline = record.items.iter().rev().map(|i| row(i, &name, book)).collect();
     let mut open: Vec<&fourthp_domain::action::Action> =
         record.actions.iter().filter(|a| a.status() == fourthp_domain::action::ActionStatus::Open).collect();
     open.sort_by_key(|a| (a.details.due_on, a.id));
-    let actions = open.into_iter().map(|a| super::work::OwedRow::new(a, today)).collect();
+    let actions = open.into_iter().map(|a| ActionCard::new(a, today)).collect();
     let needs = record
         .needs
         .iter()
         .map(|n| NeedRow {
             id: n.id.to_string(),
             version: n.version,
-            domain: label(n.domain.as_str()),
+            domain: n.domain.words().to_owned(),
             identified: long_date(n.state.identified_on),
             met: n.state.met_on.map(long_date),
         })
@@ -272,7 +258,7 @@ async fn case_page(
         case_id: case.id.to_string(),
         reference: case.reference.as_str().to_owned(),
         known_as: view.identifying.then(|| case.details.known_as.as_str().to_owned()),
-        stage: label(case.stage_on(today).as_str()),
+        stage: case.stage_on(today).words().to_owned(),
         team,
         deadlines,
         actions,
@@ -288,28 +274,28 @@ async fn case_page(
     Ok((status, body))
 }
 
-fn row(i: &TimelineItem, name: &impl Fn(uuid::Uuid) -> String) -> Row {
+fn row(i: &TimelineItem, name: &impl Fn(uuid::Uuid) -> String, book: &fourthp_domain::rules::RuleBook) -> Row {
     let when = i.at.map_or_else(|| long_date(i.date), london_time);
     if let Some(v) = &i.intervention {
-        let what = format!("{} ({}) with {}", label(v.channel.as_str()), v.direction.as_str(), name(v.counterpart_agency_id));
+        let what = format!("{} with {} ({})", v.channel.words(), name(v.counterpart_agency_id), v.direction.words().to_lowercase());
         return Row { when, what, detail: v.summary.clone().unwrap_or_default() };
     }
     if let Some(a) = &i.action {
-        let what = format!("Action for {}: {}", name(a.owner_agency_id), a.status.as_str());
+        let what = format!("Action for {}: {}", name(a.owner_agency_id), a.status.words().to_lowercase());
         let closure = a.closure.as_ref().map(|c| format!(" — {}", c.note)).unwrap_or_default();
         return Row { when, what, detail: format!("{} (due {}){closure}", a.description, long_date(a.due_on)) };
     }
     if let Some(e) = &i.event {
-        return Row { when, what: label(e.kind.as_str()), detail: String::new() };
+        return Row { when, what: e.kind.words().to_owned(), detail: String::new() };
     }
     if let Some(n) = &i.need {
-        return Row { when, what: format!("Need: {}", label(n.domain.as_str())), detail: label(n.status.as_str()) };
+        return Row { when, what: format!("Need: {}", n.domain.words()), detail: n.status.words().to_owned() };
     }
     if let Some(o) = &i.outcome {
-        return Row { when, what: format!("Outcome: {}", label(o.outcome.as_str())), detail: o.evidence.clone().unwrap_or_default() };
+        return Row { when, what: format!("Outcome: {}", o.outcome.words()), detail: o.evidence.clone().unwrap_or_default() };
     }
     if let Some(d) = &i.deadline {
-        return Row { when, what: format!("Deadline: {} ({})", label(&d.rule), d.status.as_str()), detail: d.explanation.clone() };
+        return Row { when, what: format!("Deadline: {} ({})", book.rule_name(&d.rule), d.status.words().to_lowercase()), detail: d.explanation.clone() };
     }
     Row { when, what: String::new(), detail: String::new() }
 }
@@ -510,13 +496,6 @@ pub struct CasesQuery {
     cursor: Option<String>,
 }
 
-/// "Any" and then the vocabulary's values, `selected` the one chosen.
-fn filter_choices<'a>(any: &str, values: impl IntoIterator<Item = &'a str>, selected: &str) -> Vec<Choice> {
-    let mut out = vec![Choice { value: String::new(), label: any.to_owned(), selected: selected.is_empty() }];
-    out.extend(choices(values, selected));
-    out
-}
-
 /// The cases the caller may see (coordinators: all, or the ones they lead; partners: those their
 /// agency is on), found by reference or name and filtered as the API's case list filters.
 pub async fn list(page: Page, state: web::Data<AppState>, query: web::Query<CasesQuery>) -> Result<HttpResponse, PageError> {
@@ -553,9 +532,9 @@ pub async fn list(page: Page, state: web::Data<AppState>, query: web::Query<Case
             id: c.id.to_string(),
             reference: c.reference.clone(),
             known_as: c.known_as.clone().unwrap_or_default(),
-            stage: label(c.stage.as_str()),
-            age_band: c.age_band.as_str().replace('_', "–"),
-            where_: format!("{}, {}", c.local_authority, label(c.jurisdiction.as_str())),
+            stage: c.stage.words().to_owned(),
+            age_band: c.age_band.words().to_owned(),
+            where_: format!("{}, {}", c.local_authority, c.jurisdiction.words()),
         })
         .collect();
     let agencies = if coordinator {
@@ -593,9 +572,9 @@ pub async fn list(page: Page, state: web::Data<AppState>, query: web::Query<Case
         chrome: page.chrome,
         cases,
         q: q.q.clone(),
-        stages: filter_choices("Any stage", Stage::ALL.iter().map(|s| s.as_str()), stage.map_or("", |s| s.as_str())),
-        jurisdictions: filter_choices("Anywhere", Jurisdiction::ALL.iter().map(|s| s.as_str()), jurisdiction.map_or("", |s| s.as_str())),
-        types: filter_choices("Any form", ExploitationType::ALL.iter().map(|s| s.as_str()), exploitation_type.map_or("", |s| s.as_str())),
+        stages: filter_choices("Any stage", Stage::ALL, stage.map_or("", |s| s.as_str())),
+        jurisdictions: filter_choices("Anywhere", Jurisdiction::ALL, jurisdiction.map_or("", |s| s.as_str())),
+        types: filter_choices("Any form", ExploitationType::ALL, exploitation_type.map_or("", |s| s.as_str())),
         agencies,
         mine,
         coordinator,
@@ -663,11 +642,11 @@ async fn status_page(
     for (what, decision) in [("Reasonable grounds decision", &k.reasonable_grounds), ("Conclusive grounds decision", &k.conclusive_grounds)]
     {
         if let Some(d) = decision {
-            key_dates.push((what.to_owned(), format!("{}: {}", long_date(d.date), d.outcome.as_str())));
+            key_dates.push((what.to_owned(), format!("{}: {}", long_date(d.date), d.outcome.words().to_lowercase())));
         }
     }
     let next_deadline =
-        s.next_deadline.as_ref().map(|d| Row { when: long_date(d.due_on), what: label(&d.rule), detail: d.explanation.clone() });
+        s.next_deadline.as_ref().map(|d| Row { when: long_date(d.due_on), what: state.rules.book.rule_name(&d.rule), detail: d.explanation.clone() });
     let owed = s
         .actions_owed
         .iter()
@@ -683,7 +662,7 @@ async fn status_page(
         chrome: page.chrome,
         case_id: id.to_string(),
         reference: s.reference,
-        stage: label(s.stage.as_str()),
+        stage: s.stage.words().to_owned(),
         key_dates,
         next_deadline,
         owed,

@@ -10,6 +10,7 @@ mod audit;
 mod case;
 mod record;
 mod reports;
+mod view;
 mod work;
 
 use actix_web::body::BoxBody;
@@ -160,6 +161,12 @@ impl std::fmt::Display for PageError {
     }
 }
 
+impl From<crate::app::AppError> for PageError {
+    fn from(e: crate::app::AppError) -> Self {
+        PageError::Problem(e.into())
+    }
+}
+
 impl From<Problem> for PageError {
     fn from(p: Problem) -> Self {
         if p.status == StatusCode::UNAUTHORIZED {
@@ -232,9 +239,9 @@ impl FromRequest for Page {
                 return Err(PageError::SignIn);
             }
             let role = caller.principal().role;
-            let nav = work::nav_for(role);
+            let nav = view::nav_for(role);
             let name = caller.display_name.clone().unwrap_or_default();
-            let chrome = Chrome { signed_in: Some(SignedInAs { name, role: role.as_str(), nav }), csrf };
+            let chrome = Chrome { signed_in: Some(SignedInAs { name, role: fourthp_domain::words::Words::words(role), nav }), csrf };
             Ok(Page { caller, chrome })
         })
     }
@@ -375,13 +382,20 @@ impl FieldError {
     }
 }
 
+/// A field's name on the wire as a person reads it: its last part, as a sentence
+/// (`consent.recorded_on` → "Recorded on", `actions[0].due_on` → "Due on").
+fn field_words(field: &str) -> String {
+    let last = field.rsplit(['.', ']']).find(|s| !s.is_empty()).unwrap_or(field);
+    fourthp_domain::words::sentence(last)
+}
+
 /// The errors of a problem (a refused form), field by field, with page field ids: `map` turns
 /// an API field name into the form's; anything without a field becomes a message on `fallback`.
 pub fn field_errors(p: &Problem, fallback: &str, map: impl Fn(&str) -> Option<&'static str>) -> Vec<FieldError> {
     let mut out: Vec<FieldError> = p
         .errors
         .iter()
-        .map(|e| FieldError::new(map(&e.field).unwrap_or(fallback), format!("{}: {}", e.field.replace('_', " "), e.message)))
+        .map(|e| FieldError::new(map(&e.field).unwrap_or(fallback), format!("{}: {}", field_words(&e.field), e.message)))
         .collect();
     if out.is_empty() {
         out.push(FieldError::new(fallback, p.detail.clone()));

@@ -17,8 +17,9 @@ use fourthp_domain::paging::Limit;
 use fourthp_domain::time::london_date;
 use serde::Deserialize;
 
-use super::case::{choices, label, Choice};
-use super::work::{london_time, long_date};
+use super::view::{choices, Choice};
+use fourthp_domain::words::Words;
+use super::view::{london_time, long_date};
 use super::{correctable, error_for, field_errors, render, see_other, sent, Chrome, FieldError, Page, PageError, PageForm, Sent};
 use crate::extract::idempotency_key;
 use crate::problem::Problem;
@@ -129,19 +130,19 @@ fn new_case_page(chrome: Chrome, mut form: NewCaseForm, errors: Vec<FieldError>,
     }
     let genders = Gender::ALL
         .iter()
-        .map(|g| Choice { value: g.as_str().to_owned(), label: g.htcds_label().to_owned(), selected: form.gender == g.as_str() })
+        .map(|g| Choice { value: g.as_str().to_owned(), label: g.words().to_owned(), selected: form.gender == g.as_str() })
         .collect();
     let exploitation = ExploitationType::ALL
         .iter()
         .map(|t| Choice {
             value: t.as_str().to_owned(),
-            label: label(t.as_str()),
+            label: t.words().to_owned(),
             selected: form.exploitation_types.iter().any(|s| s == t.as_str()),
         })
         .collect();
-    let jurisdictions = choices(Jurisdiction::ALL.iter().map(|j| j.as_str()), &form.jurisdiction);
-    let nrm = choices(NrmConsent::ALL.iter().map(|c| c.as_str()), &form.nrm_consent);
-    let sharing = choices(DataSharing::ALL.iter().map(|c| c.as_str()), &form.data_sharing);
+    let jurisdictions = choices(Jurisdiction::ALL, &form.jurisdiction);
+    let nrm = choices(NrmConsent::ALL, &form.nrm_consent);
+    let sharing = choices(DataSharing::ALL, &form.data_sharing);
     let status = status_of(&errors);
     render(status, &NewCasePage { chrome, form, genders, exploitation, jurisdictions, nrm, sharing, errors })
 }
@@ -293,7 +294,8 @@ async fn event_page(
     if form.event_date.is_empty() {
         form.event_date = today.to_string();
     }
-    let types = choices(EventType::ALL.iter().filter(|t| **t != EventType::Correction).map(|t| t.as_str()), &form.event_type);
+    let recordable: Vec<EventType> = EventType::ALL.iter().copied().filter(|t| *t != EventType::Correction).collect();
+    let types = choices(&recordable, &form.event_type);
     let responders = agencies(&page, state)
         .await?
         .into_iter()
@@ -303,23 +305,12 @@ async fn event_page(
     let body = EventPage {
         case_id: id.to_string(),
         reference: case.reference.as_str().to_owned(),
-        stage: label(case.stage_on(today).as_str()),
+        stage: case.stage_on(today).words().to_owned(),
         types,
-        outcomes: choices(DecisionOutcome::ALL.iter().map(|c| c.as_str()), &form.decision_outcome),
-        authorities: CompetentAuthority::ALL
-            .iter()
-            .map(|c| Choice {
-                value: c.as_str().to_owned(),
-                label: match c {
-                    CompetentAuthority::Sca => "Single Competent Authority".to_owned(),
-                    CompetentAuthority::Ieca => "Immigration Enforcement Competent Authority".to_owned(),
-                    CompetentAuthority::DevolvedChildPilot => "Devolved child decision-making pilot".to_owned(),
-                },
-                selected: form.competent_authority == c.as_str(),
-            })
-            .collect(),
-        grounds: choices(DisqualificationGround::ALL.iter().map(|c| c.as_str()), &form.ground),
-        reasons: choices(ClosureReason::ALL.iter().map(|c| c.as_str()), &form.closure_reason),
+        outcomes: choices(DecisionOutcome::ALL, &form.decision_outcome),
+        authorities: choices(CompetentAuthority::ALL, &form.competent_authority),
+        grounds: choices(DisqualificationGround::ALL, &form.ground),
+        reasons: choices(ClosureReason::ALL, &form.closure_reason),
         responders,
         form,
         chrome: page.chrome,
@@ -464,7 +455,7 @@ async fn outcome_page(
             let summary = i.summary.as_deref().map(|s| format!(": {s}")).unwrap_or_default();
             Choice {
                 value: i.id.to_string(),
-                label: format!("{}, {} with {with}{summary}", london_time(i.occurred_at), label(i.channel.as_str()).to_lowercase()),
+                label: format!("{}, {} with {with}{summary}", london_time(i.occurred_at), i.channel.words().to_lowercase()),
                 selected: form.interventions.iter().any(|s| *s == i.id.to_string()),
             }
         })
@@ -473,7 +464,7 @@ async fn outcome_page(
         .iter()
         .map(|k| Choice {
             value: k.as_str().to_owned(),
-            label: if k.is_core() { label(k.as_str()) } else { format!("{} (adverse)", label(k.as_str())) },
+            label: if k.is_core() { k.words().to_owned() } else { format!("{} (adverse)", k.words()) },
             selected: form.outcome == k.as_str(),
         })
         .collect();

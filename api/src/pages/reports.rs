@@ -9,7 +9,8 @@ use fourthp_domain::case::Jurisdiction;
 use fourthp_domain::time::london_date;
 use serde::Deserialize;
 
-use super::case::Choice;
+use super::view::Choice;
+use fourthp_domain::words::Words;
 use super::{error_for, field_errors, render, Chrome, FieldError, Page, PageError};
 use crate::routes::reports::{report_response, Format, ReportQuery};
 use crate::state::AppState;
@@ -100,12 +101,7 @@ pub async fn reports(page: Page, state: web::Data<AppState>, form: web::Query<Re
     jurisdictions.extend(Jurisdiction::ALL.iter().map(|j| {
         Choice {
             value: j.as_str().to_owned(),
-            label: match j {
-                Jurisdiction::EnglandWales => "England and Wales",
-                Jurisdiction::Scotland => "Scotland",
-                Jurisdiction::NorthernIreland => "Northern Ireland",
-            }
-            .to_owned(),
+            label: j.words().to_owned(),
             selected: f.jurisdiction == j.as_str(),
         }
     }));

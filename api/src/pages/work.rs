@@ -1,50 +1,23 @@
 //! The day's work: each role's home, the coordinators' "what is due", the partners' "what we
-//! owe" — over the same use cases as the API's deadline queue and action list.
+//! owe" — adapters over the use cases of [`crate::app::worklists`] and [`crate::app::actions`].
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::NaiveDate;
 use fourthp_domain::action::{ActionChange, ActionNote};
 use fourthp_domain::ids::ActionId;
-use fourthp_domain::paging::Limit;
 use fourthp_domain::principal::Role;
-use fourthp_domain::time::{is_bst, london_date};
-use fourthp_persistence::actions::ActionFilter;
-use fourthp_persistence::deadlines::QueueFilter;
+use fourthp_domain::words::Words;
+use fourthp_persistence::deadlines::board::{Grouping, Window};
 use serde::Deserialize;
 
-use super::{error_for, field_errors, render, see_other, Chrome, FieldError, Page, PageError, PageForm};
+use super::view::{action_explanation, how_due, long_date, ActionCard, Choice};
+use super::{error_for, render, see_other, Chrome, FieldError, Page, PageError, PageForm};
+use crate::app::worklists::{self, BoardQuery};
+use crate::app::{actions, AppError};
 use crate::problem::Problem;
-use crate::routes::actions::{close_action as close, visible_actions};
-use crate::routes::deadlines::due as queue;
 use crate::state::AppState;
-
-/// The navigation each role sees.
-pub fn nav_for(role: Role) -> Vec<(&'static str, &'static str)> {
-    let mut nav = match role {
-        Role::Coordinator => vec![("/app/due", "What is due"), ("/app/cases", "Cases"), ("/app/reports", "Outcome report")],
-        Role::Partner => vec![("/app/owed", "What we owe"), ("/app/cases", "Our cases")],
-        Role::Commissioner => vec![("/app/reports", "Outcome report")],
-        Role::Auditor => vec![("/app/audit", "Audit trail")],
-        Role::Admin => {
-            vec![("/app/admin/users", "Accounts"), ("/app/admin/agencies", "Agencies"), ("/app/admin/api-clients", "API clients")]
-        }
-    };
-    nav.push(("/app/sessions", "Your sessions"));
-    nav
-}
-
-/// An instant as people in the UK read it: "2 December 2026, 14:05".
-pub fn london_time(at: DateTime<Utc>) -> String {
-    let local = at + if is_bst(at) { Duration::hours(1) } else { Duration::zero() };
-    local.format("%-d %B %Y, %H:%M").to_string()
-}
-
-/// A date as people in the UK read it: "2 December 2026".
-pub fn long_date(d: NaiveDate) -> String {
-    d.format("%-d %B %Y").to_string()
-}
 
 /// Each role's home after sign-in.
 pub async fn home(page: Page) -> HttpResponse {
@@ -57,26 +30,52 @@ pub async fn home(page: Page) -> HttpResponse {
     }
 }
 
+/// One row of what is due.
 pub struct DueRow {
     pub case_id: String,
     pub case_reference: String,
+    pub stage: &'static str,
+    /// The action's own words, or the rule's name.
     pub what: String,
+    /// Who owes it: the agency, or nobody named for a rule's deadline (the coordinator).
+    pub owed_by: Option<String>,
     pub due: String,
-    pub explanation: String,
-    pub stage: String,
+    pub how_due: String,
+    pub why: String,
+}
+
+/// Rows under one heading: a case, or an agency.
+pub struct DueGroup {
+    pub heading: String,
+    /// The case's page, when grouped by case.
+    pub link: Option<String>,
+    pub rows: Vec<DueRow>,
+}
+
+/// A window of the board, as a tab.
+pub struct Tab {
+    pub code: &'static str,
+    pub href: String,
+    pub label: &'static str,
+    pub count: i64,
+    pub current: bool,
 }
 
 #[derive(Template)]
 #[template(path = "due.html")]
 struct DuePage {
     chrome: Chrome,
-    overdue: Vec<DueRow>,
-    this_week: Vec<DueRow>,
-    later: Vec<DueRow>,
+    tabs: Vec<Tab>,
+    window_label: &'static str,
+    groups: Vec<DueGroup>,
+    by_agency: bool,
     mine_only: bool,
-    more: bool,
-    rules: Vec<super::case::Choice>,
+    rules: Vec<Choice>,
     stages: Vec<(String, String, i64)>,
+    /// The query string every link keeps (rule, mine, grouping, window), without the page.
+    keep: String,
+    page: u32,
+    more: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -85,80 +84,141 @@ pub struct DueQuery {
     mine: Option<String>,
     #[serde(default)]
     rule: Option<String>,
+    #[serde(default)]
+    show: Option<String>,
+    #[serde(default)]
+    by: Option<String>,
+    #[serde(default)]
+    page: Option<String>,
 }
 
-/// The coordinator's home: overdue first, then due this week, then the rest, each with its
-/// explanation (the deadline queue, in due-date order).
+fn window_of(code: &str) -> Option<Window> {
+    match code {
+        "overdue" => Some(Window::Overdue),
+        "week" => Some(Window::ThisWeek),
+        "later" => Some(Window::Later),
+        _ => None,
+    }
+}
+
+fn window_code(w: Window) -> &'static str {
+    match w {
+        Window::Overdue => "overdue",
+        Window::ThisWeek => "week",
+        Window::Later => "later",
+    }
+}
+
+fn window_label(w: Window) -> &'static str {
+    match w {
+        Window::Overdue => "Overdue",
+        Window::ThisWeek => "Due in the next 7 days",
+        Window::Later => "Later",
+    }
+}
+
+/// The coordinator's home: what is overdue, due this week or later, grouped by case or by the
+/// agency that owes it, a page at a time; each row says what is due, for which case, and how
+/// overdue.
 pub async fn due(page: Page, state: web::Data<AppState>, query: web::Query<DueQuery>) -> Result<HttpResponse, PageError> {
-    let mine_only = query.mine.as_deref() == Some("1");
-    let lead = mine_only.then(|| page.caller.principal().subject.clone());
-    let mut rule_ids: Vec<&str> = state.rules.book.rule_ids();
-    rule_ids.push("action_due");
-    rule_ids.sort_unstable();
+    let q = query.into_inner();
+    let mine_only = q.mine.as_deref() == Some("1");
+    let book = &state.rules.book;
+    let mut rule_ids: Vec<&str> = book.rule_ids();
+    rule_ids.push(fourthp_domain::deadline::ACTION_DUE);
     // Only a rule the book has: anything else shows every rule.
-    let rule = query.rule.as_deref().filter(|r| rule_ids.contains(r)).map(str::to_owned);
-    let mut rules = vec![super::case::Choice { value: String::new(), label: "Every rule".to_owned(), selected: rule.is_none() }];
-    rules.extend(rule_ids.iter().map(|r| super::case::Choice {
-        value: (*r).to_owned(),
-        label: r.replace('_', " "),
-        selected: rule.as_deref() == Some(*r),
-    }));
-    let stages = crate::routes::cases::stage_counts(&page.caller, &state, lead.as_ref())
-        .await?
-        .into_iter()
-        .map(|(s, n)| (s.as_str().to_owned(), s.as_str().replace('_', " "), n))
-        .collect();
-    let filter = QueueFilter { statuses: Vec::new(), due_before: None, rule: rule.clone(), lead };
-    let limit = Limit::parse(Some(200)).map_err(|_| Problem::internal())?;
-    let items = queue(&page.caller, &state, &filter, limit, None).await?;
-    let today = london_date(page.caller.ctx.at);
-    let week = today + Duration::days(7);
-    let (mut overdue, mut this_week, mut later) = (Vec::new(), Vec::new(), Vec::new());
-    for i in &items.items {
-        let d = &i.deadline;
+    let rule = q.rule.as_deref().filter(|r| rule_ids.contains(r)).map(str::to_owned);
+    let mut named: Vec<(String, &str)> = rule_ids.iter().map(|r| (book.rule_name(r), *r)).collect();
+    named.sort();
+    let mut rules = vec![Choice { value: String::new(), label: "Every kind".to_owned(), selected: rule.is_none() }];
+    rules.extend(named.into_iter().map(|(label, r)| Choice { value: r.to_owned(), label, selected: rule.as_deref() == Some(r) }));
+    let by_agency = q.by.as_deref() == Some("agency");
+    let request = BoardQuery {
+        window: q.show.as_deref().and_then(window_of),
+        grouping: Some(if by_agency { Grouping::Agency } else { Grouping::Case }),
+        page: q.page.as_deref().and_then(|p| p.parse().ok()).filter(|p| (1..=10_000).contains(p)).unwrap_or(1),
+        rule: rule.clone(),
+        lead: mine_only.then(|| page.caller.principal().subject.clone()),
+    };
+    let board = worklists::due_board(&page.caller, &state, request).await?;
+    let stages = board.stages.iter().map(|(s, n)| (s.as_str().to_owned(), s.words().to_owned(), *n)).collect();
+    let mut groups: Vec<DueGroup> = Vec::new();
+    for item in &board.items {
+        let d = &item.deadline;
+        let (what, owed_by, why) = match &item.action {
+            Some(a) => (
+                a.description.clone(),
+                Some(a.owner_name.clone()),
+                action_explanation(&a.description, &a.owner_name, a.agreed_on),
+            ),
+            None => (book.rule_name(&d.rule_id), None, d.explanation_without_source().to_owned()),
+        };
+        let (heading, link) = if by_agency {
+            (owed_by.clone().unwrap_or_else(|| "Deadlines from the rules".to_owned()), None)
+        } else {
+            (d.case_reference.as_str().to_owned(), Some(format!("/app/cases/{}", d.case_id)))
+        };
         let row = DueRow {
             case_id: d.case_id.to_string(),
             case_reference: d.case_reference.as_str().to_owned(),
-            what: d.rule_id.replace('_', " "),
+            stage: item.stage.words(),
+            what,
+            owed_by,
             due: long_date(d.due_on),
-            explanation: d.explanation.clone(),
-            stage: i.stage.as_str().replace('_', " "),
+            how_due: how_due(d.due_on, board.today),
+            why,
         };
-        match d.due_on {
-            on if on < today => overdue.push(row),
-            on if on <= week => this_week.push(row),
-            _ => later.push(row),
+        match groups.last_mut() {
+            Some(g) if g.heading == heading => g.rows.push(row),
+            _ => groups.push(DueGroup { heading, link, rows: vec![row] }),
         }
     }
-    let more = items.next.is_some();
-    Ok(render(StatusCode::OK, &DuePage { chrome: page.chrome, overdue, this_week, later, mine_only, more, rules, stages }))
-}
-
-impl OwedRow {
-    pub fn new(a: &fourthp_domain::action::Action, today: NaiveDate) -> Self {
-        OwedRow {
-            id: a.id.to_string(),
-            version: a.version,
-            description: a.details.description.as_str().to_owned(),
-            due: long_date(a.details.due_on),
-            overdue: a.is_overdue(today),
+    // The query every link keeps: the window shown, the kind, whose, the grouping.
+    let keep_with = |show: Window| {
+        let mut keep = form_urlencoded::Serializer::new(String::new());
+        keep.append_pair("show", window_code(show));
+        if let Some(r) = &rule {
+            keep.append_pair("rule", r);
         }
-    }
-}
-
-pub struct OwedRow {
-    pub id: String,
-    pub version: i32,
-    pub description: String,
-    pub due: String,
-    pub overdue: bool,
+        if mine_only {
+            keep.append_pair("mine", "1");
+        }
+        if by_agency {
+            keep.append_pair("by", "agency");
+        }
+        keep.finish()
+    };
+    let tabs = [(Window::Overdue, board.counts.overdue), (Window::ThisWeek, board.counts.this_week), (Window::Later, board.counts.later)]
+        .into_iter()
+        .map(|(w, count)| Tab {
+            code: window_code(w),
+            href: format!("/app/due?{}", keep_with(w)),
+            label: window_label(w),
+            count,
+            current: w == board.window,
+        })
+        .collect();
+    let body = DuePage {
+        chrome: page.chrome,
+        tabs,
+        window_label: window_label(board.window),
+        groups,
+        by_agency,
+        mine_only,
+        rules,
+        stages,
+        keep: keep_with(board.window),
+        page: board.page,
+        more: board.more,
+    };
+    Ok(render(StatusCode::OK, &body))
 }
 
 #[derive(Template)]
 #[template(path = "owed.html")]
 struct OwedPage {
     chrome: Chrome,
-    actions: Vec<OwedRow>,
+    actions: Vec<ActionCard>,
     errors: Vec<FieldError>,
     closed: bool,
     /// Where the next page starts (`<due date>_<action id>`).
@@ -171,9 +231,6 @@ impl OwedPage {
     }
 }
 
-/// Actions shown on one page of "what we owe" (each comes with its form: the page stays light).
-const OWED_PER_PAGE: i64 = 40;
-
 async fn owed_page(
     page: Page,
     state: &AppState,
@@ -181,24 +238,33 @@ async fn owed_page(
     closed: bool,
     after: Option<(NaiveDate, ActionId)>,
 ) -> Result<OwedPage, PageError> {
-    let today = london_date(page.caller.ctx.at);
-    let filter = ActionFilter {
-        case: None,
-        owner: None,
-        on_team_of: None,
-        status: Some(fourthp_domain::action::ActionStatus::Open),
-        overdue_on: None,
-    };
-    let limit = Limit::parse(Some(OWED_PER_PAGE)).map_err(|_| Problem::internal())?;
-    let listed = visible_actions(&page.caller, state, filter, limit, after).await?;
+    let today = fourthp_domain::time::london_date(page.caller.ctx.at);
+    let listed = worklists::owed_by_my_agency(&page.caller, state, after).await?;
     let next = listed.next.map(|(d, id)| format!("{d}_{id}"));
-    let actions: Vec<OwedRow> = listed.items.iter().map(|a| OwedRow::new(a, today)).collect();
-    // In due-date order: the overdue come first, on the first pages.
+    let actions = listed
+        .items
+        .iter()
+        .map(|i| {
+            let who = match (&i.asked_by, &i.asked_by_agency) {
+                (Some(p), Some(a)) => format!("{p} ({a})"),
+                (Some(p), None) => p.clone(),
+                (None, Some(a)) => a.clone(),
+                (None, None) => "The victim care coordinator".to_owned(),
+            };
+            let how = i.channel.map(|c| format!(" ({})", c.words().to_lowercase())).unwrap_or_default();
+            let agreed = super::view::london_time(i.agreed_at);
+            ActionCard {
+                case: Some((i.action.case_id.to_string(), i.case_reference.as_str().to_owned())),
+                asked: Some(format!("Asked by {who}{how}, {agreed}")),
+                ..ActionCard::new(&i.action, today)
+            }
+        })
+        .collect();
     Ok(OwedPage { chrome: page.chrome, actions, errors, closed, next })
 }
 
-/// The partner's home: the open actions their agency owes, overdue first, each to complete
-/// with a note or cancel with a reason.
+/// The partner's home: the open actions their agency owes, overdue first, each with its case,
+/// who asked and when, to complete with a note or cancel with a reason.
 pub async fn owed(page: Page, state: web::Data<AppState>, query: web::Query<OwedQuery>) -> Result<HttpResponse, PageError> {
     let closed = query.closed.as_deref() == Some("1");
     let after = query.after.as_deref().and_then(|a| {
@@ -227,8 +293,7 @@ pub struct CloseForm {
 
 /// Completes an action with a note, or says why it will not be done (cancels it with a reason).
 pub async fn close_action(form: PageForm<CloseForm>, state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, PageError> {
-    let PageForm { value: form, page, .. } = form;
-    let f = form;
+    let PageForm { value: f, page, .. } = form;
     let id = ActionId::parse(&id).map_err(|_| PageError::Problem(Problem::not_found()))?;
     let field = format!("note-{id}");
     let refuse = |message: &str| vec![FieldError::new(&field, message.to_owned())];
@@ -242,23 +307,24 @@ pub async fn close_action(form: PageForm<CloseForm>, state: web::Data<AppState>,
             };
             match change {
                 None => refuse("Choose whether it is done or will not be done"),
-                Some(change) => match close(&page.caller, &state, id, f.version, change).await {
+                Some(change) => match actions::close(&page.caller, &state, id, f.version, change).await {
                     // Back to where it was closed from: the case page for coordinators.
                     Ok(action) if page.caller.principal().role == Role::Coordinator => {
                         return Ok(see_other(&format!("/app/cases/{}", action.case_id)))
                     }
                     Ok(_) => return Ok(see_other("/app/owed?closed=1")),
-                    Err(p)
-                        if p.status == StatusCode::CONFLICT
-                            || p.status == StatusCode::PRECONDITION_FAILED
-                            || p.status == StatusCode::UNPROCESSABLE_ENTITY =>
-                    {
-                        field_errors(&p, &field, |_| None)
-                    }
-                    Err(p) => return Err(p.into()),
+                    Err(AppError::Conflict { message, .. }) => refuse(&message),
+                    Err(AppError::Stale) => refuse("Someone changed this action since you opened the page: check it and try again"),
+                    Err(AppError::Invalid(errs)) => errs.iter().map(|e| FieldError::new(&field, e.message.clone())).collect(),
+                    Err(e) => return Err(e.into()),
                 },
             }
         }
     };
+    if page.caller.principal().role == Role::Coordinator {
+        // A coordinator closes actions from the case page; an error there is rare enough to show
+        // on the page it names.
+        return Err(Problem::conflict("action-closed", errors.first().map(|e| e.message.clone()).unwrap_or_default()).into());
+    }
     Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &owed_page(page, &state, errors, false, None).await?))
 }

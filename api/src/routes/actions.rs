@@ -3,7 +3,7 @@
 use actix_web::http::header;
 use actix_web::{get, patch, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
-use fourthp_domain::access::{self, may_close_action, sees_action, CaseAction, Relationship};
+use fourthp_domain::access::{self, sees_action, CaseAction};
 use fourthp_domain::action::{Action, ActionChange, ActionDescription, ActionNote, ActionStatus, NewAction};
 use fourthp_domain::error::FieldErrors;
 use fourthp_domain::ids::{ActionId, AgencyId};
@@ -140,14 +140,7 @@ pub struct PatchActionRequest {
 
 impl From<ActionError> for Problem {
     fn from(e: ActionError) -> Self {
-        match e {
-            ActionError::NotFound => Problem::not_found(),
-            ActionError::Denied(d) => d.into(),
-            ActionError::Invalid(errs) => errs.into(),
-            ActionError::VersionMismatch => Problem::precondition_failed(),
-            ActionError::AlreadyClosed(c) => Problem::conflict("action-closed", format!("The action is already {}.", c.0)),
-            ActionError::Store(s) => s.into(),
-        }
+        crate::app::AppError::from(e).into()
     }
 }
 
@@ -259,32 +252,8 @@ pub async fn list_actions(caller: Caller, state: web::Data<AppState>, query: Api
     let mut errs = FieldErrors::new();
     let (filter, limit, after) = parse_query(query.0, &caller, &mut errs);
     bad_query(errs)?;
-    let page = visible_actions(&caller, &state, filter, limit, after).await?;
+    let page = crate::app::actions::visible(&caller, &state, filter, limit, after).await?;
     Ok(page_response(page, london_date(caller.ctx.at)))
-}
-
-/// The actions `filter` selects that the caller may see (the API's list and the partners'
-/// "what we owe" page): coordinators any; partners only what their agency owes, on cases their
-/// agency is on. Each case shown is recorded as read.
-pub async fn visible_actions(
-    caller: &Caller,
-    state: &AppState,
-    mut filter: ActionFilter,
-    limit: fourthp_domain::paging::Limit,
-    after: Option<(NaiveDate, ActionId)>,
-) -> Result<fourthp_domain::paging::Page<Action, (NaiveDate, ActionId)>, Problem> {
-    let p = caller.principal();
-    match (p.role, p.agency) {
-        (Role::Coordinator, _) => {}
-        (Role::Partner, Some(agency)) => {
-            filter.owner = Some(agency);
-            filter.on_team_of = Some(agency);
-        }
-        _ => return Err(Problem::forbidden()),
-    }
-    let page = actions::list(&state.db, &filter, limit, after).await?;
-    caller.listed(page.items.iter().map(|a| a.case_id), fourthp_domain::audit::Purpose::ActionList);
-    Ok(page)
 }
 
 /// One action of the case.
@@ -354,26 +323,7 @@ pub async fn patch_action(
     };
     let Some(change) = change else { return Err(errs.into()) };
     let if_match = precondition.get()?;
-    let action = close_action(&caller, &state, id, if_match.expected(), change).await?;
+    let action = crate::app::actions::close(&caller, &state, id, if_match.expected(), change).await?;
     let today = london_date(caller.ctx.at);
     Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(action.version))).json(ActionResponse::new(&action, today)))
-}
-
-/// Completes or cancels an action (the API and the pages): coordinators, or partners of the
-/// agency that owes it, on a case their agency is on.
-pub async fn close_action(
-    caller: &Caller,
-    state: &AppState,
-    id: ActionId,
-    expected: Option<i32>,
-    change: ActionChange,
-) -> Result<Action, Problem> {
-    access::precheck(caller.principal().role, CaseAction::Read)?;
-    let today = london_date(caller.ctx.at);
-    Ok(actions::close(&state.db, &caller.ctx, id, expected, change, today, |case, action| {
-        caller.attempted(case.id);
-        let principal = caller.principal();
-        may_close_action(principal, action.details.owner_agency_id, Relationship::of(principal, case.team_agencies()))
-    })
-    .await?)
 }

@@ -1,0 +1,58 @@
+//! The use cases: one home for each command and query, whichever adapter calls it (the JSON
+//! routes, the HTML pages, the command line, and the email links to come). A use case takes the
+//! caller (who, from where, and the request's access ledger), the service's state and its own
+//! input in domain types; it asks the access policy, reads or writes through `persistence`
+//! (its audit record in the same transaction), notes what it read, and returns its own result
+//! or an [`AppError`]. No use case takes or returns an adapter's type: no HTTP request, JSON
+//! body, form, `Problem` or response.
+//!
+//! The adapters map [`AppError`] once: `routes` to an RFC 9457 problem (`impl From<AppError>
+//! for Problem`), `pages` to the form's errors or an error page.
+//!
+//! Moved here so far: the lists a person works from (`worklists`) and closing an action
+//! (`actions`). The rest of the use cases still live beside their routes in `routes/` and move
+//! area by area (README, "Adding a use case").
+
+pub mod actions;
+pub mod worklists;
+
+use fourthp_domain::access::Denial;
+use fourthp_domain::error::FieldErrors;
+use fourthp_persistence::StoreError;
+
+/// Why a use case did not do what was asked, in the use case's terms.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The input breaks the domain's rules, field by field.
+    #[error("invalid input")]
+    Invalid(FieldErrors),
+    /// The caller's role may never do this (a 403).
+    #[error("not allowed")]
+    Forbidden,
+    /// There is no such thing, or the caller may not know there is (a 404).
+    #[error("not found")]
+    NotFound,
+    /// The thing is not in a state that allows this; `rule` names the rule, `message` says it.
+    #[error("{message}")]
+    Conflict { rule: &'static str, message: String },
+    /// The thing changed since the caller read it.
+    #[error("changed since read")]
+    Stale,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<Denial> for AppError {
+    fn from(d: Denial) -> Self {
+        match d {
+            Denial::Hidden => AppError::NotFound,
+            Denial::Forbidden => AppError::Forbidden,
+        }
+    }
+}
+
+impl From<FieldErrors> for AppError {
+    fn from(e: FieldErrors) -> Self {
+        AppError::Invalid(e)
+    }
+}

@@ -1,0 +1,89 @@
+//! The lists a person works from: the coordinators' board of what is due, and what a partner
+//! agency owes. Each case shown is recorded as read.
+
+use chrono::NaiveDate;
+use fourthp_domain::audit::Purpose;
+use fourthp_domain::case::Stage;
+use fourthp_domain::ids::ActionId;
+use fourthp_domain::paging::{Limit, Page};
+use fourthp_domain::principal::{Role, Subject};
+use fourthp_domain::time::london_date;
+use fourthp_persistence::actions::owed::{self, OwedItem};
+use fourthp_persistence::cases;
+use fourthp_persistence::deadlines::board::{self, BoardItem, Grouping, Window, WindowCounts};
+use fourthp_persistence::deadlines::QueueFilter;
+
+use super::AppError;
+use crate::auth::Caller;
+use crate::state::AppState;
+
+/// Rows on one page of the board: a morning's work, and a page well under 100 KB.
+pub const BOARD_PAGE: i64 = 50;
+
+/// What the coordinator asks the board for.
+#[derive(Debug, Clone, Default)]
+pub struct BoardQuery {
+    /// `None`: the first window with something in it, overdue first.
+    pub window: Option<Window>,
+    pub grouping: Option<Grouping>,
+    /// From 1.
+    pub page: u32,
+    /// Only this rule's deadlines (`action_due` for agreed actions).
+    pub rule: Option<String>,
+    /// Only the cases this coordinator leads.
+    pub lead: Option<Subject>,
+}
+
+/// One page of the board and where it stands.
+#[derive(Debug, Clone)]
+pub struct Board {
+    pub today: NaiveDate,
+    pub counts: WindowCounts,
+    pub window: Window,
+    pub grouping: Grouping,
+    pub page: u32,
+    pub items: Vec<BoardItem>,
+    pub more: bool,
+    /// Open cases by stage (of the cases the coordinator leads, with `lead`).
+    pub stages: Vec<(Stage, i64)>,
+}
+
+/// The coordinators' board of what is due (coordinators only).
+pub async fn due_board(caller: &Caller, state: &AppState, q: BoardQuery) -> Result<Board, AppError> {
+    if caller.principal().role != Role::Coordinator {
+        return Err(AppError::Forbidden);
+    }
+    let today = london_date(caller.ctx.at);
+    let filter = QueueFilter { statuses: Vec::new(), due_before: None, rule: q.rule, lead: q.lead };
+    let counts = board::counts(&state.db, &filter, today).await?;
+    let window = q.window.unwrap_or(match counts {
+        c if c.overdue > 0 => Window::Overdue,
+        c if c.this_week > 0 => Window::ThisWeek,
+        _ => Window::Later,
+    });
+    let grouping = q.grouping.unwrap_or(Grouping::Case);
+    let page = q.page.max(1);
+    let offset = i64::from(page - 1) * BOARD_PAGE;
+    let (items, more) = board::page(&state.db, &filter, today, window, grouping, BOARD_PAGE, offset).await?;
+    let scope = fourthp_domain::access::case_list_scope(caller.principal())?;
+    let stages = cases::count_by_stage(&state.db, scope, filter.lead.as_ref(), today).await?;
+    caller.listed(items.iter().map(|i| i.deadline.case_id), Purpose::DeadlineQueue);
+    Ok(Board { today, counts, window, grouping, page, items, more, stages })
+}
+
+/// Actions on one page of what an agency owes (each with its form: the page stays light).
+pub const OWED_PAGE: u16 = 40;
+
+/// What the caller's agency owes on the cases it is on (partners only), soonest due first.
+pub async fn owed_by_my_agency(
+    caller: &Caller,
+    state: &AppState,
+    after: Option<(NaiveDate, ActionId)>,
+) -> Result<Page<OwedItem, (NaiveDate, ActionId)>, AppError> {
+    let p = caller.principal();
+    let (Role::Partner, Some(agency)) = (p.role, p.agency) else { return Err(AppError::Forbidden) };
+    let limit = Limit::parse(Some(i64::from(OWED_PAGE))).map_err(|_| fourthp_persistence::StoreError::internal("the owed page's size is not a limit"))?;
+    let page = owed::owed(&state.db, agency, limit, after).await?;
+    caller.listed(page.items.iter().map(|i| i.action.case_id), Purpose::ActionList);
+    Ok(page)
+}

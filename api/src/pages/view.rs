@@ -1,0 +1,121 @@
+//! What every page shows the same way: choices of a list, dates and times as people in the UK
+//! read them, how soon something is due, the navigation of each role, and an action's card.
+//! Vocabularies are shown in the words of [`fourthp_domain::words`], never as their codes.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use fourthp_domain::principal::Role;
+use fourthp_domain::time::is_bst;
+use fourthp_domain::words::Words;
+
+/// An option of a `<select>` or a radio.
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// A vocabulary's values as choices, in people's words, the one whose code is `selected` chosen.
+pub fn choices<T: Words + std::fmt::Display>(values: &[T], selected: &str) -> Vec<Choice> {
+    values
+        .iter()
+        .map(|v| {
+            let code = v.to_string();
+            Choice { selected: code == selected, value: code, label: v.words().to_owned() }
+        })
+        .collect()
+}
+
+/// "Any" and then the vocabulary's values, `selected` the one chosen.
+pub fn filter_choices<T: Words + std::fmt::Display>(any: &str, values: &[T], selected: &str) -> Vec<Choice> {
+    let mut out = vec![Choice { value: String::new(), label: any.to_owned(), selected: selected.is_empty() }];
+    out.extend(choices(values, selected));
+    out
+}
+
+/// An instant as people in the UK read it: "2 December 2026, 14:05".
+pub fn london_time(at: DateTime<Utc>) -> String {
+    let local = at + if is_bst(at) { Duration::hours(1) } else { Duration::zero() };
+    local.format("%-d %B %Y, %H:%M").to_string()
+}
+
+/// A date as people in the UK read it: "2 December 2026".
+pub fn long_date(d: NaiveDate) -> String {
+    d.format("%-d %B %Y").to_string()
+}
+
+/// How soon `due` is, from `today`: "3 days overdue", "Due today", "Due in 2 days".
+pub fn how_due(due: NaiveDate, today: NaiveDate) -> String {
+    let days = (due - today).num_days();
+    match days {
+        d if d < -1 => format!("{} days overdue", -d),
+        -1 => "1 day overdue".to_owned(),
+        0 => "Due today".to_owned(),
+        1 => "Due tomorrow".to_owned(),
+        d => format!("Due in {d} days"),
+    }
+}
+
+/// Why an agreed action's deadline is there, in words: rendered when read from the action and its
+/// owner's name (a stored explanation may name what it was written with).
+pub fn action_explanation(description: &str, owner: &str, agreed_on: NaiveDate) -> String {
+    format!("Agreed on {} that {owner} would: {description}", long_date(agreed_on))
+}
+
+/// The navigation each role sees.
+pub fn nav_for(role: Role) -> Vec<(&'static str, &'static str)> {
+    let mut nav = match role {
+        Role::Coordinator => vec![("/app/due", "What is due"), ("/app/cases", "Cases"), ("/app/reports", "Outcome report")],
+        Role::Partner => vec![("/app/owed", "What we owe"), ("/app/cases", "Our cases")],
+        Role::Commissioner => vec![("/app/reports", "Outcome report")],
+        Role::Auditor => vec![("/app/audit", "Audit trail")],
+        Role::Admin => {
+            vec![("/app/admin/users", "Accounts"), ("/app/admin/agencies", "Agencies"), ("/app/admin/api-clients", "API clients")]
+        }
+    };
+    nav.push(("/app/sessions", "Your sessions"));
+    nav
+}
+
+/// An open action as a card with its closing form (what we owe, the case page).
+pub struct ActionCard {
+    pub id: String,
+    pub version: i32,
+    pub description: String,
+    pub due: String,
+    pub how_due: String,
+    pub overdue: bool,
+    /// The case it belongs to, where the list spans cases: (id, reference).
+    pub case: Option<(String, String)>,
+    /// "Asked by Sam Jones (Northshire Anti-Slavery Network) on a phone call, 2 December 2026".
+    pub asked: Option<String>,
+}
+
+impl ActionCard {
+    pub fn new(a: &fourthp_domain::action::Action, today: NaiveDate) -> Self {
+        ActionCard {
+            id: a.id.to_string(),
+            version: a.version,
+            description: a.details.description.as_str().to_owned(),
+            due: long_date(a.details.due_on),
+            how_due: how_due(a.details.due_on, today),
+            overdue: a.is_overdue(today),
+            case: None,
+            asked: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn how_due_reads_as_words() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 4).unwrap_or_default();
+        assert_eq!(how_due(today - Duration::days(12), today), "12 days overdue");
+        assert_eq!(how_due(today - Duration::days(1), today), "1 day overdue");
+        assert_eq!(how_due(today, today), "Due today");
+        assert_eq!(how_due(today + Duration::days(1), today), "Due tomorrow");
+        assert_eq!(how_due(today + Duration::days(5), today), "Due in 5 days");
+    }
+}

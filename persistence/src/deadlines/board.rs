@@ -1,0 +1,161 @@
+//! The coordinators' board of what is due: the queue's outstanding deadlines in one window
+//! (overdue, the next 7 days, later), grouped by case or by the agency that owes them, a page
+//! at a time, each row with what it is (the agreed action's own words and its owner) and how
+//! many fall in each window.
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Date, Nullable, Text, Uuid as SqlUuid};
+use diesel_async::RunQueryDsl;
+use fourthp_domain::case::Stage;
+use fourthp_domain::deadline::Deadline;
+use fourthp_domain::ids::AgencyId;
+use uuid::Uuid;
+
+use super::{bind_outstanding, deadline_from, outstanding_where, QueueFilter};
+use crate::db::{Db, StoreError};
+use crate::rows::DeadlineRow;
+
+/// Which deadlines, by their due date against today.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Window {
+    /// Due before today.
+    Overdue,
+    /// Due today or in the next 7 days.
+    ThisWeek,
+    /// Due after that.
+    Later,
+}
+
+/// How the board's rows are grouped (and so ordered).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grouping {
+    /// By case reference, then due date.
+    Case,
+    /// By the agency that owes the action (the rules' deadlines, owed by the coordinator, first),
+    /// then due date.
+    Agency,
+}
+
+/// How many outstanding deadlines fall in each window.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WindowCounts {
+    pub overdue: i64,
+    pub this_week: i64,
+    pub later: i64,
+}
+
+/// The agreed action behind an `action_due` deadline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwedAction {
+    pub description: String,
+    pub owner: AgencyId,
+    pub owner_name: String,
+    /// When it was agreed (Europe/London).
+    pub agreed_on: NaiveDate,
+}
+
+/// One row of the board.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoardItem {
+    pub deadline: Deadline,
+    pub stage: Stage,
+    pub action: Option<OwedAction>,
+}
+
+#[derive(QueryableByName)]
+struct BoardRow {
+    #[diesel(embed)]
+    deadline: DeadlineRow,
+    #[diesel(sql_type = Text)]
+    stage: String,
+    #[diesel(sql_type = Nullable<Date>)]
+    stage_advances_on: Option<NaiveDate>,
+    #[diesel(sql_type = Nullable<Text>)]
+    action_description: Option<String>,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    owner_agency_id: Option<Uuid>,
+    #[diesel(sql_type = Nullable<Text>)]
+    owner_name: Option<String>,
+    #[diesel(sql_type = Nullable<diesel::sql_types::Timestamptz>)]
+    action_created_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+#[derive(QueryableByName)]
+struct CountsRow {
+    #[diesel(sql_type = BigInt)]
+    overdue: i64,
+    #[diesel(sql_type = BigInt)]
+    this_week: i64,
+    #[diesel(sql_type = BigInt)]
+    later: i64,
+}
+
+const FROM: &str = "FROM deadlines d JOIN cases c ON c.id = d.case_id \
+     LEFT JOIN actions a ON a.id = d.action_id LEFT JOIN agencies g ON g.id = a.owner_agency_id WHERE ";
+
+/// How many of the filter's outstanding deadlines fall in each window.
+pub async fn counts(db: &Db, filter: &QueueFilter, today: NaiveDate) -> Result<WindowCounts, StoreError> {
+    let mut n = 1;
+    let cond = outstanding_where(filter, &mut n);
+    let sql = format!(
+        "SELECT count(*) FILTER (WHERE d.due_on < $1) AS overdue, \
+         count(*) FILTER (WHERE d.due_on >= $1 AND d.due_on <= $1 + 7) AS this_week, \
+         count(*) FILTER (WHERE d.due_on > $1 + 7) AS later \
+         FROM deadlines d JOIN cases c ON c.id = d.case_id WHERE {cond}"
+    );
+    let mut conn = db.conn().await?;
+    let row: CountsRow = bind_outstanding(diesel::sql_query(sql).into_boxed(), filter, today).get_result(&mut conn).await?;
+    Ok(WindowCounts { overdue: row.overdue, this_week: row.this_week, later: row.later })
+}
+
+/// One page (`offset` rows in, up to `limit`) of the filter's outstanding deadlines in `window`,
+/// ordered by `grouping`; `true` with it when there are more.
+pub async fn page(
+    db: &Db,
+    filter: &QueueFilter,
+    today: NaiveDate,
+    window: Window,
+    grouping: Grouping,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<BoardItem>, bool), StoreError> {
+    let mut n = 1;
+    let cond = outstanding_where(filter, &mut n);
+    let window_sql = match window {
+        Window::Overdue => "d.due_on < $1",
+        Window::ThisWeek => "d.due_on >= $1 AND d.due_on <= $1 + 7",
+        Window::Later => "d.due_on > $1 + 7",
+    };
+    let order = match grouping {
+        Grouping::Case => "d.case_reference, d.due_on, d.id",
+        Grouping::Agency => "g.name NULLS FIRST, a.owner_agency_id NULLS FIRST, d.due_on, d.case_reference, d.id",
+    };
+    let sql = format!(
+        "SELECT d.*, c.stage, c.stage_advances_on, a.description AS action_description, a.owner_agency_id, g.name AS owner_name, a.created_at AS action_created_at \
+         {FROM}{cond} AND {window_sql} ORDER BY {order} LIMIT {} OFFSET {}",
+        limit.max(0) + 1,
+        offset.max(0)
+    );
+    let mut conn = db.conn().await?;
+    let rows: Vec<BoardRow> = bind_outstanding(diesel::sql_query(sql).into_boxed(), filter, today).load(&mut conn).await?;
+    let more = rows.len() > usize::try_from(limit.max(0)).unwrap_or(usize::MAX);
+    let items = rows
+        .into_iter()
+        .take(usize::try_from(limit.max(0)).unwrap_or(0))
+        .map(|r| {
+            let stage = Stage::parse(&r.stage).ok_or_else(|| StoreError::internal("case row with invalid stage"))?;
+            let action = match (r.action_description, r.owner_agency_id, r.owner_name, r.action_created_at) {
+                (Some(description), Some(owner), Some(owner_name), Some(at)) => Some(OwedAction {
+                    description,
+                    owner: AgencyId::from_uuid(owner),
+                    owner_name,
+                    agreed_on: fourthp_domain::time::london_date(at),
+                }),
+                _ => None,
+            };
+            Ok(BoardItem { stage: fourthp_domain::lifecycle::stage_on(stage, r.stage_advances_on, today), deadline: deadline_from(r.deadline)?, action })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok((items, more))
+}
