@@ -5,7 +5,8 @@
 //! - a 403 or 404 to an authenticated caller: exactly one record, `denied` for a refusal of the
 //!   access policy (or a case that does not exist), `failed` for a child that is not there under
 //!   a case the caller may see, with the operation (C/R/U/D by method) and the entity asked for,
-//!   never the body;
+//!   never the body; a child that is there but under another case (or hidden from the caller by
+//!   the policy) is a refusal, `denied`, with the path's case and the object;
 //! - anything else: nothing (no case data was shown, nothing was refused).
 //!
 //! Records go through the buffered read log ([`crate::audit_trail::ReadLog`]), outside the
@@ -29,6 +30,10 @@ pub struct AccessLedger {
     pub case_visible: bool,
     /// The handler audited its own refusal.
     pub refusal_recorded: bool,
+    /// The object asked for exists but not for the caller under the path's case (a child of
+    /// another case, or an action a partner may not see): a 404 is then a refusal, not a failed
+    /// lookup.
+    pub child_refused: bool,
 }
 
 pub type SharedLedger = Arc<Mutex<AccessLedger>>;
@@ -84,7 +89,7 @@ pub fn records_for(req: &HttpRequest, status: StatusCode, ledger: &AccessLedger)
         .find_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
         .and_then(|name| params.get(name))
         .and_then(|v| uuid::Uuid::parse_str(v).ok());
-    let outcome = if ledger.case_visible { AuditOutcome::Failed } else { AuditOutcome::Denied };
+    let outcome = if ledger.case_visible && !ledger.child_refused { AuditOutcome::Failed } else { AuditOutcome::Denied };
     vec![AuditEntry {
         action: action_of(req.method()),
         outcome,

@@ -102,6 +102,12 @@ impl Caller {
         }
     }
 
+    /// The object asked for under the case exists, but not for the caller there (a child of
+    /// another case, or one the policy hides): a 404 after this is recorded as a refusal.
+    pub fn refused_child(&self) {
+        self.ledger.lock().map(|mut l| l.child_refused = true).unwrap_or(());
+    }
+
     /// The handler has audited its own refusal (report pulls): the ledger adds none.
     pub fn refusal_recorded(&self) {
         self.ledger.lock().map(|mut l| l.refusal_recorded = true).unwrap_or(());

@@ -99,7 +99,6 @@ fn escape(raw: &str) -> String {
     out
 }
 
-
 fn shown(f: &ReportFigure) -> String {
     match (f.status, f.value) {
         (FigureStatus::Suppressed, _) => "suppressed".to_owned(),

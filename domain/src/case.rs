@@ -6,10 +6,10 @@
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 use crate::agency::set;
-pub use crate::lifecycle::{nrm_start, Stage};
 use crate::codes::{CountryCode, LanguageCode};
 use crate::error::FieldErrors;
 use crate::ids::{AgencyId, CaseId};
+pub use crate::lifecycle::{nrm_start, Stage};
 use crate::principal::Subject;
 use crate::text::bounded_text;
 
@@ -84,7 +84,6 @@ vocabulary!(
     }
 );
 
-
 vocabulary!(
     /// Age band, from the youngest age the person may be (children are presumed so).
     AgeBand {
@@ -112,7 +111,6 @@ bounded_text!(
     /// What an agency does on a case ("GP practice", "safe-house provider").
     TeamRole, max = 100, multiline = false
 );
-
 
 /// What is known of a person's birth. A full date only where data-sharing consent allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,10 +9,10 @@
 use crate::action::ActionStatus;
 use crate::agency::AgencyKind;
 use crate::audit::{AuditAction, AuditOutcome, EntityType, Purpose};
+use crate::case::Stage;
 use crate::case::{AgeBand, DataSharing, ExploitationType, Gender, Jurisdiction, NrmConsent};
 use crate::event::{ClosureReason, CompetentAuthority, DecisionOutcome, DisqualificationGround, EventType};
 use crate::intervention::{Channel, Direction};
-use crate::case::Stage;
 use crate::need::{NeedDomain, NeedStatus};
 use crate::outcome::OutcomeKind;
 use crate::principal::Role;
@@ -37,7 +37,7 @@ macro_rules! words {
 
 words!(Stage {
     Intake => "Intake",
-    NrmReferred => "NRM referral made",
+    NrmReferred => "NRM referred",
     DtnOnly => "Duty to Notify only",
     RecoveryPeriod => "Recovery period",
     AwaitingCg => "Awaiting conclusive grounds decision",
@@ -241,7 +241,6 @@ words!(Unit {
     Days => "Days",
     PerCase => "Per case",
 });
-
 
 words!(AgencyKind {
     Police => "Police",

@@ -17,6 +17,7 @@ pub mod bulk;
 mod case_lock;
 pub mod cases;
 pub mod chain;
+pub mod children;
 pub mod cluster;
 mod db;
 pub mod deadlines;

@@ -37,7 +37,7 @@ await run(async (browser) => {
   await expectText(vcc, 'What is due');
   await expectText(vcc, config.case_reference);
   // A count of cases by stage: this network's one case, at intake.
-  if ((await vcc.textContent('.stages')).replace(/\s+/g, ' ').trim() !== '1 intake') fail(`stage counts: ${await vcc.textContent('.stages')}`);
+  if ((await vcc.textContent('.stages')).replace(/\s+/g, ' ').trim() !== '1 Intake') fail(`stage counts: ${await vcc.textContent('.stages')}`);
   await check(vcc, 'coordinator-due');
   // Filtered by a rule that has nothing due: the case is not listed.
   await vcc.selectOption('#rule', 'rg_decision_expected');
@@ -88,8 +88,11 @@ await run(async (browser) => {
   await vcc.locator('details.details[open] button:has-text("Waive it")').click();
   await vcc.waitForLoadState('load');
   if ((await vcc.locator('details.details').count()) !== openBefore - 1) fail('the deadline was not waived');
+  // What is due says what (the follow-up's own words), whose, and for which case.
   await vcc.goto(`${config.base}/app/due`);
-  await expectText(vcc, 'action due');
+  await expectText(vcc, config.follow_up);
+  await expectText(vcc, config.housing_name);
+  await expectText(vcc, config.case_reference);
 
   // A wrong code: one error, linked to the field, nothing else said.
   const other = await newPage(browser);
@@ -108,6 +111,9 @@ await run(async (browser) => {
   if (!partner.url().endsWith('/app/owed')) fail(`the partner landed on ${partner.url()}`);
   await expectText(partner, config.action_description);
   await expectText(partner, config.follow_up);
+  // Each action says which case it is for, and who asked.
+  await expectText(partner, config.case_reference);
+  await expectText(partner, 'Asked by');
   await check(partner, 'partner-owed');
   const card = partner.locator('section.card', { hasText: config.action_description });
   await card.locator('textarea').fill('Viewing booked for Thursday; keys with the support worker.');

@@ -26,9 +26,29 @@ export async function check(page, name) {
     // eslint-disable-next-line no-undef
     await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } }));
   results.pages.push({ name, url: page.url(), passes: axe.passes.length });
+  await expectPeoplesWords(page, name);
   for (const v of axe.violations) {
     results.violations.push({ page: name, id: v.id, impact: v.impact, nodes: v.nodes.length, help: v.help });
   }
+}
+
+/**
+ * Fails when the page's text shows a machine word (a code with an underscore, such as
+ * "nrm_referred") or a raw id (a UUID): what a person reads is in people's words. Text a page
+ * marks as code (`<code>`, `<kbd>`, `<samp>`: an API client's id for its developer) and form
+ * values are not read.
+ */
+export async function expectPeoplesWords(page, name) {
+  const text = await page.evaluate(() => {
+    const body = document.body.cloneNode(true);
+    for (const el of body.querySelectorAll('code, kbd, samp, script, style')) el.remove();
+    return body.innerText;
+  });
+  const found = [];
+  for (const m of text.matchAll(/(^|[^@\w.])([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?![\w@])/g)) found.push(m[2]);
+  for (const m of text.matchAll(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi)) found.push(m[0]);
+  results.words = (results.words || 0) + 1;
+  if (found.length > 0) fail(`${name} (${page.url()}) shows machine words or raw ids: ${[...new Set(found)].slice(0, 10).join(', ')}`);
 }
 
 export function fail(message) {

@@ -171,3 +171,73 @@ async fn a_missing_child_is_a_failed_lookup_and_lists_record_each_case_shown() {
     expected.sort();
     assert_eq!(listed, expected);
 }
+
+/// A child record read through another case's path is a refusal on the trail, naming the caller,
+/// the path's case and the object, for a coordinator and for a partner on both cases alike; the
+/// answer is the same 404 as for a record that does not exist.
+#[actix_web::test]
+async fn a_child_read_through_another_cases_path_is_a_recorded_refusal() {
+    let app = TestApp::init().spawn().await;
+    let (own_agency, vcc) = app.coordinator().await;
+    let housing = app.agency("Riverside Housing Association", "local_authority_housing").await;
+    let open = || async { app.open_case(&vcc, car_wash_man()).await["id"].as_str().unwrap().to_owned() };
+    let (a, b) = (open().await, open().await);
+    for case in [&a, &b] {
+        let r = app.call(Method::PUT, &format!("/api/v1/cases/{case}/team/{housing}"), Some(&vcc), Some(json!({}))).await;
+        assert!(r.status.is_success(), "{}", r.text);
+    }
+    // One of each child kind, on case B.
+    let event = app.event_ok(&b, &vcc, json!({"type": "support_started", "date": day(-20)})).await;
+    let post = |path: String, body: Value| {
+        let (app, vcc) = (&app, vcc.clone());
+        async move {
+            let r = app.post(&path, &vcc, body).await;
+            assert_eq!(r.status.as_u16(), 201, "{path}: {}", r.text);
+            r.body["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let intervention = post(
+        format!("/api/v1/cases/{b}/interventions"),
+        json!({"channel": "phone_call", "direction": "outbound", "counterpart_agency_id": housing, "occurred_at": format!("{}T10:00:00Z", day(-2)),
+               "need_domain": "accommodation", "summary": "Called about a viewing", "duration_minutes": 10}),
+    )
+    .await;
+    let action = post(
+        format!("/api/v1/cases/{b}/actions"),
+        json!({"description": "Arrange a viewing of the flat", "owner_agency_id": housing, "due_on": day(5)}),
+    )
+    .await;
+    let need = post(format!("/api/v1/cases/{b}/needs"), json!({"domain": "accommodation", "identified_on": day(-9)})).await;
+    let outcome = post(format!("/api/v1/cases/{b}/outcomes"), json!({"outcome": "lost_contact", "achieved_on": day(0)})).await;
+    let deadline = app.deadlines(&b, &vcc).await["gp_access"]["id"].as_str().unwrap().to_owned();
+    let _ = own_agency;
+    let partner = token_for(&principal(Role::Partner, Some(housing), "housing-officer"));
+    let children = [
+        ("events", "case_event", &event),
+        ("interventions", "intervention", &intervention),
+        ("actions", "action", &action),
+        ("needs", "need", &need),
+        ("outcomes", "outcome", &outcome),
+        ("deadlines", "deadline", &deadline),
+    ];
+    for (who, token) in [("coordinator", &vcc), ("partner", &partner)] {
+        for (segment, entity, id) in children {
+            // The object exists under B; asked for under A.
+            let r = app.get(&format!("/api/v1/cases/{a}/{segment}/{id}"), token).await;
+            assert!(matches!(r.status.as_u16(), 403 | 404), "{who} {segment}: {}", r.status);
+            let request = r.header("x-request-id").unwrap();
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(300)).await;
+            let rows = app
+                .strings(&format!(
+                    "SELECT action || ' ' || outcome || ' ' || entity_type || ' ' || coalesce(entity_id::text, '-') || ' ' || coalesce(case_id::text, '-') \
+                     || ' ' || agent_sub AS v FROM audit_records WHERE request_id = '{request}'"
+                ))
+                .await;
+            let sub = if who == "coordinator" { "" } else { "housing-officer" };
+            assert_eq!(rows.len(), 1, "{who} {segment}: {rows:?}");
+            let expected = format!("R denied {entity} {id} {a} ");
+            assert!(rows[0].starts_with(&expected), "{who} {segment}: {rows:?}, expected {expected}…");
+            assert!(rows[0].ends_with(sub), "{who} {segment}: {rows:?}");
+        }
+    }
+}

@@ -22,7 +22,9 @@ impl From<ActionError> for AppError {
             ActionError::Denied(d) => d.into(),
             ActionError::Invalid(errs) => AppError::Invalid(errs),
             ActionError::VersionMismatch => AppError::Stale,
-            ActionError::AlreadyClosed(c) => AppError::Conflict { rule: "action-closed", message: format!("The action is already {}.", c.0) },
+            ActionError::AlreadyClosed(c) => {
+                AppError::Conflict { rule: "action-closed", message: format!("The action is already {}.", c.0) }
+            }
             ActionError::Store(s) => AppError::Store(s),
         }
     }
@@ -53,7 +55,13 @@ pub async fn visible(
 
 /// Completes or cancels an action still at `expected` (None: any): coordinators, or partners of
 /// the agency that owes it, on a case their agency is on. Audited with the change.
-pub async fn close(caller: &Caller, state: &AppState, id: ActionId, expected: Option<i32>, change: ActionChange) -> Result<Action, AppError> {
+pub async fn close(
+    caller: &Caller,
+    state: &AppState,
+    id: ActionId,
+    expected: Option<i32>,
+    change: ActionChange,
+) -> Result<Action, AppError> {
     access::precheck(caller.principal().role, CaseAction::Read)?;
     let today = london_date(caller.ctx.at);
     Ok(actions::close(&state.db, &caller.ctx, id, expected, change, today, |case, action| {

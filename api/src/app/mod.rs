@@ -17,7 +17,9 @@ pub mod actions;
 pub mod worklists;
 
 use fourthp_domain::access::Denial;
+use fourthp_domain::audit::EntityType;
 use fourthp_domain::error::FieldErrors;
+use fourthp_domain::ids::CaseId;
 use fourthp_persistence::StoreError;
 
 /// Why a use case did not do what was asked, in the use case's terms.
@@ -54,5 +56,25 @@ impl From<Denial> for AppError {
 impl From<FieldErrors> for AppError {
     fn from(e: FieldErrors) -> Self {
         AppError::Invalid(e)
+    }
+}
+
+/// The answer to a child record of `kind` asked for under `case` and not found there: a
+/// refusal on the trail when it belongs to another case, a failed lookup when it is nowhere.
+/// Either way the caller learns only that it is not there.
+pub async fn child_not_under(
+    caller: &crate::auth::Caller,
+    state: &crate::state::AppState,
+    case: CaseId,
+    kind: EntityType,
+    id: uuid::Uuid,
+) -> AppError {
+    match fourthp_persistence::children::case_of(&state.db, kind, id).await {
+        Ok(Some(other)) if other != case => {
+            caller.refused_child();
+            AppError::NotFound
+        }
+        Ok(_) => AppError::NotFound,
+        Err(e) => AppError::Store(e),
     }
 }

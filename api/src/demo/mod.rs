@@ -118,8 +118,11 @@ pub async fn load(url: &str, book: &RuleBook, opts: DemoOptions, now: DateTime<U
     }
     db.load(&mut new_agencies).await.map_err(|e| e.to_string())?;
     let rows = db.pairs("SELECT id::text, kind FROM agencies WHERE active ORDER BY name").await.map_err(|e| e.to_string())?;
-    let agencies =
-        Agencies { all: rows.iter().filter_map(|(id, kind)| Some((Uuid::try_parse(id).ok()?, AgencyKind::parse(kind)?))).collect() };
+    let names = db.pairs("SELECT id::text, name FROM agencies").await.map_err(|e| e.to_string())?;
+    let agencies = Agencies {
+        all: rows.iter().filter_map(|(id, kind)| Some((Uuid::try_parse(id).ok()?, AgencyKind::parse(kind)?))).collect(),
+        names: names.iter().filter_map(|(id, name)| Some((Uuid::try_parse(id).ok()?, name.clone()))).collect(),
+    };
     totals.agencies = agencies.all.len() as u64;
     let coordinator_agency = coordinator_agency(&db).await?;
 

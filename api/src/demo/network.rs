@@ -115,6 +115,53 @@ pub(super) fn summary(domain: NeedDomain, r: &mut Rng) -> &'static str {
     r.pick::<&str>(options)
 }
 
+/// What a follow-up agreed in a conversation about a need asks of the agency that owes it, in
+/// the words coordinators write.
+pub(super) fn action_wording(domain: NeedDomain, r: &mut Rng) -> &'static str {
+    let options: &[&str] = match domain {
+        NeedDomain::HealthGp => &[
+            "Register with the GP practice and book a new-patient health check",
+            "Rebook the missed GP appointment for the next morning",
+            "Send the GP registration form with a note that no ID is needed",
+        ],
+        NeedDomain::Accommodation => &[
+            "Arrange a viewing of the one-bedroom flat",
+            "Confirm the move-on accommodation date in writing",
+            "Send the housing assessment paperwork",
+            "Find a bed before the move-on period ends",
+        ],
+        NeedDomain::MentalHealth => &["Make the talking therapies referral", "Book the trauma-informed assessment"],
+        NeedDomain::LegalImmigration => {
+            &["Book the solicitor's appointment about the asylum claim", "Send the legal aid paperwork to the solicitor"]
+        }
+        NeedDomain::LegalCriminalJustice => {
+            &["Update the coordinator after the officer's case review", "Arrange witness support before the court date"]
+        }
+        NeedDomain::FinancesBenefits => {
+            &["Book the Jobcentre appointment for the Universal Credit claim", "Help open a basic bank account"]
+        }
+        NeedDomain::Safety => &["Make the safeguarding referral", "Review the safety plan after contact from the exploiters"],
+        NeedDomain::Interpreting => &["Book an interpreter for the appointment", "Confirm the interpreter for the solicitor's visit"],
+        NeedDomain::EducationTraining => &["Enrol on the ESOL course starting next term", "Confirm the college place"],
+        NeedDomain::Employment => &["Make the referral to a work coach", "Ask the employer about a supported placement"],
+        NeedDomain::SocialConnection => &["Introduce to the community group on Thursday", "Make the befriending service referral"],
+        NeedDomain::SubstanceUse => &["Make the referral to the substance misuse service"],
+        NeedDomain::Practical => &["Arrange the bank account appointment", "Get a phone and a travel pass"],
+    };
+    r.pick::<&str>(options)
+}
+
+/// How a done action was closed, in the owner's words.
+pub(super) const DONE_NOTES: &[&str] = &[
+    "Done: booked and confirmed by email",
+    "Done as agreed; the coordinator has the details",
+    "Done: appointment attended",
+    "Done, a day late: the first slot fell through",
+];
+
+/// Why an action was not done.
+pub(super) const CANCELLED_NOTES: &[&str] = &["No longer needed: arranged another way", "Not needed after the case review"];
+
 /// When each kind of need is usually met, in days after it is identified (low, high).
 pub(super) fn need_profile(domain: NeedDomain) -> (i64, i64) {
     match domain {
@@ -142,9 +189,15 @@ pub(super) fn at_time(date: NaiveDate, r: &mut Rng) -> DateTime<Utc> {
 /// The network's active agencies, by kind.
 pub(super) struct Agencies {
     pub all: Vec<(Uuid, AgencyKind)>,
+    /// Every agency's name, for what the records say of them.
+    pub names: std::collections::HashMap<Uuid, String>,
 }
 
 impl Agencies {
+    pub fn name(&self, id: Uuid) -> &str {
+        self.names.get(&id).map_or("an agency", String::as_str)
+    }
+
     fn of(&self, kind: AgencyKind) -> Vec<Uuid> {
         self.all.iter().filter(|(_, k)| *k == kind).map(|(id, _)| *id).collect()
     }

@@ -263,35 +263,35 @@ impl Generator<'_> {
 
             // About one in eight leads to a follow-up action someone owes.
             if on_team && r.chance(0.12) {
+                // Most are done within days or weeks of their due date; only recent ones are
+                // still open, a few of them overdue by days.
                 let due_on = date + Duration::days(r.range(3, 21));
-                let settled = due_on + Duration::days(30) < self.today || r.chance(0.3);
-                let (status, closed_on) = if !settled {
-                    ("open", None)
-                } else {
-                    match r.below(100) {
-                        0..=79 => {
-                            let on = if r.chance(0.72) {
-                                due_on - Duration::days(r.range(0, 5))
-                            } else {
-                                due_on + Duration::days(r.range(1, 20))
-                            };
-                            ("done", Some(on.max(date).min(self.today)))
-                        }
-                        80..=84 => ("cancelled", Some((due_on - Duration::days(r.range(0, 3))).max(date).min(self.today))),
-                        _ => ("open", None),
+                let (status, closed_on) = if due_on + Duration::days(21) < self.today {
+                    if r.chance(0.9) {
+                        let on =
+                            if r.chance(0.75) { due_on - Duration::days(r.range(0, 5)) } else { due_on + Duration::days(r.range(1, 14)) };
+                        ("done", Some(on.max(date).min(self.today)))
+                    } else {
+                        ("cancelled", Some((due_on - Duration::days(r.range(0, 3))).max(date).min(self.today)))
                     }
+                } else if due_on < self.today && r.chance(0.7) {
+                    ("done", Some((due_on - Duration::days(r.range(0, 3))).max(date).min(self.today)))
+                } else if due_on >= self.today && r.chance(0.2) {
+                    ("done", Some(date.max(self.today - Duration::days(r.range(0, 3))).min(self.today)))
+                } else {
+                    ("open", None)
                 };
                 let action_id = r.uuid_at(recorded_at);
                 let closed_at = closed_on.map(|d| at_time(d, r));
                 let note = match status {
-                    "done" => Some("Done as agreed"),
-                    "cancelled" => Some("No longer needed"),
+                    "done" => Some(*r.pick(super::network::DONE_NOTES)),
+                    "cancelled" => Some(*r.pick(super::network::CANCELLED_NOTES)),
                     _ => None,
                 };
                 batch.actions.push(&ActionRecord {
                     id: action_id,
                     case_id,
-                    description: "Follow up what was agreed on the call",
+                    description: super::network::action_wording(need.domain, r),
                     owner_agency_id: counterpart,
                     due_on,
                     from_intervention: Some(id),
@@ -306,6 +306,7 @@ impl Generator<'_> {
                     updated_at: closed_at.unwrap_or(recorded_at),
                 });
                 let waived = status == "cancelled";
+                let waived_reason = waived.then(|| format!("action cancelled: {}", note.unwrap_or_default()));
                 batch.deadlines.push(&DeadlineRecord {
                     id: r.uuid_at(recorded_at),
                     case_id,
@@ -318,10 +319,10 @@ impl Generator<'_> {
                     due_on,
                     met_on: if status == "done" { closed_on } else { None },
                     support_ended_on: None,
-                    explanation: &format!("the due date agreed on {date} for an action owed by {counterpart}"),
+                    explanation: &format!("the due date agreed on {date} for an action owed by {}", self.agencies.name(counterpart)),
                     waived_at: waived.then_some(closed_at).flatten(),
                     waived_by: waived.then_some("partner-worker"),
-                    waived_reason: waived.then_some("action cancelled: No longer needed"),
+                    waived_reason: waived_reason.as_deref(),
                     created_at: recorded_at,
                     updated_at: closed_at.unwrap_or(recorded_at),
                 });

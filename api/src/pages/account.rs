@@ -117,7 +117,7 @@ pub async fn sessions_page(page: Page, state: web::Data<AppState>) -> Result<Htt
             current: Some(s.handle) == current,
             signed_in: super::view::london_time(s.created_at),
             last_seen: super::view::london_time(s.last_seen_at),
-            from: s.user_agent.unwrap_or_else(|| "an unknown browser".to_owned()),
+            from: s.user_agent.as_deref().map_or_else(|| "An unknown browser".to_owned(), super::view::device),
         })
         .collect();
     Ok(render(StatusCode::OK, &SessionsPage { chrome: page.chrome, sessions }))

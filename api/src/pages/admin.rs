@@ -10,12 +10,12 @@ use fourthp_domain::principal::Role;
 use serde::Deserialize;
 
 use super::view::{choices, london_time, Choice};
-use fourthp_domain::words::Words;
 use super::{error_for, field_errors, render, see_other, Chrome, FieldError, Page, PageError, PageForm};
 use crate::problem::Problem;
 use crate::routes::agencies::readable_agencies;
 use crate::routes::users::{add_user, change_user, user_list, CreateUserRequest, PatchUserRequest, UserListQuery};
 use crate::state::AppState;
+use fourthp_domain::words::Words;
 
 pub struct UserRow {
     pub id: String,

@@ -9,13 +9,13 @@ use fourthp_domain::paging::Limit;
 use serde::Deserialize;
 
 use super::view::london_time;
-use fourthp_domain::audit::Purpose;
-use fourthp_domain::principal::Role;
-use fourthp_domain::words::Words;
 use super::{render, Chrome, FieldError, Page, PageError, PageForm};
 use crate::pages::account::CsrfOnly;
 use crate::routes::audit::{auditors_only, case_access_log, case_by_reference, verify_chain, VerifyResponse};
 use crate::state::AppState;
+use fourthp_domain::audit::Purpose;
+use fourthp_domain::principal::Role;
+use fourthp_domain::words::Words;
 
 pub struct AccessRow {
     pub when: String,

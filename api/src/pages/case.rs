@@ -18,7 +18,6 @@ use fourthp_domain::time::{is_bst, london_date};
 use serde::Deserialize;
 
 use super::view::{action_explanation, choices, filter_choices, london_time, long_date, ActionCard, Choice};
-use fourthp_domain::words::Words;
 use super::{error_for, field_errors, render, see_other, sent, Chrome, FieldError, Page, PageError, PageForm, Sent};
 use crate::extract::idempotency_key;
 use crate::problem::Problem;
@@ -28,6 +27,7 @@ use crate::routes::interventions::{log, CreateInterventionRequest};
 use crate::routes::timeline::{timeline_of, TimelineItem};
 use crate::routes::PageQuery;
 use crate::state::AppState;
+use fourthp_domain::words::Words;
 
 pub struct Row {
     pub when: String,
@@ -200,7 +200,11 @@ async fn case_page(
             let (what, detail) = match action {
                 Some(a) => (
                     a.details.description.as_str().to_owned(),
-                    action_explanation(a.details.description.as_str(), &name(a.details.owner_agency_id.into_uuid()), london_date(a.created_at)),
+                    action_explanation(
+                        a.details.description.as_str(),
+                        &name(a.details.owner_agency_id.into_uuid()),
+                        london_date(a.created_at),
+                    ),
                 ),
                 None => (book.rule_name(&d.rule_id), d.explanation.clone()),
             };
@@ -295,7 +299,11 @@ fn row(i: &TimelineItem, name: &impl Fn(uuid::Uuid) -> String, book: &fourthp_do
         return Row { when, what: format!("Outcome: {}", o.outcome.words()), detail: o.evidence.clone().unwrap_or_default() };
     }
     if let Some(d) = &i.deadline {
-        return Row { when, what: format!("Deadline: {} ({})", book.rule_name(&d.rule), d.status.words().to_lowercase()), detail: d.explanation.clone() };
+        return Row {
+            when,
+            what: format!("Deadline: {} ({})", book.rule_name(&d.rule), d.status.words().to_lowercase()),
+            detail: d.explanation.clone(),
+        };
     }
     Row { when, what: String::new(), detail: String::new() }
 }
@@ -645,8 +653,11 @@ async fn status_page(
             key_dates.push((what.to_owned(), format!("{}: {}", long_date(d.date), d.outcome.words().to_lowercase())));
         }
     }
-    let next_deadline =
-        s.next_deadline.as_ref().map(|d| Row { when: long_date(d.due_on), what: state.rules.book.rule_name(&d.rule), detail: d.explanation.clone() });
+    let next_deadline = s.next_deadline.as_ref().map(|d| Row {
+        when: long_date(d.due_on),
+        what: state.rules.book.rule_name(&d.rule),
+        detail: d.explanation.clone(),
+    });
     let owed = s
         .actions_owed
         .iter()

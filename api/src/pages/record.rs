@@ -18,13 +18,13 @@ use fourthp_domain::time::london_date;
 use serde::Deserialize;
 
 use super::view::{choices, Choice};
-use fourthp_domain::words::Words;
 use super::view::{london_time, long_date};
 use super::{correctable, error_for, field_errors, render, see_other, sent, Chrome, FieldError, Page, PageError, PageForm, Sent};
 use crate::extract::idempotency_key;
 use crate::problem::Problem;
 use crate::routes::agencies::readable_agencies;
 use crate::state::AppState;
+use fourthp_domain::words::Words;
 
 /// A form's idempotency key: the one it was sent with when shown again with its errors (the
 /// same submission), a new one otherwise.

@@ -10,10 +10,10 @@ use fourthp_domain::time::london_date;
 use serde::Deserialize;
 
 use super::view::Choice;
-use fourthp_domain::words::Words;
 use super::{error_for, field_errors, render, Chrome, FieldError, Page, PageError};
 use crate::routes::reports::{report_response, Format, ReportQuery};
 use crate::state::AppState;
+use fourthp_domain::words::Words;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ReportForm {
@@ -98,12 +98,10 @@ pub async fn reports(page: Page, state: web::Data<AppState>, form: web::Query<Re
     }
     let mut jurisdictions =
         vec![Choice { value: String::new(), label: "The whole partnership".to_owned(), selected: f.jurisdiction.is_empty() }];
-    jurisdictions.extend(Jurisdiction::ALL.iter().map(|j| {
-        Choice {
-            value: j.as_str().to_owned(),
-            label: j.words().to_owned(),
-            selected: f.jurisdiction == j.as_str(),
-        }
+    jurisdictions.extend(Jurisdiction::ALL.iter().map(|j| Choice {
+        value: j.as_str().to_owned(),
+        label: j.words().to_owned(),
+        selected: f.jurisdiction == j.as_str(),
     }));
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     Ok(render(status, &ReportPage { chrome: page.chrome, from: from_text, to: to_text, jurisdictions, csv: f.format == "csv", errors }))

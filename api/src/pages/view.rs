@@ -61,6 +61,21 @@ pub fn action_explanation(description: &str, owner: &str, agreed_on: NaiveDate) 
     format!("Agreed on {} that {owner} would: {description}", long_date(agreed_on))
 }
 
+/// A browser's `User-Agent` as a person recognises it: "Firefox on Linux", "Chrome on Windows".
+pub fn device(user_agent: &str) -> String {
+    let browser = [("Edg/", "Edge"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"), ("Chromium/", "Chromium"), ("Safari/", "Safari")]
+        .iter()
+        .find(|(token, _)| user_agent.contains(token))
+        .map_or("A browser", |(_, name)| name);
+    let system =
+        [("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"), ("Windows", "Windows"), ("Mac OS X", "a Mac"), ("Linux", "Linux")]
+            .iter()
+            .find(|(token, _)| user_agent.contains(token))
+            .map(|(_, name)| format!(" on {name}"))
+            .unwrap_or_default();
+    format!("{browser}{system}")
+}
+
 /// The navigation each role sees.
 pub fn nav_for(role: Role) -> Vec<(&'static str, &'static str)> {
     let mut nav = match role {
@@ -108,6 +123,14 @@ impl ActionCard {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn devices_read_as_words() {
+        let chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36";
+        assert_eq!(device(chrome), "Chrome on Linux");
+        assert_eq!(device("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"), "Firefox on Windows");
+        assert_eq!(device("curl/8.0"), "A browser");
+    }
 
     #[test]
     fn how_due_reads_as_words() {

@@ -146,11 +146,7 @@ pub async fn due(page: Page, state: web::Data<AppState>, query: web::Query<DueQu
     for item in &board.items {
         let d = &item.deadline;
         let (what, owed_by, why) = match &item.action {
-            Some(a) => (
-                a.description.clone(),
-                Some(a.owner_name.clone()),
-                action_explanation(&a.description, &a.owner_name, a.agreed_on),
-            ),
+            Some(a) => (a.description.clone(), Some(a.owner_name.clone()), action_explanation(&a.description, &a.owner_name, a.agreed_on)),
             None => (book.rule_name(&d.rule_id), None, d.explanation_without_source().to_owned()),
         };
         let (heading, link) = if by_agency {

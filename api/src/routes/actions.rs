@@ -269,10 +269,15 @@ pub async fn get_action(caller: Caller, state: web::Data<AppState>, path: CaseAc
     let id = path.case;
     let child = path.action;
     case_for(&state.db, &caller, id, CaseAction::Read).await?;
-    let a = actions::get(&state.db, child)
-        .await?
-        .filter(|a| a.case_id == id && sees_action(caller.principal(), a.details.owner_agency_id))
-        .ok_or_else(Problem::not_found)?;
+    let a = match actions::get(&state.db, child).await? {
+        Some(a) if a.case_id == id && sees_action(caller.principal(), a.details.owner_agency_id) => a,
+        // Another case's action, or one the policy hides from this partner: a refusal.
+        Some(_) => {
+            caller.refused_child();
+            return Err(Problem::not_found());
+        }
+        None => return Err(Problem::not_found()),
+    };
     Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(a.version))).json(ActionResponse::new(&a, london_date(caller.ctx.at))))
 }
 

@@ -3,6 +3,7 @@
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use fourthp_domain::access::{self, CaseAction, CaseView};
+use fourthp_domain::audit::EntityType;
 use fourthp_domain::case::{AgeBand, Stage};
 use fourthp_domain::deadline::{Deadline, DeadlineSource, WaiverReason};
 use fourthp_domain::error::FieldErrors;
@@ -449,10 +450,14 @@ pub async fn get_case_deadline(caller: Caller, state: web::Data<AppState>, path:
     let child = path.deadline;
     let (_, view) = super::case_for(&state.db, &caller, id, CaseAction::Read).await?;
     let today = london_date(caller.ctx.at);
-    let d = deadlines::for_case(&state.db, id).await?.into_iter().find(|d| d.id == child).ok_or_else(Problem::not_found)?;
+    let Some(d) = deadlines::for_case(&state.db, id).await?.into_iter().find(|d| d.id == child) else {
+        return Err(crate::app::child_not_under(&caller, &state, id, EntityType::Deadline, child.into_uuid()).await.into());
+    };
     if let DeadlineSource::Action(a) = d.source {
         let owner = fourthp_persistence::actions::get(&state.db, a).await?.map(|a| a.details.owner_agency_id);
         if !owner.is_some_and(|o| access::sees_action(caller.principal(), o)) {
+            // The deadline of an action the policy hides from this partner: a refusal.
+            caller.refused_child();
             return Err(Problem::not_found());
         }
     }

@@ -6,6 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use fourthp_domain::access::{self, CaseAction, CaseView};
+use fourthp_domain::audit::EntityType;
 use fourthp_domain::error::FieldErrors;
 use fourthp_domain::event::{
     CaseEvent, ClosureReason, CompetentAuthority, CorrectionReason, DatedFact, DecisionOutcome, DisqualificationGround, EventBody,
@@ -433,7 +434,9 @@ pub async fn get_event(caller: Caller, state: web::Data<AppState>, path: CaseEve
     let child = path.event;
     let (_, view) = super::case_for(&state.db, &caller, id, CaseAction::Read).await?;
     let events = events::list(&state.db, id).await?;
-    let event = events.iter().find(|e| e.id == child).ok_or_else(Problem::not_found)?;
+    let Some(event) = events.iter().find(|e| e.id == child) else {
+        return Err(crate::app::child_not_under(&caller, &state, id, EntityType::CaseEvent, child.into_uuid()).await.into());
+    };
     let superseded_by = events.iter().find_map(|e| match &e.body {
         EventBody::Correction { supersedes, .. } if *supersedes == child => Some(e.id),
         _ => None,

@@ -293,6 +293,13 @@ pub async fn get_intervention(caller: Caller, state: web::Data<AppState>, path: 
     let id = path.case;
     let child = path.intervention;
     case_for(&state.db, &caller, id, CaseAction::Read).await?;
-    let i = interventions::get(&state.db, child).await?.filter(|i| i.case_id == id).ok_or_else(Problem::not_found)?;
+    let i = match interventions::get(&state.db, child).await? {
+        Some(i) if i.case_id == id => i,
+        Some(_) => {
+            caller.refused_child();
+            return Err(Problem::not_found());
+        }
+        None => return Err(Problem::not_found()),
+    };
     Ok(HttpResponse::Ok().json(InterventionResponse::new(&i, caller.principal())))
 }

@@ -195,7 +195,14 @@ pub async fn get_case_need(caller: Caller, state: web::Data<AppState>, path: Cas
     let id = path.need;
     access::precheck(caller.principal().role, CaseAction::ReadSupportRecord)?;
     case_for(&state.db, &caller, case, CaseAction::ReadSupportRecord).await?;
-    let need = needs::get(&state.db, id).await?.filter(|n| n.case_id == case).ok_or_else(Problem::not_found)?;
+    let need = match needs::get(&state.db, id).await? {
+        Some(n) if n.case_id == case => n,
+        Some(_) => {
+            caller.refused_child();
+            return Err(Problem::not_found());
+        }
+        None => return Err(Problem::not_found()),
+    };
     Ok(need_response(&need))
 }
 

@@ -3,6 +3,7 @@
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use fourthp_domain::access::{self, CaseAction};
+use fourthp_domain::audit::EntityType;
 use fourthp_domain::error::FieldErrors;
 use fourthp_domain::ids::InterventionId;
 use fourthp_domain::outcome::{Evidence, NewOutcome, Outcome, OutcomeKind, Score};
@@ -185,6 +186,8 @@ pub async fn get_outcome(caller: Caller, state: web::Data<AppState>, path: CaseO
     let id = path.case;
     let child = path.outcome;
     case_for(&state.db, &caller, id, CaseAction::ReadSupportRecord).await?;
-    let o = outcomes::for_case(&state.db, id).await?.into_iter().find(|o| o.id == child).ok_or_else(Problem::not_found)?;
+    let Some(o) = outcomes::for_case(&state.db, id).await?.into_iter().find(|o| o.id == child) else {
+        return Err(crate::app::child_not_under(&caller, &state, id, EntityType::Outcome, child.into_uuid()).await.into());
+    };
     Ok(HttpResponse::Ok().json(OutcomeResponse::new(&o)))
 }

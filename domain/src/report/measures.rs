@@ -23,7 +23,7 @@ pub static MEASURES: &[MeasureDef] = &[
         id: "caseload.new",
         section: Section::Caseload,
         title: "New cases",
-        definition: "Cases whose first recorded event (normally support_started) falls in the period.",
+        definition: "Cases whose first recorded event (normally the start of support) falls in the period.",
         covers: Covers::All,
         shape: Shape::Headline { statistics: &[] },
     },
@@ -49,7 +49,7 @@ pub static MEASURES: &[MeasureDef] = &[
         id: "caseload.closed_by_reason",
         section: Section::Caseload,
         title: "Cases closed, by reason",
-        definition: "case_closed events dated in the period, by the reason recorded. A case closed twice counts twice.",
+        definition: "Cases closed in the period, by the reason recorded. A case closed twice counts twice.",
         covers: Covers::All,
         shape: Shape::Breakdown { categories: Categories::Of(|| names(ClosureReason::ALL, ClosureReason::as_str)) },
     },
@@ -75,8 +75,8 @@ pub static MEASURES: &[MeasureDef] = &[
         id: "people.nationality",
         section: Section::People,
         title: "People supported, UK and non-UK nationals",
-        definition: "People supported in the period: uk if any nationality recorded is British (GB), non_uk if others are recorded, \
-                     not_recorded if none is.",
+        definition: "People supported in the period: UK nationals if any nationality recorded is British (GB), other \
+                     nationalities if others are recorded, not recorded if none is.",
         covers: Covers::All,
         shape: Shape::Breakdown { categories: Categories::Of(|| vec!["uk", "non_uk", "not_recorded"]) },
     },
@@ -84,7 +84,7 @@ pub static MEASURES: &[MeasureDef] = &[
         id: "nrm.referrals",
         section: Section::Nrm,
         title: "NRM referrals",
-        definition: "nrm_referral_submitted events dated in the period.",
+        definition: "NRM referrals submitted in the period.",
         covers: Covers::All,
         shape: Shape::Headline { statistics: &[] },
     },
@@ -92,7 +92,7 @@ pub static MEASURES: &[MeasureDef] = &[
         id: "nrm.duty_to_notify",
         section: Section::Nrm,
         title: "Duty to Notify reports",
-        definition: "duty_to_notify_submitted events dated in the period (adults who declined an NRM referral).",
+        definition: "Duty to Notify reports submitted in the period (adults who declined an NRM referral).",
         covers: Covers::All,
         shape: Shape::Headline { statistics: &[] },
     },
@@ -100,7 +100,7 @@ pub static MEASURES: &[MeasureDef] = &[
         id: "nrm.rg_decisions",
         section: Section::Nrm,
         title: "Reasonable grounds decisions, by outcome",
-        definition: "reasonable_grounds_decision events dated in the period, by outcome.",
+        definition: "Reasonable grounds decisions dated in the period, by outcome.",
         covers: Covers::All,
         shape: Shape::Breakdown { categories: Categories::Of(|| names(DecisionOutcome::ALL, DecisionOutcome::as_str)) },
     },
@@ -108,7 +108,7 @@ pub static MEASURES: &[MeasureDef] = &[
         id: "nrm.cg_decisions",
         section: Section::Nrm,
         title: "Conclusive grounds decisions, by outcome",
-        definition: "conclusive_grounds_decision events dated in the period, by outcome.",
+        definition: "Conclusive grounds decisions dated in the period, by outcome.",
         covers: Covers::All,
         shape: Shape::Breakdown { categories: Categories::Of(|| names(DecisionOutcome::ALL, DecisionOutcome::as_str)) },
     },
@@ -116,10 +116,10 @@ pub static MEASURES: &[MeasureDef] = &[
         id: "nrm.rg_timeliness",
         section: Section::Nrm,
         title: "Reasonable grounds decisions within 5 working days",
-        definition: "Reasonable grounds decisions recorded in the period that met an rg_decision_expected deadline (the \
+        definition: "Reasonable grounds decisions recorded in the period that had a deadline for the decision (the \
                      competent authorities' UK-wide target of a decision within 5 working days of referral, in the statutory \
                      guidance for England and Wales and the non-statutory guidance for Scotland and Northern Ireland; working \
-                     days by each jurisdiction's bank holidays): within_5_working_days if made by its due date, later \
+                     days by each jurisdiction's bank holidays): within 5 working days if made by its due date, later \
                      otherwise. Waived deadlines are left out.",
         covers: Covers::Rule("rg_decision_expected"),
         shape: Shape::Table {
@@ -166,7 +166,7 @@ pub static MEASURES: &[MeasureDef] = &[
         title: "Deadlines met and missed, by rule",
         definition: "Deadlines (not milestones: a milestone, such as the end of a minimum period of support, simply arrives and \
                      is never met or missed) falling due in the period, by the rule that set them: met by the due date, missed \
-                     (met late, or unmet after the due date), waived with a reason, or still open. share_met is met over met \
+                     (met late, or unmet after the due date), waived with a reason, or still open. The share met is met over met \
                      and missed.",
         covers: Covers::Rules,
         shape: Shape::Table {
@@ -180,10 +180,10 @@ pub static MEASURES: &[MeasureDef] = &[
         id: "deadlines.gp_access",
         section: Section::Deadlines,
         title: "Access to a GP within 10 days",
-        definition: "gp_access deadlines (the local standard: registered with a GP within 10 days of support starting) falling \
-                     due in the period: within_10_days if the health_gp need was met by the due date, later if met after it, \
-                     not_met if unmet after it, open if not yet due; waived ones are left out. share_within is within_10_days \
-                     over those three. median_days is from support starting to the need being met, for those met.",
+        definition: "GP registration deadlines (the local standard: registered with a GP within 10 days of support starting) falling \
+                     due in the period: within 10 days if the GP registration need was met by the due date, later if met after it, \
+                     not met if unmet after it, still open if not yet due; waived ones are left out. The share within is within 10 days \
+                     over those three. The median days are from support starting to the need being met, for those met.",
         covers: Covers::Rule("gp_access"),
         shape: Shape::Table {
             rows: None,
@@ -197,8 +197,8 @@ pub static MEASURES: &[MeasureDef] = &[
         section: Section::Deadlines,
         title: "Support ended before the minimum period",
         definition: "Entitlements (minimum periods of support: the recovery period, move-on and exit support, Scotland's and \
-                     Northern Ireland's support periods) falling due in the period, by rule: ended_early if the case was closed \
-                     before the minimum had passed, kept otherwise. share_ended_early is ended_early over both.",
+                     Northern Ireland's support periods) falling due in the period, by rule: ended early if the case was closed \
+                     before the minimum had passed, kept otherwise. The share ended early is those ended early over both.",
         covers: Covers::Rules,
         shape: Shape::Table {
             rows: Some(Categories::Entitlements),
@@ -211,8 +211,8 @@ pub static MEASURES: &[MeasureDef] = &[
         id: "needs.by_domain",
         section: Section::Needs,
         title: "Time to meet needs, by domain",
-        definition: "Needs identified in the period, by domain and their status now: met, not_met, withdrawn, open. share_met is \
-                     met over all of them; median_days and p90_days are the days from identification to being met, for those met.",
+        definition: "Needs identified in the period, by domain and their status now: met, not met, withdrawn, open. The share met is \
+                     met over all of them; the median days and the days for 9 in 10 are the days from identification to being met, for those met.",
         covers: Covers::All,
         shape: Shape::Table {
             rows: Some(Categories::Of(|| names(NeedDomain::ALL, NeedDomain::as_str))),
@@ -264,7 +264,7 @@ pub static MEASURES: &[MeasureDef] = &[
         section: Section::Actions,
         title: "Follow-up actions completed by their due date",
         definition: "Actions falling due in the period: done by the due date, done late, overdue (still open after it), not yet \
-                     due, or cancelled. share_on_time is done by the due date over those done or overdue.",
+                     due, or cancelled. The share on time is done by the due date over those done or overdue.",
         covers: Covers::All,
         shape: Shape::Table {
             rows: None,

@@ -57,7 +57,12 @@ const SQL: &str = "SELECT a.*, c.reference AS case_reference, u.display_name AS 
      AND a.case_id IN (SELECT t.case_id FROM case_team t WHERE t.agency_id = $1)";
 
 /// A page of what `agency` owes, by due date then id, after `after`.
-pub async fn owed(db: &Db, agency: AgencyId, limit: Limit, after: Option<(NaiveDate, ActionId)>) -> Result<Page<OwedItem, (NaiveDate, ActionId)>, StoreError> {
+pub async fn owed(
+    db: &Db,
+    agency: AgencyId,
+    limit: Limit,
+    after: Option<(NaiveDate, ActionId)>,
+) -> Result<Page<OwedItem, (NaiveDate, ActionId)>, StoreError> {
     let mut sql = String::from(SQL);
     if after.is_some() {
         sql.push_str(" AND (a.due_on, a.id) > ($2, $3)");
@@ -73,7 +78,8 @@ pub async fn owed(db: &Db, agency: AgencyId, limit: Limit, after: Option<(NaiveD
         .into_iter()
         .map(|r| {
             Ok(OwedItem {
-                case_reference: CaseReference::parse(&r.case_reference).map_err(|_| StoreError::internal("case row with invalid reference"))?,
+                case_reference: CaseReference::parse(&r.case_reference)
+                    .map_err(|_| StoreError::internal("case row with invalid reference"))?,
                 asked_by: r.asked_by,
                 asked_by_agency: r.asked_by_agency,
                 agreed_at: r.agreed_at,

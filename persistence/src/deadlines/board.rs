@@ -154,7 +154,11 @@ pub async fn page(
                 }),
                 _ => None,
             };
-            Ok(BoardItem { stage: fourthp_domain::lifecycle::stage_on(stage, r.stage_advances_on, today), deadline: deadline_from(r.deadline)?, action })
+            Ok(BoardItem {
+                stage: fourthp_domain::lifecycle::stage_on(stage, r.stage_advances_on, today),
+                deadline: deadline_from(r.deadline)?,
+                action,
+            })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
     Ok((items, more))
