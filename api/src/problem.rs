@@ -250,7 +250,12 @@ impl From<crate::app::AppError> for Problem {
             AppError::Invalid(errs) => Problem::validation(errs),
             AppError::Forbidden => Problem::forbidden(),
             AppError::NotFound => Problem::not_found(),
-            AppError::Conflict { rule, message } => Problem::conflict(rule, message),
+            AppError::Conflict { kind, message, rule, errors } => {
+                let mut p = Problem::conflict(kind, message);
+                p.rule = rule.map(str::to_owned);
+                p.errors = errors.iter().map(|e| FieldProblem { field: e.field.clone(), message: e.message.clone() }).collect();
+                p
+            }
             AppError::Stale => Problem::precondition_failed(),
             AppError::Store(s) => s.into(),
         }

@@ -23,7 +23,7 @@ impl From<ActionError> for AppError {
             ActionError::Invalid(errs) => AppError::Invalid(errs),
             ActionError::VersionMismatch => AppError::Stale,
             ActionError::AlreadyClosed(c) => {
-                AppError::Conflict { rule: "action-closed", message: format!("The action is already {}.", c.0) }
+                AppError::conflict("action-closed", format!("The action is already {}.", c.0))
             }
             ActionError::Store(s) => AppError::Store(s),
         }

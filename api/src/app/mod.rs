@@ -14,6 +14,7 @@
 //! area by area (README, "Adding a use case").
 
 pub mod actions;
+pub mod agencies;
 pub mod worklists;
 
 use fourthp_domain::access::Denial;
@@ -34,14 +35,29 @@ pub enum AppError {
     /// There is no such thing, or the caller may not know there is (a 404).
     #[error("not found")]
     NotFound,
-    /// The thing is not in a state that allows this; `rule` names the rule, `message` says it.
+    /// The thing is not in a state that allows this: `kind` says which conflict, `message` says
+    /// it to a person, `rule` names a lifecycle rule broken, `errors` the fields at fault.
     #[error("{message}")]
-    Conflict { rule: &'static str, message: String },
+    Conflict { kind: &'static str, message: String, rule: Option<&'static str>, errors: FieldErrors },
     /// The thing changed since the caller read it.
     #[error("changed since read")]
     Stale,
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl AppError {
+    /// A conflict with no rule or field to name.
+    pub fn conflict(kind: &'static str, message: impl Into<String>) -> Self {
+        AppError::Conflict { kind, message: message.into(), rule: None, errors: FieldErrors::new() }
+    }
+
+    /// One field at fault.
+    pub fn invalid(field: &str, message: &str) -> Self {
+        let mut errs = FieldErrors::new();
+        errs.push(field, message);
+        AppError::Invalid(errs)
+    }
 }
 
 impl From<Denial> for AppError {

@@ -12,7 +12,9 @@ use serde::Deserialize;
 use super::view::{choices, london_time, Choice};
 use super::{error_for, field_errors, render, see_other, Chrome, FieldError, Page, PageError, PageForm};
 use crate::problem::Problem;
-use crate::routes::agencies::readable_agencies;
+use super::form::form_errors;
+use crate::app::{self, AppError};
+use fourthp_domain::agency::{AgencyName, AgencyPatch, ContactEmail, ContactPhone, NewAgency};
 use crate::routes::users::{add_user, change_user, user_list, CreateUserRequest, PatchUserRequest, UserListQuery};
 use crate::state::AppState;
 use fourthp_domain::words::Words;
@@ -73,7 +75,7 @@ async fn users_page(
     errors: Vec<FieldError>,
 ) -> Result<HttpResponse, PageError> {
     let list = user_list(&page.caller, state, UserListQuery { limit: Limit::parse(Some(100)).ok(), cursor }).await?;
-    let (agencies, _) = readable_agencies(&page.caller, state, Limit::parse(Some(200)).map_err(|_| Problem::internal())?, None).await?;
+    let (agencies, _) = app::agencies::readable(&page.caller, state, Limit::parse(Some(200)).map_err(|_| Problem::internal())?, None).await?;
     let name_of = |id: Option<uuid::Uuid>| {
         id.and_then(|id| agencies.items.iter().find(|a| a.id.into_uuid() == id)).map(|a| a.name.as_str().to_owned()).unwrap_or_default()
     };
@@ -229,7 +231,7 @@ async fn agencies_page(
     use crate::routes::agencies::AgencyResponse;
     let limit = Limit::parse(Some(100)).map_err(|_| Problem::internal())?;
     // The cursor is the last name of the previous page, as the API's list pages.
-    let (listed, view) = readable_agencies(&page.caller, state, limit, cursor.as_deref()).await?;
+    let (listed, view) = app::agencies::readable(&page.caller, state, limit, cursor.as_deref()).await?;
     let agencies = listed
         .items
         .iter()
@@ -264,29 +266,33 @@ pub async fn add_agency(form: PageForm<AgencyForm>, state: web::Data<AppState>) 
     let Some(kind) = fourthp_domain::agency::AgencyKind::parse(&f.kind) else {
         return agencies_page(page, &state, None, f, None, vec![FieldError::new("kind", "Choose what kind of agency it is")]).await;
     };
-    let optional = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
-    let request = crate::routes::agencies::CreateAgencyRequest {
-        name: f.name.clone(),
-        kind,
-        contact_email: optional(&f.contact_email),
-        contact_phone: optional(&f.contact_phone),
-        active: Some(true),
+    let new = {
+        let mut errs = fourthp_domain::error::FieldErrors::new();
+        fn optional(s: &str) -> Option<&str> {
+            Some(s.trim()).filter(|s| !s.is_empty())
+        }
+        let name = errs.check("name", AgencyName::parse(&f.name));
+        let contact_email = errs.check_opt("contact_email", optional(&f.contact_email).map(ContactEmail::parse));
+        let contact_phone = errs.check_opt("contact_phone", optional(&f.contact_phone).map(ContactPhone::parse));
+        match (name, contact_email, contact_phone) {
+            (Some(name), Some(contact_email), Some(contact_phone)) => Ok(NewAgency { name, kind, contact_email, contact_phone, active: true }),
+            _ => Err(errs),
+        }
     };
-    match crate::routes::agencies::register_agency(&page.caller, &state, request).await {
+    match app::agencies::register(&page.caller, &state, new).await {
         Ok((agency, _)) => {
             let to = form_urlencoded::Serializer::new(String::new()).append_pair("added", agency.name.as_str()).finish();
             Ok(see_other(&format!("/app/admin/agencies?{to}")))
         }
-        Err(p) if p.status == StatusCode::UNPROCESSABLE_ENTITY || p.status == StatusCode::CONFLICT => {
-            let errors = field_errors(&p, "name", |field| match field {
+        Err(e) => {
+            let errors = form_errors(e, "name", |field| match field {
                 "name" => Some("name"),
                 "contact_email" => Some("contact_email"),
                 "contact_phone" => Some("contact_phone"),
                 _ => None,
-            });
+            })?;
             agencies_page(page, &state, None, f, None, errors).await
         }
-        Err(p) => Err(p.into()),
     }
 }
 
@@ -298,20 +304,14 @@ pub async fn set_agency_active(
 ) -> Result<HttpResponse, PageError> {
     let PageForm { value: f, page, .. } = form;
     let id = fourthp_domain::ids::AgencyId::parse(&id).map_err(|_| PageError::Problem(Problem::not_found()))?;
-    let patch = crate::routes::agencies::PatchAgencyRequest {
-        name: None,
-        kind: None,
-        contact_email: None,
-        contact_phone: None,
-        active: Some(f.active == "true"),
-    };
-    match crate::routes::agencies::change_agency(&page.caller, &state, id, f.version, patch).await {
+    let patch = AgencyPatch { name: None, kind: None, contact_email: None, contact_phone: None, active: Some(f.active == "true") };
+    match app::agencies::change(&page.caller, &state, id, f.version, Ok(patch)).await {
         Ok(_) => Ok(see_other("/app/admin/agencies")),
-        Err(p) if p.status == StatusCode::PRECONDITION_FAILED => {
+        Err(AppError::Stale) => {
             let errors = vec![FieldError::new("name", "Someone changed that agency meanwhile: check it and try again")];
             agencies_page(page, &state, None, AgencyForm::default(), None, errors).await
         }
-        Err(p) => Err(p.into()),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -375,7 +375,7 @@ async fn clients_page(
 ) -> Result<HttpResponse, PageError> {
     use crate::routes::api_clients::{client_list, ApiClientListQuery};
     let listed = client_list(&page.caller, state, ApiClientListQuery { limit: Limit::parse(Some(100)).ok(), cursor }).await?;
-    let (all, _) = readable_agencies(&page.caller, state, Limit::parse(Some(200)).map_err(|_| Problem::internal())?, None).await?;
+    let (all, _) = app::agencies::readable(&page.caller, state, Limit::parse(Some(200)).map_err(|_| Problem::internal())?, None).await?;
     let name_of = |id: Option<uuid::Uuid>| {
         id.and_then(|id| all.items.iter().find(|a| a.id.into_uuid() == id)).map(|a| a.name.as_str().to_owned()).unwrap_or_default()
     };

@@ -22,7 +22,7 @@ use super::{error_for, field_errors, render, see_other, sent, Chrome, FieldError
 use crate::extract::idempotency_key;
 use crate::problem::Problem;
 use crate::routes::actions::NewActionRequest;
-use crate::routes::agencies::readable_agencies;
+use crate::app::agencies::readable as readable_agencies;
 use crate::routes::interventions::{log, CreateInterventionRequest};
 use crate::routes::timeline::{timeline_of, TimelineItem};
 use crate::routes::PageQuery;

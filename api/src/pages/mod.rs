@@ -8,6 +8,7 @@ mod account;
 mod admin;
 mod audit;
 mod case;
+mod form;
 mod record;
 mod reports;
 mod view;
@@ -382,20 +383,13 @@ impl FieldError {
     }
 }
 
-/// A field's name on the wire as a person reads it: its last part, as a sentence
-/// (`consent.recorded_on` → "Recorded on", `actions[0].due_on` → "Due on").
-fn field_words(field: &str) -> String {
-    let last = field.rsplit(['.', ']']).find(|s| !s.is_empty()).unwrap_or(field);
-    fourthp_domain::words::sentence(last)
-}
-
 /// The errors of a problem (a refused form), field by field, with page field ids: `map` turns
 /// an API field name into the form's; anything without a field becomes a message on `fallback`.
 pub fn field_errors(p: &Problem, fallback: &str, map: impl Fn(&str) -> Option<&'static str>) -> Vec<FieldError> {
     let mut out: Vec<FieldError> = p
         .errors
         .iter()
-        .map(|e| FieldError::new(map(&e.field).unwrap_or(fallback), format!("{}: {}", field_words(&e.field), e.message)))
+        .map(|e| FieldError::new(map(&e.field).unwrap_or(fallback), format!("{}: {}", form::field_words(&e.field), e.message)))
         .collect();
     if out.is_empty() {
         out.push(FieldError::new(fallback, p.detail.clone()));

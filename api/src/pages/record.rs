@@ -22,7 +22,7 @@ use super::view::{london_time, long_date};
 use super::{correctable, error_for, field_errors, render, see_other, sent, Chrome, FieldError, Page, PageError, PageForm, Sent};
 use crate::extract::idempotency_key;
 use crate::problem::Problem;
-use crate::routes::agencies::readable_agencies;
+use crate::app::agencies::readable as readable_agencies;
 use crate::state::AppState;
 use fourthp_domain::words::Words;
 

@@ -3,14 +3,14 @@
 use actix_web::http::header;
 use actix_web::{get, patch, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
-use fourthp_domain::access::{agency_access, AgencyAction, AgencyView};
+use fourthp_domain::access::AgencyView;
 use fourthp_domain::agency::{Agency, AgencyKind, AgencyName, AgencyPatch, ContactEmail, ContactPhone, NewAgency};
 use fourthp_domain::error::FieldErrors;
-use fourthp_persistence::agencies::{self, CreateAgencyError, UpdateAgencyError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{bad_query, decode_cursor, double_option, encode_cursor};
+use crate::app;
 use crate::auth::Caller;
 use crate::extract::{etag, ApiJson, Precondition};
 use crate::paths::AgencyPath;
@@ -103,33 +103,6 @@ pub struct AgencyListQuery {
 
 const CURSOR_KIND: &str = "agency";
 
-impl From<CreateAgencyError> for Problem {
-    fn from(e: CreateAgencyError) -> Self {
-        match e {
-            CreateAgencyError::DuplicateName => duplicate_name(),
-            CreateAgencyError::Store(s) => s.into(),
-        }
-    }
-}
-
-impl From<UpdateAgencyError> for Problem {
-    fn from(e: UpdateAgencyError) -> Self {
-        match e {
-            UpdateAgencyError::NotFound => Problem::not_found(),
-            UpdateAgencyError::VersionMismatch => Problem::precondition_failed(),
-            UpdateAgencyError::DuplicateName => duplicate_name(),
-            UpdateAgencyError::Store(s) => s.into(),
-        }
-    }
-}
-
-fn duplicate_name() -> Problem {
-    let mut p = Problem::conflict("duplicate-name", "Another agency already has this name.");
-    p.errors
-        .push(crate::problem::FieldProblem { field: "name".into(), message: "is already taken (names are compared ignoring case)".into() });
-    p
-}
-
 fn respond(status: actix_web::http::StatusCode, agency: &Agency, view: AgencyView) -> HttpResponse {
     HttpResponse::build(status).insert_header((header::ETAG, etag(agency.version))).json(AgencyResponse::new(agency, view))
 }
@@ -147,7 +120,7 @@ pub async fn create_agency(
     state: web::Data<AppState>,
     body: ApiJson<CreateAgencyRequest>,
 ) -> Result<HttpResponse, Problem> {
-    let (agency, view) = register_agency(&caller, &state, body.value).await?;
+    let (agency, view) = app::agencies::register(&caller, &state, new_agency(body.value)).await?;
     let mut res = respond(actix_web::http::StatusCode::CREATED, &agency, view);
     if let Ok(v) = header::HeaderValue::from_str(&format!("/api/v1/agencies/{}", agency.id)) {
         res.headers_mut().insert(header::LOCATION, v);
@@ -155,18 +128,14 @@ pub async fn create_agency(
     Ok(res)
 }
 
-/// Registers an agency (administrators; the API and the agencies page).
-pub async fn register_agency(caller: &Caller, state: &AppState, b: CreateAgencyRequest) -> Result<(Agency, AgencyView), Problem> {
-    let view = agency_access(caller.principal().role, AgencyAction::Create)?;
+/// The agency a request asks for, checked field by field.
+fn new_agency(b: CreateAgencyRequest) -> Result<NewAgency, FieldErrors> {
     let mut errs = FieldErrors::new();
     let name = errs.check("name", AgencyName::parse(&b.name));
     let contact_email = errs.check_opt("contact_email", b.contact_email.as_deref().map(ContactEmail::parse));
     let contact_phone = errs.check_opt("contact_phone", b.contact_phone.as_deref().map(ContactPhone::parse));
-    let (Some(name), Some(contact_email), Some(contact_phone)) = (name, contact_email, contact_phone) else {
-        return Err(errs.into());
-    };
-    let new = NewAgency { name, kind: b.kind, contact_email, contact_phone, active: b.active.unwrap_or(true) };
-    Ok((agencies::create(&state.db, &caller.ctx, new).await?, view))
+    let (Some(name), Some(contact_email), Some(contact_phone)) = (name, contact_email, contact_phone) else { return Err(errs) };
+    Ok(NewAgency { name, kind: b.kind, contact_email, contact_phone, active: b.active.unwrap_or(true) })
 }
 
 /// List the network's agencies by name (every role).
@@ -183,23 +152,11 @@ pub async fn list_agencies(caller: Caller, state: web::Data<AppState>, query: Ap
     let limit = q.limit.unwrap_or_default();
     let after = q.cursor.as_deref().and_then(|c| decode_cursor(CURSOR_KIND, c, &mut errs));
     bad_query(errs)?;
-    let (page, view) = readable_agencies(&caller, &state, limit, after.as_deref()).await?;
+    let (page, view) = app::agencies::readable(&caller, &state, limit, after.as_deref()).await?;
     Ok(HttpResponse::Ok().json(AgencyListResponse {
         items: page.items.iter().map(|a| AgencyResponse::new(a, view)).collect(),
         next_cursor: page.next.map(|key| encode_cursor(CURSOR_KIND, &key)),
     }))
-}
-
-/// The network's agencies, by name, as the caller may see them (the API's list and the pages'
-/// agency choices).
-pub async fn readable_agencies(
-    caller: &Caller,
-    state: &AppState,
-    limit: fourthp_domain::paging::Limit,
-    after: Option<&str>,
-) -> Result<(fourthp_domain::paging::Page<fourthp_domain::agency::Agency, String>, AgencyView), Problem> {
-    let view = agency_access(caller.principal().role, AgencyAction::Read)?;
-    Ok((agencies::list(&state.db, limit, after).await?, view))
 }
 
 /// Read one agency (every role).
@@ -211,9 +168,7 @@ pub async fn readable_agencies(
 )]
 #[get("/agencies/{id}")]
 pub async fn get_agency(caller: Caller, state: web::Data<AppState>, path: AgencyPath) -> Result<HttpResponse, Problem> {
-    let view = agency_access(caller.principal().role, AgencyAction::Read)?;
-    let id = path.id;
-    let agency = agencies::get(&state.db, id).await?.ok_or_else(Problem::not_found)?;
+    let (agency, view) = app::agencies::get(&caller, &state, path.id).await?;
     Ok(respond(actix_web::http::StatusCode::OK, &agency, view))
 }
 
@@ -237,31 +192,16 @@ pub async fn patch_agency(
     body: ApiJson<PatchAgencyRequest>,
 ) -> Result<HttpResponse, Problem> {
     let if_match = precondition.get()?;
-    let (agency, view) = change_agency(&caller, &state, path.id, if_match.expected(), body.value).await?;
+    let (agency, view) = app::agencies::change(&caller, &state, path.id, if_match.expected(), agency_patch(body.value)).await?;
     Ok(respond(actix_web::http::StatusCode::OK, &agency, view))
 }
 
-/// Changes an agency, if it is still at version `expected` when given (administrators; the API
-/// and the agencies page).
-pub async fn change_agency(
-    caller: &Caller,
-    state: &AppState,
-    id: fourthp_domain::ids::AgencyId,
-    expected: Option<i32>,
-    b: PatchAgencyRequest,
-) -> Result<(Agency, AgencyView), Problem> {
-    let view = agency_access(caller.principal().role, AgencyAction::Update)?;
+/// The changes a request asks for, checked field by field.
+fn agency_patch(b: PatchAgencyRequest) -> Result<AgencyPatch, FieldErrors> {
     let mut errs = FieldErrors::new();
     let name = errs.check_opt("name", b.name.as_deref().map(AgencyName::parse));
     let email = b.contact_email.map(|v| errs.check_opt("contact_email", v.as_deref().map(ContactEmail::parse)));
     let phone = b.contact_phone.map(|v| errs.check_opt("contact_phone", v.as_deref().map(ContactPhone::parse)));
     errs.into_result()?;
-    let patch = AgencyPatch {
-        name: name.flatten(),
-        kind: b.kind,
-        contact_email: email.flatten(),
-        contact_phone: phone.flatten(),
-        active: b.active,
-    };
-    Ok((agencies::update(&state.db, &caller.ctx, id, expected, patch).await?, view))
+    Ok(AgencyPatch { name: name.flatten(), kind: b.kind, contact_email: email.flatten(), contact_phone: phone.flatten(), active: b.active })
 }
