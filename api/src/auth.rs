@@ -64,6 +64,12 @@ pub const SESSION_COOKIE: &str = "__Host-fourthp_session";
 pub struct FormCsrfToken(pub String);
 
 impl Caller {
+    /// A caller outside any HTTP request: the command line, acting as `ctx.principal`. Its ledger
+    /// is its own (no request to write it after): such a caller reads no case data.
+    pub fn local(ctx: AuditContext) -> Self {
+        Caller { ctx, user: None, session: None, display_name: None, ledger: SharedLedger::default() }
+    }
+
     pub fn principal(&self) -> &Principal {
         &self.ctx.principal
     }

@@ -332,7 +332,7 @@ async fn demo_account(
     use fourthp_persistence::users;
     let ctx = cli_context("serve-demo")?;
     let email = format!("{}@demo.fourthp.example", role.as_str());
-    let (_, link) = crate::routes::users::new_enrolment_link(&accounts.public_url, 1, ctx.at).map_err(|e| e.to_string())?;
+    let (_, link) = crate::app::users::new_enrolment_link(&accounts.public_url, 1, ctx.at).map_err(|e| e.to_string())?;
     let existing = fourthp_persistence::sessions::sign_in_facts(pool, &email).await.map_err(|e| e.to_string())?;
     let user = match existing {
         Some(f) => {
@@ -466,30 +466,31 @@ async fn user_command(config: Config, command: UserCommand) -> Result<(), String
     match command {
         UserCommand::Add { email, role, agency, name } => {
             let name = name.unwrap_or_else(|| email.split('@').next().unwrap_or_default().to_owned());
-            let new = crate::routes::users::parse_new_user(&email, &name, role, agency.map(AgencyId::into_uuid)).map_err(|errs| {
-                errs.iter()
-                    .map(|e| format!("--{}: {}", e.field.replace("display_name", "name").replace("agency_id", "agency"), e.message))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            })?;
-            let ctx = cli_context("user-add")?;
+            let new = crate::app::users::parse_new_user(&email, &name, role, agency);
+            let caller = crate::auth::Caller::local(cli_context("user-add")?);
             let accounts = config.accounts();
-            let (link, stored) = crate::routes::users::new_enrolment_link(&accounts.public_url, accounts.enrolment_hours, ctx.at)
-                .map_err(|e| e.to_string())?;
-            let user = with_database(&config, async |db| {
-                fourthp_persistence::users::create(db, &ctx, new, &stored).await.map_err(|e| match e {
-                    fourthp_persistence::users::CreateUserError::DuplicateEmail => "an account with this email exists".to_owned(),
-                    fourthp_persistence::users::CreateUserError::UnknownAgency => "--agency is not a registered agency".to_owned(),
-                    fourthp_persistence::users::CreateUserError::Store(s) => s.to_string(),
+            // The same use case as the API's and the accounts page's; its refusals in the
+            // command's words (the flags for the fields).
+            let (user, invitation) = with_database(&config, async |db| {
+                crate::app::users::add(&caller, db, &accounts, new).await.map_err(|e| match e {
+                    crate::app::AppError::Invalid(errs) => errs
+                        .iter()
+                        .map(|e| format!("--{}: {}", e.field.replace("display_name", "name").replace("agency_id", "agency"), e.message))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                    crate::app::AppError::Conflict { message, .. } => message,
+                    other => other.to_string(),
                 })
             })
             .await?;
+            let stored_expires_at = invitation.expires_at;
+            let link = invitation.link;
             println!(
                 "account {} created for {} ({}); enrolment link valid until {}:",
                 user.id,
                 user.email,
                 user.role,
-                stored.expires_at.format("%Y-%m-%d %H:%M UTC")
+                stored_expires_at.format("%Y-%m-%d %H:%M UTC")
             );
             println!("{link}");
             Ok(())

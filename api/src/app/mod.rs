@@ -15,6 +15,7 @@
 
 pub mod actions;
 pub mod agencies;
+pub mod users;
 pub mod worklists;
 
 use fourthp_domain::access::Denial;

@@ -15,7 +15,7 @@ use crate::problem::Problem;
 use super::form::form_errors;
 use crate::app::{self, AppError};
 use fourthp_domain::agency::{AgencyName, AgencyPatch, ContactEmail, ContactPhone, NewAgency};
-use crate::routes::users::{add_user, change_user, user_list, CreateUserRequest, PatchUserRequest, UserListQuery};
+use fourthp_persistence::users::UserPatch;
 use crate::state::AppState;
 use fourthp_domain::words::Words;
 
@@ -74,7 +74,9 @@ async fn users_page(
     link: Option<(String, String)>,
     errors: Vec<FieldError>,
 ) -> Result<HttpResponse, PageError> {
-    let list = user_list(&page.caller, state, UserListQuery { limit: Limit::parse(Some(100)).ok(), cursor }).await?;
+    // The cursor is the last email of the page before.
+    let limit = Limit::parse(Some(100)).map_err(|_| Problem::internal())?;
+    let list = app::users::list(&page.caller, &state.db, limit, cursor.as_deref()).await?;
     let (agencies, _) = app::agencies::readable(&page.caller, state, Limit::parse(Some(200)).map_err(|_| Problem::internal())?, None).await?;
     let name_of = |id: Option<uuid::Uuid>| {
         id.and_then(|id| agencies.items.iter().find(|a| a.id.into_uuid() == id)).map(|a| a.name.as_str().to_owned()).unwrap_or_default()
@@ -85,12 +87,12 @@ async fn users_page(
         .map(|u| UserRow {
             id: u.id.to_string(),
             version: u.version,
-            email: u.email.clone(),
-            name: u.display_name.clone(),
+            email: u.email.to_string(),
+            name: u.display_name.to_string(),
             role: u.role.words().to_owned(),
-            agency: name_of(u.agency_id),
+            agency: name_of(u.agency.map(|a| a.into_uuid())),
             active: u.active,
-            state: match (u.active, u.enrolled, u.last_sign_in_at) {
+            state: match (u.active, u.enrolled_at.is_some(), u.last_sign_in_at) {
                 (false, _, _) => "Deactivated".to_owned(),
                 (true, false, _) => "Not enrolled yet".to_owned(),
                 (true, true, Some(at)) => format!("Last signed in {}", london_time(at)),
@@ -113,7 +115,8 @@ async fn users_page(
         selected: form.agency == a.id.to_string(),
     }));
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    let body = UsersPage { chrome: page.chrome, users, next: list.next_cursor, roles, agencies: agency_choices, form, link, errors };
+    let next = list.next.map(|n| form_urlencoded::byte_serialize(n.as_bytes()).collect::<String>());
+    let body = UsersPage { chrome: page.chrome, users, next, roles, agencies: agency_choices, form, link, errors };
     Ok(render(status, &body))
 }
 
@@ -129,23 +132,22 @@ pub async fn add(form: PageForm<AddForm>, state: web::Data<AppState>) -> Result<
     let Some(role) = Role::parse(&f.role) else {
         return users_page(page, &state, None, f, None, vec![FieldError::new("role", "Choose a role")]).await;
     };
-    let agency = if f.agency.is_empty() { None } else { uuid::Uuid::try_parse(&f.agency).ok() };
-    let request = CreateUserRequest { email: f.email.clone(), display_name: f.display_name.clone(), role, agency_id: agency };
-    match add_user(&page.caller, &state, request).await {
-        Ok((user, enrolment)) => {
-            let link = Some((user.email.to_string(), enrolment.enrolment_link));
+    let agency = if f.agency.is_empty() { None } else { fourthp_domain::ids::AgencyId::parse(&f.agency).ok() };
+    let new = app::users::parse_new_user(&f.email, &f.display_name, role, agency);
+    match app::users::add(&page.caller, &state.db, &state.accounts, new).await {
+        Ok((user, invitation)) => {
+            let link = Some((user.email.to_string(), invitation.link));
             users_page(page, &state, None, AddForm::default(), link, Vec::new()).await
         }
-        Err(p) if p.status == StatusCode::UNPROCESSABLE_ENTITY || p.status == StatusCode::CONFLICT => {
-            let errors = field_errors(&p, "email", |field| match field {
+        Err(e) => {
+            let errors = form_errors(e, "email", |field| match field {
                 "email" => Some("email"),
                 "display_name" => Some("display_name"),
                 "agency_id" => Some("agency"),
                 _ => None,
-            });
+            })?;
             users_page(page, &state, None, f, None, errors).await
         }
-        Err(p) => Err(p.into()),
     }
 }
 
@@ -161,14 +163,14 @@ pub async fn set_active(form: PageForm<ActiveForm>, state: web::Data<AppState>, 
     let PageForm { value: form, page, .. } = form;
     let id = UserId::parse(&id).map_err(|_| PageError::Problem(Problem::not_found()))?;
     let f = form;
-    let patch = PatchUserRequest { display_name: None, role: None, agency_id: None, active: Some(f.active == "true") };
-    match change_user(&page.caller, &state, id, f.version, patch).await {
+    let patch = UserPatch { display_name: None, role: None, agency: None, active: Some(f.active == "true") };
+    match app::users::change(&page.caller, &state.db, id, f.version, Ok(patch)).await {
         Ok(_) => Ok(see_other("/app/admin/users")),
-        Err(p) if p.status == StatusCode::PRECONDITION_FAILED => {
+        Err(AppError::Stale) => {
             let errors = vec![FieldError::new("email", "Someone changed that account meanwhile: check it and try again")];
             users_page(page, &state, None, AddForm::default(), None, errors).await
         }
-        Err(p) => Err(p.into()),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -3,21 +3,21 @@
 use actix_web::http::{header, StatusCode};
 use actix_web::{get, patch, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
-use fourthp_domain::account::{DisplayName, Email, NewUser, User};
+use fourthp_domain::account::{DisplayName, User};
 use fourthp_domain::error::FieldErrors;
 use fourthp_domain::ids::AgencyId;
 use fourthp_domain::paging::Limit;
 use fourthp_domain::principal::Role;
-use fourthp_persistence::users::{self, CreateUserError, EnrolmentLink, UpdateUserError, UserPatch};
+use fourthp_persistence::users::UserPatch;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{admin_only, bad_query, decode_cursor, double_option, encode_cursor};
+use super::{bad_query, decode_cursor, double_option, encode_cursor};
+use crate::app;
 use crate::auth::Caller;
-use crate::credentials;
 use crate::extract::{etag, ApiJson, Precondition};
 use crate::paths::UserPath;
-use crate::problem::{CreateProblems, FieldProblem, Problem, ReadProblems, UpdateProblems};
+use crate::problem::{CreateProblems, Problem, ReadProblems, UpdateProblems};
 use crate::query::{field, ApiQuery};
 use crate::state::AppState;
 
@@ -122,55 +122,6 @@ pub struct UserListQuery {
 
 const CURSOR_KIND: &str = "user";
 
-impl From<CreateUserError> for Problem {
-    fn from(e: CreateUserError) -> Self {
-        match e {
-            CreateUserError::DuplicateEmail => Problem::conflict("duplicate-email", "An account with this email exists."),
-            CreateUserError::UnknownAgency => agency_problem("is not a registered agency"),
-            CreateUserError::Store(s) => s.into(),
-        }
-    }
-}
-
-impl From<UpdateUserError> for Problem {
-    fn from(e: UpdateUserError) -> Self {
-        match e {
-            UpdateUserError::NotFound => Problem::not_found(),
-            UpdateUserError::VersionMismatch => Problem::precondition_failed(),
-            UpdateUserError::AgencyRequired => agency_problem("is required for coordinators and partners"),
-            UpdateUserError::UnknownAgency => agency_problem("is not a registered agency"),
-            UpdateUserError::Store(s) => s.into(),
-        }
-    }
-}
-
-fn agency_problem(message: &str) -> Problem {
-    let mut p = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", "Invalid request", "One or more fields are invalid.");
-    p.errors.push(FieldProblem { field: "agency_id".into(), message: message.into() });
-    p
-}
-
-/// A new enrolment link for the service at `public_url`, valid `hours`: the link (shown once)
-/// and what is stored (the token's hash).
-pub fn new_enrolment_link(public_url: &str, hours: i64, now: DateTime<Utc>) -> Result<(String, EnrolmentLink), credentials::NoRandomness> {
-    let token = credentials::random_token()?;
-    let link = format!("{}/app/enrol/{token}", public_url.trim_end_matches('/'));
-    Ok((link, EnrolmentLink { token_hash: credentials::token_hash(&token), expires_at: now + chrono::Duration::hours(hours) }))
-}
-
-/// Parses a new account's fields, naming each at fault.
-pub fn parse_new_user(email: &str, display_name: &str, role: Role, agency: Option<uuid::Uuid>) -> Result<NewUser, FieldErrors> {
-    let mut errs = FieldErrors::new();
-    let email = errs.check("email", Email::parse(email));
-    let name = errs.check("display_name", DisplayName::parse(display_name));
-    let (Some(email), Some(name)) = (email, name) else { return Err(errs) };
-    NewUser::new(email, name, role, agency.map(AgencyId::from_uuid)).map_err(|e| {
-        let mut errs = FieldErrors::new();
-        errs.push("agency_id", e.to_string());
-        errs
-    })
-}
-
 /// Create an account (administrators). The response holds a single-use enrolment link, valid
 /// 72 hours, through which the person sets their password and second factor.
 #[utoipa::path(
@@ -181,21 +132,14 @@ pub fn parse_new_user(email: &str, display_name: &str, role: Role, agency: Optio
 )]
 #[post("/users")]
 pub async fn create_user(caller: Caller, state: web::Data<AppState>, body: ApiJson<CreateUserRequest>) -> Result<HttpResponse, Problem> {
-    let (user, enrolment) = add_user(&caller, &state, body.value).await?;
+    let b = body.value;
+    let new = app::users::parse_new_user(&b.email, &b.display_name, b.role, b.agency_id.map(AgencyId::from_uuid));
+    let (user, invitation) = app::users::add(&caller, &state.db, &state.accounts, new).await?;
+    let enrolment = EnrolmentLinkResponse { enrolment_link: invitation.link, expires_at: invitation.expires_at };
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/users/{}", user.id)))
         .insert_header((header::ETAG, etag(user.version)))
         .json(CreatedUserResponse { user: UserResponse::new(&user), enrolment }))
-}
-
-/// Creates an account with its enrolment link (administrators; the API and the users page).
-pub async fn add_user(caller: &Caller, state: &AppState, b: CreateUserRequest) -> Result<(User, EnrolmentLinkResponse), Problem> {
-    admin_only(caller)?;
-    let new = parse_new_user(&b.email, &b.display_name, b.role, b.agency_id)?;
-    let (link, stored) =
-        new_enrolment_link(&state.accounts.public_url, state.accounts.enrolment_hours, caller.ctx.at).map_err(|_| Problem::internal())?;
-    let user = users::create(&state.db, &caller.ctx, new, &stored).await?;
-    Ok((user, EnrolmentLinkResponse { enrolment_link: link, expires_at: stored.expires_at }))
 }
 
 /// Accounts, by email (administrators).
@@ -207,20 +151,15 @@ pub async fn add_user(caller: &Caller, state: &AppState, b: CreateUserRequest) -
 )]
 #[get("/users")]
 pub async fn list_users(caller: Caller, state: web::Data<AppState>, query: ApiQuery<UserListQuery>) -> Result<HttpResponse, Problem> {
-    Ok(HttpResponse::Ok().json(user_list(&caller, &state, query.into_inner()).await?))
-}
-
-/// Accounts by email (administrators; the API and the users page).
-pub async fn user_list(caller: &Caller, state: &AppState, q: UserListQuery) -> Result<UserListResponse, Problem> {
-    admin_only(caller)?;
+    let q = query.into_inner();
     let mut errs = FieldErrors::new();
     let after = q.cursor.as_deref().and_then(|c| decode_cursor(CURSOR_KIND, c, &mut errs));
     bad_query(errs)?;
-    let page = users::list(&state.db, q.limit.unwrap_or_default(), after.as_deref()).await?;
-    Ok(UserListResponse {
+    let page = app::users::list(&caller, &state.db, q.limit.unwrap_or_default(), after.as_deref()).await?;
+    Ok(HttpResponse::Ok().json(UserListResponse {
         items: page.items.iter().map(UserResponse::new).collect(),
         next_cursor: page.next.map(|k| encode_cursor(CURSOR_KIND, &k)),
-    })
+    }))
 }
 
 fn respond(status: StatusCode, u: &User) -> HttpResponse {
@@ -236,8 +175,7 @@ fn respond(status: StatusCode, u: &User) -> HttpResponse {
 )]
 #[get("/users/{id}")]
 pub async fn get_user(caller: Caller, state: web::Data<AppState>, path: UserPath) -> Result<HttpResponse, Problem> {
-    admin_only(&caller)?;
-    let user = users::get(&state.db, path.id).await?.ok_or_else(Problem::not_found)?;
+    let user = app::users::get(&caller, &state.db, path.id).await?;
     Ok(respond(StatusCode::OK, &user))
 }
 
@@ -259,25 +197,15 @@ pub async fn patch_user(
     body: ApiJson<PatchUserRequest>,
 ) -> Result<HttpResponse, Problem> {
     let expected = precondition.get()?.expected();
-    let user = change_user(&caller, &state, path.id, expected, body.value).await?;
-    Ok(respond(StatusCode::OK, &user))
-}
-
-/// Changes an account (administrators; the API and the users page): deactivating ends its
-/// sessions at once.
-pub async fn change_user(
-    caller: &Caller,
-    state: &AppState,
-    id: fourthp_domain::ids::UserId,
-    expected: Option<i32>,
-    b: PatchUserRequest,
-) -> Result<User, Problem> {
-    admin_only(caller)?;
+    let b = body.value;
     let mut errs = FieldErrors::new();
     let display_name = errs.check_opt("display_name", b.display_name.as_deref().map(DisplayName::parse));
-    let Some(display_name) = display_name else { return Err(errs.into()) };
-    let patch = UserPatch { display_name, role: b.role, agency: b.agency_id.map(|a| a.map(AgencyId::from_uuid)), active: b.active };
-    Ok(users::update(&state.db, &caller.ctx, id, expected, patch).await?)
+    let patch = match display_name {
+        Some(display_name) => Ok(UserPatch { display_name, role: b.role, agency: b.agency_id.map(|a| a.map(AgencyId::from_uuid)), active: b.active }),
+        None => Err(errs),
+    };
+    let user = app::users::change(&caller, &state.db, path.id, expected, patch).await?;
+    Ok(respond(StatusCode::OK, &user))
 }
 
 /// Issue a new enrolment link (administrators): the account's password, second factor and
@@ -291,11 +219,6 @@ pub async fn change_user(
 )]
 #[post("/users/{id}/enrolment")]
 pub async fn reset_user(caller: Caller, state: web::Data<AppState>, path: UserPath) -> Result<HttpResponse, Problem> {
-    admin_only(&caller)?;
-    let (link, stored) =
-        new_enrolment_link(&state.accounts.public_url, state.accounts.enrolment_hours, caller.ctx.at).map_err(|_| Problem::internal())?;
-    if !users::reset(&state.db, &caller.ctx, path.id, &stored).await? {
-        return Err(Problem::not_found());
-    }
-    Ok(HttpResponse::Created().json(EnrolmentLinkResponse { enrolment_link: link, expires_at: stored.expires_at }))
+    let invitation = app::users::reset(&caller, &state.db, &state.accounts, path.id).await?;
+    Ok(HttpResponse::Created().json(EnrolmentLinkResponse { enrolment_link: invitation.link, expires_at: invitation.expires_at }))
 }
