@@ -15,6 +15,7 @@
 
 pub mod actions;
 pub mod agencies;
+pub mod api_clients;
 pub mod users;
 pub mod worklists;
 
@@ -58,6 +59,15 @@ impl AppError {
         let mut errs = FieldErrors::new();
         errs.push(field, message);
         AppError::Invalid(errs)
+    }
+}
+
+/// Refuses anyone but an administrator.
+pub fn admin_only(caller: &crate::auth::Caller) -> Result<(), AppError> {
+    if caller.principal().role == fourthp_domain::principal::Role::Admin {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
     }
 }
 

@@ -10,7 +10,7 @@ use fourthp_domain::principal::Role;
 use fourthp_persistence::users::{self, CreateUserError, EnrolmentLink, UpdateUserError, UserPatch};
 use fourthp_persistence::Db;
 
-use super::AppError;
+use super::{admin_only, AppError};
 use crate::auth::Caller;
 use crate::credentials;
 use crate::state::Accounts;
@@ -34,14 +34,6 @@ impl From<UpdateUserError> for AppError {
             UpdateUserError::UnknownAgency => AppError::invalid("agency_id", "is not a registered agency"),
             UpdateUserError::Store(s) => AppError::Store(s),
         }
-    }
-}
-
-fn admin_only(caller: &Caller) -> Result<(), AppError> {
-    if caller.principal().role == Role::Admin {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden)
     }
 }
 

@@ -10,7 +10,7 @@ use fourthp_domain::principal::Role;
 use serde::Deserialize;
 
 use super::view::{choices, london_time, Choice};
-use super::{error_for, field_errors, render, see_other, Chrome, FieldError, Page, PageError, PageForm};
+use super::{error_for, render, see_other, Chrome, FieldError, Page, PageError, PageForm};
 use crate::problem::Problem;
 use super::form::form_errors;
 use crate::app::{self, AppError};
@@ -375,8 +375,10 @@ async fn clients_page(
     created: Option<Created>,
     errors: Vec<FieldError>,
 ) -> Result<HttpResponse, PageError> {
-    use crate::routes::api_clients::{client_list, ApiClientListQuery};
-    let listed = client_list(&page.caller, state, ApiClientListQuery { limit: Limit::parse(Some(100)).ok(), cursor }).await?;
+    // The cursor is the last client id of the page before.
+    let limit = Limit::parse(Some(100)).map_err(|_| Problem::internal())?;
+    let after = cursor.as_deref().and_then(|c| uuid::Uuid::try_parse(c).ok());
+    let listed = app::api_clients::list(&page.caller, state, limit, after).await?;
     let (all, _) = app::agencies::readable(&page.caller, state, Limit::parse(Some(200)).map_err(|_| Problem::internal())?, None).await?;
     let name_of = |id: Option<uuid::Uuid>| {
         id.and_then(|id| all.items.iter().find(|a| a.id.into_uuid() == id)).map(|a| a.name.as_str().to_owned()).unwrap_or_default()
@@ -385,10 +387,10 @@ async fn clients_page(
         .items
         .iter()
         .map(|c| ClientRow {
-            id: c.client_id.to_string(),
-            name: c.name.clone(),
-            role: c.role.as_str().to_owned(),
-            agency: name_of(c.agency_id),
+            id: c.id.to_string(),
+            name: c.name.to_string(),
+            role: c.role.words().to_owned(),
+            agency: name_of(c.agency.map(|a| a.into_uuid())),
             registered: london_time(c.created_at),
             state: c.revoked_at.map_or_else(|| "Active".to_owned(), |at| format!("Revoked {}", london_time(at))),
             live: c.revoked_at.is_none(),
@@ -405,7 +407,7 @@ async fn clients_page(
         .map(|a| Choice { value: a.id.to_string(), label: a.name.as_str().to_owned(), selected: form.agency == a.id.to_string() })
         .collect();
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    let body = ClientsPage { chrome: page.chrome, clients, next: listed.next_cursor, roles, agencies, form, created, errors };
+    let body = ClientsPage { chrome: page.chrome, clients, next: listed.next, roles, agencies, form, created, errors };
     Ok(render(status, &body))
 }
 
@@ -421,28 +423,35 @@ pub async fn add_api_client(form: PageForm<ClientForm>, state: web::Data<AppStat
     let Some(role) = Role::parse(&f.role) else {
         return clients_page(page, &state, None, f, None, vec![FieldError::new("role", "Choose what the system acts as")]).await;
     };
-    let agency = uuid::Uuid::try_parse(&f.agency).ok();
-    let request = crate::routes::api_clients::CreateApiClientRequest { name: f.name.clone(), role, agency_id: agency };
-    match crate::routes::api_clients::register_client(&page.caller, &state, request).await {
-        Ok(c) => {
-            let created = Created {
-                id: c.client.client_id.to_string(),
-                name: c.client.name,
-                secret: c.client_secret,
-                token_endpoint: c.token_endpoint,
-            };
+    let agency = fourthp_domain::ids::AgencyId::parse(&f.agency).ok();
+    let new = {
+        let mut errs = fourthp_domain::error::FieldErrors::new();
+        match errs.check("name", fourthp_domain::account::ClientName::parse(&f.name)) {
+            None => Err(errs),
+            Some(name) => fourthp_domain::account::NewApiClient::new(name, role, agency).map_err(|e| {
+                let field = match e {
+                    fourthp_domain::account::NewApiClientError::AdminRole => "role",
+                    fourthp_domain::account::NewApiClientError::AgencyRequired => "agency_id",
+                };
+                errs.push(field, e.to_string());
+                errs
+            }),
+        }
+    };
+    match app::api_clients::register(&page.caller, &state, new).await {
+        Ok(r) => {
+            let created = Created { id: r.client.id.to_string(), name: r.client.name.to_string(), secret: r.secret, token_endpoint: r.token_endpoint };
             clients_page(page, &state, None, ClientForm::default(), Some(created), Vec::new()).await
         }
-        Err(p) if p.status == StatusCode::UNPROCESSABLE_ENTITY => {
-            let errors = field_errors(&p, "name", |field| match field {
+        Err(e) => {
+            let errors = form_errors(e, "name", |field| match field {
                 "name" => Some("name"),
                 "role" => Some("role"),
                 "agency_id" => Some("agency"),
                 _ => None,
-            });
+            })?;
             clients_page(page, &state, None, f, None, errors).await
         }
-        Err(p) => Err(p.into()),
     }
 }
 
@@ -454,6 +463,6 @@ pub async fn revoke_api_client(
 ) -> Result<HttpResponse, PageError> {
     let PageForm { page, .. } = form;
     let id = fourthp_domain::ids::ApiClientId::parse(&id).map_err(|_| PageError::Problem(Problem::not_found()))?;
-    crate::routes::api_clients::revoke_client(&page.caller, &state, id).await?;
+    app::api_clients::revoke(&page.caller, &state, id).await?;
     Ok(see_other("/app/admin/api-clients"))
 }

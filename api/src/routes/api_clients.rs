@@ -1,7 +1,7 @@
 //! `/api/v1/api-clients`: partner systems registered for OAuth 2.0 client credentials
 //! (administrators). The secret is shown once, at registration; the service keeps its hash.
 
-use actix_web::http::{header, StatusCode};
+use actix_web::http::header;
 use actix_web::{delete, get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use fourthp_domain::account::{ApiClient, ClientName, NewApiClient};
@@ -9,16 +9,15 @@ use fourthp_domain::error::FieldErrors;
 use fourthp_domain::ids::AgencyId;
 use fourthp_domain::paging::Limit;
 use fourthp_domain::principal::Role;
-use fourthp_persistence::api_clients::{self, CreateClientError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{admin_only, bad_query, decode_cursor, encode_cursor};
+use super::{bad_query, decode_cursor, encode_cursor};
+use crate::app;
 use crate::auth::Caller;
-use crate::credentials;
 use crate::extract::ApiJson;
 use crate::paths::ApiClientPath;
-use crate::problem::{CreateProblems, FieldProblem, Problem, ReadProblems};
+use crate::problem::{CreateProblems, Problem, ReadProblems};
 use crate::query::{field, ApiQuery};
 use crate::state::AppState;
 
@@ -95,19 +94,19 @@ pub struct ApiClientListQuery {
 
 const CURSOR_KIND: &str = "api-client";
 
-impl From<CreateClientError> for Problem {
-    fn from(e: CreateClientError) -> Self {
-        match e {
-            CreateClientError::UnknownAgency => field_problem("agency_id", "is not a registered agency"),
-            CreateClientError::Store(s) => s.into(),
-        }
-    }
-}
-
-fn field_problem(field: &str, message: &str) -> Problem {
-    let mut p = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", "Invalid request", "One or more fields are invalid.");
-    p.errors.push(FieldProblem { field: field.into(), message: message.into() });
-    p
+/// The system a request asks to register, checked field by field.
+fn new_client(b: CreateApiClientRequest) -> Result<NewApiClient, FieldErrors> {
+    let mut errs = FieldErrors::new();
+    let Some(name) = errs.check("name", ClientName::parse(&b.name)) else { return Err(errs) };
+    NewApiClient::new(name, b.role, b.agency_id.map(AgencyId::from_uuid)).map_err(|e| {
+        let field = match e {
+            fourthp_domain::account::NewApiClientError::AdminRole => "role",
+            fourthp_domain::account::NewApiClientError::AgencyRequired => "agency_id",
+        };
+        let mut errs = FieldErrors::new();
+        errs.push(field, e.to_string());
+        errs
+    })
 }
 
 /// Register a partner system (administrators). The answer holds its `client_id` and
@@ -125,28 +124,9 @@ pub async fn create_api_client(
     state: web::Data<AppState>,
     body: ApiJson<CreateApiClientRequest>,
 ) -> Result<HttpResponse, Problem> {
-    let created = register_client(&caller, &state, body.value).await?;
+    let r = app::api_clients::register(&caller, &state, new_client(body.value)).await?;
+    let created = CreatedApiClientResponse { client: ApiClientResponse::new(&r.client), client_secret: r.secret, token_endpoint: r.token_endpoint };
     Ok(HttpResponse::Created().insert_header((header::LOCATION, format!("/api/v1/api-clients/{}", created.client.client_id))).json(created))
-}
-
-/// Registers a partner system; its secret is in what this returns, and nowhere else ever again
-/// (the API and the administrators' page).
-pub async fn register_client(caller: &Caller, state: &AppState, b: CreateApiClientRequest) -> Result<CreatedApiClientResponse, Problem> {
-    admin_only(caller)?;
-    let mut errs = FieldErrors::new();
-    let name = errs.check("name", ClientName::parse(&b.name));
-    let Some(name) = name else { return Err(errs.into()) };
-    let new = NewApiClient::new(name, b.role, b.agency_id.map(AgencyId::from_uuid)).map_err(|e| match e {
-        fourthp_domain::account::NewApiClientError::AdminRole => field_problem("role", &e.to_string()),
-        fourthp_domain::account::NewApiClientError::AgencyRequired => field_problem("agency_id", &e.to_string()),
-    })?;
-    let secret = credentials::random_token().map_err(|_| Problem::internal())?;
-    let client = api_clients::create(&state.db, &caller.ctx, new, &credentials::token_hash(&secret)).await?;
-    Ok(CreatedApiClientResponse {
-        client: ApiClientResponse::new(&client),
-        client_secret: secret,
-        token_endpoint: format!("{}/oauth/token", state.accounts.public_url.trim_end_matches('/')),
-    })
 }
 
 /// Registered partner systems, revoked ones included (administrators).
@@ -162,13 +142,7 @@ pub async fn list_api_clients(
     state: web::Data<AppState>,
     query: ApiQuery<ApiClientListQuery>,
 ) -> Result<HttpResponse, Problem> {
-    Ok(HttpResponse::Ok().json(client_list(&caller, &state, query.into_inner()).await?))
-}
-
-/// A page of the registered partner systems, revoked ones included (the API and the
-/// administrators' page).
-pub async fn client_list(caller: &Caller, state: &AppState, q: ApiClientListQuery) -> Result<ApiClientListResponse, Problem> {
-    admin_only(caller)?;
+    let q = query.into_inner();
     let mut errs = FieldErrors::new();
     let after = q.cursor.as_deref().and_then(|c| decode_cursor(CURSOR_KIND, c, &mut errs));
     let after = after.and_then(|a| match uuid::Uuid::try_parse(&a) {
@@ -179,11 +153,11 @@ pub async fn client_list(caller: &Caller, state: &AppState, q: ApiClientListQuer
         }
     });
     bad_query(errs)?;
-    let page = api_clients::list(&state.db, q.limit.unwrap_or_default(), after).await?;
-    Ok(ApiClientListResponse {
+    let page = app::api_clients::list(&caller, &state, q.limit.unwrap_or_default(), after).await?;
+    Ok(HttpResponse::Ok().json(ApiClientListResponse {
         items: page.items.iter().map(ApiClientResponse::new).collect(),
         next_cursor: page.next.map(|k| encode_cursor(CURSOR_KIND, &k)),
-    })
+    }))
 }
 
 /// One registered partner system (administrators).
@@ -195,8 +169,7 @@ pub async fn client_list(caller: &Caller, state: &AppState, q: ApiClientListQuer
 )]
 #[get("/api-clients/{id}")]
 pub async fn get_api_client(caller: Caller, state: web::Data<AppState>, path: ApiClientPath) -> Result<HttpResponse, Problem> {
-    admin_only(&caller)?;
-    let client = api_clients::get(&state.db, path.id).await?.ok_or_else(Problem::not_found)?;
+    let client = app::api_clients::get(&caller, &state, path.id).await?;
     Ok(HttpResponse::Ok().json(ApiClientResponse::new(&client)))
 }
 
@@ -211,16 +184,6 @@ pub async fn get_api_client(caller: Caller, state: web::Data<AppState>, path: Ap
 )]
 #[delete("/api-clients/{id}")]
 pub async fn revoke_api_client(caller: Caller, state: web::Data<AppState>, path: ApiClientPath) -> Result<HttpResponse, Problem> {
-    revoke_client(&caller, &state, path.id).await?;
+    app::api_clients::revoke(&caller, &state, path.id).await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-/// Revokes a partner system and the tokens it holds (the API and the administrators' page).
-pub async fn revoke_client(caller: &Caller, state: &AppState, id: fourthp_domain::ids::ApiClientId) -> Result<(), Problem> {
-    admin_only(caller)?;
-    let jtis = api_clients::revoke(&state.db, &caller.ctx, id).await?.ok_or_else(Problem::not_found)?;
-    for jti in jtis {
-        state.revoked.insert(jti);
-    }
-    Ok(())
 }
