@@ -256,6 +256,7 @@ impl From<crate::app::AppError> for Problem {
                 p.errors = errors.iter().map(|e| FieldProblem { field: e.field.clone(), message: e.message.clone() }).collect();
                 p
             }
+            AppError::Rejected { kind, title, message } => Problem::new(StatusCode::UNPROCESSABLE_ENTITY, kind, title, message),
             AppError::Stale => Problem::precondition_failed(),
             AppError::Store(s) => s.into(),
         }

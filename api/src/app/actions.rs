@@ -22,9 +22,7 @@ impl From<ActionError> for AppError {
             ActionError::Denied(d) => d.into(),
             ActionError::Invalid(errs) => AppError::Invalid(errs),
             ActionError::VersionMismatch => AppError::Stale,
-            ActionError::AlreadyClosed(c) => {
-                AppError::conflict("action-closed", format!("The action is already {}.", c.0))
-            }
+            ActionError::AlreadyClosed(c) => AppError::conflict("action-closed", format!("The action is already {}.", c.0)),
             ActionError::Store(s) => AppError::Store(s),
         }
     }

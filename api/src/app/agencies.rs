@@ -45,7 +45,12 @@ pub async fn register(caller: &Caller, state: &AppState, new: Result<NewAgency, 
 }
 
 /// The network's agencies, by name, as the caller may see them (every role).
-pub async fn readable(caller: &Caller, state: &AppState, limit: Limit, after: Option<&str>) -> Result<(Page<Agency, String>, AgencyView), AppError> {
+pub async fn readable(
+    caller: &Caller,
+    state: &AppState,
+    limit: Limit,
+    after: Option<&str>,
+) -> Result<(Page<Agency, String>, AgencyView), AppError> {
     let view = agency_access(caller.principal().role, AgencyAction::Read)?;
     Ok((agencies::list(&state.db, limit, after).await?, view))
 }

@@ -13,9 +13,17 @@
 //! (`actions`). The rest of the use cases still live beside their routes in `routes/` and move
 //! area by area (README, "Adding a use case").
 
+pub mod access;
 pub mod actions;
 pub mod agencies;
 pub mod api_clients;
+pub mod cases;
+pub mod deadlines;
+pub mod events;
+pub mod interventions;
+pub mod needs;
+pub mod outcomes;
+pub mod team;
 pub mod users;
 pub mod worklists;
 
@@ -41,6 +49,10 @@ pub enum AppError {
     /// it to a person, `rule` names a lifecycle rule broken, `errors` the fields at fault.
     #[error("{message}")]
     Conflict { kind: &'static str, message: String, rule: Option<&'static str>, errors: FieldErrors },
+    /// The request cannot be done as it stands for a reason no single field holds (a 422):
+    /// `kind` and `title` name it, `message` says what to do.
+    #[error("{message}")]
+    Rejected { kind: &'static str, title: &'static str, message: String },
     /// The thing changed since the caller read it.
     #[error("changed since read")]
     Stale,

@@ -95,7 +95,13 @@ pub async fn get(caller: &Caller, db: &Db, id: UserId) -> Result<User, AppError>
 
 /// Changes an account still at version `expected` when given (administrators): deactivating
 /// ends its sessions at once.
-pub async fn change(caller: &Caller, db: &Db, id: UserId, expected: Option<i32>, patch: Result<UserPatch, FieldErrors>) -> Result<User, AppError> {
+pub async fn change(
+    caller: &Caller,
+    db: &Db,
+    id: UserId,
+    expected: Option<i32>,
+    patch: Result<UserPatch, FieldErrors>,
+) -> Result<User, AppError> {
     admin_only(caller)?;
     Ok(users::update(db, &caller.ctx, id, expected, patch?).await?)
 }

@@ -9,15 +9,15 @@ use fourthp_domain::paging::Limit;
 use fourthp_domain::principal::Role;
 use serde::Deserialize;
 
+use super::form::form_errors;
 use super::view::{choices, london_time, Choice};
 use super::{error_for, render, see_other, Chrome, FieldError, Page, PageError, PageForm};
-use crate::problem::Problem;
-use super::form::form_errors;
 use crate::app::{self, AppError};
-use fourthp_domain::agency::{AgencyName, AgencyPatch, ContactEmail, ContactPhone, NewAgency};
-use fourthp_persistence::users::UserPatch;
+use crate::problem::Problem;
 use crate::state::AppState;
+use fourthp_domain::agency::{AgencyName, AgencyPatch, ContactEmail, ContactPhone, NewAgency};
 use fourthp_domain::words::Words;
+use fourthp_persistence::users::UserPatch;
 
 pub struct UserRow {
     pub id: String,
@@ -77,7 +77,8 @@ async fn users_page(
     // The cursor is the last email of the page before.
     let limit = Limit::parse(Some(100)).map_err(|_| Problem::internal())?;
     let list = app::users::list(&page.caller, &state.db, limit, cursor.as_deref()).await?;
-    let (agencies, _) = app::agencies::readable(&page.caller, state, Limit::parse(Some(200)).map_err(|_| Problem::internal())?, None).await?;
+    let (agencies, _) =
+        app::agencies::readable(&page.caller, state, Limit::parse(Some(200)).map_err(|_| Problem::internal())?, None).await?;
     let name_of = |id: Option<uuid::Uuid>| {
         id.and_then(|id| agencies.items.iter().find(|a| a.id.into_uuid() == id)).map(|a| a.name.as_str().to_owned()).unwrap_or_default()
     };
@@ -277,7 +278,9 @@ pub async fn add_agency(form: PageForm<AgencyForm>, state: web::Data<AppState>) 
         let contact_email = errs.check_opt("contact_email", optional(&f.contact_email).map(ContactEmail::parse));
         let contact_phone = errs.check_opt("contact_phone", optional(&f.contact_phone).map(ContactPhone::parse));
         match (name, contact_email, contact_phone) {
-            (Some(name), Some(contact_email), Some(contact_phone)) => Ok(NewAgency { name, kind, contact_email, contact_phone, active: true }),
+            (Some(name), Some(contact_email), Some(contact_phone)) => {
+                Ok(NewAgency { name, kind, contact_email, contact_phone, active: true })
+            }
             _ => Err(errs),
         }
     };
@@ -440,7 +443,12 @@ pub async fn add_api_client(form: PageForm<ClientForm>, state: web::Data<AppStat
     };
     match app::api_clients::register(&page.caller, &state, new).await {
         Ok(r) => {
-            let created = Created { id: r.client.id.to_string(), name: r.client.name.to_string(), secret: r.secret, token_endpoint: r.token_endpoint };
+            let created = Created {
+                id: r.client.id.to_string(),
+                name: r.client.name.to_string(),
+                secret: r.secret,
+                token_endpoint: r.token_endpoint,
+            };
             clients_page(page, &state, None, ClientForm::default(), Some(created), Vec::new()).await
         }
         Err(e) => {

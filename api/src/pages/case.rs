@@ -18,12 +18,14 @@ use fourthp_domain::time::{is_bst, london_date};
 use serde::Deserialize;
 
 use super::view::{action_explanation, choices, filter_choices, london_time, long_date, ActionCard, Choice};
-use super::{error_for, field_errors, render, see_other, sent, Chrome, FieldError, Page, PageError, PageForm, Sent};
+use super::{error_for, field_errors, page_response, render, see_other, sent, Chrome, FieldError, Page, PageError, PageForm, Sent};
+use crate::app::agencies::readable as readable_agencies;
+use crate::app::{
+    self,
+    interventions::{FollowUp, LogFields},
+};
 use crate::extract::idempotency_key;
 use crate::problem::Problem;
-use crate::routes::actions::NewActionRequest;
-use crate::app::agencies::readable as readable_agencies;
-use crate::routes::interventions::{log, CreateInterventionRequest};
 use crate::routes::timeline::{timeline_of, TimelineItem};
 use crate::routes::PageQuery;
 use crate::state::AppState;
@@ -175,7 +177,7 @@ async fn case_page(
 ) -> Result<(StatusCode, CasePage), PageError> {
     if page.caller.principal().role != Role::Coordinator {
         // The partners' view of a case is their status page; the full record is coordinators'.
-        crate::routes::checked_id(&page.caller, id, CaseAction::Update)?;
+        app::access::checked_id(&page.caller, id, CaseAction::Update)?;
     }
     let query = PageQuery { limit: Limit::parse(Some(50)).ok(), cursor };
     let record = timeline_of(&page.caller, state, id, &query).await?;
@@ -347,7 +349,7 @@ pub async fn log_intervention(
     let channel = Channel::parse(&f.channel);
     let direction = Direction::parse(&f.direction);
     let need_domain = NeedDomain::parse(&f.need_domain);
-    let counterpart = uuid::Uuid::try_parse(&f.counterpart).ok();
+    let counterpart = fourthp_domain::ids::AgencyId::parse(&f.counterpart).ok();
     let occurred_at = from_london(&f.occurred_at);
     let duration = f.duration.trim().parse::<i64>().ok();
     if channel.is_none() {
@@ -368,12 +370,8 @@ pub async fn log_intervention(
     let actions = if f.follow_up.trim().is_empty() {
         Vec::new()
     } else {
-        match uuid::Uuid::try_parse(&f.follow_up_owner) {
-            Ok(owner) => vec![NewActionRequest {
-                description: f.follow_up.clone(),
-                owner_agency_id: owner,
-                due_on: f.follow_up_due.trim().to_owned(),
-            }],
+        match fourthp_domain::ids::AgencyId::parse(&f.follow_up_owner) {
+            Ok(owner) => vec![FollowUp { description: f.follow_up.clone(), owner, due_on: f.follow_up_due.trim().to_owned() }],
             Err(_) => {
                 errors.push(FieldError::new("follow_up_owner", "Choose the agency that owes the follow-up"));
                 Vec::new()
@@ -388,19 +386,20 @@ pub async fn log_intervention(
         }
         return form_again(page, &state, id, f, errors).await;
     };
-    let request_body = CreateInterventionRequest {
+    let fields = LogFields {
         channel,
         direction,
-        counterpart_agency_id: counterpart,
+        counterpart,
         occurred_at,
         need_domain,
-        need_id: None,
+        need: None,
         summary: f.summary.clone(),
         duration_minutes: duration,
-        actions,
+        follow_ups: actions,
     };
     let key = (!f.idempotency_key.is_empty()).then(|| idempotency_key(&page.caller, f.idempotency_key.clone(), request.hash));
-    let written = log(&page.caller, &state, id, key, request_body).await;
+    let respond = |(i, _): &app::interventions::Logged| page_response(format!("/app/cases/{}", i.case_id));
+    let written = app::interventions::log(&page.caller, &state, id, key.as_ref(), fields, respond).await;
     let map = |field: &str| match field {
         "summary" => Some("summary"),
         "duration_minutes" => Some("duration"),
@@ -436,23 +435,18 @@ pub async fn need_met(
     let case = CaseId::parse(&case).map_err(|_| PageError::Problem(Problem::not_found()))?;
     let need = fourthp_domain::ids::NeedId::parse(&need).map_err(|_| PageError::Problem(Problem::not_found()))?;
     let f = form;
-    let change = crate::routes::needs::PatchNeedRequest {
+    let change = app::needs::NeedChange {
         status: Some(fourthp_domain::need::NeedStatus::Met),
         met_on: Some(Some(f.met_on.trim().to_owned())),
         identified_on: None,
     };
-    match crate::routes::needs::change_need(&page.caller, &state, need, f.version, change).await {
+    match app::needs::change(&page.caller, &state, need, f.version, change).await {
         Ok(_) => Ok(see_other(&format!("/app/cases/{case}"))),
-        Err(p)
-            if p.status == StatusCode::UNPROCESSABLE_ENTITY
-                || p.status == StatusCode::PRECONDITION_FAILED
-                || p.status == StatusCode::BAD_REQUEST =>
-        {
-            let errors = field_errors(&p, &format!("met-{need}"), |_| None);
+        Err(e) => {
+            let errors = super::form::form_errors(e, &format!("met-{need}"), |_| None)?;
             let (status, body) = case_page(page, &state, case, None, LogForm::default(), errors, false).await?;
             Ok(render(status, &body))
         }
-        Err(p) => Err(p.into()),
     }
 }
 
@@ -515,34 +509,42 @@ pub async fn list(page: Page, state: web::Data<AppState>, query: web::Query<Case
     let exploitation_type = ExploitationType::parse(&q.exploitation_type);
     let agency = fourthp_domain::ids::AgencyId::parse(&q.agency).ok().filter(|_| coordinator);
     let mine = q.mine == "1" && coordinator;
-    let request = crate::routes::cases::CaseListQuery {
-        limit: Limit::parse(Some(50)).ok(),
-        cursor: q.cursor.clone().filter(|c| !c.is_empty()),
-        status: stage,
+    // The cursor is the last case id of the page before.
+    let after = q.cursor.as_deref().filter(|c| !c.is_empty()).and_then(|c| CaseId::parse(c).ok());
+    let mut errors = Vec::new();
+    let search = match fourthp_domain::case::CaseSearch::parse(&q.q) {
+        Ok(search) => search,
+        Err(e) => {
+            errors.push(FieldError::new("q", format!("Search: {e}")));
+            None
+        }
+    };
+    let request = app::cases::CaseQuery {
+        limit: Limit::parse(Some(50)).map_err(|_| Problem::internal())?,
+        after,
+        stage,
         jurisdiction,
         exploitation_type,
-        agency_id: agency,
-        lead: mine.then(|| "me".to_owned()),
-        q: Some(q.q.clone()),
+        team_agency: agency,
+        lead: mine.then(|| page.caller.principal().subject.clone()),
+        search,
     };
-    let (listed, errors) = match crate::routes::cases::case_list(&page.caller, &state, request).await {
-        Ok(listed) => (listed, Vec::new()),
-        Err(p) if p.status == StatusCode::BAD_REQUEST => {
-            let errors = field_errors(&p, "q", |f| (f == "q").then_some("q"));
-            (crate::routes::cases::CaseListResponse { items: Vec::new(), next_cursor: None }, errors)
-        }
-        Err(p) => return Err(p.into()),
+    let listed = if errors.is_empty() {
+        app::cases::list(&page.caller, &state, request).await?
+    } else {
+        fourthp_domain::paging::Page { items: Vec::new(), next: None }
     };
+    let today = london_date(page.caller.ctx.at);
     let cases = listed
         .items
         .iter()
-        .map(|c| CaseRow {
+        .map(|(c, view)| CaseRow {
             id: c.id.to_string(),
-            reference: c.reference.clone(),
-            known_as: c.known_as.clone().unwrap_or_default(),
-            stage: c.stage.words().to_owned(),
-            age_band: c.age_band.words().to_owned(),
-            where_: format!("{}, {}", c.local_authority, c.jurisdiction.words()),
+            reference: c.reference.as_str().to_owned(),
+            known_as: if view.identifying { c.details.known_as.to_string() } else { String::new() },
+            stage: c.stage_on(today).words().to_owned(),
+            age_band: c.details.age_band(today).words().to_owned(),
+            where_: format!("{}, {}", c.details.local_authority, c.details.jurisdiction.words()),
         })
         .collect();
     let agencies = if coordinator {
@@ -559,7 +561,8 @@ pub async fn list(page: Page, state: web::Data<AppState>, query: web::Query<Case
         Vec::new()
     };
     // The next page's link keeps the filters.
-    let next = listed.next_cursor.map(|cursor| {
+    let next = listed.next.map(|cursor| {
+        let cursor = cursor.to_string();
         let mut url = form_urlencoded::Serializer::new(String::new());
         for (k, v) in [
             ("q", q.q.as_str()),
@@ -624,7 +627,8 @@ async fn status_page(
     errors: Vec<FieldError>,
     logged: bool,
 ) -> Result<HttpResponse, PageError> {
-    let s = crate::routes::deadlines::status_of(&page.caller, state, id).await?;
+    let s = app::deadlines::status(&page.caller, state, id).await?;
+    let today = london_date(page.caller.ctx.at);
     // The partner's own call about the case: any active agency at the other end.
     let limit = Limit::parse(Some(200)).map_err(|_| Problem::internal())?;
     let (agencies, _) = readable_agencies(&page.caller, state, limit, None).await?;
@@ -636,10 +640,10 @@ async fn status_page(
         .map(|a| Choice { value: a.id.to_string(), label: a.name.as_str().to_owned(), selected: form.counterpart == a.id.to_string() })
         .collect();
     let mut key_dates = Vec::new();
-    let k = &s.key_dates;
+    let k = &s.journey;
     for (what, date) in [
         ("Support started", k.support_started),
-        ("Referred to the NRM", k.nrm_referral),
+        ("Referred to the NRM", k.referral),
         ("Duty to notify", k.duty_to_notify),
         ("Closed", k.closed),
     ] {
@@ -647,33 +651,39 @@ async fn status_page(
             key_dates.push((what.to_owned(), long_date(d)));
         }
     }
-    for (what, decision) in [("Reasonable grounds decision", &k.reasonable_grounds), ("Conclusive grounds decision", &k.conclusive_grounds)]
-    {
+    for (what, decision) in [("Reasonable grounds decision", &k.rg), ("Conclusive grounds decision", &k.cg)] {
         if let Some(d) = decision {
             key_dates.push((what.to_owned(), format!("{}: {}", long_date(d.date), d.outcome.words().to_lowercase())));
         }
     }
-    let next_deadline = s.next_deadline.as_ref().map(|d| Row {
-        when: long_date(d.due_on),
-        what: state.rules.book.rule_name(&d.rule),
-        detail: d.explanation.clone(),
+    let next_deadline = s.next_deadline.as_ref().map(|d| {
+        // An agreed action's deadline says what and who; a rule's, why.
+        let action = match d.source {
+            fourthp_domain::deadline::DeadlineSource::Action(a) => s.owed.iter().find(|x| x.id == a),
+            fourthp_domain::deadline::DeadlineSource::Event(_) => None,
+        };
+        let (what, detail) = match action {
+            Some(a) => (a.details.description.as_str().to_owned(), "Your agency agreed to this".to_owned()),
+            None => (state.rules.book.rule_name(&d.rule_id), d.explanation.clone()),
+        };
+        Row { when: long_date(d.due_on), what, detail }
     });
     let owed = s
-        .actions_owed
+        .owed
         .iter()
         .map(|a| Row {
-            when: long_date(a.due_on),
-            what: a.description.clone(),
-            detail: if a.overdue { "Overdue".to_owned() } else { String::new() },
+            when: long_date(a.details.due_on),
+            what: a.details.description.as_str().to_owned(),
+            detail: super::view::how_due(a.details.due_on, today),
         })
         .collect();
-    let warnings = s.warnings.iter().map(|w| w.message.clone()).collect();
+    let warnings = fourthp_domain::deadline::support_warnings(&s.deadlines).into_iter().map(|w| w.message).collect();
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let body = StatusPage {
         chrome: page.chrome,
         case_id: id.to_string(),
-        reference: s.reference,
-        stage: s.stage.words().to_owned(),
+        reference: s.case.reference.as_str().to_owned(),
+        stage: s.case.stage_on(today).words().to_owned(),
         key_dates,
         next_deadline,
         owed,
@@ -701,17 +711,14 @@ pub async fn waive(
     let (case, deadline) = path.into_inner();
     let case = CaseId::parse(&case).map_err(|_| PageError::Problem(Problem::not_found()))?;
     let deadline = fourthp_domain::ids::DeadlineId::parse(&deadline).map_err(|_| PageError::Problem(Problem::not_found()))?;
-    match crate::routes::deadlines::waive_deadline(&page.caller, &state, deadline, &form.reason).await {
+    match app::deadlines::waive(&page.caller, &state, deadline, &form.reason).await {
         Ok(_) => Ok(see_other(&format!("/app/cases/{case}"))),
-        Err(p) if p.status == StatusCode::UNPROCESSABLE_ENTITY || p.status == StatusCode::CONFLICT => {
+        Err(e) => {
+            // Every error of the waiver goes beside that deadline's reason.
             let field = format!("waive-{deadline}");
-            let errors = field_errors(&p, &field, |f| (f == "reason").then_some("reason")).into_iter().map(|mut e| {
-                e.field = field.clone();
-                e
-            });
-            let (status, body) = case_page(page, &state, case, None, LogForm::default(), errors.collect(), false).await?;
+            let errors = super::form::form_errors(e, &field, |_| None)?;
+            let (status, body) = case_page(page, &state, case, None, LogForm::default(), errors, false).await?;
             Ok(render(status, &body))
         }
-        Err(p) => Err(p.into()),
     }
 }

@@ -19,6 +19,7 @@ pub fn form_errors(e: AppError, fallback: &str, map: impl Fn(&str) -> Option<&'s
         AppError::Invalid(errs) => Ok(fields(errs)),
         AppError::Conflict { message, errors, .. } if errors.is_empty() => Ok(vec![FieldError::new(fallback, message)]),
         AppError::Conflict { errors, .. } => Ok(fields(errors)),
+        AppError::Rejected { message, .. } => Ok(vec![FieldError::new(fallback, message)]),
         AppError::Stale => Ok(vec![FieldError::new(fallback, "Someone changed this since you opened the page: check it and try again")]),
         other => Err(other.into()),
     }

@@ -344,7 +344,7 @@ pub enum Sent<T> {
 /// problem's own words. A key already used with other details is cleared, so that the form
 /// shown again carries a new one and can be sent.
 pub fn sent<T>(
-    written: Result<Written<T>, Problem>,
+    written: Result<Written<T>, crate::app::AppError>,
     key: &mut String,
     fallback: &str,
     map: impl Fn(&str) -> Option<&'static str>,
@@ -360,9 +360,14 @@ pub fn sent<T>(
                 "This form was already sent with other details. Check the case, then send it again.",
             )]))
         }
-        Err(p) if correctable(&p) => Ok(Sent::Refused(field_errors(&p, fallback, map))),
-        Err(p) => Err(p.into()),
+        Err(e) => Ok(Sent::Refused(form::form_errors(e, fallback, map)?)),
     }
+}
+
+/// What the pages keep for a form's idempotency key: where the record it wrote is shown, so that
+/// the same form sent again leads there.
+pub fn page_response(location: String) -> StoredResponse {
+    StoredResponse { status: 201, body: serde_json::Value::Null, location: Some(location), etag: None }
 }
 
 pub fn correctable(p: &Problem) -> bool {

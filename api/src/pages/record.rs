@@ -19,10 +19,16 @@ use serde::Deserialize;
 
 use super::view::{choices, Choice};
 use super::view::{london_time, long_date};
-use super::{correctable, error_for, field_errors, render, see_other, sent, Chrome, FieldError, Page, PageError, PageForm, Sent};
+use super::{
+    correctable, error_for, field_errors, page_response, render, see_other, sent, Chrome, FieldError, Page, PageError, PageForm, Sent,
+};
+use crate::app::agencies::readable as readable_agencies;
+use crate::app::{
+    self,
+    cases::{CaseFields, ConsentFields},
+};
 use crate::extract::idempotency_key;
 use crate::problem::Problem;
-use crate::app::agencies::readable as readable_agencies;
 use crate::state::AppState;
 use fourthp_domain::words::Words;
 
@@ -43,7 +49,7 @@ fn case_id(raw: &str) -> Result<CaseId, PageError> {
 /// The case a form is about, looked up for `action` as the access policy says (404 for a case
 /// the caller may not see).
 async fn case_of(page: &Page, state: &AppState, id: CaseId, action: CaseAction) -> Result<(Case, CaseView), PageError> {
-    let (_, case, view) = crate::routes::case_at(&state.db, &page.caller, id, action).await?;
+    let (_, case, view) = crate::app::access::case_at(&state.db, &page.caller, id, action).await?;
     Ok((case, view))
 }
 
@@ -193,7 +199,7 @@ pub async fn open_case(form: PageForm<NewCaseForm>, state: web::Data<AppState>) 
     else {
         return Ok(new_case_page(page.chrome, f, errors, today));
     };
-    let body = crate::routes::cases::CreateCaseRequest {
+    let fields = CaseFields {
         known_as: f.known_as.clone(),
         birth_year,
         date_of_birth: Some(f.date_of_birth.trim().to_owned()).filter(|d| !d.is_empty()),
@@ -206,11 +212,12 @@ pub async fn open_case(form: PageForm<NewCaseForm>, state: web::Data<AppState>) 
         county_lines: f.county_lines == "1",
         jurisdiction,
         local_authority: f.local_authority.clone(),
-        consent: crate::routes::cases::ConsentRequest { nrm, data_sharing, recorded_on: f.consent_recorded_on.trim().to_owned() },
+        consent: ConsentFields { nrm, data_sharing, recorded_on: f.consent_recorded_on.trim().to_owned() },
         lead_coordinator: None,
     };
     let key = (!f.idempotency_key.is_empty()).then(|| idempotency_key(&page.caller, f.idempotency_key.clone(), request.hash.clone()));
-    let written = crate::routes::cases::open_case(&page.caller, &state, key, body).await;
+    let written =
+        app::cases::open(&page.caller, &state, key.as_ref(), fields, |case| page_response(format!("/app/cases/{}", case.id))).await;
     let opened = sent(written, &mut f.idempotency_key, "known_as", |field| match field {
         "known_as" => Some("known_as"),
         "birth_year" => Some("birth_year"),
@@ -226,11 +233,8 @@ pub async fn open_case(form: PageForm<NewCaseForm>, state: web::Data<AppState>) 
     })?;
     match opened {
         Sent::Now(case) => Ok(see_other(&format!("/app/cases/{}", case.id))),
-        Sent::Before(first) => {
-            // The case this form opened the first time.
-            let id = first.and_then(|r| r.body.get("id").and_then(|v| v.as_str()).map(str::to_owned));
-            Ok(see_other(&id.map_or_else(|| "/app/cases".to_owned(), |id| format!("/app/cases/{id}"))))
-        }
+        // The case this form opened the first time.
+        Sent::Before(first) => Ok(see_other(&first.and_then(|r| r.location).unwrap_or_else(|| "/app/cases".to_owned()))),
         Sent::Refused(errors) => Ok(new_case_page(page.chrome, f, errors, today)),
     }
 }
@@ -348,19 +352,19 @@ pub async fn record_event(form: PageForm<EventForm>, state: web::Data<AppState>,
     pick("ground", &f.ground, ground.is_some());
     let reason = ClosureReason::parse(&f.closure_reason);
     pick("closure_reason", &f.closure_reason, reason.is_some());
-    let responder = uuid::Uuid::try_parse(&f.first_responder).ok();
+    let responder = fourthp_domain::ids::AgencyId::parse(&f.first_responder).ok();
     pick("first_responder", &f.first_responder, responder.is_some());
     if !errors.is_empty() {
         return event_page(page, &state, id, f, errors).await;
     }
-    let fields = crate::routes::events::FactFields {
+    let fields = app::events::FactFields {
         kind,
         date: f.event_date.trim().to_owned(),
         outcome,
         competent_authority: authority,
         ground,
         reason,
-        first_responder_agency_id: responder,
+        first_responder: responder,
     };
     let map = |field: &str| match field {
         "date" => Some("event_date"),
@@ -371,14 +375,11 @@ pub async fn record_event(form: PageForm<EventForm>, state: web::Data<AppState>,
         "first_responder_agency_id" => Some("first_responder"),
         _ => None,
     };
-    let written = match crate::routes::events::parse_fact(fields) {
-        Ok(event) => {
-            let key =
-                (!f.idempotency_key.is_empty()).then(|| idempotency_key(&page.caller, f.idempotency_key.clone(), request.hash.clone()));
-            crate::routes::events::record_event(&page.caller, &state, id, key, event).await
-        }
-        Err(p) => Err(p),
-    };
+    let key = (!f.idempotency_key.is_empty()).then(|| idempotency_key(&page.caller, f.idempotency_key.clone(), request.hash.clone()));
+    let event = app::events::parse_fact(fields);
+    let respond =
+        |(_, case): &(fourthp_domain::event::CaseEvent, fourthp_domain::case::Case)| page_response(format!("/app/cases/{}", case.id));
+    let written = app::events::record(&page.caller, &state, id, key.as_ref(), event, respond).await;
     match sent(written, &mut f.idempotency_key, "event_type", map)? {
         Sent::Now(_) | Sent::Before(_) => Ok(see_other(&format!("/app/cases/{id}"))),
         Sent::Refused(errors) => event_page(page, &state, id, f, errors).await,
@@ -436,26 +437,21 @@ async fn outcome_page(
     if form.achieved_on.is_empty() {
         form.achieved_on = today.to_string();
     }
-    let query = crate::routes::interventions::InterventionQuery {
-        channel: None,
-        counterpart_agency_id: None,
-        need_domain: None,
-        from: None,
-        to: None,
-        limit: Limit::parse(Some(50)).ok(),
-        cursor: None,
-    };
-    let logged = crate::routes::interventions::case_interventions(&page.caller, state, id, query).await?;
+    let query =
+        app::interventions::InterventionQuery { limit: Limit::parse(Some(50)).map_err(|_| Problem::internal())?, ..Default::default() };
+    let logged = app::interventions::of_case(&page.caller, state, id, query).await?;
     let names: HashMap<uuid::Uuid, String> = agencies(&page, state).await?.into_iter().map(|(a, n, _)| (a.into_uuid(), n)).collect();
     let interventions = logged
         .items
         .iter()
         .map(|i| {
-            let with = names.get(&i.counterpart_agency_id).map_or("an agency", String::as_str);
-            let summary = i.summary.as_deref().map(|s| format!(": {s}")).unwrap_or_default();
+            let d = &i.details;
+            let with = names.get(&d.counterpart_agency_id.into_uuid()).map_or("an agency", String::as_str);
+            let own = fourthp_domain::access::sees_summary(page.caller.principal(), i.recorded_by_agency);
+            let summary = if own { format!(": {}", d.summary) } else { String::new() };
             Choice {
                 value: i.id.to_string(),
-                label: format!("{}, {} with {with}{summary}", london_time(i.occurred_at), i.channel.words().to_lowercase()),
+                label: format!("{}, {} with {with}{summary}", london_time(d.occurred_at), d.channel.words().to_lowercase()),
                 selected: form.interventions.iter().any(|s| *s == i.id.to_string()),
             }
         })
@@ -507,22 +503,24 @@ pub async fn record_outcome(
     if score.is_none() {
         errors.push(FieldError::new("score", "Enter the distance travelled as a whole number from 0 to 10, or leave it blank"));
     }
-    let linked: Vec<Option<uuid::Uuid>> = f.interventions.iter().map(|i| uuid::Uuid::try_parse(i).ok()).collect();
+    let linked: Vec<Option<fourthp_domain::ids::InterventionId>> =
+        f.interventions.iter().map(|i| fourthp_domain::ids::InterventionId::parse(i).ok()).collect();
     if linked.iter().any(Option::is_none) {
         errors.push(FieldError::new("intervention", "Choose interventions from the list"));
     }
     let (Some(outcome), Some(score), true) = (kind, score, errors.is_empty()) else {
         return outcome_page(page, &state, id, f, errors).await;
     };
-    let body = crate::routes::outcomes::CreateOutcomeRequest {
+    let fields = app::outcomes::OutcomeFields {
         outcome,
         achieved_on: f.achieved_on.trim().to_owned(),
         evidence: Some(f.evidence.clone()).filter(|e| !e.trim().is_empty()),
         score,
-        intervention_ids: linked.into_iter().flatten().collect(),
+        interventions: linked.into_iter().flatten().collect(),
     };
     let key = (!f.idempotency_key.is_empty()).then(|| idempotency_key(&page.caller, f.idempotency_key.clone(), request.hash.clone()));
-    let written = crate::routes::outcomes::record_outcome(&page.caller, &state, id, key, body).await;
+    let respond = |o: &fourthp_domain::outcome::Outcome| page_response(format!("/app/cases/{}", o.case_id));
+    let written = app::outcomes::record(&page.caller, &state, id, key.as_ref(), fields, respond).await;
     let map = |field: &str| match field {
         "achieved_on" => Some("achieved_on"),
         "evidence" => Some("evidence"),
@@ -623,16 +621,15 @@ pub async fn put_member(form: PageForm<TeamForm>, state: web::Data<AppState>, id
         return team_page(page, &state, id, f, errors).await;
     };
     let role = Some(f.role.trim()).filter(|r| !r.is_empty());
-    match crate::routes::team::put_member(&page.caller, &state, id, agency, role).await {
+    match app::team::put(&page.caller, &state, id, agency, role).await {
         Ok(_) => Ok(see_other(&format!("/app/cases/{id}/team"))),
-        Err(p) if correctable(&p) => {
-            let errors = field_errors(&p, "agency", |field| match field {
+        Err(e) => {
+            let errors = super::form::form_errors(e, "agency", |field| match field {
                 "role" => Some("role"),
                 _ => None,
-            });
+            })?;
             team_page(page, &state, id, f, errors).await
         }
-        Err(p) => Err(p.into()),
     }
 }
 
@@ -646,6 +643,6 @@ pub async fn remove_member(
     let (case, agency) = path.into_inner();
     let id = case_id(&case)?;
     let agency = AgencyId::parse(&agency).map_err(|_| PageError::Problem(Problem::not_found()))?;
-    crate::routes::team::remove_member(&page.caller, &state, id, agency).await?;
+    app::team::remove(&page.caller, &state, id, agency).await?;
     Ok(see_other(&format!("/app/cases/{id}/team")))
 }

@@ -4,7 +4,7 @@ use actix_web::http::header;
 use actix_web::{get, patch, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use fourthp_domain::access::{self, sees_action, CaseAction};
-use fourthp_domain::action::{Action, ActionChange, ActionDescription, ActionNote, ActionStatus, NewAction};
+use fourthp_domain::action::{Action, ActionChange, ActionNote, ActionStatus};
 use fourthp_domain::error::FieldErrors;
 use fourthp_domain::ids::{ActionId, AgencyId};
 use fourthp_domain::principal::Role;
@@ -14,7 +14,7 @@ use fourthp_persistence::write;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{authorize, bad_query, case_for, created, decode_cursor, encode_cursor, parse_date, stored};
+use super::{authorize, bad_query, case_for, created, decode_cursor, encode_cursor, stored};
 use crate::auth::Caller;
 use crate::extract::{etag, ApiJson, Create, Precondition};
 use crate::paths::{ActionPath, CaseActionPath, CasePath};
@@ -33,19 +33,6 @@ pub struct NewActionRequest {
     pub owner_agency_id: uuid::Uuid,
     #[schema(value_type = String, format = Date)]
     pub due_on: String,
-}
-
-/// Parses the agreed actions of a request (also used by the interventions endpoint).
-pub fn parse_actions(raw: Vec<NewActionRequest>, prefix: &str, errs: &mut FieldErrors) -> Vec<NewAction> {
-    raw.into_iter()
-        .enumerate()
-        .filter_map(|(i, a)| {
-            let at = if prefix.is_empty() { String::new() } else { format!("{prefix}[{i}].") };
-            let description = errs.check(&format!("{at}description"), ActionDescription::parse(&a.description));
-            let due_on = errs.check(&format!("{at}due_on"), parse_date(&a.due_on));
-            Some(NewAction { description: description?, owner_agency_id: AgencyId::from_uuid(a.owner_agency_id), due_on: due_on? })
-        })
-        .collect()
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -167,7 +154,7 @@ pub async fn create_action(
     let id = path.id;
     let key = body.key(&caller);
     let mut errs = FieldErrors::new();
-    let parsed = parse_actions(vec![body.value], "", &mut errs);
+    let parsed = crate::app::interventions::parse_follow_ups(vec![super::interventions::follow_up(body.value)], "", &mut errs);
     errs.into_result()?;
     let Some(new) = parsed.into_iter().next() else { return Err(Problem::internal()) };
     let ctx = &caller.ctx;

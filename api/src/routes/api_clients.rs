@@ -125,7 +125,8 @@ pub async fn create_api_client(
     body: ApiJson<CreateApiClientRequest>,
 ) -> Result<HttpResponse, Problem> {
     let r = app::api_clients::register(&caller, &state, new_client(body.value)).await?;
-    let created = CreatedApiClientResponse { client: ApiClientResponse::new(&r.client), client_secret: r.secret, token_endpoint: r.token_endpoint };
+    let created =
+        CreatedApiClientResponse { client: ApiClientResponse::new(&r.client), client_secret: r.secret, token_endpoint: r.token_endpoint };
     Ok(HttpResponse::Created().insert_header((header::LOCATION, format!("/api/v1/api-clients/{}", created.client.client_id))).json(created))
 }
 

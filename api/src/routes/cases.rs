@@ -3,22 +3,23 @@
 use actix_web::http::{header, StatusCode};
 use actix_web::{get, patch, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
-use fourthp_domain::access::{self, case_list_scope, may_create_case, CaseAction, CaseView};
+use fourthp_domain::access::{self, CaseAction, CaseView};
 use fourthp_domain::case::{
-    AgeBand, Birth, Case, CaseDetails, CasePatch, CaseSearch, Consent, DataSharing, ExploitationType, Gender, Jurisdiction, KnownAs,
-    LocalAuthority, NrmConsent, Stage,
+    AgeBand, Case, CasePatch, CaseSearch, DataSharing, ExploitationType, Gender, Jurisdiction, KnownAs, LocalAuthority, NrmConsent, Stage,
 };
 use fourthp_domain::codes::{CountryCode, LanguageCode};
 use fourthp_domain::error::FieldErrors;
 use fourthp_domain::ids::{AgencyId, CaseId};
 use fourthp_domain::principal::{Principal, Subject};
 use fourthp_domain::time::london_date;
-use fourthp_persistence::cases::{self, CaseFilter, CreateCaseError, UpdateCaseError};
-use fourthp_persistence::write;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{bad_query, created, decode_cursor, double_option, encode_cursor, parse_date, stored};
+use super::{bad_query, created, decode_cursor, double_option, encode_cursor, stored};
+use crate::app::{
+    self,
+    cases::{parse_birth, parse_consent, parse_list, CaseFields, ConsentFields},
+};
 use crate::auth::Caller;
 use crate::extract::{etag, ApiJson, Create, Precondition};
 use crate::paths::CasePath;
@@ -261,105 +262,28 @@ pub struct CaseListQuery {
 
 const CURSOR_KIND: &str = "case";
 
-impl From<CreateCaseError> for Problem {
-    fn from(e: CreateCaseError) -> Self {
-        match e {
-            CreateCaseError::UnknownAgency => Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "unknown-agency",
-                "Unknown agency",
-                "Your token's agency_id is not a registered agency: ask an administrator to register it.",
-            ),
-            CreateCaseError::ReferencesExhausted => {
-                tracing::error!("case reference serials exhausted");
-                Problem::internal()
-            }
-            CreateCaseError::Store(s) => s.into(),
-        }
-    }
-}
-
-impl From<UpdateCaseError> for Problem {
-    fn from(e: UpdateCaseError) -> Self {
-        match e {
-            UpdateCaseError::NotFound => Problem::not_found(),
-            UpdateCaseError::Denied(d) => d.into(),
-            UpdateCaseError::VersionMismatch => Problem::precondition_failed(),
-            UpdateCaseError::Invalid(errs) => errs.into(),
-            UpdateCaseError::Store(s) => s.into(),
-        }
-    }
-}
-
-fn parse_list<T, E: std::fmt::Display>(
-    errs: &mut FieldErrors,
-    field: &str,
-    raw: &[String],
-    parse: impl Fn(&str) -> Result<T, E>,
-) -> Option<Vec<T>> {
-    let before = errs.clone();
-    let parsed: Vec<Option<T>> = raw.iter().enumerate().map(|(i, s)| errs.check(&format!("{field}[{i}]"), parse(s))).collect();
-    if *errs != before {
-        return None;
-    }
-    parsed.into_iter().collect()
-}
-
-fn parse_consent(c: ConsentRequest, by: &Subject, errs: &mut FieldErrors) -> Option<Consent> {
-    let recorded_on = errs.check("consent.recorded_on", parse_date(&c.recorded_on))?;
-    Some(Consent { nrm: c.nrm, data_sharing: c.data_sharing, recorded_on, recorded_by: by.clone() })
-}
-
-fn parse_birth(year: Option<i64>, date: Option<&str>, today: NaiveDate, errs: &mut FieldErrors) -> Option<Birth> {
-    let date = errs.check_opt("date_of_birth", date.map(parse_date))?;
-    match Birth::from_parts(year, date, today) {
-        Ok(b) => Some(b),
-        Err(e) => {
-            for fe in e.iter() {
-                errs.push(fe.field.clone(), fe.message.clone());
-            }
-            None
-        }
-    }
-}
-
-fn parse_lead(raw: Option<&str>, caller: &Principal, errs: &mut FieldErrors) -> Option<Subject> {
-    match raw {
-        None => Some(caller.subject.clone()),
-        Some(s) => errs.check("lead_coordinator", Subject::parse(s)),
-    }
-}
-
-fn parse_new_case(b: CreateCaseRequest, caller: &Principal, today: NaiveDate) -> Result<CaseDetails, FieldErrors> {
-    let mut errs = FieldErrors::new();
-    let known_as = errs.check("known_as", KnownAs::parse(&b.known_as));
-    let birth = parse_birth(b.birth_year, b.date_of_birth.as_deref(), today, &mut errs);
-    let nationalities = parse_list(&mut errs, "nationalities", &b.nationalities, CountryCode::parse);
-    let languages = parse_list(&mut errs, "languages", &b.languages, LanguageCode::parse);
-    let local_authority = errs.check("local_authority", LocalAuthority::parse(&b.local_authority));
-    let consent = parse_consent(b.consent, &caller.subject, &mut errs);
-    let lead_coordinator = parse_lead(b.lead_coordinator.as_deref(), caller, &mut errs);
-    let (Some(known_as), Some(birth), Some(nationalities), Some(languages), Some(local_authority), Some(consent), Some(lead_coordinator)) =
-        (known_as, birth, nationalities, languages, local_authority, consent, lead_coordinator)
-    else {
-        return Err(errs);
-    };
-    CaseDetails {
-        known_as,
-        birth,
+/// The case a request asks to open, as the use case takes it.
+fn case_fields(b: CreateCaseRequest) -> CaseFields {
+    CaseFields {
+        known_as: b.known_as,
+        birth_year: b.birth_year,
+        date_of_birth: b.date_of_birth,
         presumed_child: b.presumed_child,
         gender: b.gender,
-        nationalities,
-        languages,
+        nationalities: b.nationalities,
+        languages: b.languages,
         interpreter_needed: b.interpreter_needed,
         exploitation_types: b.exploitation_types,
         county_lines: b.county_lines,
         jurisdiction: b.jurisdiction,
-        local_authority,
-        consent,
-        lead_coordinator,
+        local_authority: b.local_authority,
+        consent: consent_fields(b.consent),
+        lead_coordinator: b.lead_coordinator,
     }
-    .validate(today)
+}
+
+fn consent_fields(c: ConsentRequest) -> ConsentFields {
+    ConsentFields { nrm: c.nrm, data_sharing: c.data_sharing, recorded_on: c.recorded_on }
 }
 
 fn parse_patch(b: PatchCaseRequest, caller: &Principal, today: NaiveDate) -> Result<CasePatch, FieldErrors> {
@@ -381,7 +305,7 @@ fn parse_patch(b: PatchCaseRequest, caller: &Principal, today: NaiveDate) -> Res
     let local_authority = errs.check_opt("local_authority", b.local_authority.as_deref().map(LocalAuthority::parse));
     let consent = match b.consent {
         None => Some(None),
-        Some(c) => parse_consent(c, &caller.subject, &mut errs).map(Some),
+        Some(c) => parse_consent(consent_fields(c), &caller.subject, &mut errs).map(Some),
     };
     let lead_coordinator = errs.check_opt("lead_coordinator", b.lead_coordinator.as_deref().map(Subject::parse));
     let (Some(known_as), Some(birth), Some(nationalities), Some(languages), Some(local_authority), Some(consent), Some(lead_coordinator)) =
@@ -421,28 +345,11 @@ fn case_response(status: StatusCode, case: &Case, view: CaseView, today: NaiveDa
 #[post("/cases")]
 pub async fn create_case(caller: Caller, state: web::Data<AppState>, body: Create<CreateCaseRequest>) -> Result<HttpResponse, Problem> {
     let key = body.key(&caller);
-    created(open_case(&caller, &state, key, body.value).await?)
-}
-
-/// Opens a case, once per idempotency key (the API and the "open a case" page).
-pub async fn open_case(
-    caller: &Caller,
-    state: &AppState,
-    key: Option<write::IdempotencyKey>,
-    body: CreateCaseRequest,
-) -> Result<write::Written<Case>, Problem> {
-    may_create_case(caller.principal())?;
     let today = london_date(caller.ctx.at);
-    let details = parse_new_case(body, caller.principal(), today)?;
-    let ctx = &caller.ctx;
-    Ok(write::run(
-        &state.db,
-        key.as_ref(),
-        ctx.at,
-        async |conn| cases::create(conn, ctx, details, today).await,
-        |case| stored(&CaseResponse::new(case, CaseView::FULL, today), format!("/api/v1/cases/{}", case.id), Some(etag(case.version))),
-    )
-    .await?)
+    let respond = |case: &Case| {
+        stored(&CaseResponse::new(case, CaseView::FULL, today), format!("/api/v1/cases/{}", case.id), Some(etag(case.version)))
+    };
+    created(app::cases::open(&caller, &state, key.as_ref(), case_fields(body.value), respond).await?)
 }
 
 /// List cases, newest first: every case for coordinators, the cases their agency is on for
@@ -455,25 +362,8 @@ pub async fn open_case(
 )]
 #[get("/cases")]
 pub async fn list_cases(caller: Caller, state: web::Data<AppState>, query: ApiQuery<CaseListQuery>) -> Result<HttpResponse, Problem> {
-    Ok(HttpResponse::Ok().json(case_list(&caller, &state, query.0).await?))
-}
-
-/// How many of the cases the caller may list are at each stage today (the coordinators' home).
-pub async fn stage_counts(
-    caller: &Caller,
-    state: &AppState,
-    lead: Option<&Subject>,
-) -> Result<Vec<(fourthp_domain::case::Stage, i64)>, Problem> {
-    let scope = case_list_scope(caller.principal())?;
-    Ok(cases::count_by_stage(&state.db, scope, lead, london_date(caller.ctx.at)).await?)
-}
-
-/// The cases the caller may list under `q`, each in the view the policy gives (the API's list
-/// and the cases page); each case shown is recorded as read.
-pub async fn case_list(caller: &Caller, state: &AppState, q: CaseListQuery) -> Result<CaseListResponse, Problem> {
-    let scope = case_list_scope(caller.principal())?;
+    let q = query.0;
     let mut errs = FieldErrors::new();
-    let limit = q.limit.unwrap_or_default();
     let after = q.cursor.as_deref().and_then(|c| decode_cursor(CURSOR_KIND, c, &mut errs)).and_then(|s| {
         let id = CaseId::parse(&s).ok();
         if id.is_none() {
@@ -481,35 +371,28 @@ pub async fn case_list(caller: &Caller, state: &AppState, q: CaseListQuery) -> R
         }
         id
     });
-    let (stage, jurisdiction, exploitation_type, team_agency) = (q.status, q.jurisdiction, q.exploitation_type, q.agency_id);
     let lead = match q.lead.as_deref() {
         Some("me") => Some(caller.principal().subject.clone()),
         other => errs.check_opt("lead", other.map(Subject::parse)).flatten(),
     };
     let search = errs.check_opt("q", q.q.as_deref().map(CaseSearch::parse)).flatten().flatten();
     bad_query(errs)?;
-    let names_in = access::searchable_names(scope);
-    let filter = CaseFilter {
-        scope,
-        stage,
-        jurisdiction,
-        exploitation_type,
-        team_agency,
+    let request = app::cases::CaseQuery {
+        limit: q.limit.unwrap_or_default(),
+        after,
+        stage: q.status,
+        jurisdiction: q.jurisdiction,
+        exploitation_type: q.exploitation_type,
+        team_agency: q.agency_id,
         lead,
         search,
-        names_in,
-        today: london_date(caller.ctx.at),
     };
-    let page = cases::list(&state.db, &filter, limit, after).await?;
+    let page = app::cases::list(&caller, &state, request).await?;
     let today = london_date(caller.ctx.at);
-    let mut items = Vec::with_capacity(page.items.len());
-    for case in &page.items {
-        // The scope already limits the rows; the policy still decides each one's view.
-        let view = access::decide(caller.principal(), CaseAction::Read, case.team_agencies(), case.details.consent.data_sharing)?;
-        items.push(CaseResponse::new(case, view, today));
-    }
-    caller.listed(page.items.iter().map(|c| c.id), fourthp_domain::audit::Purpose::CaseList);
-    Ok(CaseListResponse { items, next_cursor: page.next.map(|id| encode_cursor(CURSOR_KIND, &id.to_string())) })
+    Ok(HttpResponse::Ok().json(CaseListResponse {
+        items: page.items.iter().map(|(case, view)| CaseResponse::new(case, *view, today)).collect(),
+        next_cursor: page.next.map(|id| encode_cursor(CURSOR_KIND, &id.to_string())),
+    }))
 }
 
 /// Read a case, in the view the caller may see.
@@ -521,9 +404,8 @@ pub async fn case_list(caller: &Caller, state: &AppState, q: CaseListQuery) -> R
 )]
 #[get("/cases/{id}")]
 pub async fn get_case(caller: Caller, state: web::Data<AppState>, path: CasePath) -> Result<HttpResponse, Problem> {
-    let (_, case, view) = super::case_at(&state.db, &caller, path.id, CaseAction::Read).await?;
+    let (case, view, deadlines) = app::cases::get(&caller, &state, path.id).await?;
     let today = london_date(caller.ctx.at);
-    let deadlines = fourthp_persistence::deadlines::for_case(&state.db, case.id).await?;
     let mut body = CaseResponse::new(&case, view, today);
     body.warnings = super::deadlines::SupportWarningResponse::all(&deadlines);
     Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(case.version))).json(body))
@@ -553,16 +435,6 @@ pub async fn patch_case(
     let today = london_date(caller.ctx.at);
     let patch = parse_patch(body.value, caller.principal(), today)?;
     let if_match = precondition.get()?;
-    let principal = caller.principal().clone();
-    let case = cases::update(&state.db, &caller.ctx, id, &state.rules.book, move |current| {
-        let view = access::decide(&principal, CaseAction::Update, current.team_agencies(), current.details.consent.data_sharing)
-            .map_err(UpdateCaseError::Denied)?;
-        debug_assert_eq!(view, CaseView::FULL);
-        if !if_match.matches(current.version) {
-            return Err(UpdateCaseError::VersionMismatch);
-        }
-        current.details.apply(patch, today).map_err(UpdateCaseError::Invalid)
-    })
-    .await?;
+    let case = app::cases::change(&caller, &state, id, if_match.expected(), Ok(patch)).await?;
     Ok(case_response(StatusCode::OK, &case, CaseView::FULL, today))
 }

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{bad_query, decode_cursor, encode_cursor, parse_date};
+use crate::app;
 use crate::auth::Caller;
 use crate::extract::ApiJson;
 use crate::paths::{CaseDeadlinePath, CasePath, DeadlinePath};
@@ -183,46 +184,6 @@ pub struct WaiveRequest {
     pub reason: String,
 }
 
-impl From<WaiveError> for Problem {
-    fn from(e: WaiveError) -> Self {
-        match e {
-            WaiveError::NotFound => Problem::not_found(),
-            WaiveError::Denied(d) => d.into(),
-            WaiveError::NotOutstanding(status) => {
-                Problem::conflict("not-outstanding", format!("Only an outstanding deadline can be waived; this one is {status}."))
-            }
-            WaiveError::Store(s) => s.into(),
-        }
-    }
-}
-
-/// The deadlines the caller may see: a partner sees the action deadlines of its own agency's
-/// actions only.
-async fn visible(
-    db: &Db,
-    principal: &fourthp_domain::principal::Principal,
-    case: CaseId,
-    all: Vec<Deadline>,
-) -> Result<Vec<Deadline>, Problem> {
-    if principal.role != Role::Partner {
-        return Ok(all);
-    }
-    let filter = fourthp_persistence::actions::ActionFilter { owner: principal.agency, ..Default::default() };
-    let own = fourthp_persistence::actions::all_of_case(db, case, &filter).await?;
-    Ok(own_deadlines(all, &own))
-}
-
-/// The deadlines a partner sees: those the NRM journey sets, and those of the actions its
-/// agency owes (`own`).
-fn own_deadlines(all: Vec<Deadline>, own: &[fourthp_domain::action::Action]) -> Vec<Deadline> {
-    all.into_iter()
-        .filter(|d| match d.source {
-            DeadlineSource::Event(_) => true,
-            DeadlineSource::Action(a) => own.iter().any(|o| o.id == a),
-        })
-        .collect()
-}
-
 /// The case's deadlines and milestones, with the rule and explanation of each.
 #[utoipa::path(
     tag = "lifecycle",
@@ -237,9 +198,8 @@ pub async fn case_deadlines(
     path: CasePath,
     query: ApiQuery<super::PageQuery>,
 ) -> Result<HttpResponse, Problem> {
-    let (id, _, view) = super::case_at(&state.db, &caller, path.id, CaseAction::Read).await?;
+    let (all, view) = app::deadlines::of_case(&caller, &state, path.id).await?;
     let today = london_date(caller.ctx.at);
-    let all = visible(&state.db, caller.principal(), id, deadlines::for_case(&state.db, id).await?).await?;
     let (page, next_cursor) = super::page_of(all, "case-deadline", &query.0, |d| format!("{}|{}", d.due_on, d.id))?;
     let items = page.iter().map(|d| DeadlineResponse::new(d, today, view)).collect();
     Ok(HttpResponse::Ok().json(DeadlineListResponse { items, next_cursor }))
@@ -284,7 +244,7 @@ pub async fn queue(caller: Caller, state: web::Data<AppState>, query: ApiQuery<Q
     bad_query(errs)?;
     let filter = QueueFilter { statuses, due_before, rule: q.rule, lead };
     let today = london_date(caller.ctx.at);
-    let page = due(&caller, &state, &filter, limit, after.as_ref()).await?;
+    let page = app::deadlines::queue(&caller, &state, &filter, limit, after.as_ref()).await?;
     let items = page
         .items
         .iter()
@@ -292,24 +252,6 @@ pub async fn queue(caller: Caller, state: web::Data<AppState>, query: ApiQuery<Q
         .collect();
     let next_cursor = page.next.map(|c| encode_cursor(CURSOR_KIND, &format!("{}|{}|{}", c.due_on, c.case_reference, c.id)));
     Ok(HttpResponse::Ok().json(QueueResponse { items, next_cursor }))
-}
-
-/// The coordinators' queue of what is due (the API's queue and the coordinators' home page):
-/// coordinators only; each case shown is recorded as read.
-pub async fn due(
-    caller: &Caller,
-    state: &AppState,
-    filter: &QueueFilter,
-    limit: Limit,
-    after: Option<&QueueCursor>,
-) -> Result<fourthp_domain::paging::Page<deadlines::QueueItem, QueueCursor>, Problem> {
-    if caller.principal().role != Role::Coordinator {
-        return Err(Problem::forbidden());
-    }
-    let today = london_date(caller.ctx.at);
-    let page = deadlines::queue(&state.db, filter, today, limit, after).await?;
-    caller.listed(page.items.iter().map(|i| i.deadline.case_id), fourthp_domain::audit::Purpose::DeadlineQueue);
-    Ok(page)
 }
 
 /// Waive an outstanding deadline with a reason (coordinators).
@@ -327,23 +269,8 @@ pub async fn waive(
     path: DeadlinePath,
     body: ApiJson<WaiveRequest>,
 ) -> Result<HttpResponse, Problem> {
-    let deadline = waive_deadline(&caller, &state, path.id, &body.value.reason).await?;
+    let deadline = app::deadlines::waive(&caller, &state, path.id, &body.value.reason).await?;
     Ok(HttpResponse::Ok().json(DeadlineResponse::new(&deadline, london_date(caller.ctx.at), CaseView::FULL)))
-}
-
-/// Waives an outstanding deadline with a reason (coordinators; the API and the case page).
-pub async fn waive_deadline(
-    caller: &Caller,
-    state: &AppState,
-    id: fourthp_domain::ids::DeadlineId,
-    reason: &str,
-) -> Result<fourthp_domain::deadline::Deadline, Problem> {
-    access::precheck(caller.principal().role, CaseAction::Update)?;
-    let mut errs = FieldErrors::new();
-    let Some(reason) = errs.check("reason", WaiverReason::parse(reason)) else { return Err(errs.into()) };
-    let today = london_date(caller.ctx.at);
-    let (deadline, _) = deadlines::waive(&state.db, &caller.ctx, id, reason, today, super::authorize(caller, CaseAction::Update)).await?;
-    Ok(deadline)
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -398,25 +325,10 @@ pub struct CaseStatusResponse {
 )]
 #[get("/cases/{id}/status")]
 pub async fn case_status(caller: Caller, state: web::Data<AppState>, path: CasePath) -> Result<HttpResponse, Problem> {
-    Ok(HttpResponse::Ok().json(status_of(&caller, &state, path.id).await?))
-}
-
-/// A case's status as the caller may see it (the API's status and the partners' case page).
-pub async fn status_of(caller: &Caller, state: &AppState, id: fourthp_domain::ids::CaseId) -> Result<CaseStatusResponse, Problem> {
-    super::checked_id(caller, id, CaseAction::Read)?;
+    let s = app::deadlines::status(&caller, &state, path.id).await?;
     let today = london_date(caller.ctx.at);
-    // The case and what the view needs of it, read in one round trip; nothing but the case is
-    // looked at until the access policy has decided on it.
-    let partner = caller.principal().role == Role::Partner;
-    let (found, facts) = fourthp_persistence::status::case_with_status_facts(&state.db, id, caller.principal().agency, partner).await?;
-    let (case, _) = super::decide_for(caller, id, CaseAction::Read, found)?;
-    let journey = facts.journey;
-    let all = if partner { own_deadlines(facts.deadlines, &facts.owned) } else { facts.deadlines };
-    let warnings = SupportWarningResponse::all(&all);
-    let next_deadline = all.into_iter().filter(|d| d.is_outstanding(today)).min_by_key(|d| d.due_on);
-    // The actions the caller's agency owes on this case.
-    let owed = facts.owed;
-    Ok(CaseStatusResponse {
+    let (case, journey) = (&s.case, &s.journey);
+    Ok(HttpResponse::Ok().json(CaseStatusResponse {
         id: case.id.into_uuid(),
         reference: case.reference.as_str().to_owned(),
         stage: case.stage_on(today),
@@ -430,10 +342,10 @@ pub async fn status_of(caller: &Caller, state: &AppState, id: fourthp_domain::id
             conclusive_grounds: journey.cg.map(Into::into),
             closed: journey.closed,
         },
-        next_deadline: next_deadline.map(|d| DeadlineResponse::new(&d, today, CaseView::partner(case.details.consent.data_sharing))),
-        actions_owed: owed.iter().map(|a| super::actions::ActionResponse::new(a, today)).collect(),
-        warnings,
-    })
+        next_deadline: s.next_deadline.as_ref().map(|d| DeadlineResponse::new(d, today, s.view)),
+        actions_owed: s.owed.iter().map(|a| super::actions::ActionResponse::new(a, today)).collect(),
+        warnings: SupportWarningResponse::all(&s.deadlines),
+    }))
 }
 
 /// One deadline of the case.
@@ -445,21 +357,7 @@ pub async fn status_of(caller: &Caller, state: &AppState, id: fourthp_domain::id
 )]
 #[get("/cases/{id}/deadlines/{deadline_id}")]
 pub async fn get_case_deadline(caller: Caller, state: web::Data<AppState>, path: CaseDeadlinePath) -> Result<HttpResponse, Problem> {
-    access::precheck(caller.principal().role, CaseAction::Read)?;
-    let id = path.case;
-    let child = path.deadline;
-    let (_, view) = super::case_for(&state.db, &caller, id, CaseAction::Read).await?;
+    let (d, view) = app::deadlines::get(&caller, &state, path.case, path.deadline).await?;
     let today = london_date(caller.ctx.at);
-    let Some(d) = deadlines::for_case(&state.db, id).await?.into_iter().find(|d| d.id == child) else {
-        return Err(crate::app::child_not_under(&caller, &state, id, EntityType::Deadline, child.into_uuid()).await.into());
-    };
-    if let DeadlineSource::Action(a) = d.source {
-        let owner = fourthp_persistence::actions::get(&state.db, a).await?.map(|a| a.details.owner_agency_id);
-        if !owner.is_some_and(|o| access::sees_action(caller.principal(), o)) {
-            // The deadline of an action the policy hides from this partner: a refusal.
-            caller.refused_child();
-            return Err(Problem::not_found());
-        }
-    }
     Ok(HttpResponse::Ok().json(DeadlineResponse::new(&d, today, view)))
 }

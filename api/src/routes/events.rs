@@ -2,29 +2,24 @@
 
 use std::collections::HashMap;
 
-use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use fourthp_domain::access::{self, CaseAction, CaseView};
-use fourthp_domain::audit::EntityType;
 use fourthp_domain::error::FieldErrors;
 use fourthp_domain::event::{
     CaseEvent, ClosureReason, CompetentAuthority, CorrectionReason, DatedFact, DecisionOutcome, DisqualificationGround, EventBody,
     EventType, Fact,
 };
 use fourthp_domain::ids::{AgencyId, EventId};
-use fourthp_domain::lifecycle::Violation;
-use fourthp_domain::time::london_date;
-use fourthp_persistence::events::{self, AppendEventError, EventRules};
-use fourthp_persistence::write;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{authorize, created, parse_date, stored};
+use super::{created, stored};
+use crate::app::{self, events::dated};
 use crate::auth::Caller;
 use crate::extract::{from_value, Create};
 use crate::paths::{CaseEventPath, CasePath};
-use crate::problem::{CreateProblems, FieldProblem, Problem, ReadProblems};
+use crate::problem::{CreateProblems, Problem, ReadProblems};
 use crate::state::AppState;
 
 /// A fact about the case and its date (YYYY-MM-DD, London). (Documents the accepted shapes;
@@ -226,68 +221,6 @@ pub fn event_response(e: &CaseEvent, superseded_by: Option<EventId>, view: CaseV
     }
 }
 
-fn dated(f: FactFields, prefix: &str, errs: &mut FieldErrors) -> Option<DatedFact> {
-    let date = errs.check(&format!("{prefix}date"), parse_date(&f.date));
-    let before = errs.clone();
-    let mut required = |name: &str, present: bool| {
-        if !present {
-            errs.push(format!("{prefix}{name}"), format!("is required for {}", f.kind));
-        }
-    };
-    let fact = match f.kind {
-        EventType::SupportStarted => Some(Fact::SupportStarted),
-        EventType::NrmReferralSubmitted => {
-            required("first_responder_agency_id", f.first_responder_agency_id.is_some());
-            f.first_responder_agency_id.map(|a| Fact::NrmReferralSubmitted { first_responder: AgencyId::from_uuid(a) })
-        }
-        EventType::DutyToNotifySubmitted => Some(Fact::DutyToNotifySubmitted),
-        EventType::ReasonableGroundsDecision | EventType::ConclusiveGroundsDecision => {
-            required("outcome", f.outcome.is_some());
-            required("competent_authority", f.competent_authority.is_some());
-            f.outcome.zip(f.competent_authority).map(|(outcome, authority)| match f.kind {
-                EventType::ReasonableGroundsDecision => Fact::ReasonableGroundsDecision { outcome, authority },
-                _ => Fact::ConclusiveGroundsDecision { outcome, authority },
-            })
-        }
-        EventType::ReconsiderationRequested => Some(Fact::ReconsiderationRequested),
-        EventType::Disqualified => {
-            required("ground", f.ground.is_some());
-            f.ground.map(|ground| Fact::Disqualified { ground })
-        }
-        EventType::RecoveryNeedsAssessmentSubmitted => Some(Fact::RecoveryNeedsAssessmentSubmitted),
-        EventType::CaseClosed => {
-            required("reason", f.reason.is_some());
-            f.reason.map(|reason| Fact::CaseClosed { reason })
-        }
-        EventType::CaseReopened => Some(Fact::CaseReopened),
-        EventType::Correction => {
-            errs.push(format!("{prefix}type"), "a replacement cannot itself be a correction");
-            None
-        }
-    };
-    // Fields that do not belong to the type are refused rather than ignored.
-    let extra = [
-        ("outcome", f.outcome.is_some(), matches!(f.kind, EventType::ReasonableGroundsDecision | EventType::ConclusiveGroundsDecision)),
-        (
-            "competent_authority",
-            f.competent_authority.is_some(),
-            matches!(f.kind, EventType::ReasonableGroundsDecision | EventType::ConclusiveGroundsDecision),
-        ),
-        ("ground", f.ground.is_some(), f.kind == EventType::Disqualified),
-        ("reason", f.reason.is_some(), f.kind == EventType::CaseClosed),
-        ("first_responder_agency_id", f.first_responder_agency_id.is_some(), f.kind == EventType::NrmReferralSubmitted),
-    ];
-    for (name, present, belongs) in extra {
-        if present && !belongs {
-            errs.push(format!("{prefix}{name}"), format!("is not a field of {}", f.kind));
-        }
-    }
-    if *errs != before {
-        return None;
-    }
-    Some(DatedFact { fact: fact?, date: date? })
-}
-
 fn parse_event(value: serde_json::Value) -> Result<EventBody, Problem> {
     let mut errs = FieldErrors::new();
     let body = if value.get("type").and_then(|t| t.as_str()) == Some(EventType::Correction.as_str()) {
@@ -295,7 +228,7 @@ fn parse_event(value: serde_json::Value) -> Result<EventBody, Problem> {
         let reason = errs.check("reason", CorrectionReason::parse(&c.reason));
         let replacement = match c.replacement {
             None => Some(None),
-            Some(f) => dated(f, "replacement.", &mut errs).map(Some),
+            Some(f) => dated(fact_fields(f), "replacement.", &mut errs).map(Some),
         };
         reason.zip(replacement).map(|(reason, replacement)| EventBody::Correction {
             supersedes: EventId::from_uuid(c.supersedes),
@@ -303,32 +236,21 @@ fn parse_event(value: serde_json::Value) -> Result<EventBody, Problem> {
             replacement,
         })
     } else {
-        dated(from_value(value)?, "", &mut errs).map(EventBody::Fact)
+        dated(fact_fields(from_value(value)?), "", &mut errs).map(EventBody::Fact)
     };
     body.ok_or_else(|| errs.into())
 }
 
-/// A lifecycle rule broken: 409, naming the rule.
-pub fn violation(v: Violation) -> Problem {
-    let mut p = Problem::conflict("lifecycle", v.rule.explain());
-    p.rule = Some(v.rule.as_str().to_owned());
-    p
-}
-
-impl From<AppendEventError> for Problem {
-    fn from(e: AppendEventError) -> Self {
-        match e {
-            AppendEventError::CaseNotFound => Problem::not_found(),
-            AppendEventError::Denied(d) => d.into(),
-            AppendEventError::Violation(v) => violation(v),
-            AppendEventError::UnknownAgency => {
-                let mut p =
-                    Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", "Invalid request", "One or more fields are invalid.");
-                p.errors.push(FieldProblem { field: "first_responder_agency_id".into(), message: "is not a registered agency".into() });
-                p
-            }
-            AppendEventError::Store(s) => s.into(),
-        }
+/// A fact as the use case reads it.
+fn fact_fields(f: FactFields) -> app::events::FactFields {
+    app::events::FactFields {
+        kind: f.kind,
+        date: f.date,
+        outcome: f.outcome,
+        competent_authority: f.competent_authority,
+        ground: f.ground,
+        reason: f.reason,
+        first_responder: f.first_responder_agency_id.map(AgencyId::from_uuid),
     }
 }
 
@@ -355,39 +277,10 @@ pub async fn create_event(
     access::precheck(caller.principal().role, CaseAction::Update)?;
     let key = body.key(&caller);
     let event = parse_event(body.value)?;
-    created(record_event(&caller, &state, path.id, key, event).await?)
-}
-
-/// A fact as a form gives it (the case page's "record an NRM event"), read as the API reads one.
-pub fn parse_fact(fields: FactFields) -> Result<EventBody, Problem> {
-    let mut errs = FieldErrors::new();
-    dated(fields, "", &mut errs).map(EventBody::Fact).ok_or_else(|| errs.into())
-}
-
-/// Records an event, once per idempotency key: the case's stage and deadlines follow in the same
-/// transaction, and an event the lifecycle refuses is a 409 naming the rule (the API and the
-/// case page).
-pub async fn record_event(
-    caller: &Caller,
-    state: &AppState,
-    id: fourthp_domain::ids::CaseId,
-    key: Option<write::IdempotencyKey>,
-    event: EventBody,
-) -> Result<write::Written<(CaseEvent, fourthp_domain::case::Case)>, Problem> {
-    access::precheck(caller.principal().role, CaseAction::Update)?;
-    let today = london_date(caller.ctx.at);
-    let rules = EventRules { book: &state.rules.book, window: state.rules.window, today };
-    let ctx = &caller.ctx;
-    Ok(write::run(
-        &state.db,
-        key.as_ref(),
-        ctx.at,
-        async |conn| events::append(conn, ctx, id, event, rules, authorize(caller, CaseAction::Update)).await,
-        |(event, case)| {
-            stored(&event_response(event, None, CaseView::FULL), format!("/api/v1/cases/{}/events/{}", case.id, event.id), None)
-        },
-    )
-    .await?)
+    let respond = |(event, case): &(CaseEvent, fourthp_domain::case::Case)| {
+        stored(&event_response(event, None, CaseView::FULL), format!("/api/v1/cases/{}/events/{}", case.id, event.id), None)
+    };
+    created(app::events::record(&caller, &state, path.id, key.as_ref(), Ok(event), respond).await?)
 }
 
 /// The case's events in recording order, corrections included.
@@ -404,8 +297,7 @@ pub async fn list_events(
     path: CasePath,
     query: crate::query::ApiQuery<super::PageQuery>,
 ) -> Result<HttpResponse, Problem> {
-    let (id, _, view) = super::case_at(&state.db, &caller, path.id, CaseAction::Read).await?;
-    let events = events::list(&state.db, id).await?;
+    let (events, view) = app::events::list(&caller, &state, path.id).await?;
     let superseded_by: HashMap<EventId, EventId> = events
         .iter()
         .filter_map(|e| match &e.body {
@@ -429,17 +321,6 @@ pub async fn list_events(
 )]
 #[get("/cases/{id}/events/{event_id}")]
 pub async fn get_event(caller: Caller, state: web::Data<AppState>, path: CaseEventPath) -> Result<HttpResponse, Problem> {
-    access::precheck(caller.principal().role, CaseAction::Read)?;
-    let id = path.case;
-    let child = path.event;
-    let (_, view) = super::case_for(&state.db, &caller, id, CaseAction::Read).await?;
-    let events = events::list(&state.db, id).await?;
-    let Some(event) = events.iter().find(|e| e.id == child) else {
-        return Err(crate::app::child_not_under(&caller, &state, id, EntityType::CaseEvent, child.into_uuid()).await.into());
-    };
-    let superseded_by = events.iter().find_map(|e| match &e.body {
-        EventBody::Correction { supersedes, .. } if *supersedes == child => Some(e.id),
-        _ => None,
-    });
-    Ok(HttpResponse::Ok().json(event_response(event, superseded_by, view)))
+    let (event, superseded_by, view) = app::events::get(&caller, &state, path.case, path.event).await?;
+    Ok(HttpResponse::Ok().json(event_response(&event, superseded_by, view)))
 }

@@ -2,20 +2,23 @@
 
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
-use fourthp_domain::access::{self, sees_summary, CaseAction};
+use fourthp_domain::access::sees_summary;
 use fourthp_domain::error::FieldErrors;
 use fourthp_domain::ids::{AgencyId, InterventionId, NeedId};
-use fourthp_domain::intervention::{Channel, Direction, DurationMinutes, Intervention, NewIntervention, Summary};
+use fourthp_domain::intervention::{Channel, Direction, Intervention};
 use fourthp_domain::need::NeedDomain;
-use fourthp_domain::principal::{Principal, Role};
+use fourthp_domain::principal::Principal;
 use fourthp_domain::time::london_date;
-use fourthp_persistence::interventions::{self, InterventionCursor, InterventionError, InterventionFilter};
-use fourthp_persistence::write;
+use fourthp_persistence::interventions::InterventionCursor;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::actions::{parse_actions, ActionResponse, NewActionRequest};
-use super::{authorize, bad_query, case_for, created, decode_cursor, encode_cursor, stored};
+use super::actions::{ActionResponse, NewActionRequest};
+use super::{bad_query, created, decode_cursor, encode_cursor, stored};
+use crate::app::{
+    self,
+    interventions::{FollowUp, LogFields, Logged},
+};
 use crate::auth::Caller;
 use crate::extract::Create;
 use crate::paths::{CaseInterventionPath, CasePath};
@@ -129,25 +132,6 @@ pub struct InterventionQuery {
     pub cursor: Option<String>,
 }
 
-impl From<InterventionError> for Problem {
-    fn from(e: InterventionError) -> Self {
-        match e {
-            InterventionError::NotFound => Problem::not_found(),
-            InterventionError::Denied(d) => d.into(),
-            InterventionError::Invalid(errs) => errs.into(),
-            InterventionError::Store(s) => s.into(),
-        }
-    }
-}
-
-/// Midnight at the start of a London date, as an instant.
-fn london_midnight(date: NaiveDate) -> Option<DateTime<Utc>> {
-    let naive = date.and_hms_opt(0, 0, 0)?;
-    let utc = naive.and_utc();
-    // During BST London midnight is 23:00 UTC the day before.
-    Some(if fourthp_domain::time::is_bst(utc) { utc - chrono::Duration::hours(1) } else { utc })
-}
-
 /// Log an intervention on a case, as the caller's agency (coordinators, and partners on the
 /// case). Follow-up actions may be agreed in the same request.
 #[utoipa::path(
@@ -168,62 +152,33 @@ pub async fn create_intervention(
     body: Create<CreateInterventionRequest>,
 ) -> Result<HttpResponse, Problem> {
     let key = body.key(&caller);
-    created(log(&caller, &state, path.id, key, body.value).await?)
-}
-
-/// What logging an intervention wrote (or the first response to the same request).
-pub type Logged = write::Written<(Intervention, Vec<fourthp_domain::action::Action>)>;
-
-/// Logs an intervention with its follow-up actions, once per idempotency key (the API and the
-/// case page's "log a call" form).
-pub async fn log(
-    caller: &Caller,
-    state: &AppState,
-    id: fourthp_domain::ids::CaseId,
-    key: Option<fourthp_persistence::write::IdempotencyKey>,
-    b: CreateInterventionRequest,
-) -> Result<Logged, Problem> {
-    access::precheck(caller.principal().role, CaseAction::LogIntervention)?;
-    if !b.actions.is_empty() && caller.principal().role != Role::Coordinator {
-        return Err(Problem::forbidden());
-    }
-    let mut errs = FieldErrors::new();
-    let summary = errs.check("summary", Summary::parse(&b.summary));
-    let duration = errs.check("duration_minutes", DurationMinutes::parse(b.duration_minutes));
-    let follow_ups = parse_actions(b.actions, "actions", &mut errs);
-    let (Some(summary), Some(duration_minutes)) = (summary, duration) else { return Err(errs.into()) };
-    errs.into_result()?;
-    let new = NewIntervention {
+    let b = body.value;
+    let fields = LogFields {
         channel: b.channel,
         direction: b.direction,
-        counterpart_agency_id: AgencyId::from_uuid(b.counterpart_agency_id),
+        counterpart: AgencyId::from_uuid(b.counterpart_agency_id),
         occurred_at: b.occurred_at,
         need_domain: b.need_domain,
-        need_id: b.need_id.map(NeedId::from_uuid),
-        summary,
-        duration_minutes,
+        need: b.need_id.map(NeedId::from_uuid),
+        summary: b.summary,
+        duration_minutes: b.duration_minutes,
+        follow_ups: b.actions.into_iter().map(follow_up).collect(),
     };
-    let ctx = &caller.ctx;
     let principal = caller.principal().clone();
-    let today = london_date(ctx.at);
-    let window = state.rules.window;
-    let outcome = write::run(
-        &state.db,
-        key.as_ref(),
-        ctx.at,
-        async |conn| {
-            interventions::create(conn, ctx, id, new, follow_ups, window, today, authorize(caller, CaseAction::LogIntervention)).await
-        },
-        |(intervention, actions)| {
-            let body = CreatedInterventionResponse {
-                intervention: InterventionResponse::new(intervention, &principal),
-                actions: actions.iter().map(|a| ActionResponse::new(a, today)).collect(),
-            };
-            stored(&body, format!("/api/v1/cases/{}/interventions/{}", intervention.case_id, intervention.id), None)
-        },
-    )
-    .await?;
-    Ok(outcome)
+    let today = london_date(caller.ctx.at);
+    let respond = |(intervention, actions): &Logged| {
+        let body = CreatedInterventionResponse {
+            intervention: InterventionResponse::new(intervention, &principal),
+            actions: actions.iter().map(|a| ActionResponse::new(a, today)).collect(),
+        };
+        stored(&body, format!("/api/v1/cases/{}/interventions/{}", intervention.case_id, intervention.id), None)
+    };
+    created(app::interventions::log(&caller, &state, path.id, key.as_ref(), fields, respond).await?)
+}
+
+/// A follow-up agreed in a request, as the use case takes it.
+pub fn follow_up(a: NewActionRequest) -> FollowUp {
+    FollowUp { description: a.description, owner: AgencyId::from_uuid(a.owner_agency_id), due_on: a.due_on }
 }
 
 const CURSOR_KIND: &str = "intervention";
@@ -242,21 +197,8 @@ pub async fn list_interventions(
     path: CasePath,
     query: ApiQuery<InterventionQuery>,
 ) -> Result<HttpResponse, Problem> {
-    Ok(HttpResponse::Ok().json(case_interventions(&caller, &state, path.id, query.0).await?))
-}
-
-/// A page of a case's interventions under `q`, as the caller may see them (the API's list and
-/// the outcome page's "which interventions contributed").
-pub async fn case_interventions(
-    caller: &Caller,
-    state: &AppState,
-    id: fourthp_domain::ids::CaseId,
-    q: InterventionQuery,
-) -> Result<InterventionListResponse, Problem> {
-    access::precheck(caller.principal().role, CaseAction::Read)?;
+    let q = query.0;
     let mut errs = FieldErrors::new();
-    let limit = q.limit.unwrap_or_default();
-    let (channel, need_domain, counterpart, from, to) = (q.channel, q.need_domain, q.counterpart_agency_id, q.from, q.to);
     let after = q.cursor.as_deref().and_then(|c| decode_cursor(CURSOR_KIND, c, &mut errs)).and_then(|s| {
         let parsed = s.split_once('|').and_then(|(at, id)| {
             Some(InterventionCursor {
@@ -270,14 +212,20 @@ pub async fn case_interventions(
         parsed
     });
     bad_query(errs)?;
-    case_for(&state.db, caller, id, CaseAction::Read).await?;
-    let filter =
-        InterventionFilter { channel, counterpart, need_domain, from: from.and_then(london_midnight), to: to.and_then(london_midnight) };
-    let page = interventions::for_case(&state.db, id, &filter, limit, after).await?;
-    Ok(InterventionListResponse {
+    let request = app::interventions::InterventionQuery {
+        channel: q.channel,
+        counterpart: q.counterpart_agency_id,
+        need_domain: q.need_domain,
+        from: q.from,
+        to: q.to,
+        limit: q.limit.unwrap_or_default(),
+        after,
+    };
+    let page = app::interventions::of_case(&caller, &state, path.id, request).await?;
+    Ok(HttpResponse::Ok().json(InterventionListResponse {
         items: page.items.iter().map(|i| InterventionResponse::new(i, caller.principal())).collect(),
         next_cursor: page.next.map(|c| encode_cursor(CURSOR_KIND, &format!("{}|{}", c.occurred_at.to_rfc3339(), c.id))),
-    })
+    }))
 }
 
 /// One intervention of the case.
@@ -289,17 +237,6 @@ pub async fn case_interventions(
 )]
 #[get("/cases/{id}/interventions/{intervention_id}")]
 pub async fn get_intervention(caller: Caller, state: web::Data<AppState>, path: CaseInterventionPath) -> Result<HttpResponse, Problem> {
-    access::precheck(caller.principal().role, CaseAction::Read)?;
-    let id = path.case;
-    let child = path.intervention;
-    case_for(&state.db, &caller, id, CaseAction::Read).await?;
-    let i = match interventions::get(&state.db, child).await? {
-        Some(i) if i.case_id == id => i,
-        Some(_) => {
-            caller.refused_child();
-            return Err(Problem::not_found());
-        }
-        None => return Err(Problem::not_found()),
-    };
+    let i = app::interventions::get(&caller, &state, path.case, path.intervention).await?;
     Ok(HttpResponse::Ok().json(InterventionResponse::new(&i, caller.principal())))
 }

@@ -14,6 +14,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{authorize, case_for, created, double_option, parse_date, stored};
+use crate::app::{
+    self,
+    needs::{NeedChange, NeedFields},
+};
 use crate::auth::Caller;
 use crate::extract::{etag, ApiJson, Create, Precondition};
 use crate::paths::{CaseNeedPath, CasePath, NeedPath};
@@ -85,18 +89,6 @@ pub struct NeedListResponse {
     pub next_cursor: Option<String>,
 }
 
-impl From<NeedError> for Problem {
-    fn from(e: NeedError) -> Self {
-        match e {
-            NeedError::NotFound => Problem::not_found(),
-            NeedError::Denied(d) => d.into(),
-            NeedError::VersionMismatch => Problem::precondition_failed(),
-            NeedError::Invalid(errs) => errs.into(),
-            NeedError::Store(s) => s.into(),
-        }
-    }
-}
-
 /// Record a support need (coordinators). A met `health_gp` need meets the case's GP-access
 /// deadline.
 #[utoipa::path(
@@ -116,26 +108,11 @@ pub async fn create_need(
     path: CasePath,
     body: Create<CreateNeedRequest>,
 ) -> Result<HttpResponse, Problem> {
-    access::precheck(caller.principal().role, CaseAction::Update)?;
-    let id = path.id;
     let key = body.key(&caller);
     let b = body.value;
-    let today = london_date(caller.ctx.at);
-    let mut errs = FieldErrors::new();
-    let identified_on = errs.check("identified_on", parse_date(&b.identified_on));
-    let met_on = errs.check_opt("met_on", b.met_on.as_deref().map(parse_date));
-    let (Some(identified_on), Some(met_on)) = (identified_on, met_on) else { return Err(errs.into()) };
-    let need_state = NeedState { identified_on, status: b.status.unwrap_or(NeedStatus::Open), met_on }.validate(today)?;
-    let ctx = &caller.ctx;
-    let outcome = write::run(
-        &state.db,
-        key.as_ref(),
-        ctx.at,
-        async |conn| needs::create(conn, ctx, id, b.domain, need_state, &state.rules.book, authorize(&caller, CaseAction::Update)).await,
-        |n| stored(&NeedResponse::new(n), format!("/api/v1/needs/{}", n.id), Some(etag(n.version))),
-    )
-    .await?;
-    created(outcome)
+    let fields = NeedFields { domain: b.domain, identified_on: b.identified_on, status: b.status, met_on: b.met_on };
+    let respond = |n: &Need| stored(&NeedResponse::new(n), format!("/api/v1/needs/{}", n.id), Some(etag(n.version)));
+    created(app::needs::record(&caller, &state, path.id, key.as_ref(), fields, respond).await?)
 }
 
 /// A case's needs (coordinators).
@@ -152,17 +129,9 @@ pub async fn case_needs(
     path: CasePath,
     query: crate::query::ApiQuery<super::PageQuery>,
 ) -> Result<HttpResponse, Problem> {
-    let (id, _, _) = super::case_at(&state.db, &caller, path.id, CaseAction::ReadSupportRecord).await?;
-    let all = needs::for_case(&state.db, id).await?;
+    let all = app::needs::of_case(&caller, &state, path.id).await?;
     let (page, next_cursor) = super::page_of(all, "need", &query.0, |n| format!("{}|{}", n.state.identified_on, n.id))?;
     Ok(HttpResponse::Ok().json(NeedListResponse { items: page.iter().map(NeedResponse::new).collect(), next_cursor }))
-}
-
-async fn need_of(db: &Db, caller: &Caller, id: NeedId) -> Result<Need, Problem> {
-    access::precheck(caller.principal().role, CaseAction::ReadSupportRecord)?;
-    let need = needs::get(db, id).await?.ok_or_else(Problem::not_found)?;
-    case_for(db, caller, need.case_id, CaseAction::ReadSupportRecord).await?;
-    Ok(need)
 }
 
 fn need_response(n: &Need) -> HttpResponse {
@@ -178,8 +147,7 @@ fn need_response(n: &Need) -> HttpResponse {
 )]
 #[get("/needs/{id}")]
 pub async fn get_need(caller: Caller, state: web::Data<AppState>, path: NeedPath) -> Result<HttpResponse, Problem> {
-    let id = path.id;
-    Ok(need_response(&need_of(&state.db, &caller, id).await?))
+    Ok(need_response(&app::needs::get(&caller, &state, path.id).await?))
 }
 
 /// One need of the case (coordinators).
@@ -191,18 +159,7 @@ pub async fn get_need(caller: Caller, state: web::Data<AppState>, path: NeedPath
 )]
 #[get("/cases/{id}/needs/{need_id}")]
 pub async fn get_case_need(caller: Caller, state: web::Data<AppState>, path: CaseNeedPath) -> Result<HttpResponse, Problem> {
-    let case = path.case;
-    let id = path.need;
-    access::precheck(caller.principal().role, CaseAction::ReadSupportRecord)?;
-    case_for(&state.db, &caller, case, CaseAction::ReadSupportRecord).await?;
-    let need = match needs::get(&state.db, id).await? {
-        Some(n) if n.case_id == case => n,
-        Some(_) => {
-            caller.refused_child();
-            return Err(Problem::not_found());
-        }
-        None => return Err(Problem::not_found()),
-    };
+    let need = app::needs::get_of_case(&caller, &state, path.case, path.need).await?;
     Ok(need_response(&need))
 }
 
@@ -228,35 +185,8 @@ pub async fn patch_need(
     body: ApiJson<PatchNeedRequest>,
 ) -> Result<HttpResponse, Problem> {
     let if_match = precondition.get()?;
-    let need = change_need(&caller, &state, path.id, if_match.expected(), body.value).await?;
+    let b = body.value;
+    let change = NeedChange { status: b.status, met_on: b.met_on, identified_on: b.identified_on };
+    let need = app::needs::change(&caller, &state, path.id, if_match.expected(), change).await?;
     Ok(need_response(&need))
-}
-
-/// Changes a need: its status (met, with the day), when it was identified (the API and the case
-/// page's "mark met"). The need's deadline (GP access) is re-derived in the same transaction.
-pub async fn change_need(
-    caller: &Caller,
-    state: &AppState,
-    id: fourthp_domain::ids::NeedId,
-    expected: Option<i32>,
-    b: PatchNeedRequest,
-) -> Result<fourthp_domain::need::Need, Problem> {
-    access::precheck(caller.principal().role, CaseAction::Update)?;
-    let mut errs = FieldErrors::new();
-    let identified_on = errs.check_opt("identified_on", b.identified_on.as_deref().map(parse_date));
-    let met_on = b.met_on.map(|m| errs.check_opt("met_on", m.as_deref().map(parse_date)));
-    let (Some(identified_on), Some(met_on)) = (identified_on, met_on.map_or(Some(None), |m| m.map(Some))) else { return Err(errs.into()) };
-    let today = london_date(caller.ctx.at);
-    let status = b.status;
-    let change = move |s: NeedState| {
-        let status = status.unwrap_or(s.status);
-        // Leaving "met" clears the date unless one is sent; the whole is then checked.
-        let met_on = match met_on {
-            Some(m) => m,
-            None if status == NeedStatus::Met => s.met_on,
-            None => None,
-        };
-        NeedState { identified_on: identified_on.unwrap_or(s.identified_on), status, met_on }.validate(today)
-    };
-    Ok(needs::update(&state.db, &caller.ctx, id, expected, change, &state.rules.book, authorize(caller, CaseAction::Update)).await?)
 }

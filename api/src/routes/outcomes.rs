@@ -2,18 +2,13 @@
 
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
-use fourthp_domain::access::{self, CaseAction};
-use fourthp_domain::audit::EntityType;
-use fourthp_domain::error::FieldErrors;
 use fourthp_domain::ids::InterventionId;
-use fourthp_domain::outcome::{Evidence, NewOutcome, Outcome, OutcomeKind, Score};
-use fourthp_domain::time::london_date;
-use fourthp_persistence::outcomes::{self, OutcomeError};
-use fourthp_persistence::write;
+use fourthp_domain::outcome::{Outcome, OutcomeKind, Score};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{authorize, case_for, created, parse_date, stored};
+use super::{created, stored};
+use crate::app::{self, outcomes::OutcomeFields};
 use crate::auth::Caller;
 use crate::extract::Create;
 use crate::paths::{CaseOutcomePath, CasePath};
@@ -77,17 +72,6 @@ pub struct OutcomeListResponse {
     pub next_cursor: Option<String>,
 }
 
-impl From<OutcomeError> for Problem {
-    fn from(e: OutcomeError) -> Self {
-        match e {
-            OutcomeError::NotFound => Problem::not_found(),
-            OutcomeError::Denied(d) => d.into(),
-            OutcomeError::Invalid(errs) => errs.into(),
-            OutcomeError::Store(s) => s.into(),
-        }
-    }
-}
-
 /// Record an outcome (coordinators), linking the interventions that contributed.
 #[utoipa::path(
     tag = "daily log",
@@ -107,50 +91,16 @@ pub async fn create_outcome(
     body: Create<CreateOutcomeRequest>,
 ) -> Result<HttpResponse, Problem> {
     let key = body.key(&caller);
-    created(record_outcome(&caller, &state, path.id, key, body.value).await?)
-}
-
-/// Records an outcome with the interventions that contributed, once per idempotency key (the
-/// API and the case page).
-pub async fn record_outcome(
-    caller: &Caller,
-    state: &AppState,
-    id: fourthp_domain::ids::CaseId,
-    key: Option<write::IdempotencyKey>,
-    b: CreateOutcomeRequest,
-) -> Result<write::Written<Outcome>, Problem> {
-    access::precheck(caller.principal().role, CaseAction::Update)?;
-    let today = london_date(caller.ctx.at);
-    let mut errs = FieldErrors::new();
-    let achieved_on = errs.check(
-        "achieved_on",
-        parse_date(&b.achieved_on).and_then(|d| {
-            if d > today || d < fourthp_domain::case::nrm_start() {
-                Err("must be between 2009-04-01 and today")
-            } else {
-                Ok(d)
-            }
-        }),
-    );
-    let evidence = errs.check_opt("evidence", b.evidence.as_deref().map(Evidence::parse));
-    let score = errs.check_opt("score", b.score.map(Score::parse));
-    let (Some(achieved_on), Some(evidence), Some(score)) = (achieved_on, evidence, score) else { return Err(errs.into()) };
-    let new = NewOutcome {
+    let b = body.value;
+    let fields = OutcomeFields {
         outcome: b.outcome,
-        achieved_on,
-        evidence,
-        score,
-        intervention_ids: b.intervention_ids.into_iter().map(InterventionId::from_uuid).collect(),
+        achieved_on: b.achieved_on,
+        evidence: b.evidence,
+        score: b.score,
+        interventions: b.intervention_ids.into_iter().map(InterventionId::from_uuid).collect(),
     };
-    let ctx = &caller.ctx;
-    Ok(write::run(
-        &state.db,
-        key.as_ref(),
-        ctx.at,
-        async |conn| outcomes::create(conn, ctx, id, new, authorize(caller, CaseAction::Update)).await,
-        |o| stored(&OutcomeResponse::new(o), format!("/api/v1/cases/{}/outcomes/{}", o.case_id, o.id), None),
-    )
-    .await?)
+    let respond = |o: &Outcome| stored(&OutcomeResponse::new(o), format!("/api/v1/cases/{}/outcomes/{}", o.case_id, o.id), None);
+    created(app::outcomes::record(&caller, &state, path.id, key.as_ref(), fields, respond).await?)
 }
 
 /// A case's outcomes by date (coordinators).
@@ -167,8 +117,7 @@ pub async fn case_outcomes(
     path: CasePath,
     query: crate::query::ApiQuery<super::PageQuery>,
 ) -> Result<HttpResponse, Problem> {
-    let (id, _, _) = super::case_at(&state.db, &caller, path.id, CaseAction::ReadSupportRecord).await?;
-    let all = outcomes::for_case(&state.db, id).await?;
+    let all = app::outcomes::of_case(&caller, &state, path.id).await?;
     let (page, next_cursor) = super::page_of(all, "outcome", &query.0, |o| format!("{}|{}", o.details.achieved_on, o.id))?;
     Ok(HttpResponse::Ok().json(OutcomeListResponse { items: page.iter().map(OutcomeResponse::new).collect(), next_cursor }))
 }
@@ -182,12 +131,6 @@ pub async fn case_outcomes(
 )]
 #[get("/cases/{id}/outcomes/{outcome_id}")]
 pub async fn get_outcome(caller: Caller, state: web::Data<AppState>, path: CaseOutcomePath) -> Result<HttpResponse, Problem> {
-    access::precheck(caller.principal().role, CaseAction::ReadSupportRecord)?;
-    let id = path.case;
-    let child = path.outcome;
-    case_for(&state.db, &caller, id, CaseAction::ReadSupportRecord).await?;
-    let Some(o) = outcomes::for_case(&state.db, id).await?.into_iter().find(|o| o.id == child) else {
-        return Err(crate::app::child_not_under(&caller, &state, id, EntityType::Outcome, child.into_uuid()).await.into());
-    };
+    let o = app::outcomes::get(&caller, &state, path.case, path.outcome).await?;
     Ok(HttpResponse::Ok().json(OutcomeResponse::new(&o)))
 }

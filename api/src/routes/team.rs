@@ -12,6 +12,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::cases::TeamMemberResponse;
+use crate::app;
 use crate::auth::Caller;
 use crate::extract::ApiJson;
 use crate::paths::CaseAgencyPath;
@@ -25,31 +26,6 @@ pub struct TeamMemberRequest {
     /// What the agency does on this case, up to 100 characters ("GP practice").
     #[schema(example = "GP practice")]
     pub role: Option<String>,
-}
-
-impl From<TeamChangeError> for Problem {
-    fn from(e: TeamChangeError) -> Self {
-        let agency_problem = |message: &str| {
-            let mut p = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", "Invalid request", "The agency cannot join the team.");
-            p.errors.push(FieldProblem { field: "agency_id".into(), message: message.into() });
-            p
-        };
-        match e {
-            TeamChangeError::CaseNotFound | TeamChangeError::NotOnTeam => Problem::not_found(),
-            TeamChangeError::Denied(d) => d.into(),
-            TeamChangeError::UnknownAgency => agency_problem("is not a registered agency"),
-            TeamChangeError::InactiveAgency => agency_problem("is inactive"),
-            TeamChangeError::Store(s) => s.into(),
-        }
-    }
-}
-
-fn authorize_team(principal: &Principal) -> impl FnOnce(&Case) -> Result<(), TeamChangeError> + Send + '_ {
-    move |case| {
-        access::decide(principal, CaseAction::ManageTeam, case.team_agencies(), case.details.consent.data_sharing)
-            .map(|_| ())
-            .map_err(TeamChangeError::Denied)
-    }
 }
 
 /// Put an agency on the case team, or change its role there (coordinators).
@@ -72,7 +48,7 @@ pub async fn put_team_member(
     body: ApiJson<TeamMemberRequest>,
 ) -> Result<HttpResponse, Problem> {
     let CaseAgencyPath { case: case_id, agency: agency_id } = path;
-    let change = put_member(&caller, &state, case_id, agency_id, body.value.role.as_deref()).await?;
+    let change = app::team::put(&caller, &state, case_id, agency_id, body.value.role.as_deref()).await?;
     let (status, member) = match change {
         TeamChange::Added(m) => (StatusCode::CREATED, m),
         TeamChange::Changed(m) | TeamChange::Unchanged(m) => (StatusCode::OK, m),
@@ -93,31 +69,6 @@ pub async fn put_team_member(
 )]
 #[delete("/cases/{id}/team/{agency_id}")]
 pub async fn delete_team_member(caller: Caller, state: web::Data<AppState>, path: CaseAgencyPath) -> Result<HttpResponse, Problem> {
-    remove_member(&caller, &state, path.case, path.agency).await?;
+    app::team::remove(&caller, &state, path.case, path.agency).await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-/// Puts an agency on a case's team or changes its role there (the API and the case page).
-pub async fn put_member(
-    caller: &Caller,
-    state: &AppState,
-    case: CaseId,
-    agency: AgencyId,
-    role: Option<&str>,
-) -> Result<TeamChange, Problem> {
-    access::precheck(caller.principal().role, CaseAction::ManageTeam)?;
-    let mut errs = FieldErrors::new();
-    let role = errs.check_opt("role", role.map(TeamRole::parse));
-    let Some(role) = role else {
-        return Err(errs.into());
-    };
-    let principal = caller.principal().clone();
-    Ok(cases::put_team_member(&state.db, &caller.ctx, case, agency, role, authorize_team(&principal)).await?)
-}
-
-/// Takes an agency off a case's team (the API and the case page).
-pub async fn remove_member(caller: &Caller, state: &AppState, case: CaseId, agency: AgencyId) -> Result<(), Problem> {
-    access::precheck(caller.principal().role, CaseAction::ManageTeam)?;
-    let principal = caller.principal().clone();
-    Ok(cases::remove_team_member(&state.db, &caller.ctx, case, agency, authorize_team(&principal)).await?)
 }

@@ -201,7 +201,9 @@ pub async fn patch_user(
     let mut errs = FieldErrors::new();
     let display_name = errs.check_opt("display_name", b.display_name.as_deref().map(DisplayName::parse));
     let patch = match display_name {
-        Some(display_name) => Ok(UserPatch { display_name, role: b.role, agency: b.agency_id.map(|a| a.map(AgencyId::from_uuid)), active: b.active }),
+        Some(display_name) => {
+            Ok(UserPatch { display_name, role: b.role, agency: b.agency_id.map(|a| a.map(AgencyId::from_uuid)), active: b.active })
+        }
         None => Err(errs),
     };
     let user = app::users::change(&caller, &state.db, path.id, expected, patch).await?;
