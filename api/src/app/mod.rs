@@ -24,6 +24,7 @@ pub mod interventions;
 pub mod needs;
 pub mod outcomes;
 pub mod team;
+pub mod timeline;
 pub mod users;
 pub mod worklists;
 

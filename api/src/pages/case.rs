@@ -18,7 +18,7 @@ use fourthp_domain::time::{is_bst, london_date};
 use serde::Deserialize;
 
 use super::view::{action_explanation, choices, filter_choices, london_time, long_date, ActionCard, Choice};
-use super::{error_for, field_errors, page_response, render, see_other, sent, Chrome, FieldError, Page, PageError, PageForm, Sent};
+use super::{error_for, page_response, render, see_other, sent, Chrome, FieldError, Page, PageError, PageForm, Sent};
 use crate::app::agencies::readable as readable_agencies;
 use crate::app::{
     self,
@@ -26,8 +26,6 @@ use crate::app::{
 };
 use crate::extract::idempotency_key;
 use crate::problem::Problem;
-use crate::routes::timeline::{timeline_of, TimelineItem};
-use crate::routes::PageQuery;
 use crate::state::AppState;
 use fourthp_domain::words::Words;
 
@@ -179,9 +177,11 @@ async fn case_page(
         // The partners' view of a case is their status page; the full record is coordinators'.
         app::access::checked_id(&page.caller, id, CaseAction::Update)?;
     }
-    let query = PageQuery { limit: Limit::parse(Some(50)).ok(), cursor };
-    let record = timeline_of(&page.caller, state, id, &query).await?;
-    let (case, view, next) = (&record.case, record.view, record.next_cursor.clone());
+    let record = app::timeline::record(&page.caller, state, id).await?;
+    // The cursor is the position of the last entry of the page before.
+    let (entries, next) = record.page(cursor.as_deref(), 50);
+    let next = next.map(|k| form_urlencoded::byte_serialize(k.as_bytes()).collect::<String>());
+    let (case, view) = (&record.case, record.view);
     let limit = Limit::parse(Some(200)).map_err(|_| Problem::internal())?;
     let (agencies, _) = readable_agencies(&page.caller, state, limit, None).await?;
     let names: HashMap<uuid::Uuid, String> = agencies.items.iter().map(|a| (a.id.into_uuid(), a.name.as_str().to_owned())).collect();
@@ -213,7 +213,7 @@ async fn case_page(
             DeadlineRow { id: d.id.to_string(), when: long_date(d.due_on), what, detail }
         })
         .collect();
-    let timeline = record.items.iter().rev().map(|i| row(i, &name, book)).collect();
+    let timeline = entries.iter().rev().map(|e| row(e, &name, book, page.caller.principal(), today)).collect();
     let mut open: Vec<&fourthp_domain::action::Action> =
         record.actions.iter().filter(|a| a.status() == fourthp_domain::action::ActionStatus::Open).collect();
     open.sort_by_key(|a| (a.details.due_on, a.id));
@@ -280,34 +280,46 @@ async fn case_page(
     Ok((status, body))
 }
 
-fn row(i: &TimelineItem, name: &impl Fn(uuid::Uuid) -> String, book: &fourthp_domain::rules::RuleBook) -> Row {
-    let when = i.at.map_or_else(|| long_date(i.date), london_time);
-    if let Some(v) = &i.intervention {
-        let what = format!("{} with {} ({})", v.channel.words(), name(v.counterpart_agency_id), v.direction.words().to_lowercase());
-        return Row { when, what, detail: v.summary.clone().unwrap_or_default() };
-    }
-    if let Some(a) = &i.action {
-        let what = format!("Action for {}: {}", name(a.owner_agency_id), a.status.words().to_lowercase());
-        let closure = a.closure.as_ref().map(|c| format!(" — {}", c.note)).unwrap_or_default();
-        return Row { when, what, detail: format!("{} (due {}){closure}", a.description, long_date(a.due_on)) };
-    }
-    if let Some(e) = &i.event {
-        return Row { when, what: e.kind.words().to_owned(), detail: String::new() };
-    }
-    if let Some(n) = &i.need {
-        return Row { when, what: format!("Need: {}", n.domain.words()), detail: n.status.words().to_owned() };
-    }
-    if let Some(o) = &i.outcome {
-        return Row { when, what: format!("Outcome: {}", o.outcome.words()), detail: o.evidence.clone().unwrap_or_default() };
-    }
-    if let Some(d) = &i.deadline {
-        return Row {
+fn row(
+    e: &app::timeline::TimelineEntry<'_>,
+    name: &impl Fn(uuid::Uuid) -> String,
+    book: &fourthp_domain::rules::RuleBook,
+    viewer: &fourthp_domain::principal::Principal,
+    today: chrono::NaiveDate,
+) -> Row {
+    use app::timeline::Entry;
+    let when = e.at.map_or_else(|| long_date(e.date), london_time);
+    match e.entry {
+        Entry::Intervention(v) => {
+            let d = &v.details;
+            let what = format!("{} with {} ({})", d.channel.words(), name(d.counterpart_agency_id.into_uuid()), d.direction.words().to_lowercase());
+            let own = fourthp_domain::access::sees_summary(viewer, v.recorded_by_agency);
+            Row { when, what, detail: if own { d.summary.to_string() } else { String::new() } }
+        }
+        Entry::Action(a) => {
+            let what = format!("Action for {}: {}", name(a.details.owner_agency_id.into_uuid()), a.status().words().to_lowercase());
+            let closure = a.closure.as_ref().map(|c| format!(" — {}", c.note)).unwrap_or_default();
+            Row { when, what, detail: format!("{} (due {}){closure}", a.details.description, long_date(a.details.due_on)) }
+        }
+        Entry::Event(ev) => {
+            let kind = match &ev.body {
+                fourthp_domain::event::EventBody::Fact(f) => f.fact.event_type(),
+                fourthp_domain::event::EventBody::Correction { .. } => fourthp_domain::event::EventType::Correction,
+            };
+            Row { when, what: kind.words().to_owned(), detail: String::new() }
+        }
+        Entry::Need(n) => Row { when, what: format!("Need: {}", n.domain.words()), detail: n.state.status.words().to_owned() },
+        Entry::Outcome(o) => Row {
             when,
-            what: format!("Deadline: {} ({})", book.rule_name(&d.rule), d.status.words().to_lowercase()),
+            what: format!("Outcome: {}", o.details.outcome.words()),
+            detail: o.details.evidence.as_ref().map(ToString::to_string).unwrap_or_default(),
+        },
+        Entry::Deadline(d) => Row {
+            when,
+            what: format!("Deadline: {} ({})", book.rule_name(&d.rule_id), d.status(today).words().to_lowercase()),
             detail: d.explanation.clone(),
-        };
+        },
     }
-    Row { when, what: String::new(), detail: String::new() }
 }
 
 pub async fn show(

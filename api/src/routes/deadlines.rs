@@ -2,19 +2,17 @@
 
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
-use fourthp_domain::access::{self, CaseAction, CaseView};
-use fourthp_domain::audit::EntityType;
+use fourthp_domain::access::CaseView;
 use fourthp_domain::case::{AgeBand, Stage};
-use fourthp_domain::deadline::{Deadline, DeadlineSource, WaiverReason};
+use fourthp_domain::deadline::{Deadline, DeadlineSource};
 use fourthp_domain::error::FieldErrors;
 use fourthp_domain::event::DecisionOutcome;
-use fourthp_domain::ids::{CaseId, DeadlineId};
+use fourthp_domain::ids::DeadlineId;
 use fourthp_domain::lifecycle::Decision;
 use fourthp_domain::principal::{Role, Subject};
 use fourthp_domain::rules::{DeadlineKind, DeadlineStatus};
 use fourthp_domain::time::london_date;
-use fourthp_persistence::deadlines::{self, QueueCursor, QueueFilter, WaiveError};
-use fourthp_persistence::Db;
+use fourthp_persistence::deadlines::{QueueCursor, QueueFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 

@@ -3,17 +3,11 @@
 use actix_web::http::header;
 use actix_web::{get, patch, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
-use fourthp_domain::access::{self, CaseAction};
-use fourthp_domain::error::FieldErrors;
-use fourthp_domain::ids::NeedId;
-use fourthp_domain::need::{Need, NeedDomain, NeedState, NeedStatus};
-use fourthp_domain::time::london_date;
-use fourthp_persistence::needs::{self, NeedError};
-use fourthp_persistence::{write, Db};
+use fourthp_domain::need::{Need, NeedDomain, NeedStatus};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{authorize, case_for, created, double_option, parse_date, stored};
+use super::{created, double_option, stored};
 use crate::app::{
     self,
     needs::{NeedChange, NeedFields},

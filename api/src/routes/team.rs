@@ -2,12 +2,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{delete, put, web, HttpResponse};
-use fourthp_domain::access::{self, CaseAction};
-use fourthp_domain::case::{Case, TeamRole};
-use fourthp_domain::error::FieldErrors;
-use fourthp_domain::ids::{AgencyId, CaseId};
-use fourthp_domain::principal::Principal;
-use fourthp_persistence::cases::{self, TeamChange, TeamChangeError};
+use fourthp_persistence::cases::TeamChange;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -16,7 +11,7 @@ use crate::app;
 use crate::auth::Caller;
 use crate::extract::ApiJson;
 use crate::paths::CaseAgencyPath;
-use crate::problem::{FieldProblem, Problem, ReadProblems, UpdateProblems};
+use crate::problem::{Problem, ReadProblems, UpdateProblems};
 use crate::state::AppState;
 
 /// Body of `PUT /cases/{id}/team/{agency_id}`.
