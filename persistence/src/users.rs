@@ -407,3 +407,17 @@ pub async fn complete(db: &Db, ctx: &AuditContext, token_hash: &[u8], user: User
     })
     .await
 }
+
+/// The names of the people the audit subjects `subjects` are (`user:<id>`), for showing who
+/// did something: subjects of no account (a partner system, a token, the command line) are left
+/// out.
+pub async fn names_of(db: &Db, subjects: &[String]) -> Result<std::collections::HashMap<String, String>, StoreError> {
+    let ids: Vec<uuid::Uuid> = subjects.iter().filter_map(|s| s.strip_prefix("user:")).filter_map(|id| uuid::Uuid::try_parse(id).ok()).collect();
+    if ids.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    let mut conn = db.conn().await?;
+    let rows: Vec<(uuid::Uuid, String)> =
+        users::table.filter(users::id.eq_any(&ids)).select((users::id, users::display_name)).load(&mut conn).await?;
+    Ok(rows.into_iter().map(|(id, name)| (format!("user:{id}"), name)).collect())
+}

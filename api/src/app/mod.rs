@@ -17,6 +17,7 @@ pub mod access;
 pub mod actions;
 pub mod agencies;
 pub mod api_clients;
+pub mod audit;
 pub mod cases;
 pub mod deadlines;
 pub mod events;

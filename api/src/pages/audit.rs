@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::view::london_time;
 use super::{render, Chrome, FieldError, Page, PageError, PageForm};
 use crate::pages::account::CsrfOnly;
-use crate::routes::audit::{auditors_only, case_access_log, case_by_reference, verify_chain, VerifyResponse};
+use crate::app::{self, audit::auditors_only, AppError};
 use crate::state::AppState;
 use fourthp_domain::audit::Purpose;
 use fourthp_domain::principal::Role;
@@ -30,7 +30,7 @@ pub struct AccessRow {
 #[template(path = "audit.html")]
 struct AuditPage {
     chrome: Chrome,
-    verified: Option<VerifyResponse>,
+    verified: Option<Verified>,
     case: String,
     accesses: Option<Vec<AccessRow>>,
     next: Option<String>,
@@ -50,6 +50,29 @@ pub struct AuditQuery {
     cursor: Option<String>,
 }
 
+/// What verifying the chain found, as the page shows it.
+pub struct Verified {
+    pub valid: bool,
+    pub records: u64,
+    pub head_seq: i64,
+    pub head_hash: String,
+    pub pending: i64,
+    pub orphans: i64,
+    pub first_break: Option<i64>,
+}
+
+type AccessLog = (fourthp_domain::paging::Page<fourthp_persistence::audit::AuditRecord, fourthp_domain::ids::AuditId>, std::collections::HashMap<String, String>);
+
+/// A page of a case's access log (the cursor is the last record's id), with the names of the
+/// people in it.
+async fn access_log(caller: &crate::auth::Caller, state: &AppState, id: CaseId, cursor: Option<&str>) -> Result<AccessLog, AppError> {
+    let after = cursor.and_then(|c| fourthp_domain::ids::AuditId::parse(c).ok());
+    let limit = Limit::parse(Some(50)).map_err(|_| AppError::Store(fourthp_persistence::StoreError::internal("page size")))?;
+    let list = app::audit::access_log(caller, state, id, limit, after).await?;
+    let names = app::audit::names(state, &list.items).await?;
+    Ok((list, names))
+}
+
 /// The auditors' home: the chain's verification (on request) and a case's access log.
 pub async fn home(page: Page, state: web::Data<AppState>, query: web::Query<AuditQuery>) -> Result<HttpResponse, PageError> {
     auditors_only(&page.caller)?;
@@ -59,24 +82,24 @@ pub async fn home(page: Page, state: web::Data<AppState>, query: web::Query<Audi
     if !body.case.is_empty() {
         // A reference ("2026-000123") or the case's id.
         let id = match fourthp_domain::case::CaseReference::parse(&body.case) {
-            Ok(reference) => match case_by_reference(&page.caller, &state, &reference).await {
+            Ok(reference) => match app::audit::case_by_reference(&page.caller, &state, &reference).await {
                 Ok(id) => Ok(id),
-                Err(p) if p.status == StatusCode::NOT_FOUND => Err("No case has this reference"),
-                Err(p) => return Err(p.into()),
+                Err(AppError::NotFound) => Err("No case has this reference"),
+                Err(e) => return Err(e.into()),
             },
             Err(_) => CaseId::parse(&body.case).map_err(|_| "Enter the case's reference, like 2026-000123, or its id"),
         };
         match id {
             Err(message) => body.errors.push(FieldError::new("case", message)),
-            Ok(id) => match case_access_log(&page.caller, &state, id, Limit::parse(Some(50)).ok(), q.cursor.as_deref()).await {
-                Ok(list) => {
-                    body.next = list.next_cursor;
+            Ok(id) => match access_log(&page.caller, &state, id, q.cursor.as_deref()).await {
+                Ok((list, names)) => {
+                    body.next = list.next.map(|id| id.to_string());
                     body.accesses = Some(
                         list.items
                             .iter()
                             .map(|r| AccessRow {
                                 when: london_time(r.recorded_at),
-                                who: r.agent_sub.clone(),
+                                who: names.get(&r.agent_sub).cloned().unwrap_or_else(|| r.agent_sub.clone()),
                                 role: Role::parse(&r.agent_role).map_or_else(|| r.agent_role.clone(), |x| x.words().to_owned()),
                                 what: format!("{}: {}", r.entity_type.words(), r.action.words().to_lowercase()),
                                 outcome: r.outcome.words().to_owned(),
@@ -85,8 +108,8 @@ pub async fn home(page: Page, state: web::Data<AppState>, query: web::Query<Audi
                             .collect(),
                     );
                 }
-                Err(p) if p.status == StatusCode::NOT_FOUND => body.errors.push(FieldError::new("case", "No case has this id")),
-                Err(p) => return Err(p.into()),
+                Err(AppError::NotFound) => body.errors.push(FieldError::new("case", "No case has this id")),
+                Err(e) => return Err(e.into()),
             },
         }
     }
@@ -97,7 +120,16 @@ pub async fn home(page: Page, state: web::Data<AppState>, query: web::Query<Audi
 /// Verifies the whole chain now and shows the result.
 pub async fn verify(form: PageForm<CsrfOnly>, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
     let PageForm { page, .. } = form;
-    let verified = verify_chain(&page.caller, &state).await?;
+    let report = app::audit::verify(&page.caller, &state).await?;
+    let verified = Verified {
+        valid: report.is_valid(),
+        records: report.records,
+        head_seq: report.head_seq,
+        head_hash: report.head_hash.iter().map(|b| format!("{b:02x}")).collect(),
+        pending: report.pending,
+        orphans: report.orphans,
+        first_break: report.first_break.map(|b| b.seq),
+    };
     let body =
         AuditPage { chrome: page.chrome, verified: Some(verified), case: String::new(), accesses: None, next: None, errors: Vec::new() };
     Ok(render(StatusCode::OK, &body))

@@ -6,14 +6,14 @@ use chrono::{DateTime, Utc};
 use fourthp_domain::audit::{AuditAction, AuditOutcome, EntityType};
 use fourthp_domain::error::FieldErrors;
 use fourthp_domain::ids::{AgencyId, AuditId, CaseId};
-use fourthp_domain::principal::Role;
-use fourthp_persistence::audit::{self, AuditFilter, AuditRecord};
-use fourthp_persistence::{cases, chain, Db};
+use fourthp_persistence::audit::{AuditFilter, AuditRecord};
+use fourthp_persistence::chain;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{bad_query, decode_cursor, encode_cursor};
 use crate::audit_trail::hex;
+use crate::app;
 use crate::auth::Caller;
 use crate::paths::CasePath;
 use crate::state::AppState;
@@ -110,14 +110,9 @@ pub struct AuditQuery {
 
 const CURSOR_KIND: &str = "audit";
 
-async fn page(db: &Db, filter: AuditFilter, limit: Option<Limit>, cursor: Option<&str>) -> Result<HttpResponse, Problem> {
-    Ok(HttpResponse::Ok().json(records(db, filter, limit, cursor).await?))
-}
-
-/// A page of audit records, newest first.
-async fn records(db: &Db, filter: AuditFilter, limit: Option<Limit>, cursor: Option<&str>) -> Result<AuditListResponse, Problem> {
+/// The cursor of a page of the trail: the last record's id.
+fn after_of(cursor: Option<&str>) -> Result<Option<AuditId>, Problem> {
     let mut errs = FieldErrors::new();
-    let limit = limit.unwrap_or_default();
     let after = cursor.and_then(|c| decode_cursor(CURSOR_KIND, c, &mut errs)).and_then(|s| {
         let id = AuditId::parse(&s).ok();
         if id.is_none() {
@@ -126,19 +121,14 @@ async fn records(db: &Db, filter: AuditFilter, limit: Option<Limit>, cursor: Opt
         id
     });
     bad_query(errs)?;
-    let page = audit::query(db, &filter, limit, after).await?;
-    Ok(AuditListResponse {
-        items: page.items.iter().map(AuditRecordResponse::from).collect(),
-        next_cursor: page.next.map(|id| encode_cursor(CURSOR_KIND, &id.to_string())),
-    })
+    Ok(after)
 }
 
-/// The trail as a whole is for auditors only.
-pub fn auditors_only(caller: &Caller) -> Result<(), Problem> {
-    if caller.principal().role != Role::Auditor {
-        return Err(Problem::forbidden());
+fn list_response(page: fourthp_domain::paging::Page<AuditRecord, AuditId>) -> AuditListResponse {
+    AuditListResponse {
+        items: page.items.iter().map(AuditRecordResponse::from).collect(),
+        next_cursor: page.next.map(|id| encode_cursor(CURSOR_KIND, &id.to_string())),
     }
-    Ok(())
 }
 
 /// The audit trail, newest first, with filters (auditors).
@@ -150,7 +140,7 @@ pub fn auditors_only(caller: &Caller) -> Result<(), Problem> {
 )]
 #[get("/audit")]
 pub async fn list_audit(caller: Caller, state: web::Data<AppState>, query: ApiQuery<AuditQuery>) -> Result<HttpResponse, Problem> {
-    auditors_only(&caller)?;
+    app::audit::auditors_only(&caller)?;
     let q = query.into_inner();
     let midnight = |d: NaiveDate| d.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
     let filter = AuditFilter {
@@ -165,7 +155,9 @@ pub async fn list_audit(caller: Caller, state: web::Data<AppState>, query: ApiQu
         to: q.to.and_then(midnight),
         accesses_only: false,
     };
-    page(&state.db, filter, q.limit, q.cursor.as_deref()).await
+    let after = after_of(q.cursor.as_deref())?;
+    let page = app::audit::trail(&caller, &state, filter, q.limit.unwrap_or_default(), after).await?;
+    Ok(HttpResponse::Ok().json(list_response(page)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -193,37 +185,9 @@ pub async fn access_log(
     path: CasePath,
     query: ApiQuery<PageQuery>,
 ) -> Result<HttpResponse, Problem> {
-    Ok(HttpResponse::Ok().json(case_access_log(&caller, &state, path.id, query.0.limit, query.0.cursor.as_deref()).await?))
-}
-
-/// Who read or tried to read a case, newest first (auditors and coordinators; the API and the
-/// auditors' page).
-pub async fn case_access_log(
-    caller: &Caller,
-    state: &AppState,
-    id: fourthp_domain::ids::CaseId,
-    limit: Option<Limit>,
-    cursor: Option<&str>,
-) -> Result<AuditListResponse, Problem> {
-    if !matches!(caller.principal().role, Role::Auditor | Role::Coordinator) {
-        return Err(Problem::forbidden());
-    }
-    cases::get(&state.db, id).await?.ok_or_else(Problem::not_found)?;
-    let filter = AuditFilter { case: Some(id), accesses_only: true, ..AuditFilter::default() };
-    records(&state.db, filter, limit, cursor).await
-}
-
-/// The case a reference names, for those who may read access logs (auditors and coordinators):
-/// auditors know cases by the reference on a complaint or a letter, not by id.
-pub async fn case_by_reference(
-    caller: &Caller,
-    state: &AppState,
-    reference: &fourthp_domain::case::CaseReference,
-) -> Result<fourthp_domain::ids::CaseId, Problem> {
-    if !matches!(caller.principal().role, Role::Auditor | Role::Coordinator) {
-        return Err(Problem::forbidden());
-    }
-    cases::id_by_reference(&state.db, reference).await?.ok_or_else(Problem::not_found)
+    let after = after_of(query.0.cursor.as_deref())?;
+    let page = app::audit::access_log(&caller, &state, path.id, query.0.limit.unwrap_or_default(), after).await?;
+    Ok(HttpResponse::Ok().json(list_response(page)))
 }
 
 /// One field's change.
@@ -260,8 +224,7 @@ pub struct HistoryResponse {
 )]
 #[get("/cases/{id}/history")]
 pub async fn history(caller: Caller, state: web::Data<AppState>, path: CasePath) -> Result<HttpResponse, Problem> {
-    let (id, _, _) = super::case_at(&state.db, &caller, path.id, fourthp_domain::access::CaseAction::Update).await?;
-    let items = audit::history(&state.db, id)
+    let items = app::audit::history(&caller, &state, path.id)
         .await?
         .into_iter()
         .map(|(r, d, redacted_at)| {
@@ -334,14 +297,5 @@ impl From<chain::VerifyReport> for VerifyResponse {
 )]
 #[get("/audit/verify")]
 pub async fn verify(caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
-    Ok(HttpResponse::Ok().json(verify_chain(&caller, &state).await?))
-}
-
-/// Chains what is pending, then verifies the whole chain (auditors; the API and the auditors'
-/// page).
-pub async fn verify_chain(caller: &Caller, state: &AppState) -> Result<VerifyResponse, Problem> {
-    auditors_only(caller)?;
-    chain::chain_pending(&state.db, caller.ctx.at).await?;
-    let report = chain::verify(&state.db, None).await?;
-    Ok(VerifyResponse::from(report))
+    Ok(HttpResponse::Ok().json(VerifyResponse::from(app::audit::verify(&caller, &state).await?)))
 }
