@@ -136,6 +136,15 @@ pub fn context_for(req: &HttpRequest, principal: Principal, at: chrono::DateTime
     AuditContext { principal, request_id: request_id(req), client_address: client_address(req), at }
 }
 
+/// Where a request comes from, for a use case that has no caller yet (signing in, enrolling).
+pub fn origin(req: &HttpRequest) -> crate::app::Origin {
+    crate::app::Origin {
+        request_id: request_id(req),
+        client_address: client_address(req),
+        user_agent: req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
+    }
+}
+
 /// The id of the request (set by the outer middleware).
 pub fn request_id(req: &HttpRequest) -> String {
     req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default()

@@ -257,6 +257,19 @@ impl From<crate::app::AppError> for Problem {
                 p
             }
             AppError::Rejected { kind, title, message } => Problem::new(StatusCode::UNPROCESSABLE_ENTITY, kind, title, message),
+            AppError::SignInRefused => Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "sign-in-failed",
+                "Sign-in failed",
+                "The email, password or code is not right, or the account cannot sign in now.",
+            ),
+            AppError::TooManyAttempts { retry_after_secs } => Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too-many-sign-ins",
+                "Too many sign-ins",
+                "Too many failed sign-ins from here: wait a few minutes.",
+            )
+            .with_header(header::RETRY_AFTER, retry_after_secs.to_string()),
             AppError::Stale => Problem::precondition_failed(),
             AppError::Store(s) => s.into(),
         }

@@ -20,10 +20,12 @@ pub mod api_clients;
 pub mod audit;
 pub mod cases;
 pub mod deadlines;
+pub mod enrolment;
 pub mod events;
 pub mod interventions;
 pub mod needs;
 pub mod outcomes;
+pub mod sessions;
 pub mod team;
 pub mod timeline;
 pub mod users;
@@ -55,6 +57,12 @@ pub enum AppError {
     /// `kind` and `title` name it, `message` says what to do.
     #[error("{message}")]
     Rejected { kind: &'static str, title: &'static str, message: String },
+    /// A sign-in refused, whatever was wrong (a 401 that says no more).
+    #[error("sign-in refused")]
+    SignInRefused,
+    /// Too many failed attempts from here: wait this long (a 429).
+    #[error("too many attempts")]
+    TooManyAttempts { retry_after_secs: i64 },
     /// The thing changed since the caller read it.
     #[error("changed since read")]
     Stale,
@@ -73,6 +81,22 @@ impl AppError {
         let mut errs = FieldErrors::new();
         errs.push(field, message);
         AppError::Invalid(errs)
+    }
+}
+
+/// Where a request without a caller yet (signing in, enrolling) came from, as the adapter knows
+/// it: for the audit trail and the sign-in throttle.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    pub request_id: String,
+    pub client_address: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl Origin {
+    /// The audit context of `principal` acting from here at `at`.
+    pub fn context(&self, principal: fourthp_domain::principal::Principal, at: chrono::DateTime<chrono::Utc>) -> fourthp_domain::audit::AuditContext {
+        fourthp_domain::audit::AuditContext { principal, request_id: self.request_id.clone(), client_address: self.client_address.clone(), at }
     }
 }
 

@@ -6,12 +6,11 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{error_for, field_errors, page_cookie, render, see_other, Chrome, FieldError, Form, Page, PageError, PageForm, CSRF_COOKIE};
+use super::{error_for, page_cookie, render, see_other, Chrome, FieldError, Form, Page, PageError, PageForm, CSRF_COOKIE};
 use crate::auth::{same_origin, SESSION_COOKIE};
-use crate::credentials::{self, totp};
+use crate::credentials::totp;
 use crate::problem::Problem;
-use crate::routes::enrolment::{enrol_step, Outcome, Step};
-use crate::routes::sessions::{end_one, own_sessions, start_session, SignInRequest};
+use crate::app::{self, enrolment::{Outcome, Step}, AppError};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -57,28 +56,30 @@ pub async fn sign_in(req: HttpRequest, state: web::Data<AppState>, form: Form<Si
     let code = f.code.split_whitespace().collect::<String>();
     let (totp, recovery_code) =
         if code.len() == 6 && code.chars().all(|c| c.is_ascii_digit()) { (Some(code), None) } else { (None, Some(code)) };
-    let request = SignInRequest { email: f.email.clone(), password: f.password, totp, recovery_code };
-    match start_session(&req, &state, request).await {
+    let request = app::sessions::SignIn { email: f.email.clone(), password: f.password, totp, recovery_code };
+    match app::sessions::sign_in(&crate::auth::origin(&req), &state, request).await {
         Ok(signed_in) => {
             let seconds = state.accounts.session_absolute.num_seconds();
             Ok(HttpResponse::SeeOther()
                 .insert_header((actix_web::http::header::LOCATION, "/app"))
                 .cookie(page_cookie(SESSION_COOKIE, signed_in.session_id, seconds))
-                .cookie(page_cookie(CSRF_COOKIE, signed_in.response.csrf_token, seconds))
+                .cookie(page_cookie(CSRF_COOKIE, signed_in.csrf_token, seconds))
                 .finish())
         }
-        Err(p) if p.status == StatusCode::UNAUTHORIZED || p.status == StatusCode::TOO_MANY_REQUESTS => {
+        Err(e @ (AppError::SignInRefused | AppError::TooManyAttempts { .. })) => {
+            // The page says what the API says, in the same words.
+            let p = Problem::from(e);
             let errors = vec![FieldError::new("email", p.detail.clone())];
             Ok(render(p.status, &SignInPage { chrome: Chrome::anonymous(), email: f.email, errors, notice: None }))
         }
-        Err(p) => Err(p.into()),
+        Err(e) => Err(e.into()),
     }
 }
 
 pub async fn sign_out(form: PageForm<CsrfOnly>, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
     let PageForm { page, .. } = form;
     let handle = page.caller.session.ok_or(PageError::SignIn)?;
-    end_one(&page.caller, &state, handle).await?;
+    app::sessions::end(&page.caller, &state, handle).await?;
     Ok(HttpResponse::SeeOther()
         .insert_header((actix_web::http::header::LOCATION, "/app/sign-in?signed-out=1"))
         .cookie(page_cookie(SESSION_COOKIE, String::new(), 0))
@@ -106,10 +107,7 @@ struct SessionsPage {
 }
 
 pub async fn sessions_page(page: Page, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
-    let (user, current) = own_sessions(&page.caller)?;
-    let all = fourthp_persistence::sessions::of_user(&state.db, user, page.caller.ctx.at, state.accounts.session_idle)
-        .await
-        .map_err(Problem::from)?;
+    let (all, current) = app::sessions::mine(&page.caller, &state).await?;
     let sessions = all
         .into_iter()
         .map(|s| SessionRow {
@@ -126,7 +124,7 @@ pub async fn sessions_page(page: Page, state: web::Data<AppState>) -> Result<Htt
 pub async fn end_session(form: PageForm<CsrfOnly>, state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, PageError> {
     let PageForm { page, .. } = form;
     let handle = uuid::Uuid::try_parse(&id).map_err(|_| PageError::Problem(Problem::not_found()))?;
-    end_one(&page.caller, &state, handle).await?;
+    app::sessions::end(&page.caller, &state, handle).await?;
     if Some(handle) == page.caller.session {
         return Ok(see_other("/app/sign-in?signed-out=1"));
     }
@@ -178,10 +176,7 @@ fn qr_svg(uri: &str) -> Option<String> {
 }
 
 async fn enrolment_email(state: &AppState, token: &str) -> Result<(String, Option<Vec<u8>>), PageError> {
-    let hash = credentials::token_hash(token);
-    let found = fourthp_persistence::users::enrolment(&state.db, &hash, state.clock.now()).await.map_err(Problem::from)?;
-    let e = found.ok_or(PageError::Problem(Problem::not_found()))?;
-    Ok((e.user.email.to_string(), e.pending.map(|(_, secret)| secret)))
+    Ok(app::enrolment::look_up(state, token).await?)
 }
 
 pub async fn enrol_page(state: web::Data<AppState>, token: web::Path<String>) -> Result<HttpResponse, PageError> {
@@ -209,7 +204,7 @@ pub async fn enrol(
         _ => return Err(PageError::Problem(Problem::bad_request("form", "could not be read"))),
     };
     let confirming = matches!(step, Step::Totp(_));
-    match enrol_step(&req, &state, &token, step).await {
+    match app::enrolment::step(&crate::auth::origin(&req), &state, &token, step).await {
         Ok(Outcome::Secrets(s)) => {
             page.qr_svg = qr_svg(&s.otpauth_uri);
             page.secret = s.totp_secret;
@@ -217,20 +212,19 @@ pub async fn enrol(
             Ok(render(StatusCode::OK, &page))
         }
         Ok(Outcome::Enrolled(_)) => Ok(see_other("/app/sign-in?enrolled=1")),
-        Err(p) if p.status == StatusCode::UNPROCESSABLE_ENTITY || p.status == StatusCode::CONFLICT => {
+        Err(e) => {
+            page.errors = super::form::form_errors(e, if confirming { "code" } else { "password" }, |f| match f {
+                "password" => Some("password"),
+                "totp" => Some("code"),
+                _ => None,
+            })?;
             if confirming {
                 if let Some(secret) = pending {
                     page.qr_svg = qr_svg(&totp::uri(&state.accounts.issuer, &page.email, &secret));
                     page.secret = totp::base32(&secret);
                 }
             }
-            page.errors = field_errors(&p, if confirming { "code" } else { "password" }, |f| match f {
-                "password" => Some("password"),
-                "totp" => Some("code"),
-                _ => None,
-            });
             Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page))
         }
-        Err(p) => Err(p.into()),
     }
 }

@@ -3,13 +3,10 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{post, web, HttpRequest, HttpResponse};
-use fourthp_domain::account::NewPassword;
-use fourthp_persistence::users;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::context_for;
-use crate::credentials::{self, recovery, totp};
+use crate::app::{self, enrolment::{Outcome, Step}};
 use crate::extract::ApiJson;
 use crate::problem::{FieldProblem, Problem};
 use crate::state::AppState;
@@ -79,72 +76,12 @@ pub async fn enrol(
         (None, Some(code)) => Step::Totp(code),
         _ => return Err(field_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation", "body", "send exactly one of password and totp")),
     };
-    Ok(match enrol_step(&req, &state, &token, step).await? {
-        Outcome::Secrets(secrets) => HttpResponse::Ok().json(secrets),
-        Outcome::Enrolled(done) => HttpResponse::Created().json(done),
+    Ok(match app::enrolment::step(&crate::auth::origin(&req), &state, &token, step).await? {
+        Outcome::Secrets(s) => HttpResponse::Ok().json(EnrolmentSecretsResponse {
+            totp_secret: s.totp_secret,
+            otpauth_uri: s.otpauth_uri,
+            recovery_codes: s.recovery_codes,
+        }),
+        Outcome::Enrolled(email) => HttpResponse::Created().json(EnrolledResponse { enrolled: true, email }),
     })
-}
-
-/// One step of enrolment.
-pub enum Step {
-    Password(String),
-    Totp(String),
-}
-
-/// What a step gives.
-pub enum Outcome {
-    Secrets(EnrolmentSecretsResponse),
-    Enrolled(EnrolledResponse),
-}
-
-/// Takes one step of enrolment through the link whose token is `token` (the API and the
-/// enrolment pages).
-pub async fn enrol_step(req: &HttpRequest, state: &AppState, token: &str, step: Step) -> Result<Outcome, Problem> {
-    let token_hash = credentials::token_hash(token);
-    let now = state.clock.now();
-    let enrolment = users::enrolment(&state.db, &token_hash, now).await?.ok_or_else(Problem::not_found)?;
-    let user = enrolment.user;
-    match step {
-        Step::Password(password) => {
-            let password = NewPassword::parse(&password, &user.email)
-                .map_err(|e| field_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation", "password", &e.to_string()))?;
-            let pepper = state.accounts.pepper.clone();
-            // Argon2id takes tens of milliseconds of CPU: off the request worker.
-            let hash = actix_web::rt::task::spawn_blocking(move || credentials::hash_password(password.expose(), pepper.as_deref()))
-                .await
-                .map_err(|_| Problem::internal())?
-                .map_err(|_| Problem::internal())?;
-            let secret = totp::new_secret().map_err(|_| Problem::internal())?;
-            let codes: Vec<String> =
-                (0..recovery::COUNT).map(|_| recovery::new_code()).collect::<Result<_, _>>().map_err(|_| Problem::internal())?;
-            let hashes: Vec<Vec<u8>> = codes.iter().map(|c| recovery::hash(c)).collect();
-            if !users::set_pending(&state.db, &token_hash, &hash, &secret, &hashes).await? {
-                return Err(Problem::not_found());
-            }
-            Ok(Outcome::Secrets(EnrolmentSecretsResponse {
-                totp_secret: totp::base32(&secret),
-                otpauth_uri: totp::uri(&state.accounts.issuer, user.email.as_str(), &secret),
-                recovery_codes: codes,
-            }))
-        }
-        Step::Totp(code) => {
-            let Some((_, secret)) = enrolment.pending else {
-                return Err(Problem::conflict("password-first", "Set a password through this link before confirming a code."));
-            };
-            let step = totp::verify(&secret, &code, now.timestamp(), None).ok_or_else(|| {
-                field_problem(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "validation",
-                    "totp",
-                    "does not match: check the authenticator app was set up with this link's secret and the device's clock",
-                )
-            })?;
-            let principal = user.principal().map_err(|_| Problem::internal())?;
-            let ctx = context_for(req, principal, now);
-            if !users::complete(&state.db, &ctx, &token_hash, user.id, step).await? {
-                return Err(Problem::not_found());
-            }
-            Ok(Outcome::Enrolled(EnrolledResponse { enrolled: true, email: user.email.to_string() }))
-        }
-    }
 }

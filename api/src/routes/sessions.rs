@@ -3,33 +3,17 @@
 //! credentials of any kind get one and the same 401.
 
 use actix_web::cookie::{Cookie, SameSite};
-use actix_web::http::{header, StatusCode};
 use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Duration, Utc};
-use fourthp_domain::account::User;
 use fourthp_domain::principal::Role;
-use fourthp_persistence::audit::SystemAgent;
-use fourthp_persistence::sessions::{self, Attempt, NewSession, SecondFactor};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::{client_address, context_for, request_id, Caller, SESSION_COOKIE};
-use crate::credentials::{self, recovery, totp};
+use crate::app;
+use crate::auth::{Caller, SESSION_COOKIE};
 use crate::extract::ApiJson;
 use crate::problem::{Problem, ReadProblems};
 use crate::state::AppState;
-
-/// Failures from one address within this window count towards its limit.
-const ADDRESS_WINDOW_MINUTES: i64 = 15;
-/// More failures than this from one address within the window, and it must wait.
-const ADDRESS_LIMIT: i64 = 20;
-
-/// How long an account waits after `failed` consecutive failures: nothing for the first four,
-/// then 30 s doubling with each further failure, at most an hour.
-pub fn lock_for(failed: i32) -> Option<Duration> {
-    let beyond = u32::try_from(failed - 5).ok()?;
-    Some(Duration::seconds(30i64.saturating_mul(1i64 << beyond.min(7))).min(Duration::hours(1)))
-}
 
 /// Email, password, and a TOTP code or (instead) a recovery code.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -77,16 +61,6 @@ pub struct SessionListResponse {
     pub items: Vec<SessionSummaryResponse>,
 }
 
-/// The one answer to every failed sign-in, whatever was wrong.
-fn refused() -> Problem {
-    Problem::new(
-        StatusCode::UNAUTHORIZED,
-        "sign-in-failed",
-        "Sign-in failed",
-        "The email, password or code is not right, or the account cannot sign in now.",
-    )
-}
-
 /// The cookie that carries a session id (an empty value and no lifetime removes it).
 pub fn session_cookie(value: String, max_age: Duration) -> Cookie<'static> {
     Cookie::build(SESSION_COOKIE, value)
@@ -113,107 +87,21 @@ pub fn session_cookie(value: String, max_age: Duration) -> Cookie<'static> {
 )]
 #[post("/auth/sessions")]
 pub async fn sign_in(req: HttpRequest, state: web::Data<AppState>, body: ApiJson<SignInRequest>) -> Result<HttpResponse, Problem> {
-    let signed_in = start_session(&req, &state, body.value).await?;
-    Ok(HttpResponse::Created().cookie(session_cookie(signed_in.session_id, state.accounts.session_absolute)).json(signed_in.response))
-}
-
-/// A new session: the cookie's value (the session id, shown to nobody else) and what the person
-/// is told.
-pub struct SignedIn {
-    pub session_id: String,
-    pub response: SessionResponse,
-}
-
-/// Signs a person in (the API's `POST /auth/sessions` and the sign-in page): checks the address's
-/// limit, the password (or a dummy hash), the lock-out and the second factor; records every
-/// failure; starts the session.
-pub async fn start_session(req: &HttpRequest, state: &AppState, b: SignInRequest) -> Result<SignedIn, Problem> {
-    let now = state.clock.now();
-    let address = client_address(req).unwrap_or_default();
-    if sessions::failures_from(&state.db, &address, now - Duration::minutes(ADDRESS_WINDOW_MINUTES)).await? > ADDRESS_LIMIT {
-        return Err(Problem::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too-many-sign-ins",
-            "Too many sign-ins",
-            "Too many failed sign-ins from here: wait a few minutes.",
-        )
-        .with_header(header::RETRY_AFTER, (ADDRESS_WINDOW_MINUTES * 60).to_string()));
-    }
-    let facts = sessions::sign_in_facts(&state.db, &b.email).await?;
-    // A password hash is always verified, the account's or one nobody knows, so that an email
-    // without an account takes as long to refuse as a wrong password.
-    let usable = facts.as_ref().filter(|f| f.user.active && f.user.enrolled_at.is_some());
-    let hash = match usable.and_then(|f| f.password_hash.clone()) {
-        Some(h) => h,
-        None => state.accounts.dummy_hash().await.map_err(|_| Problem::internal())?,
+    let b = body.value;
+    let request = app::sessions::SignIn { email: b.email, password: b.password, totp: b.totp, recovery_code: b.recovery_code };
+    let s = app::sessions::sign_in(&crate::auth::origin(&req), &state, request).await?;
+    let user = &s.user;
+    let response = SessionResponse {
+        session_id: s.handle,
+        user_id: user.id.into_uuid(),
+        email: user.email.to_string(),
+        display_name: user.display_name.as_str().to_owned(),
+        role: user.role,
+        agency_id: user.agency.map(|a| a.into_uuid()),
+        csrf_token: s.csrf_token,
+        expires_at: s.expires_at,
     };
-    let pepper = state.accounts.pepper.clone();
-    let password = b.password;
-    let password_ok = actix_web::rt::task::spawn_blocking(move || credentials::verify_password(&hash, &password, pepper.as_deref()))
-        .await
-        .map_err(|_| Problem::internal())?;
-    let Some(facts) = usable else {
-        let agent = SystemAgent { sub: "fourthp-sign-in".to_owned(), request_id: request_id(req), at: now };
-        sessions::record_failure(&state.db, Attempt::Unknown(&agent), &address, now, lock_for).await?;
-        return Err(refused());
-    };
-    let principal = facts.user.principal().map_err(|_| Problem::internal())?;
-    let ctx = context_for(req, principal, now);
-    let locked = facts.locked_until.is_some_and(|until| until > now);
-    let factor = match (&b.totp, &b.recovery_code, &facts.totp_secret) {
-        (Some(code), None, Some(secret)) => totp::verify(secret, code, now.timestamp(), facts.totp_last_step).map(SecondFactor::Totp),
-        (None, Some(code), _) => Some(SecondFactor::Recovery(recovery::hash(code))),
-        _ => None,
-    };
-    let (Some(factor), true, false) = (factor, password_ok, locked) else {
-        let attempt = if locked { Attempt::WhileLocked(&ctx, facts.user.id) } else { Attempt::Account(&ctx, facts.user.id) };
-        sessions::record_failure(&state.db, attempt, &address, now, lock_for).await?;
-        return Err(refused());
-    };
-    let id = credentials::random_token().map_err(|_| Problem::internal())?;
-    let csrf = credentials::random_token().map_err(|_| Problem::internal())?;
-    let new = NewSession {
-        id_hash: credentials::token_hash(&id),
-        handle: uuid::Uuid::now_v7(),
-        csrf_hash: credentials::token_hash(&csrf),
-        expires_at: now + state.accounts.session_absolute,
-        client_address: Some(address.clone()).filter(|a| !a.is_empty()),
-        user_agent: req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|v| v.chars().take(300).collect()),
-    };
-    if !sessions::start(&state.db, &ctx, facts.user.id, &factor, &new).await? {
-        // A recovery code not (or no longer) valid.
-        sessions::record_failure(&state.db, Attempt::Account(&ctx, facts.user.id), &address, now, lock_for).await?;
-        return Err(refused());
-    }
-    let user: &User = &facts.user;
-    Ok(SignedIn {
-        session_id: id,
-        response: SessionResponse {
-            session_id: new.handle,
-            user_id: user.id.into_uuid(),
-            email: user.email.to_string(),
-            display_name: user.display_name.as_str().to_owned(),
-            role: user.role,
-            agency_id: user.agency.map(|a| a.into_uuid()),
-            csrf_token: csrf,
-            expires_at: new.expires_at,
-        },
-    })
-}
-
-/// The person's own sessions (a session of theirs, not a token).
-pub fn own_sessions(caller: &Caller) -> Result<(fourthp_domain::ids::UserId, Option<uuid::Uuid>), Problem> {
-    let user = caller.user.ok_or_else(Problem::forbidden)?;
-    Ok((user, caller.session))
-}
-
-/// Ends one of the caller's own sessions (the API and the sign-out and sessions pages).
-pub async fn end_one(caller: &Caller, state: &AppState, handle: uuid::Uuid) -> Result<(), Problem> {
-    let (user, _) = own_sessions(caller)?;
-    if !sessions::end(&state.db, &caller.ctx, user, handle).await? {
-        return Err(Problem::not_found());
-    }
-    Ok(())
+    Ok(HttpResponse::Created().cookie(session_cookie(s.session_id, state.accounts.session_absolute)).json(response))
 }
 
 /// My sessions that are still live, newest first.
@@ -224,8 +112,7 @@ pub async fn end_one(caller: &Caller, state: &AppState, handle: uuid::Uuid) -> R
 )]
 #[get("/auth/sessions")]
 pub async fn list_sessions(caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
-    let (user, current) = own_sessions(&caller)?;
-    let all = sessions::of_user(&state.db, user, caller.ctx.at, state.accounts.session_idle).await?;
+    let (all, current) = app::sessions::mine(&caller, &state).await?;
     Ok(HttpResponse::Ok().json(SessionListResponse {
         items: all
             .into_iter()
@@ -251,30 +138,15 @@ pub async fn list_sessions(caller: Caller, state: web::Data<AppState>) -> Result
 )]
 #[delete("/auth/sessions/{session}")]
 pub async fn end_session(caller: Caller, state: web::Data<AppState>, session: web::Path<String>) -> Result<HttpResponse, Problem> {
-    let (_, current) = own_sessions(&caller)?;
+    let (_, current) = app::sessions::own(&caller)?;
     let handle = match session.as_str() {
         "current" => current.ok_or_else(Problem::not_found)?,
         other => uuid::Uuid::try_parse(other).map_err(|_| Problem::bad_request("session", "must be current or a session id"))?,
     };
-    end_one(&caller, &state, handle).await?;
+    app::sessions::end(&caller, &state, handle).await?;
     let mut res = HttpResponse::NoContent();
     if Some(handle) == current {
         res.cookie(session_cookie(String::new(), Duration::zero()));
     }
     Ok(res.finish())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_account_waits_longer_with_each_failure_after_the_fifth() {
-        assert_eq!(lock_for(4), None);
-        assert_eq!(lock_for(5), Some(Duration::seconds(30)));
-        assert_eq!(lock_for(6), Some(Duration::seconds(60)));
-        assert_eq!(lock_for(9), Some(Duration::seconds(480)));
-        assert_eq!(lock_for(12), Some(Duration::hours(1)), "at most an hour");
-        assert_eq!(lock_for(1000), Some(Duration::hours(1)));
-    }
 }
