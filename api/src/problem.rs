@@ -270,6 +270,27 @@ impl From<crate::app::AppError> for Problem {
                 "Too many failed sign-ins from here: wait a few minutes.",
             )
             .with_header(header::RETRY_AFTER, retry_after_secs.to_string()),
+            AppError::ReportRefused(fourthp_domain::report::ProtectedReportRefusal::WholeMonths(errs)) => {
+                let mut p = Problem::validation(errs);
+                p.rule = Some("whole_months".to_owned());
+                p
+            }
+            AppError::ReportRefused(fourthp_domain::report::ProtectedReportRefusal::PopulationTooSmall) => {
+                let mut p = Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "population-too-small",
+                    "Scope too small to report",
+                    "Too few people are in this report's scope to publish figures about them: widen the filters or the period.",
+                );
+                p.rule = Some("minimum_population".to_owned());
+                p
+            }
+            AppError::Unavailable { kind, message, retry_after_secs } => {
+                let mut p = Problem::unavailable();
+                p.kind = kind;
+                p.detail = message;
+                p.with_header(header::RETRY_AFTER, retry_after_secs.to_string())
+            }
             AppError::Stale => Problem::precondition_failed(),
             AppError::Store(s) => s.into(),
         }

@@ -9,6 +9,77 @@ use fourthp_domain::words::{self, Words};
 use plotters::prelude::*;
 
 use crate::report_body::{OutcomeReport, ReportFigure, ReportMeasure};
+use serde::Deserialize;
+
+/// The format a report is rendered in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Json,
+    Csv,
+    Html,
+}
+
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Csv => "csv",
+            Format::Html => "html",
+        }
+    }
+
+    /// The best format `Accept` asks for (highest q, then the order given); JSON when there is
+    /// no `Accept` or it takes anything; `None` when it takes none of the three.
+    pub fn negotiate(accept: Option<&str>) -> Option<Format> {
+        let Some(accept) = accept.map(str::trim).filter(|a| !a.is_empty()) else {
+            return Some(Format::Json);
+        };
+        let mut best: Option<(f32, Format)> = None;
+        for range in accept.split(',') {
+            let mut parts = range.split(';');
+            let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+            let q = parts
+                .filter_map(|p| p.trim().strip_prefix("q=").or_else(|| p.trim().strip_prefix("Q=")))
+                .find_map(|v| v.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            let format = match media.as_str() {
+                "application/json" | "application/*" | "*/*" => Format::Json,
+                "text/csv" => Format::Csv,
+                "text/html" | "text/*" => Format::Html,
+                _ => continue,
+            };
+            if q > 0.0 && best.is_none_or(|(bq, _)| q > bq) {
+                best = Some((q, format));
+            }
+        }
+        best.map(|(_, f)| f)
+    }
+}
+
+/// The report as an HTTP answer in `format`, for the API and the pages alike: JSON, CSV as an
+/// attachment, or the printable page under its own policy.
+pub fn respond(document: &OutcomeReport, format: Format) -> actix_web::HttpResponse {
+    use actix_web::http::header::{self, HeaderValue};
+    let vary = (header::VARY, HeaderValue::from_static("Accept"));
+    match format {
+        Format::Json => actix_web::HttpResponse::Ok().insert_header(vary).json(document),
+        Format::Csv => actix_web::HttpResponse::Ok()
+            .insert_header(vary)
+            .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8; header=present"))
+            .insert_header((
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"fourthp-outcomes-{}-{}.csv\"", document.period.from, document.period.to),
+            ))
+            .body(csv(document)),
+        Format::Html => actix_web::HttpResponse::Ok()
+            .insert_header(vary)
+            .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
+            .insert_header((header::CONTENT_SECURITY_POLICY, HTML_CSP))
+            .body(html(document)),
+    }
+}
+
 
 /// The report page's policy: no scripts at all, nothing loaded from anywhere, its one inline
 /// style sheet and inline SVG only.

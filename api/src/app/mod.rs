@@ -25,6 +25,7 @@ pub mod events;
 pub mod interventions;
 pub mod needs;
 pub mod outcomes;
+pub mod reports;
 pub mod sessions;
 pub mod team;
 pub mod timeline;
@@ -63,6 +64,13 @@ pub enum AppError {
     /// Too many failed attempts from here: wait this long (a 429).
     #[error("too many attempts")]
     TooManyAttempts { retry_after_secs: i64 },
+    /// A protected report its rules refuse (whole months; a population too small to publish).
+    #[error(transparent)]
+    ReportRefused(fourthp_domain::report::ProtectedReportRefusal),
+    /// A part the use case needs is not usable now (a reporting replica too far behind): retry
+    /// after this long (a 503).
+    #[error("{message}")]
+    Unavailable { kind: &'static str, message: String, retry_after_secs: u32 },
     /// The thing changed since the caller read it.
     #[error("changed since read")]
     Stale,

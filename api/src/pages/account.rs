@@ -1,5 +1,5 @@
 //! Signing in and out, enrolment, and one's own sessions: the pages over the same use cases as
-//! `/api/v1/auth/...` (`routes::sessions`, `routes::enrolment`).
+//! `/api/v1/auth/...` (`app::sessions`, `app::enrolment`).
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};

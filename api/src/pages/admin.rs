@@ -231,7 +231,6 @@ async fn agencies_page(
     added: Option<String>,
     errors: Vec<FieldError>,
 ) -> Result<HttpResponse, PageError> {
-    use crate::routes::agencies::AgencyResponse;
     let limit = Limit::parse(Some(100)).map_err(|_| Problem::internal())?;
     // The cursor is the last name of the previous page, as the API's list pages.
     let (listed, view) = app::agencies::readable(&page.caller, state, limit, cursor.as_deref()).await?;
@@ -239,14 +238,15 @@ async fn agencies_page(
         .items
         .iter()
         .map(|a| {
-            let r = AgencyResponse::new(a, view);
+            // Contacts only where the policy's view shows them.
+            let contacts = [a.contact_email.as_ref().map(|e| e.as_str().to_owned()), a.contact_phone.as_ref().map(|p| p.as_str().to_owned())];
             AgencyRow {
-                id: r.id.to_string(),
-                version: r.version,
-                name: r.name,
-                kind: r.kind.words().to_owned(),
-                contact: [r.contact_email, r.contact_phone].into_iter().flatten().collect::<Vec<_>>().join(", "),
-                active: r.active,
+                id: a.id.to_string(),
+                version: a.version,
+                name: a.name.to_string(),
+                kind: a.kind.words().to_owned(),
+                contact: if view.contacts { contacts.into_iter().flatten().collect::<Vec<_>>().join(", ") } else { String::new() },
+                active: a.active,
             }
         })
         .collect();

@@ -10,8 +10,11 @@ use fourthp_domain::time::london_date;
 use serde::Deserialize;
 
 use super::view::Choice;
-use super::{error_for, field_errors, render, Chrome, FieldError, Page, PageError};
-use crate::routes::reports::{report_response, Format, ReportQuery};
+use super::{error_for, render, Chrome, FieldError, Page, PageError};
+use super::form::form_errors;
+use crate::app::{self, AppError};
+use crate::report_body::OutcomeReport;
+use crate::report_render::{self, Format};
 use crate::state::AppState;
 use fourthp_domain::words::Words;
 
@@ -68,28 +71,32 @@ pub async fn reports(page: Page, state: web::Data<AppState>, form: web::Query<Re
             errors.push(FieldError::new("to", "Enter the last month as a month and year"));
         }
         if let (Some(from), Some(to)) = (from, to) {
-            let query = ReportQuery {
+            let format = if f.format == "csv" { Format::Csv } else { Format::Html };
+            let request = app::reports::ReportRequest {
                 from: Some(from),
                 to: Some(to),
                 jurisdiction: Jurisdiction::parse(&f.jurisdiction),
-                local_authority: None,
-                exploitation_type: None,
-                age_group: None,
-                exact: None,
-                format: None,
+                format: format.as_str(),
+                ..Default::default()
             };
-            let format = if f.format == "csv" { Format::Csv } else { Format::Html };
-            match report_response(&page.caller, &state, query, format).await {
-                Ok(report) => return Ok(report),
-                Err(p) if p.status == StatusCode::UNPROCESSABLE_ENTITY || p.status == StatusCode::BAD_REQUEST => {
-                    errors = field_errors(&p, "from", |field| match field {
-                        "from" => Some("from"),
-                        "to" => Some("to"),
-                        "jurisdiction" => Some("jurisdiction"),
-                        _ => None,
-                    });
+            let map = |field: &str| match field {
+                "from" => Some("from"),
+                "to" => Some("to"),
+                "jurisdiction" => Some("jurisdiction"),
+                _ => None,
+            };
+            match app::reports::outcomes(&page.caller, &state, request).await {
+                Ok(pulled) => {
+                    let document = OutcomeReport::new(&pulled.report, page.caller.ctx.at, pulled.data_as_of);
+                    return Ok(report_render::respond(&document, format));
                 }
-                Err(p) => return Err(p.into()),
+                Err(AppError::ReportRefused(fourthp_domain::report::ProtectedReportRefusal::WholeMonths(errs))) => {
+                    errors = form_errors(AppError::Invalid(errs), "from", map)?;
+                }
+                Err(e @ AppError::ReportRefused(_)) => {
+                    errors = vec![FieldError::new("from", crate::problem::Problem::from(e).detail.clone())];
+                }
+                Err(e) => errors = form_errors(e, "from", map)?,
             }
         }
     } else {

@@ -1,21 +1,17 @@
 //! The outcome report: `GET /api/v1/reports/outcomes` (commissioners and coordinators), one
 //! report definition rendered as JSON, CSV or a printable HTML page with charts.
 
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header::{self};
 use actix_web::{get, web, HttpRequest, HttpResponse};
-use fourthp_domain::access::{report_access, ReportDisclosure};
-use fourthp_domain::audit::AuditOutcome;
-use fourthp_domain::case::{ExploitationType, Jurisdiction, LocalAuthority};
-use fourthp_domain::disclosure::Policy;
-use fourthp_domain::error::FieldErrors;
-use fourthp_domain::report::{assemble, AgeGroup, ProtectedReportRefusal, ReportParams, ReportRules};
-use fourthp_domain::time::london_date;
-use fourthp_persistence::reports;
+use fourthp_domain::case::{ExploitationType, Jurisdiction};
+use fourthp_domain::report::AgeGroup;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::bad_query;
+use crate::app;
 use crate::auth::Caller;
+pub use crate::report_render::Format;
 use crate::problem::{Problem, ReadProblems};
 use crate::query::{field, ApiQuery};
 use crate::report_body::OutcomeReport;
@@ -52,73 +48,6 @@ pub struct ReportQuery {
     /// Overrides `Accept`.
     #[param(value_type = Option<String>, pattern = "^(json|csv|html)$")]
     pub format: Option<Format>,
-}
-
-/// The format a report is rendered in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Format {
-    Json,
-    Csv,
-    Html,
-}
-
-impl Format {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Format::Json => "json",
-            Format::Csv => "csv",
-            Format::Html => "html",
-        }
-    }
-
-    /// The best format `Accept` asks for (highest q, then the order given); JSON when there is
-    /// no `Accept` or it takes anything; `None` when it takes none of the three.
-    pub fn negotiate(accept: Option<&str>) -> Option<Format> {
-        let Some(accept) = accept.map(str::trim).filter(|a| !a.is_empty()) else {
-            return Some(Format::Json);
-        };
-        let mut best: Option<(f32, Format)> = None;
-        for range in accept.split(',') {
-            let mut parts = range.split(';');
-            let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
-            let q = parts
-                .filter_map(|p| p.trim().strip_prefix("q=").or_else(|| p.trim().strip_prefix("Q=")))
-                .find_map(|v| v.trim().parse::<f32>().ok())
-                .unwrap_or(1.0);
-            let format = match media.as_str() {
-                "application/json" | "application/*" | "*/*" => Format::Json,
-                "text/csv" => Format::Csv,
-                "text/html" | "text/*" => Format::Html,
-                _ => continue,
-            };
-            if q > 0.0 && best.is_none_or(|(bq, _)| q > bq) {
-                best = Some((q, format));
-            }
-        }
-        best.map(|(_, f)| f)
-    }
-}
-
-/// The problem for a protected report refused by its rules: the rule named, nothing else said.
-fn refusal_problem(e: &ProtectedReportRefusal) -> Problem {
-    match e {
-        ProtectedReportRefusal::WholeMonths(errs) => {
-            let mut p = Problem::validation(errs.clone());
-            p.rule = Some("whole_months".to_owned());
-            p
-        }
-        ProtectedReportRefusal::PopulationTooSmall => {
-            let mut p = Problem::new(
-                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-                "population-too-small",
-                "Scope too small to report",
-                "Too few people are in this report's scope to publish figures about them: widen the filters or the period.",
-            );
-            p.rule = Some("minimum_population".to_owned());
-            p
-        }
-    }
 }
 
 /// The outcome report for a period, for commissioners (with disclosure control) and
@@ -170,126 +99,26 @@ pub async fn outcome_report(
     report_response(&caller, &state, q, format).await
 }
 
-/// The outcome report for `q`, in `format` (the API's report and the commissioners' report
-/// page): who may pull it and how exact, the parameters' checks, disclosure control, the audit
-/// record of the pull.
-pub async fn report_response(caller: &Caller, state: &AppState, q: ReportQuery, format: Format) -> Result<HttpResponse, Problem> {
-    let mut errs = FieldErrors::new();
-    let exact = q.exact.unwrap_or(false);
-    let disclosure = match report_access(caller.principal().role, exact) {
-        Ok(d) => d,
-        Err(_) => {
-            let asked = serde_json::json!({ "exact": exact, "format": format.as_str() });
-            reports::record_pull(&state.db, &caller.ctx, AuditOutcome::Denied, asked).await?;
-            caller.refusal_recorded();
-            return Err(Problem::forbidden());
+/// The outcome report for `q`, in `format`: its query's errors are a bad query string (400).
+async fn report_response(caller: &Caller, state: &AppState, q: ReportQuery, format: Format) -> Result<HttpResponse, Problem> {
+    let request = app::reports::ReportRequest {
+        from: q.from,
+        to: q.to,
+        jurisdiction: q.jurisdiction,
+        local_authority: q.local_authority,
+        exploitation_type: q.exploitation_type,
+        age_group: q.age_group,
+        exact: q.exact.unwrap_or(false),
+        format: format.as_str(),
+    };
+    let pulled = match app::reports::outcomes(caller, state, request).await {
+        Ok(p) => p,
+        Err(app::AppError::Invalid(errs)) => {
+            bad_query(errs)?;
+            return Err(Problem::internal());
         }
+        Err(e) => return Err(e.into()),
     };
-
-    let (from, to) = (q.from, q.to);
-    if q.from.is_none() {
-        errs.push("from", "is required");
-    }
-    if q.to.is_none() {
-        errs.push("to", "is required");
-    }
-    let jurisdiction = q.jurisdiction;
-    let local_authority = errs.check_opt("local_authority", q.local_authority.as_deref().map(LocalAuthority::parse)).flatten();
-    let (exploitation_type, age_group) = (q.exploitation_type, q.age_group);
-    let now = caller.ctx.at;
-    let today = london_date(now);
-    let params = match (from, to) {
-        (Some(from), Some(to)) if errs.is_empty() => {
-            match ReportParams::new(from, to, today, jurisdiction, local_authority, exploitation_type, age_group) {
-                Ok(p) => Some(p),
-                Err(e) => {
-                    for f in e.iter() {
-                        errs.push(f.field.clone(), f.message.clone());
-                    }
-                    None
-                }
-            }
-        }
-        _ => None,
-    };
-    bad_query(errs)?;
-    let Some(params) = params else {
-        return Err(Problem::internal());
-    };
-
-    let policy = match disclosure {
-        ReportDisclosure::Exact => Policy::EXACT,
-        ReportDisclosure::Protected => state.disclosure,
-    };
-    if policy.perturb {
-        params.whole_months().map_err(|e| refusal_problem(&e))?;
-    }
-    let as_at = params.as_at(today);
-    let (raw, data) = {
-        let _turn = state.report_gate.turn().await.ok_or_else(Problem::internal)?;
-        let source = report_source(state).await?;
-        reports::outcome_figures(source, &params, as_at, state.report_source.parallel_workers).await?
-    };
-    if let Err(e) = params.check_population(policy, &raw) {
-        let asked = serde_json::json!({ "from": params.from, "to": params.to, "refused": "population_too_small" });
-        reports::record_pull(&state.db, &caller.ctx, AuditOutcome::Denied, asked).await?;
-        return Err(refusal_problem(&e));
-    }
-    let report = assemble(params, as_at, policy, &ReportRules::of(&state.rules.book), &raw).map_err(|e| {
-        tracing::error!(error = %e, "outcome report");
-        Problem::internal()
-    })?;
-    let document = OutcomeReport::new(&report, now, data.as_of.unwrap_or(data.now).min(now));
-    let parameters = serde_json::json!({
-        "from": document.period.from,
-        "to": document.period.to,
-        "as_at": document.as_at,
-        "filters": &document.filters,
-        "exact": report.exact,
-        "format": format.as_str(),
-    });
-    reports::record_pull(&state.db, &caller.ctx, AuditOutcome::Success, parameters).await?;
-
-    let vary = (header::VARY, HeaderValue::from_static("Accept"));
-    Ok(match format {
-        Format::Json => HttpResponse::Ok().insert_header(vary).json(&document),
-        Format::Csv => HttpResponse::Ok()
-            .insert_header(vary)
-            .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8; header=present"))
-            .insert_header((
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"fourthp-outcomes-{}-{}.csv\"", document.period.from, document.period.to),
-            ))
-            .body(report_render::csv(&document)),
-        Format::Html => HttpResponse::Ok()
-            .insert_header(vary)
-            .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
-            .insert_header((header::CONTENT_SECURITY_POLICY, report_render::HTML_CSP))
-            .body(report_render::html(&document)),
-    })
-}
-
-/// The database a report reads: the reporting replica when one is configured and no further
-/// behind than allowed; else the primary if so configured; else a 503 to retry later. The
-/// interactive service never waits behind a report on the replica.
-async fn report_source(state: &AppState) -> Result<&fourthp_persistence::Db, Problem> {
-    let source = &state.report_source;
-    let Some(replica) = &source.replica else { return Ok(&state.db) };
-    let why = match fourthp_persistence::replica::state(replica).await {
-        Ok(s) => match s.lag() {
-            Some(lag) if lag.to_std().unwrap_or_default() <= source.max_lag => return Ok(replica),
-            Some(lag) => format!("is {} s behind, more than the {} s allowed", lag.num_seconds(), source.max_lag.as_secs()),
-            None => "has not replayed anything yet".to_owned(),
-        },
-        Err(_) => "cannot be reached".to_owned(),
-    };
-    if source.fallback_to_primary {
-        tracing::warn!(reason = %why, "report read from the primary: the reporting replica is not usable");
-        return Ok(&state.db);
-    }
-    tracing::warn!(reason = %why, "report refused: the reporting replica is not usable");
-    let mut p = Problem::unavailable();
-    p.kind = "report-replica-behind";
-    p.detail = format!("The reporting copy of the database {why}; nothing was computed. Try again shortly.");
-    Err(p.with_header(header::RETRY_AFTER, "30"))
+    let document = OutcomeReport::new(&pulled.report, caller.ctx.at, pulled.data_as_of);
+    Ok(report_render::respond(&document, format))
 }
