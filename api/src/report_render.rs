@@ -80,7 +80,6 @@ pub fn respond(document: &OutcomeReport, format: Format) -> actix_web::HttpRespo
     }
 }
 
-
 /// The report page's policy: no scripts at all, nothing loaded from anywhere, its one inline
 /// style sheet and inline SVG only.
 pub const HTML_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'; \

@@ -412,7 +412,8 @@ pub async fn complete(db: &Db, ctx: &AuditContext, token_hash: &[u8], user: User
 /// did something: subjects of no account (a partner system, a token, the command line) are left
 /// out.
 pub async fn names_of(db: &Db, subjects: &[String]) -> Result<std::collections::HashMap<String, String>, StoreError> {
-    let ids: Vec<uuid::Uuid> = subjects.iter().filter_map(|s| s.strip_prefix("user:")).filter_map(|id| uuid::Uuid::try_parse(id).ok()).collect();
+    let ids: Vec<uuid::Uuid> =
+        subjects.iter().filter_map(|s| s.strip_prefix("user:")).filter_map(|id| uuid::Uuid::try_parse(id).ok()).collect();
     if ids.is_empty() {
         return Ok(std::collections::HashMap::new());
     }

@@ -11,9 +11,14 @@ use fourthp_domain::principal::Role;
 use fourthp_domain::time::london_date;
 use fourthp_persistence::actions::{self, ActionError, ActionFilter};
 
+use super::access::{authorize, case_for};
+use super::interventions::{parse_follow_ups, FollowUp};
 use super::AppError;
 use crate::auth::Caller;
 use crate::state::AppState;
+use fourthp_domain::error::FieldErrors;
+use fourthp_domain::ids::CaseId;
+use fourthp_persistence::write::{self, IdempotencyKey, StoredResponse, Written};
 
 impl From<ActionError> for AppError {
     fn from(e: ActionError) -> Self {
@@ -68,4 +73,67 @@ pub async fn close(
         may_close_action(principal, action.details.owner_agency_id, Relationship::of(principal, case.team_agencies()))
     })
     .await?)
+}
+
+/// Agrees an action on a case (coordinators): its owner must be on the team, and its due date
+/// joins the deadline queue. Once per idempotency key; `respond` is what a replay answers.
+/// Errors name `description` and `due_on`.
+pub async fn create(
+    caller: &Caller,
+    state: &AppState,
+    case: CaseId,
+    key: Option<&IdempotencyKey>,
+    follow_up: FollowUp,
+    respond: impl FnOnce(&Action) -> StoredResponse,
+) -> Result<Written<Action>, AppError> {
+    access::precheck(caller.principal().role, CaseAction::Update)?;
+    let mut errs = FieldErrors::new();
+    let parsed = parse_follow_ups(vec![follow_up], "", &mut errs);
+    errs.into_result()?;
+    let Some(new) = parsed.into_iter().next() else {
+        return Err(AppError::Store(fourthp_persistence::StoreError::internal("no action parsed")));
+    };
+    let ctx = &caller.ctx;
+    let today = london_date(ctx.at);
+    write::run(
+        &state.db,
+        key,
+        ctx.at,
+        async |conn| actions::create(conn, ctx, case, new, today, authorize(caller, CaseAction::Update)).await.map_err(AppError::from),
+        respond,
+    )
+    .await
+}
+
+/// A case's actions under `filter`: all for coordinators, their own agency's for partners.
+pub async fn of_case(
+    caller: &Caller,
+    state: &AppState,
+    case: CaseId,
+    mut filter: ActionFilter,
+    limit: Limit,
+    after: Option<(NaiveDate, ActionId)>,
+) -> Result<Page<Action, (NaiveDate, ActionId)>, AppError> {
+    access::precheck(caller.principal().role, CaseAction::Read)?;
+    case_for(&state.db, caller, case, CaseAction::Read).await?;
+    filter.case = Some(case);
+    if caller.principal().role == Role::Partner {
+        filter.owner = caller.principal().agency;
+    }
+    Ok(actions::list(&state.db, &filter, limit, after).await?)
+}
+
+/// One action of the case: another case's, or one the policy hides from this partner, is a
+/// refusal.
+pub async fn get(caller: &Caller, state: &AppState, case: CaseId, id: ActionId) -> Result<Action, AppError> {
+    access::precheck(caller.principal().role, CaseAction::Read)?;
+    case_for(&state.db, caller, case, CaseAction::Read).await?;
+    match actions::get(&state.db, id).await? {
+        Some(a) if a.case_id == case && access::sees_action(caller.principal(), a.details.owner_agency_id) => Ok(a),
+        Some(_) => {
+            caller.refused_child();
+            Err(AppError::NotFound)
+        }
+        None => Err(AppError::NotFound),
+    }
 }

@@ -33,13 +33,25 @@ fn access_log_readers(caller: &Caller) -> Result<(), AppError> {
 }
 
 /// The trail under `filter`, newest first (auditors).
-pub async fn trail(caller: &Caller, state: &AppState, filter: AuditFilter, limit: Limit, after: Option<AuditId>) -> Result<Page<AuditRecord, AuditId>, AppError> {
+pub async fn trail(
+    caller: &Caller,
+    state: &AppState,
+    filter: AuditFilter,
+    limit: Limit,
+    after: Option<AuditId>,
+) -> Result<Page<AuditRecord, AuditId>, AppError> {
     auditors_only(caller)?;
     Ok(audit::query(&state.db, &filter, limit, after).await?)
 }
 
 /// Who read or tried to read a case, newest first (auditors and coordinators).
-pub async fn access_log(caller: &Caller, state: &AppState, id: CaseId, limit: Limit, after: Option<AuditId>) -> Result<Page<AuditRecord, AuditId>, AppError> {
+pub async fn access_log(
+    caller: &Caller,
+    state: &AppState,
+    id: CaseId,
+    limit: Limit,
+    after: Option<AuditId>,
+) -> Result<Page<AuditRecord, AuditId>, AppError> {
     access_log_readers(caller)?;
     cases::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let filter = AuditFilter { case: Some(id), accesses_only: true, ..AuditFilter::default() };
@@ -61,7 +73,11 @@ pub async fn names(state: &AppState, records: &[AuditRecord]) -> Result<HashMap<
 }
 
 /// The case's field-level change history, oldest first (coordinators).
-pub async fn history(caller: &Caller, state: &AppState, id: CaseId) -> Result<Vec<(AuditRecord, Details, Option<chrono::DateTime<chrono::Utc>>)>, AppError> {
+pub async fn history(
+    caller: &Caller,
+    state: &AppState,
+    id: CaseId,
+) -> Result<Vec<(AuditRecord, Details, Option<chrono::DateTime<chrono::Utc>>)>, AppError> {
     let (id, _, _) = case_at(&state.db, caller, id, CaseAction::Update).await?;
     Ok(audit::history(&state.db, id).await?)
 }

@@ -50,8 +50,7 @@ pub async fn step(origin: &Origin, state: &AppState, token: &str, step: Step) ->
     let user = enrolment.user;
     match step {
         Step::Password(password) => {
-            let password = NewPassword::parse(&password, &user.email)
-                .map_err(|e| AppError::invalid("password", &e.to_string()))?;
+            let password = NewPassword::parse(&password, &user.email).map_err(|e| AppError::invalid("password", &e.to_string()))?;
             let pepper = state.accounts.pepper.clone();
             // Argon2id takes tens of milliseconds of CPU: off the request worker.
             let hash = actix_web::rt::task::spawn_blocking(move || credentials::hash_password(password.expose(), pepper.as_deref()))
@@ -59,8 +58,10 @@ pub async fn step(origin: &Origin, state: &AppState, token: &str, step: Step) ->
                 .map_err(|_| internal("password hashing"))?
                 .map_err(|_| internal("password hashing"))?;
             let secret = totp::new_secret().map_err(|_| internal("no randomness for a secret"))?;
-            let codes: Vec<String> =
-                (0..recovery::COUNT).map(|_| recovery::new_code()).collect::<Result<_, _>>().map_err(|_| internal("no randomness for codes"))?;
+            let codes: Vec<String> = (0..recovery::COUNT)
+                .map(|_| recovery::new_code())
+                .collect::<Result<_, _>>()
+                .map_err(|_| internal("no randomness for codes"))?;
             let hashes: Vec<Vec<u8>> = codes.iter().map(|c| recovery::hash(c)).collect();
             if !users::set_pending(&state.db, &token_hash, &hash, &secret, &hashes).await? {
                 return Err(AppError::NotFound);
@@ -76,7 +77,10 @@ pub async fn step(origin: &Origin, state: &AppState, token: &str, step: Step) ->
                 return Err(AppError::conflict("password-first", "Set a password through this link before confirming a code."));
             };
             let step = totp::verify(&secret, &code, now.timestamp(), None).ok_or_else(|| {
-                AppError::invalid("totp", "does not match: check the authenticator app was set up with this link's secret and the device's clock")
+                AppError::invalid(
+                    "totp",
+                    "does not match: check the authenticator app was set up with this link's secret and the device's clock",
+                )
             })?;
             let principal = user.principal().map_err(|_| internal("an account's principal"))?;
             let ctx = origin.context(principal, now);

@@ -29,6 +29,7 @@ pub mod reports;
 pub mod sessions;
 pub mod team;
 pub mod timeline;
+pub mod tokens;
 pub mod users;
 pub mod worklists;
 
@@ -103,8 +104,17 @@ pub struct Origin {
 
 impl Origin {
     /// The audit context of `principal` acting from here at `at`.
-    pub fn context(&self, principal: fourthp_domain::principal::Principal, at: chrono::DateTime<chrono::Utc>) -> fourthp_domain::audit::AuditContext {
-        fourthp_domain::audit::AuditContext { principal, request_id: self.request_id.clone(), client_address: self.client_address.clone(), at }
+    pub fn context(
+        &self,
+        principal: fourthp_domain::principal::Principal,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> fourthp_domain::audit::AuditContext {
+        fourthp_domain::audit::AuditContext {
+            principal,
+            request_id: self.request_id.clone(),
+            client_address: self.client_address.clone(),
+            at,
+        }
     }
 }
 

@@ -82,7 +82,8 @@ pub async fn outcomes(caller: &Caller, state: &AppState, q: ReportRequest) -> Re
     }
     let as_at = params.as_at(today);
     let (raw, data) = {
-        let _turn = state.report_gate.turn().await.ok_or_else(|| AppError::Store(fourthp_persistence::StoreError::internal("report gate")))?;
+        let _turn =
+            state.report_gate.turn().await.ok_or_else(|| AppError::Store(fourthp_persistence::StoreError::internal("report gate")))?;
         let source = report_source(state).await?;
         reports::outcome_figures(source, &params, as_at, state.report_source.parallel_workers).await?
     };

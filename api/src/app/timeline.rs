@@ -140,15 +140,5 @@ pub async fn record(caller: &Caller, state: &AppState, case: CaseId) -> Result<C
     };
     let mut seen_deadlines = deadlines::for_case(&state.db, id).await?;
     seen_deadlines.retain(|d| !matches!(d.source, DeadlineSource::Action(a) if !visible_actions.contains(&a)));
-    Ok(CaseRecord {
-        case,
-        view,
-        events,
-        superseded_by,
-        interventions,
-        actions: seen_actions,
-        needs,
-        outcomes,
-        deadlines: seen_deadlines,
-    })
+    Ok(CaseRecord { case, view, events, superseded_by, interventions, actions: seen_actions, needs, outcomes, deadlines: seen_deadlines })
 }

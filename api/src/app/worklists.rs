@@ -9,7 +9,6 @@ use fourthp_domain::paging::{Limit, Page};
 use fourthp_domain::principal::{Role, Subject};
 use fourthp_domain::time::london_date;
 use fourthp_persistence::actions::owed::{self, OwedItem};
-use fourthp_persistence::cases;
 use fourthp_persistence::deadlines::board::{self, BoardItem, Grouping, Window, WindowCounts};
 use fourthp_persistence::deadlines::QueueFilter;
 
@@ -65,8 +64,7 @@ pub async fn due_board(caller: &Caller, state: &AppState, q: BoardQuery) -> Resu
     let page = q.page.max(1);
     let offset = i64::from(page - 1) * BOARD_PAGE;
     let (items, more) = board::page(&state.db, &filter, today, window, grouping, BOARD_PAGE, offset).await?;
-    let scope = fourthp_domain::access::case_list_scope(caller.principal())?;
-    let stages = cases::count_by_stage(&state.db, scope, filter.lead.as_ref(), today).await?;
+    let stages = super::cases::stage_counts(caller, state, filter.lead.as_ref()).await?;
     caller.listed(items.iter().map(|i| i.deadline.case_id), Purpose::DeadlineQueue);
     Ok(Board { today, counts, window, grouping, page, items, more, stages })
 }

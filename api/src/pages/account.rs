@@ -7,10 +7,14 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{error_for, page_cookie, render, see_other, Chrome, FieldError, Form, Page, PageError, PageForm, CSRF_COOKIE};
+use crate::app::{
+    self,
+    enrolment::{Outcome, Step},
+    AppError,
+};
 use crate::auth::{same_origin, SESSION_COOKIE};
 use crate::credentials::totp;
 use crate::problem::Problem;
-use crate::app::{self, enrolment::{Outcome, Step}, AppError};
 use crate::state::AppState;
 
 #[derive(Template)]

@@ -239,7 +239,8 @@ async fn agencies_page(
         .iter()
         .map(|a| {
             // Contacts only where the policy's view shows them.
-            let contacts = [a.contact_email.as_ref().map(|e| e.as_str().to_owned()), a.contact_phone.as_ref().map(|p| p.as_str().to_owned())];
+            let contacts =
+                [a.contact_email.as_ref().map(|e| e.as_str().to_owned()), a.contact_phone.as_ref().map(|p| p.as_str().to_owned())];
             AgencyRow {
                 id: a.id.to_string(),
                 version: a.version,

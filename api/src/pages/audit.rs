@@ -10,8 +10,8 @@ use serde::Deserialize;
 
 use super::view::london_time;
 use super::{render, Chrome, FieldError, Page, PageError, PageForm};
-use crate::pages::account::CsrfOnly;
 use crate::app::{self, audit::auditors_only, AppError};
+use crate::pages::account::CsrfOnly;
 use crate::state::AppState;
 use fourthp_domain::audit::Purpose;
 use fourthp_domain::principal::Role;
@@ -61,7 +61,10 @@ pub struct Verified {
     pub first_break: Option<i64>,
 }
 
-type AccessLog = (fourthp_domain::paging::Page<fourthp_persistence::audit::AuditRecord, fourthp_domain::ids::AuditId>, std::collections::HashMap<String, String>);
+type AccessLog = (
+    fourthp_domain::paging::Page<fourthp_persistence::audit::AuditRecord, fourthp_domain::ids::AuditId>,
+    std::collections::HashMap<String, String>,
+);
 
 /// A page of a case's access log (the cursor is the last record's id), with the names of the
 /// people in it.

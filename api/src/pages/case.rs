@@ -292,7 +292,12 @@ fn row(
     match e.entry {
         Entry::Intervention(v) => {
             let d = &v.details;
-            let what = format!("{} with {} ({})", d.channel.words(), name(d.counterpart_agency_id.into_uuid()), d.direction.words().to_lowercase());
+            let what = format!(
+                "{} with {} ({})",
+                d.channel.words(),
+                name(d.counterpart_agency_id.into_uuid()),
+                d.direction.words().to_lowercase()
+            );
             let own = fourthp_domain::access::sees_summary(viewer, v.recorded_by_agency);
             Row { when, what, detail: if own { d.summary.to_string() } else { String::new() } }
         }

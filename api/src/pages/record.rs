@@ -19,9 +19,7 @@ use serde::Deserialize;
 
 use super::view::{choices, Choice};
 use super::view::{london_time, long_date};
-use super::{
-    error_for, page_response, render, see_other, sent, Chrome, FieldError, Page, PageError, PageForm, Sent,
-};
+use super::{error_for, page_response, render, see_other, sent, Chrome, FieldError, Page, PageError, PageForm, Sent};
 use crate::app::agencies::readable as readable_agencies;
 use crate::app::{
     self,

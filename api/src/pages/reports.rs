@@ -9,9 +9,9 @@ use fourthp_domain::case::Jurisdiction;
 use fourthp_domain::time::london_date;
 use serde::Deserialize;
 
+use super::form::form_errors;
 use super::view::Choice;
 use super::{error_for, render, Chrome, FieldError, Page, PageError};
-use super::form::form_errors;
 use crate::app::{self, AppError};
 use crate::report_body::OutcomeReport;
 use crate::report_render::{self, Format};

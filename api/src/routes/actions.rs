@@ -3,18 +3,17 @@
 use actix_web::http::header;
 use actix_web::{get, patch, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
-use fourthp_domain::access::{self, sees_action, CaseAction};
+use fourthp_domain::access::{self, CaseAction};
 use fourthp_domain::action::{Action, ActionChange, ActionNote, ActionStatus};
 use fourthp_domain::error::FieldErrors;
 use fourthp_domain::ids::{ActionId, AgencyId};
-use fourthp_domain::principal::Role;
 use fourthp_domain::time::london_date;
-use fourthp_persistence::actions::{self, ActionError, ActionFilter};
-use fourthp_persistence::write;
+use fourthp_persistence::actions::{ActionError, ActionFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{authorize, bad_query, case_for, created, decode_cursor, encode_cursor, stored};
+use super::{bad_query, created, decode_cursor, encode_cursor, stored};
+use crate::app;
 use crate::auth::Caller;
 use crate::extract::{etag, ApiJson, Create, Precondition};
 use crate::paths::{ActionPath, CaseActionPath, CasePath};
@@ -150,24 +149,12 @@ pub async fn create_action(
     path: CasePath,
     body: Create<NewActionRequest>,
 ) -> Result<HttpResponse, Problem> {
-    access::precheck(caller.principal().role, CaseAction::Update)?;
-    let id = path.id;
     let key = body.key(&caller);
-    let mut errs = FieldErrors::new();
-    let parsed = crate::app::interventions::parse_follow_ups(vec![super::interventions::follow_up(body.value)], "", &mut errs);
-    errs.into_result()?;
-    let Some(new) = parsed.into_iter().next() else { return Err(Problem::internal()) };
-    let ctx = &caller.ctx;
-    let today = london_date(ctx.at);
-    let outcome = write::run(
-        &state.db,
-        key.as_ref(),
-        ctx.at,
-        async |conn| actions::create(conn, ctx, id, new, today, authorize(&caller, CaseAction::Update)).await,
-        |a| stored(&ActionResponse::new(a, today), format!("/api/v1/cases/{}/actions/{}", a.case_id, a.id), Some(etag(a.version))),
-    )
-    .await?;
-    created(outcome)
+    let today = london_date(caller.ctx.at);
+    let respond =
+        |a: &Action| stored(&ActionResponse::new(a, today), format!("/api/v1/cases/{}/actions/{}", a.case_id, a.id), Some(etag(a.version)));
+    let follow_up = super::interventions::follow_up(body.value);
+    created(app::actions::create(&caller, &state, path.id, key.as_ref(), follow_up, respond).await?)
 }
 
 const CURSOR_KIND: &str = "action";
@@ -212,17 +199,10 @@ pub async fn case_actions(
     path: CasePath,
     query: ApiQuery<ActionQuery>,
 ) -> Result<HttpResponse, Problem> {
-    access::precheck(caller.principal().role, CaseAction::Read)?;
-    let id = path.id;
     let mut errs = FieldErrors::new();
-    let (mut filter, limit, after) = parse_query(query.0, &caller, &mut errs);
+    let (filter, limit, after) = parse_query(query.0, &caller, &mut errs);
     bad_query(errs)?;
-    case_for(&state.db, &caller, id, CaseAction::Read).await?;
-    filter.case = Some(id);
-    if caller.principal().role == Role::Partner {
-        filter.owner = caller.principal().agency;
-    }
-    let page = actions::list(&state.db, &filter, limit, after).await?;
+    let page = app::actions::of_case(&caller, &state, path.id, filter, limit, after).await?;
     Ok(page_response(page, london_date(caller.ctx.at)))
 }
 
@@ -252,19 +232,7 @@ pub async fn list_actions(caller: Caller, state: web::Data<AppState>, query: Api
 )]
 #[get("/cases/{id}/actions/{action_id}")]
 pub async fn get_action(caller: Caller, state: web::Data<AppState>, path: CaseActionPath) -> Result<HttpResponse, Problem> {
-    access::precheck(caller.principal().role, CaseAction::Read)?;
-    let id = path.case;
-    let child = path.action;
-    case_for(&state.db, &caller, id, CaseAction::Read).await?;
-    let a = match actions::get(&state.db, child).await? {
-        Some(a) if a.case_id == id && sees_action(caller.principal(), a.details.owner_agency_id) => a,
-        // Another case's action, or one the policy hides from this partner: a refusal.
-        Some(_) => {
-            caller.refused_child();
-            return Err(Problem::not_found());
-        }
-        None => return Err(Problem::not_found()),
-    };
+    let a = app::actions::get(&caller, &state, path.case, path.action).await?;
     Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(a.version))).json(ActionResponse::new(&a, london_date(caller.ctx.at))))
 }
 

@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{bad_query, decode_cursor, encode_cursor};
-use crate::audit_trail::hex;
 use crate::app;
+use crate::audit_trail::hex;
 use crate::auth::Caller;
 use crate::paths::CasePath;
 use crate::state::AppState;

@@ -6,7 +6,10 @@ use actix_web::{post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::app::{self, enrolment::{Outcome, Step}};
+use crate::app::{
+    self,
+    enrolment::{Outcome, Step},
+};
 use crate::extract::ApiJson;
 use crate::problem::{FieldProblem, Problem};
 use crate::state::AppState;

@@ -1,6 +1,7 @@
-//! HTTP handlers, one module per resource. Handlers parse, ask the access policy, call a
-//! repository, and shape the response; rules live in `fourthp-domain`, SQL in
-//! `fourthp-persistence`.
+//! The JSON adapter: HTTP handlers, one module per resource, with their request and response
+//! types and the OpenAPI document's annotations. A handler reads its request into a use case's
+//! input, calls the use case in [`crate::app`] (which holds the access checks, the audit and the
+//! persistence calls), and shapes its result or error (`Problem`, mapped once) as the response.
 
 pub mod actions;
 pub mod agencies;
@@ -31,15 +32,6 @@ use serde::{Deserialize, Serialize};
 use crate::problem::Problem;
 use crate::query::field;
 pub use crate::query::{parse_date, parse_query_date};
-
-/// Refuses (403) anyone but an administrator.
-pub fn admin_only(caller: &crate::auth::Caller) -> Result<(), Problem> {
-    if caller.principal().role == fourthp_domain::principal::Role::Admin {
-        Ok(())
-    } else {
-        Err(Problem::forbidden())
-    }
-}
 
 /// Deserialises a field that may be absent (`None`), null (`Some(None)`) or a value.
 pub fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>

@@ -11,11 +11,11 @@ use utoipa::IntoParams;
 use super::bad_query;
 use crate::app;
 use crate::auth::Caller;
-pub use crate::report_render::Format;
 use crate::problem::{Problem, ReadProblems};
 use crate::query::{field, ApiQuery};
 use crate::report_body::OutcomeReport;
 use crate::report_render;
+pub use crate::report_render::Format;
 use crate::state::AppState;
 use chrono::NaiveDate;
 

@@ -1,7 +1,6 @@
 //! `POST /api/v1/auth/revocations`: cutting off a token FourthP issued, at once.
 
 use actix_web::{post, web, HttpResponse};
-use fourthp_persistence::tokens;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -27,11 +26,6 @@ pub struct RevocationRequest {
 )]
 #[post("/auth/revocations")]
 pub async fn revoke(caller: Caller, state: web::Data<AppState>, body: ApiJson<RevocationRequest>) -> Result<HttpResponse, Problem> {
-    super::admin_only(&caller)?;
-    let jti = body.value.jti;
-    if !tokens::revoke(&state.db, &caller.ctx, jti).await? {
-        return Err(Problem::not_found());
-    }
-    state.revoked.insert(jti);
+    crate::app::tokens::revoke(&caller, &state, body.value.jti).await?;
     Ok(HttpResponse::NoContent().finish())
 }
