@@ -17,7 +17,7 @@ use fourthp_domain::principal::Role;
 use fourthp_domain::time::{is_bst, london_date};
 use serde::Deserialize;
 
-use super::view::{action_explanation, choices, filter_choices, london_time, long_date, ActionCard, Choice};
+use super::view::{action_explanation, choices, london_time, long_date, ActionCard, Choice};
 use super::{error_for, page_response, render, see_other, sent, Chrome, FieldError, Page, PageError, PageForm, Sent};
 use crate::app::agencies::readable as readable_agencies;
 use crate::app::{
@@ -133,7 +133,7 @@ pub struct LogView {
 }
 
 impl LogView {
-    fn new(form: LogForm, counterparts: Vec<Choice>) -> Self {
+    pub(super) fn new(form: LogForm, counterparts: Vec<Choice>) -> Self {
         let channels = choices(Channel::ALL, &form.channel);
         let directions = choices(Direction::ALL, &form.direction);
         let domains = choices(NeedDomain::ALL, &form.need_domain);
@@ -143,7 +143,7 @@ impl LogView {
 
 /// The log form's defaults: a phone call we made, now, five minutes, about a GP; a new
 /// idempotency key unless the form is shown again with its errors (the same submission).
-fn defaults(form: &mut LogForm, now: DateTime<Utc>, errors: &[FieldError]) {
+pub(super) fn defaults(form: &mut LogForm, now: DateTime<Utc>, errors: &[FieldError]) {
     if form.need_domain.is_empty() {
         form.need_domain = "health_gp".to_owned();
     }
@@ -337,7 +337,7 @@ pub async fn show(
     let q = query.into_inner();
     let logged = q.logged.as_deref() == Some("1");
     if page.caller.principal().role != Role::Coordinator {
-        return status_page(page, &state, id, LogForm::default(), Vec::new(), logged).await;
+        return super::status::status_page(page, &state, id, LogForm::default(), Vec::new(), logged).await;
     }
     let (status, body) = case_page(page, &state, id, q.cursor, LogForm::default(), Vec::new(), logged).await?;
     Ok(render(status, &body))
@@ -347,7 +347,7 @@ pub async fn show(
 /// the case's status page for partners.
 async fn form_again(page: Page, state: &AppState, id: CaseId, f: LogForm, errors: Vec<FieldError>) -> Result<HttpResponse, PageError> {
     if page.caller.principal().role != Role::Coordinator {
-        return status_page(page, state, id, f, errors, false).await;
+        return super::status::status_page(page, state, id, f, errors, false).await;
     }
     let (status, body) = case_page(page, state, id, None, f, errors, false).await?;
     Ok(render(status, &body))
@@ -465,251 +465,6 @@ pub async fn need_met(
             Ok(render(status, &body))
         }
     }
-}
-
-pub struct CaseRow {
-    pub id: String,
-    pub reference: String,
-    pub known_as: String,
-    pub stage: String,
-    pub age_band: String,
-    pub where_: String,
-}
-
-#[derive(Template)]
-#[template(path = "cases.html")]
-struct CasesPage {
-    chrome: Chrome,
-    cases: Vec<CaseRow>,
-    q: String,
-    stages: Vec<Choice>,
-    jurisdictions: Vec<Choice>,
-    types: Vec<Choice>,
-    agencies: Vec<Choice>,
-    mine: bool,
-    coordinator: bool,
-    next: Option<String>,
-    errors: Vec<FieldError>,
-}
-
-impl CasesPage {
-    fn error(&self, field: &str) -> Option<&str> {
-        error_for(&self.errors, field)
-    }
-}
-
-#[derive(Debug, Deserialize)]
-pub struct CasesQuery {
-    #[serde(default)]
-    q: String,
-    #[serde(default)]
-    stage: String,
-    #[serde(default)]
-    jurisdiction: String,
-    #[serde(default)]
-    exploitation_type: String,
-    #[serde(default)]
-    agency: String,
-    #[serde(default)]
-    mine: String,
-    cursor: Option<String>,
-}
-
-/// The cases the caller may see (coordinators: all, or the ones they lead; partners: those their
-/// agency is on), found by reference or name and filtered as the API's case list filters.
-pub async fn list(page: Page, state: web::Data<AppState>, query: web::Query<CasesQuery>) -> Result<HttpResponse, PageError> {
-    use fourthp_domain::case::{ExploitationType, Jurisdiction, Stage};
-    let q = query.into_inner();
-    let coordinator = page.caller.principal().role == Role::Coordinator;
-    let stage = Stage::parse(&q.stage);
-    let jurisdiction = Jurisdiction::parse(&q.jurisdiction);
-    let exploitation_type = ExploitationType::parse(&q.exploitation_type);
-    let agency = fourthp_domain::ids::AgencyId::parse(&q.agency).ok().filter(|_| coordinator);
-    let mine = q.mine == "1" && coordinator;
-    // The cursor is the last case id of the page before.
-    let after = q.cursor.as_deref().filter(|c| !c.is_empty()).and_then(|c| CaseId::parse(c).ok());
-    let mut errors = Vec::new();
-    let search = match fourthp_domain::case::CaseSearch::parse(&q.q) {
-        Ok(search) => search,
-        Err(e) => {
-            errors.push(FieldError::new("q", format!("Search: {e}")));
-            None
-        }
-    };
-    let request = app::cases::CaseQuery {
-        limit: Limit::parse(Some(50)).map_err(|_| Problem::internal())?,
-        after,
-        stage,
-        jurisdiction,
-        exploitation_type,
-        team_agency: agency,
-        lead: mine.then(|| page.caller.principal().subject.clone()),
-        search,
-    };
-    let listed = if errors.is_empty() {
-        app::cases::list(&page.caller, &state, request).await?
-    } else {
-        fourthp_domain::paging::Page { items: Vec::new(), next: None }
-    };
-    let today = london_date(page.caller.ctx.at);
-    let cases = listed
-        .items
-        .iter()
-        .map(|(c, view)| CaseRow {
-            id: c.id.to_string(),
-            reference: c.reference.as_str().to_owned(),
-            known_as: if view.identifying { c.details.known_as.to_string() } else { String::new() },
-            stage: c.stage_on(today).words().to_owned(),
-            age_band: c.details.age_band(today).words().to_owned(),
-            where_: format!("{}, {}", c.details.local_authority, c.details.jurisdiction.words()),
-        })
-        .collect();
-    let agencies = if coordinator {
-        let limit = Limit::parse(Some(200)).map_err(|_| Problem::internal())?;
-        let (all, _) = readable_agencies(&page.caller, &state, limit, None).await?;
-        let mut out = vec![Choice { value: String::new(), label: "Any agency".to_owned(), selected: agency.is_none() }];
-        out.extend(all.items.iter().map(|a| Choice {
-            value: a.id.to_string(),
-            label: a.name.as_str().to_owned(),
-            selected: Some(a.id) == agency,
-        }));
-        out
-    } else {
-        Vec::new()
-    };
-    // The next page's link keeps the filters.
-    let next = listed.next.map(|cursor| {
-        let cursor = cursor.to_string();
-        let mut url = form_urlencoded::Serializer::new(String::new());
-        for (k, v) in [
-            ("q", q.q.as_str()),
-            ("stage", stage.map_or("", |s| s.as_str())),
-            ("jurisdiction", jurisdiction.map_or("", |s| s.as_str())),
-            ("exploitation_type", exploitation_type.map_or("", |s| s.as_str())),
-            ("agency", if agency.is_some() { q.agency.as_str() } else { "" }),
-            ("mine", if mine { "1" } else { "" }),
-            ("cursor", cursor.as_str()),
-        ] {
-            if !v.is_empty() {
-                url.append_pair(k, v);
-            }
-        }
-        url.finish()
-    });
-    let body = CasesPage {
-        chrome: page.chrome,
-        cases,
-        q: q.q.clone(),
-        stages: filter_choices("Any stage", Stage::ALL, stage.map_or("", |s| s.as_str())),
-        jurisdictions: filter_choices("Anywhere", Jurisdiction::ALL, jurisdiction.map_or("", |s| s.as_str())),
-        types: filter_choices("Any form", ExploitationType::ALL, exploitation_type.map_or("", |s| s.as_str())),
-        agencies,
-        mine,
-        coordinator,
-        next,
-        errors,
-    };
-    Ok(render(if body.errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST }, &body))
-}
-
-#[derive(Template)]
-#[template(path = "case_status.html")]
-struct StatusPage {
-    chrome: Chrome,
-    case_id: String,
-    reference: String,
-    stage: String,
-    key_dates: Vec<(String, String)>,
-    next_deadline: Option<Row>,
-    owed: Vec<Row>,
-    warnings: Vec<String>,
-    logged: bool,
-    log: LogView,
-    errors: Vec<FieldError>,
-}
-
-impl StatusPage {
-    fn error(&self, field: &str) -> Option<&str> {
-        error_for(&self.errors, field)
-    }
-}
-
-/// A partner's view of a case their agency is on: the status the API gives partners (stage, key
-/// dates, the next deadline, what their agency owes), nothing of the person's record.
-async fn status_page(
-    page: Page,
-    state: &AppState,
-    id: CaseId,
-    mut form: LogForm,
-    errors: Vec<FieldError>,
-    logged: bool,
-) -> Result<HttpResponse, PageError> {
-    let s = app::deadlines::status(&page.caller, state, id).await?;
-    let today = london_date(page.caller.ctx.at);
-    // The partner's own call about the case: any active agency at the other end.
-    let limit = Limit::parse(Some(200)).map_err(|_| Problem::internal())?;
-    let (agencies, _) = readable_agencies(&page.caller, state, limit, None).await?;
-    defaults(&mut form, page.caller.ctx.at, &errors);
-    let counterparts = agencies
-        .items
-        .iter()
-        .filter(|a| a.active)
-        .map(|a| Choice { value: a.id.to_string(), label: a.name.as_str().to_owned(), selected: form.counterpart == a.id.to_string() })
-        .collect();
-    let mut key_dates = Vec::new();
-    let k = &s.journey;
-    for (what, date) in [
-        ("Support started", k.support_started),
-        ("Referred to the NRM", k.referral),
-        ("Duty to notify", k.duty_to_notify),
-        ("Closed", k.closed),
-    ] {
-        if let Some(d) = date {
-            key_dates.push((what.to_owned(), long_date(d)));
-        }
-    }
-    for (what, decision) in [("Reasonable grounds decision", &k.rg), ("Conclusive grounds decision", &k.cg)] {
-        if let Some(d) = decision {
-            key_dates.push((what.to_owned(), format!("{}: {}", long_date(d.date), d.outcome.words().to_lowercase())));
-        }
-    }
-    let next_deadline = s.next_deadline.as_ref().map(|d| {
-        // An agreed action's deadline says what and who; a rule's, why.
-        let action = match d.source {
-            fourthp_domain::deadline::DeadlineSource::Action(a) => s.owed.iter().find(|x| x.id == a),
-            fourthp_domain::deadline::DeadlineSource::Event(_) => None,
-        };
-        let (what, detail) = match action {
-            Some(a) => (a.details.description.as_str().to_owned(), "Your agency agreed to this".to_owned()),
-            None => (state.rules.book.rule_name(&d.rule_id), d.explanation.clone()),
-        };
-        Row { when: long_date(d.due_on), what, detail }
-    });
-    let owed = s
-        .owed
-        .iter()
-        .map(|a| Row {
-            when: long_date(a.details.due_on),
-            what: a.details.description.as_str().to_owned(),
-            detail: super::view::how_due(a.details.due_on, today),
-        })
-        .collect();
-    let warnings = fourthp_domain::deadline::support_warnings(&s.deadlines).into_iter().map(|w| w.message).collect();
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    let body = StatusPage {
-        chrome: page.chrome,
-        case_id: id.to_string(),
-        reference: s.case.reference.as_str().to_owned(),
-        stage: s.case.stage_on(today).words().to_owned(),
-        key_dates,
-        next_deadline,
-        owed,
-        warnings,
-        logged,
-        log: LogView::new(form, counterparts),
-        errors,
-    };
-    Ok(render(status, &body))
 }
 
 #[derive(Debug, Deserialize)]

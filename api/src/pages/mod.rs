@@ -8,9 +8,12 @@ mod account;
 mod admin;
 mod audit;
 mod case;
+mod cases;
 mod form;
 mod record;
 mod reports;
+mod status;
+mod team;
 mod view;
 mod work;
 
@@ -65,7 +68,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/app/admin/api-clients", web::post().to(admin::add_api_client))
         .route("/app/admin/api-clients/{id}/revoke", web::post().to(admin::revoke_api_client))
         .route("/app/audit/verify", web::post().to(audit::verify))
-        .route("/app/cases", web::get().to(case::list))
+        .route("/app/cases", web::get().to(cases::list))
         .route("/app/cases/new", web::get().to(record::new_case))
         .route("/app/cases/new", web::post().to(record::open_case))
         .route("/app/cases/{id}", web::get().to(case::show))
@@ -73,9 +76,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/app/cases/{id}/event", web::post().to(record::record_event))
         .route("/app/cases/{id}/outcome", web::get().to(record::outcome_form))
         .route("/app/cases/{id}/outcome", web::post().to(record::record_outcome))
-        .route("/app/cases/{id}/team", web::get().to(record::team))
-        .route("/app/cases/{id}/team", web::post().to(record::put_member))
-        .route("/app/cases/{id}/team/{agency}/remove", web::post().to(record::remove_member))
+        .route("/app/cases/{id}/team", web::get().to(team::team))
+        .route("/app/cases/{id}/team", web::post().to(team::put_member))
+        .route("/app/cases/{id}/team/{agency}/remove", web::post().to(team::remove_member))
         .route("/app/cases/{id}/interventions", web::post().to(case::log_intervention))
         .route("/app/cases/{id}/needs/{need}/met", web::post().to(case::need_met))
         .route("/app/cases/{id}/deadlines/{deadline}/waive", web::post().to(case::waive))
