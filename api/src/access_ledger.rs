@@ -34,6 +34,9 @@ pub struct AccessLedger {
     /// another case, or an action a partner may not see): a 404 is then a refusal, not a failed
     /// lookup.
     pub child_refused: bool,
+    /// The record the use case works on, as it said (`Caller::concerns`); else the route's
+    /// pattern is read for it.
+    pub entity: Option<(EntityType, uuid::Uuid)>,
 }
 
 pub type SharedLedger = Arc<Mutex<AccessLedger>>;
@@ -48,7 +51,8 @@ fn action_of(method: &Method) -> AuditAction {
     }
 }
 
-/// The entity a route pattern names, by its last fixed segment.
+/// The entity a route pattern names, by its last fixed segment: for a refusal where the use case
+/// did not say what it worked on (`Caller::concerns`).
 pub fn entity_of(pattern: &str) -> EntityType {
     if pattern.starts_with("/api/v1/reports") {
         return EntityType::Report;
@@ -90,11 +94,15 @@ pub fn records_for(req: &HttpRequest, status: StatusCode, ledger: &AccessLedger)
         .and_then(|name| params.get(name))
         .and_then(|v| uuid::Uuid::parse_str(v).ok());
     let outcome = if ledger.case_visible && !ledger.child_refused { AuditOutcome::Failed } else { AuditOutcome::Denied };
+    let (entity_type, entity_id) = match ledger.entity {
+        Some((kind, id)) => (kind, Some(id)),
+        None => (entity_of(&pattern), last_id.or(case.map(|c| *c.as_uuid()))),
+    };
     vec![AuditEntry {
         action: action_of(req.method()),
         outcome,
-        entity_type: entity_of(&pattern),
-        entity_id: last_id.or(case.map(|c| *c.as_uuid())),
+        entity_type,
+        entity_id,
         case_id: case,
         changed_fields: Vec::new(),
         purpose: Some(Purpose::Treatment),

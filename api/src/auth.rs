@@ -108,6 +108,11 @@ impl Caller {
         }
     }
 
+    /// The record the use case works on: a refusal is recorded against it, whatever the route.
+    pub fn concerns(&self, entity: fourthp_domain::audit::EntityType, id: uuid::Uuid) {
+        self.ledger.lock().map(|mut l| l.entity = Some((entity, id))).unwrap_or(());
+    }
+
     /// The object asked for under the case exists, but not for the caller there (a child of
     /// another case, or one the policy hides): a 404 after this is recorded as a refusal.
     pub fn refused_child(&self) {

@@ -65,6 +65,7 @@ pub async fn close(
     expected: Option<i32>,
     change: ActionChange,
 ) -> Result<Action, AppError> {
+    caller.concerns(fourthp_domain::audit::EntityType::Action, id.into_uuid());
     access::precheck(caller.principal().role, CaseAction::Read)?;
     let today = london_date(caller.ctx.at);
     Ok(actions::close(&state.db, &caller.ctx, id, expected, change, today, |case, action| {
@@ -126,6 +127,7 @@ pub async fn of_case(
 /// One action of the case: another case's, or one the policy hides from this partner, is a
 /// refusal.
 pub async fn get(caller: &Caller, state: &AppState, case: CaseId, id: ActionId) -> Result<Action, AppError> {
+    caller.concerns(fourthp_domain::audit::EntityType::Action, id.into_uuid());
     access::precheck(caller.principal().role, CaseAction::Read)?;
     case_for(&state.db, caller, case, CaseAction::Read).await?;
     match actions::get(&state.db, id).await? {

@@ -131,6 +131,7 @@ pub async fn queue(
 
 /// Waives an outstanding deadline with a reason as typed (coordinators; errors on `reason`).
 pub async fn waive(caller: &Caller, state: &AppState, id: DeadlineId, reason: &str) -> Result<Deadline, AppError> {
+    caller.concerns(EntityType::Deadline, id.into_uuid());
     access::precheck(caller.principal().role, CaseAction::Update)?;
     let mut errs = FieldErrors::new();
     let Some(reason) = errs.check("reason", WaiverReason::parse(reason)) else { return Err(AppError::Invalid(errs)) };

@@ -109,6 +109,7 @@ pub struct NeedChange {
 /// Changes a need still at version `expected` when given (coordinators): its status (met, with
 /// the day) or when it was identified.
 pub async fn change(caller: &Caller, state: &AppState, id: NeedId, expected: Option<i32>, b: NeedChange) -> Result<Need, AppError> {
+    caller.concerns(fourthp_domain::audit::EntityType::Need, id.into_uuid());
     access::precheck(caller.principal().role, CaseAction::Update)?;
     let mut errs = FieldErrors::new();
     let identified_on = errs.check_opt("identified_on", b.identified_on.as_deref().map(parse_date));
