@@ -42,6 +42,10 @@ measure() { # $1: role, $2: path
         '{a[NR]=$1*1000} END {printf "%-34s %8.1f %8.1f %8.1f %10d %10d\n", p, a[int((n+1)/2)], a[int(n*0.95+0.5)], a[n], size, size+css}'
 }
 measure coordinator /app/due
+measure coordinator "/app/due?show=overdue&by=agency"
+measure coordinator "/app/due?show=overdue&page=2"
+measure coordinator "/app/due?show=week"
+measure coordinator "/app/due?show=later"
 measure coordinator "/app/due?mine=1"
 measure coordinator /app/cases
 measure coordinator "/app/cases?q=$(psql -X -At "$DATABASE_URL" -c "SELECT lower(left(known_as, 2)) FROM cases LIMIT 1" | sed 's/\./%2E/g')"

@@ -196,13 +196,24 @@ type BoxedSql = diesel::query_builder::BoxedSqlQuery<'static, diesel::pg::Pg, di
 /// asked for) on cases not closed (or entitlements that ended early), and the filter's own.
 /// `$1` is today; the filter's parameters follow from `$2`, `n` ending at the last used.
 pub(crate) fn outstanding_where(filter: &QueueFilter, n: &mut usize) -> String {
-    let mut sql = String::from("(c.stage <> 'closed' OR d.support_ended_on IS NOT NULL) AND ");
+    let mut sql = format!("(({}) OR ({})) AND ", OPEN_CASE[0], OPEN_CASE[1]);
     if filter.statuses.is_empty() {
         sql.push_str(&definition_sql(OUTSTANDING));
     } else {
         let parts: Vec<String> = filter.statuses.iter().map(|s| definition_sql(definition(*s))).collect();
         sql.push_str(&format!("({})", parts.join(" OR ")));
     }
+    sql.push_str(&filter_sql(filter, n));
+    sql
+}
+
+/// The cases the queue covers, as two conditions on case `c` and deadline `d` that never both
+/// hold: cases not closed, and the entitlements of closed cases whose support ended early.
+pub(crate) const OPEN_CASE: [&str; 2] = ["c.stage <> 'closed'", "c.stage = 'closed' AND d.support_ended_on IS NOT NULL"];
+
+/// The filter's own conditions (` AND ...` each), its parameters numbered after `n`.
+pub(crate) fn filter_sql(filter: &QueueFilter, n: &mut usize) -> String {
+    let mut sql = String::new();
     let mut next = || {
         *n += 1;
         *n
@@ -217,6 +228,26 @@ pub(crate) fn outstanding_where(filter: &QueueFilter, n: &mut usize) -> String {
         sql.push_str(&format!(" AND c.lead_coordinator = ${}", next()));
     }
     sql
+}
+
+/// The queue's conditions as branches that never overlap, for a `UNION ALL` each branch of
+/// which an index answers by a range: one per alternative of the status definition (outstanding,
+/// unless the filter names statuses) and per kind of case in [`OPEN_CASE`], each with the
+/// filter's own conditions. `$1` is today; the filter's parameters follow from `$2`.
+pub(crate) fn outstanding_branches(filter: &QueueFilter) -> Vec<String> {
+    let mut n = 1;
+    let own = filter_sql(filter, &mut n);
+    let alternatives: Vec<String> = if filter.statuses.is_empty() {
+        OUTSTANDING.iter().map(|alt| definition_sql(std::slice::from_ref(alt))).collect()
+    } else {
+        // Named statuses may overlap: one branch of them all.
+        vec![format!("({})", filter.statuses.iter().map(|s| definition_sql(definition(*s))).collect::<Vec<_>>().join(" OR "))]
+    };
+    alternatives
+        .iter()
+        .flat_map(|alt| OPEN_CASE.iter().map(move |case| format!("{alt} AND {case}")))
+        .map(|cond| format!("{cond}{own}"))
+        .collect()
 }
 
 /// Binds today and the filter's parameters, in [`outstanding_where`]'s order.

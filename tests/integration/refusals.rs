@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use actix_web::http::Method;
+use fourthp_domain::ids::AgencyId;
 use fourthp_domain::principal::Role;
 use serde_json::{json, Value};
 
@@ -16,6 +17,39 @@ async fn refusal_records(app: &TestApp, request_id: &str) -> i64 {
         .await
 }
 
+/// One record of each kind a case holds, by id.
+struct Children {
+    event: String,
+    intervention: String,
+    action: String,
+    need: String,
+    outcome: String,
+    deadline: String,
+}
+
+/// Records one of each child on `case`, the intervention with and the action owed by `owner`.
+async fn one_of_each_child(app: &TestApp, vcc: &str, case: &str, owner: AgencyId) -> Children {
+    let event = app.event_ok(case, vcc, json!({"type": "support_started", "date": day(-20)})).await;
+    let post = |path: String, body: Value| async move {
+        let r = app.post(&path, vcc, body).await;
+        assert_eq!(r.status.as_u16(), 201, "{path}: {}", r.text);
+        r.body["id"].as_str().unwrap().to_owned()
+    };
+    let intervention = post(
+        format!("/api/v1/cases/{case}/interventions"),
+        json!({"channel": "phone_call", "direction": "outbound", "counterpart_agency_id": owner, "occurred_at": format!("{}T10:00:00Z", day(-2)),
+               "need_domain": "health_gp", "summary": "Call about GP registration", "duration_minutes": 10}),
+    )
+    .await;
+    let action =
+        post(format!("/api/v1/cases/{case}/actions"), json!({"description": "Find a bed", "owner_agency_id": owner, "due_on": day(5)}))
+            .await;
+    let need = post(format!("/api/v1/cases/{case}/needs"), json!({"domain": "health_gp", "identified_on": day(-9)})).await;
+    let outcome = post(format!("/api/v1/cases/{case}/outcomes"), json!({"outcome": "lost_contact", "achieved_on": day(0)})).await;
+    let deadline = app.deadlines(case, vcc).await["gp_access"]["id"].as_str().unwrap().to_owned();
+    Children { event, intervention, action, need, outcome, deadline }
+}
+
 #[actix_web::test]
 async fn every_refusal_of_every_operation_leaves_exactly_one_denied_record() {
     let app = TestApp::init().spawn().await;
@@ -23,29 +57,7 @@ async fn every_refusal_of_every_operation_leaves_exactly_one_denied_record() {
     let elsewhere = app.agency("Elsewhere NGO", "ngo").await;
     // A case with one of each child, none of it the outsiders'.
     let case = app.open_case(&vcc, car_wash_man()).await["id"].as_str().unwrap().to_owned();
-    let event = app.event_ok(&case, &vcc, json!({"type": "support_started", "date": day(-20)})).await;
-    let post = |path: String, body: Value| {
-        let (app, vcc) = (&app, vcc.clone());
-        async move {
-            let r = app.post(&path, &vcc, body).await;
-            assert_eq!(r.status.as_u16(), 201, "{path}: {}", r.text);
-            r.body["id"].as_str().unwrap().to_owned()
-        }
-    };
-    let intervention = post(
-        format!("/api/v1/cases/{case}/interventions"),
-        json!({"channel": "phone_call", "direction": "outbound", "counterpart_agency_id": own_agency, "occurred_at": format!("{}T10:00:00Z", day(-2)),
-               "need_domain": "health_gp", "summary": "Call about GP registration", "duration_minutes": 10}),
-    )
-    .await;
-    let action = post(
-        format!("/api/v1/cases/{case}/actions"),
-        json!({"description": "Find a bed", "owner_agency_id": own_agency, "due_on": day(5)}),
-    )
-    .await;
-    let need = post(format!("/api/v1/cases/{case}/needs"), json!({"domain": "health_gp", "identified_on": day(-9)})).await;
-    let outcome = post(format!("/api/v1/cases/{case}/outcomes"), json!({"outcome": "lost_contact", "achieved_on": day(0)})).await;
-    let deadline = app.deadlines(&case, &vcc).await["gp_access"]["id"].as_str().unwrap().to_owned();
+    let Children { event, intervention, action, need, outcome, deadline } = one_of_each_child(&app, &vcc, &case, own_agency).await;
 
     let ids: HashMap<&str, String> = HashMap::from([
         ("event_id", event),
@@ -178,7 +190,7 @@ async fn a_missing_child_is_a_failed_lookup_and_lists_record_each_case_shown() {
 #[actix_web::test]
 async fn a_child_read_through_another_cases_path_is_a_recorded_refusal() {
     let app = TestApp::init().spawn().await;
-    let (own_agency, vcc) = app.coordinator().await;
+    let (_, vcc) = app.coordinator().await;
     let housing = app.agency("Riverside Housing Association", "local_authority_housing").await;
     let open = || async { app.open_case(&vcc, car_wash_man()).await["id"].as_str().unwrap().to_owned() };
     let (a, b) = (open().await, open().await);
@@ -186,31 +198,8 @@ async fn a_child_read_through_another_cases_path_is_a_recorded_refusal() {
         let r = app.call(Method::PUT, &format!("/api/v1/cases/{case}/team/{housing}"), Some(&vcc), Some(json!({}))).await;
         assert!(r.status.is_success(), "{}", r.text);
     }
-    // One of each child kind, on case B.
-    let event = app.event_ok(&b, &vcc, json!({"type": "support_started", "date": day(-20)})).await;
-    let post = |path: String, body: Value| {
-        let (app, vcc) = (&app, vcc.clone());
-        async move {
-            let r = app.post(&path, &vcc, body).await;
-            assert_eq!(r.status.as_u16(), 201, "{path}: {}", r.text);
-            r.body["id"].as_str().unwrap().to_owned()
-        }
-    };
-    let intervention = post(
-        format!("/api/v1/cases/{b}/interventions"),
-        json!({"channel": "phone_call", "direction": "outbound", "counterpart_agency_id": housing, "occurred_at": format!("{}T10:00:00Z", day(-2)),
-               "need_domain": "accommodation", "summary": "Called about a viewing", "duration_minutes": 10}),
-    )
-    .await;
-    let action = post(
-        format!("/api/v1/cases/{b}/actions"),
-        json!({"description": "Arrange a viewing of the flat", "owner_agency_id": housing, "due_on": day(5)}),
-    )
-    .await;
-    let need = post(format!("/api/v1/cases/{b}/needs"), json!({"domain": "accommodation", "identified_on": day(-9)})).await;
-    let outcome = post(format!("/api/v1/cases/{b}/outcomes"), json!({"outcome": "lost_contact", "achieved_on": day(0)})).await;
-    let deadline = app.deadlines(&b, &vcc).await["gp_access"]["id"].as_str().unwrap().to_owned();
-    let _ = own_agency;
+    // One of each child kind, on case B, the action owed by the housing association.
+    let Children { event, intervention, action, need, outcome, deadline } = one_of_each_child(&app, &vcc, &b, housing).await;
     let partner = token_for(&principal(Role::Partner, Some(housing), "housing-officer"));
     let children = [
         ("events", "case_event", &event),

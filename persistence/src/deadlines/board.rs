@@ -12,7 +12,7 @@ use fourthp_domain::deadline::Deadline;
 use fourthp_domain::ids::AgencyId;
 use uuid::Uuid;
 
-use super::{bind_outstanding, deadline_from, outstanding_where, QueueFilter};
+use super::{bind_outstanding, deadline_from, outstanding_branches, QueueFilter};
 use crate::db::{Db, StoreError};
 use crate::rows::DeadlineRow;
 
@@ -91,18 +91,17 @@ struct CountsRow {
     later: i64,
 }
 
-const FROM: &str = "FROM deadlines d JOIN cases c ON c.id = d.case_id \
-     LEFT JOIN actions a ON a.id = d.action_id LEFT JOIN agencies g ON g.id = a.owner_agency_id WHERE ";
-
 /// How many of the filter's outstanding deadlines fall in each window.
 pub async fn counts(db: &Db, filter: &QueueFilter, today: NaiveDate) -> Result<WindowCounts, StoreError> {
-    let mut n = 1;
-    let cond = outstanding_where(filter, &mut n);
+    let branches: Vec<String> = outstanding_branches(filter)
+        .into_iter()
+        .map(|cond| format!("SELECT d.due_on FROM deadlines d JOIN cases c ON c.id = d.case_id WHERE {cond}"))
+        .collect();
     let sql = format!(
-        "SELECT count(*) FILTER (WHERE d.due_on < $1) AS overdue, \
-         count(*) FILTER (WHERE d.due_on >= $1 AND d.due_on <= $1 + 7) AS this_week, \
-         count(*) FILTER (WHERE d.due_on > $1 + 7) AS later \
-         FROM deadlines d JOIN cases c ON c.id = d.case_id WHERE {cond}"
+        "SELECT count(*) FILTER (WHERE due_on < $1) AS overdue, \
+         count(*) FILTER (WHERE due_on >= $1 AND due_on <= $1 + 7) AS this_week, \
+         count(*) FILTER (WHERE due_on > $1 + 7) AS later FROM ({}) x",
+        branches.join(" UNION ALL ")
     );
     let mut conn = db.conn().await?;
     let row: CountsRow = bind_outstanding(diesel::sql_query(sql).into_boxed(), filter, today).get_result(&mut conn).await?;
@@ -110,7 +109,8 @@ pub async fn counts(db: &Db, filter: &QueueFilter, today: NaiveDate) -> Result<W
 }
 
 /// One page (`offset` rows in, up to `limit`) of the filter's outstanding deadlines in `window`,
-/// ordered by `grouping`; `true` with it when there are more.
+/// ordered by `grouping`; `true` with it when there are more. The page's ids are found from the
+/// indexes alone, then only its rows are read whole.
 pub async fn page(
     db: &Db,
     filter: &QueueFilter,
@@ -120,22 +120,45 @@ pub async fn page(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<BoardItem>, bool), StoreError> {
-    let mut n = 1;
-    let cond = outstanding_where(filter, &mut n);
     let window_sql = match window {
         Window::Overdue => "d.due_on < $1",
         Window::ThisWeek => "d.due_on >= $1 AND d.due_on <= $1 + 7",
         Window::Later => "d.due_on > $1 + 7",
     };
-    let order = match grouping {
-        Grouping::Case => "d.case_reference, d.due_on, d.id",
-        Grouping::Agency => "g.name NULLS FIRST, a.owner_agency_id NULLS FIRST, d.due_on, d.case_reference, d.id",
+    // The sort key of a row, as columns of the page's ids, and their order.
+    let (key, join, order) = match grouping {
+        Grouping::Case => ("d.case_reference AS k1, NULL::uuid AS k2", "", "k1, due_on, id"),
+        Grouping::Agency => (
+            "g.name AS k1, a.owner_agency_id AS k2",
+            " LEFT JOIN actions a ON a.id = d.action_id LEFT JOIN agencies g ON g.id = a.owner_agency_id",
+            "k1 NULLS FIRST, k2 NULLS FIRST, due_on, case_reference, id",
+        ),
     };
+    let branches: Vec<String> = outstanding_branches(filter)
+        .into_iter()
+        .map(|cond| {
+            format!(
+                "SELECT d.id, d.due_on, d.case_reference, {key} FROM deadlines d JOIN cases c ON c.id = d.case_id{join} \
+                 WHERE {cond} AND {window_sql}"
+            )
+        })
+        .collect();
     let sql = format!(
-        "SELECT d.*, c.stage, c.stage_advances_on, a.description AS action_description, a.owner_agency_id, g.name AS owner_name, a.created_at AS action_created_at \
-         {FROM}{cond} AND {window_sql} ORDER BY {order} LIMIT {} OFFSET {}",
+        "WITH p AS ({} ORDER BY {order} LIMIT {} OFFSET {}) \
+         SELECT d.*, c.stage, c.stage_advances_on, a.description AS action_description, a.owner_agency_id, g.name AS owner_name, \
+         a.created_at AS action_created_at \
+         FROM p JOIN deadlines d ON d.id = p.id JOIN cases c ON c.id = d.case_id \
+         LEFT JOIN actions a ON a.id = d.action_id LEFT JOIN agencies g ON g.id = a.owner_agency_id \
+         ORDER BY {}",
+        branches.join(" UNION ALL "),
         limit.max(0) + 1,
-        offset.max(0)
+        offset.max(0),
+        order
+            .replace("k1", "p.k1")
+            .replace("k2", "p.k2")
+            .replace("due_on", "p.due_on")
+            .replace("case_reference", "p.case_reference")
+            .replace(" id", " p.id"),
     );
     let mut conn = db.conn().await?;
     let rows: Vec<BoardRow> = bind_outstanding(diesel::sql_query(sql).into_boxed(), filter, today).load(&mut conn).await?;
