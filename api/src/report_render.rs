@@ -57,9 +57,17 @@ impl Format {
     }
 }
 
+/// Who reads a CSV: a partner's or an analyst's program (the API's codes, as the JSON), or a
+/// person opening it in a spreadsheet (headings and values in people's words).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Readers {
+    Programs,
+    People,
+}
+
 /// The report as an HTTP answer in `format`, for the API and the pages alike: JSON, CSV as an
 /// attachment, or the printable page under its own policy.
-pub fn respond(document: &OutcomeReport, format: Format) -> actix_web::HttpResponse {
+pub fn respond(document: &OutcomeReport, format: Format, readers: Readers) -> actix_web::HttpResponse {
     use actix_web::http::header::{self, HeaderValue};
     let vary = (header::VARY, HeaderValue::from_static("Accept"));
     match format {
@@ -71,7 +79,10 @@ pub fn respond(document: &OutcomeReport, format: Format) -> actix_web::HttpRespo
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"fourthp-outcomes-{}-{}.csv\"", document.period.from, document.period.to),
             ))
-            .body(csv(document)),
+            .body(match readers {
+                Readers::Programs => csv(document),
+                Readers::People => csv_for_people(document),
+            }),
         Format::Html => actix_web::HttpResponse::Ok()
             .insert_header(vary)
             .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
@@ -140,6 +151,42 @@ pub fn csv(report: &OutcomeReport) -> String {
                     f.status.as_str(),
                     m.definition.as_str(),
                     &m.jurisdictions.iter().map(|j| j.as_str()).collect::<Vec<_>>().join(" "),
+                ];
+                for (i, field) in fields.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    csv_field(&mut out, field);
+                }
+                out.push_str("\r\n");
+            }
+        }
+    }
+    out
+}
+
+/// The CSV's headings in people's words.
+pub const CSV_HEADER_FOR_PEOPLE: &str = "Section,Measure,Category,Figure,Unit,Value,How it is shown,Definition,Where";
+
+/// The same rows as [`csv`], for a person: every heading, section, category, figure, unit and
+/// status in people's words.
+pub fn csv_for_people(report: &OutcomeReport) -> String {
+    let mut out = String::with_capacity(64 * 1024);
+    out.push_str(CSV_HEADER_FOR_PEOPLE);
+    out.push_str("\r\n");
+    for section in &report.sections {
+        for m in &section.measures {
+            for f in &m.figures {
+                let fields = [
+                    section.id.words().to_owned(),
+                    m.title.clone(),
+                    f.category.as_deref().map(|c| words::category(&m.id, c)).unwrap_or_default(),
+                    words::statistic(&f.statistic),
+                    f.unit.words().to_owned(),
+                    value_text(f.value),
+                    f.status.words().to_owned(),
+                    m.definition.clone(),
+                    covered(&m.jurisdictions),
                 ];
                 for (i, field) in fields.iter().enumerate() {
                     if i > 0 {

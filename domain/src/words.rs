@@ -16,7 +16,7 @@ use crate::intervention::{Channel, Direction};
 use crate::need::{NeedDomain, NeedStatus};
 use crate::outcome::OutcomeKind;
 use crate::principal::Role;
-use crate::report::{AgeGroup, Section, Unit};
+use crate::report::{AgeGroup, FigureStatus, Section, Unit};
 use crate::rules::{DeadlineKind, DeadlineStatus};
 
 /// A vocabulary value as a person reads it: a sentence-case phrase, abbreviations as people
@@ -242,6 +242,13 @@ words!(Unit {
     PerCase => "Per case",
 });
 
+words!(FigureStatus {
+    Exact => "Exact",
+    Perturbed => "Rounded to protect people",
+    Suppressed => "Withheld: too few people",
+    InsufficientData => "Too few to say",
+});
+
 words!(AgencyKind {
     Police => "Police",
     LocalAuthorityAdultSocialCare => "Adult social care",
@@ -422,6 +429,7 @@ mod tests {
         check(AgeGroup::ALL);
         check(Section::ALL);
         check(Unit::ALL);
+        check(FigureStatus::ALL);
         check(AgencyKind::ALL);
         check(Channel::ALL);
         check(Direction::ALL);

@@ -32,6 +32,14 @@ export async function check(page, name) {
   }
 }
 
+/** The machine words (codes with an underscore, such as "nrm_referred") and raw ids (UUIDs) in a text. */
+export function machineWords(text) {
+  const found = [];
+  for (const m of text.matchAll(/(^|[^@\w.])([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?![\w@])/g)) found.push(m[2]);
+  for (const m of text.matchAll(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi)) found.push(m[0]);
+  return found;
+}
+
 /**
  * Fails when the page's text shows a machine word (a code with an underscore, such as
  * "nrm_referred") or a raw id (a UUID): what a person reads is in people's words. Text a page
@@ -44,9 +52,7 @@ export async function expectPeoplesWords(page, name) {
     for (const el of body.querySelectorAll('code, kbd, samp, script, style')) el.remove();
     return body.innerText;
   });
-  const found = [];
-  for (const m of text.matchAll(/(^|[^@\w.])([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?![\w@])/g)) found.push(m[2]);
-  for (const m of text.matchAll(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi)) found.push(m[0]);
+  const found = machineWords(text);
   results.words = (results.words || 0) + 1;
   if (found.length > 0) fail(`${name} (${page.url()}) shows machine words or raw ids: ${[...new Set(found)].slice(0, 10).join(', ')}`);
 }

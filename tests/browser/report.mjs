@@ -1,7 +1,8 @@
 // A commissioner pulls the outcome report (STORIES.md) in a real browser: the form, the printable
 // report with its charts, the CSV; an auditor verifies the trail and reads a case's access log.
 // Run by the integration test `browser::a_commissioner_pulls_the_report`.
-import { config, check, fail, expectText, signIn, newPage, run } from './lib.mjs';
+import { readFileSync } from 'node:fs';
+import { config, check, fail, expectText, machineWords, signIn, newPage, run } from './lib.mjs';
 
 await run(async (browser) => {
   const page = await newPage(browser);
@@ -19,6 +20,11 @@ await run(async (browser) => {
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('button:has-text("Show the report")')]);
   const name = download.suggestedFilename();
   if (!/^fourthp-outcomes-\d{4}-\d{2}-01-\d{4}-\d{2}-\d{2}\.csv$/.test(name)) fail(`the CSV is called ${name}`);
+  // The page's CSV is for a person: headings and values in people's words.
+  const csvText = readFileSync(await download.path(), 'utf8');
+  if (!csvText.startsWith('Section,Measure,Category,Figure,')) fail(`the CSV's headings: ${csvText.split('\n')[0]}`);
+  const codes = machineWords(csvText);
+  if (codes.length > 0) fail(`the CSV shows machine words: ${[...new Set(codes)].slice(0, 10).join(', ')}`);
   // A period that is not whole months cannot be asked for here; a month typed wrongly is named.
   await page.goto(`${config.base}/app/reports?from=2025-13&to=2025-12`);
   await expectText(page, 'There is a problem');
