@@ -8,7 +8,7 @@ use fourthp_domain::report::{FigureStatus, Unit};
 use fourthp_domain::words::{self, Words};
 use plotters::prelude::*;
 
-use crate::report_body::{OutcomeReport, ReportFigure, ReportMeasure};
+use crate::report_body::{OutcomeReport, ReportFigure, ReportMeasure, ReportSection};
 use serde::Deserialize;
 
 /// The format a report is rendered in.
@@ -132,27 +132,15 @@ pub fn value_text(v: Option<f64>) -> String {
     }
 }
 
-/// One row per figure, with the measure's definition on each row so that any row stands alone.
-pub fn csv(report: &OutcomeReport) -> String {
+/// The CSV's lines: `header`, then one row per figure from `fields`.
+fn csv_rows(report: &OutcomeReport, header: &str, fields: impl Fn(&ReportSection, &ReportMeasure, &ReportFigure) -> Vec<String>) -> String {
     let mut out = String::with_capacity(64 * 1024);
-    out.push_str(CSV_HEADER);
+    out.push_str(header);
     out.push_str("\r\n");
     for section in &report.sections {
         for m in &section.measures {
             for f in &m.figures {
-                let fields = [
-                    section.id.as_str(),
-                    m.id.as_str(),
-                    m.title.as_str(),
-                    f.category.as_deref().unwrap_or(""),
-                    f.statistic.as_str(),
-                    f.unit.as_str(),
-                    &value_text(f.value),
-                    f.status.as_str(),
-                    m.definition.as_str(),
-                    &m.jurisdictions.iter().map(|j| j.as_str()).collect::<Vec<_>>().join(" "),
-                ];
-                for (i, field) in fields.iter().enumerate() {
+                for (i, field) in fields(section, m, f).iter().enumerate() {
                     if i > 0 {
                         out.push(',');
                     }
@@ -165,40 +153,43 @@ pub fn csv(report: &OutcomeReport) -> String {
     out
 }
 
+/// One row per figure, with the measure's definition on each row so that any row stands alone.
+pub fn csv(report: &OutcomeReport) -> String {
+    csv_rows(report, CSV_HEADER, |section, m, f| {
+        vec![
+            section.id.as_str().to_owned(),
+            m.id.clone(),
+            m.title.clone(),
+            f.category.clone().unwrap_or_default(),
+            f.statistic.clone(),
+            f.unit.as_str().to_owned(),
+            value_text(f.value),
+            f.status.as_str().to_owned(),
+            m.definition.clone(),
+            m.jurisdictions.iter().map(|j| j.as_str()).collect::<Vec<_>>().join(" "),
+        ]
+    })
+}
+
 /// The CSV's headings in people's words.
 pub const CSV_HEADER_FOR_PEOPLE: &str = "Section,Measure,Category,Figure,Unit,Value,How it is shown,Definition,Where";
 
 /// The same rows as [`csv`], for a person: every heading, section, category, figure, unit and
 /// status in people's words.
 pub fn csv_for_people(report: &OutcomeReport) -> String {
-    let mut out = String::with_capacity(64 * 1024);
-    out.push_str(CSV_HEADER_FOR_PEOPLE);
-    out.push_str("\r\n");
-    for section in &report.sections {
-        for m in &section.measures {
-            for f in &m.figures {
-                let fields = [
-                    section.id.words().to_owned(),
-                    m.title.clone(),
-                    f.category.as_deref().map(|c| words::category(&m.id, c)).unwrap_or_default(),
-                    words::statistic(&f.statistic),
-                    f.unit.words().to_owned(),
-                    value_text(f.value),
-                    f.status.words().to_owned(),
-                    m.definition.clone(),
-                    covered(&m.jurisdictions),
-                ];
-                for (i, field) in fields.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    csv_field(&mut out, field);
-                }
-                out.push_str("\r\n");
-            }
-        }
-    }
-    out
+    csv_rows(report, CSV_HEADER_FOR_PEOPLE, |section, m, f| {
+        vec![
+            section.id.words().to_owned(),
+            m.title.clone(),
+            f.category.as_deref().map(|c| words::category(&m.id, c)).unwrap_or_default(),
+            words::statistic(&f.statistic),
+            f.unit.words().to_owned(),
+            value_text(f.value),
+            f.status.words().to_owned(),
+            m.definition.clone(),
+            covered(&m.jurisdictions),
+        ]
+    })
 }
 
 fn escape(raw: &str) -> String {

@@ -76,6 +76,18 @@ pub fn device(user_agent: &str) -> String {
     format!("{browser}{system}")
 }
 
+/// How something was agreed, after who agreed it: " on a phone call", " by email".
+pub fn by_channel(channel: fourthp_domain::intervention::Channel) -> String {
+    use fourthp_domain::intervention::Channel;
+    let how = match channel {
+        Channel::PhoneCall | Channel::VideoCall | Channel::Visit => "on a",
+        Channel::Meeting => "at a",
+        Channel::Email | Channel::TextMessage | Channel::Letter => "by",
+        Channel::Other => return String::new(),
+    };
+    format!(" {how} {}", channel.words().to_lowercase())
+}
+
 /// The navigation each role sees.
 pub fn nav_for(role: Role) -> Vec<(&'static str, &'static str)> {
     let mut nav = match role {
@@ -123,6 +135,15 @@ impl ActionCard {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn channels_read_as_how_it_was_agreed() {
+        use fourthp_domain::intervention::Channel;
+        assert_eq!(by_channel(Channel::PhoneCall), " on a phone call");
+        assert_eq!(by_channel(Channel::Email), " by email");
+        assert_eq!(by_channel(Channel::Meeting), " at a meeting");
+        assert_eq!(by_channel(Channel::Other), "");
+    }
 
     #[test]
     fn devices_read_as_words() {

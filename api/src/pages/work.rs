@@ -245,9 +245,9 @@ async fn owed_page(
                 (Some(p), Some(a)) => format!("{p} ({a})"),
                 (Some(p), None) => p.clone(),
                 (None, Some(a)) => a.clone(),
-                (None, None) => "The victim care coordinator".to_owned(),
+                (None, None) => "the victim care coordinator".to_owned(),
             };
-            let how = i.channel.map(|c| format!(" ({})", c.words().to_lowercase())).unwrap_or_default();
+            let how = i.channel.map(super::view::by_channel).unwrap_or_default();
             let agreed = super::view::london_time(i.agreed_at);
             ActionCard {
                 case: Some((i.action.case_id.to_string(), i.case_reference.as_str().to_owned())),
