@@ -135,7 +135,10 @@ async fn two_instances_serve_one_database_correctly() {
     // 4. The chainer: at most one instance holds the chain's lock at any moment, the backlog
     //    drains, and when the instance chaining is killed the other takes over.
     // The chainer's advisory lock (0x0004_7448_5000_0002), as pg_locks shows a bigint key.
+    // In this test's database only: tests running beside it in other databases of the cluster
+    // have chainers of their own, holding the same key there.
     let holders = "SELECT count(DISTINCT pid) AS n FROM pg_locks WHERE locktype = 'advisory' AND granted \
+                   AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
                    AND classid = 291912::oid AND objid = 1342177282::oid AND objsubid = 1";
     for _ in 0..40 {
         assert!(app.count(holders).await <= 1, "two chainers at once");
