@@ -84,9 +84,10 @@ impl Checkpoint {
     }
 }
 
-/// Chains what is pending, signs the head and stores the checkpoint.
+/// Chains what is pending (waiting for a chainer at work), signs the head and stores the
+/// checkpoint.
 pub async fn checkpoint(db: &Db, key: &SigningKey, now: DateTime<Utc>) -> Result<Checkpoint, StoreError> {
-    chain::chain_pending(db, now).await?;
+    chain::chain_all(db, now).await?;
     let (seq, hash) = chain::head(db).await?;
     let signed_at = now.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
     let head_hash = hex(&hash);

@@ -131,11 +131,16 @@ pub async fn head(db: &Db) -> Result<(i64, Vec<u8>), StoreError> {
     head_on(&mut conn).await
 }
 
-/// Chains up to `batch` pending records; returns how many, or 0 if another chainer holds the lock.
-async fn chain_batch(conn: &mut AsyncPgConnection, batch: i64, now: DateTime<Utc>) -> Result<usize, StoreError> {
-    let locked: bool = diesel::select(crate::db::pg_try_advisory_xact_lock(CHAINER_LOCK)).get_result(conn).await?;
-    if !locked {
-        return Ok(0);
+/// Chains up to `batch` pending records; returns how many, or 0 if another chainer holds the
+/// lock and `wait` is false (with `wait`, it waits for the other to commit, then chains).
+async fn chain_batch(conn: &mut AsyncPgConnection, batch: i64, now: DateTime<Utc>, wait: bool) -> Result<usize, StoreError> {
+    if wait {
+        diesel::sql_query(format!("SELECT pg_advisory_xact_lock({CHAINER_LOCK})")).execute(conn).await?;
+    } else {
+        let locked: bool = diesel::select(crate::db::pg_try_advisory_xact_lock(CHAINER_LOCK)).get_result(conn).await?;
+        if !locked {
+            return Ok(0);
+        }
     }
     let (mut seq, mut prev) = head_on(conn).await?;
     let sql = format!(
@@ -180,14 +185,27 @@ pub async fn pending_count(db: &Db) -> Result<i64, StoreError> {
     Ok(pending.n)
 }
 
-/// Chains every pending record, in batches; returns how many were chained.
+/// Chains every pending record, in batches; returns how many were chained. Another chainer at
+/// work already (another instance's, or this one's background job) is left to it: this returns
+/// at once. For the background job.
 pub async fn chain_pending(db: &Db, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    chain(db, now, false).await
+}
+
+/// Chains every record pending now, waiting for another chainer at work to finish first: after
+/// this, everything committed before the call is on the chain. For verifying and checkpoints,
+/// which must see the chain up to the moment they were asked.
+pub async fn chain_all(db: &Db, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    chain(db, now, true).await
+}
+
+async fn chain(db: &Db, now: DateTime<Utc>, wait: bool) -> Result<usize, StoreError> {
     let mut conn = db.conn().await?;
     let conn: &mut AsyncPgConnection = &mut conn;
     let mut total = 0;
     loop {
         AnsiTransactionManager::begin_transaction(conn).await?;
-        let n = match chain_batch(conn, 5000, now).await {
+        let n = match chain_batch(conn, 5000, now, wait).await {
             Ok(n) => {
                 AnsiTransactionManager::commit_transaction(conn).await?;
                 n

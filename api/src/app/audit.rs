@@ -85,6 +85,6 @@ pub async fn history(
 /// Chains what is pending, then verifies the whole chain (auditors).
 pub async fn verify(caller: &Caller, state: &AppState) -> Result<chain::VerifyReport, AppError> {
     auditors_only(caller)?;
-    chain::chain_pending(&state.db, caller.ctx.at).await?;
+    chain::chain_all(&state.db, caller.ctx.at).await?;
     Ok(chain::verify(&state.db, None).await?)
 }

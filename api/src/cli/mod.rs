@@ -343,7 +343,7 @@ async fn audit_command(config: Config, command: AuditCommand) -> Result<(), Stri
             };
             let expect = checkpoint.as_ref().map(|c| (c.seq, crate::audit_trail::unhex(&c.head_hash).unwrap_or_default()));
             let report = with_database(&config, async |db| {
-                fourthp_persistence::chain::chain_pending(db, Utc::now()).await.map_err(|e| e.to_string())?;
+                fourthp_persistence::chain::chain_all(db, Utc::now()).await.map_err(|e| e.to_string())?;
                 fourthp_persistence::chain::verify(db, expect.as_ref().map(|(s, h)| (*s, h.as_slice()))).await.map_err(|e| e.to_string())
             })
             .await?;
