@@ -9,9 +9,9 @@
 //! The adapters map [`AppError`] once: `routes` to an RFC 9457 problem (`impl From<AppError>
 //! for Problem`), `pages` to the form's errors or an error page.
 //!
-//! Moved here so far: the lists a person works from (`worklists`) and closing an action
-//! (`actions`). The rest of the use cases still live beside their routes in `routes/` and move
-//! area by area (README, "Adding a use case").
+//! Adding one: README, "Adding a use case". What stays outside: the OAuth token exchange
+//! (`routes/oauth.rs`, with OAuth's own errors) and the service's health and metrics
+//! (`routes/ops.rs`).
 
 pub mod access;
 pub mod actions;

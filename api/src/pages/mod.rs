@@ -373,10 +373,6 @@ pub fn page_response(location: String) -> StoredResponse {
     StoredResponse { status: 201, body: serde_json::Value::Null, location: Some(location), etag: None }
 }
 
-pub fn correctable(p: &Problem) -> bool {
-    matches!(p.status, StatusCode::BAD_REQUEST | StatusCode::CONFLICT | StatusCode::PRECONDITION_FAILED | StatusCode::UNPROCESSABLE_ENTITY)
-}
-
 /// A field's error for the error summary and beside the field (GOV.UK pattern).
 #[derive(Debug, Clone)]
 pub struct FieldError {
@@ -389,20 +385,6 @@ impl FieldError {
     pub fn new(field: &str, message: impl Into<String>) -> Self {
         FieldError { field: field.to_owned(), message: message.into() }
     }
-}
-
-/// The errors of a problem (a refused form), field by field, with page field ids: `map` turns
-/// an API field name into the form's; anything without a field becomes a message on `fallback`.
-pub fn field_errors(p: &Problem, fallback: &str, map: impl Fn(&str) -> Option<&'static str>) -> Vec<FieldError> {
-    let mut out: Vec<FieldError> = p
-        .errors
-        .iter()
-        .map(|e| FieldError::new(map(&e.field).unwrap_or(fallback), format!("{}: {}", form::field_words(&e.field), e.message)))
-        .collect();
-    if out.is_empty() {
-        out.push(FieldError::new(fallback, p.detail.clone()));
-    }
-    out
 }
 
 /// The message for `field` among `errors`, if any (templates show it beside the field).

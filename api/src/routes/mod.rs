@@ -148,5 +148,3 @@ pub fn created<T>(
     }
     Ok(res.json(response.body))
 }
-
-pub use crate::app::access::{authorize, case_at, case_for, checked_id, decide_for};

@@ -5,12 +5,10 @@
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Date, Nullable, Text, Uuid as SqlUuid};
+use diesel::sql_types::{BigInt, Date, Nullable, Text};
 use diesel_async::RunQueryDsl;
 use fourthp_domain::case::Stage;
 use fourthp_domain::deadline::Deadline;
-use fourthp_domain::ids::AgencyId;
-use uuid::Uuid;
 
 use super::{bind_outstanding, deadline_from, outstanding_branches, QueueFilter};
 use crate::db::{Db, StoreError};
@@ -49,7 +47,6 @@ pub struct WindowCounts {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OwedAction {
     pub description: String,
-    pub owner: AgencyId,
     pub owner_name: String,
     /// When it was agreed (Europe/London).
     pub agreed_on: NaiveDate,
@@ -73,8 +70,6 @@ struct BoardRow {
     stage_advances_on: Option<NaiveDate>,
     #[diesel(sql_type = Nullable<Text>)]
     action_description: Option<String>,
-    #[diesel(sql_type = Nullable<SqlUuid>)]
-    owner_agency_id: Option<Uuid>,
     #[diesel(sql_type = Nullable<Text>)]
     owner_name: Option<String>,
     #[diesel(sql_type = Nullable<diesel::sql_types::Timestamptz>)]
@@ -145,7 +140,7 @@ pub async fn page(
         .collect();
     let sql = format!(
         "WITH p AS ({} ORDER BY {order} LIMIT {} OFFSET {}) \
-         SELECT d.*, c.stage, c.stage_advances_on, a.description AS action_description, a.owner_agency_id, g.name AS owner_name, \
+         SELECT d.*, c.stage, c.stage_advances_on, a.description AS action_description, g.name AS owner_name, \
          a.created_at AS action_created_at \
          FROM p JOIN deadlines d ON d.id = p.id JOIN cases c ON c.id = d.case_id \
          LEFT JOIN actions a ON a.id = d.action_id LEFT JOIN agencies g ON g.id = a.owner_agency_id \
@@ -168,13 +163,10 @@ pub async fn page(
         .take(usize::try_from(limit.max(0)).unwrap_or(0))
         .map(|r| {
             let stage = Stage::parse(&r.stage).ok_or_else(|| StoreError::internal("case row with invalid stage"))?;
-            let action = match (r.action_description, r.owner_agency_id, r.owner_name, r.action_created_at) {
-                (Some(description), Some(owner), Some(owner_name), Some(at)) => Some(OwedAction {
-                    description,
-                    owner: AgencyId::from_uuid(owner),
-                    owner_name,
-                    agreed_on: fourthp_domain::time::london_date(at),
-                }),
+            let action = match (r.action_description, r.owner_name, r.action_created_at) {
+                (Some(description), Some(owner_name), Some(at)) => {
+                    Some(OwedAction { description, owner_name, agreed_on: fourthp_domain::time::london_date(at) })
+                }
                 _ => None,
             };
             Ok(BoardItem {
