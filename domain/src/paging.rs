@@ -20,6 +20,18 @@ impl Limit {
         }
     }
 
+    /// A page size the service chooses itself (its pages' and forms' lists), brought within
+    /// [`Limit::MIN`]..=[`Limit::MAX`]: no error to handle for a number written in the code.
+    pub const fn clamped(n: u16) -> Self {
+        if n < Self::MIN {
+            Limit(Self::MIN)
+        } else if n > Self::MAX {
+            Limit(Self::MAX)
+        } else {
+            Limit(n)
+        }
+    }
+
     pub const fn get(self) -> u16 {
         self.0
     }
@@ -55,6 +67,14 @@ impl<T, C> Page<T, C> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_chosen_size_is_brought_within_the_limits() {
+        use super::Limit;
+        assert_eq!(Limit::clamped(0).get(), Limit::MIN);
+        assert_eq!(Limit::clamped(50).get(), 50);
+        assert_eq!(Limit::clamped(1000).get(), Limit::MAX);
+    }
+
     use super::*;
     use proptest::prelude::*;
 

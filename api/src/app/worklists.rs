@@ -80,8 +80,7 @@ pub async fn owed_by_my_agency(
 ) -> Result<Page<OwedItem, (NaiveDate, ActionId)>, AppError> {
     let p = caller.principal();
     let (Role::Partner, Some(agency)) = (p.role, p.agency) else { return Err(AppError::Forbidden) };
-    let limit = Limit::parse(Some(i64::from(OWED_PAGE)))
-        .map_err(|_| fourthp_persistence::StoreError::internal("the owed page's size is not a limit"))?;
+    let limit = Limit::clamped(OWED_PAGE);
     let page = owed::owed(&state.db, agency, limit, after).await?;
     caller.listed(page.items.iter().map(|i| i.action.case_id), Purpose::ActionList);
     Ok(page)

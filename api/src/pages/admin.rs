@@ -75,10 +75,9 @@ async fn users_page(
     errors: Vec<FieldError>,
 ) -> Result<HttpResponse, PageError> {
     // The cursor is the last email of the page before.
-    let limit = Limit::parse(Some(100)).map_err(|_| Problem::internal())?;
+    let limit = Limit::clamped(100);
     let list = app::users::list(&page.caller, &state.db, limit, cursor.as_deref()).await?;
-    let (agencies, _) =
-        app::agencies::readable(&page.caller, state, Limit::parse(Some(200)).map_err(|_| Problem::internal())?, None).await?;
+    let (agencies, _) = app::agencies::readable(&page.caller, state, Limit::clamped(200), None).await?;
     let name_of = |id: Option<uuid::Uuid>| {
         id.and_then(|id| agencies.items.iter().find(|a| a.id.into_uuid() == id)).map(|a| a.name.as_str().to_owned()).unwrap_or_default()
     };
@@ -231,7 +230,7 @@ async fn agencies_page(
     added: Option<String>,
     errors: Vec<FieldError>,
 ) -> Result<HttpResponse, PageError> {
-    let limit = Limit::parse(Some(100)).map_err(|_| Problem::internal())?;
+    let limit = Limit::clamped(100);
     // The cursor is the last name of the previous page, as the API's list pages.
     let (listed, view) = app::agencies::readable(&page.caller, state, limit, cursor.as_deref()).await?;
     let agencies = listed
@@ -380,10 +379,10 @@ async fn clients_page(
     errors: Vec<FieldError>,
 ) -> Result<HttpResponse, PageError> {
     // The cursor is the last client id of the page before.
-    let limit = Limit::parse(Some(100)).map_err(|_| Problem::internal())?;
+    let limit = Limit::clamped(100);
     let after = cursor.as_deref().and_then(|c| uuid::Uuid::try_parse(c).ok());
     let listed = app::api_clients::list(&page.caller, state, limit, after).await?;
-    let (all, _) = app::agencies::readable(&page.caller, state, Limit::parse(Some(200)).map_err(|_| Problem::internal())?, None).await?;
+    let (all, _) = app::agencies::readable(&page.caller, state, Limit::clamped(200), None).await?;
     let name_of = |id: Option<uuid::Uuid>| {
         id.and_then(|id| all.items.iter().find(|a| a.id.into_uuid() == id)).map(|a| a.name.as_str().to_owned()).unwrap_or_default()
     };

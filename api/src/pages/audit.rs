@@ -70,7 +70,7 @@ type AccessLog = (
 /// people in it.
 async fn access_log(caller: &crate::auth::Caller, state: &AppState, id: CaseId, cursor: Option<&str>) -> Result<AccessLog, AppError> {
     let after = cursor.and_then(|c| fourthp_domain::ids::AuditId::parse(c).ok());
-    let limit = Limit::parse(Some(50)).map_err(|_| AppError::Store(fourthp_persistence::StoreError::internal("page size")))?;
+    let limit = Limit::clamped(50);
     let list = app::audit::access_log(caller, state, id, limit, after).await?;
     let names = app::audit::names(state, &list.items).await?;
     Ok((list, names))

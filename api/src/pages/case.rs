@@ -182,7 +182,7 @@ async fn case_page(
     let (entries, next) = record.page(cursor.as_deref(), 50);
     let next = next.map(|k| form_urlencoded::byte_serialize(k.as_bytes()).collect::<String>());
     let (case, view) = (&record.case, record.view);
-    let limit = Limit::parse(Some(200)).map_err(|_| Problem::internal())?;
+    let limit = Limit::clamped(200);
     let (agencies, _) = readable_agencies(&page.caller, state, limit, None).await?;
     let names: HashMap<uuid::Uuid, String> = agencies.items.iter().map(|a| (a.id.into_uuid(), a.name.as_str().to_owned())).collect();
     let name = |id: uuid::Uuid| names.get(&id).cloned().unwrap_or_else(|| "an agency".to_owned());

@@ -15,7 +15,6 @@ use serde::Deserialize;
 use super::view::{filter_choices, Choice};
 use super::{error_for, render, Chrome, FieldError, Page, PageError};
 use crate::app::{self, agencies::readable as readable_agencies};
-use crate::problem::Problem;
 use crate::state::AppState;
 
 pub struct CaseRow {
@@ -88,7 +87,7 @@ pub async fn list(page: Page, state: web::Data<AppState>, query: web::Query<Case
         }
     };
     let request = app::cases::CaseQuery {
-        limit: Limit::parse(Some(50)).map_err(|_| Problem::internal())?,
+        limit: Limit::clamped(50),
         after,
         stage,
         jurisdiction,
@@ -116,7 +115,7 @@ pub async fn list(page: Page, state: web::Data<AppState>, query: web::Query<Case
         })
         .collect();
     let agencies = if coordinator {
-        let limit = Limit::parse(Some(200)).map_err(|_| Problem::internal())?;
+        let limit = Limit::clamped(200);
         let (all, _) = readable_agencies(&page.caller, &state, limit, None).await?;
         let mut out = vec![Choice { value: String::new(), label: "Any agency".to_owned(), selected: agency.is_none() }];
         out.extend(all.items.iter().map(|a| Choice {

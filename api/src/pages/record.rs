@@ -53,7 +53,7 @@ pub(super) async fn case_of(page: &Page, state: &AppState, id: CaseId, action: C
 
 /// The agencies the caller may read, by id, active ones first in name order.
 pub(super) async fn agencies(page: &Page, state: &AppState) -> Result<Vec<(AgencyId, String, bool)>, PageError> {
-    let limit = Limit::parse(Some(200)).map_err(|_| Problem::internal())?;
+    let limit = Limit::clamped(200);
     let (listed, _) = readable_agencies(&page.caller, state, limit, None).await?;
     let mut all: Vec<(AgencyId, String, bool)> = listed.items.iter().map(|a| (a.id, a.name.as_str().to_owned(), a.active)).collect();
     all.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.1.cmp(&b.1)));
@@ -435,8 +435,7 @@ async fn outcome_page(
     if form.achieved_on.is_empty() {
         form.achieved_on = today.to_string();
     }
-    let query =
-        app::interventions::InterventionQuery { limit: Limit::parse(Some(50)).map_err(|_| Problem::internal())?, ..Default::default() };
+    let query = app::interventions::InterventionQuery { limit: Limit::clamped(50), ..Default::default() };
     let logged = app::interventions::of_case(&page.caller, state, id, query).await?;
     let names: HashMap<uuid::Uuid, String> = agencies(&page, state).await?.into_iter().map(|(a, n, _)| (a.into_uuid(), n)).collect();
     let interventions = logged

@@ -13,7 +13,6 @@ use fourthp_domain::words::Words;
 use super::view::{long_date, Choice};
 use super::{error_for, render, Chrome, FieldError, Page, PageError};
 use crate::app::{self, agencies::readable as readable_agencies};
-use crate::problem::Problem;
 use crate::state::AppState;
 
 use super::case::{defaults, LogForm, LogView, Row};
@@ -53,7 +52,7 @@ pub(super) async fn status_page(
     let s = app::deadlines::status(&page.caller, state, id).await?;
     let today = london_date(page.caller.ctx.at);
     // The partner's own call about the case: any active agency at the other end.
-    let limit = Limit::parse(Some(200)).map_err(|_| Problem::internal())?;
+    let limit = Limit::clamped(200);
     let (agencies, _) = readable_agencies(&page.caller, state, limit, None).await?;
     defaults(&mut form, page.caller.ctx.at, &errors);
     let counterparts = agencies
