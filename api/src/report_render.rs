@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 
 use fourthp_domain::report::{FigureStatus, Unit};
+use fourthp_domain::rules::RuleBook;
 use fourthp_domain::words::{self, Words};
 use plotters::prelude::*;
 
@@ -57,6 +58,15 @@ impl Format {
     }
 }
 
+/// A category of a measure in people's words: a rule by its own name in the rule book (the
+/// measures broken down by rule), anything else from [`words::category`].
+fn category(book: &RuleBook, measure: &str, code: &str) -> String {
+    if book.is_rule(code) {
+        return book.rule_name(code);
+    }
+    words::category(measure, code)
+}
+
 /// Who reads a CSV: a partner's or an analyst's program (the API's codes, as the JSON), or a
 /// person opening it in a spreadsheet (headings and values in people's words).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,7 +77,7 @@ pub enum Readers {
 
 /// The report as an HTTP answer in `format`, for the API and the pages alike: JSON, CSV as an
 /// attachment, or the printable page under its own policy.
-pub fn respond(document: &OutcomeReport, format: Format, readers: Readers) -> actix_web::HttpResponse {
+pub fn respond(document: &OutcomeReport, format: Format, readers: Readers, book: &RuleBook) -> actix_web::HttpResponse {
     use actix_web::http::header::{self, HeaderValue};
     let vary = (header::VARY, HeaderValue::from_static("Accept"));
     match format {
@@ -81,13 +91,13 @@ pub fn respond(document: &OutcomeReport, format: Format, readers: Readers) -> ac
             ))
             .body(match readers {
                 Readers::Programs => csv(document),
-                Readers::People => csv_for_people(document),
+                Readers::People => csv_for_people(document, book),
             }),
         Format::Html => actix_web::HttpResponse::Ok()
             .insert_header(vary)
             .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
             .insert_header((header::CONTENT_SECURITY_POLICY, HTML_CSP))
-            .body(html(document)),
+            .body(html(document, book)),
     }
 }
 
@@ -176,12 +186,12 @@ pub const CSV_HEADER_FOR_PEOPLE: &str = "Section,Measure,Category,Figure,Unit,Va
 
 /// The same rows as [`csv`], for a person: every heading, section, category, figure, unit and
 /// status in people's words.
-pub fn csv_for_people(report: &OutcomeReport) -> String {
+pub fn csv_for_people(report: &OutcomeReport, book: &RuleBook) -> String {
     csv_rows(report, CSV_HEADER_FOR_PEOPLE, |section, m, f| {
         vec![
             section.id.words().to_owned(),
             m.title.clone(),
-            f.category.as_deref().map(|c| words::category(&m.id, c)).unwrap_or_default(),
+            f.category.as_deref().map(|c| category(book, &m.id, c)).unwrap_or_default(),
             words::statistic(&f.statistic),
             f.unit.words().to_owned(),
             value_text(f.value),
@@ -282,12 +292,12 @@ fn bar_chart(title: &str, axis: &str, bars: &[Bar]) -> Result<String, String> {
 
 /// The chart a measure gets, if any: breakdowns by category, shares of deadlines met by rule,
 /// and median days to meet each kind of need.
-fn chart_for(m: &ReportMeasure) -> Option<(String, Vec<Bar>)> {
+fn chart_for(m: &ReportMeasure, book: &RuleBook) -> Option<(String, Vec<Bar>)> {
     let bars = |stat: &str| -> Vec<Bar> {
         m.figures
             .iter()
             .filter(|f| f.statistic == stat && f.category.is_some())
-            .map(|f| Bar { label: words::category(&m.id, f.category.as_deref().unwrap_or("")), value: f.value, text: shown(f) })
+            .map(|f| Bar { label: category(book, &m.id, f.category.as_deref().unwrap_or("")), value: f.value, text: shown(f) })
             .collect()
     };
     match m.id.as_str() {
@@ -308,7 +318,7 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}.withheld{color:#505a5f;
 svg{max-width:100%;height:auto}.measure{page-break-inside:avoid}.notice{background:#f3f6f9;border-left:4px solid #1f5e8c;\
 padding:.5rem 1rem}@media print{body{margin:0;max-width:none}a{color:inherit}}";
 
-fn table(out: &mut String, m: &ReportMeasure) {
+fn table(out: &mut String, m: &ReportMeasure, book: &RuleBook) {
     // Rows: categories (or the measure as a whole); columns: statistics, in first-seen order.
     let mut rows: Vec<Option<&str>> = Vec::new();
     let mut cols: Vec<&str> = Vec::new();
@@ -332,7 +342,7 @@ fn table(out: &mut String, m: &ReportMeasure) {
     out.push_str("</tr></thead><tbody>");
     for row in &rows {
         let name = match row {
-            Some(c) => words::category(&m.id, c),
+            Some(c) => category(book, &m.id, c),
             None if breakdown => "Total".to_owned(),
             None => "All".to_owned(),
         };
@@ -356,7 +366,7 @@ fn table(out: &mut String, m: &ReportMeasure) {
 }
 
 /// A self-contained printable page: the report's figures in tables, with SVG charts.
-pub fn html(report: &OutcomeReport) -> String {
+pub fn html(report: &OutcomeReport, book: &RuleBook) -> String {
     let mut out = String::with_capacity(256 * 1024);
     let _ = write!(
         out,
@@ -400,7 +410,7 @@ pub fn html(report: &OutcomeReport) -> String {
                 escape(&m.definition),
                 escape(&if m.jurisdictions.is_empty() { "no jurisdiction in this report".to_owned() } else { covered(&m.jurisdictions) })
             );
-            if let Some((axis, bars)) = chart_for(m) {
+            if let Some((axis, bars)) = chart_for(m, book) {
                 // The charting library's arithmetic is not ours to prove: a panic in it costs the
                 // chart, never the page (the table below carries the same figures).
                 let drawn = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| bar_chart(&m.title, &axis, &bars)))
@@ -412,7 +422,7 @@ pub fn html(report: &OutcomeReport) -> String {
                     Err(e) => tracing::warn!(measure = %m.id, error = %e, "chart not drawn"),
                 }
             }
-            table(&mut out, m);
+            table(&mut out, m, book);
             out.push_str("</div>");
         }
         out.push_str("</section>");
@@ -424,6 +434,14 @@ pub fn html(report: &OutcomeReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rules_are_named_by_the_rule_book() {
+        let Ok(book) = fourthp_domain::rules::shipped_with(None) else { panic!("the shipped rules parse") };
+        assert_eq!(category(&book, "deadlines.by_rule", "gp_access"), "GP registration within 10 days");
+        assert_eq!(category(&book, "deadlines.by_rule", "action_due"), "Agreed action due");
+        assert_eq!(category(&book, "needs.by_domain", "health_gp"), "GP registration");
+    }
 
     #[test]
     fn charts_draw_for_any_number_of_bars_and_values() {

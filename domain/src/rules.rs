@@ -490,6 +490,11 @@ impl RuleBook {
             .unwrap_or_else(|| crate::words::sentence(id))
     }
 
+    /// Whether a rule of the book (or an agreed action's due date) has this id.
+    pub fn is_rule(&self, id: &str) -> bool {
+        id == crate::deadline::ACTION_DUE || self.sets.iter().any(|s| s.rules.iter().any(|r| r.id == id))
+    }
+
     /// Every rule's id, once each, in alphabetical order (for choosing one).
     pub fn rule_ids(&self) -> Vec<&str> {
         let mut ids: Vec<&str> = self.sets.iter().flat_map(|s| s.rules.iter().map(|r| r.id.as_str())).collect();

@@ -342,7 +342,8 @@ pub fn statistic(stat: &str) -> String {
 }
 
 /// A category of an outcome report's measure, in the words of the vocabulary the measure is
-/// broken down by (its id says which), or of the report's own categories.
+/// broken down by (its id says which), or of the report's own categories. Rules are named by
+/// the rule book (`RuleBook::rule_name`), which this table does not repeat.
 pub fn category(measure: &str, code: &str) -> String {
     fn of<T: Words>(v: Option<T>) -> Option<&'static str> {
         v.map(Words::words)
@@ -375,14 +376,6 @@ pub fn category(measure: &str, code: &str) -> String {
         "overdue" => "Overdue".to_owned(),
         "not_yet_due" => "Not yet due".to_owned(),
         "cancelled" => "Cancelled".to_owned(),
-        "rg_decision_expected" => "Reasonable grounds decision expected".to_owned(),
-        "recovery_period_minimum_end" => "End of the minimum recovery period".to_owned(),
-        "move_on_end" => "End of move-on support".to_owned(),
-        "exit_support_end" => "End of exit support".to_owned(),
-        "support_period_end" => "End of the support period".to_owned(),
-        "post_cg_support_end" => "End of support after the conclusive grounds decision".to_owned(),
-        "gp_access" => "GP registration within 10 days".to_owned(),
-        "action_due" => "Agreed action due".to_owned(),
         other => sentence(other),
     }
 }
@@ -442,7 +435,6 @@ mod tests {
         assert_eq!(category("needs.by_domain", "health_gp"), "GP registration");
         assert_eq!(category("interventions.by_counterpart_kind", "health_gp"), "GP practice");
         assert_eq!(category("people.nationality", "non_uk"), "Other nationalities");
-        assert_eq!(category("deadlines.by_rule", "gp_access"), "GP registration within 10 days");
         assert_eq!(statistic("share_met"), "Per cent met by the due date");
     }
 

@@ -88,7 +88,7 @@ pub async fn reports(page: Page, state: web::Data<AppState>, form: web::Query<Re
             match app::reports::outcomes(&page.caller, &state, request).await {
                 Ok(pulled) => {
                     let document = OutcomeReport::new(&pulled.report, page.caller.ctx.at, pulled.data_as_of);
-                    return Ok(report_render::respond(&document, format, report_render::Readers::People));
+                    return Ok(report_render::respond(&document, format, report_render::Readers::People, &state.rules.book));
                 }
                 Err(AppError::ReportRefused(fourthp_domain::report::ProtectedReportRefusal::WholeMonths(errs))) => {
                     errors = form_errors(AppError::Invalid(errs), "from", map)?;

@@ -120,5 +120,5 @@ async fn report_response(caller: &Caller, state: &AppState, q: ReportQuery, form
         Err(e) => return Err(e.into()),
     };
     let document = OutcomeReport::new(&pulled.report, caller.ctx.at, pulled.data_as_of);
-    Ok(report_render::respond(&document, format, report_render::Readers::Programs))
+    Ok(report_render::respond(&document, format, report_render::Readers::Programs, &state.rules.book))
 }
