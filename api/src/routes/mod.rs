@@ -90,14 +90,17 @@ pub fn page_of<T>(items: Vec<T>, kind: &str, query: &PageQuery, key: impl Fn(&T)
 
 /// Turns accumulated field errors into a 400 (for query strings and paths).
 pub fn bad_query(errs: FieldErrors) -> Result<(), Problem> {
-    errs.into_result().map_err(|e| {
-        let mut p = Problem::validation(e);
-        p.status = actix_web::http::StatusCode::BAD_REQUEST;
-        p.kind = "bad-query";
-        p.title = "Bad query string";
-        p.detail = "One or more query parameters are invalid.".to_owned();
-        p
-    })
+    errs.into_result().map_err(bad_query_problem)
+}
+
+/// The 400 of a query string whose fields `errs` names.
+pub fn bad_query_problem(errs: FieldErrors) -> Problem {
+    let mut p = Problem::validation(errs);
+    p.status = actix_web::http::StatusCode::BAD_REQUEST;
+    p.kind = "bad-query";
+    p.title = "Bad query string";
+    p.detail = "One or more query parameters are invalid.".to_owned();
+    p
 }
 
 /// The response to store for a created resource.

@@ -8,7 +8,6 @@ use fourthp_domain::report::AgeGroup;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::bad_query;
 use crate::app;
 use crate::auth::Caller;
 use crate::problem::{Problem, ReadProblems};
@@ -113,10 +112,8 @@ async fn report_response(caller: &Caller, state: &AppState, q: ReportQuery, form
     };
     let pulled = match app::reports::outcomes(caller, state, request).await {
         Ok(p) => p,
-        Err(app::AppError::Invalid(errs)) => {
-            bad_query(errs)?;
-            return Err(Problem::internal());
-        }
+        // The report is asked for in a query string: its fields at fault are a bad query.
+        Err(app::AppError::Invalid(errs)) => return Err(super::bad_query_problem(errs)),
         Err(e) => return Err(e.into()),
     };
     let document = OutcomeReport::new(&pulled.report, caller.ctx.at, pulled.data_as_of);
