@@ -96,7 +96,8 @@ pub(super) async fn status_page(
         .map(|a| Row {
             when: long_date(a.details.due_on),
             what: a.details.description.as_str().to_owned(),
-            detail: super::view::how_due(a.details.due_on, today),
+            // Only an overdue action is flagged, with how overdue it is.
+            detail: if a.is_overdue(today) { super::view::how_due(a.details.due_on, today) } else { String::new() },
         })
         .collect();
     let warnings = fourthp_domain::deadline::support_warnings(&s.deadlines).into_iter().map(|w| w.message).collect();
