@@ -32,11 +32,13 @@ export async function check(page, name) {
   }
 }
 
-/** The machine words (codes with an underscore, such as "nrm_referred") and raw ids (UUIDs) in a text. */
+/** The machine words (codes with an underscore, such as "nrm_referred") and raw ids (UUIDs, with or without dashes) in a text. */
 export function machineWords(text) {
   const found = [];
   for (const m of text.matchAll(/(^|[^@\w.])([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?![\w@])/g)) found.push(m[2]);
   for (const m of text.matchAll(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi)) found.push(m[0]);
+  // A UUID without its dashes, too.
+  for (const m of text.matchAll(/\b[0-9a-f]{32}\b/gi)) found.push(m[0]);
   return found;
 }
 

@@ -352,7 +352,10 @@ impl TestApp {
 
     /// A coordinator at a new victim-care agency: (agency, token).
     pub async fn coordinator(&self) -> (AgencyId, String) {
-        let agency = self.agency(&format!("Victim Care {}", uuid::Uuid::now_v7().simple()), "victim_care_contract_provider").await;
+        // A name a person would read on the pages (the browser stories check them for raw ids).
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let agency = self.agency(&format!("Northshire Victim Care Team {n}"), "victim_care_contract_provider").await;
         (agency, token(Role::Coordinator, Some(agency)))
     }
 
