@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use validator::ValidateEmail;
 
 use crate::ids::AgencyId;
+use crate::notify::DigestFrequency;
 use crate::text::bounded_text;
 
 vocabulary!(
@@ -98,6 +99,8 @@ pub struct NewAgency {
     pub kind: AgencyKind,
     pub contact_email: Option<ContactEmail>,
     pub contact_phone: Option<ContactPhone>,
+    /// The mailbox the agency's digest goes to, whether or not its people have accounts.
+    pub notify_email: Option<ContactEmail>,
     pub active: bool,
 }
 
@@ -108,6 +111,9 @@ pub struct Agency {
     pub kind: AgencyKind,
     pub contact_email: Option<ContactEmail>,
     pub contact_phone: Option<ContactPhone>,
+    pub notify_email: Option<ContactEmail>,
+    /// How often that mailbox gets the digest (`off` once it unsubscribes).
+    pub notify_digest: DigestFrequency,
     pub active: bool,
     pub version: i32,
     pub created_at: DateTime<Utc>,
@@ -121,6 +127,8 @@ pub struct AgencyPatch {
     pub kind: Option<AgencyKind>,
     pub contact_email: Option<Option<ContactEmail>>,
     pub contact_phone: Option<Option<ContactPhone>>,
+    pub notify_email: Option<Option<ContactEmail>>,
+    pub notify_digest: Option<DigestFrequency>,
     pub active: Option<bool>,
 }
 
@@ -134,6 +142,8 @@ impl Agency {
         set(&mut next.kind, patch.kind, "kind", &mut changed);
         set(&mut next.contact_email, patch.contact_email, "contact_email", &mut changed);
         set(&mut next.contact_phone, patch.contact_phone, "contact_phone", &mut changed);
+        set(&mut next.notify_email, patch.notify_email, "notify_email", &mut changed);
+        set(&mut next.notify_digest, patch.notify_digest, "notify_digest", &mut changed);
         set(&mut next.active, patch.active, "active", &mut changed);
         (next, changed)
     }
@@ -160,6 +170,8 @@ mod tests {
             kind: AgencyKind::Police,
             contact_email: None,
             contact_phone: None,
+            notify_email: None,
+            notify_digest: DigestFrequency::Daily,
             active: true,
             version: 1,
             created_at: DateTime::<Utc>::default(),

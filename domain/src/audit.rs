@@ -48,6 +48,14 @@ vocabulary!(
         ApiClient => "api_client",
         /// A token FourthP issued.
         Token => "token",
+        /// An agency's webhook endpoint.
+        WebhookEndpoint => "webhook_endpoint",
+        /// A "what happened?" ask-back.
+        Ask => "ask",
+        /// A person's calendar feed.
+        CalendarFeed => "calendar_feed",
+        /// A notification in the outbox (a replayed webhook delivery, a digest run).
+        Notification => "notification",
     }
 );
 

@@ -99,6 +99,18 @@ typed_id!(
     /// A partner system's API client.
     ApiClientId
 );
+typed_id!(
+    /// An agency's webhook endpoint.
+    WebhookEndpointId
+);
+typed_id!(
+    /// One message in the outbox: the stable id a receiver drops a repeat by.
+    MessageId
+);
+typed_id!(
+    /// A "what happened?" ask-back.
+    AskId
+);
 
 #[cfg(test)]
 mod tests {

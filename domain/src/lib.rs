@@ -22,6 +22,7 @@ pub mod ids;
 pub mod intervention;
 pub mod lifecycle;
 pub mod need;
+pub mod notify;
 pub mod outcome;
 pub mod paging;
 pub mod principal;

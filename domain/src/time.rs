@@ -31,8 +31,13 @@ pub fn is_bst(instant: DateTime<Utc>) -> bool {
 
 /// The local calendar date in Europe/London at `instant`.
 pub fn london_date(instant: DateTime<Utc>) -> NaiveDate {
+    london_time(instant).date()
+}
+
+/// The local date and time in Europe/London at `instant`.
+pub fn london_time(instant: DateTime<Utc>) -> chrono::NaiveDateTime {
     let offset = if is_bst(instant) { Duration::hours(1) } else { Duration::zero() };
-    (instant + offset).date_naive()
+    (instant + offset).naive_utc()
 }
 
 /// Whether `date` falls on a Saturday or Sunday.

@@ -14,6 +14,7 @@ use crate::case::{AgeBand, DataSharing, ExploitationType, Gender, Jurisdiction, 
 use crate::event::{ClosureReason, CompetentAuthority, DecisionOutcome, DisqualificationGround, EventType};
 use crate::intervention::{Channel, Direction};
 use crate::need::{NeedDomain, NeedStatus};
+use crate::notify::{AskAnswer, DigestFrequency, Topic};
 use crate::outcome::OutcomeKind;
 use crate::principal::Role;
 use crate::report::{AgeGroup, FigureStatus, Section, Unit};
@@ -140,6 +141,36 @@ words!(EntityType {
     Session => "Session",
     ApiClient => "API client",
     Token => "Access token",
+    WebhookEndpoint => "Webhook endpoint",
+    Ask => "What happened? ask",
+    CalendarFeed => "Calendar feed",
+    Notification => "Notification",
+});
+
+words!(Topic {
+    ActionCreated => "An action was agreed",
+    ActionClosed => "An action was closed",
+    ActionDueSoon => "An action is due soon",
+    ActionOverdue => "An action is overdue",
+    DeadlineDueSoon => "A deadline is due soon",
+    DeadlineOverdue => "A deadline is overdue",
+    TeamAdded => "Put on a case team",
+    TeamRemoved => "Taken off a case team",
+    AskDue => "Asked what happened",
+    AskAnswered => "Said what happened",
+    Digest => "Digest email",
+});
+
+words!(DigestFrequency {
+    Daily => "Every working day",
+    Weekly => "Once a week",
+    Off => "Never",
+});
+
+words!(AskAnswer {
+    Done => "Done",
+    InProgress => "Still in progress",
+    CouldNotHelp => "Could not help",
 });
 
 words!(Purpose {
@@ -406,6 +437,9 @@ mod tests {
         check(DataSharing::ALL);
         check(AgeBand::ALL);
         check(ActionStatus::ALL);
+        check(Topic::ALL);
+        check(DigestFrequency::ALL);
+        check(AskAnswer::ALL);
         check(Role::ALL);
         check(AuditAction::ALL);
         check(AuditOutcome::ALL);

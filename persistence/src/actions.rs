@@ -12,9 +12,11 @@ use fourthp_domain::case::{nrm_start, Case};
 use fourthp_domain::error::FieldErrors;
 use fourthp_domain::ids::{ActionId, AgencyId, CaseId, InterventionId};
 use fourthp_domain::paging::{Limit, Page};
+use fourthp_domain::notify::Topic;
 use fourthp_domain::principal::Subject;
 
 use crate::audit;
+use crate::outbox::{self, About};
 use crate::case_lock::{load, Lock};
 use crate::db::{Db, StoreError};
 use crate::rows::ActionRow;
@@ -108,6 +110,14 @@ pub(crate) async fn insert(
     let fields = vec!["description", "owner_agency_id", "due_on"];
     audit::record(conn, ctx, AuditEntry::change(AuditAction::Create, EntityType::Action, action.id.into_uuid(), Some(case.id), fields))
         .await?;
+    let about = About {
+        case: Some((case.id, case.reference.clone())),
+        action: Some(action.id),
+        due_on: Some(action.details.due_on),
+        status: Some(ActionStatus::Open.as_str()),
+        ..About::default()
+    };
+    outbox::announce(conn, ctx.at, Topic::ActionCreated, action.details.owner_agency_id, &about, None).await?;
     Ok(action)
 }
 
@@ -282,6 +292,14 @@ where
         let entry =
             AuditEntry::change(AuditAction::Update, EntityType::Action, id.into_uuid(), Some(case.id), vec!["status", "closure_note"]);
         audit::record(conn, ctx, entry).await?;
+        let about = About {
+            case: Some((case.id, case.reference.clone())),
+            action: Some(id),
+            due_on: Some(action.details.due_on),
+            status: Some(closure.status.status().as_str()),
+            ..About::default()
+        };
+        outbox::announce(conn, ctx.at, Topic::ActionClosed, action.details.owner_agency_id, &about, None).await?;
         Ok(Action { closure: Some(closure), version: action.version + 1, ..action })
     })
     .await

@@ -1,6 +1,7 @@
 //! The agencies repository.
 
 use diesel::prelude::*;
+use fourthp_domain::notify::DigestFrequency;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use fourthp_domain::agency::{Agency, AgencyKind, AgencyName, AgencyPatch, ContactEmail, ContactPhone, NewAgency};
@@ -26,6 +27,8 @@ impl TryFrom<AgencyRow> for Agency {
             kind: AgencyKind::parse(&r.kind).ok_or_else(|| corrupt("kind"))?,
             contact_email: r.contact_email.as_deref().map(ContactEmail::parse).transpose().map_err(|_| corrupt("email"))?,
             contact_phone: r.contact_phone.as_deref().map(ContactPhone::parse).transpose().map_err(|_| corrupt("phone"))?,
+            notify_email: r.notify_email.as_deref().map(ContactEmail::parse).transpose().map_err(|_| corrupt("notify email"))?,
+            notify_digest: DigestFrequency::parse(&r.notify_digest).ok_or_else(|| corrupt("notify digest"))?,
             active: r.active,
             version: r.version,
             created_at: r.created_at,
@@ -41,6 +44,8 @@ fn write_of(a: &Agency) -> AgencyWrite<'_> {
         kind: a.kind.as_str(),
         contact_email: a.contact_email.as_ref().map(ContactEmail::as_str),
         contact_phone: a.contact_phone.as_ref().map(ContactPhone::as_str),
+        notify_email: a.notify_email.as_ref().map(ContactEmail::as_str),
+        notify_digest: a.notify_digest.as_str(),
         active: a.active,
         version: a.version,
         created_at: a.created_at,
@@ -73,6 +78,8 @@ pub async fn create(db: &Db, ctx: &AuditContext, new: NewAgency) -> Result<Agenc
         kind: new.kind,
         contact_email: new.contact_email,
         contact_phone: new.contact_phone,
+        notify_email: new.notify_email,
+        notify_digest: DigestFrequency::Daily,
         active: new.active,
         version: 1,
         created_at: ctx.at,
@@ -81,7 +88,7 @@ pub async fn create(db: &Db, ctx: &AuditContext, new: NewAgency) -> Result<Agenc
     let mut conn = db.conn().await?;
     conn.transaction::<_, CreateAgencyError, _>(async move |conn| {
         diesel::insert_into(agencies::table).values(write_of(&agency)).execute(conn).await?;
-        let fields = vec!["name", "kind", "contact_email", "contact_phone", "active"];
+        let fields = vec!["name", "kind", "contact_email", "contact_phone", "notify_email", "active"];
         audit::record(conn, ctx, AuditEntry::change(AuditAction::Create, EntityType::Agency, agency.id.into_uuid(), None, fields)).await?;
         Ok(agency)
     })

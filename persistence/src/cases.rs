@@ -18,6 +18,8 @@ use fourthp_domain::rules::RuleBook;
 
 use crate::agencies;
 use crate::audit;
+use crate::outbox::{self, About};
+use fourthp_domain::notify::Topic;
 use crate::case_lock::{case_from_rows, load, Lock};
 use crate::db::{violated, Db, StoreError};
 use crate::rows::{CaseDetailsWrite, CaseRow, NewCaseRow, TeamRow};
@@ -127,6 +129,8 @@ pub async fn create(
         diesel::insert_into(cases::table).values(&row).execute(conn).await?;
         let team = TeamRow { case_id: id.into_uuid(), agency_id: agency.into_uuid(), role: None, added_at: ctx.at };
         diesel::insert_into(case_team::table).values(&team).execute(conn).await?;
+        let about = About { case: Some((id, reference.clone())), ..About::default() };
+        outbox::announce(conn, ctx.at, Topic::TeamAdded, agency, &about, None).await?;
         let fields = vec![
             "known_as",
             "birth_year",
@@ -446,6 +450,10 @@ where
         };
         bump_case(conn, ctx, id).await?;
         audit::record(conn, ctx, AuditEntry::change(action, EntityType::CaseTeam, agency.into_uuid(), Some(id), fields)).await?;
+        if let TeamChange::Added(_) = change {
+            let about = About { case: Some((case.id, case.reference.clone())), ..About::default() };
+            outbox::announce(conn, ctx.at, Topic::TeamAdded, agency, &about, None).await?;
+        }
         Ok(change)
     })
     .await
@@ -467,6 +475,8 @@ where
         bump_case(conn, ctx, id).await?;
         let entry = AuditEntry::change(AuditAction::Delete, EntityType::CaseTeam, agency.into_uuid(), Some(id), vec!["agency_id"]);
         audit::record(conn, ctx, entry).await?;
+        let about = About { case: Some((case.id, case.reference.clone())), ..About::default() };
+        outbox::announce(conn, ctx.at, Topic::TeamRemoved, agency, &about, None).await?;
         Ok(())
     })
     .await

@@ -26,6 +26,7 @@ pub mod events;
 mod facts;
 pub mod interventions;
 pub mod needs;
+pub mod outbox;
 pub mod outcomes;
 pub mod rederive;
 pub mod replica;

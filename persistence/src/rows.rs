@@ -27,6 +27,8 @@ pub struct AgencyRow {
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub notify_email: Option<String>,
+    pub notify_digest: String,
 }
 
 #[derive(Debug, Insertable, AsChangeset)]
@@ -41,6 +43,8 @@ pub struct AgencyWrite<'a> {
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub notify_email: Option<&'a str>,
+    pub notify_digest: &'a str,
 }
 
 #[derive(Debug, Queryable, Selectable)]

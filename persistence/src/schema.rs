@@ -32,6 +32,8 @@ diesel::table! {
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        notify_email -> Nullable<Text>,
+        notify_digest -> Text,
     }
 }
 
@@ -354,6 +356,7 @@ diesel::table! {
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        digest -> Text,
     }
 }
 
@@ -363,29 +366,114 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(users -> agencies (agency_id));
 diesel::joinable!(api_clients -> agencies (agency_id));
 
+diesel::table! {
+    asks (id) {
+        id -> Uuid,
+        case_id -> Uuid,
+        intervention_id -> Uuid,
+        agency_id -> Uuid,
+        ask_on -> Date,
+        asked_by -> Text,
+        created_at -> Timestamptz,
+        answer_status -> Nullable<Text>,
+        answer_text -> Nullable<Text>,
+        answered_by -> Nullable<Text>,
+        answered_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    calendar_feeds (token_hash) {
+        token_hash -> Bytea,
+        user_id -> Uuid,
+        created_at -> Timestamptz,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    inbox_links (token_hash) {
+        token_hash -> Bytea,
+        action_id -> Nullable<Uuid>,
+        ask_id -> Nullable<Uuid>,
+        agency_id -> Uuid,
+        recipient -> Text,
+        user_id -> Nullable<Uuid>,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> Uuid,
+        channel -> Text,
+        topic -> Text,
+        agency_id -> Nullable<Uuid>,
+        endpoint_id -> Nullable<Uuid>,
+        recipient -> Nullable<Text>,
+        dedupe -> Nullable<Text>,
+        payload -> Jsonb,
+        status -> Text,
+        attempts -> Int4,
+        next_attempt_at -> Timestamptz,
+        last_status -> Nullable<Int4>,
+        last_error -> Nullable<Text>,
+        latency_ms -> Nullable<Int4>,
+        created_at -> Timestamptz,
+        sent_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    webhook_endpoints (id) {
+        id -> Uuid,
+        agency_id -> Uuid,
+        url -> Text,
+        events -> Array<Text>,
+        secret -> Text,
+        active -> Bool,
+        disabled_reason -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(asks -> cases (case_id));
+diesel::joinable!(asks -> interventions (intervention_id));
+diesel::joinable!(outbox -> webhook_endpoints (endpoint_id));
+diesel::joinable!(webhook_endpoints -> agencies (agency_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     actions,
     agencies,
     api_clients,
+    asks,
     audit_chain,
     audit_checkpoints,
     audit_details,
     audit_pending,
     audit_records,
+    calendar_feeds,
     case_events,
     case_team,
     cases,
     deadlines,
     enrolments,
     idempotency_keys,
+    inbox_links,
     interventions,
     issued_tokens,
     needs,
     outcome_interventions,
+    outbox,
     outcomes,
     recovery_codes,
     rule_book_applied,
     sessions,
     sign_in_failures,
     users,
+    webhook_endpoints,
 );

@@ -196,6 +196,8 @@ pub struct AgencyForm {
     contact_email: String,
     #[serde(default)]
     contact_phone: String,
+    #[serde(default)]
+    notify_email: String,
 }
 
 #[derive(Template)]
@@ -277,9 +279,10 @@ pub async fn add_agency(form: PageForm<AgencyForm>, state: web::Data<AppState>) 
         let name = errs.check("name", AgencyName::parse(&f.name));
         let contact_email = errs.check_opt("contact_email", optional(&f.contact_email).map(ContactEmail::parse));
         let contact_phone = errs.check_opt("contact_phone", optional(&f.contact_phone).map(ContactPhone::parse));
-        match (name, contact_email, contact_phone) {
-            (Some(name), Some(contact_email), Some(contact_phone)) => {
-                Ok(NewAgency { name, kind, contact_email, contact_phone, active: true })
+        let notify_email = errs.check_opt("notify_email", optional(&f.notify_email).map(ContactEmail::parse));
+        match (name, contact_email, contact_phone, notify_email) {
+            (Some(name), Some(contact_email), Some(contact_phone), Some(notify_email)) => {
+                Ok(NewAgency { name, kind, contact_email, contact_phone, notify_email, active: true })
             }
             _ => Err(errs),
         }
@@ -294,6 +297,7 @@ pub async fn add_agency(form: PageForm<AgencyForm>, state: web::Data<AppState>) 
                 "name" => Some("name"),
                 "contact_email" => Some("contact_email"),
                 "contact_phone" => Some("contact_phone"),
+                "notify_email" => Some("notify_email"),
                 _ => None,
             })?;
             agencies_page(page, &state, None, f, None, errors).await
@@ -309,7 +313,7 @@ pub async fn set_agency_active(
 ) -> Result<HttpResponse, PageError> {
     let PageForm { value: f, page, .. } = form;
     let id = fourthp_domain::ids::AgencyId::parse(&id).map_err(|_| PageError::Problem(Problem::not_found()))?;
-    let patch = AgencyPatch { name: None, kind: None, contact_email: None, contact_phone: None, active: Some(f.active == "true") };
+    let patch = AgencyPatch { active: Some(f.active == "true"), ..AgencyPatch::default() };
     match app::agencies::change(&page.caller, &state, id, f.version, Ok(patch)).await {
         Ok(_) => Ok(see_other("/app/admin/agencies")),
         Err(AppError::Stale) => {

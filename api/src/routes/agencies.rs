@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use fourthp_domain::access::AgencyView;
 use fourthp_domain::agency::{Agency, AgencyKind, AgencyName, AgencyPatch, ContactEmail, ContactPhone, NewAgency};
 use fourthp_domain::error::FieldErrors;
+use fourthp_domain::notify::DigestFrequency;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -31,6 +32,10 @@ pub struct CreateAgencyRequest {
     pub contact_email: Option<String>,
     #[schema(example = "0161 496 0000")]
     pub contact_phone: Option<String>,
+    /// The mailbox the agency's daily digest of what it owes goes to (a shared inbox), whether
+    /// or not its people have accounts.
+    #[schema(example = "safeguarding@northshire.police.uk")]
+    pub notify_email: Option<String>,
     /// Defaults to true.
     pub active: Option<bool>,
 }
@@ -47,6 +52,11 @@ pub struct PatchAgencyRequest {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub contact_phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub notify_email: Option<Option<String>>,
+    /// How often the mailbox gets the digest (`off` after it unsubscribed).
+    pub notify_digest: Option<DigestFrequency>,
     pub active: Option<bool>,
 }
 
@@ -60,6 +70,11 @@ pub struct AgencyResponse {
     pub contact_email: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub contact_phone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notify_email: Option<String>,
+    /// Shown with the contacts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notify_digest: Option<DigestFrequency>,
     pub active: bool,
     pub version: i32,
     pub created_at: DateTime<Utc>,
@@ -74,6 +89,8 @@ impl AgencyResponse {
             kind: a.kind,
             contact_email: a.contact_email.as_ref().filter(|_| view.contacts).map(|e| e.as_str().to_owned()),
             contact_phone: a.contact_phone.as_ref().filter(|_| view.contacts).map(|p| p.as_str().to_owned()),
+            notify_email: a.notify_email.as_ref().filter(|_| view.contacts).map(|e| e.as_str().to_owned()),
+            notify_digest: Some(a.notify_digest).filter(|_| view.contacts),
             active: a.active,
             version: a.version,
             created_at: a.created_at,
@@ -134,8 +151,12 @@ fn new_agency(b: CreateAgencyRequest) -> Result<NewAgency, FieldErrors> {
     let name = errs.check("name", AgencyName::parse(&b.name));
     let contact_email = errs.check_opt("contact_email", b.contact_email.as_deref().map(ContactEmail::parse));
     let contact_phone = errs.check_opt("contact_phone", b.contact_phone.as_deref().map(ContactPhone::parse));
-    let (Some(name), Some(contact_email), Some(contact_phone)) = (name, contact_email, contact_phone) else { return Err(errs) };
-    Ok(NewAgency { name, kind: b.kind, contact_email, contact_phone, active: b.active.unwrap_or(true) })
+    let notify_email = errs.check_opt("notify_email", b.notify_email.as_deref().map(ContactEmail::parse));
+    let (Some(name), Some(contact_email), Some(contact_phone), Some(notify_email)) = (name, contact_email, contact_phone, notify_email)
+    else {
+        return Err(errs);
+    };
+    Ok(NewAgency { name, kind: b.kind, contact_email, contact_phone, notify_email, active: b.active.unwrap_or(true) })
 }
 
 /// List the network's agencies by name (every role).
@@ -202,6 +223,15 @@ fn agency_patch(b: PatchAgencyRequest) -> Result<AgencyPatch, FieldErrors> {
     let name = errs.check_opt("name", b.name.as_deref().map(AgencyName::parse));
     let email = b.contact_email.map(|v| errs.check_opt("contact_email", v.as_deref().map(ContactEmail::parse)));
     let phone = b.contact_phone.map(|v| errs.check_opt("contact_phone", v.as_deref().map(ContactPhone::parse)));
+    let notify = b.notify_email.map(|v| errs.check_opt("notify_email", v.as_deref().map(ContactEmail::parse)));
     errs.into_result()?;
-    Ok(AgencyPatch { name: name.flatten(), kind: b.kind, contact_email: email.flatten(), contact_phone: phone.flatten(), active: b.active })
+    Ok(AgencyPatch {
+        name: name.flatten(),
+        kind: b.kind,
+        contact_email: email.flatten(),
+        contact_phone: phone.flatten(),
+        notify_email: notify.flatten(),
+        notify_digest: b.notify_digest,
+        active: b.active,
+    })
 }

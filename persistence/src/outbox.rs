@@ -1,0 +1,437 @@
+//! The transactional outbox: what someone must hear about is written in the transaction of the
+//! change it tells of, then delivered (email, webhooks) by whichever instance claims it first,
+//! at least once. Each message keeps a stable id, so a receiver can drop a repeat.
+//!
+//! A webhook notice is written once per subscribed endpoint of the agency it concerns; its
+//! payload is the Standard Webhooks envelope (`type`, `timestamp`, `data`) with ids, the case
+//! reference, dates and links, never personal data. An email's body is kept only until it is
+//! sent (its links carry tokens); afterwards only its subject remains.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text};
+use diesel_async::{AnsiTransactionManager, AsyncPgConnection, RunQueryDsl, TransactionManager};
+use fourthp_domain::case::CaseReference;
+use fourthp_domain::ids::{ActionId, AgencyId, AskId, CaseId, DeadlineId, MessageId, WebhookEndpointId};
+use fourthp_domain::notify::{retry_after, Topic, WEBHOOK_GIVE_UP_HOURS};
+use serde_json::{json, Map, Value};
+use uuid::Uuid;
+
+use crate::db::{Db, StoreError};
+use crate::schema::{outbox, webhook_endpoints};
+
+/// What a notice is about. Only ids, the case reference, dates, statuses and rule ids: the
+/// payload a partner's system receives is built from this alone.
+#[derive(Debug, Clone, Default)]
+pub struct About {
+    pub case: Option<(CaseId, CaseReference)>,
+    pub action: Option<ActionId>,
+    pub deadline: Option<DeadlineId>,
+    pub ask: Option<AskId>,
+    pub due_on: Option<NaiveDate>,
+    /// The action's status, the deadline's rule, the team role: a code, never free text.
+    pub status: Option<&'static str>,
+    pub rule: Option<String>,
+}
+
+impl About {
+    /// The webhook envelope's `data`: ids and relative links (the sender makes them absolute).
+    fn data(&self, agency: AgencyId) -> Value {
+        let mut data = Map::new();
+        let mut links = Map::new();
+        data.insert("agency_id".into(), json!(agency));
+        if let Some((id, reference)) = &self.case {
+            data.insert("case_id".into(), json!(id));
+            data.insert("case_reference".into(), json!(reference.as_str()));
+            links.insert("case".into(), json!(format!("/api/v1/cases/{id}")));
+        }
+        if let Some(a) = self.action {
+            data.insert("action_id".into(), json!(a));
+            if let Some((case, _)) = &self.case {
+                links.insert("action".into(), json!(format!("/api/v1/cases/{case}/actions/{a}")));
+            }
+        }
+        if let Some(d) = self.deadline {
+            data.insert("deadline_id".into(), json!(d));
+        }
+        if let Some(k) = self.ask {
+            data.insert("ask_id".into(), json!(k));
+        }
+        if let Some(d) = self.due_on {
+            data.insert("due_on".into(), json!(d));
+        }
+        if let Some(s) = self.status {
+            data.insert("status".into(), json!(s));
+        }
+        if let Some(r) = &self.rule {
+            data.insert("rule".into(), json!(r));
+        }
+        data.insert("links".into(), Value::Object(links));
+        Value::Object(data)
+    }
+}
+
+fn envelope(topic: Topic, at: DateTime<Utc>, data: Value) -> Value {
+    json!({ "type": topic.as_str(), "timestamp": at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true), "data": data })
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = outbox, treat_none_as_null = true, treat_none_as_default_value = false)]
+struct NewMessage {
+    id: Uuid,
+    channel: &'static str,
+    topic: &'static str,
+    agency_id: Option<Uuid>,
+    endpoint_id: Option<Uuid>,
+    recipient: Option<String>,
+    dedupe: Option<String>,
+    payload: Value,
+    status: &'static str,
+    attempts: i32,
+    next_attempt_at: DateTime<Utc>,
+    created_at: DateTime<Utc>,
+}
+
+/// Announces `topic` about `about` to `agency`'s subscribed webhook endpoints, on `conn` (the
+/// change's own transaction). `once`: a name that makes the notice once only per endpoint
+/// (time-triggered notices). Returns how many messages were written.
+pub async fn announce(
+    conn: &mut AsyncPgConnection,
+    at: DateTime<Utc>,
+    topic: Topic,
+    agency: AgencyId,
+    about: &About,
+    once: Option<&str>,
+) -> Result<usize, StoreError> {
+    let endpoints: Vec<Uuid> = webhook_endpoints::table
+        .filter(webhook_endpoints::agency_id.eq(agency.into_uuid()))
+        .filter(webhook_endpoints::active.eq(true))
+        .filter(webhook_endpoints::events.contains(vec![topic.as_str().to_owned()]))
+        .select(webhook_endpoints::id)
+        .load(conn)
+        .await?;
+    if endpoints.is_empty() {
+        return Ok(0);
+    }
+    let payload = envelope(topic, at, about.data(agency));
+    let rows: Vec<NewMessage> = endpoints
+        .into_iter()
+        .map(|endpoint| NewMessage {
+            id: MessageId::new_at(at).into_uuid(),
+            channel: "webhook",
+            topic: topic.as_str(),
+            agency_id: Some(agency.into_uuid()),
+            endpoint_id: Some(endpoint),
+            recipient: None,
+            dedupe: once.map(|o| format!("{o}\n{endpoint}")),
+            payload: payload.clone(),
+            status: "pending",
+            attempts: 0,
+            next_attempt_at: at,
+            created_at: at,
+        })
+        .collect();
+    Ok(diesel::insert_into(outbox::table).values(&rows).on_conflict_do_nothing().execute(conn).await?)
+}
+
+/// An email to send: its parts as built for the recipient.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email {
+    pub recipient: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    /// The one-click unsubscribe address (RFC 8058), when the message is a digest.
+    pub unsubscribe: Option<String>,
+}
+
+/// Queues `email` on `conn`; `once` makes it once only (a day's digest to one recipient).
+/// `false` when that once was already used.
+pub async fn queue_email(
+    conn: &mut AsyncPgConnection,
+    at: DateTime<Utc>,
+    topic: Topic,
+    agency: Option<AgencyId>,
+    email: &Email,
+    once: Option<&str>,
+) -> Result<bool, StoreError> {
+    let row = NewMessage {
+        id: MessageId::new_at(at).into_uuid(),
+        channel: "email",
+        topic: topic.as_str(),
+        agency_id: agency.map(AgencyId::into_uuid),
+        endpoint_id: None,
+        recipient: Some(email.recipient.clone()),
+        dedupe: once.map(str::to_owned),
+        payload: json!({ "subject": email.subject, "text": email.text, "html": email.html, "unsubscribe": email.unsubscribe }),
+        status: "pending",
+        attempts: 0,
+        next_attempt_at: at,
+        created_at: at,
+    };
+    Ok(diesel::insert_into(outbox::table).values(&row).on_conflict_do_nothing().execute(conn).await? == 1)
+}
+
+/// Whether a once-only message was already written (a digest already queued today).
+pub async fn already(conn: &mut AsyncPgConnection, once: &str) -> Result<bool, StoreError> {
+    Ok(diesel::select(diesel::dsl::exists(outbox::table.filter(outbox::dedupe.eq(once)))).get_result(conn).await?)
+}
+
+/// Where a claimed message goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    Email { recipient: String, subject: String, text: String, html: String, unsubscribe: Option<String> },
+    Webhook { endpoint: WebhookEndpointId, url: String, secret: String, body: Value },
+}
+
+/// A message claimed for sending.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claimed {
+    pub id: MessageId,
+    pub topic: String,
+    pub attempts: i32,
+    pub created_at: DateTime<Utc>,
+    pub agency: Option<AgencyId>,
+    pub to: Destination,
+}
+
+/// How a send went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    pub ok: bool,
+    /// The receiver's status (HTTP status, SMTP reply code).
+    pub status: Option<i32>,
+    /// What went wrong, in words that carry no personal data.
+    pub error: Option<String>,
+    pub latency_ms: i32,
+}
+
+/// What became of a delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    Sent,
+    /// Failed; tried again at this time.
+    Retry(DateTime<Utc>),
+    /// Failed for 3 days: given up, and the webhook endpoint disabled.
+    GaveUp { endpoint: Option<(WebhookEndpointId, AgencyId)> },
+}
+
+#[derive(Queryable)]
+struct ClaimRow {
+    id: Uuid,
+    channel: String,
+    topic: String,
+    recipient: Option<String>,
+    payload: Value,
+    attempts: i32,
+    created_at: DateTime<Utc>,
+    endpoint_id: Option<Uuid>,
+    agency_id: Option<Uuid>,
+}
+
+/// Claims the oldest message due at `now` that no other instance holds (`FOR UPDATE SKIP
+/// LOCKED`), sends it with `send` while holding it, and records how that went, all in one
+/// transaction: a crash before the commit leaves it pending for the next claim. `None` when
+/// nothing is due.
+pub async fn deliver_next<F>(db: &Db, now: DateTime<Utc>, send: F) -> Result<Option<(Claimed, Delivery)>, StoreError>
+where
+    F: AsyncFnOnce(&Claimed) -> Sent,
+{
+    let mut conn = db.conn().await?;
+    let conn: &mut AsyncPgConnection = &mut conn;
+    // Begun and ended by hand, not with `transaction`: `send` need not be `Send` (an HTTP client
+    // of the worker's own runtime).
+    AnsiTransactionManager::begin_transaction(conn).await?;
+    let outcome = claim_and_send(conn, now, send).await;
+    match &outcome {
+        Ok(_) => AnsiTransactionManager::commit_transaction(conn).await?,
+        Err(_) => {
+            // A failed rollback leaves the connection broken; the pool then discards it.
+            let _ = AnsiTransactionManager::rollback_transaction(conn).await;
+        }
+    }
+    outcome
+}
+
+async fn claim_and_send<F>(conn: &mut AsyncPgConnection, now: DateTime<Utc>, send: F) -> Result<Option<(Claimed, Delivery)>, StoreError>
+where
+    F: AsyncFnOnce(&Claimed) -> Sent,
+{
+    {
+        let row: Option<ClaimRow> = outbox::table
+            .filter(outbox::status.eq("pending"))
+            .filter(outbox::next_attempt_at.le(now))
+            .order(outbox::next_attempt_at.asc())
+            .select((
+                outbox::id,
+                outbox::channel,
+                outbox::topic,
+                outbox::recipient,
+                outbox::payload,
+                outbox::attempts,
+                outbox::created_at,
+                outbox::endpoint_id,
+                outbox::agency_id,
+            ))
+            .limit(1)
+            .for_update()
+            .skip_locked()
+            .first(conn)
+            .await
+            .optional()?;
+        let Some(row) = row else { return Ok(None) };
+        let endpoint: Option<(String, String, bool)> = match row.endpoint_id {
+            Some(e) => webhook_endpoints::table
+                .find(e)
+                .select((webhook_endpoints::url, webhook_endpoints::secret, webhook_endpoints::active))
+                .first(conn)
+                .await
+                .optional()?,
+            None => None,
+        };
+        if row.channel == "webhook" && !endpoint.as_ref().is_some_and(|e| e.2) {
+            // The endpoint was disabled after the message was written: nothing to send to.
+            diesel::update(outbox::table.find(row.id))
+                .set((outbox::status.eq("failed"), outbox::last_error.eq("the endpoint is disabled")))
+                .execute(conn)
+                .await?;
+            return Ok(None);
+        }
+        let kept = row.payload.clone();
+        let claimed = claimed_from(row, endpoint)?;
+        let sent = send(&claimed).await;
+        let attempts = claimed.attempts + 1;
+        let id = claimed.id.into_uuid();
+        let outcome = if sent.ok {
+            let payload = match &claimed.to {
+                // The body and its links are not kept once sent: only the subject.
+                Destination::Email { subject, .. } => json!({ "subject": subject }),
+                Destination::Webhook { .. } => kept,
+            };
+            diesel::update(outbox::table.find(id))
+                .set((
+                    outbox::status.eq("sent"),
+                    outbox::attempts.eq(attempts),
+                    outbox::sent_at.eq(Some(now)),
+                    outbox::last_status.eq(sent.status),
+                    outbox::last_error.eq(None::<String>),
+                    outbox::latency_ms.eq(Some(sent.latency_ms)),
+                    outbox::payload.eq(payload),
+                ))
+                .execute(conn)
+                .await?;
+            Delivery::Sent
+        } else if now - claimed.created_at >= chrono::Duration::hours(WEBHOOK_GIVE_UP_HOURS) {
+            diesel::update(outbox::table.find(id))
+                .set((
+                    outbox::status.eq("failed"),
+                    outbox::attempts.eq(attempts),
+                    outbox::last_status.eq(sent.status),
+                    outbox::last_error.eq(sent.error.clone()),
+                    outbox::latency_ms.eq(Some(sent.latency_ms)),
+                ))
+                .execute(conn)
+                .await?;
+            let endpoint = match (&claimed.to, claimed.agency) {
+                (Destination::Webhook { endpoint, .. }, Some(agency)) => {
+                    diesel::update(webhook_endpoints::table.find(endpoint.into_uuid()))
+                        .set((
+                            webhook_endpoints::active.eq(false),
+                            webhook_endpoints::disabled_reason.eq(Some(format!(
+                                "Turned off on {}: deliveries failed for {WEBHOOK_GIVE_UP_HOURS} hours.",
+                                fourthp_domain::time::london_date(now)
+                            ))),
+                            webhook_endpoints::updated_at.eq(now),
+                        ))
+                        .execute(conn)
+                        .await?;
+                    Some((*endpoint, agency))
+                }
+                _ => None,
+            };
+            Delivery::GaveUp { endpoint }
+        } else {
+            let next = now + retry_after(attempts);
+            diesel::update(outbox::table.find(id))
+                .set((
+                    outbox::attempts.eq(attempts),
+                    outbox::next_attempt_at.eq(next),
+                    outbox::last_status.eq(sent.status),
+                    outbox::last_error.eq(sent.error.clone()),
+                    outbox::latency_ms.eq(Some(sent.latency_ms)),
+                ))
+                .execute(conn)
+                .await?;
+            Delivery::Retry(next)
+        };
+        Ok(Some((claimed, outcome)))
+    }
+}
+
+fn claimed_from(row: ClaimRow, endpoint: Option<(String, String, bool)>) -> Result<Claimed, StoreError> {
+    let text = |key: &str| row.payload.get(key).and_then(Value::as_str).map(str::to_owned);
+    let to = match (row.channel.as_str(), row.recipient.clone(), row.endpoint_id, endpoint) {
+        ("email", Some(recipient), ..) => Destination::Email {
+            recipient,
+            subject: text("subject").unwrap_or_default(),
+            text: text("text").ok_or_else(|| StoreError::internal("an email in the outbox without its text"))?,
+            html: text("html").unwrap_or_default(),
+            unsubscribe: text("unsubscribe"),
+        },
+        ("webhook", _, Some(endpoint), Some((url, secret, _))) => {
+            Destination::Webhook { endpoint: WebhookEndpointId::from_uuid(endpoint), url, secret, body: row.payload.clone() }
+        }
+        _ => return Err(StoreError::internal("an outbox message without its destination")),
+    };
+    Ok(Claimed {
+        id: MessageId::from_uuid(row.id),
+        topic: row.topic,
+        attempts: row.attempts,
+        created_at: row.created_at,
+        agency: row.agency_id.map(AgencyId::from_uuid),
+        to,
+    })
+}
+
+/// The outbox's state for `/metrics`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Backlog {
+    /// (channel, pending messages, of which have failed at least once, failed for good).
+    pub by_channel: Vec<(String, i64, i64, i64)>,
+    /// Seconds the oldest pending message has waited.
+    pub oldest_pending_seconds: i64,
+}
+
+#[derive(diesel::QueryableByName)]
+struct BacklogRow {
+    #[diesel(sql_type = Text)]
+    channel: String,
+    #[diesel(sql_type = BigInt)]
+    pending: i64,
+    #[diesel(sql_type = BigInt)]
+    retrying: i64,
+    #[diesel(sql_type = BigInt)]
+    failed: i64,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    oldest: Option<i64>,
+}
+
+/// How many messages wait, retry and have failed, by channel.
+pub async fn backlog(db: &Db, now: DateTime<Utc>) -> Result<Backlog, StoreError> {
+    let mut conn = db.conn().await?;
+    let rows: Vec<BacklogRow> = diesel::sql_query(
+        "SELECT c.channel, \
+         (SELECT count(*) FROM outbox WHERE status = 'pending' AND channel = c.channel) AS pending, \
+         (SELECT count(*) FROM outbox WHERE status = 'pending' AND channel = c.channel AND attempts > 0) AS retrying, \
+         (SELECT count(*) FROM outbox WHERE status = 'failed' AND channel = c.channel) AS failed, \
+         (SELECT extract(epoch FROM $1 - min(created_at))::bigint FROM outbox WHERE status = 'pending' AND channel = c.channel) AS oldest \
+         FROM (VALUES ('email'), ('webhook')) AS c(channel)",
+    )
+    .bind::<diesel::sql_types::Timestamptz, _>(now)
+    .load(&mut conn)
+    .await?;
+    Ok(Backlog {
+        oldest_pending_seconds: rows.iter().filter_map(|r| r.oldest).max().unwrap_or(0).max(0),
+        by_channel: rows.into_iter().map(|r| (r.channel, r.pending, r.retrying, r.failed)).collect(),
+    })
+}
