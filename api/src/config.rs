@@ -69,6 +69,17 @@ pub struct Config {
     pub report_fallback_to_primary: bool,
     /// The most parallel workers each report query may use.
     pub report_parallel_workers: usize,
+    /// The SMTP server email goes through (`smtp://host:port`, `smtps://user:password@host`,
+    /// `?tls=required` for STARTTLS); none: no email is sent.
+    pub smtp_url: Option<String>,
+    /// The sender of FourthP's email (`FourthP <fourthp@network.example>`).
+    pub mail_from: Option<String>,
+    /// When the digest goes out (Europe/London), on the jurisdiction's working days.
+    pub digest_at: chrono::NaiveTime,
+    /// Whose bank holidays are not working days for the digest.
+    pub jurisdiction: fourthp_domain::case::Jurisdiction,
+    /// Milliseconds between looks at the outbox when it was empty.
+    pub deliver_every_ms: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -148,8 +159,25 @@ impl Config {
             },
             trusted_proxies: crate::state::TrustedProxies::parse(&get("FOURTHP_TRUSTED_PROXIES").unwrap_or_default())
                 .map_err(|problem| ConfigError { name: "FOURTHP_TRUSTED_PROXIES", problem })?,
+            smtp_url: get("FOURTHP_SMTP_URL"),
+            mail_from: get("FOURTHP_MAIL_FROM"),
+            digest_at: fourthp_domain::notify::DigestSchedule::parse_time(&get("FOURTHP_DIGEST_AT").unwrap_or_else(|| "07:30".into()))
+                .map_err(|e| ConfigError { name: "FOURTHP_DIGEST_AT", problem: e.to_string() })?,
+            jurisdiction: match get("FOURTHP_JURISDICTION") {
+                None => fourthp_domain::case::Jurisdiction::EnglandWales,
+                Some(j) => fourthp_domain::case::Jurisdiction::parse(&j).ok_or_else(|| ConfigError {
+                    name: "FOURTHP_JURISDICTION",
+                    problem: "must be england_wales, scotland or northern_ireland".to_owned(),
+                })?,
+            },
+            deliver_every_ms: number(&get, "FOURTHP_DELIVER_EVERY_MS", 1000, 50..=60_000)?,
             data_dir,
         })
+    }
+
+    /// When the digest goes out.
+    pub fn digest_schedule(&self) -> fourthp_domain::notify::DigestSchedule {
+        fourthp_domain::notify::DigestSchedule { at: self.digest_at, calendar: fourthp_domain::calendar::Calendar(self.jurisdiction) }
     }
 
     /// The deadline rules in force: the shipped files, with the deployment's local standards.

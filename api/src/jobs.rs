@@ -26,6 +26,18 @@ pub struct Checkpoints {
     pub every: Duration,
 }
 
+/// What the deliverer and the digest need.
+pub struct Delivery {
+    pub notifier: crate::notify::Notifier,
+    pub book: fourthp_domain::rules::RuleBook,
+    pub clock: crate::state::Clock,
+    /// How long the deliverer waits when the outbox was empty.
+    pub idle: Duration,
+}
+
+/// How often the digest's time is looked for, and due notices written.
+const DIGEST_EVERY: Duration = Duration::from_secs(60);
+
 /// The running background jobs.
 pub struct Jobs {
     db: Db,
@@ -49,7 +61,13 @@ where
 
 impl Jobs {
     /// Starts every job on `db` (the background pool); returns the read log requests write to.
-    pub fn start(db: Db, chain_every: Duration, checkpoints: Option<Checkpoints>, revoked: Revoked) -> (ReadLog, Jobs) {
+    pub fn start(
+        db: Db,
+        chain_every: Duration,
+        checkpoints: Option<Checkpoints>,
+        revoked: Revoked,
+        delivery: Option<Delivery>,
+    ) -> (ReadLog, Jobs) {
         let (read_log, read_writer) = ReadLog::start(db.clone());
         let mut periodic = Vec::new();
         // Revoked tokens, at once and then every half second: a revocation made on any instance
@@ -92,6 +110,39 @@ impl Jobs {
                     match crate::audit_trail::checkpoint(&db, &key, Utc::now()).await {
                         Ok(cp) => tracing::info!(seq = cp.seq, head = %cp.head_hash, "audit checkpoint signed"),
                         Err(e) => tracing::warn!(error = %e, "could not sign an audit checkpoint"),
+                    }
+                }
+            }));
+        }
+        if let Some(d) = delivery {
+            let d = std::rc::Rc::new(d);
+            // The deliverer: sends what is due, and when nothing is, waits.
+            let (sender, deliver) = (db.clone(), d.clone());
+            periodic.push(actix_web::rt::spawn(async move {
+                let client = crate::notify::webhook::client();
+                loop {
+                    let pass = crate::notify::deliver::drain(&sender, &deliver.notifier, &client, &deliver.clock, 500).await;
+                    if pass.sent + pass.failed == 0 {
+                        actix_web::rt::time::sleep(deliver.idle).await;
+                    }
+                }
+            }));
+            // The digest at its time, and the due and overdue notices, every minute.
+            let (digester, digest) = (db.clone(), d);
+            periodic.push(every(Duration::from_secs(5), DIGEST_EVERY, move || {
+                let (db, d) = (digester.clone(), digest.clone());
+                async move {
+                    let now = d.clock.now();
+                    match crate::app::digest::run(&db, &d.notifier, &d.book, now, false).await {
+                        Ok(run) if run.queued > 0 => tracing::info!(queued = run.queued, "digests queued"),
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(error = %e, "could not queue the digests"),
+                    }
+                    if let Err(e) = fourthp_persistence::notices::announce_due(&db, now).await {
+                        tracing::warn!(error = %e, "could not write the due and overdue notices");
+                    }
+                    if let Err(e) = fourthp_persistence::inbox::sweep(&db, now).await {
+                        tracing::warn!(error = %e, "could not forget expired links");
                     }
                 }
             }));

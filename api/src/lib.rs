@@ -17,6 +17,7 @@ pub mod extract;
 pub mod jobs;
 pub mod metrics;
 pub mod middleware;
+pub mod notify;
 pub mod openapi;
 pub mod pages;
 pub mod paths;

@@ -202,7 +202,7 @@ pub fn csv_for_people(report: &OutcomeReport, book: &RuleBook) -> String {
     })
 }
 
-fn escape(raw: &str) -> String {
+pub(crate) fn escape(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
     for c in raw.chars() {
         match c {

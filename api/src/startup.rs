@@ -19,8 +19,9 @@ use crate::state::{AppState, Clock, KnownRoutes, Limits, ReportGate, Revoked, Ru
 use crate::token::{Minter, Verifier};
 use crate::{middleware, openapi};
 
-/// Connections the background jobs may hold (read log, chainer, checkpoints, sweeper).
-const BACKGROUND_POOL: usize = 4;
+/// Connections the background jobs may hold (read log, chainer, checkpoints, sweeper, the
+/// deliverer and the digest).
+const BACKGROUND_POOL: usize = 6;
 
 /// A built service, listening but not yet serving.
 pub struct Application {
@@ -59,7 +60,14 @@ impl Application {
         let chain_every = Duration::from_millis(u64::try_from(config.chain_every_ms).unwrap_or(500));
         let revoked = Revoked::default();
         let clock = Clock::default();
-        let (read_log, jobs) = Jobs::start(background, chain_every, checkpoints, revoked.clone());
+        let notifier = crate::notify::Notifier::from_config(config, &secret)?;
+        let delivery = crate::jobs::Delivery {
+            notifier: notifier.clone(),
+            book: rules.book.clone(),
+            clock: clock.clone(),
+            idle: crate::notify::deliver::idle(config.deliver_every_ms),
+        };
+        let (read_log, jobs) = Jobs::start(background, chain_every, checkpoints, revoked.clone(), Some(delivery));
         let limits = Limits {
             body_bytes: config.body_limit,
             request_timeout: Duration::from_millis(u64::try_from(config.request_timeout_ms).unwrap_or(30_000)),
@@ -87,6 +95,7 @@ impl Application {
                 fallback_to_primary: config.report_fallback_to_primary,
                 parallel_workers: u8::try_from(config.report_parallel_workers).unwrap_or(0),
             },
+            notifier,
         };
         let server = server(listener, state, doc, config.workers).map_err(|e| e.to_string())?;
         Ok(Application { port, server, jobs, clock })

@@ -43,6 +43,8 @@ pub struct AppState {
     pub proxies: TrustedProxies,
     /// Where reports read their figures.
     pub report_source: ReportSource,
+    /// Email and webhooks: how the service tells people and partners' systems.
+    pub notifier: crate::notify::Notifier,
 }
 
 /// Where reports read: a hot-standby replica (`FOURTHP_REPORT_DATABASE_URL`), so that a year's

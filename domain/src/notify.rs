@@ -8,6 +8,8 @@
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Utc, Weekday};
 
 use crate::calendar::Calendar;
+use crate::ids::{AgencyId, AskId, CaseId, InterventionId};
+use crate::principal::Subject;
 use crate::text::bounded_text;
 
 vocabulary!(
@@ -68,6 +70,44 @@ bounded_text!(
     /// What the counterpart says happened.
     AskAnswerText, max = 2000, multiline = true
 );
+
+/// "What happened?": a coordinator who logged a conversation asks the counterpart agency to
+/// report back on `ask_on`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ask {
+    pub id: AskId,
+    pub case_id: CaseId,
+    /// The conversation it follows.
+    pub intervention_id: InterventionId,
+    /// Who is asked.
+    pub agency: AgencyId,
+    pub ask_on: NaiveDate,
+    pub asked_by: Subject,
+    pub asked_by_agency: Option<AgencyId>,
+    pub created_at: DateTime<Utc>,
+    pub answer: Option<Answer>,
+}
+
+/// The counterpart's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub status: AskAnswer,
+    pub text: Option<AskAnswerText>,
+    pub by: Subject,
+    pub at: DateTime<Utc>,
+}
+
+impl Ask {
+    /// Unanswered 14 days after its day: shown to the coordinator, counted in the report.
+    pub fn unanswered_on(&self, today: NaiveDate) -> bool {
+        self.answer.is_none() && today > self.ask_on + chrono::Duration::days(ASK_UNANSWERED_DAYS)
+    }
+
+    /// Due to be asked on `today` (and not yet too old to ask).
+    pub fn due_on(&self, today: NaiveDate) -> bool {
+        self.answer.is_none() && self.ask_on <= today && !self.unanswered_on(today)
+    }
+}
 
 /// How long an emailed link stays usable.
 pub const LINK_DAYS: i64 = 14;

@@ -64,6 +64,7 @@ CREATE TABLE asks (
     agency_id uuid NOT NULL REFERENCES agencies (id),
     ask_on date NOT NULL,
     asked_by text NOT NULL,
+    asked_by_agency uuid REFERENCES agencies (id),
     created_at timestamptz NOT NULL,
     answer_status text CHECK (answer_status IN ('done', 'in_progress', 'could_not_help')),
     answer_text text CHECK (length(answer_text) <= 2000),

@@ -263,7 +263,24 @@ where
     F: FnOnce(&Case, &Action) -> Result<(), Denial> + Send,
 {
     let mut conn = db.conn().await?;
-    conn.transaction::<_, ActionError, _>(async move |conn| {
+    conn.transaction::<_, ActionError, _>(async move |conn| close_on(conn, ctx, id, expected_version, change, today, authorize).await)
+        .await
+}
+
+/// [`close`] on `conn`, in the caller's transaction.
+pub(crate) async fn close_on<F>(
+    conn: &mut AsyncPgConnection,
+    ctx: &AuditContext,
+    id: ActionId,
+    expected_version: Option<i32>,
+    change: ActionChange,
+    today: NaiveDate,
+    authorize: F,
+) -> Result<Action, ActionError>
+where
+    F: FnOnce(&Case, &Action) -> Result<(), Denial>,
+{
+    {
         let case_id: uuid::Uuid =
             actions::table.find(id.into_uuid()).select(actions::case_id).first(conn).await.optional()?.ok_or(ActionError::NotFound)?;
         let case = load(conn, CaseId::from_uuid(case_id), Lock::Share).await?.ok_or(ActionError::NotFound)?;
@@ -301,6 +318,5 @@ where
         };
         outbox::announce(conn, ctx.at, Topic::ActionClosed, action.details.owner_agency_id, &about, None).await?;
         Ok(Action { closure: Some(closure), version: action.version + 1, ..action })
-    })
-    .await
+    }
 }

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
+use fourthp_domain::notify::AskAfter;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use fourthp_domain::access::Denial;
 use fourthp_domain::action::{Action, NewAction};
@@ -77,6 +78,7 @@ pub async fn create<F>(
     case_id: CaseId,
     new: NewIntervention,
     follow_ups: Vec<NewAction>,
+    ask: Option<AskAfter>,
     window: BackdatingWindow,
     today: NaiveDate,
     authorize: F,
@@ -139,6 +141,10 @@ where
     let mut created = Vec::with_capacity(follow_ups.len());
     for a in follow_ups {
         created.push(actions::insert(conn, ctx, &case, a, Some(intervention.id)).await?);
+    }
+    if let Some(after) = ask {
+        let talked_on = fourthp_domain::time::london_date(intervention.details.occurred_at);
+        crate::asks::insert(conn, ctx, case_id, intervention.id, intervention.details.counterpart_agency_id, talked_on, after).await?;
     }
     Ok((intervention, created))
 }

@@ -374,6 +374,7 @@ diesel::table! {
         agency_id -> Uuid,
         ask_on -> Date,
         asked_by -> Text,
+        asked_by_agency -> Nullable<Uuid>,
         created_at -> Timestamptz,
         answer_status -> Nullable<Text>,
         answer_text -> Nullable<Text>,
@@ -442,6 +443,8 @@ diesel::table! {
 }
 
 diesel::joinable!(asks -> cases (case_id));
+diesel::joinable!(inbox_links -> agencies (agency_id));
+diesel::joinable!(inbox_links -> users (user_id));
 diesel::joinable!(asks -> interventions (intervention_id));
 diesel::joinable!(outbox -> webhook_endpoints (endpoint_id));
 diesel::joinable!(webhook_endpoints -> agencies (agency_id));

@@ -1,6 +1,7 @@
 //! The daily log: logging an intervention with the follow-ups agreed in it (idempotently), and a
 //! case's interventions as the caller may see them.
 
+use fourthp_domain::notify::AskAfter;
 use chrono::{DateTime, NaiveDate, Utc};
 use fourthp_domain::access::{self, CaseAction};
 use fourthp_domain::action::{Action, ActionDescription, NewAction};
@@ -66,6 +67,8 @@ pub struct LogFields {
     pub summary: String,
     pub duration_minutes: i64,
     pub follow_ups: Vec<FollowUp>,
+    /// Ask the counterpart agency what happened this many days after (coordinators; 1 to 60).
+    pub ask_back_days: Option<i64>,
 }
 
 /// What logging wrote: the intervention and the actions agreed with it.
@@ -83,13 +86,14 @@ pub async fn log(
     respond: impl FnOnce(&Logged) -> StoredResponse,
 ) -> Result<Written<Logged>, AppError> {
     access::precheck(caller.principal().role, CaseAction::LogIntervention)?;
-    if !b.follow_ups.is_empty() && caller.principal().role != Role::Coordinator {
+    if (!b.follow_ups.is_empty() || b.ask_back_days.is_some()) && caller.principal().role != Role::Coordinator {
         return Err(AppError::Forbidden);
     }
     let mut errs = FieldErrors::new();
     let summary = errs.check("summary", Summary::parse(&b.summary));
     let duration = errs.check("duration_minutes", DurationMinutes::parse(b.duration_minutes));
     let follow_ups = parse_follow_ups(b.follow_ups, "actions", &mut errs);
+    let ask = errs.check_opt("ask_back_days", b.ask_back_days.map(AskAfter::parse)).flatten();
     let (Some(summary), Some(duration_minutes)) = (summary, duration) else { return Err(AppError::Invalid(errs)) };
     errs.into_result()?;
     let new = NewIntervention {
@@ -110,7 +114,7 @@ pub async fn log(
         key,
         ctx.at,
         async |conn| {
-            interventions::create(conn, ctx, case, new, follow_ups, window, today, authorize(caller, CaseAction::LogIntervention))
+            interventions::create(conn, ctx, case, new, follow_ups, ask, window, today, authorize(caller, CaseAction::LogIntervention))
                 .await
                 .map_err(AppError::from)
         },

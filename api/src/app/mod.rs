@@ -20,6 +20,7 @@ pub mod api_clients;
 pub mod audit;
 pub mod cases;
 pub mod deadlines;
+pub mod digest;
 pub mod enrolment;
 pub mod events;
 pub mod interventions;
@@ -31,6 +32,7 @@ pub mod team;
 pub mod timeline;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 pub mod worklists;
 
 use fourthp_domain::access::Denial;

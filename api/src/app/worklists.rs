@@ -81,7 +81,7 @@ pub async fn owed_by_my_agency(
     let p = caller.principal();
     let (Role::Partner, Some(agency)) = (p.role, p.agency) else { return Err(AppError::Forbidden) };
     let limit = Limit::clamped(OWED_PAGE);
-    let page = owed::owed(&state.db, agency, limit, after).await?;
+    let page = owed::owed(&state.db, agency, limit, after, None).await?;
     caller.listed(page.items.iter().map(|i| i.action.case_id), Purpose::ActionList);
     Ok(page)
 }

@@ -77,6 +77,8 @@ pub struct LogForm {
     pub follow_up_owner: String,
     #[serde(default)]
     pub follow_up_due: String,
+    #[serde(default)]
+    pub ask_back: String,
 }
 
 #[derive(Template)]
@@ -369,6 +371,16 @@ pub async fn log_intervention(
     let counterpart = fourthp_domain::ids::AgencyId::parse(&f.counterpart).ok();
     let occurred_at = from_london(&f.occurred_at);
     let duration = f.duration.trim().parse::<i64>().ok();
+    let ask_back = match f.ask_back.trim() {
+        "" => None,
+        days => match days.parse::<i64>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                errors.push(FieldError::new("ask_back", "Enter the number of days, from 1 to 60, or leave it empty"));
+                None
+            }
+        },
+    };
     if channel.is_none() {
         errors.push(FieldError::new("channel", "Choose how you were in touch"));
     }
@@ -413,6 +425,7 @@ pub async fn log_intervention(
         summary: f.summary.clone(),
         duration_minutes: duration,
         follow_ups: actions,
+        ask_back_days: ask_back,
     };
     let key = (!f.idempotency_key.is_empty()).then(|| idempotency_key(&page.caller, f.idempotency_key.clone(), request.hash));
     let respond = |(i, _): &app::interventions::Logged| page_response(format!("/app/cases/{}", i.case_id));
@@ -422,6 +435,7 @@ pub async fn log_intervention(
         "duration_minutes" => Some("duration"),
         "occurred_at" => Some("occurred_at"),
         "counterpart_agency_id" => Some("counterpart"),
+        "ask_back_days" => Some("ask_back"),
         f if f.ends_with("due_on") => Some("follow_up_due"),
         f if f.ends_with("description") => Some("follow_up"),
         f if f.ends_with("owner_agency_id") => Some("follow_up_owner"),

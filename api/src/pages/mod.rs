@@ -14,7 +14,7 @@ mod record;
 mod reports;
 mod status;
 mod team;
-mod view;
+pub(crate) mod view;
 mod work;
 
 use actix_web::body::BoxBody;

@@ -46,6 +46,10 @@ pub struct CreateInterventionRequest {
     /// Follow-up actions agreed (coordinators only), created in the same transaction.
     #[serde(default)]
     pub actions: Vec<NewActionRequest>,
+    /// Ask the counterpart agency what happened this many days later (coordinators only, 1 to
+    /// 60): its daily email asks on that day, and the answer joins the case's timeline.
+    #[schema(minimum = 1, maximum = 60)]
+    pub ask_back_after_days: Option<i64>,
 }
 
 /// An intervention. Partners see the summary and recorder of their own agency's interventions
@@ -163,6 +167,7 @@ pub async fn create_intervention(
         summary: b.summary,
         duration_minutes: b.duration_minutes,
         follow_ups: b.actions.into_iter().map(follow_up).collect(),
+        ask_back_days: b.ask_back_after_days,
     };
     let principal = caller.principal().clone();
     let today = london_date(caller.ctx.at);

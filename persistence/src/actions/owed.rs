@@ -56,21 +56,29 @@ const SQL: &str = "SELECT a.*, c.reference AS case_reference, u.display_name AS 
      WHERE a.owner_agency_id = $1 AND a.status = 'open' \
      AND a.case_id IN (SELECT t.case_id FROM case_team t WHERE t.agency_id = $1)";
 
-/// A page of what `agency` owes, by due date then id, after `after`.
+/// A page of what `agency` owes, by due date then id, after `after`; with `until`, only what
+/// falls due by that date (the digest: overdue and this week's).
 pub async fn owed(
     db: &Db,
     agency: AgencyId,
     limit: Limit,
     after: Option<(NaiveDate, ActionId)>,
+    until: Option<NaiveDate>,
 ) -> Result<Page<OwedItem, (NaiveDate, ActionId)>, StoreError> {
     let mut sql = String::from(SQL);
     if after.is_some() {
         sql.push_str(" AND (a.due_on, a.id) > ($2, $3)");
     }
+    if until.is_some() {
+        sql.push_str(if after.is_some() { " AND a.due_on <= $4" } else { " AND a.due_on <= $2" });
+    }
     sql.push_str(&format!(" ORDER BY a.due_on, a.id LIMIT {}", i64::from(limit.get()) + 1));
     let mut query = diesel::sql_query(sql).into_boxed().bind::<SqlUuid, _>(agency.into_uuid());
     if let Some((due, id)) = after {
         query = query.bind::<Date, _>(due).bind::<SqlUuid, _>(id.into_uuid());
+    }
+    if let Some(until) = until {
+        query = query.bind::<Date, _>(until);
     }
     let mut conn = db.conn().await?;
     let rows: Vec<OwedRow> = query.load(&mut conn).await?;

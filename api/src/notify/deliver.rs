@@ -1,0 +1,77 @@
+//! The deliverer: claims what the outbox holds and sends it, one message at a time per task,
+//! until nothing is due; then waits. Any number of instances may run it at once: each message
+//! is held by one claim (`FOR UPDATE SKIP LOCKED`) and marked sent in the claim's transaction.
+
+use std::time::Duration;
+
+use fourthp_persistence::outbox::{self, Claimed, Delivery, Destination, Sent};
+use fourthp_persistence::Db;
+
+use super::{mail, webhook, Notifier};
+use crate::state::Clock;
+
+/// What one pass did, for the metrics and the log.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Pass {
+    pub sent: u64,
+    pub failed: u64,
+}
+
+/// Sends what is due until nothing is, or `most` messages; returns how that went.
+pub async fn drain(db: &Db, notifier: &Notifier, client: &awc::Client, clock: &Clock, most: u64) -> Pass {
+    let mut pass = Pass::default();
+    while pass.sent + pass.failed < most {
+        let now = clock.now();
+        let delivered = outbox::deliver_next(db, now, async |claimed: &Claimed| send(notifier, client, claimed).await).await;
+        match delivered {
+            Ok(Some((claimed, Delivery::Sent))) => {
+                pass.sent += 1;
+                tracing::debug!(message = %claimed.id, topic = %claimed.topic, "delivered");
+            }
+            Ok(Some((claimed, Delivery::Retry(next)))) => {
+                pass.failed += 1;
+                tracing::warn!(message = %claimed.id, topic = %claimed.topic, attempts = claimed.attempts + 1, %next, "delivery failed; will retry");
+            }
+            Ok(Some((claimed, Delivery::GaveUp { endpoint }))) => {
+                pass.failed += 1;
+                tracing::warn!(message = %claimed.id, topic = %claimed.topic, "delivery failed for 3 days; given up");
+                if let Some((endpoint, agency)) = endpoint {
+                    if let Err(e) = crate::app::webhooks::tell_administrators_disabled(db, notifier, endpoint, agency, now).await {
+                        tracing::warn!(error = %e, "could not tell the administrators of a disabled endpoint");
+                    }
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not deliver from the outbox");
+                break;
+            }
+        }
+    }
+    pass
+}
+
+async fn send(notifier: &Notifier, client: &awc::Client, claimed: &Claimed) -> Sent {
+    match &claimed.to {
+        Destination::Email { recipient, subject, text, html, unsubscribe } => match &notifier.mail {
+            Some(mailer) => {
+                let m = mail::Outgoing {
+                    id: claimed.id,
+                    recipient,
+                    subject,
+                    text,
+                    html,
+                    unsubscribe: unsubscribe.as_deref(),
+                };
+                mailer.send(&m).await
+            }
+            None => Sent { ok: false, status: None, error: Some("no mail server is configured".to_owned()), latency_ms: 0 },
+        },
+        Destination::Webhook { url, secret, body, .. } => webhook::send(client, url, secret, claimed.id, body, &notifier.public_url).await,
+    }
+}
+
+/// How long the deliverer waits when the outbox was empty.
+pub fn idle(every_ms: usize) -> Duration {
+    Duration::from_millis(u64::try_from(every_ms).unwrap_or(1000))
+}

@@ -1,0 +1,111 @@
+//! The digest as an email: plain text and accessible HTML (tables with headers, no images) from
+//! one set of rows. Rows carry case references, the action's wording and dates, never a name,
+//! alias, nationality, date of birth or note.
+
+use askama::Template;
+
+/// One action owed.
+pub struct OwedRow {
+    pub case_reference: String,
+    pub what: String,
+    pub due: String,
+    pub how_due: String,
+    pub link: String,
+}
+
+/// One "what happened?".
+pub struct AskRow {
+    pub case_reference: String,
+    pub question: String,
+    pub link: String,
+}
+
+/// One deadline of a coordinator's cases.
+pub struct DeadlineRow {
+    pub case_reference: String,
+    pub what: String,
+    pub due: String,
+    pub how_due: String,
+}
+
+/// What a digest says.
+pub struct DigestContent {
+    pub subject: String,
+    pub heading: String,
+    pub intro: String,
+    pub overdue: Vec<OwedRow>,
+    pub this_week: Vec<OwedRow>,
+    pub asks: Vec<AskRow>,
+    pub deadlines: Vec<DeadlineRow>,
+    pub board_link: String,
+    pub why: String,
+    pub unsubscribe: String,
+    pub preferences: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "email/digest.html")]
+struct Html<'a> {
+    subject: &'a str,
+    heading: &'a str,
+    intro: &'a str,
+    overdue: &'a [OwedRow],
+    this_week: &'a [OwedRow],
+    asks: &'a [AskRow],
+    deadlines: &'a [DeadlineRow],
+    board_link: &'a str,
+    why: &'a str,
+    unsubscribe: &'a str,
+    preferences: &'a Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "email/digest.txt")]
+struct Text<'a> {
+    heading: &'a str,
+    intro: &'a str,
+    overdue: &'a [OwedRow],
+    this_week: &'a [OwedRow],
+    asks: &'a [AskRow],
+    deadlines: &'a [DeadlineRow],
+    board_link: &'a str,
+    why: &'a str,
+    unsubscribe: &'a str,
+}
+
+impl DigestContent {
+    pub fn is_empty(&self) -> bool {
+        self.overdue.is_empty() && self.this_week.is_empty() && self.asks.is_empty() && self.deadlines.is_empty()
+    }
+
+    /// The text and HTML parts.
+    pub fn render(&self) -> Result<(String, String), askama::Error> {
+        let text = Text {
+            heading: &self.heading,
+            intro: &self.intro,
+            overdue: &self.overdue,
+            this_week: &self.this_week,
+            asks: &self.asks,
+            deadlines: &self.deadlines,
+            board_link: &self.board_link,
+            why: &self.why,
+            unsubscribe: &self.unsubscribe,
+        }
+        .render()?;
+        let html = Html {
+            subject: &self.subject,
+            heading: &self.heading,
+            intro: &self.intro,
+            overdue: &self.overdue,
+            this_week: &self.this_week,
+            asks: &self.asks,
+            deadlines: &self.deadlines,
+            board_link: &self.board_link,
+            why: &self.why,
+            unsubscribe: &self.unsubscribe,
+            preferences: &self.preferences,
+        }
+        .render()?;
+        Ok((text, html))
+    }
+}
