@@ -70,6 +70,18 @@ impl Caller {
         Caller { ctx, user: None, session: None, display_name: None, ledger: SharedLedger::default() }
     }
 
+    /// A caller who holds an emailed link: `principal` is the link's agency, named for the link's
+    /// recipient. What it reads and is refused is recorded like a signed-in caller's.
+    pub fn for_link(req: &HttpRequest, principal: Principal, at: chrono::DateTime<Utc>) -> Self {
+        let ctx = context_for(req, principal, at);
+        let ledger = SharedLedger::default();
+        if let Ok(mut l) = ledger.lock() {
+            l.ctx = Some(ctx.clone());
+        }
+        req.extensions_mut().insert(ledger.clone());
+        Caller { ctx, user: None, session: None, display_name: None, ledger }
+    }
+
     pub fn principal(&self) -> &Principal {
         &self.ctx.principal
     }

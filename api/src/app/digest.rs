@@ -224,3 +224,43 @@ fn subject_line(name: &str, overdue: usize, week: usize, asks: usize, deadlines:
     }
     format!("FourthP for {name}: {}", parts.join(", "))
 }
+
+/// Whose digest an unsubscribe link turns off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unsubscriber {
+    User(UserId),
+    Mailbox(fourthp_domain::ids::AgencyId),
+}
+
+/// The recipient an unsubscribe link names, if its code is right.
+pub fn unsubscriber(notifier: &Notifier, kind: &str, id: &str, code: &str) -> Option<Unsubscriber> {
+    let who = match kind {
+        "user" => Unsubscriber::User(UserId::parse(id).ok()?),
+        "agency" => Unsubscriber::Mailbox(fourthp_domain::ids::AgencyId::parse(id).ok()?),
+        _ => return None,
+    };
+    notifier.unsubscribe_code_is(&format!("{kind}:{id}"), code).then_some(who)
+}
+
+/// Turns the digest off for the link's recipient (RFC 8058 one-click, or the page's button),
+/// audited as that recipient; `false` when the account or agency is gone.
+pub async fn unsubscribe(state: &crate::state::AppState, origin: &super::Origin, who: Unsubscriber) -> Result<bool, super::AppError> {
+    use fourthp_domain::notify::DigestFrequency;
+    use fourthp_domain::principal::{Principal, Subject};
+    let at = state.clock.now();
+    fn internal<E>(_: E) -> super::AppError {
+        super::AppError::Store(StoreError::internal("an unsubscriber's principal"))
+    }
+    match who {
+        Unsubscriber::User(user) => {
+            let Some(account) = fourthp_persistence::users::get(&state.db, user).await? else { return Ok(false) };
+            let ctx = origin.context(account.principal().map_err(internal)?, at);
+            Ok(digest::set_preference(&state.db, &ctx, user, DigestFrequency::Off).await?)
+        }
+        Unsubscriber::Mailbox(agency) => {
+            let subject = Subject::parse(&format!("unsubscribe link of agency:{agency}")).map_err(internal)?;
+            let ctx = origin.context(Principal::new(subject, Role::Partner, Some(agency)).map_err(internal)?, at);
+            Ok(digest::mailbox_off(&state.db, &ctx, agency).await?)
+        }
+    }
+}

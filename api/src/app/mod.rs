@@ -23,6 +23,7 @@ pub mod deadlines;
 pub mod digest;
 pub mod enrolment;
 pub mod events;
+pub mod inbox;
 pub mod interventions;
 pub mod needs;
 pub mod outcomes;

@@ -68,6 +68,13 @@ enum Command {
         #[arg(long)]
         sub: Option<String>,
     },
+    /// Queue the daily digests that are due (or, with --now, today's for everyone) and send
+    /// what the outbox holds.
+    Digest {
+        /// Today's digests at once, whatever the time and day (operators, tests).
+        #[arg(long)]
+        now: bool,
+    },
     /// Print the OpenAPI document.
     Openapi,
     /// People's accounts.
@@ -178,6 +185,7 @@ pub fn run(args: Vec<String>) -> ExitCode {
         Command::Audit(c) => with_runtime(audit_command(config, c)),
         Command::Retention(c) => with_runtime(retention_command(config, c)),
         Command::User(c) => with_runtime(user_command(config, c)),
+        Command::Digest { now } => with_runtime(digest(config, now)),
         Command::Openapi => {
             print!("{}", openapi::document_json());
             Ok(())
@@ -394,6 +402,30 @@ async fn user_command(config: Config, command: UserCommand) -> Result<(), String
             Ok(())
         }
     }
+}
+
+async fn digest(config: Config, at_once: bool) -> Result<(), String> {
+    init_logging(config.log_format);
+    let notifier = crate::notify::Notifier::from_config(&config, &config.hs256_secret()?)?;
+    if notifier.mail.is_none() {
+        return Err("no mail server is configured: set FOURTHP_SMTP_URL and FOURTHP_MAIL_FROM".to_owned());
+    }
+    let book = config.rule_book()?;
+    with_database(&config, async |db| {
+        let clock = crate::state::Clock::default();
+        let run = crate::app::digest::run(db, &notifier, &book, clock.now(), at_once).await.map_err(|e| e.to_string())?;
+        let client = crate::notify::webhook::client();
+        let pass = crate::notify::deliver::drain(db, &notifier, &client, &clock, u64::MAX).await;
+        println!(
+            "digests: {} queued, {} with nothing due, {} already queued today, {} not due today; sent {} messages, {} failed",
+            run.queued, run.nothing_due, run.already, run.not_today, pass.sent, pass.failed
+        );
+        if pass.failed > 0 {
+            return Err(format!("{} messages could not be sent; they stay in the outbox and are tried again", pass.failed));
+        }
+        Ok(())
+    })
+    .await
 }
 
 async fn retention_command(config: Config, command: RetentionCommand) -> Result<(), String> {

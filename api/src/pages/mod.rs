@@ -10,10 +10,12 @@ mod audit;
 mod case;
 mod cases;
 mod form;
+mod inbox;
 mod record;
 mod reports;
 mod status;
 mod team;
+mod unsubscribe;
 pub(crate) mod view;
 mod work;
 
@@ -83,7 +85,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/app/cases/{id}/needs/{need}/met", web::post().to(case::need_met))
         .route("/app/cases/{id}/deadlines/{deadline}/waive", web::post().to(case::waive))
         .route("/app/owed", web::get().to(work::owed))
-        .route("/app/actions/{id}/close", web::post().to(work::close_action));
+        .route("/app/actions/{id}/close", web::post().to(work::close_action))
+        .route("/inbox/{token}", web::get().to(inbox::open))
+        .route("/inbox", web::post().to(inbox::act))
+        .route("/unsubscribe/{kind}/{id}/{code}", web::get().to(unsubscribe::confirm))
+        .route("/unsubscribe/{kind}/{id}/{code}", web::post().to(unsubscribe::unsubscribe));
 }
 
 async fn stylesheet() -> HttpResponse {
