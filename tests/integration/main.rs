@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
 mod support;
+mod peers;
 
 mod accounts;
 mod agencies;
@@ -21,6 +22,7 @@ mod demo;
 mod disclosure;
 mod errors;
 mod hostile;
+mod inbox;
 mod instances;
 mod law;
 mod lifecycle;

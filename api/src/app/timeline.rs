@@ -13,6 +13,7 @@ use fourthp_domain::event::{CaseEvent, EventBody};
 use fourthp_domain::ids::{CaseId, EventId};
 use fourthp_domain::intervention::Intervention;
 use fourthp_domain::need::Need;
+use fourthp_domain::notify::Ask;
 use fourthp_domain::outcome::Outcome;
 use fourthp_domain::time::london_date;
 use fourthp_persistence::actions::{self, ActionFilter};
@@ -39,6 +40,8 @@ pub struct CaseRecord {
     pub outcomes: Vec<Outcome>,
     /// Without the deadlines of actions the caller may not see.
     pub deadlines: Vec<Deadline>,
+    /// "What happened?" asks: all for coordinators, those put to their own agency for partners.
+    pub asks: Vec<Ask>,
 }
 
 /// What an entry of the timeline is.
@@ -50,6 +53,8 @@ pub enum Entry<'a> {
     Need(&'a Need),
     Outcome(&'a Outcome),
     Deadline(&'a Deadline),
+    /// Dated by its answer, or by when it was asked while unanswered.
+    Ask(&'a Ask),
 }
 
 /// One entry of the timeline, with the London date it belongs to (event date, when an
@@ -99,6 +104,10 @@ impl CaseRecord {
         for d in &self.deadlines {
             items.push(TimelineEntry::new(Entry::Deadline(d), 5, d.id.into_uuid(), d.due_on, None));
         }
+        for k in &self.asks {
+            let at = k.answer.as_ref().map_or(k.created_at, |a| a.at);
+            items.push(TimelineEntry::new(Entry::Ask(k), 6, k.id.into_uuid(), london_date(at), Some(at)));
+        }
         items.sort_by(|a, b| a.key.cmp(&b.key));
         items
     }
@@ -140,5 +149,9 @@ pub async fn record(caller: &Caller, state: &AppState, case: CaseId) -> Result<C
     };
     let mut seen_deadlines = deadlines::for_case(&state.db, id).await?;
     seen_deadlines.retain(|d| !matches!(d.source, DeadlineSource::Action(a) if !visible_actions.contains(&a)));
-    Ok(CaseRecord { case, view, events, superseded_by, interventions, actions: seen_actions, needs, outcomes, deadlines: seen_deadlines })
+    let mut asks = fourthp_persistence::asks::for_case(&state.db, id).await?;
+    if p.role != fourthp_domain::principal::Role::Coordinator {
+        asks.retain(|k| Some(k.agency) == p.agency);
+    }
+    Ok(CaseRecord { case, view, events, superseded_by, interventions, actions: seen_actions, needs, outcomes, deadlines: seen_deadlines, asks })
 }

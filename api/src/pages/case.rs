@@ -326,6 +326,22 @@ fn row(
             what: format!("Deadline: {} ({})", book.rule_name(&d.rule_id), d.status(today).words().to_lowercase()),
             detail: d.explanation.clone(),
         },
+        Entry::Ask(k) => {
+            let who = name(k.agency.into_uuid());
+            match &k.answer {
+                Some(a) => Row {
+                    when,
+                    what: format!("What happened? {who} answered: {}", a.status.words().to_lowercase()),
+                    detail: a.text.as_ref().map(ToString::to_string).unwrap_or_default(),
+                },
+                None if k.unanswered_on(today) => Row {
+                    when,
+                    what: format!("What happened? asked of {who}: no answer"),
+                    detail: format!("Asked on {}, unanswered after 14 days", long_date(k.ask_on)),
+                },
+                None => Row { when, what: format!("What happened? to be asked of {who}"), detail: format!("Asked in their email on {}", long_date(k.ask_on)) },
+            }
+        }
     }
 }
 

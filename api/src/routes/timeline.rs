@@ -30,6 +30,48 @@ pub enum TimelineKind {
     Need,
     Outcome,
     Deadline,
+    Ask,
+}
+
+/// A "what happened?" asked of an agency after a conversation, and its answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AskResponse {
+    pub id: uuid::Uuid,
+    /// The conversation it follows.
+    pub intervention_id: uuid::Uuid,
+    /// The agency asked.
+    pub agency_id: uuid::Uuid,
+    /// The day it is asked in the agency's daily email.
+    pub ask_on: NaiveDate,
+    /// True once 14 days have passed since that day without an answer.
+    pub unanswered: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answer: Option<AnswerResponse>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AnswerResponse {
+    pub status: fourthp_domain::notify::AskAnswer,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+impl AskResponse {
+    pub fn new(k: &fourthp_domain::notify::Ask, today: NaiveDate) -> Self {
+        AskResponse {
+            id: k.id.into_uuid(),
+            intervention_id: k.intervention_id.into_uuid(),
+            agency_id: k.agency.into_uuid(),
+            ask_on: k.ask_on,
+            unanswered: k.unanswered_on(today),
+            answer: k.answer.as_ref().map(|a| AnswerResponse {
+                status: a.status,
+                text: a.text.as_ref().map(|t| t.as_str().to_owned()),
+                at: a.at,
+            }),
+        }
+    }
 }
 
 /// One entry; exactly one of the detail fields is present, named by `kind`.
@@ -54,6 +96,8 @@ pub struct TimelineItem {
     pub outcome: Option<OutcomeResponse>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deadline: Option<DeadlineResponse>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ask: Option<AskResponse>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -101,6 +145,7 @@ pub async fn timeline(
                 need: None,
                 outcome: None,
                 deadline: None,
+                ask: None,
             };
             match e.entry {
                 Entry::Event(ev) => item.event = Some(event_response(ev, record.superseded_by.get(&ev.id).copied(), view)),
@@ -123,6 +168,10 @@ pub async fn timeline(
                 Entry::Deadline(d) => {
                     item.kind = TimelineKind::Deadline;
                     item.deadline = Some(DeadlineResponse::new(d, today, view));
+                }
+                Entry::Ask(k) => {
+                    item.kind = TimelineKind::Ask;
+                    item.ask = Some(AskResponse::new(k, today));
                 }
             }
             item

@@ -1,0 +1,204 @@
+//! Partners act from their inbox: the daily digest over a real SMTP server, the links that close
+//! an action or answer "what happened?" without signing in (opening one changes nothing), and
+//! one-click unsubscribe. Every message is checked for the person's details.
+
+use actix_web::http::Method;
+use serde_json::{json, Value};
+
+use crate::peers::{fourthp, SmtpSink};
+use crate::support::*;
+
+const PUBLIC: &str = "https://fourthp.northshire.test";
+
+/// The case of a person whose details must never leave in an email.
+fn amina() -> Value {
+    json!({
+        "known_as": "Amina Petrova",
+        "date_of_birth": "1994-03-17",
+        "gender": "female",
+        "nationalities": ["AL"],
+        "languages": ["sq"],
+        "interpreter_needed": true,
+        "exploitation_types": ["sexual"],
+        "jurisdiction": "england_wales",
+        "local_authority": "Northshire",
+        "consent": {"nrm": "given", "data_sharing": "share", "recorded_on": "2026-11-02"}
+    })
+}
+
+/// Personal details a message must not carry.
+const NEVER: &[&str] = &["Amina", "Petrova", "1994", "17 March", "Albania", "Albanian", "landlord", "passport"];
+
+pub fn assert_nothing_personal(message: &Value) {
+    let raw = message["raw"].as_str().unwrap_or_default();
+    let all = format!("{raw}\n{}\n{}", message["text"].as_str().unwrap_or_default(), message["html"].as_str().unwrap_or_default());
+    for word in NEVER {
+        assert!(!all.contains(word), "an email carries {word:?}:\n{all}");
+    }
+}
+
+/// A form post to the service, as a browser sends it.
+async fn form(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> Reply {
+    let body = serde_urlencoded_pairs(fields);
+    app.send(Method::POST, path, None, Some((body.into_bytes(), "application/x-www-form-urlencoded")), &[]).await
+}
+
+fn serde_urlencoded_pairs(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", k, v.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect::<String>()))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// The first link in `text` under `prefix`, made relative to the service.
+fn link_after(text: &str, prefix: &str) -> Vec<String> {
+    text.split_whitespace().filter(|w| w.starts_with(prefix)).map(|w| w.trim_start_matches(PUBLIC).to_owned()).collect()
+}
+
+#[actix_web::test]
+async fn a_partner_with_no_account_gets_the_digest_and_closes_an_action_and_answers_from_its_links() {
+    let smtp = SmtpSink::start(0);
+    let smtp_url = smtp.url();
+    let app = TestApp::init()
+        .with_setting("FOURTHP_SMTP_URL", &smtp_url)
+        .with_setting("FOURTHP_MAIL_FROM", "FourthP <fourthp@northshire.test>")
+        .with_setting("FOURTHP_PUBLIC_URL", PUBLIC)
+        .spawn()
+        .await;
+    let admin = token(fourthp_domain::principal::Role::Admin, None);
+    let (_, vcc) = app.coordinator().await;
+    let housing = app.agency("Northshire Housing Options", "local_authority_housing").await;
+    // The housing team has no FourthP accounts: only a shared mailbox.
+    let r = app.get(&format!("/api/v1/agencies/{housing}"), &admin).await;
+    let etag = r.header("etag").unwrap();
+    let r = app.patch(&format!("/api/v1/agencies/{housing}"), &admin, &etag, json!({"notify_email": "housing-options@northshire.test"})).await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.text);
+    assert_eq!(r.body["notify_email"], "housing-options@northshire.test");
+
+    let case = app.open_case(&vcc, amina()).await;
+    let (case_id, reference) = (case["id"].as_str().unwrap().to_owned(), case["reference"].as_str().unwrap().to_owned());
+    let r = app.call(Method::PUT, &format!("/api/v1/cases/{case_id}/team/{housing}"), Some(&vcc), Some(json!({}))).await;
+    assert!(r.status.is_success(), "{}", r.text);
+    // A call three days ago: housing agreed to find a room by yesterday, and is asked after 2
+    // days what happened (today's digest asks).
+    let talked = (chrono::Utc::now() - chrono::Duration::days(3)).to_rfc3339();
+    let r = app
+        .post(&format!("/api/v1/cases/{case_id}/interventions"), &vcc, json!({
+            "channel": "phone_call", "direction": "outbound", "counterpart_agency_id": housing, "occurred_at": talked,
+            "need_domain": "accommodation", "summary": "Amina Petrova: the landlord holds her passport", "duration_minutes": 20,
+            "actions": [{"description": "Find emergency accommodation", "owner_agency_id": housing, "due_on": day(-1)},
+                        {"description": "Confirm the move-in date", "owner_agency_id": housing, "due_on": day(4)}],
+            "ask_back_after_days": 2
+        }))
+        .await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.text);
+    let overdue_action = r.body["actions"][0]["id"].as_str().unwrap().to_owned();
+
+    // The operator sends today's digests at once.
+    let env = [("FOURTHP_SMTP_URL", smtp_url.as_str()), ("FOURTHP_MAIL_FROM", "FourthP <fourthp@northshire.test>"), ("FOURTHP_PUBLIC_URL", PUBLIC)];
+    let (ok, out, err) = fourthp(&app.db_url, &["digest", "--now"], &env);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("1 queued"), "{out}");
+    let mail = smtp.wait_for(1).await;
+    assert_eq!(mail.len(), 1, "one digest: the mailbox (the coordinator's token has no account)");
+    let m = &mail[0];
+    assert_eq!(m["headers"]["to"], "housing-options@northshire.test");
+    assert_eq!(m["content_type"], "multipart/alternative");
+    assert!(m["parts"].as_array().unwrap().iter().any(|p| p == "text/plain"));
+    assert!(m["parts"].as_array().unwrap().iter().any(|p| p == "text/html"));
+    assert_eq!(m["headers"]["list-unsubscribe-post"], "List-Unsubscribe=One-Click");
+    assert!(m["headers"]["list-unsubscribe"].as_str().unwrap().starts_with(&format!("<{PUBLIC}/unsubscribe/agency/{housing}/")));
+    assert!(m["headers"]["message-id"].as_str().unwrap().ends_with("@northshire.test>"));
+    assert_nothing_personal(m);
+    let text = m["text"].as_str().unwrap();
+    let html = m["html"].as_str().unwrap();
+    assert!(text.contains(&reference) && text.contains("Find emergency accommodation") && text.contains("Confirm the move-in date"), "{text}");
+    assert!(text.find("OVERDUE").unwrap() < text.find("DUE THIS WEEK").unwrap(), "overdue first:\n{text}");
+    assert!(text.contains(&format!("You spoke with the coordinator about case {reference} on")), "{text}");
+    assert!(html.contains("<th scope=\"col\">") || html.contains("<th scope=\"col\" "), "tables with headers:\n{html}");
+    assert!(!html.contains("<img"), "no images needed");
+    // Nothing is kept of the body once it is sent: only its subject.
+    assert_eq!(app.count("SELECT count(*) AS n FROM outbox WHERE status = 'sent' AND payload ? 'text'").await, 0);
+
+    let links = link_after(text, &format!("{PUBLIC}/inbox/"));
+    assert_eq!(links.len(), 3, "a link per action and per ask: {links:?}");
+    let (first, ask_link) = (&links[0], &links[2]);
+
+    // Opening the link (as a mail scanner would, several times) changes nothing.
+    let audit_before = app.count("SELECT count(*) AS n FROM audit_records WHERE action <> 'R'").await;
+    for _ in 0..3 {
+        let r = app.call(Method::GET, first, None, None).await;
+        assert_eq!(r.status.as_u16(), 200);
+        assert!(r.text.contains(&reference) && r.text.contains("Find emergency accommodation"), "{}", r.text);
+        assert!(!r.text.contains("Amina"));
+    }
+    assert_eq!(app.count(&format!("SELECT count(*) AS n FROM actions WHERE id = '{overdue_action}' AND status = 'open'")).await, 1);
+    assert_eq!(app.count("SELECT count(*) AS n FROM inbox_links WHERE used_at IS NOT NULL").await, 0);
+    assert_eq!(app.count("SELECT count(*) AS n FROM audit_records WHERE action <> 'R'").await, audit_before);
+    // The reads are on the trail, as the link's agency.
+    let token = first.trim_start_matches("/inbox/");
+
+    // "We can't do this" needs a reason; nothing changes without one.
+    let r = form(&app, "/inbox", &[("token", token), ("kind", "cannot"), ("reason", "")]).await;
+    assert_eq!(r.status.as_u16(), 422, "{}", r.text);
+    assert!(r.text.contains("Say why it can&#39;t be done"), "{}", r.text);
+    assert_eq!(app.count(&format!("SELECT count(*) AS n FROM actions WHERE id = '{overdue_action}' AND status = 'open'")).await, 1);
+
+    // Done, with a note: the action closes as the housing team, by emailed link.
+    let r = form(&app, "/inbox", &[("token", token), ("kind", "done"), ("note", "Room at Hope House from Monday")]).await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.text);
+    assert!(r.text.contains("marked done"), "{}", r.text);
+    let action = app.get(&format!("/api/v1/cases/{case_id}/actions/{overdue_action}"), &vcc).await;
+    assert_eq!(action.body["status"], "done", "{}", action.text);
+    let closed_by = app.strings(&format!("SELECT closed_by AS v FROM actions WHERE id = '{overdue_action}'")).await;
+    assert_eq!(closed_by, vec!["emailed link to housing-options@northshire.test".to_owned()]);
+    let trail = app
+        .strings(&format!(
+            "SELECT agent_sub AS v FROM audit_records WHERE entity_id = '{overdue_action}' AND action = 'U'"
+        ))
+        .await;
+    assert_eq!(trail, vec!["emailed link to housing-options@northshire.test".to_owned()]);
+    let reads = app
+        .count(&format!(
+            "SELECT count(*) AS n FROM audit_records WHERE action = 'R' AND case_id = '{case_id}' AND agent_sub = 'emailed link to housing-options@northshire.test'"
+        ))
+        .await;
+    assert!(reads >= 3, "each opening of the link is a recorded read ({reads})");
+
+    // A link works once: used, it says so and offers sign-in.
+    let r = form(&app, "/inbox", &[("token", token), ("kind", "done"), ("note", "again")]).await;
+    assert_eq!(r.status.as_u16(), 409);
+    assert!(r.text.contains("This link has been used") && r.text.contains("/app/sign-in"), "{}", r.text);
+
+    // "What happened?": the answer lands on the case's timeline as the housing team's.
+    let token = ask_link.trim_start_matches("/inbox/");
+    let r = app.call(Method::GET, ask_link, None, None).await;
+    assert!(r.text.contains("what happened?"), "{}", r.text);
+    let r = form(&app, "/inbox", &[("token", token), ("kind", "answer"), ("answer", "in_progress"), ("text", "Viewing a flat on Friday")]).await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.text);
+    let timeline = app.get(&format!("/api/v1/cases/{case_id}/timeline?limit=200"), &vcc).await;
+    let answer = timeline.body["items"].as_array().unwrap().iter().find(|e| e["kind"] == "ask").cloned().unwrap_or(Value::Null);
+    assert_eq!(answer["ask"]["answer"]["status"], "in_progress", "{}", timeline.text);
+    assert_eq!(answer["ask"]["answer"]["text"], "Viewing a flat on Friday");
+    assert_eq!(answer["ask"]["agency_id"], json!(housing));
+
+    // One click (RFC 8058) turns the mailbox's digest off.
+    let unsubscribe = m["headers"]["list-unsubscribe"].as_str().unwrap().trim_matches(['<', '>']).trim_start_matches(PUBLIC).to_owned();
+    let r = app.call(Method::GET, &unsubscribe, None, None).await;
+    assert_eq!(r.status.as_u16(), 200);
+    assert_eq!(app.count(&format!("SELECT count(*) AS n FROM agencies WHERE id = '{housing}' AND notify_digest = 'off'")).await, 0, "GET changes nothing");
+    let r = app.send(Method::POST, &unsubscribe, None, Some((b"List-Unsubscribe=One-Click".to_vec(), "application/x-www-form-urlencoded")), &[]).await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.text);
+    assert_eq!(app.count(&format!("SELECT count(*) AS n FROM agencies WHERE id = '{housing}' AND notify_digest = 'off'")).await, 1);
+    let forged = unsubscribe.rsplit_once('/').map(|(a, _)| format!("{a}/AAAA")).unwrap();
+    let r = app.send(Method::POST, &forged, None, Some((b"List-Unsubscribe=One-Click".to_vec(), "application/x-www-form-urlencoded")), &[]).await;
+    assert_eq!(r.status.as_u16(), 404);
+
+    // The digest is sent once a day: asked again, nothing more goes.
+    let (ok, out, err) = fourthp(&app.db_url, &["digest", "--now"], &env);
+    assert!(ok && out.contains("0 queued"), "{out}{err}");
+    for m in smtp.messages() {
+        assert_nothing_personal(&m);
+    }
+}
