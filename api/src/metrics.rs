@@ -29,6 +29,8 @@ struct Inner {
     report_waiters: IntGauge,
     rss: IntGauge,
     replica_lag: Gauge,
+    outbox: IntGaugeVec,
+    outbox_oldest: IntGauge,
 }
 
 /// What a scrape reads from the rest of the service.
@@ -43,6 +45,8 @@ pub struct Snapshot {
     pub report_waiters: i64,
     /// How far behind the report replica is, in seconds (`None`: no replica, or unknown).
     pub replica_lag_seconds: Option<f64>,
+    /// The outbox: messages waiting, retrying and failed for good, by channel.
+    pub outbox: Option<fourthp_persistence::outbox::Backlog>,
 }
 
 impl Metrics {
@@ -67,6 +71,14 @@ impl Metrics {
         let read_log_queue = IntGauge::new("read_log_queue_records", "Read-access records queued for the audit trail")?;
         let report_waiters = IntGauge::new("report_gate_waiters", "Report requests waiting for the one report computed at a time")?;
         let rss = IntGauge::new("process_resident_memory_bytes", "Resident memory of the process")?;
+        let outbox = IntGaugeVec::new(
+            Opts::new(
+                "outbox_messages",
+                "Notifications in the outbox by channel (email, webhook) and state: pending (waiting to be sent), retrying (pending after a failed attempt), failed (given up after 3 days)",
+            ),
+            &["channel", "state"],
+        )?;
+        let outbox_oldest = IntGauge::new("outbox_oldest_pending_seconds", "How long the oldest unsent notification has waited")?;
         // Not registered: it is shown only when a replica is configured (the registry's prefix
         // is given here instead).
         let replica_lag = Gauge::with_opts(
@@ -86,6 +98,8 @@ impl Metrics {
             Box::new(read_log_queue.clone()),
             Box::new(report_waiters.clone()),
             Box::new(rss.clone()),
+            Box::new(outbox.clone()),
+            Box::new(outbox_oldest.clone()),
         ] {
             registry.register(c)?;
         }
@@ -102,6 +116,8 @@ impl Metrics {
             report_waiters,
             rss,
             replica_lag,
+            outbox,
+            outbox_oldest,
         })))
     }
 
@@ -132,6 +148,14 @@ impl Metrics {
         }
         i.read_log_queue.set(now.read_log_queue);
         i.report_waiters.set(now.report_waiters);
+        if let Some(b) = &now.outbox {
+            for (channel, pending, retrying, failed) in &b.by_channel {
+                i.outbox.with_label_values(&[channel.as_str(), "pending"]).set(*pending);
+                i.outbox.with_label_values(&[channel.as_str(), "retrying"]).set(*retrying);
+                i.outbox.with_label_values(&[channel.as_str(), "failed"]).set(*failed);
+            }
+            i.outbox_oldest.set(b.oldest_pending_seconds);
+        }
         if let Some(rss) = resident_bytes() {
             i.rss.set(rss);
         }
@@ -174,6 +198,10 @@ mod tests {
             read_log_queue: 1,
             report_waiters: 1,
             replica_lag_seconds: Some(2.5),
+            outbox: Some(fourthp_persistence::outbox::Backlog {
+                by_channel: vec![("email".to_owned(), 12, 2, 1), ("webhook".to_owned(), 0, 0, 3)],
+                oldest_pending_seconds: 42,
+            }),
         });
         assert!(text.contains(r#"fourthp_http_requests_total{method="GET",route="/api/v1/cases/{id}",status="200"} 1"#), "{text}");
         assert!(
@@ -187,6 +215,9 @@ mod tests {
         assert!(text.contains("fourthp_report_gate_waiters 1"), "{text}");
         assert!(text.contains("fourthp_report_replica_lag_seconds 2.5"), "{text}");
         assert!(text.contains("fourthp_process_resident_memory_bytes "), "{text}");
+        assert!(text.contains(r#"fourthp_outbox_messages{channel="email",state="pending"} 12"#), "{text}");
+        assert!(text.contains(r#"fourthp_outbox_messages{channel="webhook",state="failed"} 3"#), "{text}");
+        assert!(text.contains("fourthp_outbox_oldest_pending_seconds 42"), "{text}");
         Ok(())
     }
 

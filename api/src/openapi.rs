@@ -11,7 +11,7 @@ use utoipa_actix_web::{scope, AppExt, UtoipaApp};
 use crate::problem::{FieldProblem, ProblemBody};
 use crate::routes::{
     actions, agencies, api_clients, audit, cases, deadlines, enrolment, events, interventions, needs, oauth, ops, outcomes, reports,
-    sessions, team, timeline, tokens, users,
+    notifications, sessions, team, timeline, tokens, users, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -35,6 +35,8 @@ use crate::routes::{
         (name = "reports", description = "Outcome reports for commissioners, with disclosure control"),
         (name = "audit", description = "The tamper-evident audit trail, who read a record, and its change history"),
         (name = "accounts", description = "People's accounts (administrators) and enrolment: a password and a second factor set by the person through a single-use link"),
+        (name = "webhooks", description = "Signed webhooks (Standard Webhooks) to agencies' own systems, their delivery logs and replays"),
+        (name = "notifications", description = "A person's daily email and calendar feed"),
         (name = "operations", description = "Health and readiness")
     )
 )]
@@ -145,7 +147,16 @@ where
             .service(api_clients::create_api_client)
             .service(api_clients::list_api_clients)
             .service(api_clients::get_api_client)
-            .service(api_clients::revoke_api_client),
+            .service(api_clients::revoke_api_client)
+            .service(webhooks::create_webhook)
+            .service(webhooks::list_webhooks)
+            .service(webhooks::get_webhook)
+            .service(webhooks::patch_webhook)
+            .service(webhooks::replay_delivery)
+            .service(notifications::get_notifications)
+            .service(notifications::put_notifications)
+            .service(notifications::create_calendar_feed)
+            .service(notifications::revoke_calendar_feed),
     )
     .service(oauth::token)
     .service(ops::healthz)

@@ -10,7 +10,8 @@ use std::future::{ready, Ready};
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 use fourthp_domain::ids::{
-    ActionId, AgencyId, ApiClientId, AuditId, CaseId, DeadlineId, EventId, InterventionId, NeedId, OutcomeId, UserId,
+    ActionId, AgencyId, ApiClientId, AuditId, CaseId, DeadlineId, EventId, InterventionId, MessageId, NeedId, OutcomeId, UserId,
+    WebhookEndpointId,
 };
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
@@ -33,7 +34,7 @@ macro_rules! ids {
     };
 }
 
-ids!(ActionId, AgencyId, ApiClientId, CaseId, DeadlineId, EventId, InterventionId, NeedId, OutcomeId, AuditId, UserId);
+ids!(ActionId, AgencyId, ApiClientId, CaseId, DeadlineId, EventId, InterventionId, NeedId, OutcomeId, AuditId, UserId, WebhookEndpointId, MessageId);
 
 impl Id for uuid::Uuid {
     fn parse_id(raw: &str) -> Option<Self> {
@@ -138,4 +139,16 @@ typed_path!(
 typed_path!(
     /// `/cases/{id}/outcomes/{outcome_id}`
     CaseOutcomePath { case: CaseId = "id", "Case id"; outcome: OutcomeId = "outcome_id", "Outcome id" }
+);
+typed_path!(
+    /// `/agencies/{id}/webhooks/{endpoint_id}`
+    WebhookPath { agency: AgencyId = "id", "Agency id"; endpoint: WebhookEndpointId = "endpoint_id", "Webhook endpoint id" }
+);
+typed_path!(
+    /// `/agencies/{id}/webhooks/{endpoint_id}/deliveries/{delivery_id}`
+    DeliveryPath {
+        agency: AgencyId = "id", "Agency id";
+        endpoint: WebhookEndpointId = "endpoint_id", "Webhook endpoint id";
+        delivery: MessageId = "delivery_id", "Delivery id (the webhook-id header)"
+    }
 );

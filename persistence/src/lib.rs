@@ -15,6 +15,7 @@ pub mod api_clients;
 pub mod asks;
 pub mod audit;
 pub mod bulk;
+pub mod calendar;
 mod case_lock;
 pub mod cases;
 pub mod chain;

@@ -444,6 +444,7 @@ diesel::table! {
 
 diesel::joinable!(asks -> cases (case_id));
 diesel::joinable!(inbox_links -> agencies (agency_id));
+diesel::joinable!(calendar_feeds -> users (user_id));
 diesel::joinable!(inbox_links -> users (user_id));
 diesel::joinable!(asks -> interventions (intervention_id));
 diesel::joinable!(outbox -> webhook_endpoints (endpoint_id));

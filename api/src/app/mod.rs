@@ -26,6 +26,7 @@ pub mod events;
 pub mod inbox;
 pub mod interventions;
 pub mod needs;
+pub mod notifications;
 pub mod outcomes;
 pub mod reports;
 pub mod sessions;

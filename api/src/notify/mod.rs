@@ -4,6 +4,7 @@
 
 pub mod deliver;
 pub mod digest_mail;
+pub mod ics;
 pub mod mail;
 pub mod webhook;
 

@@ -7,6 +7,7 @@
 mod account;
 mod admin;
 mod audit;
+mod calendar;
 mod case;
 mod cases;
 mod form;
@@ -88,6 +89,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/app/actions/{id}/close", web::post().to(work::close_action))
         .route("/inbox/{token}", web::get().to(inbox::open))
         .route("/inbox", web::post().to(inbox::act))
+        .route("/calendar/{file}", web::get().to(calendar::feed))
         .route("/unsubscribe/{kind}/{id}/{code}", web::get().to(unsubscribe::confirm))
         .route("/unsubscribe/{kind}/{id}/{code}", web::post().to(unsubscribe::unsubscribe));
 }

@@ -13,6 +13,7 @@ pub mod enrolment;
 pub mod events;
 pub mod interventions;
 pub mod needs;
+pub mod notifications;
 pub mod oauth;
 pub mod ops;
 pub mod outcomes;
@@ -22,6 +23,7 @@ pub mod team;
 pub mod timeline;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;

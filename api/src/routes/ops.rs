@@ -65,7 +65,15 @@ pub async fn metrics(req: actix_web::HttpRequest, state: web::Data<AppState>) ->
             None
         }
     };
+    let outbox = match fourthp_persistence::outbox::backlog(&state.db, state.clock.now()).await {
+        Ok(b) => Some(b),
+        Err(e) => {
+            tracing::warn!(error = %e, "metrics: the outbox's backlog could not be read");
+            None
+        }
+    };
     let now = crate::metrics::Snapshot {
+        outbox,
         pool_in_use: i64::try_from(pool.open.saturating_sub(pool.idle)).unwrap_or(i64::MAX),
         pool_idle: i64::try_from(pool.idle).unwrap_or(i64::MAX),
         pool_max: i64::try_from(pool.max).unwrap_or(i64::MAX),
