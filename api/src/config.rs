@@ -80,6 +80,9 @@ pub struct Config {
     pub jurisdiction: fourthp_domain::case::Jurisdiction,
     /// Milliseconds between looks at the outbox when it was empty.
     pub deliver_every_ms: usize,
+    /// Whether this instance sends what the outbox holds (`off`: it writes to the outbox and
+    /// leaves sending to other instances).
+    pub delivery: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -171,6 +174,11 @@ impl Config {
                 })?,
             },
             deliver_every_ms: number(&get, "FOURTHP_DELIVER_EVERY_MS", 1000, 50..=60_000)?,
+            delivery: match get("FOURTHP_DELIVERY").as_deref() {
+                None | Some("on") => true,
+                Some("off") => false,
+                Some(_) => return Err(ConfigError { name: "FOURTHP_DELIVERY", problem: "must be on or off".to_owned() }),
+            },
             data_dir,
         })
     }

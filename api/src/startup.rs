@@ -67,7 +67,7 @@ impl Application {
             clock: clock.clone(),
             idle: crate::notify::deliver::idle(config.deliver_every_ms),
         };
-        let (read_log, jobs) = Jobs::start(background, chain_every, checkpoints, revoked.clone(), Some(delivery));
+        let (read_log, jobs) = Jobs::start(background, chain_every, checkpoints, revoked.clone(), config.delivery.then_some(delivery));
         let limits = Limits {
             body_bytes: config.body_limit,
             request_timeout: Duration::from_millis(u64::try_from(config.request_timeout_ms).unwrap_or(30_000)),

@@ -215,18 +215,18 @@ pub async fn enrolled(
     (id, email.to_owned(), secret, codes)
 }
 
-async fn sign_in(app: &TestApp, body: Value) -> Reply {
+pub async fn sign_in(app: &TestApp, body: Value) -> Reply {
     app.call(Method::POST, "/api/v1/auth/sessions", None, Some(body)).await
 }
 
 /// The session cookie's value from a sign-in's `Set-Cookie`.
-fn cookie_of(r: &Reply) -> String {
+pub fn cookie_of(r: &Reply) -> String {
     let set = r.header("set-cookie").expect("a session cookie");
     set.split(';').next().unwrap().trim().to_owned()
 }
 
 /// A request in a session: the cookie, and for changes the CSRF token and this origin.
-async fn in_session(app: &TestApp, method: Method, path: &str, cookie: &str, csrf: Option<&str>, body: Option<Value>) -> Reply {
+pub async fn in_session(app: &TestApp, method: Method, path: &str, cookie: &str, csrf: Option<&str>, body: Option<Value>) -> Reply {
     let origin = app.address.clone();
     let mut headers = vec![("cookie", cookie), ("origin", origin.as_str())];
     if let Some(c) = csrf {

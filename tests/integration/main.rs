@@ -31,3 +31,4 @@ mod refusals;
 mod replica;
 mod reports;
 mod resilience;
+mod webhooks;

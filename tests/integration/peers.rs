@@ -92,6 +92,8 @@ pub struct Receiver {
     pub port: u16,
     pub got: Arc<Mutex<Vec<Received>>>,
     pub status: Arc<std::sync::atomic::AtomicU16>,
+    /// Milliseconds each request waits before it is answered (and recorded).
+    pub delay_ms: Arc<std::sync::atomic::AtomicU64>,
     handle: actix_web::dev::ServerHandle,
 }
 
@@ -100,14 +102,19 @@ impl Receiver {
         use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
         let got: Arc<Mutex<Vec<Received>>> = Arc::default();
         let status = Arc::new(std::sync::atomic::AtomicU16::new(204));
-        let (g, s) = (got.clone(), status.clone());
+        let delay_ms = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let (g, s, d) = (got.clone(), status.clone(), delay_ms.clone());
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let server = HttpServer::new(move || {
-            let (g, s) = (g.clone(), s.clone());
+            let (g, s, d) = (g.clone(), s.clone(), d.clone());
             App::new().default_service(web::to(move |req: HttpRequest, body: web::Bytes| {
-                let (g, s) = (g.clone(), s.clone());
+                let (g, s, d) = (g.clone(), s.clone(), d.clone());
                 async move {
+                    let wait = d.load(std::sync::atomic::Ordering::SeqCst);
+                    if wait > 0 {
+                        actix_web::rt::time::sleep(Duration::from_millis(wait)).await;
+                    }
                     let headers = req.headers().iter().map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or_default().to_owned())).collect();
                     g.lock().unwrap().push(Received { headers, body: String::from_utf8_lossy(&body).into_owned() });
                     let code = actix_web::http::StatusCode::from_u16(s.load(std::sync::atomic::Ordering::SeqCst)).unwrap();
@@ -115,13 +122,13 @@ impl Receiver {
                 }
             }))
         })
-        .workers(1)
+        .workers(2)
         .listen(listener)
         .unwrap()
         .run();
         let handle = server.handle();
         actix_web::rt::spawn(server);
-        Receiver { port, got, status, handle }
+        Receiver { port, got, status, delay_ms, handle }
     }
 
     pub fn url(&self) -> String {
