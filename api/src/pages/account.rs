@@ -232,3 +232,68 @@ pub async fn enrol(
         }
     }
 }
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    chrome: Chrome,
+    notice: Option<&'static str>,
+    errors: Vec<super::FieldError>,
+    mail_configured: bool,
+    coordinator: bool,
+    may_have_feed: bool,
+    frequencies: Vec<super::view::Choice>,
+    feed_since: Option<String>,
+    new_feed: Option<String>,
+}
+
+async fn account_page(page: Page, state: &AppState, notice: Option<&'static str>, new_feed: Option<String>) -> Result<HttpResponse, PageError> {
+    let prefs = app::notifications::preferences(&page.caller, state).await?;
+    let role = page.caller.principal().role;
+    let body = AccountPage {
+        notice,
+        errors: Vec::new(),
+        mail_configured: prefs.mail_configured,
+        coordinator: role == fourthp_domain::principal::Role::Coordinator,
+        may_have_feed: matches!(role, fourthp_domain::principal::Role::Coordinator | fourthp_domain::principal::Role::Partner),
+        frequencies: super::view::choices(fourthp_domain::notify::DigestFrequency::ALL, prefs.digest.as_str()),
+        feed_since: prefs.calendar_since.map(super::view::london_time),
+        new_feed,
+        chrome: page.chrome,
+    };
+    Ok(render(StatusCode::OK, &body))
+}
+
+/// The person's daily email and calendar feed.
+pub async fn account(page: Page, state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, PageError> {
+    let notice = req.query_string().contains("saved=1").then_some("Saved.");
+    account_page(page, &state, notice, None).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DigestForm {
+    #[serde(default)]
+    digest: String,
+}
+
+pub async fn set_digest(form: PageForm<DigestForm>, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
+    let PageForm { value: f, page, .. } = form;
+    let Some(frequency) = fourthp_domain::notify::DigestFrequency::parse(&f.digest) else {
+        return Err(PageError::Problem(Problem::bad_request("digest", "must be daily, weekly or off")));
+    };
+    app::notifications::set_digest(&page.caller, &state, frequency).await?;
+    Ok(see_other("/app/account?saved=1"))
+}
+
+/// Makes a calendar feed and shows its address, once.
+pub async fn new_calendar(form: PageForm<CsrfOnly>, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
+    let PageForm { page, .. } = form;
+    let url = app::notifications::new_calendar(&page.caller, &state).await?;
+    account_page(page, &state, None, Some(url)).await
+}
+
+pub async fn revoke_calendar(form: PageForm<CsrfOnly>, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
+    let PageForm { page, .. } = form;
+    app::notifications::revoke_calendar(&page.caller, &state).await?;
+    Ok(see_other("/app/account?saved=1"))
+}

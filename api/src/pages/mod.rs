@@ -18,6 +18,7 @@ mod status;
 mod team;
 mod unsubscribe;
 pub(crate) mod view;
+mod webhooks;
 mod work;
 
 use actix_web::body::BoxBody;
@@ -55,6 +56,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/app/sign-in", web::post().to(account::sign_in))
         .route("/app/sign-out", web::post().to(account::sign_out))
         .route("/app/sessions", web::get().to(account::sessions_page))
+        .route("/app/account", web::get().to(account::account))
+        .route("/app/account/digest", web::post().to(account::set_digest))
+        .route("/app/account/calendar", web::post().to(account::new_calendar))
+        .route("/app/account/calendar/revoke", web::post().to(account::revoke_calendar))
         .route("/app/sessions/{id}/end", web::post().to(account::end_session))
         .route("/app/enrol/{token}", web::get().to(account::enrol_page))
         .route("/app/enrol/{token}", web::post().to(account::enrol))
@@ -67,6 +72,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/app/admin/agencies", web::get().to(admin::agencies))
         .route("/app/admin/agencies", web::post().to(admin::add_agency))
         .route("/app/admin/agencies/{id}/active", web::post().to(admin::set_agency_active))
+        .route("/app/admin/agencies/{id}", web::get().to(webhooks::show))
+        .route("/app/admin/agencies/{id}/mailbox", web::post().to(webhooks::set_mailbox))
+        .route("/app/admin/agencies/{id}/webhooks", web::post().to(webhooks::add_endpoint))
+        .route("/app/admin/agencies/{id}/webhooks/{endpoint}", web::get().to(webhooks::log))
+        .route("/app/admin/agencies/{id}/webhooks/{endpoint}/active", web::post().to(webhooks::set_active))
+        .route("/app/admin/agencies/{id}/webhooks/{endpoint}/deliveries/{delivery}/replay", web::post().to(webhooks::replay))
         .route("/app/admin/api-clients", web::get().to(admin::api_clients))
         .route("/app/admin/api-clients", web::post().to(admin::add_api_client))
         .route("/app/admin/api-clients/{id}/revoke", web::post().to(admin::revoke_api_client))

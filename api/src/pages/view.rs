@@ -99,6 +99,7 @@ pub fn nav_for(role: Role) -> Vec<(&'static str, &'static str)> {
             vec![("/app/admin/users", "Accounts"), ("/app/admin/agencies", "Agencies"), ("/app/admin/api-clients", "API clients")]
         }
     };
+    nav.push(("/app/account", "Emails and calendar"));
     nav.push(("/app/sessions", "Your sessions"));
     nav
 }
