@@ -34,7 +34,21 @@ macro_rules! ids {
     };
 }
 
-ids!(ActionId, AgencyId, ApiClientId, CaseId, DeadlineId, EventId, InterventionId, NeedId, OutcomeId, AuditId, UserId, WebhookEndpointId, MessageId);
+ids!(
+    ActionId,
+    AgencyId,
+    ApiClientId,
+    CaseId,
+    DeadlineId,
+    EventId,
+    InterventionId,
+    NeedId,
+    OutcomeId,
+    AuditId,
+    UserId,
+    WebhookEndpointId,
+    MessageId
+);
 
 impl Id for uuid::Uuid {
     fn parse_id(raw: &str) -> Option<Self> {

@@ -247,10 +247,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn schedule() -> DigestSchedule {
-        DigestSchedule {
-            at: NaiveTime::from_hms_opt(7, 30, 0).unwrap_or_default(),
-            calendar: Calendar(Jurisdiction::EnglandWales),
-        }
+        DigestSchedule { at: NaiveTime::from_hms_opt(7, 30, 0).unwrap_or_default(), calendar: Calendar(Jurisdiction::EnglandWales) }
     }
 
     fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {

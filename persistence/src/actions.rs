@@ -11,14 +11,14 @@ use fourthp_domain::audit::{AuditAction, AuditContext, AuditEntry, EntityType};
 use fourthp_domain::case::{nrm_start, Case};
 use fourthp_domain::error::FieldErrors;
 use fourthp_domain::ids::{ActionId, AgencyId, CaseId, InterventionId};
-use fourthp_domain::paging::{Limit, Page};
 use fourthp_domain::notify::Topic;
+use fourthp_domain::paging::{Limit, Page};
 use fourthp_domain::principal::Subject;
 
 use crate::audit;
-use crate::outbox::{self, About};
 use crate::case_lock::{load, Lock};
 use crate::db::{Db, StoreError};
+use crate::outbox::{self, About};
 use crate::rows::ActionRow;
 use crate::schema::{actions, agencies, case_team};
 
@@ -263,8 +263,7 @@ where
     F: FnOnce(&Case, &Action) -> Result<(), Denial> + Send,
 {
     let mut conn = db.conn().await?;
-    conn.transaction::<_, ActionError, _>(async move |conn| close_on(conn, ctx, id, expected_version, change, today, authorize).await)
-        .await
+    conn.transaction::<_, ActionError, _>(async move |conn| close_on(conn, ctx, id, expected_version, change, today, authorize).await).await
 }
 
 /// [`close`] on `conn`, in the caller's transaction.

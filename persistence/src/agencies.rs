@@ -1,12 +1,12 @@
 //! The agencies repository.
 
 use diesel::prelude::*;
-use fourthp_domain::notify::DigestFrequency;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use fourthp_domain::agency::{Agency, AgencyKind, AgencyName, AgencyPatch, ContactEmail, ContactPhone, NewAgency};
 use fourthp_domain::audit::{AuditAction, AuditContext, AuditEntry, EntityType};
 use fourthp_domain::ids::AgencyId;
+use fourthp_domain::notify::DigestFrequency;
 use fourthp_domain::paging::{Limit, Page};
 
 use crate::audit;

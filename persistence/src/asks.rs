@@ -182,19 +182,15 @@ pub(crate) async fn answer_on(
         return Ok(None);
     }
     let ask = get_on(conn, id).await?.ok_or_else(|| StoreError::internal("the ask went while it was answered"))?;
-    let entry = AuditEntry::change(AuditAction::Update, EntityType::Ask, id.into_uuid(), Some(ask.case_id), vec!["answer_status", "answer_text"]);
+    let entry =
+        AuditEntry::change(AuditAction::Update, EntityType::Ask, id.into_uuid(), Some(ask.case_id), vec!["answer_status", "answer_text"]);
     audit::record(conn, ctx, entry).await?;
     Ok(Some(ask))
 }
 
 /// Answered and unanswered asks by agency, for asks due in `[from, to)` (unanswered: 14 days
 /// after their day without an answer, by `today`).
-pub async fn counts_by_agency(
-    db: &Db,
-    from: NaiveDate,
-    to: NaiveDate,
-    today: NaiveDate,
-) -> Result<Vec<(AgencyId, i64, i64)>, StoreError> {
+pub async fn counts_by_agency(db: &Db, from: NaiveDate, to: NaiveDate, today: NaiveDate) -> Result<Vec<(AgencyId, i64, i64)>, StoreError> {
     let mut conn = db.conn().await?;
     let rows: Vec<(Uuid, Option<DateTime<Utc>>, NaiveDate)> = asks::table
         .filter(asks::ask_on.ge(from))

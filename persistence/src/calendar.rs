@@ -15,10 +15,12 @@ use crate::schema::{calendar_feeds, users};
 pub async fn create(db: &Db, ctx: &AuditContext, user: UserId, hash: &[u8]) -> Result<(), StoreError> {
     let mut conn = db.conn().await?;
     conn.transaction::<_, StoreError, _>(async |conn| {
-        diesel::update(calendar_feeds::table.filter(calendar_feeds::user_id.eq(user.into_uuid())).filter(calendar_feeds::revoked_at.is_null()))
-            .set(calendar_feeds::revoked_at.eq(Some(ctx.at)))
-            .execute(conn)
-            .await?;
+        diesel::update(
+            calendar_feeds::table.filter(calendar_feeds::user_id.eq(user.into_uuid())).filter(calendar_feeds::revoked_at.is_null()),
+        )
+        .set(calendar_feeds::revoked_at.eq(Some(ctx.at)))
+        .execute(conn)
+        .await?;
         diesel::insert_into(calendar_feeds::table)
             .values((
                 calendar_feeds::token_hash.eq(hash),
@@ -27,7 +29,8 @@ pub async fn create(db: &Db, ctx: &AuditContext, user: UserId, hash: &[u8]) -> R
             ))
             .execute(conn)
             .await?;
-        audit::record(conn, ctx, AuditEntry::change(AuditAction::Create, EntityType::CalendarFeed, user.into_uuid(), None, vec!["token"])).await?;
+        audit::record(conn, ctx, AuditEntry::change(AuditAction::Create, EntityType::CalendarFeed, user.into_uuid(), None, vec!["token"]))
+            .await?;
         Ok(())
     })
     .await
@@ -37,12 +40,19 @@ pub async fn create(db: &Db, ctx: &AuditContext, user: UserId, hash: &[u8]) -> R
 pub async fn revoke(db: &Db, ctx: &AuditContext, user: UserId) -> Result<bool, StoreError> {
     let mut conn = db.conn().await?;
     conn.transaction::<_, StoreError, _>(async |conn| {
-        let n = diesel::update(calendar_feeds::table.filter(calendar_feeds::user_id.eq(user.into_uuid())).filter(calendar_feeds::revoked_at.is_null()))
-            .set(calendar_feeds::revoked_at.eq(Some(ctx.at)))
-            .execute(conn)
-            .await?;
+        let n = diesel::update(
+            calendar_feeds::table.filter(calendar_feeds::user_id.eq(user.into_uuid())).filter(calendar_feeds::revoked_at.is_null()),
+        )
+        .set(calendar_feeds::revoked_at.eq(Some(ctx.at)))
+        .execute(conn)
+        .await?;
         if n > 0 {
-            audit::record(conn, ctx, AuditEntry::change(AuditAction::Delete, EntityType::CalendarFeed, user.into_uuid(), None, vec!["token"])).await?;
+            audit::record(
+                conn,
+                ctx,
+                AuditEntry::change(AuditAction::Delete, EntityType::CalendarFeed, user.into_uuid(), None, vec!["token"]),
+            )
+            .await?;
         }
         Ok(n > 0)
     })

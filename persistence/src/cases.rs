@@ -18,12 +18,12 @@ use fourthp_domain::rules::RuleBook;
 
 use crate::agencies;
 use crate::audit;
-use crate::outbox::{self, About};
-use fourthp_domain::notify::Topic;
 use crate::case_lock::{case_from_rows, load, Lock};
 use crate::db::{violated, Db, StoreError};
+use crate::outbox::{self, About};
 use crate::rows::{CaseDetailsWrite, CaseRow, NewCaseRow, TeamRow};
 use crate::schema::{case_team, cases};
+use fourthp_domain::notify::Topic;
 
 fn details_write(d: &CaseDetails) -> CaseDetailsWrite<'_> {
     CaseDetailsWrite {

@@ -134,7 +134,8 @@ pub async fn set_preference(db: &Db, ctx: &AuditContext, user: UserId, frequency
             .execute(conn)
             .await?;
         if changed == 1 {
-            audit::record(conn, ctx, AuditEntry::change(AuditAction::Update, EntityType::User, user.into_uuid(), None, vec!["digest"])).await?;
+            audit::record(conn, ctx, AuditEntry::change(AuditAction::Update, EntityType::User, user.into_uuid(), None, vec!["digest"]))
+                .await?;
         }
         Ok(changed == 1)
     })

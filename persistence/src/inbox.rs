@@ -131,22 +131,18 @@ async fn load(conn: &mut AsyncPgConnection, hash: &[u8], lock: bool) -> Result<O
             return Ok(None);
         }
     }
-    let query = inbox_links::table
-        .inner_join(agencies::table)
-        .left_join(users::table)
-        .filter(inbox_links::token_hash.eq(hash))
-        .select((
-            inbox_links::action_id,
-            inbox_links::ask_id,
-            inbox_links::agency_id,
-            inbox_links::recipient,
-            inbox_links::user_id,
-            inbox_links::expires_at,
-            inbox_links::used_at,
-            agencies::name,
-            agencies::active,
-            users::active.nullable(),
-        ));
+    let query = inbox_links::table.inner_join(agencies::table).left_join(users::table).filter(inbox_links::token_hash.eq(hash)).select((
+        inbox_links::action_id,
+        inbox_links::ask_id,
+        inbox_links::agency_id,
+        inbox_links::recipient,
+        inbox_links::user_id,
+        inbox_links::expires_at,
+        inbox_links::used_at,
+        agencies::name,
+        agencies::active,
+        users::active.nullable(),
+    ));
     let row: Option<LinkTuple> = query.first(conn).await.optional()?;
     let Some((action, ask, agency, recipient, user, expires_at, used_at, agency_name, agency_active, user_active)) = row else {
         return Ok(None);
@@ -245,7 +241,14 @@ async fn claim(conn: &mut AsyncPgConnection, hash: &[u8], now: DateTime<Utc>) ->
 /// Closes the link's action (done with a note, or cannot be done with a reason) as `ctx` (the
 /// link's agency, "by emailed link to" its recipient), and uses the link up, in one transaction.
 /// `authorize` is the access policy's decision for the case and action.
-pub async fn close_action<F>(db: &Db, ctx: &AuditContext, hash: &[u8], change: ActionChange, today: NaiveDate, authorize: F) -> Result<Action, UseError>
+pub async fn close_action<F>(
+    db: &Db,
+    ctx: &AuditContext,
+    hash: &[u8],
+    change: ActionChange,
+    today: NaiveDate,
+    authorize: F,
+) -> Result<Action, UseError>
 where
     F: FnOnce(&fourthp_domain::case::Case, &Action) -> Result<(), Denial> + Send,
 {
@@ -270,7 +273,12 @@ pub async fn answer_ask(db: &Db, ctx: &AuditContext, hash: &[u8], status: AskAns
         let Target::Ask(id) = link.target else { return Err(UseError::Spent(Spent::Unknown)) };
         let ask = crate::asks::answer_on(conn, ctx, id, status, text.as_ref()).await?.ok_or(UseError::Spent(Spent::Answered))?;
         if let Some(asker) = ask.asked_by_agency {
-            let about = About { case: Some((ask.case_id, link.case_reference.clone())), ask: Some(ask.id), status: Some(status.as_str()), ..About::default() };
+            let about = About {
+                case: Some((ask.case_id, link.case_reference.clone())),
+                ask: Some(ask.id),
+                status: Some(status.as_str()),
+                ..About::default()
+            };
             outbox::announce(conn, ctx.at, Topic::AskAnswered, asker, &about, None).await?;
         }
         Ok(ask)

@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
-use fourthp_domain::notify::AskAfter;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use fourthp_domain::access::Denial;
 use fourthp_domain::action::{Action, NewAction};
@@ -13,6 +12,7 @@ use fourthp_domain::ids::{AgencyId, CaseId, InterventionId, NeedId};
 use fourthp_domain::intervention::{check_occurred_at, Channel, Direction, DurationMinutes, Intervention, NewIntervention, Summary};
 use fourthp_domain::lifecycle::BackdatingWindow;
 use fourthp_domain::need::NeedDomain;
+use fourthp_domain::notify::AskAfter;
 use fourthp_domain::paging::{Limit, Page};
 use fourthp_domain::principal::Subject;
 

@@ -91,7 +91,12 @@ pub async fn announce_due(db: &Db, now: DateTime<Utc>) -> Result<usize, StoreErr
             written += outbox::announce(conn, now, topic, AgencyId::from_uuid(r.agency_id), &about, Some(&once)).await?;
         }
         for r in &asks {
-            let about = About { case: Some((CaseId::from_uuid(r.case_id), reference(r)?)), ask: Some(AskId::from_uuid(r.id)), due_on: Some(r.due_on), ..About::default() };
+            let about = About {
+                case: Some((CaseId::from_uuid(r.case_id), reference(r)?)),
+                ask: Some(AskId::from_uuid(r.id)),
+                due_on: Some(r.due_on),
+                ..About::default()
+            };
             let once = format!("{}\n{}", Topic::AskDue, r.id);
             written += outbox::announce(conn, now, Topic::AskDue, AgencyId::from_uuid(r.agency_id), &about, Some(&once)).await?;
         }

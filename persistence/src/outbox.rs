@@ -213,7 +213,9 @@ pub enum Delivery {
     /// Failed; tried again at this time.
     Retry(DateTime<Utc>),
     /// Failed for 3 days: given up, and the webhook endpoint disabled.
-    GaveUp { endpoint: Option<(WebhookEndpointId, AgencyId)> },
+    GaveUp {
+        endpoint: Option<(WebhookEndpointId, AgencyId)>,
+    },
 }
 
 #[derive(Queryable)]

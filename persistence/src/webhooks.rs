@@ -33,7 +33,10 @@ fn endpoint_from(t: EndpointTuple) -> Result<Endpoint, StoreError> {
         id: WebhookEndpointId::from_uuid(id),
         agency: AgencyId::from_uuid(agency),
         url: WebhookUrl::parse(&url).map_err(|_| StoreError::internal("endpoint row with an invalid url"))?,
-        events: events.iter().map(|e| Topic::parse(e).ok_or_else(|| StoreError::internal("endpoint row with an unknown event"))).collect::<Result<_, _>>()?,
+        events: events
+            .iter()
+            .map(|e| Topic::parse(e).ok_or_else(|| StoreError::internal("endpoint row with an unknown event")))
+            .collect::<Result<_, _>>()?,
         active,
         disabled_reason,
         created_at,
@@ -79,8 +82,7 @@ pub async fn create(
 ) -> Result<Endpoint, EndpointError> {
     let mut conn = db.conn().await?;
     conn.transaction::<_, EndpointError, _>(async |conn| {
-        let exists: bool =
-            diesel::select(diesel::dsl::exists(agencies::table.find(agency.into_uuid()))).get_result(conn).await?;
+        let exists: bool = diesel::select(diesel::dsl::exists(agencies::table.find(agency.into_uuid()))).get_result(conn).await?;
         if !exists {
             return Err(EndpointError::NotFound);
         }
@@ -100,17 +102,10 @@ pub async fn create(
             ))
             .execute(conn)
             .await?;
-        let entry = AuditEntry::change(AuditAction::Create, EntityType::WebhookEndpoint, id.into_uuid(), None, vec!["url", "events", "secret"]);
+        let entry =
+            AuditEntry::change(AuditAction::Create, EntityType::WebhookEndpoint, id.into_uuid(), None, vec!["url", "events", "secret"]);
         audit::record(conn, ctx, entry).await?;
-        Ok(Endpoint {
-            id,
-            agency,
-            url: url.clone(),
-            events: events.to_vec(),
-            active: true,
-            disabled_reason: None,
-            created_at: ctx.at,
-        })
+        Ok(Endpoint { id, agency, url: url.clone(), events: events.to_vec(), active: true, disabled_reason: None, created_at: ctx.at })
     })
     .await
 }
@@ -219,12 +214,11 @@ pub async fn deliveries(db: &Db, endpoint: WebhookEndpointId, limit: i64) -> Res
 pub async fn replay(db: &Db, ctx: &AuditContext, endpoint: WebhookEndpointId, message: MessageId) -> Result<(), EndpointError> {
     let mut conn = db.conn().await?;
     conn.transaction::<_, EndpointError, _>(async |conn| {
-        let changed = diesel::update(
-            outbox::table.filter(outbox::id.eq(message.into_uuid())).filter(outbox::endpoint_id.eq(endpoint.into_uuid())),
-        )
-        .set((outbox::status.eq("pending"), outbox::next_attempt_at.eq(ctx.at), outbox::created_at.eq(ctx.at)))
-        .execute(conn)
-        .await?;
+        let changed =
+            diesel::update(outbox::table.filter(outbox::id.eq(message.into_uuid())).filter(outbox::endpoint_id.eq(endpoint.into_uuid())))
+                .set((outbox::status.eq("pending"), outbox::next_attempt_at.eq(ctx.at), outbox::created_at.eq(ctx.at)))
+                .execute(conn)
+                .await?;
         if changed == 0 {
             return Err(EndpointError::NotFound);
         }

@@ -329,32 +329,46 @@ async fn a_partner_acts_from_the_emailed_links() {
     let (_, vcc) = app.coordinator().await;
     let housing = app.agency("Northshire Homes Housing Association", "local_authority_housing").await;
     let etag = app.get(&format!("/api/v1/agencies/{housing}"), &admin_token).await.header("etag").unwrap();
-    let r = app.patch(&format!("/api/v1/agencies/{housing}"), &admin_token, &etag, json!({"notify_email": "lettings@northshire-homes.example"})).await;
+    let r = app
+        .patch(&format!("/api/v1/agencies/{housing}"), &admin_token, &etag, json!({"notify_email": "lettings@northshire-homes.example"}))
+        .await;
     assert_eq!(r.status.as_u16(), 200, "{}", r.text);
     let case = app.open_case(&vcc, car_wash_man()).await;
     let (case_id, reference) = (case["id"].as_str().unwrap().to_owned(), case["reference"].as_str().unwrap().to_owned());
     app.call(Method::PUT, &format!("/api/v1/cases/{case_id}/team/{housing}"), Some(&vcc), Some(json!({}))).await;
     let talked = (chrono::Utc::now() - chrono::Duration::days(2)).to_rfc3339();
     let r = app
-        .post(&format!("/api/v1/cases/{case_id}/interventions"), &vcc, json!({
-            "channel": "phone_call", "direction": "outbound", "counterpart_agency_id": housing, "occurred_at": talked,
-            "need_domain": "accommodation", "summary": "Spoke about a room", "duration_minutes": 10,
-            "actions": [{"description": "Find emergency accommodation", "owner_agency_id": housing, "due_on": day(1)}],
-            "ask_back_after_days": 1
-        }))
+        .post(
+            &format!("/api/v1/cases/{case_id}/interventions"),
+            &vcc,
+            json!({
+                "channel": "phone_call", "direction": "outbound", "counterpart_agency_id": housing, "occurred_at": talked,
+                "need_domain": "accommodation", "summary": "Spoke about a room", "duration_minutes": 10,
+                "actions": [{"description": "Find emergency accommodation", "owner_agency_id": housing, "due_on": day(1)}],
+                "ask_back_after_days": 1
+            }),
+        )
         .await;
     assert_eq!(r.status.as_u16(), 201, "{}", r.text);
     let action_id = r.body["actions"][0]["id"].as_str().unwrap().to_owned();
-    let env = [("FOURTHP_SMTP_URL", smtp_url.as_str()), ("FOURTHP_MAIL_FROM", "FourthP <fourthp@northshire.test>"), ("FOURTHP_PUBLIC_URL", public)];
+    let env = [
+        ("FOURTHP_SMTP_URL", smtp_url.as_str()),
+        ("FOURTHP_MAIL_FROM", "FourthP <fourthp@northshire.test>"),
+        ("FOURTHP_PUBLIC_URL", public),
+    ];
     let (ok, out, err) = crate::peers::fourthp(&app.db_url, &["digest", "--now"], &env);
     assert!(ok, "{out}{err}");
     let mail = smtp.wait_for(1).await;
     crate::inbox::assert_nothing_personal(&mail[0]);
     let text = mail[0]["text"].as_str().unwrap();
-    let links: Vec<String> =
-        text.split_whitespace().filter(|w| w.starts_with(&format!("{public}/inbox/"))).map(|w| w.trim_start_matches(public).to_owned()).collect();
+    let links: Vec<String> = text
+        .split_whitespace()
+        .filter(|w| w.starts_with(&format!("{public}/inbox/")))
+        .map(|w| w.trim_start_matches(public).to_owned())
+        .collect();
     assert_eq!(links.len(), 2, "{text}");
-    let unsubscribe = mail[0]["headers"]["list-unsubscribe"].as_str().unwrap().trim_matches(['<', '>']).trim_start_matches(public).to_owned();
+    let unsubscribe =
+        mail[0]["headers"]["list-unsubscribe"].as_str().unwrap().trim_matches(['<', '>']).trim_start_matches(public).to_owned();
 
     let admin = account(&app, "admin", "it@northshire-partnership.example", "admin", None).await;
     let partner = account(&app, "partner", "officer@northshire-homes.example", "partner", Some(housing)).await;
@@ -374,6 +388,9 @@ async fn a_partner_acts_from_the_emailed_links() {
     let timeline = app.get(&format!("/api/v1/cases/{case_id}/timeline?limit=200"), &vcc).await;
     assert!(timeline.text.contains("Viewing a flat on Friday"), "{}", timeline.text);
     assert_eq!(app.count(&format!("SELECT count(*) AS n FROM agencies WHERE id = '{housing}' AND notify_digest = 'daily'")).await, 1);
-    assert_eq!(app.count("SELECT count(*) AS n FROM users WHERE email = 'officer@northshire-homes.example' AND digest = 'weekly'").await, 1);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM users WHERE email = 'officer@northshire-homes.example' AND digest = 'weekly'").await,
+        1
+    );
     assert_eq!(app.count(&format!("SELECT count(*) AS n FROM webhook_endpoints WHERE agency_id = '{housing}'")).await, 1);
 }

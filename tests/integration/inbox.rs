@@ -46,7 +46,15 @@ async fn form(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> Reply {
 fn serde_urlencoded_pairs(fields: &[(&str, &str)]) -> String {
     fields
         .iter()
-        .map(|(k, v)| format!("{}={}", k, v.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect::<String>()))
+        .map(|(k, v)| {
+            format!(
+                "{}={}",
+                k,
+                v.bytes()
+                    .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+                    .collect::<String>()
+            )
+        })
         .collect::<Vec<_>>()
         .join("&")
 }
@@ -72,7 +80,8 @@ async fn a_partner_with_no_account_gets_the_digest_and_closes_an_action_and_answ
     // The housing team has no FourthP accounts: only a shared mailbox.
     let r = app.get(&format!("/api/v1/agencies/{housing}"), &admin).await;
     let etag = r.header("etag").unwrap();
-    let r = app.patch(&format!("/api/v1/agencies/{housing}"), &admin, &etag, json!({"notify_email": "housing-options@northshire.test"})).await;
+    let r =
+        app.patch(&format!("/api/v1/agencies/{housing}"), &admin, &etag, json!({"notify_email": "housing-options@northshire.test"})).await;
     assert_eq!(r.status.as_u16(), 200, "{}", r.text);
     assert_eq!(r.body["notify_email"], "housing-options@northshire.test");
 
@@ -84,19 +93,27 @@ async fn a_partner_with_no_account_gets_the_digest_and_closes_an_action_and_answ
     // days what happened (today's digest asks).
     let talked = (chrono::Utc::now() - chrono::Duration::days(3)).to_rfc3339();
     let r = app
-        .post(&format!("/api/v1/cases/{case_id}/interventions"), &vcc, json!({
-            "channel": "phone_call", "direction": "outbound", "counterpart_agency_id": housing, "occurred_at": talked,
-            "need_domain": "accommodation", "summary": "Amina Petrova: the landlord holds her passport", "duration_minutes": 20,
-            "actions": [{"description": "Find emergency accommodation", "owner_agency_id": housing, "due_on": day(-1)},
-                        {"description": "Confirm the move-in date", "owner_agency_id": housing, "due_on": day(4)}],
-            "ask_back_after_days": 2
-        }))
+        .post(
+            &format!("/api/v1/cases/{case_id}/interventions"),
+            &vcc,
+            json!({
+                "channel": "phone_call", "direction": "outbound", "counterpart_agency_id": housing, "occurred_at": talked,
+                "need_domain": "accommodation", "summary": "Amina Petrova: the landlord holds her passport", "duration_minutes": 20,
+                "actions": [{"description": "Find emergency accommodation", "owner_agency_id": housing, "due_on": day(-1)},
+                            {"description": "Confirm the move-in date", "owner_agency_id": housing, "due_on": day(4)}],
+                "ask_back_after_days": 2
+            }),
+        )
         .await;
     assert_eq!(r.status.as_u16(), 201, "{}", r.text);
     let overdue_action = r.body["actions"][0]["id"].as_str().unwrap().to_owned();
 
     // The operator sends today's digests at once.
-    let env = [("FOURTHP_SMTP_URL", smtp_url.as_str()), ("FOURTHP_MAIL_FROM", "FourthP <fourthp@northshire.test>"), ("FOURTHP_PUBLIC_URL", PUBLIC)];
+    let env = [
+        ("FOURTHP_SMTP_URL", smtp_url.as_str()),
+        ("FOURTHP_MAIL_FROM", "FourthP <fourthp@northshire.test>"),
+        ("FOURTHP_PUBLIC_URL", PUBLIC),
+    ];
     let (ok, out, err) = fourthp(&app.db_url, &["digest", "--now"], &env);
     assert!(ok, "{out}{err}");
     assert!(out.contains("1 queued"), "{out}");
@@ -113,7 +130,10 @@ async fn a_partner_with_no_account_gets_the_digest_and_closes_an_action_and_answ
     assert_nothing_personal(m);
     let text = m["text"].as_str().unwrap();
     let html = m["html"].as_str().unwrap();
-    assert!(text.contains(&reference) && text.contains("Find emergency accommodation") && text.contains("Confirm the move-in date"), "{text}");
+    assert!(
+        text.contains(&reference) && text.contains("Find emergency accommodation") && text.contains("Confirm the move-in date"),
+        "{text}"
+    );
     assert!(text.find("OVERDUE").unwrap() < text.find("DUE THIS WEEK").unwrap(), "overdue first:\n{text}");
     assert!(text.contains(&format!("You spoke with the coordinator about case {reference} on")), "{text}");
     assert!(html.contains("<th scope=\"col\">") || html.contains("<th scope=\"col\" "), "tables with headers:\n{html}");
@@ -153,11 +173,8 @@ async fn a_partner_with_no_account_gets_the_digest_and_closes_an_action_and_answ
     assert_eq!(action.body["status"], "done", "{}", action.text);
     let closed_by = app.strings(&format!("SELECT closed_by AS v FROM actions WHERE id = '{overdue_action}'")).await;
     assert_eq!(closed_by, vec!["emailed link to housing-options@northshire.test".to_owned()]);
-    let trail = app
-        .strings(&format!(
-            "SELECT agent_sub AS v FROM audit_records WHERE entity_id = '{overdue_action}' AND action = 'U'"
-        ))
-        .await;
+    let trail =
+        app.strings(&format!("SELECT agent_sub AS v FROM audit_records WHERE entity_id = '{overdue_action}' AND action = 'U'")).await;
     assert_eq!(trail, vec!["emailed link to housing-options@northshire.test".to_owned()]);
     // The reads are on the trail (written by the read log, within moments), as the link's.
     let reads_sql = format!(
@@ -178,7 +195,8 @@ async fn a_partner_with_no_account_gets_the_digest_and_closes_an_action_and_answ
     let token = ask_link.trim_start_matches("/inbox/");
     let r = app.call(Method::GET, ask_link, None, None).await;
     assert!(r.text.contains("what happened?"), "{}", r.text);
-    let r = form(&app, "/inbox", &[("token", token), ("kind", "answer"), ("answer", "in_progress"), ("text", "Viewing a flat on Friday")]).await;
+    let r = form(&app, "/inbox", &[("token", token), ("kind", "answer"), ("answer", "in_progress"), ("text", "Viewing a flat on Friday")])
+        .await;
     assert_eq!(r.status.as_u16(), 200, "{}", r.text);
     let timeline = app.get(&format!("/api/v1/cases/{case_id}/timeline?limit=200"), &vcc).await;
     let answer = timeline.body["items"].as_array().unwrap().iter().find(|e| e["kind"] == "ask").cloned().unwrap_or(Value::Null);
@@ -190,12 +208,20 @@ async fn a_partner_with_no_account_gets_the_digest_and_closes_an_action_and_answ
     let unsubscribe = m["headers"]["list-unsubscribe"].as_str().unwrap().trim_matches(['<', '>']).trim_start_matches(PUBLIC).to_owned();
     let r = app.call(Method::GET, &unsubscribe, None, None).await;
     assert_eq!(r.status.as_u16(), 200);
-    assert_eq!(app.count(&format!("SELECT count(*) AS n FROM agencies WHERE id = '{housing}' AND notify_digest = 'off'")).await, 0, "GET changes nothing");
-    let r = app.send(Method::POST, &unsubscribe, None, Some((b"List-Unsubscribe=One-Click".to_vec(), "application/x-www-form-urlencoded")), &[]).await;
+    assert_eq!(
+        app.count(&format!("SELECT count(*) AS n FROM agencies WHERE id = '{housing}' AND notify_digest = 'off'")).await,
+        0,
+        "GET changes nothing"
+    );
+    let r = app
+        .send(Method::POST, &unsubscribe, None, Some((b"List-Unsubscribe=One-Click".to_vec(), "application/x-www-form-urlencoded")), &[])
+        .await;
     assert_eq!(r.status.as_u16(), 200, "{}", r.text);
     assert_eq!(app.count(&format!("SELECT count(*) AS n FROM agencies WHERE id = '{housing}' AND notify_digest = 'off'")).await, 1);
     let forged = unsubscribe.rsplit_once('/').map(|(a, _)| format!("{a}/AAAA")).unwrap();
-    let r = app.send(Method::POST, &forged, None, Some((b"List-Unsubscribe=One-Click".to_vec(), "application/x-www-form-urlencoded")), &[]).await;
+    let r = app
+        .send(Method::POST, &forged, None, Some((b"List-Unsubscribe=One-Click".to_vec(), "application/x-www-form-urlencoded")), &[])
+        .await;
     assert_eq!(r.status.as_u16(), 404);
 
     // The digest is sent once a day: asked again, nothing more goes.

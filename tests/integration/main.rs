@@ -5,8 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
-mod support;
 mod peers;
+mod support;
 
 mod accounts;
 mod agencies;

@@ -61,7 +61,9 @@ impl SmtpSink {
     pub async fn wait_for(&self, n: usize) -> Vec<Value> {
         let began = std::time::Instant::now();
         loop {
-            let count = std::fs::read_dir(&self.dir).map(|d| d.flatten().filter(|e| e.path().extension().is_some_and(|x| x == "eml")).count()).unwrap_or(0);
+            let count = std::fs::read_dir(&self.dir)
+                .map(|d| d.flatten().filter(|e| e.path().extension().is_some_and(|x| x == "eml")).count())
+                .unwrap_or(0);
             if count >= n {
                 return self.messages();
             }
@@ -115,7 +117,8 @@ impl Receiver {
                     if wait > 0 {
                         actix_web::rt::time::sleep(Duration::from_millis(wait)).await;
                     }
-                    let headers = req.headers().iter().map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or_default().to_owned())).collect();
+                    let headers =
+                        req.headers().iter().map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or_default().to_owned())).collect();
                     g.lock().unwrap().push(Received { headers, body: String::from_utf8_lossy(&body).into_owned() });
                     let code = actix_web::http::StatusCode::from_u16(s.load(std::sync::atomic::Ordering::SeqCst)).unwrap();
                     HttpResponse::build(code).finish()

@@ -40,7 +40,9 @@ async fn a_partner_system_receives_signed_webhooks_that_an_independent_verifier_
     // Administrators only; addresses and event names checked.
     let partner = token(fourthp_domain::principal::Role::Partner, Some(fourthp_domain::ids::AgencyId::parse(&housing).unwrap()));
     app.post(&format!("/api/v1/agencies/{housing}/webhooks"), &partner, json!({"url": receiver.url()})).await.problem(403);
-    let fields = register(&app, &housing, json!({"url": "http://partner.example/hook", "events": ["action.created", "case.deleted"]})).await.problem(422);
+    let fields = register(&app, &housing, json!({"url": "http://partner.example/hook", "events": ["action.created", "case.deleted"]}))
+        .await
+        .problem(422);
     assert_eq!(fields, vec!["url", "events"]);
     let r = register(&app, &housing, json!({"url": receiver.url()})).await;
     assert_eq!(r.status.as_u16(), 201, "{}", r.text);
@@ -54,7 +56,13 @@ async fn a_partner_system_receives_signed_webhooks_that_an_independent_verifier_
     let case = app.open_case(&vcc, adult()).await;
     let case_id = case["id"].as_str().unwrap();
     app.call(Method::PUT, &format!("/api/v1/cases/{case_id}/team/{housing}"), Some(&vcc), Some(json!({}))).await;
-    let r = app.post(&format!("/api/v1/cases/{case_id}/actions"), &vcc, json!({"description": "Find a room", "owner_agency_id": housing, "due_on": day(3)})).await;
+    let r = app
+        .post(
+            &format!("/api/v1/cases/{case_id}/actions"),
+            &vcc,
+            json!({"description": "Find a room", "owner_agency_id": housing, "due_on": day(3)}),
+        )
+        .await;
     assert_eq!(r.status.as_u16(), 201, "{}", r.text);
     let action = r.body["id"].as_str().unwrap().to_owned();
     let etag = app.get(&format!("/api/v1/cases/{case_id}/actions/{action}"), &vcc).await.header("etag").unwrap();
@@ -67,7 +75,11 @@ async fn a_partner_system_receives_signed_webhooks_that_an_independent_verifier_
     for (d, p) in got.iter().zip(&payloads) {
         assert!(uuid::Uuid::parse_str(&d.headers["webhook-id"]).is_ok());
         assert_eq!(p["data"]["case_reference"], case["reference"]);
-        assert!(!d.body.contains("Tomasz") && !d.body.contains("1992") && !d.body.contains("Room found"), "no personal data or notes: {}", d.body);
+        assert!(
+            !d.body.contains("Tomasz") && !d.body.contains("1992") && !d.body.contains("Room found"),
+            "no personal data or notes: {}",
+            d.body
+        );
     }
     assert_eq!(payloads[2]["data"]["status"], "done");
     assert_eq!(payloads[1]["data"]["links"]["action"], format!("{PUBLIC}/api/v1/cases/{case_id}/actions/{action}"));
@@ -81,9 +93,15 @@ async fn a_partner_system_receives_signed_webhooks_that_an_independent_verifier_
     app.call(Method::DELETE, &format!("/api/v1/cases/{case_id}/team/{housing}"), Some(&vcc), None).await;
     receiver.wait_for(4).await;
     actix_web::rt::time::sleep(Duration::from_millis(300)).await;
-    let log = app.get(&format!("/api/v1/agencies/{housing}/webhooks/{endpoint}"), &token(fourthp_domain::principal::Role::Admin, None)).await;
+    let log =
+        app.get(&format!("/api/v1/agencies/{housing}/webhooks/{endpoint}"), &token(fourthp_domain::principal::Role::Admin, None)).await;
     let latest = log.body["deliveries"][0].clone();
-    assert_eq!((latest["status"].as_str(), latest["attempts"].as_i64(), latest["last_status"].as_i64()), (Some("pending"), Some(1), Some(503)), "{}", log.text);
+    assert_eq!(
+        (latest["status"].as_str(), latest["attempts"].as_i64(), latest["last_status"].as_i64()),
+        (Some("pending"), Some(1), Some(503)),
+        "{}",
+        log.text
+    );
     receiver.status.store(204, Ordering::SeqCst);
     app.clock.advance(chrono::Duration::seconds(31));
     let got = receiver.wait_for(5).await;
@@ -92,7 +110,14 @@ async fn a_partner_system_receives_signed_webhooks_that_an_independent_verifier_
 
     // An administrator sends one again: the receiver gets the same id once more.
     let first = got[0].headers["webhook-id"].clone();
-    let r = app.call(Method::POST, &format!("/api/v1/agencies/{housing}/webhooks/{endpoint}/deliveries/{first}/replay"), Some(&token(fourthp_domain::principal::Role::Admin, None)), None).await;
+    let r = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/agencies/{housing}/webhooks/{endpoint}/deliveries/{first}/replay"),
+            Some(&token(fourthp_domain::principal::Role::Admin, None)),
+            None,
+        )
+        .await;
     assert_eq!(r.status.as_u16(), 202, "{}", r.text);
     let got = receiver.wait_for(6).await;
     assert_eq!(got[5].headers["webhook-id"], first);
@@ -107,7 +132,8 @@ async fn a_partner_system_receives_signed_webhooks_that_an_independent_verifier_
         assert!(began.elapsed() < Duration::from_secs(20), "the endpoint was not turned off");
         actix_web::rt::time::sleep(Duration::from_millis(100)).await;
     }
-    let log = app.get(&format!("/api/v1/agencies/{housing}/webhooks/{endpoint}"), &token(fourthp_domain::principal::Role::Admin, None)).await;
+    let log =
+        app.get(&format!("/api/v1/agencies/{housing}/webhooks/{endpoint}"), &token(fourthp_domain::principal::Role::Admin, None)).await;
     assert_eq!(log.body["endpoint"]["active"], false);
     assert!(log.body["endpoint"]["disabled_reason"].as_str().unwrap().contains("failed for 72 hours"), "{}", log.text);
     assert_eq!(log.body["deliveries"][0]["status"], "failed");
@@ -181,7 +207,13 @@ async fn a_calendar_feed_lists_what_is_owed_and_validates_as_icalendar() {
     let case_id = case["id"].as_str().unwrap();
     app.call(Method::PUT, &format!("/api/v1/cases/{case_id}/team/{housing}"), Some(&vcc), Some(json!({}))).await;
     for (what, due) in [("Find a room; then, with the GP, register", day(2)), ("Confirm the move-in date", day(9))] {
-        let r = app.post(&format!("/api/v1/cases/{case_id}/actions"), &vcc, json!({"description": what, "owner_agency_id": housing, "due_on": due})).await;
+        let r = app
+            .post(
+                &format!("/api/v1/cases/{case_id}/actions"),
+                &vcc,
+                json!({"description": what, "owner_agency_id": housing, "due_on": due}),
+            )
+            .await;
         assert_eq!(r.status.as_u16(), 201, "{}", r.text);
     }
     let _ = agency;

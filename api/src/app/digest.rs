@@ -48,7 +48,9 @@ pub async fn run(db: &Db, notifier: &Notifier, book: &RuleBook, now: DateTime<Ut
     if notifier.mail.is_none() {
         return Ok(done);
     }
-    let day = if at_once { london_date(now) } else {
+    let day = if at_once {
+        london_date(now)
+    } else {
         match notifier.schedule.due_at(now) {
             Some(day) => day,
             None => return Ok(done),
@@ -130,7 +132,11 @@ async fn build(
             how_due: sentence_case(&how_due(due_on, day)),
             link: url,
         };
-        if due_on < day { overdue.push(row) } else { this_week.push(row) }
+        if due_on < day {
+            overdue.push(row)
+        } else {
+            this_week.push(row)
+        }
     }
     let mut ask_rows = Vec::new();
     for due in asks::due_for(db, agency, day).await? {

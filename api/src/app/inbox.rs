@@ -112,7 +112,7 @@ pub async fn close(caller: &Caller, state: &AppState, token: &str, closing: Clos
 fn parse_note(field: &str, text: &str) -> Result<ActionNote, LinkError> {
     ActionNote::parse(text).map_err(|e| {
         let mut errs = FieldErrors::new();
-        errs.push(field, &e.to_string());
+        errs.push(field, e.to_string());
         LinkError::Invalid(errs)
     })
 }

@@ -1,7 +1,6 @@
 //! The daily log: logging an intervention with the follow-ups agreed in it (idempotently), and a
 //! case's interventions as the caller may see them.
 
-use fourthp_domain::notify::AskAfter;
 use chrono::{DateTime, NaiveDate, Utc};
 use fourthp_domain::access::{self, CaseAction};
 use fourthp_domain::action::{Action, ActionDescription, NewAction};
@@ -9,6 +8,7 @@ use fourthp_domain::error::FieldErrors;
 use fourthp_domain::ids::{AgencyId, CaseId, NeedId};
 use fourthp_domain::intervention::{Channel, Direction, DurationMinutes, Intervention, NewIntervention, Summary};
 use fourthp_domain::need::NeedDomain;
+use fourthp_domain::notify::AskAfter;
 use fourthp_domain::paging::{Limit, Page};
 use fourthp_domain::principal::Role;
 use fourthp_domain::time::london_date;

@@ -58,7 +58,8 @@ pub async fn new_calendar(caller: &Caller, state: &AppState) -> Result<String, A
     if !matches!(caller.principal().role, Role::Coordinator | Role::Partner) {
         return Err(AppError::Forbidden);
     }
-    let token = crate::credentials::random_token().map_err(|e| AppError::Store(fourthp_persistence::StoreError::internal(e.to_string())))?;
+    let token =
+        crate::credentials::random_token().map_err(|e| AppError::Store(fourthp_persistence::StoreError::internal(e.to_string())))?;
     calendar::create(&state.db, &caller.ctx, user, &crate::credentials::token_hash(&token)).await?;
     Ok(format!("{}/calendar/{token}.ics", state.notifier.public_url))
 }

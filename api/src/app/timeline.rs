@@ -153,5 +153,16 @@ pub async fn record(caller: &Caller, state: &AppState, case: CaseId) -> Result<C
     if p.role != fourthp_domain::principal::Role::Coordinator {
         asks.retain(|k| Some(k.agency) == p.agency);
     }
-    Ok(CaseRecord { case, view, events, superseded_by, interventions, actions: seen_actions, needs, outcomes, deadlines: seen_deadlines, asks })
+    Ok(CaseRecord {
+        case,
+        view,
+        events,
+        superseded_by,
+        interventions,
+        actions: seen_actions,
+        needs,
+        outcomes,
+        deadlines: seen_deadlines,
+        asks,
+    })
 }

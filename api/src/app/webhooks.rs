@@ -52,7 +52,12 @@ fn parse(fields: &EndpointFields) -> Result<(WebhookUrl, Vec<Topic>), FieldError
 }
 
 /// Registers an endpoint for `agency`; returns it with its secret, which is shown only now.
-pub async fn register(caller: &Caller, state: &AppState, agency: AgencyId, fields: &EndpointFields) -> Result<(Endpoint, String), AppError> {
+pub async fn register(
+    caller: &Caller,
+    state: &AppState,
+    agency: AgencyId,
+    fields: &EndpointFields,
+) -> Result<(Endpoint, String), AppError> {
     agency_access(caller.principal().role, AgencyAction::Update)?;
     let (url, events) = parse(fields)?;
     let secret = crate::notify::webhook::new_secret().map_err(StoreError::internal)?;
@@ -80,14 +85,26 @@ pub async fn log(
 }
 
 /// Turns an endpoint of `agency` off or on.
-pub async fn set_active(caller: &Caller, state: &AppState, agency: AgencyId, id: WebhookEndpointId, active: bool) -> Result<Endpoint, AppError> {
+pub async fn set_active(
+    caller: &Caller,
+    state: &AppState,
+    agency: AgencyId,
+    id: WebhookEndpointId,
+    active: bool,
+) -> Result<Endpoint, AppError> {
     agency_access(caller.principal().role, AgencyAction::Update)?;
     webhooks::get(&state.db, id).await?.filter(|e| e.agency == agency).ok_or(AppError::NotFound)?;
     Ok(webhooks::set_active(&state.db, &caller.ctx, id, active).await?)
 }
 
 /// Sends one delivery of the endpoint again, now, with its own id.
-pub async fn replay(caller: &Caller, state: &AppState, agency: AgencyId, id: WebhookEndpointId, message: MessageId) -> Result<(), AppError> {
+pub async fn replay(
+    caller: &Caller,
+    state: &AppState,
+    agency: AgencyId,
+    id: WebhookEndpointId,
+    message: MessageId,
+) -> Result<(), AppError> {
     agency_access(caller.principal().role, AgencyAction::Update)?;
     let endpoint = webhooks::get(&state.db, id).await?.filter(|e| e.agency == agency).ok_or(AppError::NotFound)?;
     if !endpoint.active {
@@ -121,7 +138,13 @@ pub async fn tell_administrators_disabled(
     );
     let mut conn = db.conn().await?;
     for address in admins {
-        let email = Email { recipient: address, subject: "A webhook endpoint was turned off".to_owned(), text: text.clone(), html: html.clone(), unsubscribe: None };
+        let email = Email {
+            recipient: address,
+            subject: "A webhook endpoint was turned off".to_owned(),
+            text: text.clone(),
+            html: html.clone(),
+            unsubscribe: None,
+        };
         outbox::queue_email(&mut conn, now, Topic::Digest, Some(agency), &email, None).await?;
     }
     Ok(())

@@ -55,14 +55,7 @@ async fn send(notifier: &Notifier, client: &awc::Client, claimed: &Claimed) -> S
     match &claimed.to {
         Destination::Email { recipient, subject, text, html, unsubscribe } => match &notifier.mail {
             Some(mailer) => {
-                let m = mail::Outgoing {
-                    id: claimed.id,
-                    recipient,
-                    subject,
-                    text,
-                    html,
-                    unsubscribe: unsubscribe.as_deref(),
-                };
+                let m = mail::Outgoing { id: claimed.id, recipient, subject, text, html, unsubscribe: unsubscribe.as_deref() };
                 mailer.send(&m).await
             }
             None => Sent { ok: false, status: None, error: Some("no mail server is configured".to_owned()), latency_ms: 0 },

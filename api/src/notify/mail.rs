@@ -52,9 +52,10 @@ impl Mailer {
             .message_id(Some(format!("<{}@{}>", m.id, self.domain)))
             .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("Auto-Submitted"), "auto-generated".to_owned()));
         if let Some(url) = m.unsubscribe {
-            builder = builder
-                .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("List-Unsubscribe"), format!("<{url}>")))
-                .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("List-Unsubscribe-Post"), "List-Unsubscribe=One-Click".to_owned()));
+            builder =
+                builder.raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("List-Unsubscribe"), format!("<{url}>"))).raw_header(
+                    HeaderValue::new(HeaderName::new_from_ascii_str("List-Unsubscribe-Post"), "List-Unsubscribe=One-Click".to_owned()),
+                );
         }
         builder
             .multipart(MultiPart::alternative_plain_html(m.text.to_owned(), m.html.to_owned()))
@@ -76,7 +77,10 @@ impl Mailer {
                 ok: false,
                 status: e.status().map(|c| i32::from(u16::from(c))),
                 // lettre's errors name the server's reply, not the message: no personal data.
-                error: Some(if e.is_permanent() { "the mail server refused the message" } else { "the mail server could not be reached" }.to_owned()),
+                error: Some(
+                    if e.is_permanent() { "the mail server refused the message" } else { "the mail server could not be reached" }
+                        .to_owned(),
+                ),
                 latency_ms,
             },
         }

@@ -247,7 +247,12 @@ struct AccountPage {
     new_feed: Option<String>,
 }
 
-async fn account_page(page: Page, state: &AppState, notice: Option<&'static str>, new_feed: Option<String>) -> Result<HttpResponse, PageError> {
+async fn account_page(
+    page: Page,
+    state: &AppState,
+    notice: Option<&'static str>,
+    new_feed: Option<String>,
+) -> Result<HttpResponse, PageError> {
     let prefs = app::notifications::preferences(&page.caller, state).await?;
     let role = page.caller.principal().role;
     let body = AccountPage {

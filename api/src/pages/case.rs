@@ -339,7 +339,11 @@ fn row(
                     what: format!("What happened? asked of {who}: no answer"),
                     detail: format!("Asked on {}, unanswered after 14 days", long_date(k.ask_on)),
                 },
-                None => Row { when, what: format!("What happened? to be asked of {who}"), detail: format!("Asked in their email on {}", long_date(k.ask_on)) },
+                None => Row {
+                    when,
+                    what: format!("What happened? to be asked of {who}"),
+                    detail: format!("Asked in their email on {}", long_date(k.ask_on)),
+                },
             }
         }
     }

@@ -91,10 +91,16 @@ impl InboxPage {
 /// What a link that cannot act says.
 fn spent_words(spent: &Spent) -> (&'static str, String) {
     match spent {
-        Spent::Unknown => ("This link does not work", "It may have been copied wrongly, or it is older than FourthP keeps links.".to_owned()),
+        Spent::Unknown => {
+            ("This link does not work", "It may have been copied wrongly, or it is older than FourthP keeps links.".to_owned())
+        }
         Spent::Used(at) => ("This link has been used", format!("It was used on {}, and each link works once.", london_time(*at))),
-        Spent::Expired => ("This link has expired", "Links in FourthP's emails work for 14 days. The next daily email has a new one.".to_owned()),
-        Spent::CutOff => ("This link no longer works", "The agency or the account it was sent to is no longer active in FourthP.".to_owned()),
+        Spent::Expired => {
+            ("This link has expired", "Links in FourthP's emails work for 14 days. The next daily email has a new one.".to_owned())
+        }
+        Spent::CutOff => {
+            ("This link no longer works", "The agency or the account it was sent to is no longer active in FourthP.".to_owned())
+        }
         Spent::ActionClosed(status) => {
             ("This action is already closed", format!("It was closed meanwhile: it is now \u{201c}{}\u{201d}.", status.words()))
         }
@@ -166,14 +172,20 @@ pub async fn act(req: HttpRequest, state: web::Data<AppState>, form: Form<InboxF
     let caller = Caller::for_link(&req, inbox::principal_of(&link)?, now);
     let mut page = InboxPage::of(&link, &f.token, fourthp_domain::time::london_date(now));
     let done = match (f.kind.as_str(), link.ask.is_some()) {
-        ("done", false) => inbox::close(&caller, &state, &f.token, Closing::Done(f.note.clone())).await.map(|_| {
-            ("Marked done".to_owned(), format!("Thank you: the action on case {} is marked done.", link.case_reference.as_str()))
-        }),
+        ("done", false) => inbox::close(&caller, &state, &f.token, Closing::Done(f.note.clone()))
+            .await
+            .map(|_| ("Marked done".to_owned(), format!("Thank you: the action on case {} is marked done.", link.case_reference.as_str()))),
         ("cannot", false) => inbox::close(&caller, &state, &f.token, Closing::Cannot(f.reason.clone())).await.map(|_| {
-            ("Sent to the coordinator".to_owned(), format!("Thank you: the coordinator of case {} now knows it can't be done, and why.", link.case_reference.as_str()))
+            (
+                "Sent to the coordinator".to_owned(),
+                format!("Thank you: the coordinator of case {} now knows it can't be done, and why.", link.case_reference.as_str()),
+            )
         }),
         ("answer", true) => inbox::answer(&caller, &state, &f.token, AskAnswer::parse(&f.answer), &f.text).await.map(|_| {
-            ("Sent to the coordinator".to_owned(), format!("Thank you: your answer about case {} is on its record now.", link.case_reference.as_str()))
+            (
+                "Sent to the coordinator".to_owned(),
+                format!("Thank you: your answer about case {} is on its record now.", link.case_reference.as_str()),
+            )
         }),
         _ => return Err(PageError::Problem(Problem::bad_request("kind", "is not what this link does"))),
     };

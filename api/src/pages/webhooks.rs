@@ -72,7 +72,9 @@ async fn agency_page(
     let endpoints = app::webhooks::of_agency(&page.caller, state, id).await?;
     let digest_state = match (&agency.notify_email, agency.notify_digest) {
         (None, _) => "No mailbox is set.".to_owned(),
-        (Some(_), DigestFrequency::Off) => "The mailbox turned the email off from its link; save the mailbox again to turn it back on.".to_owned(),
+        (Some(_), DigestFrequency::Off) => {
+            "The mailbox turned the email off from its link; save the mailbox again to turn it back on.".to_owned()
+        }
         (Some(_), f) => format!("It comes: {}.", f.words().to_lowercase()),
     };
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
@@ -95,7 +97,9 @@ async fn agency_page(
             .collect(),
         new_secret,
         url: typed.1,
-        topics: Topic::for_webhooks().map(|t| Choice { value: t.as_str().to_owned(), label: t.words().to_owned(), selected: false }).collect(),
+        topics: Topic::for_webhooks()
+            .map(|t| Choice { value: t.as_str().to_owned(), label: t.words().to_owned(), selected: false })
+            .collect(),
         errors,
         chrome: page.chrome,
     };
@@ -116,7 +120,11 @@ pub struct MailboxForm {
 }
 
 /// Sets (or clears) the agency's mailbox; saving it turns its daily email back on.
-pub async fn set_mailbox(form: PageForm<MailboxForm>, state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, PageError> {
+pub async fn set_mailbox(
+    form: PageForm<MailboxForm>,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
     let PageForm { value: f, page, .. } = form;
     let id = agency_id(&id)?;
     let typed = f.notify_email.trim().to_owned();
@@ -125,7 +133,7 @@ pub async fn set_mailbox(form: PageForm<MailboxForm>, state: web::Data<AppState>
         Ok(m) => Ok(AgencyPatch { notify_email: Some(m), notify_digest: Some(DigestFrequency::Daily), ..AgencyPatch::default() }),
         Err(e) => {
             let mut errs = fourthp_domain::error::FieldErrors::new();
-            errs.push("notify_email", &e.to_string());
+            errs.push("notify_email", e.to_string());
             Err(errs)
         }
     };
@@ -144,18 +152,26 @@ pub async fn set_mailbox(form: PageForm<MailboxForm>, state: web::Data<AppState>
 }
 
 /// Adds an endpoint and shows its secret, once.
-pub async fn add_endpoint(form: PageForm<Vec<(String, String)>>, state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, PageError> {
+pub async fn add_endpoint(
+    form: PageForm<Vec<(String, String)>>,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
     let PageForm { value: pairs, page, .. } = form;
     let id = agency_id(&id)?;
     let url = pairs.iter().find(|(k, _)| k == "url").map(|(_, v)| v.clone()).unwrap_or_default();
     let events = pairs.iter().filter(|(k, _)| k == "events").map(|(_, v)| v.clone()).collect();
     match app::webhooks::register(&page.caller, &state, id, &EndpointFields { url: url.clone(), events }).await {
-        Ok((_, secret)) => agency_page(page, &state, id, Some("The endpoint is added."), Vec::new(), Some(secret), (None, String::new())).await,
+        Ok((_, secret)) => {
+            agency_page(page, &state, id, Some("The endpoint is added."), Vec::new(), Some(secret), (None, String::new())).await
+        }
         Err(AppError::Invalid(errs)) => {
             let errors = errs
                 .iter()
                 .map(|e| match e.field.as_str() {
-                    "url" => FieldError::new("url", "Enter an https:// address (http:// only for 127.0.0.1 or localhost), without a password"),
+                    "url" => {
+                        FieldError::new("url", "Enter an https:// address (http:// only for 127.0.0.1 or localhost), without a password")
+                    }
                     _ => FieldError::new(&e.field, e.message.clone()),
                 })
                 .collect();
@@ -247,7 +263,11 @@ pub struct EndpointActiveForm {
     active: String,
 }
 
-pub async fn set_active(form: PageForm<EndpointActiveForm>, state: web::Data<AppState>, parts: EndpointParts) -> Result<HttpResponse, PageError> {
+pub async fn set_active(
+    form: PageForm<EndpointActiveForm>,
+    state: web::Data<AppState>,
+    parts: EndpointParts,
+) -> Result<HttpResponse, PageError> {
     let PageForm { value: f, page, .. } = form;
     let (agency, id) = endpoint_ids(&parts)?;
     app::webhooks::set_active(&page.caller, &state, agency, id, f.active == "true").await?;

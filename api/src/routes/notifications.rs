@@ -62,7 +62,11 @@ pub async fn get_notifications(caller: Caller, state: web::Data<AppState>) -> Re
     security(("bearer" = []))
 )]
 #[put("/me/notifications")]
-pub async fn put_notifications(caller: Caller, state: web::Data<AppState>, body: ApiJson<PutNotificationsRequest>) -> Result<HttpResponse, Problem> {
+pub async fn put_notifications(
+    caller: Caller,
+    state: web::Data<AppState>,
+    body: ApiJson<PutNotificationsRequest>,
+) -> Result<HttpResponse, Problem> {
     let chosen = app::notifications::set_digest(&caller, &state, body.value.digest).await?;
     Ok(HttpResponse::Ok().json(NotificationsResponse::from(chosen)))
 }

@@ -173,8 +173,10 @@ pub async fn list_webhooks(caller: Caller, state: web::Data<AppState>, path: Age
 #[get("/agencies/{id}/webhooks/{endpoint_id}")]
 pub async fn get_webhook(caller: Caller, state: web::Data<AppState>, path: WebhookPath) -> Result<HttpResponse, Problem> {
     let (endpoint, log) = app::webhooks::log(&caller, &state, path.agency, path.endpoint).await?;
-    Ok(HttpResponse::Ok()
-        .json(WebhookLogResponse { endpoint: WebhookResponse::new(&endpoint), deliveries: log.iter().map(DeliveryResponse::new).collect() }))
+    Ok(HttpResponse::Ok().json(WebhookLogResponse {
+        endpoint: WebhookResponse::new(&endpoint),
+        deliveries: log.iter().map(DeliveryResponse::new).collect(),
+    }))
 }
 
 /// Turn an endpoint off or on (administrators). On again, it is sent what comes next.
