@@ -367,6 +367,7 @@ pub fn statistic(stat: &str) -> String {
         "share_met" => "Per cent met by the due date".to_owned(),
         "share_within" => "Per cent within the standard".to_owned(),
         "share_on_time" => "Per cent done on time".to_owned(),
+        "share_answered" => "Per cent answered".to_owned(),
         "share_ended_early" => "Per cent ended early".to_owned(),
         other => sentence(other),
     }
@@ -385,7 +386,7 @@ pub fn category(measure: &str, code: &str) -> String {
         "people.age_group" => of(AgeGroup::parse(code)),
         "needs.by_domain" => of(NeedDomain::parse(code)),
         "interventions.by_channel" => of(Channel::parse(code)),
-        "interventions.by_counterpart_kind" => of(AgencyKind::parse(code)),
+        "interventions.by_counterpart_kind" | "actions.asks_by_agency_kind" => of(AgencyKind::parse(code)),
         "outcomes.core" | "outcomes.adverse" => of(OutcomeKind::parse(code)),
         "nrm.rg_decisions" | "nrm.cg_decisions" => of(DecisionOutcome::parse(code)),
         _ => None,
@@ -406,6 +407,9 @@ pub fn category(measure: &str, code: &str) -> String {
         "done_late" => "Done late".to_owned(),
         "overdue" => "Overdue".to_owned(),
         "not_yet_due" => "Not yet due".to_owned(),
+        "answered" => "Answered".to_owned(),
+        "unanswered" => "Unanswered after 14 days".to_owned(),
+        "waiting" => "Still waiting".to_owned(),
         "cancelled" => "Cancelled".to_owned(),
         other => sentence(other),
     }

@@ -49,6 +49,12 @@ ac AS (
     SELECT a.status, a.due_on, a.closed_on, c.record_key AS rk FROM actions a JOIN cases c ON c.id = a.case_id
     WHERE a.due_on BETWEEN $1::date AND $2::date AND (($4::text IS NULL AND $5::text IS NULL AND $6::text IS NULL AND $7::text IS NULL) OR a.case_id IN (SELECT id FROM scoped))
 ),
+ak AS (
+    SELECT g.kind, k.answered_at IS NOT NULL AS answered, k.answered_at IS NULL AND $3::date > k.ask_on + 14 AS unanswered,
+           c.record_key AS rk
+    FROM asks k JOIN cases c ON c.id = k.case_id JOIN agencies g ON g.id = k.agency_id
+    WHERE k.ask_on BETWEEN $1::date AND $2::date AND (($4::text IS NULL AND $5::text IS NULL AND $6::text IS NULL AND $7::text IS NULL) OR k.case_id IN (SELECT id FROM scoped))
+),
 oc AS (
     SELECT DISTINCT o.case_id, c.record_key AS rk, o.outcome,
            o.outcome NOT IN ('re_exploited', 'lost_contact', 'detained', 'removed') AS core
@@ -162,6 +168,16 @@ figures AS (
     CROSS JOIN LATERAL (VALUES ('done_by_due_date', a.on_time, a.on_time_k), ('done_late', a.late, a.late_k),
                                ('overdue', a.overdue, a.overdue_k), ('not_yet_due', a.not_yet_due, a.not_yet_due_k),
                                ('cancelled', a.cancelled, a.cancelled_k)) AS x(stat, n, k)
+    UNION ALL
+    SELECT 'actions.asks_by_agency_kind', q.kind, x.stat, x.n, NULL, x.k
+    FROM (SELECT kind,
+                 count(*) FILTER (WHERE answered) AS answered, sum(rk) FILTER (WHERE answered) AS answered_k,
+                 count(*) FILTER (WHERE unanswered) AS unanswered, sum(rk) FILTER (WHERE unanswered) AS unanswered_k,
+                 count(*) FILTER (WHERE NOT answered AND NOT unanswered) AS waiting,
+                 sum(rk) FILTER (WHERE NOT answered AND NOT unanswered) AS waiting_k
+          FROM ak GROUP BY kind) q
+    CROSS JOIN LATERAL (VALUES ('answered', q.answered, q.answered_k), ('unanswered', q.unanswered, q.unanswered_k),
+                               ('waiting', q.waiting, q.waiting_k)) AS x(stat, n, k)
     UNION ALL
     -- People reaching each outcome (a person once per outcome), and reaching any in each group.
     SELECT CASE WHEN core THEN 'outcomes.core' ELSE 'outcomes.adverse' END, outcome, 'count', count(*), NULL, sum(rk)

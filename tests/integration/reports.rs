@@ -184,6 +184,20 @@ fn value(f: &Figures, measure: &str, category: &str, stat: &str) -> Option<f64> 
 #[actix_web::test]
 async fn every_measure_on_a_hand_built_network() {
     let n = network().await;
+    // "What happened?" asked after every conversation: the GPs answered; the police and housing
+    // did not within 14 days; the Red Cross's are asked at the year's end, still waiting.
+    n.app
+        .sql(
+            "INSERT INTO asks (id, case_id, intervention_id, agency_id, ask_on, asked_by, created_at, answer_status, answered_by, answered_at) \
+             SELECT gen_random_uuid(), i.case_id, i.id, i.counterpart_agency_id, \
+                    CASE WHEN g.kind = 'red_cross' THEN DATE '2025-12-28' ELSE DATE '2025-06-01' END, 'vcc', i.occurred_at, \
+                    CASE WHEN g.kind = 'health_gp' THEN 'done' END, CASE WHEN g.kind = 'health_gp' THEN 'gp' END, \
+                    CASE WHEN g.kind = 'health_gp' THEN TIMESTAMPTZ '2025-06-02 10:00Z' END \
+             FROM interventions i JOIN agencies g ON g.id = i.counterpart_agency_id \
+             WHERE i.occurred_at >= TIMESTAMPTZ '2025-01-01 00:00Z' AND i.occurred_at < TIMESTAMPTZ '2026-01-01 00:00Z'",
+        )
+        .await
+        .unwrap();
     let r = n.app.get(&format!("{YEAR_2025}&exact=true"), &n.vcc).await;
     assert_eq!(r.status.as_u16(), 200, "{}", r.text);
     assert_eq!(r.body["disclosure"]["exact"], json!(true));
@@ -270,6 +284,12 @@ async fn every_measure_on_a_hand_built_network() {
     expect("actions.by_due_date", "", "done_by_due_date", 1.0);
     expect("actions.by_due_date", "", "overdue", 1.0);
     expect("actions.by_due_date", "", "share_on_time", 50.0);
+    expect("actions.asks_by_agency_kind", "health_gp", "answered", 3.0);
+    expect("actions.asks_by_agency_kind", "health_gp", "share_answered", 100.0);
+    expect("actions.asks_by_agency_kind", "police", "unanswered", 1.0);
+    expect("actions.asks_by_agency_kind", "local_authority_housing", "unanswered", 1.0);
+    expect("actions.asks_by_agency_kind", "red_cross", "waiting", 2.0);
+    expect("actions.asks_by_agency_kind", "police", "share_answered", 0.0);
     // Outcomes.
     expect("outcomes.core", "access_to_medical_treatment", "count", 1.0);
     expect("outcomes.core", "secure_suitable_housing", "count", 1.0);

@@ -278,6 +278,21 @@ pub static MEASURES: &[MeasureDef] = &[
         },
     },
     MeasureDef {
+        id: "actions.asks_by_agency_kind",
+        section: Section::Actions,
+        title: "\u{201c}What happened?\u{201d} answered, by kind of agency",
+        definition: "Asks due in the period (a coordinator asking an agency to report back after a conversation), by the kind of \
+                     agency asked: answered, unanswered (no answer 14 days after the day it was asked), or still waiting. The share \
+                     answered is answered over answered and unanswered.",
+        covers: Covers::All,
+        shape: Shape::Table {
+            rows: Some(Categories::Of(|| names(AgencyKind::ALL, AgencyKind::as_str))),
+            parts: &["answered", "unanswered", "waiting"],
+            shares: &[Share { stat: "share_answered", numerator: &["answered"], denominator: &["answered", "unanswered"] }],
+            statistics: &[],
+        },
+    },
+    MeasureDef {
         id: "outcomes.core",
         section: Section::Outcomes,
         title: "People reaching each MSCOS core outcome",
