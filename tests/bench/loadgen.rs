@@ -5,7 +5,7 @@
 //! Usage: `loadgen --url http://127.0.0.1:8080[,http://127.0.0.1:8081...] --secret-file KEY --cases-file CASES
 //!         --coordinator-agency ID [--mix log=30,status=70,report=0] [--seconds 30]
 //!         [--rate R | --concurrency N] [--report-period 2025-01-01:2025-12-31] [--service-pid P]
-//!         [--partner-auth bearer|session]`
+//!         [--partner-auth bearer|session] [--with-action yes]`
 //!
 //! `CASES` holds one open case a line as `case_id<TAB>partner_agency_id`, the partner being an
 //! agency on the case's team (bench/load.sh writes it). With `--rate`, requests arrive open-loop
@@ -17,7 +17,9 @@
 //! cookie `__Host-fourthp_session=bench-session-<agency id>` (bench/session.sh creates those
 //! sessions) instead of a bearer token. With several URLs (several instances of the service on
 //! one database), requests go to them in turn, as a round-robin proxy would send them, and the
-//! peak RSS is given for each `--service-pid` (a comma-separated list in the same order).
+//! peak RSS is given for each `--service-pid` (a comma-separated list in the same order). With
+//! `--with-action yes`, each logged call agrees a follow-up owed by the case's partner agency
+//! (what writes a notification to the outbox when that agency has a webhook endpoint).
 
 #![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used, reason = "a command-line benchmark that fails loudly")]
 
@@ -62,6 +64,7 @@ struct Args {
     report_period: (String, String),
     service_pids: Vec<u32>,
     partner_sessions: bool,
+    with_action: bool,
 }
 
 fn args() -> Args {
@@ -77,6 +80,7 @@ fn args() -> Args {
         report_period: ("2025-01-01".into(), "2025-12-31".into()),
         service_pids: Vec::new(),
         partner_sessions: false,
+        with_action: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -123,6 +127,7 @@ fn args() -> Args {
                     other => panic!("--partner-auth bearer|session, not {other}"),
                 }
             }
+            "--with-action" => a.with_action = value == "yes",
             other => panic!("unknown option {other}"),
         }
     }
@@ -144,6 +149,8 @@ struct Plan {
     report_path: String,
     run: String,
     partner_sessions: bool,
+    /// Each logged call agrees a follow-up action owed by the case's partner agency.
+    with_action: bool,
 }
 
 impl Plan {
@@ -176,9 +183,13 @@ impl Plan {
         let url = &self.urls[usize::try_from(n).unwrap_or(0) % self.urls.len()];
         let result = match op {
             Op::Log => {
-                let body = json!({"channel": "phone_call", "direction": "outbound", "counterpart_agency_id": partner,
+                let mut body = json!({"channel": "phone_call", "direction": "outbound", "counterpart_agency_id": partner,
                                   "occurred_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                                   "need_domain": "health_gp", "summary": "Rang the practice about registration", "duration_minutes": 5});
+                if self.with_action {
+                    let due = (chrono::Utc::now() + chrono::Duration::days(7)).date_naive().to_string();
+                    body["actions"] = json!([{"description": "Confirm the registration", "owner_agency_id": partner, "due_on": due}]);
+                }
                 client
                     .post(format!("{url}/api/v1/cases/{case_id}/interventions"))
                     .insert_header(("authorization", format!("Bearer {}", self.vcc)))
@@ -266,6 +277,7 @@ async fn main() {
         report_path: format!("/api/v1/reports/outcomes?from={}&to={}", a.report_period.0, a.report_period.1),
         run: uuid::Uuid::now_v7().simple().to_string(),
         partner_sessions: a.partner_sessions,
+        with_action: a.with_action,
     });
     let client = awc::Client::builder()
         .timeout(Duration::from_secs(60))

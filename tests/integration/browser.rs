@@ -317,22 +317,11 @@ async fn the_day_works_in_firefox() {
 async fn a_partner_acts_from_the_emailed_links() {
     let smtp = crate::peers::SmtpSink::start(0);
     let receiver = crate::peers::Receiver::start();
-    let public = "https://fourthp.northshire.test";
-    let smtp_url = smtp.url();
-    let app = TestApp::init()
-        .with_setting("FOURTHP_SMTP_URL", &smtp_url)
-        .with_setting("FOURTHP_MAIL_FROM", "FourthP <fourthp@northshire.test>")
-        .with_setting("FOURTHP_PUBLIC_URL", public)
-        .spawn()
-        .await;
-    let admin_token = token(Role::Admin, None);
+    let public = crate::inbox::PUBLIC;
+    let app = crate::inbox::mailing_app(&smtp).await;
     let (_, vcc) = app.coordinator().await;
     let housing = app.agency("Northshire Homes Housing Association", "local_authority_housing").await;
-    let etag = app.get(&format!("/api/v1/agencies/{housing}"), &admin_token).await.header("etag").unwrap();
-    let r = app
-        .patch(&format!("/api/v1/agencies/{housing}"), &admin_token, &etag, json!({"notify_email": "lettings@northshire-homes.example"}))
-        .await;
-    assert_eq!(r.status.as_u16(), 200, "{}", r.text);
+    crate::inbox::give_mailbox(&app, &housing.to_string(), "lettings@northshire-homes.example").await;
     let case = app.open_case(&vcc, car_wash_man()).await;
     let (case_id, reference) = (case["id"].as_str().unwrap().to_owned(), case["reference"].as_str().unwrap().to_owned());
     app.call(Method::PUT, &format!("/api/v1/cases/{case_id}/team/{housing}"), Some(&vcc), Some(json!({}))).await;
@@ -351,13 +340,7 @@ async fn a_partner_acts_from_the_emailed_links() {
         .await;
     assert_eq!(r.status.as_u16(), 201, "{}", r.text);
     let action_id = r.body["actions"][0]["id"].as_str().unwrap().to_owned();
-    let env = [
-        ("FOURTHP_SMTP_URL", smtp_url.as_str()),
-        ("FOURTHP_MAIL_FROM", "FourthP <fourthp@northshire.test>"),
-        ("FOURTHP_PUBLIC_URL", public),
-    ];
-    let (ok, out, err) = crate::peers::fourthp(&app.db_url, &["digest", "--now"], &env);
-    assert!(ok, "{out}{err}");
+    crate::inbox::send_digests(&app, &smtp);
     let mail = smtp.wait_for(1).await;
     crate::inbox::assert_nothing_personal(&mail[0]);
     let text = mail[0]["text"].as_str().unwrap();

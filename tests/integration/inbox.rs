@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use crate::peers::{fourthp, SmtpSink};
 use crate::support::*;
 
-const PUBLIC: &str = "https://fourthp.northshire.test";
+pub const PUBLIC: &str = "https://fourthp.northshire.test";
 
 /// The case of a person whose details must never leave in an email.
 fn amina() -> Value {
@@ -64,26 +64,43 @@ fn link_after(text: &str, prefix: &str) -> Vec<String> {
     text.split_whitespace().filter(|w| w.starts_with(prefix)).map(|w| w.trim_start_matches(PUBLIC).to_owned()).collect()
 }
 
-#[actix_web::test]
-async fn a_partner_with_no_account_gets_the_digest_and_closes_an_action_and_answers_from_its_links() {
-    let smtp = SmtpSink::start(0);
-    let smtp_url = smtp.url();
-    let app = TestApp::init()
-        .with_setting("FOURTHP_SMTP_URL", &smtp_url)
+/// An app that sends email through `smtp`, its links on [`PUBLIC`].
+pub async fn mailing_app(smtp: &SmtpSink) -> TestApp {
+    TestApp::init()
+        .with_setting("FOURTHP_SMTP_URL", &smtp.url())
         .with_setting("FOURTHP_MAIL_FROM", "FourthP <fourthp@northshire.test>")
         .with_setting("FOURTHP_PUBLIC_URL", PUBLIC)
         .spawn()
-        .await;
+        .await
+}
+
+/// `fourthp digest --now` against the app's database, sending through `smtp`; its output.
+pub fn send_digests(app: &TestApp, smtp: &SmtpSink) -> String {
+    let url = smtp.url();
+    let env =
+        [("FOURTHP_SMTP_URL", url.as_str()), ("FOURTHP_MAIL_FROM", "FourthP <fourthp@northshire.test>"), ("FOURTHP_PUBLIC_URL", PUBLIC)];
+    let (ok, out, err) = fourthp(&app.db_url, &["digest", "--now"], &env);
+    assert!(ok, "{out}{err}");
+    out
+}
+
+/// Gives `agency` a mailbox for the daily email.
+pub async fn give_mailbox(app: &TestApp, agency: &str, mailbox: &str) {
     let admin = token(fourthp_domain::principal::Role::Admin, None);
+    let etag = app.get(&format!("/api/v1/agencies/{agency}"), &admin).await.header("etag").unwrap();
+    let r = app.patch(&format!("/api/v1/agencies/{agency}"), &admin, &etag, json!({"notify_email": mailbox})).await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.text);
+    assert_eq!(r.body["notify_email"], mailbox);
+}
+
+#[actix_web::test]
+async fn a_partner_with_no_account_gets_the_digest_and_closes_an_action_and_answers_from_its_links() {
+    let smtp = SmtpSink::start(0);
+    let app = mailing_app(&smtp).await;
     let (_, vcc) = app.coordinator().await;
     let housing = app.agency("Northshire Housing Options", "local_authority_housing").await;
     // The housing team has no FourthP accounts: only a shared mailbox.
-    let r = app.get(&format!("/api/v1/agencies/{housing}"), &admin).await;
-    let etag = r.header("etag").unwrap();
-    let r =
-        app.patch(&format!("/api/v1/agencies/{housing}"), &admin, &etag, json!({"notify_email": "housing-options@northshire.test"})).await;
-    assert_eq!(r.status.as_u16(), 200, "{}", r.text);
-    assert_eq!(r.body["notify_email"], "housing-options@northshire.test");
+    give_mailbox(&app, &housing.to_string(), "housing-options@northshire.test").await;
 
     let case = app.open_case(&vcc, amina()).await;
     let (case_id, reference) = (case["id"].as_str().unwrap().to_owned(), case["reference"].as_str().unwrap().to_owned());
@@ -109,13 +126,7 @@ async fn a_partner_with_no_account_gets_the_digest_and_closes_an_action_and_answ
     let overdue_action = r.body["actions"][0]["id"].as_str().unwrap().to_owned();
 
     // The operator sends today's digests at once.
-    let env = [
-        ("FOURTHP_SMTP_URL", smtp_url.as_str()),
-        ("FOURTHP_MAIL_FROM", "FourthP <fourthp@northshire.test>"),
-        ("FOURTHP_PUBLIC_URL", PUBLIC),
-    ];
-    let (ok, out, err) = fourthp(&app.db_url, &["digest", "--now"], &env);
-    assert!(ok, "{out}{err}");
+    let out = send_digests(&app, &smtp);
     assert!(out.contains("1 queued"), "{out}");
     let mail = smtp.wait_for(1).await;
     assert_eq!(mail.len(), 1, "one digest: the mailbox (the coordinator's token has no account)");
@@ -225,9 +236,80 @@ async fn a_partner_with_no_account_gets_the_digest_and_closes_an_action_and_answ
     assert_eq!(r.status.as_u16(), 404);
 
     // The digest is sent once a day: asked again, nothing more goes.
-    let (ok, out, err) = fourthp(&app.db_url, &["digest", "--now"], &env);
-    assert!(ok && out.contains("0 queued"), "{out}{err}");
+    let out = send_digests(&app, &smtp);
+    assert!(out.contains("0 queued"), "{out}");
     for m in smtp.messages() {
         assert_nothing_personal(&m);
     }
+}
+
+/// A link stops when it expires (14 days), when its agency is deactivated, and when the action
+/// is closed by someone else; each says so, and nothing changes.
+#[actix_web::test]
+async fn a_link_expires_and_is_cut_off_and_says_why() {
+    let smtp = SmtpSink::start(0);
+    let app = mailing_app(&smtp).await;
+    let admin = token(fourthp_domain::principal::Role::Admin, None);
+    let (_, vcc) = app.coordinator().await;
+    let mut agencies = Vec::new();
+    for (name, kind) in [("Northshire Police Safeguarding", "police"), ("Northshire Red Cross", "red_cross")] {
+        let a = app.agency(name, kind).await;
+        give_mailbox(&app, &a.to_string(), &format!("{}@northshire.test", kind.replace('_', "-"))).await;
+        agencies.push(a);
+    }
+    let case = app.open_case(&vcc, amina()).await;
+    let case_id = case["id"].as_str().unwrap().to_owned();
+    let mut actions = Vec::new();
+    for a in &agencies {
+        app.call(Method::PUT, &format!("/api/v1/cases/{case_id}/team/{a}"), Some(&vcc), Some(json!({}))).await;
+        for what in ["Share the crime reference", "Arrange a second appointment"] {
+            let r = app
+                .post(
+                    &format!("/api/v1/cases/{case_id}/actions"),
+                    &vcc,
+                    json!({"description": what, "owner_agency_id": a, "due_on": day(2)}),
+                )
+                .await;
+            actions.push(r.body["id"].as_str().unwrap().to_owned());
+        }
+    }
+    send_digests(&app, &smtp);
+    let mail = smtp.wait_for(2).await;
+    let links_of = |to: &str| -> Vec<String> {
+        let m = mail.iter().find(|m| m["headers"]["to"] == to).unwrap();
+        assert_nothing_personal(m);
+        link_after(m["text"].as_str().unwrap(), &format!("{PUBLIC}/inbox/"))
+    };
+    let police = links_of("police@northshire.test");
+    let red_cross = links_of("red-cross@northshire.test");
+    let token_of = |l: &String| l.trim_start_matches("/inbox/").to_owned();
+
+    // Closed meanwhile by the coordinator: the link says so.
+    let etag = app.get(&format!("/api/v1/cases/{case_id}/actions/{}", actions[0]), &vcc).await.header("etag").unwrap();
+    app.patch(&format!("/api/v1/actions/{}", actions[0]), &vcc, &etag, json!({"status": "done", "note": "Shared on the phone"})).await;
+    let r = form(&app, "/inbox", &[("token", &token_of(&police[0])), ("kind", "done"), ("note", "")]).await;
+    assert_eq!(r.status.as_u16(), 409);
+    assert!(r.text.contains("This action is already closed"), "{}", r.text);
+
+    // The agency deactivated: its links stop at once.
+    let etag = app.get(&format!("/api/v1/agencies/{}", agencies[1]), &admin).await.header("etag").unwrap();
+    app.patch(&format!("/api/v1/agencies/{}", agencies[1]), &admin, &etag, json!({"active": false})).await;
+    let r = app.call(Method::GET, &red_cross[0], None, None).await;
+    assert!(r.text.contains("This link no longer works"), "{}", r.text);
+    let r = form(&app, "/inbox", &[("token", &token_of(&red_cross[0])), ("kind", "done"), ("note", "")]).await;
+    assert_eq!(r.status.as_u16(), 409);
+
+    // Fourteen days on, the police's other link has expired.
+    app.clock.advance(chrono::Duration::days(15));
+    let r = form(&app, "/inbox", &[("token", &token_of(&police[1])), ("kind", "done"), ("note", "")]).await;
+    assert_eq!(r.status.as_u16(), 409);
+    assert!(r.text.contains("This link has expired"), "{}", r.text);
+    // A made-up token is not found, and says nothing of what exists.
+    let r = app.call(Method::GET, "/inbox/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", None, None).await;
+    assert_eq!(r.status.as_u16(), 404);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM actions WHERE status = 'open'").await,
+        3,
+        "only the coordinator's closing changed anything"
+    );
 }

@@ -413,13 +413,17 @@ async fn digest(config: Config, at_once: bool) -> Result<(), String> {
     let book = config.rule_book()?;
     with_database(&config, async |db| {
         let clock = crate::state::Clock::default();
+        let began = std::time::Instant::now();
         let run = crate::app::digest::run(db, &notifier, &book, clock.now(), at_once).await.map_err(|e| e.to_string())?;
+        let built = began.elapsed();
         let client = crate::notify::webhook::client();
         let pass = crate::notify::deliver::drain(db, &notifier, &client, &clock, u64::MAX).await;
+        let sent = began.elapsed() - built;
         println!(
             "digests: {} queued, {} with nothing due, {} already queued today, {} not due today; sent {} messages, {} failed",
             run.queued, run.nothing_due, run.already, run.not_today, pass.sent, pass.failed
         );
+        println!("built and queued in {} ms; handed to the mail server in {} ms", built.as_millis(), sent.as_millis());
         if pass.failed > 0 {
             return Err(format!("{} messages could not be sent; they stay in the outbox and are tried again", pass.failed));
         }

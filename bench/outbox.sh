@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# The partners' inbox at national scale (issue 24), on the 100,000-case demo network:
+#
+#   DATABASE_URL=postgres://postgres@127.0.0.1/bench100k bench/outbox.sh [SECONDS]
+#
+# 1. The daily email for every agency's mailbox: each agency is given a mailbox, today's digests
+#    are built and queued (`fourthp digest --now`) and handed to a real SMTP server (aiosmtpd on a
+#    loopback port); the time of each half and the rate.
+# 2. Logging's rate with the outbox against the same run without it: coordinators log calls
+#    that each agree a follow-up owed by the case's GP practice (loadgen --with-action yes), at
+#    saturation; without an endpoint nothing is written to the outbox, with one per practice
+#    (pointing at a local receiver) each call writes a notification in its transaction and the
+#    service's deliverer sends them while the load runs. Alternated A B A B, SECONDS each.
+# A benchmark database only: this adds rows (actions, interventions, outbox, links).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+: "${DATABASE_URL:?set DATABASE_URL to the benchmark database}"
+SECONDS_EACH=${1:-20}
+export FOURTHP_DB_POOL_SIZE=${FOURTHP_DB_POOL_SIZE:-16}
+scripts/ensure-peers
+cargo build -q --release -p fourthp-tests --bin webhook-sink
+
+# shellcheck source=bench/service.sh
+source bench/service.sh
+
+echo "machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
+echo "PostgreSQL: $(psql -X -At "$DATABASE_URL" -c 'SHOW server_version')"
+echo "data: $(psql -X -At "$DATABASE_URL" -c "SELECT (SELECT count(*) FROM cases) || ' cases, ' || (SELECT count(*) FROM agencies) || ' agencies, ' || (SELECT count(*) FROM actions WHERE status = 'open') || ' open actions'")"
+echo
+
+echo "== 1. the daily email, every agency's mailbox"
+SMTP_PORT=$(free_port)
+MAILDIR=$(mktemp -d)
+python3 tests/peers/smtp_sink.py "$SMTP_PORT" "$MAILDIR" < <(sleep 100000) > "$MAILDIR.log" &
+SMTP=$!
+for _ in $(seq 1 100); do grep -q ready "$MAILDIR.log" 2>/dev/null && break; sleep 0.1; done
+psql -X -q "$DATABASE_URL" <<'SQL'
+DELETE FROM inbox_links; DELETE FROM outbox; DELETE FROM webhook_endpoints;
+UPDATE agencies SET notify_email = 'mailbox-' || substr(md5(id::text), 1, 8) || '@bench.example', notify_digest = 'daily';
+SQL
+echo "mailboxes: $(psql -X -At "$DATABASE_URL" -c "SELECT count(*) FROM agencies WHERE notify_email IS NOT NULL AND active")"
+began=$(date +%s%N)
+FOURTHP_SMTP_URL="smtp://127.0.0.1:$SMTP_PORT" FOURTHP_MAIL_FROM="FourthP <fourthp@bench.example>" FOURTHP_DELIVERY=off \
+    "$BIN" digest --now
+ended=$(date +%s%N)
+kill "$SMTP" 2>/dev/null || true
+received=$(find "$MAILDIR" -name '*.eml' | wc -l)
+bytes=$(du -sb "$MAILDIR" | cut -f1)
+echo "received by the SMTP server: $received messages, $bytes bytes; $(psql -X -At "$DATABASE_URL" -c 'SELECT count(*) FROM inbox_links') links minted"
+awk -v ms=$(( (ended - began) / 1000000 )) -v n="$received" 'BEGIN {printf "wall time %d ms, %.1f digests/s\n", ms, n * 1000 / ms}'
+rm -rf "$MAILDIR" "$MAILDIR.log"
+echo
+
+echo "== 2. logging with and without the outbox ($SECONDS_EACH s each, $FOURTHP_DB_POOL_SIZE clients)"
+SINK_PORT=$(free_port)
+target/release/webhook-sink "$SINK_PORT" > /tmp/webhook-sink.out &
+SINK=$!
+trap 'kill $SERVER $SERVERS $SINK 2>/dev/null; wait $SERVER $SERVERS 2>/dev/null || true; rm -f "$SECRET_FILE" "$CASES" "$CASES".*' EXIT
+loadgen() {
+    target/release/loadgen --url "http://127.0.0.1:$PORT" --secret-file "$SECRET_FILE" --cases-file "$CASES" \
+        --coordinator-agency "$VCC" --mix log=1 --concurrency "$FOURTHP_DB_POOL_SIZE" --seconds "$SECONDS_EACH" --with-action yes
+}
+rate_of() { sed -n 's/.* done *\([0-9]*\)\/s.*/\1/p' | head -1; }
+without=() with=()
+for round in 1 2; do
+    psql -X -q "$DATABASE_URL" -c "DELETE FROM webhook_endpoints"
+    a=$(loadgen | rate_of); without+=("$a")
+    psql -X -q "$DATABASE_URL" -c "INSERT INTO webhook_endpoints (id, agency_id, url, events, secret, created_by, created_at, updated_at)
+        SELECT gen_random_uuid(), partner, 'http://127.0.0.1:$SINK_PORT/hook', ARRAY['action.created'], 'whsec_YmVuY2gtc2VjcmV0LWJlbmNoLXNlY3JldA==', 'bench', now(), now()
+        FROM (SELECT DISTINCT partner FROM bench_cases) p"
+    before=$(psql -X -At "$DATABASE_URL" -c "SELECT count(*) FROM outbox")
+    b=$(loadgen | rate_of); with+=("$b")
+    sleep 3
+    written=$(( $(psql -X -At "$DATABASE_URL" -c "SELECT count(*) FROM outbox") - before ))
+    pending=$(psql -X -At "$DATABASE_URL" -c "SELECT count(*) FROM outbox WHERE status = 'pending'")
+    echo "round $round: without the outbox $a/s; with it $b/s ($written notifications written, $pending still pending 3 s after the load)"
+done
+kill "$SINK"; wait "$SINK" 2>/dev/null || true
+cat /tmp/webhook-sink.out
+awk -v a="${without[0]}" -v b="${with[0]}" -v c="${without[1]}" -v d="${with[1]}" \
+    'BEGIN {printf "with ÷ without: %.2f, %.2f (mean %.2f)\n", b / a, d / c, (b + d) / (a + c)}'
