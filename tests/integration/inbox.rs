@@ -313,3 +313,51 @@ async fn a_link_expires_and_is_cut_off_and_says_why() {
         "only the coordinator's closing changed anything"
     );
 }
+
+/// People with accounts get their own digest: a partner what their agency owes, a coordinator
+/// the deadlines of the cases they lead; one who turned it off gets none.
+#[actix_web::test]
+async fn people_get_their_own_digest_and_can_turn_it_off() {
+    use crate::accounts::{cookie_of, enrolled, in_session, sign_in, totp_ahead, PASSWORD};
+    let smtp = SmtpSink::start(0);
+    let app = mailing_app(&smtp).await;
+    let (vcc_agency, _) = app.coordinator().await;
+    let gp = app.agency("Northshire Medical Practice", "health_gp").await;
+    let (_, vcc_email, vcc_totp, _) = enrolled(&app, "sam.vcc@northshire.test", "coordinator", Some(vcc_agency)).await;
+    let (_, gp_email, _, _) = enrolled(&app, "practice.manager@northshire.test", "partner", Some(gp)).await;
+    let (_, quiet_email, quiet_totp, _) = enrolled(&app, "quiet.partner@northshire.test", "partner", Some(gp)).await;
+    // The coordinator, signed in, opens the case (so leads it) and agrees an action with the GP.
+    let r = sign_in(&app, json!({"email": vcc_email, "password": PASSWORD, "totp": totp_ahead(&vcc_totp, 1)})).await;
+    let (cookie, csrf) = (cookie_of(&r), r.body["csrf_token"].as_str().unwrap().to_owned());
+    let r = in_session(&app, Method::POST, "/api/v1/cases", &cookie, Some(&csrf), Some(amina())).await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.text);
+    let case_id = r.body["id"].as_str().unwrap().to_owned();
+    let reference = r.body["reference"].as_str().unwrap().to_owned();
+    in_session(&app, Method::PUT, &format!("/api/v1/cases/{case_id}/team/{gp}"), &cookie, Some(&csrf), Some(json!({}))).await;
+    let body = json!({"type": "support_started", "date": day(-20)});
+    let r = in_session(&app, Method::POST, &format!("/api/v1/cases/{case_id}/events"), &cookie, Some(&csrf), Some(body)).await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.text);
+    let body = json!({"description": "Register with the practice", "owner_agency_id": gp, "due_on": day(3)});
+    let r = in_session(&app, Method::POST, &format!("/api/v1/cases/{case_id}/actions"), &cookie, Some(&csrf), Some(body)).await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.text);
+    // One partner turns the email off.
+    let r = sign_in(&app, json!({"email": quiet_email, "password": PASSWORD, "totp": totp_ahead(&quiet_totp, 1)})).await;
+    let (qc, qcsrf) = (cookie_of(&r), r.body["csrf_token"].as_str().unwrap().to_owned());
+    let r = in_session(&app, Method::PUT, "/api/v1/me/notifications", &qc, Some(&qcsrf), Some(json!({"digest": "off"}))).await;
+    assert_eq!(r.body["digest"], "off", "{}", r.text);
+
+    let out = send_digests(&app, &smtp);
+    let mail = smtp.wait_for(2).await;
+    assert_eq!(mail.len(), 2, "{out}");
+    let to = |who: &str| mail.iter().find(|m| m["headers"]["to"] == who).cloned().unwrap_or_else(|| panic!("no email to {who}: {out}"));
+    let partner = to(&gp_email);
+    assert!(partner["text"].as_str().unwrap().contains("Register with the practice"));
+    assert!(partner["headers"]["list-unsubscribe"].as_str().unwrap().contains("/unsubscribe/user/"));
+    let coordinator = to(&vcc_email);
+    let text = coordinator["text"].as_str().unwrap();
+    assert!(text.contains("YOUR CASES' DEADLINES") && text.contains(&reference), "{text}");
+    for m in &mail {
+        assert_nothing_personal(m);
+    }
+    assert!(mail.iter().all(|m| m["headers"]["to"] != quiet_email.as_str()), "the one who turned it off gets none");
+}
