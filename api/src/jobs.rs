@@ -129,11 +129,16 @@ impl Jobs {
             }));
             // The digest at its time, and the due and overdue notices, every minute.
             let (digester, digest) = (db.clone(), d);
+            let handled = std::rc::Rc::new(std::cell::RefCell::new(crate::app::digest::Handled::default()));
             periodic.push(every(Duration::from_secs(5), DIGEST_EVERY, move || {
-                let (db, d) = (digester.clone(), digest.clone());
+                let (db, d, cell) = (digester.clone(), digest.clone(), handled.clone());
                 async move {
                     let now = d.clock.now();
-                    match crate::app::digest::run(&db, &d.notifier, &d.book, now, false).await {
+                    // Runs one at a time (the interval waits for each): taken, then put back.
+                    let mut handled = cell.take();
+                    let ran = crate::app::digest::run(&db, &d.notifier, &d.book, now, false, &mut handled).await;
+                    cell.replace(handled);
+                    match ran {
                         Ok(run) if run.queued > 0 => tracing::info!(queued = run.queued, "digests queued"),
                         Ok(_) => {}
                         Err(e) => tracing::warn!(error = %e, "could not queue the digests"),

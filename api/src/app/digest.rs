@@ -41,9 +41,34 @@ pub struct DigestRun {
     pub not_today: usize,
 }
 
+/// The recipients a process has dealt with on a day (queued, already queued, or nothing due):
+/// the scheduled run, every minute after the digest's time, skips them rather than reading
+/// what they owe again.
+#[derive(Debug, Default)]
+pub struct Handled {
+    day: Option<NaiveDate>,
+    keys: std::collections::HashSet<String>,
+}
+
+impl Handled {
+    fn start(&mut self, day: NaiveDate) {
+        if self.day != Some(day) {
+            self.day = Some(day);
+            self.keys.clear();
+        }
+    }
+}
+
 /// Queues the digests due at `now`: on a working day after the digest time, or, `at_once`,
 /// today's whatever the time and day (weekly ones included). Without a mail server, none.
-pub async fn run(db: &Db, notifier: &Notifier, book: &RuleBook, now: DateTime<Utc>, at_once: bool) -> Result<DigestRun, StoreError> {
+pub async fn run(
+    db: &Db,
+    notifier: &Notifier,
+    book: &RuleBook,
+    now: DateTime<Utc>,
+    at_once: bool,
+    handled: &mut Handled,
+) -> Result<DigestRun, StoreError> {
     let mut done = DigestRun::default();
     if notifier.mail.is_none() {
         return Ok(done);
@@ -56,9 +81,13 @@ pub async fn run(db: &Db, notifier: &Notifier, book: &RuleBook, now: DateTime<Ut
             None => return Ok(done),
         }
     };
+    handled.start(day);
     for recipient in digest::recipients(db).await? {
         if !at_once && !notifier.schedule.sends(recipient.frequency(), day) {
             done.not_today += 1;
+            continue;
+        }
+        if !handled.keys.insert(recipient.key()) {
             continue;
         }
         let once = format!("digest\n{day}\n{}", recipient.key());
