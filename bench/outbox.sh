@@ -12,6 +12,8 @@
 #    (pointing at a local receiver) each call writes a notification in its transaction and the
 #    service's deliverer sends them while the load runs. Alternated A B A B, SECONDS each.
 # A benchmark database only: this adds rows (actions, interventions, outbox, links).
+# PARTS=2 runs the second part only; FOURTHP_DELIVERY=off starts the service without its
+# deliverer (what writing to the outbox costs, apart from sending).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${DATABASE_URL:?set DATABASE_URL to the benchmark database}"
@@ -28,6 +30,7 @@ echo "PostgreSQL: $(psql -X -At "$DATABASE_URL" -c 'SHOW server_version')"
 echo "data: $(psql -X -At "$DATABASE_URL" -c "SELECT (SELECT count(*) FROM cases) || ' cases, ' || (SELECT count(*) FROM agencies) || ' agencies, ' || (SELECT count(*) FROM actions WHERE status = 'open') || ' open actions'")"
 echo
 
+if [ "${PARTS:-12}" != 2 ]; then
 echo "== 1. the daily email, every agency's mailbox"
 SMTP_PORT=$(free_port)
 MAILDIR=$(mktemp -d)
@@ -50,6 +53,7 @@ echo "received by the SMTP server: $received messages, $bytes bytes; $(psql -X -
 awk -v ms=$(( (ended - began) / 1000000 )) -v n="$received" 'BEGIN {printf "wall time %d ms, %.1f digests/s\n", ms, n * 1000 / ms}'
 rm -rf "$MAILDIR" "$MAILDIR.log"
 echo
+fi
 
 echo "== 2. logging with and without the outbox ($SECONDS_EACH s each, $FOURTHP_DB_POOL_SIZE clients)"
 SINK_PORT=$(free_port)

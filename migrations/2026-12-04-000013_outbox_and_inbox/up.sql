@@ -38,8 +38,9 @@ CREATE TABLE outbox (
     agency_id uuid REFERENCES agencies (id),
     endpoint_id uuid REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
     recipient text,
-    -- Time-triggered notices (due, overdue, a digest) are written once: this names the once.
-    dedupe text UNIQUE,
+    -- Time-triggered notices (due, overdue, a digest) are written once: this names the once
+    -- (unique where present: outbox_dedupe_key).
+    dedupe text,
     payload jsonb NOT NULL,
     status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),
     attempts integer NOT NULL DEFAULT 0,
@@ -52,6 +53,7 @@ CREATE TABLE outbox (
     CHECK ((channel = 'email') = (recipient IS NOT NULL)),
     CHECK ((channel = 'webhook') = (endpoint_id IS NOT NULL))
 );
+CREATE UNIQUE INDEX outbox_dedupe_key ON outbox (dedupe) WHERE dedupe IS NOT NULL;
 CREATE INDEX outbox_pending_idx ON outbox (next_attempt_at) WHERE status = 'pending';
 CREATE INDEX outbox_endpoint_idx ON outbox (endpoint_id, created_at DESC) WHERE endpoint_id IS NOT NULL;
 

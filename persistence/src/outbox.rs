@@ -231,20 +231,20 @@ struct ClaimRow {
     agency_id: Option<Uuid>,
 }
 
-/// Claims the oldest message due at `now` that no other instance holds (`FOR UPDATE SKIP
-/// LOCKED`), sends it with `send` while holding it, and records how that went, all in one
-/// transaction: a crash before the commit leaves it pending for the next claim. `None` when
-/// nothing is due.
-pub async fn deliver_next<F>(db: &Db, now: DateTime<Utc>, send: F) -> Result<Option<(Claimed, Delivery)>, StoreError>
+/// Claims up to `most` messages due at `now` that no other instance holds (`FOR UPDATE SKIP
+/// LOCKED`), sends them with `send` (all at once) while holding them, and records how each went,
+/// all in one transaction: a crash before the commit leaves them pending for the next claim
+/// (sent again: at least once, under the same ids). Empty when nothing is due.
+pub async fn deliver_batch<F>(db: &Db, now: DateTime<Utc>, most: i64, send: F) -> Result<Vec<(Claimed, Delivery)>, StoreError>
 where
-    F: AsyncFnOnce(&Claimed) -> Sent,
+    F: AsyncFn(&Claimed) -> Sent,
 {
     let mut conn = db.conn().await?;
     let conn: &mut AsyncPgConnection = &mut conn;
     // Begun and ended by hand, not with `transaction`: `send` need not be `Send` (an HTTP client
     // of the worker's own runtime).
     AnsiTransactionManager::begin_transaction(conn).await?;
-    let outcome = claim_and_send(conn, now, send).await;
+    let outcome = claim_and_send(conn, now, most, send).await;
     match &outcome {
         Ok(_) => AnsiTransactionManager::commit_transaction(conn).await?,
         Err(_) => {
@@ -255,119 +255,133 @@ where
     outcome
 }
 
-async fn claim_and_send<F>(conn: &mut AsyncPgConnection, now: DateTime<Utc>, send: F) -> Result<Option<(Claimed, Delivery)>, StoreError>
+async fn claim_and_send<F>(conn: &mut AsyncPgConnection, now: DateTime<Utc>, most: i64, send: F) -> Result<Vec<(Claimed, Delivery)>, StoreError>
 where
-    F: AsyncFnOnce(&Claimed) -> Sent,
+    F: AsyncFn(&Claimed) -> Sent,
 {
-    {
-        let row: Option<ClaimRow> = outbox::table
-            .filter(outbox::status.eq("pending"))
-            .filter(outbox::next_attempt_at.le(now))
-            .order(outbox::next_attempt_at.asc())
-            .select((
-                outbox::id,
-                outbox::channel,
-                outbox::topic,
-                outbox::recipient,
-                outbox::payload,
-                outbox::attempts,
-                outbox::created_at,
-                outbox::endpoint_id,
-                outbox::agency_id,
-            ))
-            .limit(1)
-            .for_update()
-            .skip_locked()
-            .first(conn)
-            .await
-            .optional()?;
-        let Some(row) = row else { return Ok(None) };
-        let endpoint: Option<(String, String, bool)> = match row.endpoint_id {
-            Some(e) => webhook_endpoints::table
-                .find(e)
-                .select((webhook_endpoints::url, webhook_endpoints::secret, webhook_endpoints::active))
-                .first(conn)
-                .await
-                .optional()?,
-            None => None,
-        };
+    let rows: Vec<ClaimRow> = outbox::table
+        .filter(outbox::status.eq("pending"))
+        .filter(outbox::next_attempt_at.le(now))
+        .order(outbox::next_attempt_at.asc())
+        .select((
+            outbox::id,
+            outbox::channel,
+            outbox::topic,
+            outbox::recipient,
+            outbox::payload,
+            outbox::attempts,
+            outbox::created_at,
+            outbox::endpoint_id,
+            outbox::agency_id,
+        ))
+        .limit(most)
+        .for_update()
+        .skip_locked()
+        .load(conn)
+        .await?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let wanted: Vec<Uuid> = rows.iter().filter_map(|r| r.endpoint_id).collect();
+    let endpoints: std::collections::HashMap<Uuid, (String, String, bool)> = webhook_endpoints::table
+        .filter(webhook_endpoints::id.eq_any(&wanted))
+        .select((webhook_endpoints::id, webhook_endpoints::url, webhook_endpoints::secret, webhook_endpoints::active))
+        .load::<(Uuid, String, String, bool)>(conn)
+        .await?
+        .into_iter()
+        .map(|(id, url, secret, active)| (id, (url, secret, active)))
+        .collect();
+    let mut claimed = Vec::with_capacity(rows.len());
+    for row in rows {
+        let endpoint = row.endpoint_id.and_then(|e| endpoints.get(&e).cloned());
         if row.channel == "webhook" && !endpoint.as_ref().is_some_and(|e| e.2) {
-            // The endpoint was disabled after the message was written: nothing to send to.
+            // The endpoint was turned off after the message was written: nothing to send to.
             diesel::update(outbox::table.find(row.id))
-                .set((outbox::status.eq("failed"), outbox::last_error.eq("the endpoint is disabled")))
+                .set((outbox::status.eq("failed"), outbox::last_error.eq("the endpoint is turned off")))
                 .execute(conn)
                 .await?;
-            return Ok(None);
+            continue;
         }
         let kept = row.payload.clone();
-        let claimed = claimed_from(row, endpoint)?;
-        let sent = send(&claimed).await;
-        let attempts = claimed.attempts + 1;
-        let id = claimed.id.into_uuid();
-        let outcome = if sent.ok {
-            let payload = match &claimed.to {
-                // The body and its links are not kept once sent: only the subject.
-                Destination::Email { subject, .. } => json!({ "subject": subject }),
-                Destination::Webhook { .. } => kept,
-            };
-            diesel::update(outbox::table.find(id))
-                .set((
-                    outbox::status.eq("sent"),
-                    outbox::attempts.eq(attempts),
-                    outbox::sent_at.eq(Some(now)),
-                    outbox::last_status.eq(sent.status),
-                    outbox::last_error.eq(None::<String>),
-                    outbox::latency_ms.eq(Some(sent.latency_ms)),
-                    outbox::payload.eq(payload),
-                ))
-                .execute(conn)
-                .await?;
-            Delivery::Sent
-        } else if now - claimed.created_at >= chrono::Duration::hours(WEBHOOK_GIVE_UP_HOURS) {
-            diesel::update(outbox::table.find(id))
-                .set((
-                    outbox::status.eq("failed"),
-                    outbox::attempts.eq(attempts),
-                    outbox::last_status.eq(sent.status),
-                    outbox::last_error.eq(sent.error.clone()),
-                    outbox::latency_ms.eq(Some(sent.latency_ms)),
-                ))
-                .execute(conn)
-                .await?;
-            let endpoint = match (&claimed.to, claimed.agency) {
-                (Destination::Webhook { endpoint, .. }, Some(agency)) => {
-                    diesel::update(webhook_endpoints::table.find(endpoint.into_uuid()))
-                        .set((
-                            webhook_endpoints::active.eq(false),
-                            webhook_endpoints::disabled_reason.eq(Some(format!(
-                                "Turned off on {}: deliveries failed for {WEBHOOK_GIVE_UP_HOURS} hours.",
-                                fourthp_domain::time::london_date(now)
-                            ))),
-                            webhook_endpoints::updated_at.eq(now),
-                        ))
-                        .execute(conn)
-                        .await?;
-                    Some((*endpoint, agency))
-                }
-                _ => None,
-            };
-            Delivery::GaveUp { endpoint }
-        } else {
-            let next = now + retry_after(attempts);
-            diesel::update(outbox::table.find(id))
-                .set((
-                    outbox::attempts.eq(attempts),
-                    outbox::next_attempt_at.eq(next),
-                    outbox::last_status.eq(sent.status),
-                    outbox::last_error.eq(sent.error.clone()),
-                    outbox::latency_ms.eq(Some(sent.latency_ms)),
-                ))
-                .execute(conn)
-                .await?;
-            Delivery::Retry(next)
-        };
-        Ok(Some((claimed, outcome)))
+        claimed.push((claimed_from(row, endpoint)?, kept));
     }
+    let sent = futures_util::future::join_all(claimed.iter().map(|(c, _)| send(c))).await;
+    let mut done = Vec::with_capacity(claimed.len());
+    for ((claimed, kept), sent) in claimed.into_iter().zip(sent) {
+        let delivery = record(conn, now, &claimed, kept, &sent).await?;
+        done.push((claimed, delivery));
+    }
+    Ok(done)
+}
+
+/// Records how a send went: sent (an email keeps only its subject), to be retried, or given up
+/// after 3 days (a webhook endpoint is then turned off).
+async fn record(conn: &mut AsyncPgConnection, now: DateTime<Utc>, claimed: &Claimed, kept: Value, sent: &Sent) -> Result<Delivery, StoreError> {
+    let attempts = claimed.attempts + 1;
+    let id = claimed.id.into_uuid();
+    if sent.ok {
+        let payload = match &claimed.to {
+            // The body and its links are not kept once sent: only the subject.
+            Destination::Email { subject, .. } => json!({ "subject": subject }),
+            Destination::Webhook { .. } => kept,
+        };
+        diesel::update(outbox::table.find(id))
+            .set((
+                outbox::status.eq("sent"),
+                outbox::attempts.eq(attempts),
+                outbox::sent_at.eq(Some(now)),
+                outbox::last_status.eq(sent.status),
+                outbox::last_error.eq(None::<String>),
+                outbox::latency_ms.eq(Some(sent.latency_ms)),
+                outbox::payload.eq(payload),
+            ))
+            .execute(conn)
+            .await?;
+        return Ok(Delivery::Sent);
+    }
+    if now - claimed.created_at >= chrono::Duration::hours(WEBHOOK_GIVE_UP_HOURS) {
+        diesel::update(outbox::table.find(id))
+            .set((
+                outbox::status.eq("failed"),
+                outbox::attempts.eq(attempts),
+                outbox::last_status.eq(sent.status),
+                outbox::last_error.eq(sent.error.clone()),
+                outbox::latency_ms.eq(Some(sent.latency_ms)),
+            ))
+            .execute(conn)
+            .await?;
+        let endpoint = match (&claimed.to, claimed.agency) {
+            (Destination::Webhook { endpoint, .. }, Some(agency)) => {
+                let turned_off = diesel::update(webhook_endpoints::table.find(endpoint.into_uuid()).filter(webhook_endpoints::active.eq(true)))
+                    .set((
+                        webhook_endpoints::active.eq(false),
+                        webhook_endpoints::disabled_reason.eq(Some(format!(
+                            "Turned off on {}: deliveries failed for {WEBHOOK_GIVE_UP_HOURS} hours.",
+                            fourthp_domain::time::london_date(now)
+                        ))),
+                        webhook_endpoints::updated_at.eq(now),
+                    ))
+                    .execute(conn)
+                    .await?;
+                // Told once, by the delivery that turned it off.
+                (turned_off == 1).then_some((*endpoint, agency))
+            }
+            _ => None,
+        };
+        return Ok(Delivery::GaveUp { endpoint });
+    }
+    let next = now + retry_after(attempts);
+    diesel::update(outbox::table.find(id))
+        .set((
+            outbox::attempts.eq(attempts),
+            outbox::next_attempt_at.eq(next),
+            outbox::last_status.eq(sent.status),
+            outbox::last_error.eq(sent.error.clone()),
+            outbox::latency_ms.eq(Some(sent.latency_ms)),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(Delivery::Retry(next))
 }
 
 fn claimed_from(row: ClaimRow, endpoint: Option<(String, String, bool)>) -> Result<Claimed, StoreError> {

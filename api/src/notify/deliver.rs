@@ -17,34 +17,42 @@ pub struct Pass {
     pub failed: u64,
 }
 
-/// Sends what is due until nothing is, or `most` messages; returns how that went.
+/// How many messages one claim holds and sends at once.
+const BATCH: i64 = 32;
+
+/// Sends what is due until nothing is, or about `most` messages; returns how that went.
 pub async fn drain(db: &Db, notifier: &Notifier, client: &awc::Client, clock: &Clock, most: u64) -> Pass {
     let mut pass = Pass::default();
     while pass.sent + pass.failed < most {
         let now = clock.now();
-        let delivered = outbox::deliver_next(db, now, async |claimed: &Claimed| send(notifier, client, claimed).await).await;
-        match delivered {
-            Ok(Some((claimed, Delivery::Sent))) => {
-                pass.sent += 1;
-                tracing::debug!(message = %claimed.id, topic = %claimed.topic, "delivered");
-            }
-            Ok(Some((claimed, Delivery::Retry(next)))) => {
-                pass.failed += 1;
-                tracing::warn!(message = %claimed.id, topic = %claimed.topic, attempts = claimed.attempts + 1, %next, "delivery failed; will retry");
-            }
-            Ok(Some((claimed, Delivery::GaveUp { endpoint }))) => {
-                pass.failed += 1;
-                tracing::warn!(message = %claimed.id, topic = %claimed.topic, "delivery failed for 3 days; given up");
-                if let Some((endpoint, agency)) = endpoint {
-                    if let Err(e) = crate::app::webhooks::tell_administrators_disabled(db, notifier, endpoint, agency, now).await {
-                        tracing::warn!(error = %e, "could not tell the administrators of a disabled endpoint");
-                    }
-                }
-            }
-            Ok(None) => break,
+        let delivered = outbox::deliver_batch(db, now, BATCH, async |claimed: &Claimed| send(notifier, client, claimed).await).await;
+        let batch = match delivered {
+            Ok(batch) if batch.is_empty() => break,
+            Ok(batch) => batch,
             Err(e) => {
                 tracing::warn!(error = %e, "could not deliver from the outbox");
                 break;
+            }
+        };
+        for (claimed, delivery) in batch {
+            match delivery {
+                Delivery::Sent => {
+                    pass.sent += 1;
+                    tracing::debug!(message = %claimed.id, topic = %claimed.topic, "delivered");
+                }
+                Delivery::Retry(next) => {
+                    pass.failed += 1;
+                    tracing::warn!(message = %claimed.id, topic = %claimed.topic, attempts = claimed.attempts + 1, %next, "delivery failed; will retry");
+                }
+                Delivery::GaveUp { endpoint } => {
+                    pass.failed += 1;
+                    tracing::warn!(message = %claimed.id, topic = %claimed.topic, "delivery failed for 3 days; given up");
+                    if let Some((endpoint, agency)) = endpoint {
+                        if let Err(e) = crate::app::webhooks::tell_administrators_disabled(db, notifier, endpoint, agency, now).await {
+                            tracing::warn!(error = %e, "could not tell the administrators of a disabled endpoint");
+                        }
+                    }
+                }
             }
         }
     }
