@@ -12,7 +12,7 @@
 #    (pointing at a local receiver) each call writes a notification in its transaction and the
 #    service's deliverer sends them while the load runs. Alternated A B A B, SECONDS each.
 # A benchmark database only: this adds rows (actions, interventions, outbox, links).
-# PARTS=2 runs the second part only; FOURTHP_DELIVERY=off starts the service without its
+# ROUNDS (default 3) alternations of the second part; PARTS=2 runs the second part only; FOURTHP_DELIVERY=off starts the service without its
 # deliverer (what writing to the outbox costs, apart from sending).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -66,7 +66,7 @@ loadgen() {
 }
 rate_of() { sed -n 's/.* done *\([0-9]*\)\/s.*/\1/p' | head -1; }
 without=() with=()
-for round in 1 2; do
+for round in $(seq 1 "${ROUNDS:-3}"); do
     psql -X -q "$DATABASE_URL" -c "DELETE FROM webhook_endpoints"
     a=$(loadgen | rate_of); without+=("$a")
     psql -X -q "$DATABASE_URL" -c "INSERT INTO webhook_endpoints (id, agency_id, url, events, secret, created_by, created_at, updated_at)
@@ -81,5 +81,7 @@ for round in 1 2; do
 done
 kill "$SINK"; wait "$SINK" 2>/dev/null || true
 cat /tmp/webhook-sink.out
-awk -v a="${without[0]}" -v b="${with[0]}" -v c="${without[1]}" -v d="${with[1]}" \
-    'BEGIN {printf "with ÷ without: %.2f, %.2f (mean %.2f)\n", b / a, d / c, (b + d) / (a + c)}'
+awk -v a="${without[*]}" -v b="${with[*]}" 'BEGIN {
+    n = split(a, x, " "); split(b, y, " "); sa = 0; sb = 0; line = ""
+    for (i = 1; i <= n; i++) { sa += x[i]; sb += y[i]; line = line sprintf("%s%.2f", (i > 1 ? ", " : ""), y[i] / x[i]) }
+    printf "with ÷ without, by round: %s; over all rounds %.2f (%d/s against %d/s)\n", line, sb / sa, sb / n, sa / n }'

@@ -302,43 +302,49 @@ where
                 .await?;
             continue;
         }
-        let kept = row.payload.clone();
-        claimed.push((claimed_from(row, endpoint)?, kept));
+        claimed.push(claimed_from(row, endpoint)?);
     }
-    let sent = futures_util::future::join_all(claimed.iter().map(|(c, _)| send(c))).await;
+    let sent = futures_util::future::join_all(claimed.iter().map(|c| send(c))).await;
+    // What was acknowledged is marked in one statement; each failure on its own.
+    let acknowledged: Vec<(Uuid, Option<i32>, i32)> =
+        claimed.iter().zip(&sent).filter(|(_, s)| s.ok).map(|(c, s)| (c.id.into_uuid(), s.status, s.latency_ms)).collect();
+    mark_sent(conn, now, &acknowledged).await?;
     let mut done = Vec::with_capacity(claimed.len());
-    for ((claimed, kept), sent) in claimed.into_iter().zip(sent) {
-        let delivery = record(conn, now, &claimed, kept, &sent).await?;
+    for (claimed, sent) in claimed.into_iter().zip(sent) {
+        let delivery = if sent.ok { Delivery::Sent } else { record_failure(conn, now, &claimed, &sent).await? };
         done.push((claimed, delivery));
     }
     Ok(done)
 }
 
-/// Records how a send went: sent (an email keeps only its subject), to be retried, or given up
-/// after 3 days (a webhook endpoint is then turned off).
-async fn record(conn: &mut AsyncPgConnection, now: DateTime<Utc>, claimed: &Claimed, kept: Value, sent: &Sent) -> Result<Delivery, StoreError> {
+/// Marks messages sent, with the receiver's status and the time taken; an email keeps only its
+/// subject (its body and links are not kept once sent).
+async fn mark_sent(conn: &mut AsyncPgConnection, now: DateTime<Utc>, acknowledged: &[(Uuid, Option<i32>, i32)]) -> Result<(), StoreError> {
+    if acknowledged.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = acknowledged.iter().map(|a| a.0).collect();
+    let statuses: Vec<Option<i32>> = acknowledged.iter().map(|a| a.1).collect();
+    let latencies: Vec<i32> = acknowledged.iter().map(|a| a.2).collect();
+    diesel::sql_query(
+        "UPDATE outbox o SET status = 'sent', attempts = o.attempts + 1, sent_at = $1, last_status = u.s, last_error = NULL, \
+         latency_ms = u.l, payload = CASE WHEN o.channel = 'email' THEN jsonb_build_object('subject', o.payload -> 'subject') ELSE o.payload END \
+         FROM unnest($2::uuid[], $3::int4[], $4::int4[]) AS u(id, s, l) WHERE o.id = u.id",
+    )
+    .bind::<diesel::sql_types::Timestamptz, _>(now)
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(ids)
+    .bind::<diesel::sql_types::Array<Nullable<diesel::sql_types::Int4>>, _>(statuses)
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Int4>, _>(latencies)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Records a failed send: to be retried, or given up after 3 days (a webhook endpoint is then
+/// turned off).
+async fn record_failure(conn: &mut AsyncPgConnection, now: DateTime<Utc>, claimed: &Claimed, sent: &Sent) -> Result<Delivery, StoreError> {
     let attempts = claimed.attempts + 1;
     let id = claimed.id.into_uuid();
-    if sent.ok {
-        let payload = match &claimed.to {
-            // The body and its links are not kept once sent: only the subject.
-            Destination::Email { subject, .. } => json!({ "subject": subject }),
-            Destination::Webhook { .. } => kept,
-        };
-        diesel::update(outbox::table.find(id))
-            .set((
-                outbox::status.eq("sent"),
-                outbox::attempts.eq(attempts),
-                outbox::sent_at.eq(Some(now)),
-                outbox::last_status.eq(sent.status),
-                outbox::last_error.eq(None::<String>),
-                outbox::latency_ms.eq(Some(sent.latency_ms)),
-                outbox::payload.eq(payload),
-            ))
-            .execute(conn)
-            .await?;
-        return Ok(Delivery::Sent);
-    }
     if now - claimed.created_at >= chrono::Duration::hours(WEBHOOK_GIVE_UP_HOURS) {
         diesel::update(outbox::table.find(id))
             .set((
