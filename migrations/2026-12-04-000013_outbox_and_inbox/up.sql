@@ -31,12 +31,15 @@ CREATE INDEX webhook_endpoints_agency_idx ON webhook_endpoints (agency_id) WHERE
 -- One message to send: written in the transaction of the change it tells of, sent by whichever
 -- instance claims it first (FOR UPDATE SKIP LOCKED), at least once. `id` is the message's
 -- stable id (the webhook-id header, the email's Message-ID) so a receiver can drop a repeat.
+-- No foreign keys: agencies and endpoints are never deleted (only turned off), and a key's
+-- check would share-lock the agency's endpoint row from every concurrent change that writes a
+-- notice (multixacts: logging lost a tenth of its rate to them).
 CREATE TABLE outbox (
     id uuid PRIMARY KEY,
     channel text NOT NULL CHECK (channel IN ('email', 'webhook')),
     topic text NOT NULL,
-    agency_id uuid REFERENCES agencies (id),
-    endpoint_id uuid REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
+    agency_id uuid,
+    endpoint_id uuid,
     recipient text,
     -- Time-triggered notices (due, overdue, a digest) are written once: this names the once
     -- (unique where present: outbox_dedupe_key).
