@@ -234,8 +234,9 @@ struct ClaimRow {
 /// Claims up to `most` messages due at `now` that no other instance holds (`FOR UPDATE SKIP
 /// LOCKED`), sends them with `send` (all at once) while holding them, and records how each went,
 /// all in one transaction: a crash before the commit leaves them pending for the next claim
-/// (sent again: at least once, under the same ids). Empty when nothing is due.
-pub async fn deliver_batch<F>(db: &Db, now: DateTime<Utc>, most: i64, send: F) -> Result<Vec<(Claimed, Delivery)>, StoreError>
+/// (sent again: at least once, under the same ids). Without `email`, emails are left to an
+/// instance that has a mail server. Empty when nothing is due.
+pub async fn deliver_batch<F>(db: &Db, now: DateTime<Utc>, most: i64, email: bool, send: F) -> Result<Vec<(Claimed, Delivery)>, StoreError>
 where
     F: AsyncFn(&Claimed) -> Sent,
 {
@@ -244,7 +245,7 @@ where
     // Begun and ended by hand, not with `transaction`: `send` need not be `Send` (an HTTP client
     // of the worker's own runtime).
     AnsiTransactionManager::begin_transaction(conn).await?;
-    let outcome = claim_and_send(conn, now, most, send).await;
+    let outcome = claim_and_send(conn, now, most, email, send).await;
     match &outcome {
         Ok(_) => AnsiTransactionManager::commit_transaction(conn).await?,
         Err(_) => {
@@ -255,12 +256,20 @@ where
     outcome
 }
 
-async fn claim_and_send<F>(conn: &mut AsyncPgConnection, now: DateTime<Utc>, most: i64, send: F) -> Result<Vec<(Claimed, Delivery)>, StoreError>
+async fn claim_and_send<F>(
+    conn: &mut AsyncPgConnection,
+    now: DateTime<Utc>,
+    most: i64,
+    email: bool,
+    send: F,
+) -> Result<Vec<(Claimed, Delivery)>, StoreError>
 where
     F: AsyncFn(&Claimed) -> Sent,
 {
+    let channels: &[&str] = if email { &["email", "webhook"] } else { &["webhook"] };
     let rows: Vec<ClaimRow> = outbox::table
         .filter(outbox::status.eq("pending"))
+        .filter(outbox::channel.eq_any(channels))
         .filter(outbox::next_attempt_at.le(now))
         .order(outbox::next_attempt_at.asc())
         .select((
@@ -358,17 +367,18 @@ async fn record_failure(conn: &mut AsyncPgConnection, now: DateTime<Utc>, claime
             .await?;
         let endpoint = match (&claimed.to, claimed.agency) {
             (Destination::Webhook { endpoint, .. }, Some(agency)) => {
-                let turned_off = diesel::update(webhook_endpoints::table.find(endpoint.into_uuid()).filter(webhook_endpoints::active.eq(true)))
-                    .set((
-                        webhook_endpoints::active.eq(false),
-                        webhook_endpoints::disabled_reason.eq(Some(format!(
-                            "Turned off on {}: deliveries failed for {WEBHOOK_GIVE_UP_HOURS} hours.",
-                            fourthp_domain::time::london_date(now)
-                        ))),
-                        webhook_endpoints::updated_at.eq(now),
-                    ))
-                    .execute(conn)
-                    .await?;
+                let turned_off =
+                    diesel::update(webhook_endpoints::table.find(endpoint.into_uuid()).filter(webhook_endpoints::active.eq(true)))
+                        .set((
+                            webhook_endpoints::active.eq(false),
+                            webhook_endpoints::disabled_reason.eq(Some(format!(
+                                "Turned off on {}: deliveries failed for {WEBHOOK_GIVE_UP_HOURS} hours.",
+                                fourthp_domain::time::london_date(now)
+                            ))),
+                            webhook_endpoints::updated_at.eq(now),
+                        ))
+                        .execute(conn)
+                        .await?;
                 // Told once, by the delivery that turned it off.
                 (turned_off == 1).then_some((*endpoint, agency))
             }

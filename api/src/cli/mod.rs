@@ -414,7 +414,9 @@ async fn digest(config: Config, at_once: bool) -> Result<(), String> {
     with_database(&config, async |db| {
         let clock = crate::state::Clock::default();
         let began = std::time::Instant::now();
-        let run = crate::app::digest::run(db, &notifier, &book, clock.now(), at_once, &mut Default::default()).await.map_err(|e| e.to_string())?;
+        let run = crate::app::digest::run(db, &notifier, &book, clock.now(), at_once, &mut Default::default())
+            .await
+            .map_err(|e| e.to_string())?;
         let built = began.elapsed();
         let client = crate::notify::webhook::client();
         let pass = crate::notify::deliver::drain(db, &notifier, &client, &clock, u64::MAX).await;

@@ -25,7 +25,9 @@ pub async fn drain(db: &Db, notifier: &Notifier, client: &awc::Client, clock: &C
     let mut pass = Pass::default();
     while pass.sent + pass.failed < most {
         let now = clock.now();
-        let delivered = outbox::deliver_batch(db, now, BATCH, async |claimed: &Claimed| send(notifier, client, claimed).await).await;
+        let delivered =
+            outbox::deliver_batch(db, now, BATCH, notifier.mail.is_some(), async |claimed: &Claimed| send(notifier, client, claimed).await)
+                .await;
         let batch = match delivered {
             Ok(batch) if batch.is_empty() => break,
             Ok(batch) => batch,
