@@ -12,7 +12,7 @@
 #    (pointing at a local receiver) each call writes a notification in its transaction and the
 #    service's deliverer sends them while the load runs. Alternated A B A B, SECONDS each.
 # A benchmark database only: this adds rows (actions, interventions, outbox, links).
-# ROUNDS (default 3) alternations of the second part; PARTS=2 runs the second part only; FOURTHP_DELIVERY=off starts the service without its
+# ROUNDS (default 4) alternations (A B, B A, ...) of the second part; PARTS=2 runs the second part only; FOURTHP_DELIVERY=off starts the service without its
 # deliverer (what writing to the outbox costs, apart from sending).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -66,18 +66,25 @@ loadgen() {
 }
 rate_of() { sed -n 's/.* done *\([0-9]*\)\/s.*/\1/p' | head -1; }
 without=() with=()
-for round in $(seq 1 "${ROUNDS:-3}"); do
+without_run() {
     psql -X -q "$DATABASE_URL" -c "DELETE FROM webhook_endpoints"
-    a=$(loadgen | rate_of); without+=("$a")
-    psql -X -q "$DATABASE_URL" -c "INSERT INTO webhook_endpoints (id, agency_id, url, events, secret, created_by, created_at, updated_at)
+    loadgen | rate_of
+}
+with_run() {
+    psql -X -q "$DATABASE_URL" -c "DELETE FROM webhook_endpoints" -c "INSERT INTO webhook_endpoints (id, agency_id, url, events, secret, created_by, created_at, updated_at)
         SELECT gen_random_uuid(), partner, 'http://127.0.0.1:$SINK_PORT/hook', ARRAY['action.created'], 'whsec_YmVuY2gtc2VjcmV0LWJlbmNoLXNlY3JldA==', 'bench', now(), now()
         FROM (SELECT DISTINCT partner FROM bench_cases) p"
+    loadgen | rate_of
+}
+# A B, then B A, and so on: the tables grow with every run, so the order alternates too.
+for round in $(seq 1 "${ROUNDS:-4}"); do
     before=$(psql -X -At "$DATABASE_URL" -c "SELECT count(*) FROM outbox")
-    b=$(loadgen | rate_of); with+=("$b")
+    if [ $(( round % 2 )) = 1 ]; then a=$(without_run); b=$(with_run); else b=$(with_run); a=$(without_run); fi
+    without+=("$a"); with+=("$b")
     sleep 3
     written=$(( $(psql -X -At "$DATABASE_URL" -c "SELECT count(*) FROM outbox") - before ))
     pending=$(psql -X -At "$DATABASE_URL" -c "SELECT count(*) FROM outbox WHERE status = 'pending'")
-    echo "round $round: without the outbox $a/s; with it $b/s ($written notifications written, $pending still pending 3 s after the load)"
+    echo "round $round: without the outbox $a/s; with it $b/s ($written notifications written, $pending still pending 3 s after)"
 done
 kill "$SINK"; wait "$SINK" 2>/dev/null || true
 cat /tmp/webhook-sink.out

@@ -35,6 +35,9 @@ pub struct Delivery {
     pub idle: Duration,
 }
 
+/// How many deliveries between two vacuums of the outbox (see `outbox::vacuum`).
+const VACUUM_OUTBOX_EVERY: u64 = 5_000;
+
 /// How often the digest's time is looked for, and due notices written.
 const DIGEST_EVERY: Duration = Duration::from_secs(60);
 
@@ -120,8 +123,16 @@ impl Jobs {
             let (sender, deliver) = (db.clone(), d.clone());
             periodic.push(actix_web::rt::spawn(async move {
                 let client = crate::notify::webhook::client();
+                let mut since_vacuum = 0;
                 loop {
                     let pass = crate::notify::deliver::drain(&sender, &deliver.notifier, &client, &deliver.clock, 500).await;
+                    since_vacuum += pass.sent + pass.failed;
+                    if since_vacuum >= VACUUM_OUTBOX_EVERY {
+                        since_vacuum = 0;
+                        if let Err(e) = fourthp_persistence::outbox::vacuum(&sender).await {
+                            tracing::warn!(error = %e, "could not vacuum the outbox");
+                        }
+                    }
                     if pass.sent + pass.failed == 0 {
                         actix_web::rt::time::sleep(deliver.idle).await;
                     }

@@ -425,6 +425,15 @@ fn claimed_from(row: ClaimRow, endpoint: Option<(String, String, bool)>) -> Resu
     })
 }
 
+/// Vacuums the outbox: every message marked sent leaves a dead entry in the pending index that
+/// each claim reads past until a vacuum removes it (autovacuum, busy with the large tables,
+/// may not come for many minutes). `VACUUM` runs outside a transaction.
+pub async fn vacuum(db: &Db) -> Result<(), StoreError> {
+    let mut conn = db.conn().await?;
+    diesel::sql_query("VACUUM (SKIP_LOCKED) outbox").execute(&mut conn).await?;
+    Ok(())
+}
+
 /// The outbox's state for `/metrics`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Backlog {
