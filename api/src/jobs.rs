@@ -125,7 +125,7 @@ impl Jobs {
                 let client = crate::notify::webhook::client();
                 let mut since_vacuum = 0;
                 loop {
-                    let pass = crate::notify::deliver::drain(&sender, &deliver.notifier, &client, &deliver.clock, 500).await;
+                    let pass = crate::notify::deliver::drain(&sender, &deliver.notifier, &client, &deliver.clock, 500, true).await;
                     since_vacuum += pass.sent + pass.failed;
                     if since_vacuum >= VACUUM_OUTBOX_EVERY {
                         since_vacuum = 0;

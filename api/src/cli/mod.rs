@@ -419,7 +419,7 @@ async fn digest(config: Config, at_once: bool) -> Result<(), String> {
             .map_err(|e| e.to_string())?;
         let built = began.elapsed();
         let client = crate::notify::webhook::client();
-        let pass = crate::notify::deliver::drain(db, &notifier, &client, &clock, u64::MAX).await;
+        let pass = crate::notify::deliver::drain(db, &notifier, &client, &clock, u64::MAX, false).await;
         let sent = began.elapsed() - built;
         println!(
             "digests: {} queued, {} with nothing due, {} already queued today, {} not due today; sent {} messages, {} failed",

@@ -20,10 +20,19 @@ pub struct Pass {
 /// How many messages one claim holds and sends at once.
 const BATCH: i64 = 32;
 
-/// Sends what is due until nothing is, or about `most` messages; returns how that went.
-pub async fn drain(db: &Db, notifier: &Notifier, client: &awc::Client, clock: &Clock, most: u64) -> Pass {
+/// Sends what is due until nothing is, or about `most` messages; returns how that went. With
+/// `yield_to_requests` (the service), each batch is followed by a pause as long as it took.
+pub async fn drain(db: &Db, notifier: &Notifier, client: &awc::Client, clock: &Clock, most: u64, yield_to_requests: bool) -> Pass {
+    let mut last = Duration::ZERO;
     let mut pass = Pass::default();
+    let mut first = true;
     while pass.sent + pass.failed < most {
+        if !std::mem::take(&mut first) && yield_to_requests {
+            // Background work yields to people's requests: after each batch, a pause as long
+            // as the batch took (half the time at most goes to sending under load).
+            actix_web::rt::time::sleep(last).await;
+        }
+        let began = std::time::Instant::now();
         let now = clock.now();
         let delivered =
             outbox::deliver_batch(db, now, BATCH, notifier.mail.is_some(), async |claimed: &Claimed| send(notifier, client, claimed).await)
@@ -36,6 +45,7 @@ pub async fn drain(db: &Db, notifier: &Notifier, client: &awc::Client, clock: &C
                 break;
             }
         };
+        last = began.elapsed();
         for (claimed, delivery) in batch {
             match delivery {
                 Delivery::Sent => {
