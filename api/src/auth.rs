@@ -73,13 +73,25 @@ impl Caller {
     /// A caller who holds an emailed link: `principal` is the link's agency, named for the link's
     /// recipient. What it reads and is refused is recorded like a signed-in caller's.
     pub fn for_link(req: &HttpRequest, principal: Principal, at: chrono::DateTime<Utc>) -> Self {
+        Self::of_request(req, principal, at, None, None, None)
+    }
+
+    /// The caller of `req`, its access ledger put on the request for the middleware to record.
+    fn of_request(
+        req: &HttpRequest,
+        principal: Principal,
+        at: chrono::DateTime<Utc>,
+        user: Option<UserId>,
+        session: Option<uuid::Uuid>,
+        display_name: Option<String>,
+    ) -> Self {
         let ctx = context_for(req, principal, at);
         let ledger = SharedLedger::default();
         if let Ok(mut l) = ledger.lock() {
             l.ctx = Some(ctx.clone());
         }
         req.extensions_mut().insert(ledger.clone());
-        Caller { ctx, user: None, session: None, display_name: None, ledger }
+        Caller { ctx, user, session, display_name, ledger }
     }
 
     pub fn principal(&self) -> &Principal {
@@ -234,11 +246,5 @@ async fn authenticate(req: &HttpRequest) -> Result<Caller, Problem> {
             }
         }
     };
-    let ctx = context_for(req, principal, now);
-    let ledger = SharedLedger::default();
-    if let Ok(mut l) = ledger.lock() {
-        l.ctx = Some(ctx.clone());
-    }
-    req.extensions_mut().insert(ledger.clone());
-    Ok(Caller { ctx, user, session, display_name, ledger })
+    Ok(Caller::of_request(req, principal, now, user, session, display_name))
 }

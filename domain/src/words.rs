@@ -415,6 +415,23 @@ pub fn category(measure: &str, code: &str) -> String {
     }
 }
 
+/// A date as people in the UK read it: "2 December 2026".
+pub fn long_date(d: chrono::NaiveDate) -> String {
+    d.format("%-d %B %Y").to_string()
+}
+
+/// How soon `due` is, from `today`: "3 days overdue", "Due today", "Due in 2 days".
+pub fn how_due(due: chrono::NaiveDate, today: chrono::NaiveDate) -> String {
+    let days = (due - today).num_days();
+    match days {
+        d if d < -1 => format!("{} days overdue", -d),
+        -1 => "1 day overdue".to_owned(),
+        0 => "Due today".to_owned(),
+        1 => "Due tomorrow".to_owned(),
+        d => format!("Due in {d} days"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

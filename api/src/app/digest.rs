@@ -11,6 +11,7 @@ use fourthp_domain::paging::Limit;
 use fourthp_domain::principal::Role;
 use fourthp_domain::rules::RuleBook;
 use fourthp_domain::time::london_date;
+use fourthp_domain::words::{how_due, long_date};
 use fourthp_persistence::actions::owed;
 use fourthp_persistence::deadlines::board::{self, Grouping, Window};
 use fourthp_persistence::deadlines::QueueFilter;
@@ -21,7 +22,6 @@ use fourthp_persistence::{asks, Db, StoreError};
 
 use crate::notify::digest_mail::{AskRow, DeadlineRow, DigestContent, OwedRow};
 use crate::notify::Notifier;
-use crate::pages::view::{how_due, long_date};
 
 /// The most actions one digest lists (the rest: "see FourthP").
 const MOST_ROWS: u16 = 100;

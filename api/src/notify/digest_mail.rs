@@ -43,34 +43,18 @@ pub struct DigestContent {
     pub preferences: Option<String>,
 }
 
+/// The HTML part: the digest's own fields, as `m` in the template.
 #[derive(Template)]
 #[template(path = "email/digest.html")]
 struct Html<'a> {
-    subject: &'a str,
-    heading: &'a str,
-    intro: &'a str,
-    overdue: &'a [OwedRow],
-    this_week: &'a [OwedRow],
-    asks: &'a [AskRow],
-    deadlines: &'a [DeadlineRow],
-    board_link: &'a str,
-    why: &'a str,
-    unsubscribe: &'a str,
-    preferences: &'a Option<String>,
+    m: &'a DigestContent,
 }
 
+/// The plain-text part, from the same fields.
 #[derive(Template)]
 #[template(path = "email/digest.txt")]
 struct Text<'a> {
-    heading: &'a str,
-    intro: &'a str,
-    overdue: &'a [OwedRow],
-    this_week: &'a [OwedRow],
-    asks: &'a [AskRow],
-    deadlines: &'a [DeadlineRow],
-    board_link: &'a str,
-    why: &'a str,
-    unsubscribe: &'a str,
+    m: &'a DigestContent,
 }
 
 impl DigestContent {
@@ -80,32 +64,8 @@ impl DigestContent {
 
     /// The text and HTML parts.
     pub fn render(&self) -> Result<(String, String), askama::Error> {
-        let text = Text {
-            heading: &self.heading,
-            intro: &self.intro,
-            overdue: &self.overdue,
-            this_week: &self.this_week,
-            asks: &self.asks,
-            deadlines: &self.deadlines,
-            board_link: &self.board_link,
-            why: &self.why,
-            unsubscribe: &self.unsubscribe,
-        }
-        .render()?;
-        let html = Html {
-            subject: &self.subject,
-            heading: &self.heading,
-            intro: &self.intro,
-            overdue: &self.overdue,
-            this_week: &self.this_week,
-            asks: &self.asks,
-            deadlines: &self.deadlines,
-            board_link: &self.board_link,
-            why: &self.why,
-            unsubscribe: &self.unsubscribe,
-            preferences: &self.preferences,
-        }
-        .render()?;
+        let text = Text { m: self }.render()?;
+        let html = Html { m: self }.render()?;
         Ok((text, html))
     }
 }

@@ -67,7 +67,6 @@ impl InboxPage {
             (None, None) => (String::new(), String::new(), String::new(), String::new(), None),
         };
         InboxPage {
-            chrome: Chrome::anonymous(),
             title,
             agency: link.agency_name.clone(),
             case_reference: link.case_reference.as_str().to_owned(),
@@ -78,6 +77,24 @@ impl InboxPage {
             due,
             how_due: how,
             question,
+            ..Self::blank()
+        }
+    }
+
+    /// A page with nothing on it yet.
+    fn blank() -> Self {
+        InboxPage {
+            chrome: Chrome::anonymous(),
+            title: String::new(),
+            agency: "your agency".to_owned(),
+            case_reference: String::new(),
+            recipient: String::new(),
+            expires: String::new(),
+            token: String::new(),
+            what: String::new(),
+            due: String::new(),
+            how_due: String::new(),
+            question: None,
             spent: None,
             confirmed: None,
             note: String::new(),
@@ -110,25 +127,7 @@ fn spent_words(spent: &Spent) -> (&'static str, String) {
 
 fn spent_page(spent: &Spent) -> HttpResponse {
     let (title, why) = spent_words(spent);
-    let page = InboxPage {
-        chrome: Chrome::anonymous(),
-        title: title.to_owned(),
-        agency: "your agency".to_owned(),
-        case_reference: String::new(),
-        recipient: String::new(),
-        expires: String::new(),
-        token: String::new(),
-        what: String::new(),
-        due: String::new(),
-        how_due: String::new(),
-        question: None,
-        spent: Some(why),
-        confirmed: None,
-        note: String::new(),
-        reason: String::new(),
-        text: String::new(),
-        errors: Vec::new(),
-    };
+    let page = InboxPage { title: title.to_owned(), spent: Some(why), ..InboxPage::blank() };
     render(if matches!(spent, Spent::Unknown) { StatusCode::NOT_FOUND } else { StatusCode::GONE }, &page)
 }
 
@@ -143,7 +142,6 @@ pub async fn open(req: HttpRequest, state: web::Data<AppState>, token: web::Path
         let (title, why) = spent_words(&s);
         page.title = title.to_owned();
         page.spent = Some(why);
-        return Ok(render(StatusCode::OK, &page));
     }
     Ok(render(StatusCode::OK, &page))
 }

@@ -17,7 +17,7 @@ mod reports;
 mod status;
 mod team;
 mod unsubscribe;
-pub(crate) mod view;
+mod view;
 mod webhooks;
 mod work;
 

@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use fourthp_domain::principal::Role;
 use fourthp_domain::time::is_bst;
 use fourthp_domain::words::Words;
+pub use fourthp_domain::words::{how_due, long_date};
 
 /// An option of a `<select>` or a radio.
 pub struct Choice {
@@ -36,23 +37,6 @@ pub fn filter_choices<T: Words + std::fmt::Display>(any: &str, values: &[T], sel
 pub fn london_time(at: DateTime<Utc>) -> String {
     let local = at + if is_bst(at) { Duration::hours(1) } else { Duration::zero() };
     local.format("%-d %B %Y, %H:%M").to_string()
-}
-
-/// A date as people in the UK read it: "2 December 2026".
-pub fn long_date(d: NaiveDate) -> String {
-    d.format("%-d %B %Y").to_string()
-}
-
-/// How soon `due` is, from `today`: "3 days overdue", "Due today", "Due in 2 days".
-pub fn how_due(due: NaiveDate, today: NaiveDate) -> String {
-    let days = (due - today).num_days();
-    match days {
-        d if d < -1 => format!("{} days overdue", -d),
-        -1 => "1 day overdue".to_owned(),
-        0 => "Due today".to_owned(),
-        1 => "Due tomorrow".to_owned(),
-        d => format!("Due in {d} days"),
-    }
 }
 
 /// Why an agreed action's deadline is there, in words: rendered when read from the action and its
