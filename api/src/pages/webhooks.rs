@@ -250,7 +250,11 @@ pub async fn log(page: Page, state: web::Data<AppState>, parts: EndpointParts, r
         agency: agency.name.to_string(),
         id: id.to_string(),
         url: endpoint.url.as_str().to_owned(),
-        state: if endpoint.active { "on".to_owned() } else { format!("off. {}", endpoint.disabled_reason.clone().unwrap_or_default()) },
+        state: if endpoint.active {
+            "It is on: each change is sent as it happens.".to_owned()
+        } else {
+            format!("It is off. {}", endpoint.disabled_reason.clone().unwrap_or_default())
+        },
         active: endpoint.active,
         deliveries,
     };
