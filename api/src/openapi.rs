@@ -10,7 +10,7 @@ use utoipa_actix_web::{scope, AppExt, UtoipaApp};
 
 use crate::problem::{FieldProblem, ProblemBody};
 use crate::routes::{
-    actions, agencies, api_clients, audit, cases, deadlines, enrolment, events, interventions, needs, notifications, oauth, ops, outcomes,
+    actions, agencies, api_clients, audit, cases, challenges, deadlines, enrolment, events, interventions, needs, notifications, oauth, ops, outcomes,
     reports, sessions, team, timeline, tokens, users, webhooks,
 };
 
@@ -35,6 +35,7 @@ use crate::routes::{
         (name = "reports", description = "Outcome reports for commissioners, with disclosure control"),
         (name = "audit", description = "The tamper-evident audit trail, who read a record, and its change history"),
         (name = "accounts", description = "People's accounts (administrators) and enrolment: a password and a second factor set by the person through a single-use link"),
+        (name = "network", description = "The network's own work: the challenge board and the actions given out on it"),
         (name = "webhooks", description = "Signed webhooks (Standard Webhooks) to agencies' own systems, their delivery logs and replays"),
         (name = "notifications", description = "A person's daily email and calendar feed"),
         (name = "operations", description = "Health and readiness")
@@ -153,6 +154,12 @@ where
             .service(webhooks::get_webhook)
             .service(webhooks::patch_webhook)
             .service(webhooks::replay_delivery)
+            .service(challenges::raise_challenge)
+            .service(challenges::list_challenges)
+            .service(challenges::get_challenge)
+            .service(challenges::decide_challenge)
+            .service(challenges::add_challenge_action)
+            .service(challenges::get_challenge_action)
             .service(notifications::get_notifications)
             .service(notifications::put_notifications)
             .service(notifications::create_calendar_feed)

@@ -10,8 +10,8 @@ use std::future::{ready, Ready};
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 use fourthp_domain::ids::{
-    ActionId, AgencyId, ApiClientId, AuditId, CaseId, DeadlineId, EventId, InterventionId, MessageId, NeedId, OutcomeId, UserId,
-    WebhookEndpointId,
+    ActionId, AgencyId, ApiClientId, AuditId, CaseId, ChallengeId, DeadlineId, EventId, InterventionId, MessageId, NeedId, OutcomeId,
+    UserId, WebhookEndpointId,
 };
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
@@ -39,6 +39,7 @@ ids!(
     AgencyId,
     ApiClientId,
     CaseId,
+    ChallengeId,
     DeadlineId,
     EventId,
     InterventionId,
@@ -153,6 +154,14 @@ typed_path!(
 typed_path!(
     /// `/cases/{id}/outcomes/{outcome_id}`
     CaseOutcomePath { case: CaseId = "id", "Case id"; outcome: OutcomeId = "outcome_id", "Outcome id" }
+);
+typed_path!(
+    /// `/challenges/{id}`
+    ChallengePath { id: ChallengeId = "id", "Challenge id" }
+);
+typed_path!(
+    /// `/challenges/{id}/actions/{action_id}`
+    ChallengeActionPath { challenge: ChallengeId = "id", "Challenge id"; action: ActionId = "action_id", "Action id" }
 );
 typed_path!(
     /// `/agencies/{id}/webhooks/{endpoint_id}`

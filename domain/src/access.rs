@@ -172,6 +172,50 @@ pub fn may_close_action(principal: &Principal, owner: AgencyId, relationship: Re
     }
 }
 
+/// What the caller wants to do on the network's challenge board.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChallengeAction {
+    /// See the board and a challenge (its actions included; its case links are apart).
+    Read,
+    Raise,
+    /// Accept, decline, work on, resolve, escalate; give out the network's actions.
+    Decide,
+    /// See which cases a challenge is linked to.
+    SeeCaseLinks,
+    /// Schedule the network's meetings and record their decisions.
+    RunMeetings,
+}
+
+/// The board is the network's: anyone at a member agency (coordinators and partners) reads it
+/// and raises challenges; the coordinators decide, run the meetings and alone see the cases a
+/// challenge is linked to. Commissioners see the network's figures in the report, not the board;
+/// auditors the trail; administrators the accounts.
+pub fn challenge_access(role: Role, action: ChallengeAction) -> Result<(), Denial> {
+    match (role, action) {
+        (Role::Coordinator, _) | (Role::Partner, ChallengeAction::Read | ChallengeAction::Raise) => Ok(()),
+        (Role::Partner, ChallengeAction::Decide | ChallengeAction::SeeCaseLinks | ChallengeAction::RunMeetings)
+        | (Role::Commissioner | Role::Auditor | Role::Admin, _) => Err(Denial::Forbidden),
+    }
+}
+
+/// May the caller close a network action owed by `owner`? Coordinators may; a partner may for
+/// its own agency's.
+pub fn may_close_network_action(principal: &Principal, owner: AgencyId) -> Result<(), Denial> {
+    match principal.role {
+        Role::Coordinator => Ok(()),
+        Role::Partner if principal.agency == Some(owner) => Ok(()),
+        Role::Partner | Role::Commissioner | Role::Auditor | Role::Admin => Err(Denial::Forbidden),
+    }
+}
+
+/// The signed bundle for the national forum: the network's coordinators and administrators.
+pub fn forum_bundle_access(role: Role) -> Result<(), Denial> {
+    match role {
+        Role::Coordinator | Role::Admin => Ok(()),
+        Role::Partner | Role::Commissioner | Role::Auditor => Err(Denial::Forbidden),
+    }
+}
+
 /// What the caller wants to do with agencies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AgencyAction {
@@ -227,6 +271,22 @@ mod tests {
     use DataSharing::*;
     use Relationship::*;
     use Role::*;
+
+    #[test]
+    fn the_board_is_the_networks() {
+        for action in [ChallengeAction::Read, ChallengeAction::Raise] {
+            assert_eq!(challenge_access(Partner, action), Ok(()));
+        }
+        for action in [ChallengeAction::Decide, ChallengeAction::SeeCaseLinks, ChallengeAction::RunMeetings] {
+            assert_eq!(challenge_access(Partner, action), Err(Denial::Forbidden));
+            assert_eq!(challenge_access(Coordinator, action), Ok(()));
+        }
+        for role in [Commissioner, Auditor, Admin] {
+            assert_eq!(challenge_access(role, ChallengeAction::Read), Err(Denial::Forbidden));
+        }
+        assert_eq!(forum_bundle_access(Admin), Ok(()));
+        assert_eq!(forum_bundle_access(Partner), Err(Denial::Forbidden));
+    }
 
     const FULL: Result<CaseView, Denial> = Ok(CaseView::FULL);
     const HIDDEN: Result<CaseView, Denial> = Err(Denial::Hidden);

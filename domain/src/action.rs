@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::ids::{ActionId, AgencyId, CaseId, InterventionId};
+use crate::ids::{ActionId, AgencyId, CaseId, ChallengeId, InterventionId, MeetingId};
 use crate::principal::Subject;
 use crate::text::bounded_text;
 
@@ -68,10 +68,86 @@ pub struct Closure {
     pub at: DateTime<Utc>,
 }
 
+/// What an action is owed on: a case, or a challenge on the network's board. Never neither,
+/// never both: one ledger for the casework and the network's own work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ActionOn {
+    Case(CaseId),
+    Challenge(ChallengeId),
+}
+
+impl ActionOn {
+    /// From the two stored columns; none when the row breaks the rule.
+    pub fn from_columns(case: Option<CaseId>, challenge: Option<ChallengeId>) -> Option<Self> {
+        match (case, challenge) {
+            (Some(c), None) => Some(ActionOn::Case(c)),
+            (None, Some(c)) => Some(ActionOn::Challenge(c)),
+            _ => None,
+        }
+    }
+
+    pub fn case(self) -> Option<CaseId> {
+        match self {
+            ActionOn::Case(c) => Some(c),
+            ActionOn::Challenge(_) => None,
+        }
+    }
+
+    pub fn challenge(self) -> Option<ChallengeId> {
+        match self {
+            ActionOn::Challenge(c) => Some(c),
+            ActionOn::Case(_) => None,
+        }
+    }
+}
+
+/// What an action is owed on, as people name it: a case by its reference, a challenge by its
+/// number on the board.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Concerning {
+    Case(CaseId, crate::case::CaseReference),
+    Challenge(ChallengeId, i64),
+}
+
+impl Concerning {
+    /// "case 2026-000123", "Challenge 12".
+    pub fn words(&self) -> String {
+        match self {
+            Concerning::Case(_, reference) => format!("case {}", reference.as_str()),
+            Concerning::Challenge(_, number) => crate::challenge::label(*number),
+        }
+    }
+
+    /// "Case 2026-000123", "Challenge 12": as a heading or a table's cell names it.
+    pub fn name(&self) -> String {
+        match self {
+            Concerning::Case(_, reference) => format!("Case {}", reference.as_str()),
+            Concerning::Challenge(_, number) => crate::challenge::label(*number),
+        }
+    }
+
+    /// The reference or the challenge's label, for a column headed "Case or challenge".
+    pub fn reference(&self) -> String {
+        match self {
+            Concerning::Case(_, reference) => reference.as_str().to_owned(),
+            Concerning::Challenge(_, number) => crate::challenge::label(*number),
+        }
+    }
+
+    pub fn case(&self) -> Option<CaseId> {
+        match self {
+            Concerning::Case(id, _) => Some(*id),
+            Concerning::Challenge(..) => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Action {
     pub id: ActionId,
-    pub case_id: CaseId,
+    pub on: ActionOn,
+    /// The network meeting it was given out at.
+    pub meeting: Option<MeetingId>,
     pub details: NewAction,
     pub from_intervention: Option<InterventionId>,
     pub closure: Option<Closure>,
@@ -133,7 +209,8 @@ mod tests {
         let sub = Subject::parse("housing-1").unwrap_or_else(|_| unreachable!());
         let action = Action {
             id: ActionId::new_v7(1),
-            case_id: CaseId::new_v7(1),
+            on: ActionOn::Case(CaseId::new_v7(1)),
+            meeting: None,
             details: NewAction {
                 description: ActionDescription::parse("Find a bed before move-on ends").unwrap_or_else(|_| unreachable!()),
                 owner_agency_id: AgencyId::new_v7(2),

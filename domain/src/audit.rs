@@ -56,6 +56,12 @@ vocabulary!(
         CalendarFeed => "calendar_feed",
         /// A notification in the outbox (a replayed webhook delivery, a digest run).
         Notification => "notification",
+        /// A challenge on the network's board.
+        Challenge => "challenge",
+        /// One of the network's meetings.
+        Meeting => "meeting",
+        /// A bundle of figures for the national forum (made, or imported by the forum).
+        ForumBundle => "forum_bundle",
     }
 );
 

@@ -111,6 +111,14 @@ typed_id!(
     /// A "what happened?" ask-back.
     AskId
 );
+typed_id!(
+    /// A challenge raised on the network's board.
+    ChallengeId
+);
+typed_id!(
+    /// One of the network's meetings.
+    MeetingId
+);
 
 #[cfg(test)]
 mod tests {

@@ -13,6 +13,7 @@ pub mod agency;
 pub mod audit;
 pub mod calendar;
 pub mod case;
+pub mod challenge;
 pub mod codes;
 pub mod deadline;
 pub mod disclosure;

@@ -10,6 +10,7 @@ use crate::action::ActionStatus;
 use crate::agency::AgencyKind;
 use crate::audit::{AuditAction, AuditOutcome, EntityType, Purpose};
 use crate::case::Stage;
+use crate::challenge::{ChallengeStatus, Urgency};
 use crate::case::{AgeBand, DataSharing, ExploitationType, Gender, Jurisdiction, NrmConsent};
 use crate::event::{ClosureReason, CompetentAuthority, DecisionOutcome, DisqualificationGround, EventType};
 use crate::intervention::{Channel, Direction};
@@ -46,6 +47,21 @@ words!(Stage {
     ExitSupport => "Exit support",
     AwaitingReconsideration => "Awaiting reconsideration",
     Closed => "Closed",
+});
+
+words!(ChallengeStatus {
+    Raised => "Raised",
+    Accepted => "Accepted for the network",
+    Declined => "Declined",
+    BeingWorked => "Being worked on",
+    Resolved => "Resolved",
+    Escalated => "Taken to the national forum",
+});
+
+words!(Urgency {
+    Routine => "Routine",
+    Soon => "Soon",
+    Urgent => "Urgent",
 });
 
 words!(Gender {
@@ -145,6 +161,9 @@ words!(EntityType {
     Ask => "What happened? ask",
     CalendarFeed => "Calendar feed",
     Notification => "Notification",
+    Challenge => "Challenge",
+    Meeting => "Meeting",
+    ForumBundle => "Forum bundle",
 });
 
 words!(Topic {

@@ -5,12 +5,12 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use fourthp_domain::access::Denial;
 use fourthp_domain::action::{
-    Action, ActionChange, ActionDescription, ActionNote, ActionStatus, AlreadyClosed, ClosedAs, Closure, NewAction,
+    Action, ActionChange, ActionDescription, ActionNote, ActionOn, ActionStatus, AlreadyClosed, ClosedAs, Closure, NewAction,
 };
 use fourthp_domain::audit::{AuditAction, AuditContext, AuditEntry, EntityType};
 use fourthp_domain::case::{nrm_start, Case};
 use fourthp_domain::error::FieldErrors;
-use fourthp_domain::ids::{ActionId, AgencyId, CaseId, InterventionId};
+use fourthp_domain::ids::{ActionId, AgencyId, CaseId, ChallengeId, InterventionId, MeetingId};
 use fourthp_domain::notify::Topic;
 use fourthp_domain::paging::{Limit, Page};
 use fourthp_domain::principal::Subject;
@@ -41,7 +41,9 @@ pub(crate) fn action_from(r: ActionRow) -> Result<Action, StoreError> {
     };
     Ok(Action {
         id: ActionId::from_uuid(r.id),
-        case_id: CaseId::from_uuid(r.case_id),
+        on: ActionOn::from_columns(r.case_id.map(CaseId::from_uuid), r.challenge_id.map(ChallengeId::from_uuid))
+            .ok_or_else(|| corrupt("case or challenge"))?,
+        meeting: r.meeting_id.map(MeetingId::from_uuid),
         details: NewAction {
             description: ActionDescription::parse(&r.description).map_err(|_| corrupt("description"))?,
             owner_agency_id: AgencyId::from_uuid(r.owner_agency_id),
@@ -76,7 +78,8 @@ pub(crate) async fn insert(
 ) -> Result<Action, StoreError> {
     let action = Action {
         id: ActionId::new_at(ctx.at),
-        case_id: case.id,
+        on: ActionOn::Case(case.id),
+        meeting: None,
         details: new,
         from_intervention: from,
         closure: None,
@@ -86,7 +89,7 @@ pub(crate) async fn insert(
     };
     let row = ActionRow {
         id: action.id.into_uuid(),
-        case_id: case.id.into_uuid(),
+        case_id: Some(case.id.into_uuid()),
         description: action.details.description.as_str().to_owned(),
         owner_agency_id: action.details.owner_agency_id.into_uuid(),
         due_on: action.details.due_on,
@@ -101,6 +104,8 @@ pub(crate) async fn insert(
         created_by: action.created_by.as_str().to_owned(),
         created_at: ctx.at,
         updated_at: ctx.at,
+        challenge_id: None,
+        meeting_id: None,
     };
     diesel::insert_into(actions::table).values(&row).execute(conn).await?;
     let owner: String = agencies::table.find(action.details.owner_agency_id.into_uuid()).select(agencies::name).first(conn).await?;
@@ -175,7 +180,7 @@ pub struct ActionFilter {
     pub case: Option<CaseId>,
     /// Only actions this agency owes.
     pub owner: Option<AgencyId>,
-    /// Only on cases this agency is on (a partner's scope).
+    /// Only on cases this agency is on, or on the network's challenges (a partner's scope).
     pub on_team_of: Option<AgencyId>,
     pub status: Option<ActionStatus>,
     /// Only open actions past their due date on this (London) date.
@@ -205,7 +210,13 @@ fn filtered(f: &ActionFilter) -> ActionQuery {
         q = q.filter(actions::owner_agency_id.eq(o.into_uuid()));
     }
     if let Some(a) = f.on_team_of {
-        q = q.filter(actions::case_id.eq_any(case_team::table.filter(case_team::agency_id.eq(a.into_uuid())).select(case_team::case_id)));
+        // Network actions are the whole network's: on no case's team, and in every member's scope.
+        q = q.filter(
+            actions::case_id
+                .assume_not_null()
+                .eq_any(case_team::table.filter(case_team::agency_id.eq(a.into_uuid())).select(case_team::case_id))
+                .or(actions::challenge_id.is_not_null()),
+        );
     }
     if let Some(s) = f.status {
         q = q.filter(actions::status.eq(s.as_str()));
@@ -249,7 +260,7 @@ pub(crate) async fn all_on(mut conn: &AsyncPgConnection, f: &ActionFilter) -> Re
 }
 
 /// Completes or cancels an action still at `expected_version` (None: any), after `authorize`
-/// approves for its case and owner; settles its deadline; audits.
+/// approves for its case (none for a network action) and owner; settles its deadline; audits.
 pub async fn close<F>(
     db: &Db,
     ctx: &AuditContext,
@@ -260,7 +271,7 @@ pub async fn close<F>(
     authorize: F,
 ) -> Result<Action, ActionError>
 where
-    F: FnOnce(&Case, &Action) -> Result<(), Denial> + Send,
+    F: FnOnce(Option<&Case>, &Action) -> Result<(), Denial> + Send,
 {
     let mut conn = db.conn().await?;
     conn.transaction::<_, ActionError, _>(async move |conn| close_on(conn, ctx, id, expected_version, change, today, authorize).await).await
@@ -277,15 +288,19 @@ pub(crate) async fn close_on<F>(
     authorize: F,
 ) -> Result<Action, ActionError>
 where
-    F: FnOnce(&Case, &Action) -> Result<(), Denial>,
+    F: FnOnce(Option<&Case>, &Action) -> Result<(), Denial>,
 {
     {
-        let case_id: uuid::Uuid =
+        let case_id: Option<uuid::Uuid> =
             actions::table.find(id.into_uuid()).select(actions::case_id).first(conn).await.optional()?.ok_or(ActionError::NotFound)?;
-        let case = load(conn, CaseId::from_uuid(case_id), Lock::Share).await?.ok_or(ActionError::NotFound)?;
+        // A case action holds its case (share) before the action, as every case change does.
+        let case = match case_id {
+            Some(c) => Some(load(conn, CaseId::from_uuid(c), Lock::Share).await?.ok_or(ActionError::NotFound)?),
+            None => None,
+        };
         let row: ActionRow = actions::table.find(id.into_uuid()).select(ActionRow::as_select()).for_update().first(conn).await?;
         let action = action_from(row)?;
-        authorize(&case, &action).map_err(ActionError::Denied)?;
+        authorize(case.as_ref(), &action).map_err(ActionError::Denied)?;
         if expected_version.is_some_and(|v| v != action.version) {
             return Err(ActionError::VersionMismatch);
         }
@@ -305,11 +320,20 @@ where
             .execute(conn)
             .await?;
         crate::derive::settle_for_action(conn, id, &closure).await?;
-        let entry =
-            AuditEntry::change(AuditAction::Update, EntityType::Action, id.into_uuid(), Some(case.id), vec!["status", "closure_note"]);
+        let entry = AuditEntry::change(
+            AuditAction::Update,
+            EntityType::Action,
+            id.into_uuid(),
+            case.as_ref().map(|c| c.id),
+            vec!["status", "closure_note"],
+        );
         audit::record(conn, ctx, entry).await?;
         let about = About {
-            case: Some((case.id, case.reference.clone())),
+            case: case.as_ref().map(|c| (c.id, c.reference.clone())),
+            challenge: match action.on {
+                ActionOn::Challenge(c) => Some((c, crate::challenges::number_of(conn, c).await?)),
+                ActionOn::Case(_) => None,
+            },
             action: Some(id),
             due_on: Some(action.details.due_on),
             status: Some(closure.status.status().as_str()),

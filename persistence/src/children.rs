@@ -18,7 +18,7 @@ pub async fn case_of(db: &Db, kind: EntityType, id: Uuid) -> Result<Option<CaseI
     let case: Option<Uuid> = match kind {
         EntityType::CaseEvent => case_events::table.find(id).select(case_events::case_id).first(&mut conn).await.optional()?,
         EntityType::Intervention => interventions::table.find(id).select(interventions::case_id).first(&mut conn).await.optional()?,
-        EntityType::Action => actions::table.find(id).select(actions::case_id).first(&mut conn).await.optional()?,
+        EntityType::Action => actions::table.find(id).select(actions::case_id).first::<Option<Uuid>>(&mut conn).await.optional()?.flatten(),
         EntityType::Need => needs::table.find(id).select(needs::case_id).first(&mut conn).await.optional()?,
         EntityType::Outcome => outcomes::table.find(id).select(outcomes::case_id).first(&mut conn).await.optional()?,
         EntityType::Deadline => deadlines::table.find(id).select(deadlines::case_id).first(&mut conn).await.optional()?,

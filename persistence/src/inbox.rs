@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use fourthp_domain::access::Denial;
-use fourthp_domain::action::{Action, ActionChange, ActionStatus};
+use fourthp_domain::action::{Action, ActionChange, ActionOn, ActionStatus, Concerning};
 use fourthp_domain::audit::AuditContext;
 use fourthp_domain::case::CaseReference;
 use fourthp_domain::ids::{ActionId, AgencyId, AskId, UserId};
@@ -96,8 +96,8 @@ pub struct Link {
     pub used_at: Option<DateTime<Utc>>,
     /// The agency and the recipient's account (if any) are still active.
     pub live: bool,
-    pub case_reference: CaseReference,
-    pub case_id: fourthp_domain::ids::CaseId,
+    /// The case (or, for a network action, the challenge) it is about.
+    pub about: Concerning,
     /// The action, for an action's link.
     pub action: Option<Action>,
     /// The ask and when the conversation was, for an ask's link.
@@ -152,21 +152,27 @@ async fn load(conn: &mut AsyncPgConnection, hash: &[u8], lock: bool) -> Result<O
         (None, Some(k)) => Target::Ask(AskId::from_uuid(k)),
         _ => return Err(StoreError::internal("a link without its one target")),
     };
-    let (case_id, action, ask) = match target {
+    let (on, action, ask) = match target {
         Target::Action(a) => {
             let row: crate::rows::ActionRow =
                 actions_t::table.find(a.into_uuid()).select(crate::rows::ActionRow::as_select()).first(conn).await?;
             let action = actions::action_from(row)?;
-            (action.case_id, Some(action), None)
+            (action.on, Some(action), None)
         }
         Target::Ask(k) => {
             let ask = crate::asks::get_on(conn, k).await?.ok_or_else(|| StoreError::internal("a link to a missing ask"))?;
             let talked_at: DateTime<Utc> =
                 interventions::table.find(ask.intervention_id.into_uuid()).select(interventions::occurred_at).first(conn).await?;
-            (ask.case_id, None, Some((ask, talked_at)))
+            (ActionOn::Case(ask.case_id), None, Some((ask, talked_at)))
         }
     };
-    let reference: String = cases::table.find(case_id.into_uuid()).select(cases::reference).first(conn).await?;
+    let about = match on {
+        ActionOn::Case(case_id) => {
+            let reference: String = cases::table.find(case_id.into_uuid()).select(cases::reference).first(conn).await?;
+            Concerning::Case(case_id, CaseReference::parse(&reference).map_err(|_| StoreError::internal("case row with invalid reference"))?)
+        }
+        ActionOn::Challenge(c) => Concerning::Challenge(c, crate::challenges::number_of(conn, c).await?),
+    };
     Ok(Some(Link {
         target,
         agency: AgencyId::from_uuid(agency),
@@ -176,8 +182,7 @@ async fn load(conn: &mut AsyncPgConnection, hash: &[u8], lock: bool) -> Result<O
         expires_at,
         used_at,
         live: agency_active && user_active != Some(false),
-        case_reference: CaseReference::parse(&reference).map_err(|_| StoreError::internal("case row with invalid reference"))?,
-        case_id,
+        about,
         action,
         ask,
     }))
@@ -250,7 +255,7 @@ pub async fn close_action<F>(
     authorize: F,
 ) -> Result<Action, UseError>
 where
-    F: FnOnce(&fourthp_domain::case::Case, &Action) -> Result<(), Denial> + Send,
+    F: FnOnce(Option<&fourthp_domain::case::Case>, &Action) -> Result<(), Denial> + Send,
 {
     let mut conn = db.conn().await?;
     conn.transaction::<_, UseError, _>(async move |conn| {
@@ -273,8 +278,12 @@ pub async fn answer_ask(db: &Db, ctx: &AuditContext, hash: &[u8], status: AskAns
         let Target::Ask(id) = link.target else { return Err(UseError::Spent(Spent::Unknown)) };
         let ask = crate::asks::answer_on(conn, ctx, id, status, text.as_ref()).await?.ok_or(UseError::Spent(Spent::Answered))?;
         if let Some(asker) = ask.asked_by_agency {
+            let case = match &link.about {
+                Concerning::Case(id, reference) => Some((*id, reference.clone())),
+                Concerning::Challenge(..) => None,
+            };
             let about = About {
-                case: Some((ask.case_id, link.case_reference.clone())),
+                case,
                 ask: Some(ask.id),
                 status: Some(status.as_str()),
                 ..About::default()

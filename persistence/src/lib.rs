@@ -19,6 +19,7 @@ pub mod calendar;
 mod case_lock;
 pub mod cases;
 pub mod chain;
+pub mod challenges;
 pub mod children;
 pub mod cluster;
 mod db;

@@ -12,7 +12,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel_async::{AnsiTransactionManager, AsyncPgConnection, RunQueryDsl, TransactionManager};
 use fourthp_domain::case::CaseReference;
-use fourthp_domain::ids::{ActionId, AgencyId, AskId, CaseId, DeadlineId, MessageId, WebhookEndpointId};
+use fourthp_domain::ids::{ActionId, AgencyId, AskId, CaseId, ChallengeId, DeadlineId, MessageId, WebhookEndpointId};
 use fourthp_domain::notify::{retry_after, Topic, WEBHOOK_GIVE_UP_HOURS};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
@@ -25,6 +25,8 @@ use crate::schema::{outbox, webhook_endpoints};
 #[derive(Debug, Clone, Default)]
 pub struct About {
     pub case: Option<(CaseId, CaseReference)>,
+    /// A network action's challenge, and its number on the board.
+    pub challenge: Option<(ChallengeId, i64)>,
     pub action: Option<ActionId>,
     pub deadline: Option<DeadlineId>,
     pub ask: Option<AskId>,
@@ -45,10 +47,18 @@ impl About {
             data.insert("case_reference".into(), json!(reference.as_str()));
             links.insert("case".into(), json!(format!("/api/v1/cases/{id}")));
         }
+        if let Some((id, number)) = &self.challenge {
+            data.insert("challenge_id".into(), json!(id));
+            data.insert("challenge_number".into(), json!(number));
+            links.insert("challenge".into(), json!(format!("/api/v1/challenges/{id}")));
+        }
         if let Some(a) = self.action {
             data.insert("action_id".into(), json!(a));
             if let Some((case, _)) = &self.case {
                 links.insert("action".into(), json!(format!("/api/v1/cases/{case}/actions/{a}")));
+            }
+            if let Some((challenge, _)) = &self.challenge {
+                links.insert("action".into(), json!(format!("/api/v1/challenges/{challenge}/actions/{a}")));
             }
         }
         if let Some(d) = self.deadline {

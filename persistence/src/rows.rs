@@ -245,7 +245,7 @@ pub struct InterventionRow {
 #[diesel(table_name = actions, check_for_backend(diesel::pg::Pg), treat_none_as_default_value = false)]
 pub struct ActionRow {
     pub id: Uuid,
-    pub case_id: Uuid,
+    pub case_id: Option<Uuid>,
     pub description: String,
     pub owner_agency_id: Uuid,
     pub due_on: NaiveDate,
@@ -260,6 +260,8 @@ pub struct ActionRow {
     pub created_by: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub challenge_id: Option<Uuid>,
+    pub meeting_id: Option<Uuid>,
 }
 
 #[derive(Debug, Queryable, Selectable, Insertable)]

@@ -3,7 +3,7 @@
 diesel::table! {
     actions (id) {
         id -> Uuid,
-        case_id -> Uuid,
+        case_id -> Nullable<Uuid>,
         description -> Text,
         owner_agency_id -> Uuid,
         due_on -> Date,
@@ -18,6 +18,8 @@ diesel::table! {
         created_by -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        challenge_id -> Nullable<Uuid>,
+        meeting_id -> Nullable<Uuid>,
     }
 }
 
@@ -450,6 +452,81 @@ diesel::joinable!(asks -> interventions (intervention_id));
 diesel::joinable!(outbox -> webhook_endpoints (endpoint_id));
 diesel::joinable!(webhook_endpoints -> agencies (agency_id));
 
+diesel::table! {
+    challenges (id) {
+        id -> Uuid,
+        number -> Int8,
+        title -> Text,
+        description -> Text,
+        urgency -> Text,
+        sectors -> Array<Text>,
+        agencies -> Array<Uuid>,
+        status -> Text,
+        note -> Nullable<Text>,
+        raised_by -> Text,
+        raised_by_agency -> Nullable<Uuid>,
+        raised_at -> Timestamptz,
+        resolved_on -> Nullable<Date>,
+        escalated_on -> Nullable<Date>,
+        version -> Int4,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    challenge_cases (challenge_id, case_id) {
+        challenge_id -> Uuid,
+        case_id -> Uuid,
+        linked_by -> Text,
+        linked_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    meetings (id) {
+        id -> Uuid,
+        title -> Text,
+        starts_at -> Timestamptz,
+        ends_at -> Timestamptz,
+        place -> Text,
+        created_by -> Text,
+        created_at -> Timestamptz,
+        version -> Int4,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    challenge_decisions (id) {
+        id -> Uuid,
+        challenge_id -> Uuid,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        note -> Nullable<Text>,
+        decided_by -> Text,
+        decided_by_agency -> Nullable<Uuid>,
+        decided_at -> Timestamptz,
+        meeting_id -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    meeting_notes (id) {
+        id -> Uuid,
+        meeting_id -> Uuid,
+        challenge_id -> Nullable<Uuid>,
+        note -> Text,
+        recorded_by -> Text,
+        recorded_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(challenge_cases -> challenges (challenge_id));
+diesel::joinable!(challenge_cases -> cases (case_id));
+diesel::joinable!(challenge_decisions -> challenges (challenge_id));
+diesel::joinable!(meeting_notes -> meetings (meeting_id));
+diesel::joinable!(actions -> challenges (challenge_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     actions,
     agencies,
@@ -462,6 +539,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_records,
     calendar_feeds,
     case_events,
+    challenge_cases,
+    challenge_decisions,
+    challenges,
     case_team,
     cases,
     deadlines,
@@ -470,6 +550,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     inbox_links,
     interventions,
     issued_tokens,
+    meeting_notes,
+    meetings,
     needs,
     outcome_interventions,
     outbox,

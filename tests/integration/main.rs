@@ -25,6 +25,7 @@ mod hostile;
 mod inbox;
 mod instances;
 mod law;
+mod network;
 mod lifecycle;
 mod ops;
 mod refusals;

@@ -52,7 +52,7 @@ pub async fn visible(
         _ => return Err(AppError::Forbidden),
     }
     let page = actions::list(&state.db, &filter, limit, after).await?;
-    caller.listed(page.items.iter().map(|a| a.case_id), Purpose::ActionList);
+    caller.listed(page.items.iter().filter_map(|a| a.on.case()), Purpose::ActionList);
     Ok(page)
 }
 
@@ -68,12 +68,20 @@ pub async fn close(
     caller.concerns(fourthp_domain::audit::EntityType::Action, id.into_uuid());
     access::precheck(caller.principal().role, CaseAction::Read)?;
     let today = london_date(caller.ctx.at);
-    Ok(actions::close(&state.db, &caller.ctx, id, expected, change, today, |case, action| {
-        caller.attempted(case.id);
-        let principal = caller.principal();
-        may_close_action(principal, action.details.owner_agency_id, Relationship::of(principal, case.team_agencies()))
-    })
-    .await?)
+    Ok(actions::close(&state.db, &caller.ctx, id, expected, change, today, |case, action| closing(caller, case, action)).await?)
+}
+
+/// The policy's word on closing `action`: on a case, by the caller's place on its team (the
+/// attempt recorded against the case); a network action, by the owner alone.
+pub(crate) fn closing(caller: &Caller, case: Option<&fourthp_domain::case::Case>, action: &Action) -> Result<(), access::Denial> {
+    let principal = caller.principal();
+    match case {
+        Some(case) => {
+            caller.attempted(case.id);
+            may_close_action(principal, action.details.owner_agency_id, Relationship::of(principal, case.team_agencies()))
+        }
+        None => access::may_close_network_action(principal, action.details.owner_agency_id),
+    }
 }
 
 /// Agrees an action on a case (coordinators): its owner must be on the team, and its due date
@@ -131,7 +139,7 @@ pub async fn get(caller: &Caller, state: &AppState, case: CaseId, id: ActionId) 
     access::precheck(caller.principal().role, CaseAction::Read)?;
     case_for(&state.db, caller, case, CaseAction::Read).await?;
     match actions::get(&state.db, id).await? {
-        Some(a) if a.case_id == case && access::sees_action(caller.principal(), a.details.owner_agency_id) => Ok(a),
+        Some(a) if a.on.case() == Some(case) && access::sees_action(caller.principal(), a.details.owner_agency_id) => Ok(a),
         Some(_) => {
             caller.refused_child();
             Err(AppError::NotFound)

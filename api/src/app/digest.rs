@@ -155,7 +155,7 @@ async fn build(
         links.push(new);
         let due_on = item.action.details.due_on;
         let row = OwedRow {
-            case_reference: item.case_reference.as_str().to_owned(),
+            about: item.about.name(),
             what: item.action.details.description.as_str().to_owned(),
             due: long_date(due_on),
             how_due: sentence_case(&how_due(due_on, day)),

@@ -4,7 +4,6 @@
 //! cut-off link says what happened.
 
 use chrono::{DateTime, Utc};
-use fourthp_domain::access::{may_close_action, Relationship};
 use fourthp_domain::action::{Action, ActionChange, ActionNote};
 use fourthp_domain::audit::{AuditEntry, AuditOutcome, EntityType};
 use fourthp_domain::error::FieldErrors;
@@ -67,7 +66,9 @@ pub fn principal_of(link: &Link) -> Result<Principal, AppError> {
 /// are a read of the case: recorded as the link's.
 pub fn show(caller: &Caller, link: &Link, now: DateTime<Utc>) -> Option<Spent> {
     let entity = if link.action.is_some() { EntityType::Action } else { EntityType::Ask };
-    caller.log_read(AuditEntry::read(entity, link.case_id, AuditOutcome::Success));
+    if let Some(case) = link.about.case() {
+        caller.log_read(AuditEntry::read(entity, case, AuditOutcome::Success));
+    }
     link.spent(now)
 }
 
@@ -97,10 +98,8 @@ pub async fn close(caller: &Caller, state: &AppState, token: &str, closing: Clos
     };
     let hash = crate::credentials::token_hash(token);
     let today = london_date(caller.ctx.at);
-    let principal = caller.principal().clone();
     let closed = inbox::close_action(&state.db, &caller.ctx, &hash, change, today, |case, action| {
-        caller.attempted(case.id);
-        may_close_action(&principal, action.details.owner_agency_id, Relationship::of(&principal, case.team_agencies()))
+        super::actions::closing(caller, case, action)
     })
     .await;
     if matches!(closed, Err(UseError::NotOnTeam)) {

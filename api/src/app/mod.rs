@@ -19,6 +19,7 @@ pub mod agencies;
 pub mod api_clients;
 pub mod audit;
 pub mod cases;
+pub mod challenges;
 pub mod deadlines;
 pub mod digest;
 pub mod enrolment;

@@ -98,11 +98,11 @@ pub async fn feed(caller: &Caller, state: &AppState, book: &RuleBook) -> Result<
     loop {
         let page = owed::owed(&state.db, agency, Limit::clamped(200), after, None).await?;
         for item in &page.items {
-            cases.push(item.action.case_id);
+            cases.extend(item.action.on.case());
             entries.push(ics::Entry {
                 uid: format!("action-{}@fourthp", item.action.id),
                 day: item.action.details.due_on,
-                summary: format!("{}: {}", item.case_reference.as_str(), item.action.details.description.as_str()),
+                summary: format!("{}: {}", item.about.reference(), item.action.details.description.as_str()),
             });
         }
         after = page.next;

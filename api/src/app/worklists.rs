@@ -82,6 +82,6 @@ pub async fn owed_by_my_agency(
     let (Role::Partner, Some(agency)) = (p.role, p.agency) else { return Err(AppError::Forbidden) };
     let limit = Limit::clamped(OWED_PAGE);
     let page = owed::owed(&state.db, agency, limit, after, None).await?;
-    caller.listed(page.items.iter().map(|i| i.action.case_id), Purpose::ActionList);
+    caller.listed(page.items.iter().filter_map(|i| i.action.on.case()), Purpose::ActionList);
     Ok(page)
 }

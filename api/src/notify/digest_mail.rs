@@ -6,7 +6,8 @@ use askama::Template;
 
 /// One action owed.
 pub struct OwedRow {
-    pub case_reference: String,
+    /// "Case 2026-000123", "Challenge 12".
+    pub about: String,
     pub what: String,
     pub due: String,
     pub how_due: String,

@@ -23,7 +23,8 @@ struct InboxPage {
     chrome: Chrome,
     title: String,
     agency: String,
-    case_reference: String,
+    /// "case 2026-000123", "Challenge 12".
+    about: String,
     recipient: String,
     expires: String,
     token: String,
@@ -59,8 +60,8 @@ impl InboxPage {
                 String::new(),
                 String::new(),
                 Some(format!(
-                    "You spoke with the coordinator about case {} on {}: what happened? Where are things now?",
-                    link.case_reference.as_str(),
+                    "You spoke with the coordinator about {} on {}: what happened? Where are things now?",
+                    link.about.words(),
                     long_date(fourthp_domain::time::london_date(*talked_at))
                 )),
             ),
@@ -69,7 +70,7 @@ impl InboxPage {
         InboxPage {
             title,
             agency: link.agency_name.clone(),
-            case_reference: link.case_reference.as_str().to_owned(),
+            about: link.about.words(),
             recipient: link.recipient.clone(),
             expires: london_time(link.expires_at),
             token: token.to_owned(),
@@ -87,7 +88,7 @@ impl InboxPage {
             chrome: Chrome::anonymous(),
             title: String::new(),
             agency: "your agency".to_owned(),
-            case_reference: String::new(),
+            about: String::new(),
             recipient: String::new(),
             expires: String::new(),
             token: String::new(),
@@ -172,17 +173,17 @@ pub async fn act(req: HttpRequest, state: web::Data<AppState>, form: Form<InboxF
     let done = match (f.kind.as_str(), link.ask.is_some()) {
         ("done", false) => inbox::close(&caller, &state, &f.token, Closing::Done(f.note.clone()))
             .await
-            .map(|_| ("Marked done".to_owned(), format!("Thank you: the action on case {} is marked done.", link.case_reference.as_str()))),
+            .map(|_| ("Marked done".to_owned(), format!("Thank you: the action on {} is marked done.", link.about.words()))),
         ("cannot", false) => inbox::close(&caller, &state, &f.token, Closing::Cannot(f.reason.clone())).await.map(|_| {
             (
                 "Sent to the coordinator".to_owned(),
-                format!("Thank you: the coordinator of case {} now knows it can't be done, and why.", link.case_reference.as_str()),
+                format!("Thank you: the coordinator of {} now knows it can't be done, and why.", link.about.words()),
             )
         }),
         ("answer", true) => inbox::answer(&caller, &state, &f.token, AskAnswer::parse(&f.answer), &f.text).await.map(|_| {
             (
                 "Sent to the coordinator".to_owned(),
-                format!("Thank you: your answer about case {} is on its record now.", link.case_reference.as_str()),
+                format!("Thank you: your answer about {} is on its record now.", link.about.words()),
             )
         }),
         _ => return Err(PageError::Problem(Problem::bad_request("kind", "is not what this link does"))),
@@ -201,7 +202,7 @@ pub async fn act(req: HttpRequest, state: web::Data<AppState>, form: Form<InboxF
         }
         Err(LinkError::NotOnTeam) => {
             page.title = "This link no longer works".to_owned();
-            page.spent = Some(format!("{} is no longer on the team of case {}.", link.agency_name, link.case_reference.as_str()));
+            page.spent = Some(format!("{} is no longer on the team of {}.", link.agency_name, link.about.words()));
             Ok(render(StatusCode::FORBIDDEN, &page))
         }
         Err(LinkError::Invalid(errs)) => {

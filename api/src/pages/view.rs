@@ -88,6 +88,26 @@ pub fn nav_for(role: Role) -> Vec<(&'static str, &'static str)> {
     nav
 }
 
+/// A link to what an action is owed on, and its name: ("/app/cases/…", "Case 2026-000123") or
+/// ("/app/challenges/…", "Challenge 12").
+pub fn concerning_link(about: &fourthp_domain::action::Concerning) -> (String, String) {
+    use fourthp_domain::action::Concerning;
+    let href = match about {
+        Concerning::Case(id, _) => format!("/app/cases/{id}"),
+        Concerning::Challenge(id, _) => format!("/app/challenges/{id}"),
+    };
+    (href, about.name())
+}
+
+/// The page of what an action is owed on.
+pub fn concerning_href(on: &fourthp_domain::action::ActionOn) -> String {
+    use fourthp_domain::action::ActionOn;
+    match on {
+        ActionOn::Case(id) => format!("/app/cases/{id}"),
+        ActionOn::Challenge(id) => format!("/app/challenges/{id}"),
+    }
+}
+
 /// An open action as a card with its closing form (what we owe, the case page).
 pub struct ActionCard {
     pub id: String,
@@ -96,7 +116,8 @@ pub struct ActionCard {
     pub due: String,
     pub how_due: String,
     pub overdue: bool,
-    /// The case it belongs to, where the list spans cases: (id, reference).
+    /// The case or challenge it belongs to, where the list spans them: (link, "Case 2026-000123"
+    /// or "Challenge 12").
     pub case: Option<(String, String)>,
     /// "Asked by Sam Jones (Northshire Anti-Slavery Network) on a phone call, 2 December 2026".
     pub asked: Option<String>,

@@ -250,7 +250,7 @@ async fn owed_page(
             let how = i.channel.map(super::view::by_channel).unwrap_or_default();
             let agreed = super::view::london_time(i.agreed_at);
             ActionCard {
-                case: Some((i.action.case_id.to_string(), i.case_reference.as_str().to_owned())),
+                case: Some(super::view::concerning_link(&i.about)),
                 asked: Some(format!("Asked by {who}{how}, {agreed}")),
                 ..ActionCard::new(&i.action, today)
             }
@@ -306,7 +306,7 @@ pub async fn close_action(form: PageForm<CloseForm>, state: web::Data<AppState>,
                 Some(change) => match actions::close(&page.caller, &state, id, f.version, change).await {
                     // Back to where it was closed from: the case page for coordinators.
                     Ok(action) if page.caller.principal().role == Role::Coordinator => {
-                        return Ok(see_other(&format!("/app/cases/{}", action.case_id)))
+                        return Ok(see_other(&super::view::concerning_href(&action.on)))
                     }
                     Ok(_) => return Ok(see_other("/app/owed?closed=1")),
                     Err(AppError::Conflict { message, .. }) => refuse(&message),

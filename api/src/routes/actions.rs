@@ -46,7 +46,12 @@ pub struct ClosureResponse {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ActionResponse {
     pub id: uuid::Uuid,
-    pub case_id: uuid::Uuid,
+    /// The case it is owed on; null for a network action.
+    pub case_id: Option<uuid::Uuid>,
+    /// The network challenge it is owed on; null for a case's action.
+    pub challenge_id: Option<uuid::Uuid>,
+    /// The network meeting it was given out at, if any.
+    pub meeting_id: Option<uuid::Uuid>,
     pub description: String,
     pub owner_agency_id: uuid::Uuid,
     pub due_on: NaiveDate,
@@ -62,11 +67,21 @@ pub struct ActionResponse {
     pub created_at: DateTime<Utc>,
 }
 
+/// Where an action lives in the API: under its case, or under its challenge.
+pub fn action_location(a: &Action) -> String {
+    match a.on {
+        fourthp_domain::action::ActionOn::Case(c) => format!("/api/v1/cases/{c}/actions/{}", a.id),
+        fourthp_domain::action::ActionOn::Challenge(c) => format!("/api/v1/challenges/{c}/actions/{}", a.id),
+    }
+}
+
 impl ActionResponse {
     pub fn new(a: &Action, today: NaiveDate) -> Self {
         ActionResponse {
             id: a.id.into_uuid(),
-            case_id: a.case_id.into_uuid(),
+            case_id: a.on.case().map(|c| c.into_uuid()),
+            challenge_id: a.on.challenge().map(|c| c.into_uuid()),
+            meeting_id: a.meeting.map(|m| m.into_uuid()),
             description: a.details.description.to_string(),
             owner_agency_id: a.details.owner_agency_id.into_uuid(),
             due_on: a.details.due_on,
@@ -152,7 +167,7 @@ pub async fn create_action(
     let key = body.key(&caller);
     let today = london_date(caller.ctx.at);
     let respond =
-        |a: &Action| stored(&ActionResponse::new(a, today), format!("/api/v1/cases/{}/actions/{}", a.case_id, a.id), Some(etag(a.version)));
+        |a: &Action| stored(&ActionResponse::new(a, today), action_location(a), Some(etag(a.version)));
     let follow_up = super::interventions::follow_up(body.value);
     created(app::actions::create(&caller, &state, path.id, key.as_ref(), follow_up, respond).await?)
 }

@@ -8,6 +8,7 @@ pub mod agencies;
 pub mod api_clients;
 pub mod audit;
 pub mod cases;
+pub mod challenges;
 pub mod deadlines;
 pub mod enrolment;
 pub mod events;

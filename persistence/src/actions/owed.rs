@@ -1,11 +1,12 @@
-//! What an agency owes: its open actions on the cases it is on, soonest due (so the overdue)
-//! first, each with its case's reference, who asked for it and when it was agreed.
+//! What an agency owes: its open actions on the cases it is on and on the network's challenges,
+//! soonest due (so the overdue) first, each with its case's reference (or its challenge's
+//! number), who asked for it and when it was agreed.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::sql_types::{Date, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{BigInt, Date, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel::QueryableByName;
 use diesel_async::RunQueryDsl;
-use fourthp_domain::action::Action;
+use fourthp_domain::action::{Action, ActionOn, Concerning};
 use fourthp_domain::case::CaseReference;
 use fourthp_domain::ids::{ActionId, AgencyId};
 use fourthp_domain::intervention::Channel;
@@ -19,7 +20,8 @@ use crate::rows::ActionRow;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OwedItem {
     pub action: Action,
-    pub case_reference: CaseReference,
+    /// The case (by reference) or the challenge (by number) it is owed on.
+    pub about: Concerning,
     /// The name of the person who asked, when they have an account.
     pub asked_by: Option<String>,
     /// Their agency (or the agency that recorded the conversation it was agreed in).
@@ -34,8 +36,10 @@ pub struct OwedItem {
 struct OwedRow {
     #[diesel(embed)]
     action: ActionRow,
-    #[diesel(sql_type = Text)]
-    case_reference: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    case_reference: Option<String>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    challenge_number: Option<i64>,
     #[diesel(sql_type = Nullable<Text>)]
     asked_by: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
@@ -46,15 +50,15 @@ struct OwedRow {
     channel: Option<String>,
 }
 
-const SQL: &str = "SELECT a.*, c.reference AS case_reference, u.display_name AS asked_by, \
+const SQL: &str = "SELECT a.*, c.reference AS case_reference, ch.number AS challenge_number, u.display_name AS asked_by, \
      coalesce(ug.name, ig.name) AS asked_by_agency, coalesce(i.occurred_at, a.created_at) AS agreed_at, i.channel AS channel \
-     FROM actions a JOIN cases c ON c.id = a.case_id \
+     FROM actions a LEFT JOIN cases c ON c.id = a.case_id LEFT JOIN challenges ch ON ch.id = a.challenge_id \
      LEFT JOIN interventions i ON i.id = a.from_intervention \
      LEFT JOIN users u ON u.id = CASE WHEN a.created_by ~ '^user:[0-9a-f-]{36}$' THEN substr(a.created_by, 6)::uuid END \
      LEFT JOIN agencies ug ON ug.id = u.agency_id \
      LEFT JOIN agencies ig ON ig.id = i.recorded_by_agency \
      WHERE a.owner_agency_id = $1 AND a.status = 'open' \
-     AND a.case_id IN (SELECT t.case_id FROM case_team t WHERE t.agency_id = $1)";
+     AND (a.challenge_id IS NOT NULL OR a.case_id IN (SELECT t.case_id FROM case_team t WHERE t.agency_id = $1))";
 
 /// A page of what `agency` owes, by due date then id, after `after`; with `until`, only what
 /// falls due by that date (the digest: overdue and this week's).
@@ -85,14 +89,22 @@ pub async fn owed(
     let items = rows
         .into_iter()
         .map(|r| {
+            let action = action_from(r.action)?;
+            let about = match (action.on, r.case_reference, r.challenge_number) {
+                (ActionOn::Case(id), Some(reference), None) => Concerning::Case(
+                    id,
+                    CaseReference::parse(&reference).map_err(|_| StoreError::internal("case row with invalid reference"))?,
+                ),
+                (ActionOn::Challenge(id), None, Some(number)) => Concerning::Challenge(id, number),
+                _ => return Err(StoreError::internal("an owed action without its case or challenge")),
+            };
             Ok(OwedItem {
-                case_reference: CaseReference::parse(&r.case_reference)
-                    .map_err(|_| StoreError::internal("case row with invalid reference"))?,
+                about,
                 asked_by: r.asked_by,
                 asked_by_agency: r.asked_by_agency,
                 agreed_at: r.agreed_at,
                 channel: r.channel.as_deref().and_then(Channel::parse),
-                action: action_from(r.action)?,
+                action,
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
