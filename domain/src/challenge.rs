@@ -215,8 +215,12 @@ impl Finding {
 /// The words of `text`, lowered, as runs of one to three words: what a stored name is compared
 /// with (a name is matched whole, never inside another word).
 pub fn name_candidates(text: &str) -> Vec<String> {
-    let words: Vec<String> =
-        text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '-' || c == '.')).filter(|w| !w.is_empty()).map(|w| w.trim_matches('.').to_lowercase()).filter(|w| !w.is_empty()).collect();
+    let words: Vec<String> = text
+        .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '-' || c == '.'))
+        .filter(|w| !w.is_empty())
+        .map(|w| w.trim_matches('.').to_lowercase())
+        .filter(|w| !w.is_empty())
+        .collect();
     let mut out = Vec::new();
     for n in 1..=3 {
         for run in words.windows(n) {
@@ -353,7 +357,8 @@ mod tests {
     #[test]
     fn personal_data_is_found() {
         let names = vec!["A.B.".to_owned(), "Ana".to_owned(), "Tom Reid".to_owned()];
-        let text = "Ana and tom reid were moved on 03/04/1990; call 07700 900123 or ana@example.org about 2026-000123. Banana, or (01632 960001).";
+        let text =
+            "Ana and tom reid were moved on 03/04/1990; call 07700 900123 or ana@example.org about 2026-000123. Banana, or (01632 960001).";
         let found = personal_data_in(text, &names);
         assert!(found.contains(&Finding::CaseReference("2026-000123".into())));
         assert!(found.contains(&Finding::Date("03/04/1990".into())));

@@ -111,7 +111,11 @@ pub async fn names_known(db: &Db, candidates: &[String], scope: &NameScope) -> R
     }
     let mut conn = db.conn().await?;
     let mut q = cases::table
-        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>("lower(known_as) = ANY(").bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(candidates.to_vec()).sql(")"))
+        .filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>("lower(known_as) = ANY(")
+                .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(candidates.to_vec())
+                .sql(")"),
+        )
         .select(cases::known_as)
         .distinct()
         .into_boxed();
@@ -129,7 +133,8 @@ pub async fn raise(db: &Db, ctx: &AuditContext, new: NewChallenge, linked: &[Cas
     let mut conn = db.conn().await?;
     conn.transaction::<_, ChallengeError, _>(async move |conn| {
         let id = ChallengeId::new_at(ctx.at);
-        let number: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>("nextval('challenge_number_seq')")).get_result(conn).await?;
+        let number: i64 =
+            diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>("nextval('challenge_number_seq')")).get_result(conn).await?;
         let row = ChallengeRow {
             id: id.into_uuid(),
             number,
@@ -233,7 +238,9 @@ pub async fn linked_cases(db: &Db, id: ChallengeId) -> Result<Vec<(CaseId, CaseR
         .load(&mut conn)
         .await?;
     rows.into_iter()
-        .map(|(id, r)| Ok((CaseId::from_uuid(id), CaseReference::parse(&r).map_err(|_| StoreError::internal("case row with invalid reference"))?)))
+        .map(|(id, r)| {
+            Ok((CaseId::from_uuid(id), CaseReference::parse(&r).map_err(|_| StoreError::internal("case row with invalid reference"))?))
+        })
         .collect()
 }
 
@@ -250,10 +257,12 @@ pub struct Decision {
     pub meeting: Option<MeetingId>,
 }
 
+type DecisionTuple = (Option<String>, String, Option<String>, String, Option<String>, DateTime<Utc>, Option<Uuid>);
+
 /// A challenge's decisions, oldest first.
 pub async fn decisions(db: &Db, id: ChallengeId) -> Result<Vec<Decision>, StoreError> {
     let mut conn = db.conn().await?;
-    let rows: Vec<(Option<String>, String, Option<String>, String, Option<String>, DateTime<Utc>, Option<Uuid>)> = challenge_decisions::table
+    let rows: Vec<DecisionTuple> = challenge_decisions::table
         .left_join(agencies::table.on(agencies::id.nullable().eq(challenge_decisions::decided_by_agency)))
         .filter(challenge_decisions::challenge_id.eq(id.into_uuid()))
         .order((challenge_decisions::decided_at.asc(), challenge_decisions::id.asc()))

@@ -169,7 +169,10 @@ async fn load(conn: &mut AsyncPgConnection, hash: &[u8], lock: bool) -> Result<O
     let about = match on {
         ActionOn::Case(case_id) => {
             let reference: String = cases::table.find(case_id.into_uuid()).select(cases::reference).first(conn).await?;
-            Concerning::Case(case_id, CaseReference::parse(&reference).map_err(|_| StoreError::internal("case row with invalid reference"))?)
+            Concerning::Case(
+                case_id,
+                CaseReference::parse(&reference).map_err(|_| StoreError::internal("case row with invalid reference"))?,
+            )
         }
         ActionOn::Challenge(c) => Concerning::Challenge(c, crate::challenges::number_of(conn, c).await?),
     };
@@ -282,12 +285,7 @@ pub async fn answer_ask(db: &Db, ctx: &AuditContext, hash: &[u8], status: AskAns
                 Concerning::Case(id, reference) => Some((*id, reference.clone())),
                 Concerning::Challenge(..) => None,
             };
-            let about = About {
-                case,
-                ask: Some(ask.id),
-                status: Some(status.as_str()),
-                ..About::default()
-            };
+            let about = About { case, ask: Some(ask.id), status: Some(status.as_str()), ..About::default() };
             outbox::announce(conn, ctx.at, Topic::AskAnswered, asker, &about, None).await?;
         }
         Ok(ask)

@@ -360,7 +360,7 @@ pub(crate) mod tests {
         assert!(reused(&diesel::insert_into(idempotency_keys::table).values(&key)));
         let action = ActionRow {
             id,
-            case_id: id,
+            case_id: Some(id),
             description: "d".into(),
             owner_agency_id: id,
             due_on: day,
@@ -375,6 +375,8 @@ pub(crate) mod tests {
             created_by: "vcc".into(),
             created_at: at,
             updated_at: at,
+            challenge_id: None,
+            meeting_id: None,
         };
         assert!(reused(&diesel::insert_into(actions::table).values(&action)));
         let outcome = OutcomeRow {

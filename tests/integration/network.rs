@@ -93,12 +93,22 @@ async fn a_partner_raises_a_challenge_and_the_network_works_it_to_resolved() {
 
     // The police are given an action on the same ledger as casework.
     let actions = format!("/api/v1/challenges/{id}/actions");
-    let r = app.post(&actions, &police_partner, json!({"description": "Agree a letter of identity for people without documents", "owner_agency_id": police, "due_on": day(14)})).await;
+    let r = app
+        .post(
+            &actions,
+            &police_partner,
+            json!({"description": "Agree a letter of identity for people without documents", "owner_agency_id": police, "due_on": day(14)}),
+        )
+        .await;
     r.problem(403);
     let r = app.post(&actions, &coordinator, json!({"description": "", "owner_agency_id": police, "due_on": "14/01/2027"})).await;
     assert_eq!(r.problem(422), ["description", "due_on"]);
     let r = app
-        .post(&actions, &coordinator, json!({"description": "Agree a letter of identity for people without documents", "owner_agency_id": police, "due_on": day(14)}))
+        .post(
+            &actions,
+            &coordinator,
+            json!({"description": "Agree a letter of identity for people without documents", "owner_agency_id": police, "due_on": day(14)}),
+        )
         .await;
     assert_eq!(r.status.as_u16(), 201, "{}", r.text);
     let action = r.body["id"].as_str().unwrap().to_owned();
@@ -159,10 +169,14 @@ async fn personal_data_is_warned_of_before_it_reaches_the_board() {
     let r = app.call(awc::http::Method::PUT, &format!("/api/v1/cases/{case_id}/team/{housing}"), Some(&coordinator), Some(json!({}))).await;
     assert_eq!(r.status.as_u16(), 201, "{}", r.text);
 
-    let about = |description: &str, confirmed: bool| {
-        json!({"title": "Children placed out of area", "description": description, "urgency": "urgent", "personal_data_confirmed": confirmed})
-    };
-    let r = app.post("/api/v1/challenges", &housing_partner, about(&format!("Marek was moved again (case {reference}); call 07700 900123."), false)).await;
+    let about = |description: &str, confirmed: bool| json!({"title": "Children placed out of area", "description": description, "urgency": "urgent", "personal_data_confirmed": confirmed});
+    let r = app
+        .post(
+            "/api/v1/challenges",
+            &housing_partner,
+            about(&format!("Marek was moved again (case {reference}); call 07700 900123."), false),
+        )
+        .await;
     assert_eq!(r.status.as_u16(), 409, "{}", r.text);
     assert_eq!(r.body["type"], "urn:fourthp:problem:personal-data");
     let said: Vec<&str> = r.body["errors"].as_array().unwrap().iter().map(|e| e["message"].as_str().unwrap()).collect();
@@ -179,13 +193,17 @@ async fn personal_data_is_warned_of_before_it_reaches_the_board() {
     assert_eq!(r.status.as_u16(), 409, "{}", r.text);
 
     // A case the writer cannot see cannot be linked, and reads as no case at all.
-    let r = app.post("/api/v1/challenges", &gp_partner, json!({"title": "x", "description": "y", "urgency": "routine", "cases": [reference]})).await;
+    let r = app
+        .post("/api/v1/challenges", &gp_partner, json!({"title": "x", "description": "y", "urgency": "routine", "cases": [reference]}))
+        .await;
     assert_eq!(r.problem(422), ["cases[0]"]);
 
     // Confirmed: saved as written.
     let r = app.post("/api/v1/challenges", &housing_partner, about("Marek was moved again.", true)).await;
     assert_eq!(r.status.as_u16(), 201, "{}", r.text);
-    let r = app.post("/api/v1/challenges", &housing_partner, json!({"title": "", "description": "", "urgency": "whenever", "sectors": ["bakers"]})).await;
+    let r = app
+        .post("/api/v1/challenges", &housing_partner, json!({"title": "", "description": "", "urgency": "whenever", "sectors": ["bakers"]}))
+        .await;
     let mut fields = r.problem(422);
     fields.sort();
     assert_eq!(fields, ["description", "sectors[0]", "title", "urgency"]);

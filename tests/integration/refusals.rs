@@ -58,6 +58,33 @@ async fn every_refusal_of_every_operation_leaves_exactly_one_denied_record() {
     // A case with one of each child, none of it the outsiders'.
     let case = app.open_case(&vcc, car_wash_man()).await["id"].as_str().unwrap().to_owned();
     let Children { event, intervention, action, need, outcome, deadline } = one_of_each_child(&app, &vcc, &case, own_agency).await;
+    // A challenge on the network's board, with a network action.
+    let raised = app
+        .post(
+            "/api/v1/challenges",
+            &vcc,
+            json!({"title": "Referrals refused without ID", "description": "Providers refuse.", "urgency": "soon"}),
+        )
+        .await;
+    let challenge = raised.body["id"].as_str().unwrap().to_owned();
+    let accepted = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/challenges/{challenge}/decisions"),
+            Some(&vcc),
+            Some((json!({"to": "accepted"}).to_string().into_bytes(), "application/json")),
+            &[("if-match", "\"1\"")],
+        )
+        .await;
+    assert_eq!(accepted.status.as_u16(), 200, "{}", accepted.text);
+    let given = app
+        .post(
+            &format!("/api/v1/challenges/{challenge}/actions"),
+            &vcc,
+            json!({"description": "Write to providers", "owner_agency_id": own_agency, "due_on": day(7)}),
+        )
+        .await;
+    let network_action = given.body["id"].as_str().unwrap().to_owned();
 
     let ids: HashMap<&str, String> = HashMap::from([
         ("event_id", event),
@@ -68,6 +95,7 @@ async fn every_refusal_of_every_operation_leaves_exactly_one_denied_record() {
         ("deadline_id", deadline.clone()),
         ("agency_id", own_agency.to_string()),
     ]);
+    let challenge_ids: HashMap<&str, String> = HashMap::from([("action_id", network_action)]);
     let concrete = |template: &str| -> String {
         let mut path = template.to_owned();
         let first = if template.starts_with("/api/v1/cases/") {
@@ -78,11 +106,14 @@ async fn every_refusal_of_every_operation_leaves_exactly_one_denied_record() {
             need.clone()
         } else if template.starts_with("/api/v1/deadlines/") {
             deadline.clone()
+        } else if template.starts_with("/api/v1/challenges/") {
+            challenge.clone()
         } else {
             own_agency.to_string()
         };
         path = path.replace("{id}", &first);
-        for (name, id) in &ids {
+        let ids = if template.starts_with("/api/v1/challenges/") { &challenge_ids } else { &ids };
+        for (name, id) in ids {
             path = path.replace(&format!("{{{name}}}"), id);
         }
         path
@@ -108,6 +139,10 @@ async fn every_refusal_of_every_operation_leaves_exactly_one_denied_record() {
             ("POST", "/api/v1/deadlines/{id}/waive") => json!({"reason": "Not needed"}),
             ("POST", "/api/v1/agencies") => json!({"name": "Another NGO", "kind": "ngo"}),
             ("PATCH", "/api/v1/agencies/{id}") => json!({"name": "Renamed"}),
+            ("POST", "/api/v1/challenges/{id}/decisions") => json!({"to": "being_worked"}),
+            ("POST", "/api/v1/challenges/{id}/actions") => {
+                json!({"description": "Call back", "owner_agency_id": own_agency, "due_on": day(3)})
+            }
             _ => return None,
         })
     };

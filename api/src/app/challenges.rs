@@ -41,7 +41,10 @@ impl From<ChallengeError> for AppError {
                 "challenge-closed",
                 match s {
                     ChallengeStatus::Raised => "Accept the challenge for the network before giving out its actions.".to_owned(),
-                    _ => format!("The challenge is {}: the network owes nothing more on it.", fourthp_domain::words::Words::words(s).to_lowercase()),
+                    _ => format!(
+                        "The challenge is {}: the network owes nothing more on it.",
+                        fourthp_domain::words::Words::words(s).to_lowercase()
+                    ),
                 },
             ),
             ChallengeError::Store(s) => AppError::Store(s),
@@ -124,7 +127,9 @@ async fn linkable_cases(caller: &Caller, state: &AppState, references: &[String]
     let mut linked = Vec::new();
     for (i, raw) in references.iter().enumerate().filter(|(_, r)| !r.trim().is_empty()) {
         let field = format!("cases[{i}]");
-        let Some(reference) = errs.check(&field, CaseReference::parse(raw.trim()).map_err(|_| "is not a case reference (like 2026-000123)")) else {
+        let Some(reference) =
+            errs.check(&field, CaseReference::parse(raw.trim()).map_err(|_| "is not a case reference (like 2026-000123)"))
+        else {
             continue;
         };
         let found = match fourthp_persistence::cases::id_by_reference(&state.db, &reference).await? {
@@ -133,8 +138,13 @@ async fn linkable_cases(caller: &Caller, state: &AppState, references: &[String]
         };
         let visible = found.filter(|case| {
             let principal = caller.principal();
-            case_access(principal.role, CaseAction::Read, Relationship::of(principal, case.team_agencies()), case.details.consent.data_sharing)
-                .is_ok()
+            case_access(
+                principal.role,
+                CaseAction::Read,
+                Relationship::of(principal, case.team_agencies()),
+                case.details.consent.data_sharing,
+            )
+            .is_ok()
         });
         match visible {
             Some(case) if !linked.contains(&case.id) => linked.push(case.id),
@@ -220,14 +230,19 @@ pub fn parse_decision(f: &DecisionFields) -> Result<ChallengeChange, AppError> {
     let mut errs = FieldErrors::new();
     let to = errs.check("to", ChallengeStatus::parse(&f.to).ok_or("must be a step the board knows"));
     let note = |errs: &mut FieldErrors, what: &str| {
-        errs.check("note", ChallengeNote::parse(&f.note).map_err(|e| if f.note.trim().is_empty() { format!("Say {what}") } else { e.to_string() }))
+        errs.check(
+            "note",
+            ChallengeNote::parse(&f.note).map_err(|e| if f.note.trim().is_empty() { format!("Say {what}") } else { e.to_string() }),
+        )
     };
     let change = match to {
         Some(ChallengeStatus::Accepted) => Some(ChallengeChange::Accept),
         Some(ChallengeStatus::BeingWorked) => Some(ChallengeChange::StartWork),
         Some(ChallengeStatus::Declined) => note(&mut errs, "why the network declines it").map(|reason| ChallengeChange::Decline { reason }),
         Some(ChallengeStatus::Resolved) => note(&mut errs, "what changed").map(|what_changed| ChallengeChange::Resolve { what_changed }),
-        Some(ChallengeStatus::Escalated) => note(&mut errs, "why it goes to the national forum").map(|why| ChallengeChange::Escalate { why }),
+        Some(ChallengeStatus::Escalated) => {
+            note(&mut errs, "why it goes to the national forum").map(|why| ChallengeChange::Escalate { why })
+        }
         Some(ChallengeStatus::Raised) => {
             errs.push("to", "a challenge is raised once");
             None
@@ -274,8 +289,14 @@ pub async fn add_action(
     };
     let ctx = &caller.ctx;
     let today = london_date(ctx.at);
-    write::run(&state.db, key, ctx.at, async |conn| store::add_action(conn, ctx, id, new, today, meeting).await.map_err(AppError::from), respond)
-        .await
+    write::run(
+        &state.db,
+        key,
+        ctx.at,
+        async |conn| store::add_action(conn, ctx, id, new, today, meeting).await.map_err(AppError::from),
+        respond,
+    )
+    .await
 }
 
 /// One network action of a challenge: another challenge's (or a case's) is not found here.

@@ -98,10 +98,9 @@ pub async fn close(caller: &Caller, state: &AppState, token: &str, closing: Clos
     };
     let hash = crate::credentials::token_hash(token);
     let today = london_date(caller.ctx.at);
-    let closed = inbox::close_action(&state.db, &caller.ctx, &hash, change, today, |case, action| {
-        super::actions::closing(caller, case, action)
-    })
-    .await;
+    let closed =
+        inbox::close_action(&state.db, &caller.ctx, &hash, change, today, |case, action| super::actions::closing(caller, case, action))
+            .await;
     if matches!(closed, Err(UseError::NotOnTeam)) {
         caller.refused_child();
     }

@@ -181,10 +181,7 @@ pub async fn act(req: HttpRequest, state: web::Data<AppState>, form: Form<InboxF
             )
         }),
         ("answer", true) => inbox::answer(&caller, &state, &f.token, AskAnswer::parse(&f.answer), &f.text).await.map(|_| {
-            (
-                "Sent to the coordinator".to_owned(),
-                format!("Thank you: your answer about {} is on its record now.", link.about.words()),
-            )
+            ("Sent to the coordinator".to_owned(), format!("Thank you: your answer about {} is on its record now.", link.about.words()))
         }),
         _ => return Err(PageError::Problem(Problem::bad_request("kind", "is not what this link does"))),
     };

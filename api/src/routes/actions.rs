@@ -166,8 +166,7 @@ pub async fn create_action(
 ) -> Result<HttpResponse, Problem> {
     let key = body.key(&caller);
     let today = london_date(caller.ctx.at);
-    let respond =
-        |a: &Action| stored(&ActionResponse::new(a, today), action_location(a), Some(etag(a.version)));
+    let respond = |a: &Action| stored(&ActionResponse::new(a, today), action_location(a), Some(etag(a.version)));
     let follow_up = super::interventions::follow_up(body.value);
     created(app::actions::create(&caller, &state, path.id, key.as_ref(), follow_up, respond).await?)
 }

@@ -173,7 +173,11 @@ const CURSOR_KIND: &str = "challenges";
     security(("bearer" = []))
 )]
 #[post("/challenges")]
-pub async fn raise_challenge(caller: Caller, state: web::Data<AppState>, body: ApiJson<RaiseChallengeRequest>) -> Result<HttpResponse, Problem> {
+pub async fn raise_challenge(
+    caller: Caller,
+    state: web::Data<AppState>,
+    body: ApiJson<RaiseChallengeRequest>,
+) -> Result<HttpResponse, Problem> {
     let b = body.value;
     let fields = RaiseFields {
         title: b.title,
@@ -265,6 +269,10 @@ pub async fn decide_challenge(
     precondition: Precondition,
     body: ApiJson<DecisionRequest>,
 ) -> Result<HttpResponse, Problem> {
+    // The role before the precondition: a partner is told it may not, not to send If-Match.
+    caller.concerns(fourthp_domain::audit::EntityType::Challenge, path.id.into_uuid());
+    fourthp_domain::access::challenge_access(caller.principal().role, fourthp_domain::access::ChallengeAction::Decide)
+        .map_err(app::AppError::from)?;
     let b = body.value;
     let fields = DecisionFields { to: b.to, note: b.note.unwrap_or_default(), meeting: None };
     let change = app::challenges::parse_decision(&fields)?;
