@@ -377,3 +377,40 @@ async fn a_partner_acts_from_the_emailed_links() {
     );
     assert_eq!(app.count(&format!("SELECT count(*) AS n FROM webhook_endpoints WHERE agency_id = '{housing}'")).await, 1);
 }
+
+/// The network's own work in the browser: a partner raises a challenge (warned of a case
+/// reference first), the coordinator accepts it and gives the police an action, the police
+/// partner closes it from "What we owe", the coordinator resolves the challenge.
+#[actix_web::test]
+async fn the_network_works_a_challenge() {
+    let app = TestApp::init().spawn().await;
+    let (vcc_agency, vcc) = app.coordinator().await;
+    let housing = app.agency("Northshire Homes Housing Association", "local_authority_housing").await;
+    let police = app.agency("Northshire Police", "police").await;
+    let case = app.open_case(&vcc, car_wash_man()).await;
+    let reference = case["reference"].as_str().unwrap().to_owned();
+    let config = json!({
+        "housing": account(&app, "housing", "officer@northshire-homes.example", "partner", Some(housing)).await,
+        "police": account(&app, "police", "mash@northshire.police.example", "partner", Some(police)).await,
+        "coordinator": account(&app, "coordinator", "sam.jones@northshire-vcs.example", "coordinator", Some(vcc_agency)).await,
+        "police_name": "Northshire Police",
+        "case_reference": reference,
+        "title": "Housing providers refuse referrals without ID",
+        "what": "Three providers in the north of the county turn people away when they have no identity documents.",
+        "action": "Agree a letter of identity for people without documents",
+        "due_on": day(14),
+        "closing_note": "Letter agreed with the custody team; template sent to members.",
+        "what_changed": "Providers accept the police letter of identity.",
+    });
+    let results = run_story(&app, "network", config).await;
+    assert!(results["pages"].as_array().unwrap().len() >= 12, "{results:#}");
+    let r = app.get("/api/v1/challenges", &vcc).await;
+    assert_eq!(r.body["items"][0]["status"], "resolved", "{}", r.text);
+    let id = r.body["items"][0]["id"].as_str().unwrap();
+    let r = app.get(&format!("/api/v1/challenges/{id}"), &vcc).await;
+    assert_eq!(r.body["actions"][0]["status"], "done", "{}", r.text);
+    let who = app
+        .strings(&format!("SELECT a.name AS v FROM actions x JOIN agencies a ON a.id = x.closed_by_agency WHERE x.challenge_id = '{id}'"))
+        .await;
+    assert_eq!(who, ["Northshire Police"]);
+}

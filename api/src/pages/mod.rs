@@ -10,6 +10,7 @@ mod audit;
 mod calendar;
 mod case;
 mod cases;
+mod challenges;
 mod form;
 mod inbox;
 mod record;
@@ -96,6 +97,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/app/cases/{id}/interventions", web::post().to(case::log_intervention))
         .route("/app/cases/{id}/needs/{need}/met", web::post().to(case::need_met))
         .route("/app/cases/{id}/deadlines/{deadline}/waive", web::post().to(case::waive))
+        .route("/app/challenges", web::get().to(challenges::board))
+        .route("/app/challenges", web::post().to(challenges::raise))
+        .route("/app/challenges/new", web::get().to(challenges::new_challenge))
+        .route("/app/challenges/{id}", web::get().to(challenges::show))
+        .route("/app/challenges/{id}/decisions", web::post().to(challenges::decide))
+        .route("/app/challenges/{id}/actions", web::post().to(challenges::give_action))
         .route("/app/owed", web::get().to(work::owed))
         .route("/app/actions/{id}/close", web::post().to(work::close_action))
         .route("/inbox/{token}", web::get().to(inbox::open))

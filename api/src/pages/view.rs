@@ -75,8 +75,13 @@ pub fn by_channel(channel: fourthp_domain::intervention::Channel) -> String {
 /// The navigation each role sees.
 pub fn nav_for(role: Role) -> Vec<(&'static str, &'static str)> {
     let mut nav = match role {
-        Role::Coordinator => vec![("/app/due", "What is due"), ("/app/cases", "Cases"), ("/app/reports", "Outcome report")],
-        Role::Partner => vec![("/app/owed", "What we owe"), ("/app/cases", "Our cases")],
+        Role::Coordinator => vec![
+            ("/app/due", "What is due"),
+            ("/app/cases", "Cases"),
+            ("/app/challenges", "Challenge board"),
+            ("/app/reports", "Outcome report"),
+        ],
+        Role::Partner => vec![("/app/owed", "What we owe"), ("/app/cases", "Our cases"), ("/app/challenges", "Challenge board")],
         Role::Commissioner => vec![("/app/reports", "Outcome report")],
         Role::Auditor => vec![("/app/audit", "Audit trail")],
         Role::Admin => {
