@@ -10,8 +10,8 @@ use utoipa_actix_web::{scope, AppExt, UtoipaApp};
 
 use crate::problem::{FieldProblem, ProblemBody};
 use crate::routes::{
-    actions, agencies, api_clients, audit, cases, challenges, deadlines, enrolment, events, interventions, needs, notifications, oauth,
-    ops, outcomes, reports, sessions, team, timeline, tokens, users, webhooks,
+    actions, agencies, api_clients, audit, cases, challenges, deadlines, enrolment, events, interventions, meetings, needs, notifications,
+    oauth, ops, outcomes, reports, sessions, team, timeline, tokens, users, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -35,7 +35,7 @@ use crate::routes::{
         (name = "reports", description = "Outcome reports for commissioners, with disclosure control"),
         (name = "audit", description = "The tamper-evident audit trail, who read a record, and its change history"),
         (name = "accounts", description = "People's accounts (administrators) and enrolment: a password and a second factor set by the person through a single-use link"),
-        (name = "network", description = "The network's own work: the challenge board and the actions given out on it"),
+        (name = "network", description = "The network's own work: the challenge board, the actions given out on it, and the meetings with their agendas and minutes"),
         (name = "webhooks", description = "Signed webhooks (Standard Webhooks) to agencies' own systems, their delivery logs and replays"),
         (name = "notifications", description = "A person's daily email and calendar feed"),
         (name = "operations", description = "Health and readiness")
@@ -160,6 +160,12 @@ where
             .service(challenges::decide_challenge)
             .service(challenges::add_challenge_action)
             .service(challenges::get_challenge_action)
+            .service(meetings::schedule_meeting)
+            .service(meetings::list_meetings)
+            .service(meetings::get_meeting)
+            .service(meetings::meeting_invitation)
+            .service(meetings::add_meeting_note)
+            .service(meetings::meeting_minutes)
             .service(notifications::get_notifications)
             .service(notifications::put_notifications)
             .service(notifications::create_calendar_feed)

@@ -10,8 +10,8 @@ use std::future::{ready, Ready};
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 use fourthp_domain::ids::{
-    ActionId, AgencyId, ApiClientId, AuditId, CaseId, ChallengeId, DeadlineId, EventId, InterventionId, MessageId, NeedId, OutcomeId,
-    UserId, WebhookEndpointId,
+    ActionId, AgencyId, ApiClientId, AuditId, CaseId, ChallengeId, DeadlineId, EventId, InterventionId, MeetingId, MessageId, NeedId,
+    OutcomeId, UserId, WebhookEndpointId,
 };
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
@@ -40,6 +40,7 @@ ids!(
     ApiClientId,
     CaseId,
     ChallengeId,
+    MeetingId,
     DeadlineId,
     EventId,
     InterventionId,
@@ -158,6 +159,10 @@ typed_path!(
 typed_path!(
     /// `/challenges/{id}`
     ChallengePath { id: ChallengeId = "id", "Challenge id" }
+);
+typed_path!(
+    /// `/meetings/{id}`
+    MeetingPath { id: MeetingId = "id", "Meeting id" }
 );
 typed_path!(
     /// `/challenges/{id}/actions/{action_id}`

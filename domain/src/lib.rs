@@ -22,6 +22,7 @@ pub mod event;
 pub mod ids;
 pub mod intervention;
 pub mod lifecycle;
+pub mod meeting;
 pub mod need;
 pub mod notify;
 pub mod outcome;

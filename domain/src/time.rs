@@ -40,6 +40,17 @@ pub fn london_time(instant: DateTime<Utc>) -> chrono::NaiveDateTime {
     (instant + offset).naive_utc()
 }
 
+/// The instant at which clocks in London show `local`: in the autumn's repeated hour the first
+/// (BST) reading; a time in the spring's skipped hour reads as BST.
+pub fn from_london(local: chrono::NaiveDateTime) -> DateTime<Utc> {
+    let as_bst = Utc.from_utc_datetime(&(local - Duration::hours(1)));
+    if is_bst(as_bst) {
+        as_bst
+    } else {
+        Utc.from_utc_datetime(&local)
+    }
+}
+
 /// Whether `date` falls on a Saturday or Sunday.
 pub fn is_weekend(date: NaiveDate) -> bool {
     matches!(date.weekday(), Weekday::Sat | Weekday::Sun)
@@ -48,6 +59,17 @@ pub fn is_weekend(date: NaiveDate) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// London's clock reading of an instant leads back to the instant (but in the autumn's
+        /// repeated hour, where the first reading is meant).
+        #[test]
+        fn london_readings_round_trip(secs in 946_684_800i64..4_102_444_800) {
+            let instant = DateTime::<Utc>::from_timestamp(secs, 0).unwrap_or_default();
+            let back = from_london(london_time(instant));
+            proptest::prop_assert!(back == instant || back == instant - Duration::hours(1), "{instant} {back}");
+        }
+    }
     use proptest::prelude::*;
 
     fn utc(s: &str) -> DateTime<Utc> {

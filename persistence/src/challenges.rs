@@ -435,3 +435,59 @@ pub async fn actions_of(db: &Db, id: ChallengeId) -> Result<Vec<Action>, StoreEr
         .await?;
     rows.into_iter().map(action_from).collect()
 }
+
+/// Challenges raised in `[from, to)`, in the order raised: an agenda's new challenges.
+pub async fn raised_between(db: &Db, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Challenge>, StoreError> {
+    let mut conn = db.conn().await?;
+    let rows: Vec<ChallengeRow> = challenges::table
+        .filter(challenges::raised_at.ge(from).and(challenges::raised_at.lt(to)))
+        .order(challenges::number.asc())
+        .select(ChallengeRow::as_select())
+        .load(&mut conn)
+        .await?;
+    rows.into_iter().map(challenge_from).collect()
+}
+
+/// Challenges resolved in `[from, to)`: an agenda's "resolved since we last met".
+pub async fn resolved_between(db: &Db, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Challenge>, StoreError> {
+    let mut conn = db.conn().await?;
+    let resolved = challenge_decisions::table
+        .filter(challenge_decisions::to_status.eq(ChallengeStatus::Resolved.as_str()))
+        .filter(challenge_decisions::decided_at.ge(from).and(challenge_decisions::decided_at.lt(to)))
+        .select(challenge_decisions::challenge_id);
+    let rows: Vec<ChallengeRow> = challenges::table
+        .filter(challenges::id.eq_any(resolved))
+        .filter(challenges::status.eq(ChallengeStatus::Resolved.as_str()))
+        .order(challenges::number.asc())
+        .select(ChallengeRow::as_select())
+        .load(&mut conn)
+        .await?;
+    rows.into_iter().map(challenge_from).collect()
+}
+
+/// Challenges the network has in hand (accepted, being worked, at the national forum).
+pub async fn in_hand(db: &Db) -> Result<Vec<Challenge>, StoreError> {
+    let mut conn = db.conn().await?;
+    let open = [ChallengeStatus::Accepted, ChallengeStatus::BeingWorked, ChallengeStatus::Escalated].map(|s| s.as_str());
+    let rows: Vec<ChallengeRow> = challenges::table
+        .filter(challenges::status.eq_any(open))
+        .order(challenges::number.asc())
+        .select(ChallengeRow::as_select())
+        .load(&mut conn)
+        .await?;
+    rows.into_iter().map(challenge_from).collect()
+}
+
+/// The network's open actions due by `by`, soonest first, each with its challenge's number.
+pub async fn open_actions_due_by(db: &Db, by: NaiveDate) -> Result<Vec<(Action, i64)>, StoreError> {
+    let mut conn = db.conn().await?;
+    let rows: Vec<(ActionRow, i64)> = actions::table
+        .inner_join(challenges::table)
+        .filter(actions::status.eq(ActionStatus::Open.as_str()))
+        .filter(actions::due_on.le(by))
+        .order((actions::due_on.asc(), actions::id.asc()))
+        .select((ActionRow::as_select(), challenges::number))
+        .load(&mut conn)
+        .await?;
+    rows.into_iter().map(|(a, n)| Ok((action_from(a)?, n))).collect()
+}

@@ -30,6 +30,7 @@ pub mod events;
 mod facts;
 pub mod inbox;
 pub mod interventions;
+pub mod meetings;
 pub mod needs;
 pub mod notices;
 pub mod outbox;

@@ -85,6 +85,8 @@ async fn every_refusal_of_every_operation_leaves_exactly_one_denied_record() {
         )
         .await;
     let network_action = given.body["id"].as_str().unwrap().to_owned();
+    let scheduled = app.post("/api/v1/meetings", &vcc, json!({"title": "Network meeting", "starts_at": format!("{}T10:00", day(3)), "ends_at": format!("{}T12:00", day(3)), "place": "Town hall"})).await;
+    let meeting = scheduled.body["id"].as_str().unwrap().to_owned();
 
     let ids: HashMap<&str, String> = HashMap::from([
         ("event_id", event),
@@ -108,6 +110,8 @@ async fn every_refusal_of_every_operation_leaves_exactly_one_denied_record() {
             deadline.clone()
         } else if template.starts_with("/api/v1/challenges/") {
             challenge.clone()
+        } else if template.starts_with("/api/v1/meetings/") {
+            meeting.clone()
         } else {
             own_agency.to_string()
         };
@@ -140,6 +144,10 @@ async fn every_refusal_of_every_operation_leaves_exactly_one_denied_record() {
             ("POST", "/api/v1/agencies") => json!({"name": "Another NGO", "kind": "ngo"}),
             ("PATCH", "/api/v1/agencies/{id}") => json!({"name": "Renamed"}),
             ("POST", "/api/v1/challenges/{id}/decisions") => json!({"to": "being_worked"}),
+            ("POST", "/api/v1/meetings") => {
+                json!({"title": "Another", "starts_at": format!("{}T10:00", day(4)), "ends_at": format!("{}T11:00", day(4)), "place": "Online"})
+            }
+            ("POST", "/api/v1/meetings/{id}/notes") => json!({"note": "Noted"}),
             ("POST", "/api/v1/challenges/{id}/actions") => {
                 json!({"description": "Call back", "owner_agency_id": own_agency, "due_on": day(3)})
             }

@@ -264,6 +264,7 @@ pub async fn decide(
 ) -> Result<Challenge, AppError> {
     caller.concerns(EntityType::Challenge, id.into_uuid());
     allowed(caller, ChallengeAction::Decide)?;
+    let meeting = super::meetings::at_meeting(state, meeting).await?;
     let today = london_date(caller.ctx.at);
     Ok(store::decide(&state.db, &caller.ctx, id, expected, change, today, meeting).await?)
 }
@@ -281,6 +282,7 @@ pub async fn add_action(
 ) -> Result<Written<Action>, AppError> {
     caller.concerns(EntityType::Challenge, id.into_uuid());
     allowed(caller, ChallengeAction::Decide)?;
+    let meeting = super::meetings::at_meeting(state, meeting).await?;
     let mut errs = FieldErrors::new();
     let parsed = parse_follow_ups(vec![follow_up], "", &mut errs);
     errs.into_result()?;

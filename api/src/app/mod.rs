@@ -26,6 +26,7 @@ pub mod enrolment;
 pub mod events;
 pub mod inbox;
 pub mod interventions;
+pub mod meetings;
 pub mod needs;
 pub mod notifications;
 pub mod outcomes;

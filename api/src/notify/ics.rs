@@ -65,6 +65,40 @@ pub fn calendar(name: &str, entries: &[Entry], now: DateTime<Utc>) -> String {
     out
 }
 
+/// A meeting invitation: one timed VEVENT (times in UTC), with where and what it is about.
+pub struct Invitation<'a> {
+    pub uid: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub summary: &'a str,
+    pub location: &'a str,
+    pub description: &'a str,
+    /// Bumped when the meeting changes, so calendars take the new one.
+    pub sequence: i32,
+}
+
+/// The invitation as an iCalendar object (`METHOD:PUBLISH`: added to a calendar, no replies).
+pub fn invitation(i: &Invitation<'_>, now: DateTime<Utc>) -> String {
+    let utc = |t: DateTime<Utc>| t.format("%Y%m%dT%H%M%SZ").to_string();
+    let mut out = String::new();
+    for line in
+        ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//FourthP//Meetings//EN", "CALSCALE:GREGORIAN", "METHOD:PUBLISH", "BEGIN:VEVENT"]
+    {
+        fold(line, &mut out);
+    }
+    fold(&format!("UID:{}", text(&i.uid)), &mut out);
+    fold(&format!("DTSTAMP:{}", utc(now)), &mut out);
+    fold(&format!("DTSTART:{}", utc(i.starts_at)), &mut out);
+    fold(&format!("DTEND:{}", utc(i.ends_at)), &mut out);
+    fold(&format!("SEQUENCE:{}", i.sequence), &mut out);
+    fold(&format!("SUMMARY:{}", text(i.summary)), &mut out);
+    fold(&format!("LOCATION:{}", text(i.location)), &mut out);
+    fold(&format!("DESCRIPTION:{}", text(i.description)), &mut out);
+    fold("END:VEVENT", &mut out);
+    fold("END:VCALENDAR", &mut out);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,11 +3,11 @@
 //! decisions and the network's actions; coordinators decide and give out actions there.
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use askama::Template;
 use fourthp_domain::agency::AgencyKind;
 use fourthp_domain::challenge::{next_steps, ChallengeStatus, Urgency};
-use fourthp_domain::ids::{AgencyId, ChallengeId};
+use fourthp_domain::ids::{AgencyId, ChallengeId, MeetingId};
 use fourthp_domain::paging::Limit;
 use fourthp_domain::principal::Role;
 use fourthp_domain::time::london_date;
@@ -212,6 +212,8 @@ struct ChallengePage {
     agencies: Vec<Choice>,
     idempotency_key: String,
     typed: ActionForm,
+    /// The meeting the decisions and actions are recorded at (opened from its agenda).
+    meeting: Option<String>,
 }
 
 impl ChallengePage {
@@ -226,6 +228,7 @@ async fn challenge_page(
     id: ChallengeId,
     errors: Vec<FieldError>,
     typed: ActionForm,
+    meeting: Option<MeetingId>,
 ) -> Result<HttpResponse, PageError> {
     let v = app::challenges::get(&page.caller, state, id).await?;
     let (agencies, _) = app::agencies::readable(&page.caller, state, Limit::clamped(200), None).await?;
@@ -286,9 +289,24 @@ async fn challenge_page(
         idempotency_key: if typed.idempotency_key.is_empty() { uuid::Uuid::now_v7().to_string() } else { typed.idempotency_key.clone() },
         typed,
         errors,
+        meeting: meeting.map(|m| m.to_string()),
         chrome: page.chrome,
     };
     Ok(render(status, &body))
+}
+
+/// The meeting a form names (from the agenda it was opened from).
+fn meeting_of(raw: &str) -> Result<Option<MeetingId>, PageError> {
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    MeetingId::parse(raw).map(Some).map_err(|_| PageError::Problem(Problem::not_found()))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ShowQuery {
+    #[serde(default)]
+    meeting: String,
 }
 
 /// A decision as the form offers it.
@@ -303,9 +321,22 @@ fn step_words(s: ChallengeStatus) -> &'static str {
     }
 }
 
-pub async fn show(page: Page, state: web::Data<AppState>, id: web::Path<String>, _req: HttpRequest) -> Result<HttpResponse, PageError> {
+pub async fn show(
+    page: Page,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    q: web::Query<ShowQuery>,
+) -> Result<HttpResponse, PageError> {
     let id = challenge_id(&id)?;
-    challenge_page(page, &state, id, Vec::new(), ActionForm::default()).await
+    let meeting = meeting_of(&q.meeting)?;
+    challenge_page(page, &state, id, Vec::new(), ActionForm::default(), meeting).await
+}
+
+fn back_to(id: ChallengeId, meeting: Option<MeetingId>) -> String {
+    match meeting {
+        Some(m) => format!("/app/challenges/{id}?meeting={m}"),
+        None => format!("/app/challenges/{id}"),
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -315,25 +346,28 @@ pub struct DecisionForm {
     #[serde(default)]
     note: String,
     version: Option<i32>,
+    #[serde(default)]
+    meeting: String,
 }
 
 pub async fn decide(form: PageForm<DecisionForm>, state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, PageError> {
     let PageForm { value: f, page, .. } = form;
     let id = challenge_id(&id)?;
-    let fields = DecisionFields { to: f.to, note: f.note, meeting: None };
+    let meeting = meeting_of(&f.meeting)?;
+    let fields = DecisionFields { to: f.to, note: f.note, meeting };
     let decided = match app::challenges::parse_decision(&fields) {
-        Ok(change) => app::challenges::decide(&page.caller, &state, id, f.version, change, None).await.map(|_| ()),
+        Ok(change) => app::challenges::decide(&page.caller, &state, id, f.version, change, meeting).await.map(|_| ()),
         Err(e) => Err(e),
     };
     match decided {
-        Ok(()) => Ok(see_other(&format!("/app/challenges/{id}"))),
+        Ok(()) => Ok(see_other(&back_to(id, meeting))),
         Err(e) => {
             let map = |field: &str| match field {
                 "note" => Some("note"),
                 _ => Some("to"),
             };
             let errors = form::form_errors(e, "to", map)?;
-            challenge_page(page, &state, id, errors, ActionForm::default()).await
+            challenge_page(page, &state, id, errors, ActionForm::default(), meeting).await
         }
     }
 }
@@ -348,28 +382,30 @@ pub struct ActionForm {
     due_on: String,
     #[serde(default)]
     idempotency_key: String,
+    #[serde(default)]
+    meeting: String,
 }
 
 pub async fn give_action(form: PageForm<ActionForm>, state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, PageError> {
     let PageForm { value: mut f, page, request } = form;
     let id = challenge_id(&id)?;
+    let meeting = meeting_of(&f.meeting)?;
     let Ok(owner) = AgencyId::parse(&f.owner) else {
         let errors = vec![FieldError::new("owner", "Owed by: choose the agency that owes it")];
-        return challenge_page(page, &state, id, errors, f).await;
+        return challenge_page(page, &state, id, errors, f, meeting).await;
     };
     let follow_up = FollowUp { description: f.description.clone(), owner, due_on: f.due_on.clone() };
     let key = (!f.idempotency_key.is_empty()).then(|| idempotency_key(&page.caller, f.idempotency_key.clone(), request.hash));
-    let written = app::challenges::add_action(&page.caller, &state, id, key.as_ref(), follow_up, None, |_| {
-        page_response(format!("/app/challenges/{id}"))
-    })
-    .await;
+    let written =
+        app::challenges::add_action(&page.caller, &state, id, key.as_ref(), follow_up, meeting, |_| page_response(back_to(id, meeting)))
+            .await;
     let map = |field: &str| match field {
         "description" => Some("description"),
         "due_on" => Some("due_on"),
         _ => Some("owner"),
     };
     match sent(written, &mut f.idempotency_key, "description", map)? {
-        Sent::Now(_) | Sent::Before(_) => Ok(see_other(&format!("/app/challenges/{id}"))),
-        Sent::Refused(errors) => challenge_page(page, &state, id, errors, f).await,
+        Sent::Now(_) | Sent::Before(_) => Ok(see_other(&back_to(id, meeting))),
+        Sent::Refused(errors) => challenge_page(page, &state, id, errors, f, meeting).await,
     }
 }

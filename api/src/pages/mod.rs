@@ -13,6 +13,7 @@ mod cases;
 mod challenges;
 mod form;
 mod inbox;
+mod meetings;
 mod record;
 mod reports;
 mod status;
@@ -103,6 +104,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/app/challenges/{id}", web::get().to(challenges::show))
         .route("/app/challenges/{id}/decisions", web::post().to(challenges::decide))
         .route("/app/challenges/{id}/actions", web::post().to(challenges::give_action))
+        .route("/app/meetings", web::get().to(meetings::list))
+        .route("/app/meetings", web::post().to(meetings::schedule))
+        .route("/app/meetings/{id}", web::get().to(meetings::show))
+        .route("/app/meetings/{id}/notes", web::post().to(meetings::note))
+        .route("/app/meetings/{id}/minutes", web::get().to(meetings::minutes))
+        .route("/app/meetings/{id}/invitation.ics", web::get().to(meetings::invitation))
         .route("/app/owed", web::get().to(work::owed))
         .route("/app/actions/{id}/close", web::post().to(work::close_action))
         .route("/inbox/{token}", web::get().to(inbox::open))

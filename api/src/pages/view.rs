@@ -79,9 +79,15 @@ pub fn nav_for(role: Role) -> Vec<(&'static str, &'static str)> {
             ("/app/due", "What is due"),
             ("/app/cases", "Cases"),
             ("/app/challenges", "Challenge board"),
+            ("/app/meetings", "Meetings"),
             ("/app/reports", "Outcome report"),
         ],
-        Role::Partner => vec![("/app/owed", "What we owe"), ("/app/cases", "Our cases"), ("/app/challenges", "Challenge board")],
+        Role::Partner => vec![
+            ("/app/owed", "What we owe"),
+            ("/app/cases", "Our cases"),
+            ("/app/challenges", "Challenge board"),
+            ("/app/meetings", "Meetings"),
+        ],
         Role::Commissioner => vec![("/app/reports", "Outcome report")],
         Role::Auditor => vec![("/app/audit", "Audit trail")],
         Role::Admin => {

@@ -149,6 +149,9 @@ pub struct DecisionRequest {
     pub to: String,
     #[serde(default)]
     pub note: Option<String>,
+    /// The network meeting it was taken at: it goes into that meeting's minutes.
+    #[serde(default)]
+    pub meeting_id: Option<uuid::Uuid>,
 }
 
 /// A network action to give out on a challenge.
@@ -161,6 +164,9 @@ pub struct NetworkActionRequest {
     pub owner_agency_id: uuid::Uuid,
     #[schema(value_type = String, format = Date)]
     pub due_on: String,
+    /// The network meeting it was given out at: it goes into that meeting's minutes.
+    #[serde(default)]
+    pub meeting_id: Option<uuid::Uuid>,
 }
 
 const CURSOR_KIND: &str = "challenges";
@@ -274,7 +280,7 @@ pub async fn decide_challenge(
     fourthp_domain::access::challenge_access(caller.principal().role, fourthp_domain::access::ChallengeAction::Decide)
         .map_err(app::AppError::from)?;
     let b = body.value;
-    let fields = DecisionFields { to: b.to, note: b.note.unwrap_or_default(), meeting: None };
+    let fields = DecisionFields { to: b.to, note: b.note.unwrap_or_default(), meeting: b.meeting_id.map(MeetingId::from_uuid) };
     let change = app::challenges::parse_decision(&fields)?;
     let expected = precondition.get()?.expected();
     let c = app::challenges::decide(&caller, &state, path.id, expected, change, fields.meeting).await?;
@@ -303,7 +309,8 @@ pub async fn add_challenge_action(
     let follow_up =
         app::interventions::FollowUp { description: b.description, owner: AgencyId::from_uuid(b.owner_agency_id), due_on: b.due_on };
     let respond = |a: &fourthp_domain::action::Action| stored(&ActionResponse::new(a, today), action_location(a), Some(etag(a.version)));
-    created(app::challenges::add_action(&caller, &state, path.id, key.as_ref(), follow_up, None, respond).await?)
+    let meeting = b.meeting_id.map(MeetingId::from_uuid);
+    created(app::challenges::add_action(&caller, &state, path.id, key.as_ref(), follow_up, meeting, respond).await?)
 }
 
 /// One network action of a challenge (coordinators and partners).

@@ -13,6 +13,7 @@ pub mod deadlines;
 pub mod enrolment;
 pub mod events;
 pub mod interventions;
+pub mod meetings;
 pub mod needs;
 pub mod notifications;
 pub mod oauth;
