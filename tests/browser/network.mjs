@@ -45,6 +45,14 @@ await run(async (browser) => {
   await vcc.click('button:has-text("Save the decision")');
   await vcc.waitForLoadState('load');
   await expectText(vcc, 'Accepted for the network');
+  // At the meeting: the agenda lists it in hand; opened from there, its action goes into the
+  // minutes.
+  await vcc.goto(`${config.base}/app/meetings/${config.meeting}`);
+  await expectText(vcc, 'Challenges in hand');
+  await check(vcc, 'agenda');
+  await vcc.click(`a:has-text("Challenge 1: ${config.title}")`);
+  await vcc.waitForLoadState('load');
+  await expectText(vcc, 'Opened from a meeting');
   await vcc.fill('#description', config.action);
   await vcc.selectOption('#owner', { label: config.police_name });
   await vcc.fill('#due_on', config.due_on);
@@ -53,6 +61,9 @@ await run(async (browser) => {
   await expectText(vcc, config.action);
   await expectText(vcc, config.police_name);
   await check(vcc, 'challenge-action-given');
+  await vcc.goto(`${config.base}/app/meetings/${config.meeting}/minutes`);
+  await expectText(vcc, config.action);
+  await check(vcc, 'minutes');
 
   // 3. The police partner sees it in what they owe, named by its challenge, and closes it.
   const police = await newPage(browser);
@@ -79,4 +90,19 @@ await run(async (browser) => {
   await expectText(vcc, config.what_changed);
   await check(vcc, 'challenge-resolved');
   results.interactions.resolved = true;
+
+  // 5. The coordinator schedules the next meeting: its agenda shows the challenge resolved.
+  await vcc.goto(`${config.base}/app/meetings`);
+  await check(vcc, 'meetings');
+  await vcc.fill('#title', 'Northshire anti-slavery network meeting');
+  await vcc.fill('#starts_at', config.next_starts);
+  await vcc.fill('#ends_at', config.next_ends);
+  await vcc.fill('#place', 'Town hall, committee room 2');
+  await vcc.click('button:has-text("Schedule the meeting")');
+  await vcc.waitForLoadState('load');
+  await expectText(vcc, 'Resolved since the meeting of');
+  const resolved = await vcc.textContent('main');
+  const after = resolved.slice(resolved.indexOf('Resolved since'));
+  if (!after.includes(config.title)) fail('the next agenda does not show the challenge resolved');
+  await check(vcc, 'agenda-next');
 });

@@ -389,7 +389,19 @@ async fn the_network_works_a_challenge() {
     let police = app.agency("Northshire Police", "police").await;
     let case = app.open_case(&vcc, car_wash_man()).await;
     let reference = case["reference"].as_str().unwrap().to_owned();
+    // Yesterday's meeting, whose minutes the coordinator writes up.
+    let r = app
+        .post(
+            "/api/v1/meetings",
+            &vcc,
+            json!({"title": "Northshire anti-slavery network meeting", "starts_at": format!("{}T10:00", day(-1)), "ends_at": format!("{}T12:00", day(-1)), "place": "Town hall, committee room 2"}),
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.text);
     let config = json!({
+        "meeting": r.body["id"],
+        "next_starts": format!("{}T10:00", day(42)),
+        "next_ends": format!("{}T12:00", day(42)),
         "housing": account(&app, "housing", "officer@northshire-homes.example", "partner", Some(housing)).await,
         "police": account(&app, "police", "mash@northshire.police.example", "partner", Some(police)).await,
         "coordinator": account(&app, "coordinator", "sam.jones@northshire-vcs.example", "coordinator", Some(vcc_agency)).await,
@@ -413,4 +425,6 @@ async fn the_network_works_a_challenge() {
         .strings(&format!("SELECT a.name AS v FROM actions x JOIN agencies a ON a.id = x.closed_by_agency WHERE x.challenge_id = '{id}'"))
         .await;
     assert_eq!(who, ["Northshire Police"]);
+    let at = app.count(&format!("SELECT count(*) AS n FROM actions WHERE challenge_id = '{id}' AND meeting_id IS NOT NULL")).await;
+    assert_eq!(at, 1);
 }
