@@ -36,6 +36,8 @@ vocabulary!(
         Interventions => "interventions",
         Actions => "actions",
         Outcomes => "outcomes",
+        /// The network's own work: its challenge board and the actions given out on it.
+        Network => "network",
     }
 );
 
@@ -50,6 +52,7 @@ impl Section {
             Section::Interventions => "Interventions and partnership",
             Section::Actions => "Follow-up actions",
             Section::Outcomes => "Outcomes (MSCOS)",
+            Section::Network => "The network's own work",
         }
     }
 }

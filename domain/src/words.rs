@@ -283,6 +283,7 @@ words!(Section {
     Interventions => "Interventions",
     Actions => "Follow-up actions",
     Outcomes => "Outcomes",
+    Network => "The network's own work",
 });
 
 words!(Unit {
@@ -387,6 +388,7 @@ pub fn statistic(stat: &str) -> String {
         "share_within" => "Per cent within the standard".to_owned(),
         "share_on_time" => "Per cent done on time".to_owned(),
         "share_answered" => "Per cent answered".to_owned(),
+        "share_resolved" => "Per cent resolved".to_owned(),
         "share_ended_early" => "Per cent ended early".to_owned(),
         other => sentence(other),
     }
@@ -405,7 +407,9 @@ pub fn category(measure: &str, code: &str) -> String {
         "people.age_group" => of(AgeGroup::parse(code)),
         "needs.by_domain" => of(NeedDomain::parse(code)),
         "interventions.by_channel" => of(Channel::parse(code)),
-        "interventions.by_counterpart_kind" | "actions.asks_by_agency_kind" => of(AgencyKind::parse(code)),
+        "interventions.by_counterpart_kind" | "actions.asks_by_agency_kind" | "network.actions_by_agency_kind" => {
+            of(AgencyKind::parse(code))
+        }
         "outcomes.core" | "outcomes.adverse" => of(OutcomeKind::parse(code)),
         "nrm.rg_decisions" | "nrm.cg_decisions" => of(DecisionOutcome::parse(code)),
         _ => None,

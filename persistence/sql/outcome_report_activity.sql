@@ -61,6 +61,19 @@ oc AS (
     FROM outcomes o JOIN cases c ON c.id = o.case_id
     WHERE o.achieved_on BETWEEN $1::date AND $2::date AND (($4::text IS NULL AND $5::text IS NULL AND $6::text IS NULL AND $7::text IS NULL) OR o.case_id IN (SELECT id FROM scoped))
 ),
+-- The network's own work: challenges and the actions given out on them (the whole network's:
+-- the report's filters select cases). A challenge's or action's key comes from its id, as a
+-- case's record key is fixed at random.
+ch AS (
+    SELECT h.status, h.resolved_on, (h.raised_at AT TIME ZONE 'Europe/London')::date AS raised_on,
+           ('x' || substr(md5(h.id::text), 1, 8))::bit(32)::bigint AS rk
+    FROM challenges h
+),
+nac AS (
+    SELECT a.status, a.due_on, a.closed_on, g.kind, ('x' || substr(md5(a.id::text), 1, 8))::bit(32)::bigint AS rk
+    FROM actions a JOIN agencies g ON g.id = a.owner_agency_id
+    WHERE a.challenge_id IS NOT NULL AND a.due_on BETWEEN $1::date AND $2::date
+),
 -- The figures, each count with the sum of its records' keys (made a cell key below).
 figures AS (
     SELECT 'nrm.rg_timeliness'::text AS measure, NULL::text AS category, x.stat, x.n, NULL::float8 AS value, x.k AS key
@@ -187,5 +200,39 @@ figures AS (
     FROM (VALUES (true), (false)) v(k)
     LEFT JOIN (SELECT DISTINCT case_id, rk, core FROM oc) p ON p.core = v.k
     GROUP BY v.k
+    UNION ALL
+    SELECT 'network.challenges', NULL, x.stat, x.n, NULL, x.k
+    FROM (SELECT count(*) FILTER (WHERE status = 'raised') AS waiting, sum(rk) FILTER (WHERE status = 'raised') AS waiting_k,
+                 count(*) FILTER (WHERE status = 'declined') AS declined, sum(rk) FILTER (WHERE status = 'declined') AS declined_k,
+                 count(*) FILTER (WHERE status IN ('accepted', 'being_worked', 'escalated')) AS in_hand,
+                 sum(rk) FILTER (WHERE status IN ('accepted', 'being_worked', 'escalated')) AS in_hand_k,
+                 count(*) FILTER (WHERE status = 'resolved') AS resolved, sum(rk) FILTER (WHERE status = 'resolved') AS resolved_k
+          FROM ch WHERE raised_on BETWEEN $1::date AND $2::date) c
+    CROSS JOIN LATERAL (VALUES ('waiting', c.waiting, c.waiting_k), ('declined', c.declined, c.declined_k),
+                               ('in_hand', c.in_hand, c.in_hand_k), ('resolved', c.resolved, c.resolved_k)) AS x(stat, n, k)
+    UNION ALL
+    SELECT 'network.days_to_resolve', NULL, x.stat, x.n, x.value, x.k
+    FROM (SELECT count(*) AS n, sum(rk) AS k, percentile_cont(0.5) WITHIN GROUP (ORDER BY resolved_on - raised_on) AS median,
+                 percentile_cont(0.9) WITHIN GROUP (ORDER BY resolved_on - raised_on) AS p90
+          FROM ch WHERE resolved_on BETWEEN $1::date AND $2::date) w
+    CROSS JOIN LATERAL (VALUES ('count', w.n, NULL::float8, w.k), ('median_days', w.n, w.median, w.k), ('p90_days', w.n, w.p90, w.k))
+        AS x(stat, n, value, k)
+    UNION ALL
+    SELECT 'network.actions_by_agency_kind', q.kind, x.stat, x.n, NULL, x.k
+    FROM (SELECT kind,
+                 count(*) FILTER (WHERE status = 'done' AND closed_on <= due_on) AS on_time,
+                 sum(rk) FILTER (WHERE status = 'done' AND closed_on <= due_on) AS on_time_k,
+                 count(*) FILTER (WHERE status = 'done' AND closed_on > due_on) AS late,
+                 sum(rk) FILTER (WHERE status = 'done' AND closed_on > due_on) AS late_k,
+                 count(*) FILTER (WHERE status = 'open' AND $3::date > due_on) AS overdue,
+                 sum(rk) FILTER (WHERE status = 'open' AND $3::date > due_on) AS overdue_k,
+                 count(*) FILTER (WHERE status = 'open' AND $3::date <= due_on) AS not_yet_due,
+                 sum(rk) FILTER (WHERE status = 'open' AND $3::date <= due_on) AS not_yet_due_k,
+                 count(*) FILTER (WHERE status = 'cancelled') AS cancelled,
+                 sum(rk) FILTER (WHERE status = 'cancelled') AS cancelled_k
+          FROM nac GROUP BY kind) q
+    CROSS JOIN LATERAL (VALUES ('done_by_due_date', q.on_time, q.on_time_k), ('done_late', q.late, q.late_k),
+                               ('overdue', q.overdue, q.overdue_k), ('not_yet_due', q.not_yet_due, q.not_yet_due_k),
+                               ('cancelled', q.cancelled, q.cancelled_k)) AS x(stat, n, k)
 )
 SELECT measure, category, stat, n, value, coalesce(mod(key, 4294967296), 0)::bigint AS key FROM figures

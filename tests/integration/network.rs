@@ -150,6 +150,30 @@ async fn a_partner_raises_a_challenge_and_the_network_works_it_to_resolved() {
     actix_web::rt::time::sleep(std::time::Duration::from_millis(500)).await;
     let changes = app.count(&format!("SELECT count(*) AS n FROM audit_records WHERE entity_type = 'challenge' AND entity_id = '{id}' AND outcome = 'success' AND action IN ('C', 'U')")).await;
     assert_eq!(changes, 4);
+    // The report's network lines: raised and resolved, days to resolve, actions on time by kind.
+    use chrono::Datelike;
+    let first = today().with_day(1).unwrap();
+    let last = (first + chrono::Duration::days(32)).with_day(1).unwrap().pred_opt().unwrap();
+    let r = app.get(&format!("/api/v1/reports/outcomes?from={first}&to={last}&exact=true"), &coordinator).await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.text);
+    let figure = |measure: &str, category: Option<&str>, stat: &str| -> Option<f64> {
+        r.body["sections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| s["measures"].as_array().unwrap())
+            .filter(|m| m["id"] == measure)
+            .flat_map(|m| m["figures"].as_array().unwrap())
+            .find(|f| f["category"].as_str() == category && f["statistic"] == stat)
+            .and_then(|f| f["value"].as_f64())
+    };
+    assert_eq!(figure("network.challenges", None, "resolved"), Some(1.0), "{}", r.text);
+    assert_eq!(figure("network.challenges", None, "waiting"), Some(0.0));
+    assert_eq!(figure("network.days_to_resolve", None, "count"), Some(1.0));
+    assert_eq!(figure("network.days_to_resolve", None, "median_days"), Some(0.0));
+    assert_eq!(figure("network.actions_by_agency_kind", Some("police"), "done_by_due_date"), Some(1.0));
+    // The casework's action measure does not count the network's.
+    assert_eq!(figure("actions.by_due_date", None, "done_by_due_date"), Some(0.0));
     let on_case =
         app.count(&format!("SELECT count(*) AS n FROM audit_records WHERE entity_type = 'challenge' AND case_id = '{case_id}'")).await;
     assert_eq!(on_case, 1);

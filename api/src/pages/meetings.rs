@@ -5,9 +5,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
-use fourthp_domain::agency::AgencyKind;
 use fourthp_domain::ids::{ChallengeId, MeetingId};
-use fourthp_domain::outcome::OutcomeKind;
 use fourthp_domain::principal::Role;
 use fourthp_domain::report::FigureStatus;
 use fourthp_domain::time::london_date;
@@ -161,11 +159,7 @@ fn item(c: &fourthp_domain::challenge::Challenge) -> ItemRow {
 
 /// A figure in words: "Police: 12", "withheld (fewer than the threshold)".
 fn figure_row(measure: &str, f: &fourthp_domain::report::Figure) -> FigureRow {
-    let category = f.category.as_deref().map(|c| match measure {
-        "interventions.by_counterpart_kind" => AgencyKind::parse(c).map_or_else(|| c.to_owned(), |k| k.words().to_owned()),
-        "outcomes.core" | "outcomes.adverse" => OutcomeKind::parse(c).map_or_else(|| c.to_owned(), |k| k.words().to_owned()),
-        _ => c.to_owned(),
-    });
+    let category = f.category.as_deref().map(|c| fourthp_domain::words::category(measure, c));
     let title = match measure {
         "caseload.new" => "Cases opened",
         "interventions.by_counterpart_kind" => "Interventions with",

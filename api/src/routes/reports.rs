@@ -64,6 +64,7 @@ pub struct ReportQuery {
             )
         ),
         (status = 406, description = "None of JSON, CSV or HTML is acceptable", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "The period breaks one of the report's rules, named in `rule` (protected figures need whole months)", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
         ReadProblems
     ),
     security(("bearer" = []))

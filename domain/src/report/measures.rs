@@ -310,6 +310,50 @@ pub static MEASURES: &[MeasureDef] = &[
         covers: Covers::All,
         shape: Shape::Breakdown { categories: Categories::Of(adverse_outcomes) },
     },
+    MeasureDef {
+        id: "network.challenges",
+        section: Section::Network,
+        title: "Challenges raised on the network's board, and where they stand",
+        definition: "Challenges raised by member agencies in the period, by where they stand now: still waiting for the \
+                     network's decision, declined, in hand (accepted, being worked, or at the national forum), or resolved. The \
+                     whole network's, whatever the report's filters.",
+        covers: Covers::All,
+        shape: Shape::Table {
+            rows: None,
+            parts: &["waiting", "declined", "in_hand", "resolved"],
+            shares: &[Share { stat: "share_resolved", numerator: &["resolved"], denominator: &["waiting", "declined", "in_hand", "resolved"] }],
+            statistics: &[],
+        },
+    },
+    MeasureDef {
+        id: "network.days_to_resolve",
+        section: Section::Network,
+        title: "Days from raising a challenge to resolving it",
+        definition: "For challenges resolved in the period: calendar days from the day raised to the day resolved. count is the \
+                     number resolved. The whole network's, whatever the report's filters.",
+        covers: Covers::All,
+        shape: Shape::Headline { statistics: &[MEDIAN_DAYS, P90_DAYS] },
+    },
+    MeasureDef {
+        id: "network.actions_by_agency_kind",
+        section: Section::Network,
+        title: "The network's actions done by their due date, by kind of agency",
+        definition: "Actions given out on the network's challenges (at its meetings or on the board) falling due in the period, by \
+                     the kind of agency that owes them: done by the due date, done late, overdue, not yet due, or cancelled. The \
+                     share on time is done by the due date over those done or overdue. The whole network's, whatever the \
+                     report's filters.",
+        covers: Covers::All,
+        shape: Shape::Table {
+            rows: Some(Categories::Of(|| names(AgencyKind::ALL, AgencyKind::as_str))),
+            parts: &["done_by_due_date", "done_late", "overdue", "not_yet_due", "cancelled"],
+            shares: &[Share {
+                stat: "share_on_time",
+                numerator: &["done_by_due_date"],
+                denominator: &["done_by_due_date", "done_late", "overdue"],
+            }],
+            statistics: &[],
+        },
+    },
 ];
 
 pub(super) fn core_outcomes() -> Vec<&'static str> {
