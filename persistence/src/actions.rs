@@ -57,6 +57,49 @@ pub(crate) fn action_from(r: ActionRow) -> Result<Action, StoreError> {
     })
 }
 
+/// A new open action on `on` (at `meeting`, from the conversation `from`) as the domain holds
+/// it and as its row is written: the one place both are built.
+pub(crate) fn new_action(
+    ctx: &AuditContext,
+    on: ActionOn,
+    meeting: Option<MeetingId>,
+    new: NewAction,
+    from: Option<InterventionId>,
+) -> (Action, ActionRow) {
+    let action = Action {
+        id: ActionId::new_at(ctx.at),
+        on,
+        meeting,
+        details: new,
+        from_intervention: from,
+        closure: None,
+        version: 1,
+        created_by: ctx.principal.subject.clone(),
+        created_at: ctx.at,
+    };
+    let row = ActionRow {
+        id: action.id.into_uuid(),
+        case_id: on.case().map(CaseId::into_uuid),
+        description: action.details.description.as_str().to_owned(),
+        owner_agency_id: action.details.owner_agency_id.into_uuid(),
+        due_on: action.details.due_on,
+        from_intervention: from.map(InterventionId::into_uuid),
+        status: ActionStatus::Open.as_str().to_owned(),
+        closure_note: None,
+        closed_by: None,
+        closed_by_agency: None,
+        closed_on: None,
+        closed_at: None,
+        version: 1,
+        created_by: action.created_by.as_str().to_owned(),
+        created_at: ctx.at,
+        updated_at: ctx.at,
+        challenge_id: on.challenge().map(ChallengeId::into_uuid),
+        meeting_id: meeting.map(MeetingId::into_uuid),
+    };
+    (action, row)
+}
+
 /// Checks a new action against its case: the owner must be on the team (adding it is the
 /// coordinator's explicit step), and the due date sensible.
 pub(crate) fn check(case: &Case, a: &NewAction, today: NaiveDate, prefix: &str, errs: &mut FieldErrors) {
@@ -76,37 +119,7 @@ pub(crate) async fn insert(
     new: NewAction,
     from: Option<InterventionId>,
 ) -> Result<Action, StoreError> {
-    let action = Action {
-        id: ActionId::new_at(ctx.at),
-        on: ActionOn::Case(case.id),
-        meeting: None,
-        details: new,
-        from_intervention: from,
-        closure: None,
-        version: 1,
-        created_by: ctx.principal.subject.clone(),
-        created_at: ctx.at,
-    };
-    let row = ActionRow {
-        id: action.id.into_uuid(),
-        case_id: Some(case.id.into_uuid()),
-        description: action.details.description.as_str().to_owned(),
-        owner_agency_id: action.details.owner_agency_id.into_uuid(),
-        due_on: action.details.due_on,
-        from_intervention: from.map(InterventionId::into_uuid),
-        status: ActionStatus::Open.as_str().to_owned(),
-        closure_note: None,
-        closed_by: None,
-        closed_by_agency: None,
-        closed_on: None,
-        closed_at: None,
-        version: 1,
-        created_by: action.created_by.as_str().to_owned(),
-        created_at: ctx.at,
-        updated_at: ctx.at,
-        challenge_id: None,
-        meeting_id: None,
-    };
+    let (action, row) = new_action(ctx, ActionOn::Case(case.id), None, new, from);
     diesel::insert_into(actions::table).values(&row).execute(conn).await?;
     let owner: String = agencies::table.find(action.details.owner_agency_id.into_uuid()).select(agencies::name).first(conn).await?;
     let agreed = fourthp_domain::time::london_date(ctx.at);

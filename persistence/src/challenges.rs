@@ -14,7 +14,7 @@ use fourthp_domain::challenge::{
     NotAllowed, Urgency,
 };
 use fourthp_domain::error::FieldErrors;
-use fourthp_domain::ids::{ActionId, AgencyId, CaseId, ChallengeId, MeetingId};
+use fourthp_domain::ids::{AgencyId, CaseId, ChallengeId, MeetingId};
 use fourthp_domain::notify::Topic;
 use fourthp_domain::paging::{Limit, Page};
 use fourthp_domain::principal::Subject;
@@ -379,37 +379,7 @@ pub async fn add_action(
         errs.push("due_on", "must be between 2009-04-01 and ten years from today");
     }
     errs.into_result().map_err(ChallengeError::Invalid)?;
-    let action = Action {
-        id: ActionId::new_at(ctx.at),
-        on: ActionOn::Challenge(id),
-        meeting,
-        details: new,
-        from_intervention: None,
-        closure: None,
-        version: 1,
-        created_by: ctx.principal.subject.clone(),
-        created_at: ctx.at,
-    };
-    let row = ActionRow {
-        id: action.id.into_uuid(),
-        case_id: None,
-        description: action.details.description.as_str().to_owned(),
-        owner_agency_id: action.details.owner_agency_id.into_uuid(),
-        due_on: action.details.due_on,
-        from_intervention: None,
-        status: ActionStatus::Open.as_str().to_owned(),
-        closure_note: None,
-        closed_by: None,
-        closed_by_agency: None,
-        closed_on: None,
-        closed_at: None,
-        version: 1,
-        created_by: action.created_by.as_str().to_owned(),
-        created_at: ctx.at,
-        updated_at: ctx.at,
-        challenge_id: Some(id.into_uuid()),
-        meeting_id: meeting.map(MeetingId::into_uuid),
-    };
+    let (action, row) = crate::actions::new_action(ctx, ActionOn::Challenge(id), meeting, new, None);
     diesel::insert_into(actions::table).values(&row).execute(conn).await?;
     let fields = vec!["description", "owner_agency_id", "due_on"];
     audit::record(conn, ctx, AuditEntry::change(AuditAction::Create, EntityType::Action, action.id.into_uuid(), None, fields)).await?;

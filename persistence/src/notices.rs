@@ -1,14 +1,14 @@
-//! Notices that time, not a change, makes due: an action or a rule's deadline falling due within
-//! 2 days or overdue, and a "what happened?" ask on its day. Written once each per endpoint (the
-//! outbox's `dedupe`), only for agencies with an endpoint that wants them, for what fell due in
-//! the last 30 days.
+//! Notices that time, not a change, makes due: an action (a case's or the network's) or a rule's
+//! deadline falling due within 2 days or overdue, and a "what happened?" ask on its day. Written
+//! once each per endpoint (the outbox's `dedupe`), only for agencies with an endpoint that wants
+//! them, for what fell due in the last 30 days.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::sql_types::{Date, Nullable, Text, Uuid as SqlUuid};
+use diesel::sql_types::{BigInt, Date, Nullable, Text, Uuid as SqlUuid};
 use diesel::QueryableByName;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use fourthp_domain::case::CaseReference;
-use fourthp_domain::ids::{ActionId, AgencyId, AskId, CaseId, DeadlineId};
+use fourthp_domain::ids::{ActionId, AgencyId, AskId, CaseId, ChallengeId, DeadlineId};
 use fourthp_domain::notify::Topic;
 use fourthp_domain::time::london_date;
 use uuid::Uuid;
@@ -38,6 +38,21 @@ struct DueRow {
     rule: Option<String>,
 }
 
+/// A network action due: on a challenge, by its number.
+#[derive(QueryableByName)]
+struct NetworkDueRow {
+    #[diesel(sql_type = SqlUuid)]
+    id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    challenge_id: Uuid,
+    #[diesel(sql_type = BigInt)]
+    number: i64,
+    #[diesel(sql_type = SqlUuid)]
+    agency_id: Uuid,
+    #[diesel(sql_type = Date)]
+    due_on: NaiveDate,
+}
+
 const LISTENING: &str = "(SELECT e.agency_id FROM webhook_endpoints e WHERE e.active)";
 
 /// Writes the due, overdue and ask notices that `now` makes due; returns how many messages.
@@ -47,6 +62,15 @@ pub async fn announce_due(db: &Db, now: DateTime<Utc>) -> Result<usize, StoreErr
     let actions: Vec<DueRow> = diesel::sql_query(format!(
         "SELECT a.id, a.case_id, c.reference AS case_reference, a.owner_agency_id AS agency_id, a.due_on, NULL::text AS rule \
          FROM actions a JOIN cases c ON c.id = a.case_id \
+         WHERE a.status = 'open' AND a.due_on <= $1 + {SOON_DAYS} AND a.due_on >= $1 - {LOOK_BACK_DAYS} \
+         AND a.owner_agency_id IN {LISTENING}"
+    ))
+    .bind::<Date, _>(today)
+    .load(&mut conn)
+    .await?;
+    let network: Vec<NetworkDueRow> = diesel::sql_query(format!(
+        "SELECT a.id, a.challenge_id, h.number, a.owner_agency_id AS agency_id, a.due_on \
+         FROM actions a JOIN challenges h ON h.id = a.challenge_id \
          WHERE a.status = 'open' AND a.due_on <= $1 + {SOON_DAYS} AND a.due_on >= $1 - {LOOK_BACK_DAYS} \
          AND a.owner_agency_id IN {LISTENING}"
     ))
@@ -82,6 +106,18 @@ pub async fn announce_due(db: &Db, now: DateTime<Utc>) -> Result<usize, StoreErr
             let topic = if r.due_on < today { Topic::ActionOverdue } else { Topic::ActionDueSoon };
             let about = About {
                 case: Some((CaseId::from_uuid(r.case_id), reference(r)?)),
+                action: Some(ActionId::from_uuid(r.id)),
+                due_on: Some(r.due_on),
+                status: Some("open"),
+                ..About::default()
+            };
+            let once = format!("{topic}\n{}", r.id);
+            written += outbox::announce(conn, now, topic, AgencyId::from_uuid(r.agency_id), &about, Some(&once)).await?;
+        }
+        for r in &network {
+            let topic = if r.due_on < today { Topic::ActionOverdue } else { Topic::ActionDueSoon };
+            let about = About {
+                challenge: Some((ChallengeId::from_uuid(r.challenge_id), r.number)),
                 action: Some(ActionId::from_uuid(r.id)),
                 due_on: Some(r.due_on),
                 status: Some("open"),

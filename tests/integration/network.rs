@@ -340,3 +340,58 @@ async fn a_meeting_has_an_agenda_an_invitation_and_minutes() {
     let r = app.get("/api/v1/actions?status=open", &token(Role::Partner, Some(police))).await;
     assert_eq!(r.body["items"][0]["id"], action.as_str(), "{}", r.text);
 }
+
+/// The network's actions are announced to the owner's systems like a case's: when given out, and
+/// when they come due (once each), by challenge number and links, never a case.
+#[actix_web::test]
+async fn the_networks_actions_reach_the_owners_webhooks() {
+    let app = TestApp::init().spawn().await;
+    let (_, coordinator) = app.coordinator().await;
+    let police = app.agency("Northshire Police", "police").await;
+    let admin = token(Role::Admin, None);
+    // An endpoint of the police's system (nothing here sends: the outbox is what is checked).
+    let r = app
+        .post(
+            &format!("/api/v1/agencies/{police}/webhooks"),
+            &admin,
+            json!({"url": "http://127.0.0.1:9/hooks", "events": ["action.created", "action.due_soon"]}),
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.text);
+    let r = app.post("/api/v1/challenges", &coordinator, json!({"title": TITLE, "description": WHAT, "urgency": "urgent"})).await;
+    let challenge = r.body["id"].as_str().unwrap().to_owned();
+    let r = app
+        .send(
+            awc::http::Method::POST,
+            &format!("/api/v1/challenges/{challenge}/decisions"),
+            Some(&coordinator),
+            Some((json!({"to": "accepted"}).to_string().into_bytes(), "application/json")),
+            &[("if-match", "\"1\"")],
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.text);
+    let r = app
+        .post(
+            &format!("/api/v1/challenges/{challenge}/actions"),
+            &coordinator,
+            json!({"description": "Agree a letter of identity", "owner_agency_id": police, "due_on": day(1)}),
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.text);
+    let action = r.body["id"].as_str().unwrap().to_owned();
+
+    let db = fourthp_persistence::connect(&app.db_url, 2, std::time::Duration::from_secs(5)).unwrap();
+    for _ in 0..2 {
+        fourthp_persistence::notices::announce_due(&db, chrono::Utc::now()).await.unwrap();
+    }
+    let payloads = app.strings("SELECT payload::text AS v FROM outbox WHERE channel = 'webhook' ORDER BY created_at").await;
+    assert_eq!(payloads.len(), 2, "{payloads:?}");
+    for (payload, topic) in payloads.iter().zip(["action.created", "action.due_soon"]) {
+        let p: serde_json::Value = serde_json::from_str(payload).unwrap();
+        assert_eq!(p["type"], topic);
+        assert_eq!(p["data"]["challenge_id"], challenge.as_str());
+        assert_eq!(p["data"]["challenge_number"], 1);
+        assert_eq!(p["data"]["links"]["action"], format!("/api/v1/challenges/{challenge}/actions/{action}"));
+        assert!(p["data"].get("case_id").is_none());
+    }
+}

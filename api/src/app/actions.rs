@@ -12,11 +12,10 @@ use fourthp_domain::time::london_date;
 use fourthp_persistence::actions::{self, ActionError, ActionFilter};
 
 use super::access::{authorize, case_for};
-use super::interventions::{parse_follow_ups, FollowUp};
+use super::interventions::{parse_follow_up, FollowUp};
 use super::AppError;
 use crate::auth::Caller;
 use crate::state::AppState;
-use fourthp_domain::error::FieldErrors;
 use fourthp_domain::ids::CaseId;
 use fourthp_persistence::write::{self, IdempotencyKey, StoredResponse, Written};
 
@@ -96,12 +95,7 @@ pub async fn create(
     respond: impl FnOnce(&Action) -> StoredResponse,
 ) -> Result<Written<Action>, AppError> {
     access::precheck(caller.principal().role, CaseAction::Update)?;
-    let mut errs = FieldErrors::new();
-    let parsed = parse_follow_ups(vec![follow_up], "", &mut errs);
-    errs.into_result()?;
-    let Some(new) = parsed.into_iter().next() else {
-        return Err(AppError::Store(fourthp_persistence::StoreError::internal("no action parsed")));
-    };
+    let new = parse_follow_up(follow_up)?;
     let ctx = &caller.ctx;
     let today = london_date(ctx.at);
     write::run(

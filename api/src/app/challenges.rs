@@ -20,7 +20,7 @@ use fourthp_domain::time::london_date;
 use fourthp_persistence::challenges::{self as store, ChallengeError, Decision, NameScope};
 use fourthp_persistence::write::{self, IdempotencyKey, StoredResponse, Written};
 
-use super::interventions::{parse_follow_ups, FollowUp};
+use super::interventions::{parse_follow_up, FollowUp};
 use super::AppError;
 use crate::auth::Caller;
 use crate::state::AppState;
@@ -283,12 +283,7 @@ pub async fn add_action(
     caller.concerns(EntityType::Challenge, id.into_uuid());
     allowed(caller, ChallengeAction::Decide)?;
     let meeting = super::meetings::at_meeting(state, meeting).await?;
-    let mut errs = FieldErrors::new();
-    let parsed = parse_follow_ups(vec![follow_up], "", &mut errs);
-    errs.into_result()?;
-    let Some(new) = parsed.into_iter().next() else {
-        return Err(AppError::Store(fourthp_persistence::StoreError::internal("no action parsed")));
-    };
+    let new = parse_follow_up(follow_up)?;
     let ctx = &caller.ctx;
     let today = london_date(ctx.at);
     write::run(

@@ -54,6 +54,15 @@ pub fn parse_follow_ups(raw: Vec<FollowUp>, prefix: &str, errs: &mut FieldErrors
         .collect()
 }
 
+/// One follow-up on its own (an action agreed apart from a call): errors name `description`
+/// and `due_on`.
+pub fn parse_follow_up(raw: FollowUp) -> Result<NewAction, AppError> {
+    let mut errs = FieldErrors::new();
+    let parsed = parse_follow_ups(vec![raw], "", &mut errs);
+    errs.into_result()?;
+    parsed.into_iter().next().ok_or_else(|| AppError::Store(fourthp_persistence::StoreError::internal("no action parsed")))
+}
+
 /// An intervention as an adapter read it. Field errors name `summary`, `duration_minutes` and
 /// `actions[i].description` / `actions[i].due_on`.
 #[derive(Debug, Clone)]

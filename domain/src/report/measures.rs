@@ -14,6 +14,11 @@ fn names<T: Copy>(all: &'static [T], name: fn(T) -> &'static str) -> Vec<&'stati
     all.iter().map(|v| name(*v)).collect()
 }
 
+/// Actions by how they stood against their due date, and the share on time.
+const ON_TIME_PARTS: &[&str] = &["done_by_due_date", "done_late", "overdue", "not_yet_due", "cancelled"];
+const ON_TIME_SHARES: &[Share] =
+    &[Share { stat: "share_on_time", numerator: &["done_by_due_date"], denominator: &["done_by_due_date", "done_late", "overdue"] }];
+
 const MEDIAN_DAYS: Statistic = Statistic { stat: "median_days", unit: Unit::Days };
 const P90_DAYS: Statistic = Statistic { stat: "p90_days", unit: Unit::Days };
 
@@ -268,12 +273,8 @@ pub static MEASURES: &[MeasureDef] = &[
         covers: Covers::All,
         shape: Shape::Table {
             rows: None,
-            parts: &["done_by_due_date", "done_late", "overdue", "not_yet_due", "cancelled"],
-            shares: &[Share {
-                stat: "share_on_time",
-                numerator: &["done_by_due_date"],
-                denominator: &["done_by_due_date", "done_late", "overdue"],
-            }],
+            parts: ON_TIME_PARTS,
+            shares: ON_TIME_SHARES,
             statistics: &[],
         },
     },
@@ -345,12 +346,8 @@ pub static MEASURES: &[MeasureDef] = &[
         covers: Covers::All,
         shape: Shape::Table {
             rows: Some(Categories::Of(|| names(AgencyKind::ALL, AgencyKind::as_str))),
-            parts: &["done_by_due_date", "done_late", "overdue", "not_yet_due", "cancelled"],
-            shares: &[Share {
-                stat: "share_on_time",
-                numerator: &["done_by_due_date"],
-                denominator: &["done_by_due_date", "done_late", "overdue"],
-            }],
+            parts: ON_TIME_PARTS,
+            shares: ON_TIME_SHARES,
             statistics: &[],
         },
     },
