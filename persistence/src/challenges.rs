@@ -448,16 +448,25 @@ pub async fn in_hand(db: &Db) -> Result<Vec<Challenge>, StoreError> {
     rows.into_iter().map(challenge_from).collect()
 }
 
-/// The network's open actions due by `by`, soonest first, each with its challenge's number.
-pub async fn open_actions_due_by(db: &Db, by: NaiveDate) -> Result<Vec<(Action, i64)>, StoreError> {
+/// A network action still owed, with its challenge's number and the owing agency's name.
+#[derive(Debug, Clone)]
+pub struct NetworkOwed {
+    pub action: Action,
+    pub number: i64,
+    pub owner: String,
+}
+
+/// The network's open actions due by `by`, soonest first.
+pub async fn open_actions_due_by(db: &Db, by: NaiveDate) -> Result<Vec<NetworkOwed>, StoreError> {
     let mut conn = db.conn().await?;
-    let rows: Vec<(ActionRow, i64)> = actions::table
+    let rows: Vec<(ActionRow, i64, String)> = actions::table
         .inner_join(challenges::table)
+        .inner_join(agencies::table.on(agencies::id.eq(actions::owner_agency_id)))
         .filter(actions::status.eq(ActionStatus::Open.as_str()))
         .filter(actions::due_on.le(by))
         .order((actions::due_on.asc(), actions::id.asc()))
-        .select((ActionRow::as_select(), challenges::number))
+        .select((ActionRow::as_select(), challenges::number, agencies::name))
         .load(&mut conn)
         .await?;
-    rows.into_iter().map(|(a, n)| Ok((action_from(a)?, n))).collect()
+    rows.into_iter().map(|(a, number, owner)| Ok(NetworkOwed { action: action_from(a)?, number, owner })).collect()
 }

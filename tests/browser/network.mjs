@@ -61,6 +61,11 @@ await run(async (browser) => {
   await expectText(vcc, config.action);
   await expectText(vcc, config.police_name);
   await check(vcc, 'challenge-action-given');
+  // The coordinator's queue shows what the network owes beside the casework.
+  await vcc.goto(`${config.base}/app/due`);
+  await expectText(vcc, 'What the network owes');
+  await expectText(vcc, config.action);
+  await check(vcc, 'due-network');
   await vcc.goto(`${config.base}/app/meetings/${config.meeting}/minutes`);
   await expectText(vcc, config.action);
   await check(vcc, 'minutes');

@@ -410,7 +410,7 @@ async fn the_network_works_a_challenge() {
         "title": "Housing providers refuse referrals without ID",
         "what": "Three providers in the north of the county turn people away when they have no identity documents.",
         "action": "Agree a letter of identity for people without documents",
-        "due_on": day(14),
+        "due_on": day(5),
         "closing_note": "Letter agreed with the custody team; template sent to members.",
         "what_changed": "Providers accept the police letter of identity.",
     });

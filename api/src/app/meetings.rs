@@ -7,7 +7,6 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use fourthp_domain::access::{self, ChallengeAction};
-use fourthp_domain::action::Action;
 use fourthp_domain::audit::EntityType;
 use fourthp_domain::challenge::Challenge;
 use fourthp_domain::error::FieldErrors;
@@ -81,7 +80,7 @@ pub struct Agenda {
     pub in_hand: Vec<Challenge>,
     /// The network's open actions due by the meeting's day (the overdue first), with their
     /// challenge's number.
-    pub actions_due: Vec<(Action, i64)>,
+    pub actions_due: Vec<fourthp_persistence::challenges::NetworkOwed>,
     pub resolved: Vec<Challenge>,
     /// The whole months the figures cover, when any lies between the meetings.
     pub months: Option<(chrono::NaiveDate, chrono::NaiveDate)>,

@@ -45,6 +45,9 @@ pub struct Board {
     pub more: bool,
     /// Open cases by stage (of the cases the coordinator leads, with `lead`).
     pub stages: Vec<(Stage, i64)>,
+    /// What the network owes on its challenges, overdue or due within a week: on no case, so
+    /// beside the board rather than in it.
+    pub network: Vec<fourthp_persistence::challenges::NetworkOwed>,
 }
 
 /// The coordinators' board of what is due (coordinators only).
@@ -66,7 +69,8 @@ pub async fn due_board(caller: &Caller, state: &AppState, q: BoardQuery) -> Resu
     let (items, more) = board::page(&state.db, &filter, today, window, grouping, BOARD_PAGE, offset).await?;
     let stages = super::cases::stage_counts(caller, state, filter.lead.as_ref()).await?;
     caller.listed(items.iter().map(|i| i.deadline.case_id), Purpose::DeadlineQueue);
-    Ok(Board { today, counts, window, grouping, page, items, more, stages })
+    let network = fourthp_persistence::challenges::open_actions_due_by(&state.db, today + chrono::Duration::days(7)).await?;
+    Ok(Board { today, counts, window, grouping, page, items, more, stages, network })
 }
 
 /// Actions on one page of what an agency owes (each with its form: the page stays light).

@@ -211,11 +211,11 @@ async fn agenda_page(page: Page, state: &AppState, id: MeetingId, errors: Vec<Fi
         actions_due: a
             .actions_due
             .iter()
-            .map(|(act, n)| DueRow {
-                challenge: fourthp_domain::challenge::label(*n),
-                description: act.details.description.to_string(),
-                due: long_date(act.details.due_on),
-                overdue: act.is_overdue(today),
+            .map(|o| DueRow {
+                challenge: fourthp_domain::challenge::label(o.number),
+                description: format!("{} ({})", o.action.details.description, o.owner),
+                due: long_date(o.action.details.due_on),
+                overdue: o.action.is_overdue(today),
             })
             .collect(),
         resolved: a.resolved.iter().map(item).collect(),

@@ -76,6 +76,17 @@ struct DuePage {
     keep: String,
     page: u32,
     more: bool,
+    /// What the network owes on its challenges (overdue or due within a week).
+    network: Vec<NetworkRow>,
+}
+
+pub struct NetworkRow {
+    pub href: String,
+    pub challenge: String,
+    pub what: String,
+    pub owed_by: String,
+    pub how_due: String,
+    pub due: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -206,6 +217,18 @@ pub async fn due(page: Page, state: web::Data<AppState>, query: web::Query<DueQu
         keep: keep_with(board.window),
         page: board.page,
         more: board.more,
+        network: board
+            .network
+            .iter()
+            .map(|o| NetworkRow {
+                href: super::view::concerning_href(&o.action.on),
+                challenge: fourthp_domain::challenge::label(o.number),
+                what: o.action.details.description.to_string(),
+                owed_by: o.owner.clone(),
+                how_due: how_due(o.action.details.due_on, board.today),
+                due: long_date(o.action.details.due_on),
+            })
+            .collect(),
     };
     Ok(render(StatusCode::OK, &body))
 }

@@ -206,7 +206,7 @@ pub async fn get_meeting(caller: Caller, state: web::Data<AppState>, path: Meeti
         previous_meeting_id: a.previous.as_ref().map(|p| p.id.into_uuid()),
         new_challenges: a.new_challenges.iter().map(AgendaChallenge::new).collect(),
         in_hand: a.in_hand.iter().map(AgendaChallenge::new).collect(),
-        actions_due: a.actions_due.iter().map(|(act, _)| ActionResponse::new(act, today)).collect(),
+        actions_due: a.actions_due.iter().map(|o| ActionResponse::new(&o.action, today)).collect(),
         resolved: a.resolved.iter().map(AgendaChallenge::new).collect(),
         figures_from: a.months.map(|m| m.0),
         figures_to: a.months.map(|m| m.1),
