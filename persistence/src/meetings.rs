@@ -16,7 +16,7 @@ use crate::actions::action_from;
 use crate::audit;
 use crate::db::{Db, StoreError};
 use crate::rows::ActionRow;
-use crate::schema::{actions, challenge_decisions, meeting_notes, meetings};
+use crate::schema::{actions, challenge_decisions, challenges, meeting_notes, meetings};
 
 #[derive(Debug, Queryable, Selectable, Insertable)]
 #[diesel(table_name = meetings, check_for_backend(diesel::pg::Pg))]
@@ -145,6 +145,8 @@ pub struct Minutes {
     pub notes: Vec<Note>,
     pub decisions: Vec<(ChallengeId, String, Option<String>)>,
     pub actions: Vec<Action>,
+    /// Every challenge the minutes name, by its number and title.
+    pub challenges: std::collections::HashMap<ChallengeId, (i64, String)>,
 }
 
 pub async fn minutes(db: &Db, meeting: MeetingId) -> Result<Minutes, StoreError> {
@@ -167,7 +169,15 @@ pub async fn minutes(db: &Db, meeting: MeetingId) -> Result<Minutes, StoreError>
         .select(ActionRow::as_select())
         .load(&mut conn)
         .await?;
+    let named: Vec<Uuid> =
+        notes.iter().filter_map(|n| n.0).chain(decisions.iter().map(|d| d.0)).chain(rows.iter().filter_map(|a| a.challenge_id)).collect();
+    let challenges: Vec<(Uuid, i64, String)> = challenges::table
+        .filter(challenges::id.eq_any(named))
+        .select((challenges::id, challenges::number, challenges::title))
+        .load(&mut conn)
+        .await?;
     Ok(Minutes {
+        challenges: challenges.into_iter().map(|(id, n, title)| (ChallengeId::from_uuid(id), (n, title))).collect(),
         notes: notes.into_iter().map(|(c, note, at)| Note { challenge: c.map(ChallengeId::from_uuid), note, at }).collect(),
         decisions: decisions.into_iter().map(|(c, to, note)| (ChallengeId::from_uuid(c), to, note)).collect(),
         actions: rows.into_iter().map(action_from).collect::<Result<_, _>>()?,

@@ -38,15 +38,19 @@ struct DueRow {
     rule: Option<String>,
 }
 
-/// A network action due: on a challenge, by its number.
+/// An action due: on a case (by its reference) or on a challenge (by its number).
 #[derive(QueryableByName)]
-struct NetworkDueRow {
+struct ActionDueRow {
     #[diesel(sql_type = SqlUuid)]
     id: Uuid,
-    #[diesel(sql_type = SqlUuid)]
-    challenge_id: Uuid,
-    #[diesel(sql_type = BigInt)]
-    number: i64,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    case_id: Option<Uuid>,
+    #[diesel(sql_type = Nullable<Text>)]
+    case_reference: Option<String>,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    challenge_id: Option<Uuid>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    number: Option<i64>,
     #[diesel(sql_type = SqlUuid)]
     agency_id: Uuid,
     #[diesel(sql_type = Date)]
@@ -59,18 +63,9 @@ const LISTENING: &str = "(SELECT e.agency_id FROM webhook_endpoints e WHERE e.ac
 pub async fn announce_due(db: &Db, now: DateTime<Utc>) -> Result<usize, StoreError> {
     let today = london_date(now);
     let mut conn = db.conn().await?;
-    let actions: Vec<DueRow> = diesel::sql_query(format!(
-        "SELECT a.id, a.case_id, c.reference AS case_reference, a.owner_agency_id AS agency_id, a.due_on, NULL::text AS rule \
-         FROM actions a JOIN cases c ON c.id = a.case_id \
-         WHERE a.status = 'open' AND a.due_on <= $1 + {SOON_DAYS} AND a.due_on >= $1 - {LOOK_BACK_DAYS} \
-         AND a.owner_agency_id IN {LISTENING}"
-    ))
-    .bind::<Date, _>(today)
-    .load(&mut conn)
-    .await?;
-    let network: Vec<NetworkDueRow> = diesel::sql_query(format!(
-        "SELECT a.id, a.challenge_id, h.number, a.owner_agency_id AS agency_id, a.due_on \
-         FROM actions a JOIN challenges h ON h.id = a.challenge_id \
+    let actions: Vec<ActionDueRow> = diesel::sql_query(format!(
+        "SELECT a.id, a.case_id, c.reference AS case_reference, a.challenge_id, h.number, a.owner_agency_id AS agency_id, a.due_on \
+         FROM actions a LEFT JOIN cases c ON c.id = a.case_id LEFT JOIN challenges h ON h.id = a.challenge_id \
          WHERE a.status = 'open' AND a.due_on <= $1 + {SOON_DAYS} AND a.due_on >= $1 - {LOOK_BACK_DAYS} \
          AND a.owner_agency_id IN {LISTENING}"
     ))
@@ -104,20 +99,16 @@ pub async fn announce_due(db: &Db, now: DateTime<Utc>) -> Result<usize, StoreErr
         let reference = |r: &DueRow| CaseReference::parse(&r.case_reference).map_err(|_| StoreError::internal("invalid case reference"));
         for r in &actions {
             let topic = if r.due_on < today { Topic::ActionOverdue } else { Topic::ActionDueSoon };
-            let about = About {
-                case: Some((CaseId::from_uuid(r.case_id), reference(r)?)),
-                action: Some(ActionId::from_uuid(r.id)),
-                due_on: Some(r.due_on),
-                status: Some("open"),
-                ..About::default()
+            let case = match (r.case_id, &r.case_reference) {
+                (Some(id), Some(reference)) => Some((
+                    CaseId::from_uuid(id),
+                    CaseReference::parse(reference).map_err(|_| StoreError::internal("invalid case reference"))?,
+                )),
+                _ => None,
             };
-            let once = format!("{topic}\n{}", r.id);
-            written += outbox::announce(conn, now, topic, AgencyId::from_uuid(r.agency_id), &about, Some(&once)).await?;
-        }
-        for r in &network {
-            let topic = if r.due_on < today { Topic::ActionOverdue } else { Topic::ActionDueSoon };
             let about = About {
-                challenge: Some((ChallengeId::from_uuid(r.challenge_id), r.number)),
+                case,
+                challenge: r.challenge_id.zip(r.number).map(|(id, n)| (ChallengeId::from_uuid(id), n)),
                 action: Some(ActionId::from_uuid(r.id)),
                 due_on: Some(r.due_on),
                 status: Some("open"),

@@ -277,20 +277,10 @@ pub async fn minutes(page: Page, state: web::Data<AppState>, id: web::Path<Strin
     let id = meeting_id(&id)?;
     let (m, minutes) = app::meetings::minutes(&page.caller, &state, id).await?;
     let today = london_date(page.caller.ctx.at);
-    let mut labels = std::collections::HashMap::new();
-    let ids = minutes
-        .notes
-        .iter()
-        .filter_map(|n| n.challenge)
-        .chain(minutes.decisions.iter().map(|d| d.0))
-        .chain(minutes.actions.iter().filter_map(|a| a.on.challenge()));
-    for c in ids {
-        if let std::collections::hash_map::Entry::Vacant(e) = labels.entry(c) {
-            let view = app::challenges::get(&page.caller, &state, c).await?;
-            e.insert(format!("{}: {}", view.challenge.label(), view.challenge.details.title));
-        }
-    }
-    let label = |c: Option<ChallengeId>| c.and_then(|c| labels.get(&c).cloned()).unwrap_or_else(|| "Any other business".to_owned());
+    let label = |c: Option<ChallengeId>| {
+        c.and_then(|c| minutes.challenges.get(&c))
+            .map_or_else(|| "Any other business".to_owned(), |(n, title)| format!("{}: {title}", fourthp_domain::challenge::label(*n)))
+    };
     let mut rows: Vec<MinuteRow> = minutes
         .decisions
         .iter()
