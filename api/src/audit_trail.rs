@@ -13,34 +13,55 @@ use tokio::sync::mpsc;
 pub struct SigningKey(aws_lc_rs::signature::Ed25519KeyPair);
 
 impl SigningKey {
-    /// Reads the PKCS#8 key at `path`, generating it (mode 0600) on first use.
+    /// Reads the PKCS#8 key at `path`, generating it (mode 0600) on first use. The new key is
+    /// written beside its place and linked into it, so that instances starting together on
+    /// shared storage end up with the one key, never a half-written file.
     pub fn load_or_create(path: &Path) -> Result<Self, String> {
         use aws_lc_rs::signature::Ed25519KeyPair;
         use std::os::unix::fs::OpenOptionsExt;
+        let read = |der: &[u8]| {
+            Ed25519KeyPair::from_pkcs8(der).map(SigningKey).map_err(|_| format!("{} is not an Ed25519 PKCS#8 key", path.display()))
+        };
         if let Ok(der) = std::fs::read(path) {
-            return Ed25519KeyPair::from_pkcs8(&der)
-                .map(SigningKey)
-                .map_err(|_| format!("{} is not an Ed25519 PKCS#8 key", path.display()));
+            return read(&der);
         }
         let doc = Ed25519KeyPair::generate_pkcs8(&aws_lc_rs::rand::SystemRandom::new())
             .map_err(|_| "cannot generate a signing key".to_owned())?;
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         }
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(path)
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        std::io::Write::write_all(&mut f, doc.as_ref()).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        Ed25519KeyPair::from_pkcs8(doc.as_ref()).map(SigningKey).map_err(|_| "cannot read the generated key".to_owned())
+        let draft = path.with_extension(format!("new-{}", uuid::Uuid::now_v7().simple()));
+        let written = (|| {
+            let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&draft)?;
+            std::io::Write::write_all(&mut f, doc.as_ref())?;
+            f.sync_all()
+        })();
+        let linked = written.and_then(|()| std::fs::hard_link(&draft, path));
+        let _ = std::fs::remove_file(&draft);
+        match linked {
+            Ok(()) => read(doc.as_ref()),
+            // Another instance made it first: theirs is the key.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                read(&std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?)
+            }
+            Err(e) => Err(format!("cannot write {}: {e}", path.display())),
+        }
+    }
+
+    /// The Ed25519 signature of `message`.
+    pub fn sign(&self, message: &[u8]) -> Vec<u8> {
+        self.0.sign(message).as_ref().to_vec()
     }
 
     pub fn public_key(&self) -> Vec<u8> {
         use aws_lc_rs::signature::KeyPair;
         self.0.public_key().as_ref().to_vec()
     }
+}
+
+/// Whether `signature` is `public_key`'s Ed25519 signature of `message`.
+pub fn verify(public_key: &[u8], message: &[u8], signature: &[u8]) -> bool {
+    aws_lc_rs::signature::UnparsedPublicKey::new(&aws_lc_rs::signature::ED25519, public_key).verify(message, signature).is_ok()
 }
 
 pub fn hex(bytes: &[u8]) -> String {
@@ -79,8 +100,7 @@ impl Checkpoint {
     /// Whether the signature is the public key's over the checkpoint's contents.
     pub fn signature_valid(&self) -> bool {
         let (Some(pk), Some(sig)) = (unhex(&self.public_key), unhex(&self.signature)) else { return false };
-        let msg = Self::message(&self.format, self.seq, &self.head_hash, &self.signed_at);
-        aws_lc_rs::signature::UnparsedPublicKey::new(&aws_lc_rs::signature::ED25519, pk).verify(&msg, &sig).is_ok()
+        verify(&pk, &Self::message(&self.format, self.seq, &self.head_hash, &self.signed_at), &sig)
     }
 }
 

@@ -83,6 +83,10 @@ pub struct Config {
     /// Whether this instance sends what the outbox holds (`off`: it writes to the outbox and
     /// leaves sending to other instances).
     pub delivery: bool,
+    /// `network` (the default) or `forum`: a deployment run for the national forum.
+    pub mode: crate::state::Mode,
+    /// The network's name in the bundles it signs for the forum.
+    pub network_name: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -178,6 +182,18 @@ impl Config {
                 None | Some("on") => true,
                 Some("off") => false,
                 Some(_) => return Err(ConfigError { name: "FOURTHP_DELIVERY", problem: "must be on or off".to_owned() }),
+            },
+            mode: match get("FOURTHP_MODE").as_deref() {
+                None | Some("network") => crate::state::Mode::Network,
+                Some("forum") => crate::state::Mode::Forum,
+                Some(_) => return Err(ConfigError { name: "FOURTHP_MODE", problem: "must be network or forum".to_owned() }),
+            },
+            network_name: match get("FOURTHP_NETWORK_NAME") {
+                None => "FourthP network".to_owned(),
+                Some(n) if (1..=200).contains(&n.trim().chars().count()) && !n.contains(['\n', '\r']) => n.trim().to_owned(),
+                Some(_) => {
+                    return Err(ConfigError { name: "FOURTHP_NETWORK_NAME", problem: "must be one line of 1 to 200 characters".to_owned() })
+                }
             },
             data_dir,
         })

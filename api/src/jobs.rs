@@ -22,7 +22,7 @@ const DRAIN_WITHIN: Duration = Duration::from_secs(5);
 
 /// Automatic audit checkpoints: the key that signs them and how often.
 pub struct Checkpoints {
-    pub key: SigningKey,
+    pub key: std::sync::Arc<SigningKey>,
     pub every: Duration,
 }
 

@@ -10,7 +10,7 @@ use utoipa_actix_web::{scope, AppExt, UtoipaApp};
 
 use crate::problem::{FieldProblem, ProblemBody};
 use crate::routes::{
-    actions, agencies, api_clients, audit, cases, challenges, deadlines, enrolment, events, interventions, meetings, needs, notifications,
+    actions, agencies, api_clients, audit, cases, challenges, deadlines, enrolment, events, forum, interventions, meetings, needs, notifications,
     oauth, ops, outcomes, reports, sessions, team, timeline, tokens, users, webhooks,
 };
 
@@ -36,6 +36,7 @@ use crate::routes::{
         (name = "audit", description = "The tamper-evident audit trail, who read a record, and its change history"),
         (name = "accounts", description = "People's accounts (administrators) and enrolment: a password and a second factor set by the person through a single-use link"),
         (name = "network", description = "The network's own work: the challenge board, the actions given out on it, and the meetings with their agendas and minutes"),
+        (name = "forum", description = "The national network coordinators' forum: a network's signed bundle of protected figures and national challenges, and, at the forum's deployment, the networks registered, their bundles imported and compared side by side"),
         (name = "webhooks", description = "Signed webhooks (Standard Webhooks) to agencies' own systems, their delivery logs and replays"),
         (name = "notifications", description = "A person's daily email and calendar feed"),
         (name = "operations", description = "Health and readiness")
@@ -169,8 +170,14 @@ where
             .service(notifications::get_notifications)
             .service(notifications::put_notifications)
             .service(notifications::create_calendar_feed)
-            .service(notifications::revoke_calendar_feed),
+            .service(notifications::revoke_calendar_feed)
+            .service(forum::forum_bundle)
+            .service(forum::register_network)
+            .service(forum::list_networks)
+            .service(forum::import_bundle)
+            .service(forum::comparison),
     )
+    .service(forum::signing_key)
     .service(oauth::token)
     .service(ops::healthz)
     .service(ops::readyz)

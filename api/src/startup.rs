@@ -40,10 +40,12 @@ impl Application {
         let verifier =
             Verifier::new(&secret, &config.jwt_public_keys, &config.jwt_issuer, &config.jwt_audience).map_err(|e| e.to_string())?;
         let rules = Rules { book: config.rule_book()?, window: config.backdating_window() };
+        // One key signs the audit checkpoints and the national forum's bundles.
+        let signing_key = std::sync::Arc::new(SigningKey::load_or_create(&config.audit_key)?);
         let checkpoints = match config.checkpoint_minutes {
             0 => None,
             minutes => Some(Checkpoints {
-                key: SigningKey::load_or_create(&config.audit_key)?,
+                key: signing_key.clone(),
                 every: Duration::from_secs(60 * u64::try_from(minutes).unwrap_or(60)),
             }),
         };
@@ -96,6 +98,9 @@ impl Application {
                 parallel_workers: u8::try_from(config.report_parallel_workers).unwrap_or(0),
             },
             notifier,
+            signing_key,
+            mode: config.mode,
+            network_name: config.network_name.clone(),
         };
         let server = server(listener, state, doc, config.workers).map_err(|e| e.to_string())?;
         Ok(Application { port, server, jobs, clock })

@@ -45,6 +45,22 @@ pub struct AppState {
     pub report_source: ReportSource,
     /// Email and webhooks: how the service tells people and partners' systems.
     pub notifier: crate::notify::Notifier,
+    /// The deployment's Ed25519 key: it signs the audit checkpoints and the forum's bundles.
+    pub signing_key: std::sync::Arc<crate::audit_trail::SigningKey>,
+    /// A network's service, or the national forum's.
+    pub mode: Mode,
+    /// The network's name in the bundles it signs for the forum.
+    pub network_name: String,
+}
+
+/// What a deployment is run for (`FOURTHP_MODE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// A regional network: its cases, board and meetings (the default).
+    Network,
+    /// The national network coordinators' forum: it also registers networks, imports their
+    /// signed bundles and compares them.
+    Forum,
 }
 
 /// Where reports read: a hot-standby replica (`FOURTHP_REPORT_DATABASE_URL`), so that a year's

@@ -216,6 +216,29 @@ pub fn forum_bundle_access(role: Role) -> Result<(), Denial> {
     }
 }
 
+/// What the caller wants to do at the national forum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ForumAction {
+    /// Register a network whose bundles the forum accepts (its name and public key).
+    RegisterNetwork,
+    /// Import a network's signed bundle.
+    Import,
+    /// See the networks side by side, and the registered networks.
+    Compare,
+}
+
+/// At a deployment run for the forum, its administrators register the networks; the
+/// coordinators (the networks' own, who sit on the forum) and the administrators import
+/// bundles and compare; commissioners see the comparison, protected figures only as it holds.
+pub fn forum_access(role: Role, action: ForumAction) -> Result<(), Denial> {
+    match (role, action) {
+        (Role::Admin, _) | (Role::Coordinator, ForumAction::Import | ForumAction::Compare) | (Role::Commissioner, ForumAction::Compare) => {
+            Ok(())
+        }
+        (Role::Coordinator | Role::Commissioner, _) | (Role::Partner | Role::Auditor, _) => Err(Denial::Forbidden),
+    }
+}
+
 /// What the caller wants to do with agencies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AgencyAction {
@@ -286,6 +309,18 @@ mod tests {
         }
         assert_eq!(forum_bundle_access(Admin), Ok(()));
         assert_eq!(forum_bundle_access(Partner), Err(Denial::Forbidden));
+    }
+
+    #[test]
+    fn the_forum_registers_networks_by_its_administrators() {
+        assert_eq!(forum_access(Admin, ForumAction::RegisterNetwork), Ok(()));
+        for role in [Coordinator, Commissioner, Partner, Auditor] {
+            assert_eq!(forum_access(role, ForumAction::RegisterNetwork), Err(Denial::Forbidden));
+        }
+        assert_eq!(forum_access(Coordinator, ForumAction::Import), Ok(()));
+        assert_eq!(forum_access(Commissioner, ForumAction::Import), Err(Denial::Forbidden));
+        assert_eq!(forum_access(Commissioner, ForumAction::Compare), Ok(()));
+        assert_eq!(forum_access(Partner, ForumAction::Compare), Err(Denial::Forbidden));
     }
 
     const FULL: Result<CaseView, Denial> = Ok(CaseView::FULL);

@@ -62,6 +62,8 @@ vocabulary!(
         Meeting => "meeting",
         /// A bundle of figures for the national forum (made, or imported by the forum).
         ForumBundle => "forum_bundle",
+        /// A network registered with the national forum.
+        ForumNetwork => "forum_network",
     }
 );
 

@@ -200,6 +200,13 @@ pub enum Finding {
 }
 
 impl Finding {
+    /// The words found, as they stand in the text (a name as stored).
+    pub fn text(&self) -> &str {
+        match self {
+            Finding::CaseReference(t) | Finding::Name(t) | Finding::Email(t) | Finding::Phone(t) | Finding::Date(t) => t,
+        }
+    }
+
     /// In words, for the warning shown before saving.
     pub fn words(&self) -> String {
         match self {

@@ -119,6 +119,14 @@ typed_id!(
     /// One of the network's meetings.
     MeetingId
 );
+typed_id!(
+    /// A network whose bundles the national forum accepts.
+    ForumNetworkId
+);
+typed_id!(
+    /// A bundle the national forum imported.
+    ForumBundleId
+);
 
 #[cfg(test)]
 mod tests {

@@ -19,6 +19,7 @@ pub mod deadline;
 pub mod disclosure;
 pub mod error;
 pub mod event;
+pub mod forum;
 pub mod ids;
 pub mod intervention;
 pub mod lifecycle;

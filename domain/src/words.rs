@@ -164,6 +164,7 @@ words!(EntityType {
     Challenge => "Challenge",
     Meeting => "Meeting",
     ForumBundle => "Forum bundle",
+    ForumNetwork => "Network registered with the forum",
 });
 
 words!(Topic {

@@ -435,6 +435,20 @@ pub async fn resolved_between(db: &Db, from: DateTime<Utc>, to: DateTime<Utc>) -
     rows.into_iter().map(challenge_from).collect()
 }
 
+/// The challenges a forum bundle for `from`..=`to` carries: those taken to the national forum
+/// in the period, and those still at the forum that were taken there before it ended.
+pub async fn for_forum(db: &Db, from: NaiveDate, to: NaiveDate) -> Result<Vec<Challenge>, StoreError> {
+    let mut conn = db.conn().await?;
+    let rows: Vec<ChallengeRow> = challenges::table
+        .filter(challenges::escalated_on.le(to))
+        .filter(challenges::escalated_on.ge(from).or(challenges::status.eq(ChallengeStatus::Escalated.as_str())))
+        .order(challenges::number.asc())
+        .select(ChallengeRow::as_select())
+        .load(&mut conn)
+        .await?;
+    rows.into_iter().map(challenge_from).collect()
+}
+
 /// Challenges the network has in hand (accepted, being worked, at the national forum).
 pub async fn in_hand(db: &Db) -> Result<Vec<Challenge>, StoreError> {
     let mut conn = db.conn().await?;

@@ -27,6 +27,7 @@ pub mod deadlines;
 pub mod derive;
 pub mod digest;
 pub mod events;
+pub mod forum;
 mod facts;
 pub mod inbox;
 pub mod interventions;

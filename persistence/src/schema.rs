@@ -527,6 +527,31 @@ diesel::joinable!(challenge_decisions -> challenges (challenge_id));
 diesel::joinable!(meeting_notes -> meetings (meeting_id));
 diesel::joinable!(actions -> challenges (challenge_id));
 
+diesel::table! {
+    forum_networks (id) {
+        id -> Uuid,
+        name -> Text,
+        public_key -> Bytea,
+        registered_by -> Text,
+        registered_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    forum_bundles (id) {
+        id -> Uuid,
+        network_id -> Uuid,
+        period_from -> Date,
+        period_to -> Date,
+        content -> Jsonb,
+        signature -> Bytea,
+        imported_by -> Text,
+        imported_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(forum_bundles -> forum_networks (network_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     actions,
     agencies,
@@ -546,6 +571,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     cases,
     deadlines,
     enrolments,
+    forum_bundles,
+    forum_networks,
     idempotency_keys,
     inbox_links,
     interventions,

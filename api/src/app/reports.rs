@@ -39,7 +39,6 @@ pub struct Pulled {
 
 /// Computes the outcome report for `q`, audited as one pull.
 pub async fn outcomes(caller: &Caller, state: &AppState, q: ReportRequest) -> Result<Pulled, AppError> {
-    let mut errs = FieldErrors::new();
     let disclosure = match report_access(caller.principal().role, q.exact) {
         Ok(d) => d,
         Err(_) => {
@@ -49,6 +48,17 @@ pub async fn outcomes(caller: &Caller, state: &AppState, q: ReportRequest) -> Re
             return Err(AppError::Forbidden);
         }
     };
+    let policy = match disclosure {
+        ReportDisclosure::Exact => Policy::EXACT,
+        ReportDisclosure::Protected => state.disclosure,
+    };
+    compute(caller, state, q, policy).await
+}
+
+/// Computes the report for `q` under `policy`, for a caller the adapter's use case has let
+/// have it (the report itself; the forum's bundle), audited as one pull.
+pub(crate) async fn compute(caller: &Caller, state: &AppState, q: ReportRequest, policy: Policy) -> Result<Pulled, AppError> {
+    let mut errs = FieldErrors::new();
     if q.from.is_none() {
         errs.push("from", "is required");
     }
@@ -73,10 +83,6 @@ pub async fn outcomes(caller: &Caller, state: &AppState, q: ReportRequest) -> Re
         _ => None,
     };
     let Some(params) = params else { return Err(AppError::Invalid(errs)) };
-    let policy = match disclosure {
-        ReportDisclosure::Exact => Policy::EXACT,
-        ReportDisclosure::Protected => state.disclosure,
-    };
     if policy.perturb {
         params.whole_months().map_err(AppError::ReportRefused)?;
     }

@@ -1,0 +1,2 @@
+DROP TABLE forum_bundles;
+DROP TABLE forum_networks;
