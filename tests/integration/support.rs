@@ -221,6 +221,8 @@ impl TestAppBuilder {
             }
         };
         let secret = String::from_utf8(SECRET.to_vec()).unwrap();
+        // Each app its own signing key, as each deployment has.
+        let audit_key = std::env::temp_dir().join(format!("fourthp-key-{}.pk8", uuid::Uuid::now_v7().simple())).display().to_string();
         let body_limit = BODY_LIMIT.to_string();
         let mut settings: Vec<(&str, &str)> = vec![
             ("DATABASE_URL", &db_url),
@@ -233,6 +235,7 @@ impl TestAppBuilder {
             ("FOURTHP_JWT_PUBLIC_KEYS", &self.public_keys),
             ("FOURTHP_JWT_ISSUER", ISSUER),
             ("FOURTHP_JWT_AUDIENCE", AUDIENCE),
+            ("FOURTHP_AUDIT_KEY", &audit_key),
         ];
         settings.extend(self.settings.iter().map(|(n, v)| (*n, v.as_str())));
         let config = Config::from_lookup(|name| {
