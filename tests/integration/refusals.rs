@@ -151,6 +151,10 @@ async fn every_refusal_of_every_operation_leaves_exactly_one_denied_record() {
             ("POST", "/api/v1/challenges/{id}/actions") => {
                 json!({"description": "Call back", "owner_agency_id": own_agency, "due_on": day(3)})
             }
+            ("POST", "/api/v1/forum/networks") => json!({"name": "Westshire", "public_key": "00".repeat(32)}),
+            ("POST", "/api/v1/forum/bundles") => {
+                json!({"format": "fourthp-forum-bundle-v1", "content": {}, "public_key": "00".repeat(32), "signature": "00".repeat(64)})
+            }
             _ => return None,
         })
     };
@@ -166,7 +170,7 @@ async fn every_refusal_of_every_operation_leaves_exactly_one_denied_record() {
         for method in operations.as_object().unwrap().keys() {
             let method = method.to_uppercase();
             let mut path = concrete(template);
-            if template == "/api/v1/reports/outcomes" {
+            if template == "/api/v1/reports/outcomes" || template == "/api/v1/forum/bundle" {
                 path.push_str("?from=2026-01-01&to=2026-01-31");
             }
             for (who, token) in &outsiders {
