@@ -130,7 +130,12 @@ impl Config {
             pool_size: number(&get, "FOURTHP_DB_POOL_SIZE", 16, 1..=500)?,
             db_wait: Duration::from_millis(u64::try_from(number(&get, "FOURTHP_DB_WAIT_MS", 5000, 100..=60_000)?).unwrap_or(5000)),
             // The forum takes networks' bundles (about 100 KB each): its default is larger.
-            body_limit: number(&get, "FOURTHP_MAX_BODY_BYTES", if get("FOURTHP_MODE").as_deref() == Some("forum") { 1024 * 1024 } else { 64 * 1024 }, 1024..=10 * 1024 * 1024)?,
+            body_limit: number(
+                &get,
+                "FOURTHP_MAX_BODY_BYTES",
+                if get("FOURTHP_MODE").as_deref() == Some("forum") { 1024 * 1024 } else { 64 * 1024 },
+                1024..=10 * 1024 * 1024,
+            )?,
             log_format,
             jwt_hs256_secret: get("FOURTHP_JWT_HS256_SECRET"),
             jwt_public_keys: get("FOURTHP_JWT_PUBLIC_KEYS").unwrap_or_default(),

@@ -10,8 +10,8 @@ use utoipa_actix_web::{scope, AppExt, UtoipaApp};
 
 use crate::problem::{FieldProblem, ProblemBody};
 use crate::routes::{
-    actions, agencies, api_clients, audit, cases, challenges, deadlines, enrolment, events, forum, interventions, meetings, needs, notifications,
-    oauth, ops, outcomes, reports, sessions, team, timeline, tokens, users, webhooks,
+    actions, agencies, api_clients, audit, cases, challenges, deadlines, enrolment, events, forum, interventions, meetings, needs,
+    notifications, oauth, ops, outcomes, reports, sessions, team, timeline, tokens, users, webhooks,
 };
 
 #[derive(OpenApi)]

@@ -44,10 +44,9 @@ impl Application {
         let signing_key = std::sync::Arc::new(SigningKey::load_or_create(&config.audit_key)?);
         let checkpoints = match config.checkpoint_minutes {
             0 => None,
-            minutes => Some(Checkpoints {
-                key: signing_key.clone(),
-                every: Duration::from_secs(60 * u64::try_from(minutes).unwrap_or(60)),
-            }),
+            minutes => {
+                Some(Checkpoints { key: signing_key.clone(), every: Duration::from_secs(60 * u64::try_from(minutes).unwrap_or(60)) })
+            }
         };
         let db = connect(url, config.pool_size, config.db_wait).map_err(|e| e.to_string())?;
         let background = connect(url, BACKGROUND_POOL, config.db_wait).map_err(|e| e.to_string())?;

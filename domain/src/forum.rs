@@ -253,9 +253,55 @@ pub fn compare(bundles: &[(String, &BundleContent)]) -> Comparison {
 
 /// Words too common to say two challenges are about the same thing.
 const STOPWORDS: &[&str] = &[
-    "a", "an", "and", "are", "as", "at", "be", "being", "by", "can", "for", "from", "has", "have", "in", "into", "is", "it", "its",
-    "no", "not", "of", "on", "or", "our", "the", "their", "them", "they", "this", "to", "too", "was", "were", "when", "who", "will",
-    "with", "without", "after", "before", "people", "person", "survivor", "survivors", "victim", "victims", "case", "cases",
+    "a",
+    "an",
+    "and",
+    "are",
+    "as",
+    "at",
+    "be",
+    "being",
+    "by",
+    "can",
+    "for",
+    "from",
+    "has",
+    "have",
+    "in",
+    "into",
+    "is",
+    "it",
+    "its",
+    "no",
+    "not",
+    "of",
+    "on",
+    "or",
+    "our",
+    "the",
+    "their",
+    "them",
+    "they",
+    "this",
+    "to",
+    "too",
+    "was",
+    "were",
+    "when",
+    "who",
+    "will",
+    "with",
+    "without",
+    "after",
+    "before",
+    "people",
+    "person",
+    "survivor",
+    "survivors",
+    "victim",
+    "victims",
+    "case",
+    "cases",
 ];
 
 /// The stems of a title's meaningful words: lowered, common words dropped, a plural `s`
@@ -315,10 +361,7 @@ pub fn group_across_networks(items: &[(usize, &str)]) -> Vec<Vec<usize>> {
         });
         groups[g].push(i);
     }
-    groups
-        .into_iter()
-        .filter(|g| g.iter().map(|&i| items[i].0).collect::<BTreeSet<_>>().len() >= 2)
-        .collect()
+    groups.into_iter().filter(|g| g.iter().map(|&i| items[i].0).collect::<BTreeSet<_>>().len() >= 2).collect()
 }
 
 /// `text` with every occurrence of each of `found` (whole words, letter case aside) replaced
@@ -361,10 +404,10 @@ mod tests {
         BundleContent {
             network: "West Yorkshire".to_owned(),
             period: BundlePeriod {
-                from: NaiveDate::from_ymd_opt(2026, 9, 1).unwrap(),
-                to: NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
+                from: NaiveDate::from_ymd_opt(2026, 9, 1).unwrap_or_default(),
+                to: NaiveDate::from_ymd_opt(2026, 11, 30).unwrap_or_default(),
             },
-            generated_at: DateTime::<Utc>::from_timestamp(1_790_000_000, 0).unwrap(),
+            generated_at: DateTime::<Utc>::from_timestamp(1_790_000_000, 0).unwrap_or_default(),
             suppress_up_to: 7,
             min_n_for_statistics: 10,
             figures,
@@ -399,7 +442,7 @@ mod tests {
 
     #[test]
     fn a_period_is_whole_months() {
-        let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+        let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap_or_default();
         assert!(whole_months(d(2, 1), d(2, 28)));
         assert!(whole_months(d(1, 1), d(12, 31)));
         assert!(!whole_months(d(2, 2), d(2, 28)));

@@ -36,8 +36,12 @@ async fn network(name: &str, cases: usize, challenge: (&str, &str), settings: &[
         app.event_ok(id, &coordinator, json!({"type": "support_started", "date": today().with_day(1).unwrap().to_string()})).await;
     }
     let r = app
-        .post("/api/v1/challenges", &coordinator, json!({"title": challenge.0, "description": challenge.1, "urgency": "soon",
-            "sectors": ["health_gp"], "personal_data_confirmed": true}))
+        .post(
+            "/api/v1/challenges",
+            &coordinator,
+            json!({"title": challenge.0, "description": challenge.1, "urgency": "soon",
+            "sectors": ["health_gp"], "personal_data_confirmed": true}),
+        )
         .await;
     assert_eq!(r.status.as_u16(), 201, "{}", r.text);
     let id = r.body["id"].as_str().unwrap().to_owned();
@@ -80,15 +84,24 @@ async fn the_forum_compares_three_networks_from_their_signed_bundles() {
     let case = north.open_case(&north_coord, car_wash_man()).await;
     let reference = case["reference"].as_str().unwrap();
     let r = north
-        .post("/api/v1/challenges", &north_coord, json!({"title": "Housing refusals", "urgency": "routine", "sectors": [],
-            "description": format!("As with {reference} last week."), "personal_data_confirmed": true}))
+        .post(
+            "/api/v1/challenges",
+            &north_coord,
+            json!({"title": "Housing refusals", "urgency": "routine", "sectors": [],
+            "description": format!("As with {reference} last week."), "personal_data_confirmed": true}),
+        )
         .await;
     let leaky = r.body["id"].as_str().unwrap().to_owned();
     for (to, note, etag) in [("accepted", None, "\"1\""), ("escalated", Some("National."), "\"2\"")] {
         let body = json!({"to": to, "note": note}).to_string().into_bytes();
         let r = north
-            .send(awc::http::Method::POST, &format!("/api/v1/challenges/{leaky}/decisions"), Some(&north_coord),
-                Some((body, "application/json")), &[("if-match", etag)])
+            .send(
+                awc::http::Method::POST,
+                &format!("/api/v1/challenges/{leaky}/decisions"),
+                Some(&north_coord),
+                Some((body, "application/json")),
+                &[("if-match", etag)],
+            )
             .await;
         assert_eq!(r.status.as_u16(), 200, "{}", r.text);
     }
@@ -133,8 +146,8 @@ async fn the_forum_compares_three_networks_from_their_signed_bundles() {
     // A network's own deployment is not the forum.
     let small = json!({"format": "fourthp-forum-bundle-v1", "content": {}, "public_key": bundles[1]["public_key"], "signature": "00"});
     north.post("/api/v1/forum/bundles", &north_coord, small).await.problem(404);
-    let size = bundles[0].to_string().len();
-    println!("bundle size: {size} bytes");
+    // A bundle is about 100 KB: more than a network's request limit, within the forum's.
+    assert!(bundles[0].to_string().len() < 256 * 1024);
 
     // Tampered after signing: refused, nothing kept.
     let mut tampered = bundles[0].clone();

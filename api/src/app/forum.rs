@@ -150,7 +150,7 @@ pub async fn import(caller: &Caller, state: &AppState, arrived: ArrivedBundle) -
     at_the_forum(state)?;
     let mut errs = fourthp_domain::error::FieldErrors::new();
     if arrived.format != BUNDLE_FORMAT {
-        errs.push("format", &format!("must be {BUNDLE_FORMAT}"));
+        errs.push("format", format!("must be {BUNDLE_FORMAT}"));
     }
     let key = unhex(&arrived.public_key).filter(|k| k.len() == 32);
     if key.is_none() {
@@ -168,8 +168,7 @@ pub async fn import(caller: &Caller, state: &AppState, arrived: ArrivedBundle) -
         return Err(AppError::Rejected {
             kind: "unknown-network",
             title: "No network is registered with this key",
-            message: "The bundle's public key is not one the forum registered: an administrator registers the network first."
-                .to_owned(),
+            message: "The bundle's public key is not one the forum registered: an administrator registers the network first.".to_owned(),
         });
     };
     if !verify(&network.public_key, &signed_message(&canonical(&arrived.content)?), &signature) {
@@ -192,15 +191,18 @@ pub async fn import(caller: &Caller, state: &AppState, arrived: ArrivedBundle) -
         message: e.to_string(),
     })?;
     let period = content.period;
-    let id = store::import(&state.db, &caller.ctx, network.id, &arrived.content, (period.from, period.to), &signature)
-        .await
-        .map_err(|e| match e {
+    let id = store::import(&state.db, &caller.ctx, network.id, &arrived.content, (period.from, period.to), &signature).await.map_err(
+        |e| match e {
             ImportError::Repeated { from, to } => AppError::conflict(
                 "period-repeated",
-                format!("{} already sent its bundle for {from} to {to}, which covers part of this period: nothing was imported.", network.name),
+                format!(
+                    "{} already sent its bundle for {from} to {to}, which covers part of this period: nothing was imported.",
+                    network.name
+                ),
             ),
             ImportError::Store(s) => AppError::Store(s),
-        })?;
+        },
+    )?;
     Ok(Imported { id, network: network.name, period, figures: content.figures.len(), challenges: content.challenges.len() })
 }
 
@@ -228,7 +230,12 @@ pub struct SideBySide {
 
 /// The networks' bundles for `from`..=`to` (the newest period when not given) side by side.
 /// Fields at fault: `from`, `to`.
-pub async fn side_by_side(caller: &Caller, state: &AppState, from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<SideBySide, AppError> {
+pub async fn side_by_side(
+    caller: &Caller,
+    state: &AppState,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<SideBySide, AppError> {
     forum_access(caller.principal().role, ForumAction::Compare)?;
     at_the_forum(state)?;
     let periods = store::periods(&state.db).await?;
@@ -250,11 +257,7 @@ pub async fn side_by_side(caller: &Caller, state: &AppState, from: Option<NaiveD
         .iter()
         .flat_map(|b| b.content.challenges.iter().map(|c| ForumChallenge { network: b.network.clone(), challenge: c.clone() }))
         .collect();
-    let network_index: Vec<usize> = kept
-        .iter()
-        .enumerate()
-        .flat_map(|(i, b)| std::iter::repeat_n(i, b.content.challenges.len()))
-        .collect();
+    let network_index: Vec<usize> = kept.iter().enumerate().flat_map(|(i, b)| std::iter::repeat_n(i, b.content.challenges.len())).collect();
     let items: Vec<(usize, &str)> = all.iter().zip(&network_index).map(|(c, i)| (*i, c.challenge.title.as_str())).collect();
     let groups = group_across_networks(&items);
     let grouped: std::collections::BTreeSet<usize> = groups.iter().flatten().copied().collect();

@@ -282,7 +282,8 @@ pub struct ComparisonResponse {
 
 impl ComparisonResponse {
     fn new(s: SideBySide) -> Self {
-        let challenge = |c: &app::forum::ForumChallenge| ForumChallengeResponse { network: c.network.clone(), challenge: c.challenge.clone() };
+        let challenge =
+            |c: &app::forum::ForumChallenge| ForumChallengeResponse { network: c.network.clone(), challenge: c.challenge.clone() };
         ComparisonResponse {
             from: s.period.from,
             to: s.period.to,
