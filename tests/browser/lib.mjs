@@ -71,7 +71,7 @@ export async function expectText(page, text) {
 }
 
 export async function signIn(page, who) {
-  await page.goto(`${config.base}/app/sign-in`);
+  await page.goto(`${who.base || config.base}/app/sign-in`);
   await check(page, `${who.name}-sign-in`);
   await page.fill('#email', who.email);
   await page.fill('#password', who.password);

@@ -428,3 +428,38 @@ async fn the_network_works_a_challenge() {
     let at = app.count(&format!("SELECT count(*) AS n FROM actions WHERE challenge_id = '{id}' AND meeting_id IS NOT NULL")).await;
     assert_eq!(at, 1);
 }
+
+/// The national forum: Northshire's coordinator downloads the signed file from the page; at the
+/// forum's deployment, the administrator registers Northshire by its published key and the
+/// forum's coordinator adds Northshire's and Westshire's files, a tampered one refused; the page
+/// shows them side by side with the GP-registration challenge both raised grouped.
+#[actix_web::test]
+async fn the_forum_compares_networks() {
+    use crate::forum::{bundle, network, this_month};
+    let (north, _) =
+        network("Northshire", 9, ("GP practices refusing registration without proof of address", "Seen across the county."), &[]).await;
+    let (west, west_coord) =
+        network("Westshire", 3, ("Survivors refused GP registration: no proof of address", "Practices ask for a utility bill."), &[]).await;
+    let west_bundle = bundle(&west, &west_coord).await;
+    let forum = TestApp::init().with_setting("FOURTHP_MODE", "forum").with_setting("FOURTHP_MAX_BODY_BYTES", "1048576").spawn().await;
+    let key = west.call(Method::GET, "/.well-known/fourthp-signing-key", None, None).await.body["public_key"].clone();
+    let r = forum.post("/api/v1/forum/networks", &token(Role::Admin, None), json!({"name": "Westshire", "public_key": key})).await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.text);
+    let north_key = north.call(Method::GET, "/.well-known/fourthp-signing-key", None, None).await.body["public_key"].clone();
+    let (coordinator_agency, _) = north.coordinator().await;
+    let (forum_agency, _) = forum.coordinator().await;
+    let forum_port = forum.address.rsplit(':').next().unwrap().to_owned();
+    let config = json!({
+        "month": this_month().0[..7],
+        "north_key": north_key,
+        "coordinator": account(&north, "coordinator", "sam.jones@northshire-vcs.example", "coordinator", Some(coordinator_agency)).await,
+        "forum_base": format!("http://localhost:{forum_port}"),
+        "forum_admin": account(&forum, "forum-admin", "admin@forum.example", "admin", None).await,
+        "forum_coordinator": account(&forum, "forum-coordinator", "chair@forum.example", "coordinator", Some(forum_agency)).await,
+        "west_bundle": west_bundle.to_string(),
+    });
+    let results = run_story(&north, "forum", config).await;
+    assert!(results["pages"].as_array().unwrap().len() >= 8, "{results:#}");
+    let kept = forum.strings("SELECT n.name AS v FROM forum_bundles b JOIN forum_networks n ON n.id = b.network_id ORDER BY 1").await;
+    assert_eq!(kept, ["Northshire", "Westshire"]);
+}

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use crate::support::*;
 
 /// The current month, whole: the period every network signs.
-fn this_month() -> (String, String) {
+pub(crate) fn this_month() -> (String, String) {
     let today = today();
     let first = today.with_day(1).unwrap();
     let next = if first.month() == 12 {
@@ -23,7 +23,7 @@ fn this_month() -> (String, String) {
 }
 
 /// A network's deployment with `cases` opened this month and one challenge taken to the forum.
-async fn network(name: &str, cases: usize, challenge: (&str, &str), settings: &[(&'static str, &str)]) -> (TestApp, String) {
+pub(crate) async fn network(name: &str, cases: usize, challenge: (&str, &str), settings: &[(&'static str, &str)]) -> (TestApp, String) {
     let mut builder = TestApp::init().with_setting("FOURTHP_NETWORK_NAME", name);
     for (k, v) in settings {
         builder = builder.with_setting(k, v);
@@ -60,7 +60,7 @@ async fn network(name: &str, cases: usize, challenge: (&str, &str), settings: &[
     (app, coordinator)
 }
 
-async fn bundle(app: &TestApp, coordinator: &str) -> Value {
+pub(crate) async fn bundle(app: &TestApp, coordinator: &str) -> Value {
     let (from, to) = this_month();
     let r = app.get(&format!("/api/v1/forum/bundle?from={from}&to={to}"), coordinator).await;
     assert_eq!(r.status.as_u16(), 200, "{}", r.text);

@@ -12,6 +12,7 @@ mod case;
 mod cases;
 mod challenges;
 mod form;
+mod forum;
 mod inbox;
 mod meetings;
 mod record;
@@ -111,6 +112,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/app/meetings/{id}/minutes", web::get().to(meetings::minutes))
         .route("/app/meetings/{id}/invitation.ics", web::get().to(meetings::invitation))
         .route("/app/owed", web::get().to(work::owed))
+        .route("/app/forum", web::get().to(forum::forum))
+        .route("/app/forum/bundle", web::get().to(forum::bundle))
+        .route("/app/forum/networks", web::post().to(forum::register))
+        .route("/app/forum/bundles", web::post().to(forum::import))
         .route("/app/actions/{id}/close", web::post().to(work::close_action))
         .route("/inbox/{token}", web::get().to(inbox::open))
         .route("/inbox", web::post().to(inbox::act))

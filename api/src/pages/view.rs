@@ -81,6 +81,7 @@ pub fn nav_for(role: Role) -> Vec<(&'static str, &'static str)> {
             ("/app/challenges", "Challenge board"),
             ("/app/meetings", "Meetings"),
             ("/app/reports", "Outcome report"),
+            ("/app/forum", "National forum"),
         ],
         Role::Partner => vec![
             ("/app/owed", "What we owe"),
@@ -91,7 +92,12 @@ pub fn nav_for(role: Role) -> Vec<(&'static str, &'static str)> {
         Role::Commissioner => vec![("/app/reports", "Outcome report")],
         Role::Auditor => vec![("/app/audit", "Audit trail")],
         Role::Admin => {
-            vec![("/app/admin/users", "Accounts"), ("/app/admin/agencies", "Agencies"), ("/app/admin/api-clients", "API clients")]
+            vec![
+                ("/app/admin/users", "Accounts"),
+                ("/app/admin/agencies", "Agencies"),
+                ("/app/admin/api-clients", "API clients"),
+                ("/app/forum", "National forum"),
+            ]
         }
     };
     nav.push(("/app/account", "Emails and calendar"));
