@@ -187,8 +187,7 @@ async fn forum_page(
             .collect();
         body.shared = s.shared.iter().map(|g| g.iter().map(challenge_line).collect()).collect();
         body.alone = s.alone.iter().map(challenge_line).collect();
-        body.registered =
-            app::forum::networks(&page.caller, state).await?.iter().map(|n| (n.name.clone(), hex(&n.public_key))).collect();
+        body.registered = app::forum::networks(&page.caller, state).await?.iter().map(|n| (n.name.clone(), hex(&n.public_key))).collect();
     } else {
         // The download form alone: for those who may make the bundle.
         forum_bundle_access(role).map_err(Problem::from)?;
@@ -267,7 +266,8 @@ pub async fn import(form: PageForm<ForumForms>, state: web::Data<AppState>) -> R
         Ok(i) => Ok(see_other(&format!("/app/forum?from={}&to={}", i.period.from, i.period.to))),
         Err(e) => {
             let errors = form_errors(e, "bundle", |_| Some("bundle"))?;
-            forum_page(page, &state, PeriodQuery::default(), f, errors).await
+            // A refused file is not shown back: it is long, and the network sends a new one.
+            forum_page(page, &state, PeriodQuery::default(), ForumForms::default(), errors).await
         }
     }
 }
