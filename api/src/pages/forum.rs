@@ -14,6 +14,7 @@ use fourthp_domain::words::{long_date, Words};
 use serde::Deserialize;
 
 use super::form::form_errors;
+use super::reports::{months, period_errors};
 use super::{error_for, render, see_other, Chrome, FieldError, Page, PageError, PageForm};
 use crate::app::forum::{ArrivedBundle, ForumChallenge};
 use crate::app::{self, AppError};
@@ -84,11 +85,6 @@ pub struct ForumForms {
     public_key: String,
     #[serde(default)]
     bundle: String,
-}
-
-/// "2026-11" as the first day of that month.
-fn month(text: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(&format!("{}-01", text.trim()), "%Y-%m-%d").ok()
 }
 
 fn period_words(from: NaiveDate, to: NaiveDate) -> String {
@@ -205,21 +201,9 @@ pub async fn forum(page: Page, state: web::Data<AppState>, q: web::Query<PeriodQ
 /// The network's signed bundle for the months chosen, as a file to send to the forum.
 pub async fn bundle(page: Page, state: web::Data<AppState>, q: web::Query<PeriodQuery>) -> Result<HttpResponse, PageError> {
     let q = q.into_inner();
-    let from = q.from.as_deref().and_then(month);
-    let to = q.to.as_deref().and_then(month).and_then(|m| m.checked_add_months(Months::new(1))).and_then(|m| m.pred_opt());
-    let mut errors = Vec::new();
-    if from.is_none() {
-        errors.push(FieldError::new("from", "Enter the first month as a month and year"));
-    }
-    if to.is_none() {
-        errors.push(FieldError::new("to", "Enter the last month as a month and year"));
-    }
-    if errors.is_empty() {
-        let map = |field: &str| match field {
-            "to" => Some("to"),
-            _ => Some("from"),
-        };
-        match app::forum::bundle(&page.caller, &state, from, to).await {
+    let errors = match months(q.from.as_deref().unwrap_or_default(), q.to.as_deref().unwrap_or_default()) {
+        Err(errors) => errors,
+        Ok((from, to)) => match app::forum::bundle(&page.caller, &state, Some(from), Some(to)).await {
             Ok(signed) => {
                 let name = format!("fourthp-forum-bundle-{}-{}.json", signed.content.period.from, signed.content.period.to);
                 let document = bundle_document(signed)?;
@@ -227,13 +211,9 @@ pub async fn bundle(page: Page, state: web::Data<AppState>, q: web::Query<Period
                     .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")))
                     .json(document));
             }
-            Err(AppError::ReportRefused(fourthp_domain::report::ProtectedReportRefusal::WholeMonths(errs))) => {
-                errors = form_errors(AppError::Invalid(errs), "from", map)?;
-            }
-            Err(e @ AppError::ReportRefused(_)) => errors = vec![FieldError::new("from", Problem::from(e).detail.clone())],
-            Err(e) => errors = form_errors(e, "from", map)?,
-        }
-    }
+            Err(e) => period_errors(e)?,
+        },
+    };
     forum_page(page, &state, q, ForumForms::default(), errors).await
 }
 

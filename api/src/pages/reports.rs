@@ -50,6 +50,42 @@ fn month(text: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(&format!("{}-01", text.trim()), "%Y-%m-%d").ok()
 }
 
+/// The months a person typed ("2025-04" to "2025-09") as the period's first and last days, or
+/// what is wrong with each, beside its field (`from`, `to`).
+pub(super) fn months(from_text: &str, to_text: &str) -> Result<(NaiveDate, NaiveDate), Vec<FieldError>> {
+    let from = month(from_text);
+    let to = month(to_text).and_then(|m| m.checked_add_months(Months::new(1))).and_then(|m| m.pred_opt());
+    let mut errors = Vec::new();
+    if from.is_none() {
+        errors.push(FieldError::new("from", "Enter the first month as a month and year"));
+    }
+    if to.is_none() {
+        errors.push(FieldError::new("to", "Enter the last month as a month and year"));
+    }
+    match (from, to) {
+        (Some(from), Some(to)) => Ok((from, to)),
+        _ => Err(errors),
+    }
+}
+
+/// Why a period's report (or the forum's bundle made from it) was refused, beside the months'
+/// fields.
+pub(super) fn period_errors(e: AppError) -> Result<Vec<FieldError>, PageError> {
+    let map = |field: &str| match field {
+        "from" => Some("from"),
+        "to" => Some("to"),
+        "jurisdiction" => Some("jurisdiction"),
+        _ => None,
+    };
+    match e {
+        AppError::ReportRefused(fourthp_domain::report::ProtectedReportRefusal::WholeMonths(errs)) => {
+            form_errors(AppError::Invalid(errs), "from", map)
+        }
+        e @ AppError::ReportRefused(_) => Ok(vec![FieldError::new("from", crate::problem::Problem::from(e).detail.clone())]),
+        e => form_errors(e, "from", map),
+    }
+}
+
 /// The report form, or (once it is filled in) the report.
 pub async fn reports(page: Page, state: web::Data<AppState>, form: web::Query<ReportForm>) -> Result<HttpResponse, PageError> {
     let f = form.into_inner();
@@ -62,41 +98,24 @@ pub async fn reports(page: Page, state: web::Data<AppState>, form: web::Query<Re
     let to_text = f.to.clone().unwrap_or_else(|| default_to.format("%Y-%m").to_string());
     let mut errors = Vec::new();
     if f.from.is_some() || f.to.is_some() {
-        let from = month(&from_text);
-        let to = month(&to_text).and_then(|m| m.checked_add_months(Months::new(1))).and_then(|m| m.pred_opt());
-        if from.is_none() {
-            errors.push(FieldError::new("from", "Enter the first month as a month and year"));
-        }
-        if to.is_none() {
-            errors.push(FieldError::new("to", "Enter the last month as a month and year"));
-        }
-        if let (Some(from), Some(to)) = (from, to) {
-            let format = if f.format == "csv" { Format::Csv } else { Format::Html };
-            let request = app::reports::ReportRequest {
-                from: Some(from),
-                to: Some(to),
-                jurisdiction: Jurisdiction::parse(&f.jurisdiction),
-                format: format.as_str(),
-                ..Default::default()
-            };
-            let map = |field: &str| match field {
-                "from" => Some("from"),
-                "to" => Some("to"),
-                "jurisdiction" => Some("jurisdiction"),
-                _ => None,
-            };
-            match app::reports::outcomes(&page.caller, &state, request).await {
-                Ok(pulled) => {
-                    let document = OutcomeReport::new(&pulled.report, page.caller.ctx.at, pulled.data_as_of);
-                    return Ok(report_render::respond(&document, format, report_render::Readers::People, &state.rules.book));
+        match months(&from_text, &to_text) {
+            Err(e) => errors = e,
+            Ok((from, to)) => {
+                let format = if f.format == "csv" { Format::Csv } else { Format::Html };
+                let request = app::reports::ReportRequest {
+                    from: Some(from),
+                    to: Some(to),
+                    jurisdiction: Jurisdiction::parse(&f.jurisdiction),
+                    format: format.as_str(),
+                    ..Default::default()
+                };
+                match app::reports::outcomes(&page.caller, &state, request).await {
+                    Ok(pulled) => {
+                        let document = OutcomeReport::new(&pulled.report, page.caller.ctx.at, pulled.data_as_of);
+                        return Ok(report_render::respond(&document, format, report_render::Readers::People, &state.rules.book));
+                    }
+                    Err(e) => errors = period_errors(e)?,
                 }
-                Err(AppError::ReportRefused(fourthp_domain::report::ProtectedReportRefusal::WholeMonths(errs))) => {
-                    errors = form_errors(AppError::Invalid(errs), "from", map)?;
-                }
-                Err(e @ AppError::ReportRefused(_)) => {
-                    errors = vec![FieldError::new("from", crate::problem::Problem::from(e).detail.clone())];
-                }
-                Err(e) => errors = form_errors(e, "from", map)?,
             }
         }
     } else {
