@@ -32,6 +32,25 @@ pub struct SignedBundle {
     pub signature: String,
 }
 
+impl SignedBundle {
+    /// The file the network sends the forum.
+    pub fn file_name(&self) -> String {
+        format!("fourthp-forum-bundle-{}-{}.json", self.content.period.from, self.content.period.to)
+    }
+
+    /// The bundle as it travels: `format`, `content`, `public_key`, `signature`.
+    pub fn document(&self) -> Result<serde_json::Value, AppError> {
+        let content =
+            serde_json::to_value(&self.content).map_err(|_| AppError::Store(fourthp_persistence::StoreError::internal("bundle")))?;
+        Ok(serde_json::json!({
+            "format": BUNDLE_FORMAT,
+            "content": content,
+            "public_key": self.public_key,
+            "signature": self.signature,
+        }))
+    }
+}
+
 /// The content as canonical JSON: object keys sorted (serde_json's map is ordered by key),
 /// no insignificant whitespace.
 fn canonical(value: &serde_json::Value) -> Result<Vec<u8>, AppError> {
@@ -124,7 +143,8 @@ pub async fn networks(caller: &Caller, state: &AppState) -> Result<Vec<ForumNetw
 }
 
 /// A bundle as it arrived: the fields of the document, not yet believed.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ArrivedBundle {
     pub format: String,
     pub content: serde_json::Value,

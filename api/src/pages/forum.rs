@@ -20,7 +20,6 @@ use crate::app::forum::{ArrivedBundle, ForumChallenge};
 use crate::app::{self, AppError};
 use crate::audit_trail::hex;
 use crate::problem::Problem;
-use crate::routes::forum::{bundle_document, ForumBundle};
 use crate::state::{AppState, Mode};
 
 #[derive(Debug, Default, Deserialize)]
@@ -205,11 +204,9 @@ pub async fn bundle(page: Page, state: web::Data<AppState>, q: web::Query<Period
         Err(errors) => errors,
         Ok((from, to)) => match app::forum::bundle(&page.caller, &state, Some(from), Some(to)).await {
             Ok(signed) => {
-                let name = format!("fourthp-forum-bundle-{}-{}.json", signed.content.period.from, signed.content.period.to);
-                let document = bundle_document(signed)?;
                 return Ok(HttpResponse::Ok()
-                    .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")))
-                    .json(document));
+                    .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", signed.file_name())))
+                    .json(signed.document()?));
             }
             Err(e) => period_errors(e)?,
         },
@@ -234,12 +231,8 @@ pub async fn register(form: PageForm<ForumForms>, state: web::Data<AppState>) ->
 
 pub async fn import(form: PageForm<ForumForms>, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
     let PageForm { value: f, page, .. } = form;
-    let parsed: Result<ForumBundle, _> = serde_json::from_str(f.bundle.trim());
-    let result = match parsed {
-        Ok(b) => {
-            let arrived = ArrivedBundle { format: b.format, content: b.content, public_key: b.public_key, signature: b.signature };
-            app::forum::import(&page.caller, &state, arrived).await
-        }
+    let result = match serde_json::from_str::<ArrivedBundle>(f.bundle.trim()) {
+        Ok(arrived) => app::forum::import(&page.caller, &state, arrived).await,
         Err(_) => Err(AppError::invalid("bundle", "must be the whole of a bundle file, as the network downloaded it")),
     };
     match result {

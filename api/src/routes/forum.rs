@@ -6,7 +6,7 @@
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
-use fourthp_domain::forum::{BundleChallenge, BundleContent, BundlePeriod, BUNDLE_FORMAT};
+use fourthp_domain::forum::{BundleChallenge, BundleContent, BundlePeriod};
 use fourthp_domain::report::{FigureStatus, Section, Unit};
 use fourthp_persistence::forum::ForumNetwork;
 use serde::{Deserialize, Serialize};
@@ -74,20 +74,9 @@ pub async fn forum_bundle(caller: Caller, state: web::Data<AppState>, query: Api
         Err(app::AppError::Invalid(errs)) => return Err(super::bad_query_problem(errs)),
         Err(e) => return Err(e.into()),
     };
-    let name = format!("fourthp-forum-bundle-{}-{}.json", signed.content.period.from, signed.content.period.to);
     Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")))
-        .json(bundle_document(signed)?))
-}
-
-/// The bundle as it travels.
-pub fn bundle_document(signed: app::forum::SignedBundle) -> Result<ForumBundle, Problem> {
-    Ok(ForumBundle {
-        format: BUNDLE_FORMAT.to_owned(),
-        content: serde_json::to_value(&signed.content).map_err(|_| Problem::internal())?,
-        public_key: signed.public_key,
-        signature: signed.signature,
-    })
+        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", signed.file_name())))
+        .json(signed.document()?))
 }
 
 /// The deployment's public signing key.
