@@ -11,7 +11,7 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 use fourthp_domain::ids::{
     ActionId, AgencyId, ApiClientId, AuditId, CaseId, ChallengeId, DeadlineId, EventId, InterventionId, MeetingId, MessageId, NeedId,
-    OutcomeId, UserId, WebhookEndpointId,
+    OutcomeId, SubjectAccessRequestId, UserId, WebhookEndpointId,
 };
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
@@ -49,7 +49,8 @@ ids!(
     AuditId,
     UserId,
     WebhookEndpointId,
-    MessageId
+    MessageId,
+    SubjectAccessRequestId
 );
 
 impl Id for uuid::Uuid {
@@ -151,6 +152,10 @@ typed_path!(
 typed_path!(
     /// `/cases/{id}/interventions/{intervention_id}`
     CaseInterventionPath { case: CaseId = "id", "Case id"; intervention: InterventionId = "intervention_id", "Intervention id" }
+);
+typed_path!(
+    /// `/cases/{id}/subject-access-requests/{request_id}`
+    CaseSubjectAccessPath { case: CaseId = "id", "Case id"; request: SubjectAccessRequestId = "request_id", "Subject access request id" }
 );
 typed_path!(
     /// `/cases/{id}/outcomes/{outcome_id}`

@@ -100,6 +100,7 @@ impl Application {
             signing_key,
             mode: config.mode,
             network_name: config.network_name.clone(),
+            retention_years: u32::try_from(config.retention_years).unwrap_or(6),
         };
         let server = server(listener, state, doc, config.workers).map_err(|e| e.to_string())?;
         Ok(Application { port, server, jobs, clock })

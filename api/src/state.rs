@@ -51,6 +51,9 @@ pub struct AppState {
     pub mode: Mode,
     /// The network's name in the bundles it signs for the forum.
     pub network_name: String,
+    /// Years after closure before a case is redacted (`FOURTHP_RETENTION_YEARS`): the retention
+    /// date a subject access copy states.
+    pub retention_years: u32,
 }
 
 /// What a deployment is run for (`FOURTHP_MODE`).

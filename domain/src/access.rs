@@ -239,6 +239,35 @@ pub fn forum_access(role: Role, action: ForumAction) -> Result<(), Denial> {
     }
 }
 
+/// A person's request for everything held about them (UK GDPR art. 15) is handled by the
+/// coordinators who hold the record and by the data protection officer (the auditor's role):
+/// they record the request, put the copy together and mark it answered. The copy is the
+/// whole record, whoever on the team could see which part of it.
+pub fn subject_access(role: Role) -> Result<(), Denial> {
+    match role {
+        Role::Coordinator | Role::Auditor => Ok(()),
+        Role::Partner | Role::Commissioner | Role::Admin => Err(Denial::Forbidden),
+    }
+}
+
+/// What the caller wants to do with the network's data as a whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataAction {
+    /// Load a spreadsheet caseload (dry run or load).
+    ImportCases,
+    /// Write the period's cases out, pseudonymised, in the Human Trafficking Case Data Standard.
+    ExportHtcds,
+}
+
+/// Moving a caseload in and sending the anonymised dataset out are the administrators' work:
+/// both touch every case at once, which no one else's role does.
+pub fn data_access(role: Role, _action: DataAction) -> Result<(), Denial> {
+    match role {
+        Role::Admin => Ok(()),
+        Role::Coordinator | Role::Partner | Role::Commissioner | Role::Auditor => Err(Denial::Forbidden),
+    }
+}
+
 /// What the caller wants to do with agencies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AgencyAction {
@@ -294,6 +323,16 @@ mod tests {
     use DataSharing::*;
     use Relationship::*;
     use Role::*;
+
+    #[test]
+    fn subject_access_is_the_coordinators_and_the_data_protection_officers() {
+        for &role in Role::ALL {
+            assert_eq!(subject_access(role).is_ok(), matches!(role, Coordinator | Auditor), "{role:?}");
+            for action in [DataAction::ImportCases, DataAction::ExportHtcds] {
+                assert_eq!(data_access(role, action).is_ok(), role == Admin, "{role:?}");
+            }
+        }
+    }
 
     #[test]
     fn the_board_is_the_networks() {

@@ -64,6 +64,10 @@ vocabulary!(
         ForumBundle => "forum_bundle",
         /// A network registered with the national forum.
         ForumNetwork => "forum_network",
+        /// A person's request for everything held about them, and its answer.
+        SubjectAccessRequest => "subject_access_request",
+        /// One import of a spreadsheet caseload.
+        CaseImport => "case_import",
     }
 );
 
@@ -82,6 +86,10 @@ vocabulary!(
         ActionList => "action_list",
         /// A case whose deadlines were shown in the coordinators' queue.
         DeadlineQueue => "deadline_queue",
+        /// A case's record put together for the person it is about (UK GDPR art. 15).
+        SubjectAccess => "subject_access",
+        /// Cases written out, pseudonymised, in the Human Trafficking Case Data Standard.
+        DataSharing => "htcds_export",
     }
 );
 

@@ -127,6 +127,14 @@ typed_id!(
     /// A bundle the national forum imported.
     ForumBundleId
 );
+typed_id!(
+    /// A person's request for everything held about them (UK GDPR art. 15).
+    SubjectAccessRequestId
+);
+typed_id!(
+    /// One import of a partnership's spreadsheet caseload.
+    CaseImportId
+);
 
 #[cfg(test)]
 mod tests {

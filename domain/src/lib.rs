@@ -31,6 +31,7 @@ pub mod paging;
 pub mod principal;
 pub mod report;
 pub mod rules;
+pub mod subject_access;
 pub mod text;
 pub mod time;
 pub mod words;

@@ -165,6 +165,8 @@ words!(EntityType {
     Meeting => "Meeting",
     ForumBundle => "Forum bundle",
     ForumNetwork => "Network registered with the forum",
+    SubjectAccessRequest => "Subject access request",
+    CaseImport => "Caseload import",
 });
 
 words!(Topic {
@@ -202,6 +204,8 @@ words!(Purpose {
     CaseList => "Case list",
     ActionList => "List of actions",
     DeadlineQueue => "What is due",
+    SubjectAccess => "Subject access request",
+    DataSharing => "Anonymised data sharing (HTCDS)",
 });
 
 words!(EventType {

@@ -107,6 +107,18 @@ pub(crate) async fn is_active(conn: &mut AsyncPgConnection, id: AgencyId) -> Res
 }
 
 /// Agencies ordered by name (case-insensitively); the cursor is the last name's key.
+/// The names of the agencies `ids` (those that exist).
+pub async fn names_of(db: &Db, ids: &[AgencyId]) -> Result<std::collections::HashMap<AgencyId, String>, StoreError> {
+    if ids.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    let mut conn = db.conn().await?;
+    let uuids: Vec<uuid::Uuid> = ids.iter().map(|a| a.into_uuid()).collect();
+    let rows: Vec<(uuid::Uuid, String)> =
+        agencies::table.filter(agencies::id.eq_any(&uuids)).select((agencies::id, agencies::name)).load(&mut conn).await?;
+    Ok(rows.into_iter().map(|(id, name)| (AgencyId::from_uuid(id), name)).collect())
+}
+
 pub async fn list(db: &Db, limit: Limit, after: Option<&str>) -> Result<Page<Agency, String>, StoreError> {
     use diesel::dsl::sql;
     use diesel::sql_types::Text;

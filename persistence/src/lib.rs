@@ -43,6 +43,7 @@ pub mod retention;
 mod rows;
 pub mod sessions;
 pub mod status;
+pub mod subject_access;
 pub mod tokens;
 pub mod users;
 pub mod webhooks;

@@ -552,6 +552,21 @@ diesel::table! {
 
 diesel::joinable!(forum_bundles -> forum_networks (network_id));
 
+diesel::table! {
+    subject_access_requests (id) {
+        id -> Uuid,
+        case_id -> Uuid,
+        received_on -> Date,
+        due_on -> Date,
+        recorded_by -> Text,
+        recorded_at -> Timestamptz,
+        answered_on -> Nullable<Date>,
+        answered_by -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(subject_access_requests -> cases (case_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     actions,
     agencies,
@@ -578,6 +593,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     interventions,
     issued_tokens,
     meeting_notes,
+    subject_access_requests,
     meetings,
     needs,
     outcome_interventions,

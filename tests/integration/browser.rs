@@ -463,3 +463,58 @@ async fn the_forum_compares_networks() {
     let kept = forum.strings("SELECT n.name AS v FROM forum_bundles b JOIN forum_networks n ON n.id = b.network_id ORDER BY 1").await;
     assert_eq!(kept, ["Northshire", "Westshire"]);
 }
+
+/// Subject access: the data protection officer finds the survivor's case by its reference,
+/// records her request (a future date refused on the page), reads and prints her copy with
+/// other people's details withheld; the coordinator sees it on the board and marks it answered.
+#[actix_web::test]
+async fn a_survivor_gets_her_copy() {
+    let app = TestApp::init().spawn().await;
+    let (vcc_agency, vcc) = app.coordinator().await;
+    let gp = app.agency("Riverside GP Practice", "health_gp").await;
+    let r = app
+        .post(
+            "/api/v1/users",
+            &token(Role::Admin, None),
+            json!({"email": "priya.shah@riverside.example", "display_name": "Priya Shah", "role": "partner", "agency_id": gp}),
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.text);
+    // Marek is someone else the network supports: his name is withheld from her copy.
+    let mut other = car_wash_man();
+    other["known_as"] = json!("Marek");
+    app.open_case(&vcc, other).await;
+    let mut her = car_wash_man();
+    her["known_as"] = json!("Lena");
+    let case = app.open_case(&vcc, her).await;
+    let (id, reference) = (case["id"].as_str().unwrap().to_owned(), case["reference"].as_str().unwrap().to_owned());
+    let r = app.call(Method::PUT, &format!("/api/v1/cases/{id}/team/{gp}"), Some(&vcc), Some(json!({"role": "GP practice"}))).await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.text);
+    let r = app
+        .post(
+            &format!("/api/v1/cases/{id}/interventions"),
+            &vcc,
+            json!({"channel": "phone_call", "direction": "outbound", "counterpart_agency_id": gp, "occurred_at": format!("{}T10:00:00Z", day(-3)),
+                   "need_domain": "health_gp", "summary": "Lena registered; Priya Shah at reception will call 07700 900123 about Marek too.", "duration_minutes": 10}),
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.text);
+    let outsider = token(Role::Partner, Some(app.agency("Elsewhere NGO", "ngo").await));
+    app.get(&format!("/api/v1/cases/{id}"), &outsider).await.problem(404);
+    let received = today() - chrono::Duration::days(2);
+    let due = fourthp_domain::subject_access::answer_due(
+        received,
+        fourthp_domain::calendar::Calendar(fourthp_domain::case::Jurisdiction::EnglandWales),
+    );
+    let config = json!({
+        "reference": reference,
+        "received_on": received.to_string(),
+        "tomorrow": day(1),
+        "due_words": fourthp_domain::words::long_date(due),
+        "dpo": account(&app, "dpo", "dpo@northshire.example", "auditor", None).await,
+        "coordinator": account(&app, "coordinator", "sam.jones@northshire-vcs.example", "coordinator", Some(vcc_agency)).await,
+    });
+    let results = run_story(&app, "subject_access", config).await;
+    assert!(results["pages"].as_array().unwrap().len() >= 7, "{results:#}");
+    assert_eq!(app.count("SELECT count(*) AS n FROM subject_access_requests WHERE answered_on IS NOT NULL").await, 1);
+}

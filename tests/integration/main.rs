@@ -33,4 +33,5 @@ mod refusals;
 mod replica;
 mod reports;
 mod resilience;
+mod subject_access;
 mod webhooks;

@@ -87,6 +87,8 @@ async fn every_refusal_of_every_operation_leaves_exactly_one_denied_record() {
     let network_action = given.body["id"].as_str().unwrap().to_owned();
     let scheduled = app.post("/api/v1/meetings", &vcc, json!({"title": "Network meeting", "starts_at": format!("{}T10:00", day(3)), "ends_at": format!("{}T12:00", day(3)), "place": "Town hall"})).await;
     let meeting = scheduled.body["id"].as_str().unwrap().to_owned();
+    let asked = app.post(&format!("/api/v1/cases/{case}/subject-access-requests"), &vcc, json!({"received_on": day(-2)})).await;
+    let request = asked.body["id"].as_str().unwrap().to_owned();
 
     let ids: HashMap<&str, String> = HashMap::from([
         ("event_id", event),
@@ -96,6 +98,7 @@ async fn every_refusal_of_every_operation_leaves_exactly_one_denied_record() {
         ("outcome_id", outcome),
         ("deadline_id", deadline.clone()),
         ("agency_id", own_agency.to_string()),
+        ("request_id", request),
     ]);
     let challenge_ids: HashMap<&str, String> = HashMap::from([("action_id", network_action)]);
     let concrete = |template: &str| -> String {
@@ -151,6 +154,7 @@ async fn every_refusal_of_every_operation_leaves_exactly_one_denied_record() {
             ("POST", "/api/v1/challenges/{id}/actions") => {
                 json!({"description": "Call back", "owner_agency_id": own_agency, "due_on": day(3)})
             }
+            ("POST", "/api/v1/cases/{id}/subject-access-requests") => json!({"received_on": day(-1)}),
             ("POST", "/api/v1/forum/networks") => json!({"name": "Westshire", "public_key": "00".repeat(32)}),
             ("POST", "/api/v1/forum/bundles") => {
                 json!({"format": "fourthp-forum-bundle-v1", "content": {}, "public_key": "00".repeat(32), "signature": "00".repeat(64)})

@@ -33,6 +33,7 @@ pub mod notifications;
 pub mod outcomes;
 pub mod reports;
 pub mod sessions;
+pub mod subject_access;
 pub mod team;
 pub mod timeline;
 pub mod tokens;

@@ -128,7 +128,18 @@ impl CaseRecord {
 /// through [`access::sees_summary`]).
 pub async fn record(caller: &Caller, state: &AppState, case: CaseId) -> Result<CaseRecord, AppError> {
     let (id, case, view) = case_at(&state.db, caller, case, CaseAction::Read).await?;
-    let p = caller.principal();
+    assemble(state, id, case, view, Some(caller.principal())).await
+}
+
+/// The case's record as `viewer` may see it, or all of it with no viewer (the person's own
+/// copy under subject access), once the caller's access to the case is settled.
+pub(super) async fn assemble(
+    state: &AppState,
+    id: CaseId,
+    case: Case,
+    view: CaseView,
+    viewer: Option<&fourthp_domain::principal::Principal>,
+) -> Result<CaseRecord, AppError> {
     let events = events::list(&state.db, id).await?;
     let superseded_by = events
         .iter()
@@ -139,9 +150,10 @@ pub async fn record(caller: &Caller, state: &AppState, case: CaseId) -> Result<C
         .collect();
     let interventions = interventions::all_for_case(&state.db, id).await?;
     let mut seen_actions = actions::all_of_case(&state.db, id, &ActionFilter::default()).await?;
-    seen_actions.retain(|a| sees_action(p, a.details.owner_agency_id));
+    seen_actions.retain(|a| viewer.is_none_or(|p| sees_action(p, a.details.owner_agency_id)));
     let visible_actions: HashSet<_> = seen_actions.iter().map(|a| a.id).collect();
-    let support_record = access::decide(p, CaseAction::ReadSupportRecord, case.team_agencies(), case.details.consent.data_sharing).is_ok();
+    let support_record = viewer
+        .is_none_or(|p| access::decide(p, CaseAction::ReadSupportRecord, case.team_agencies(), case.details.consent.data_sharing).is_ok());
     let (needs, outcomes) = if support_record {
         (needs::for_case(&state.db, id).await?, outcomes::for_case(&state.db, id).await?)
     } else {
@@ -150,7 +162,7 @@ pub async fn record(caller: &Caller, state: &AppState, case: CaseId) -> Result<C
     let mut seen_deadlines = deadlines::for_case(&state.db, id).await?;
     seen_deadlines.retain(|d| !matches!(d.source, DeadlineSource::Action(a) if !visible_actions.contains(&a)));
     let mut asks = fourthp_persistence::asks::for_case(&state.db, id).await?;
-    if p.role != fourthp_domain::principal::Role::Coordinator {
+    if let Some(p) = viewer.filter(|p| p.role != fourthp_domain::principal::Role::Coordinator) {
         asks.retain(|k| Some(k.agency) == p.agency);
     }
     Ok(CaseRecord {

@@ -48,6 +48,9 @@ pub struct Board {
     /// What the network owes on its challenges, overdue or due within a week: on no case, so
     /// beside the board rather than in it.
     pub network: Vec<fourthp_persistence::challenges::NetworkOwed>,
+    /// Subject access requests not yet answered, soonest due first: on a case, but owed by the
+    /// network as a whole, so beside the board too.
+    pub subject_access: Vec<(fourthp_persistence::subject_access::SubjectAccessRequest, fourthp_domain::case::CaseReference)>,
 }
 
 /// The coordinators' board of what is due (coordinators only).
@@ -70,7 +73,9 @@ pub async fn due_board(caller: &Caller, state: &AppState, q: BoardQuery) -> Resu
     let stages = super::cases::stage_counts(caller, state, filter.lead.as_ref()).await?;
     caller.listed(items.iter().map(|i| i.deadline.case_id), Purpose::DeadlineQueue);
     let network = fourthp_persistence::challenges::open_actions_due_by(&state.db, today + chrono::Duration::days(7)).await?;
-    Ok(Board { today, counts, window, grouping, page, items, more, stages, network })
+    let subject_access = fourthp_persistence::subject_access::open(&state.db).await?;
+    caller.listed(subject_access.iter().map(|(r, _)| r.case_id), Purpose::SubjectAccess);
+    Ok(Board { today, counts, window, grouping, page, items, more, stages, network, subject_access })
 }
 
 /// Actions on one page of what an agency owes (each with its form: the page stays light).

@@ -215,7 +215,9 @@ async fn case_page(
             DeadlineRow { id: d.id.to_string(), when: long_date(d.due_on), what, detail }
         })
         .collect();
-    let timeline = entries.iter().rev().map(|e| row(e, &name, book, page.caller.principal(), today)).collect();
+    let viewer = page.caller.principal();
+    let sees = |agency| fourthp_domain::access::sees_summary(viewer, agency);
+    let timeline = entries.iter().rev().map(|e| row(e, &name, book, &sees, today)).collect();
     let mut open: Vec<&fourthp_domain::action::Action> =
         record.actions.iter().filter(|a| a.status() == fourthp_domain::action::ActionStatus::Open).collect();
     open.sort_by_key(|a| (a.details.due_on, a.id));
@@ -282,11 +284,13 @@ async fn case_page(
     Ok((status, body))
 }
 
-fn row(
+/// One timeline entry in words; an intervention's summary only where `sees_summary` says the
+/// reader may see the recording agency's summary.
+pub(super) fn row(
     e: &app::timeline::TimelineEntry<'_>,
     name: &impl Fn(uuid::Uuid) -> String,
     book: &fourthp_domain::rules::RuleBook,
-    viewer: &fourthp_domain::principal::Principal,
+    sees_summary: &dyn Fn(fourthp_domain::ids::AgencyId) -> bool,
     today: chrono::NaiveDate,
 ) -> Row {
     use app::timeline::Entry;
@@ -300,8 +304,7 @@ fn row(
                 name(d.counterpart_agency_id.into_uuid()),
                 d.direction.words().to_lowercase()
             );
-            let own = fourthp_domain::access::sees_summary(viewer, v.recorded_by_agency);
-            Row { when, what, detail: if own { d.summary.to_string() } else { String::new() } }
+            Row { when, what, detail: if sees_summary(v.recorded_by_agency) { d.summary.to_string() } else { String::new() } }
         }
         Entry::Action(a) => {
             let what = format!("Action for {}: {}", name(a.details.owner_agency_id.into_uuid()), a.status().words().to_lowercase());

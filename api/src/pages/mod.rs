@@ -18,6 +18,7 @@ mod meetings;
 mod record;
 mod reports;
 mod status;
+mod subject_access;
 mod team;
 mod unsubscribe;
 mod view;
@@ -112,6 +113,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/app/meetings/{id}/minutes", web::get().to(meetings::minutes))
         .route("/app/meetings/{id}/invitation.ics", web::get().to(meetings::invitation))
         .route("/app/owed", web::get().to(work::owed))
+        .route("/app/subject-access", web::get().to(subject_access::list))
+        .route("/app/cases/{id}/subject-access", web::get().to(subject_access::show))
+        .route("/app/cases/{id}/subject-access", web::post().to(subject_access::record))
+        .route("/app/cases/{id}/subject-access/{request}/answered", web::post().to(subject_access::answered))
         .route("/app/forum", web::get().to(forum::forum))
         .route("/app/forum/bundle", web::get().to(forum::bundle))
         .route("/app/forum/networks", web::post().to(forum::register))

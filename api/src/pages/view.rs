@@ -82,6 +82,7 @@ pub fn nav_for(role: Role) -> Vec<(&'static str, &'static str)> {
             ("/app/meetings", "Meetings"),
             ("/app/reports", "Outcome report"),
             ("/app/forum", "National forum"),
+            ("/app/subject-access", "Subject access"),
         ],
         Role::Partner => vec![
             ("/app/owed", "What we owe"),
@@ -90,7 +91,7 @@ pub fn nav_for(role: Role) -> Vec<(&'static str, &'static str)> {
             ("/app/meetings", "Meetings"),
         ],
         Role::Commissioner => vec![("/app/reports", "Outcome report")],
-        Role::Auditor => vec![("/app/audit", "Audit trail")],
+        Role::Auditor => vec![("/app/audit", "Audit trail"), ("/app/subject-access", "Subject access")],
         Role::Admin => {
             vec![
                 ("/app/admin/users", "Accounts"),

@@ -78,6 +78,8 @@ struct DuePage {
     more: bool,
     /// What the network owes on its challenges (overdue or due within a week).
     network: Vec<NetworkRow>,
+    /// Subject access requests not yet answered.
+    subject_access: Vec<super::subject_access::RequestRow>,
 }
 
 pub struct NetworkRow {
@@ -228,6 +230,11 @@ pub async fn due(page: Page, state: web::Data<AppState>, query: web::Query<DueQu
                 how_due: how_due(o.action.details.due_on, board.today),
                 due: long_date(o.action.details.due_on),
             })
+            .collect(),
+        subject_access: board
+            .subject_access
+            .iter()
+            .map(|(r, reference)| super::subject_access::request_row(r, reference.as_str(), board.today))
             .collect(),
     };
     Ok(render(StatusCode::OK, &body))

@@ -22,6 +22,7 @@ pub mod ops;
 pub mod outcomes;
 pub mod reports;
 pub mod sessions;
+pub mod subject_access;
 pub mod team;
 pub mod timeline;
 pub mod tokens;
