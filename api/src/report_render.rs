@@ -121,7 +121,7 @@ fn covered(js: &[fourthp_domain::case::Jurisdiction]) -> String {
         .join(", ")
 }
 
-fn csv_field(out: &mut String, raw: &str) {
+pub(crate) fn csv_field(out: &mut String, raw: &str) {
     // A leading =, +, - or @ would make a spreadsheet treat the cell as a formula.
     let guarded = if raw.starts_with(['=', '+', '-', '@']) { format!("'{raw}") } else { raw.to_owned() };
     if guarded.contains([',', '"', '\n', '\r']) {

@@ -20,6 +20,7 @@ pub mod disclosure;
 pub mod error;
 pub mod event;
 pub mod forum;
+pub mod htcds;
 pub mod ids;
 pub mod intervention;
 pub mod lifecycle;

@@ -29,6 +29,7 @@ pub mod digest;
 pub mod events;
 mod facts;
 pub mod forum;
+pub mod htcds;
 pub mod inbox;
 pub mod interventions;
 pub mod meetings;

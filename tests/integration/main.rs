@@ -21,6 +21,7 @@ mod daily_log;
 mod demo;
 mod disclosure;
 mod errors;
+mod exports;
 mod forum;
 mod hostile;
 mod inbox;

@@ -24,6 +24,7 @@ pub mod deadlines;
 pub mod digest;
 pub mod enrolment;
 pub mod events;
+pub mod exports;
 pub mod forum;
 pub mod inbox;
 pub mod interventions;

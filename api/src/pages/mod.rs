@@ -11,6 +11,7 @@ mod calendar;
 mod case;
 mod cases;
 mod challenges;
+mod data;
 mod form;
 mod forum;
 mod inbox;
@@ -82,6 +83,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/app/admin/agencies/{id}/webhooks/{endpoint}", web::get().to(webhooks::log))
         .route("/app/admin/agencies/{id}/webhooks/{endpoint}/active", web::post().to(webhooks::set_active))
         .route("/app/admin/agencies/{id}/webhooks/{endpoint}/deliveries/{delivery}/replay", web::post().to(webhooks::replay))
+        .route("/app/admin/data", web::get().to(data::show))
+        .route("/app/admin/data/htcds", web::get().to(data::htcds))
         .route("/app/admin/api-clients", web::get().to(admin::api_clients))
         .route("/app/admin/api-clients", web::post().to(admin::add_api_client))
         .route("/app/admin/api-clients/{id}/revoke", web::post().to(admin::revoke_api_client))

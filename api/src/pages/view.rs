@@ -97,6 +97,7 @@ pub fn nav_for(role: Role) -> Vec<(&'static str, &'static str)> {
                 ("/app/admin/users", "Accounts"),
                 ("/app/admin/agencies", "Agencies"),
                 ("/app/admin/api-clients", "API clients"),
+                ("/app/admin/data", "Data in and out"),
                 ("/app/forum", "National forum"),
             ]
         }

@@ -12,6 +12,7 @@ pub mod challenges;
 pub mod deadlines;
 pub mod enrolment;
 pub mod events;
+pub mod exports;
 pub mod forum;
 pub mod interventions;
 pub mod meetings;
