@@ -265,6 +265,35 @@ fn if_match(req: &HttpRequest) -> Result<IfMatch, Problem> {
     }
 }
 
+/// A file sent as the whole request body (a spreadsheet to import): any media type, at most
+/// [`Limits::IMPORT_FILE_BYTES`].
+pub struct RawFile(pub Vec<u8>);
+
+impl FromRequest for RawFile {
+    type Error = Problem;
+    type Future = LocalBoxFuture<'static, Result<Self, Problem>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = Limits::IMPORT_FILE_BYTES;
+        let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if declared.is_some_and(|n| n > limit) {
+                return Err(too_large(limit));
+            }
+            let mut body = Vec::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|_| Problem::bad_request("body", "the body could not be read"))?;
+                if body.len() + chunk.len() > limit {
+                    return Err(too_large(limit));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(RawFile(body))
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -41,7 +41,13 @@ pub async fn middleware(req: ServiceRequest, next: Next<impl MessageBody + 'stat
     let method = req.method().clone();
     let scoped_id = id.clone();
     let state = req.app_data::<actix_web::web::Data<AppState>>().cloned();
-    let timeout = state.as_ref().map_or(Limits::DEFAULT_REQUEST_TIMEOUT, |s| s.limits.request_timeout);
+    // Loading a spreadsheet caseload writes every case through the API's own writers in one
+    // transaction: it may take minutes, and is not abandoned at the usual limit.
+    let timeout = if req.method() == actix_web::http::Method::POST && req.path().ends_with("/load") {
+        Limits::IMPORT_LOAD_TIMEOUT
+    } else {
+        state.as_ref().map_or(Limits::DEFAULT_REQUEST_TIMEOUT, |s| s.limits.request_timeout)
+    };
     // (The request must not be cloned before routing, so an error that escapes the inner
     // services is turned into a problem here and rendered by actix.)
     let mut res = REQUEST_ID

@@ -10,8 +10,8 @@ use utoipa_actix_web::{scope, AppExt, UtoipaApp};
 
 use crate::problem::{FieldProblem, ProblemBody};
 use crate::routes::{
-    actions, agencies, api_clients, audit, cases, challenges, deadlines, enrolment, events, exports, forum, interventions, meetings, needs,
-    notifications, oauth, ops, outcomes, reports, sessions, subject_access, team, timeline, tokens, users, webhooks,
+    actions, agencies, api_clients, audit, cases, challenges, deadlines, enrolment, events, exports, forum, imports, interventions,
+    meetings, needs, notifications, oauth, ops, outcomes, reports, sessions, subject_access, team, timeline, tokens, users, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -37,7 +37,7 @@ use crate::routes::{
         (name = "accounts", description = "People's accounts (administrators) and enrolment: a password and a second factor set by the person through a single-use link"),
         (name = "network", description = "The network's own work: the challenge board, the actions given out on it, and the meetings with their agendas and minutes"),
         (name = "forum", description = "The national network coordinators' forum: a network's signed bundle of protected figures and national challenges, and, at the forum's deployment, the networks registered, their bundles imported and compared side by side"),
-        (name = "data protection", description = "A person's right to a copy of everything held about them (UK GDPR art. 15): requests, their one-month deadline and the copy; and the anonymised dataset in the Human Trafficking Case Data Standard"),
+        (name = "data protection", description = "A person's right to a copy of everything held about them (UK GDPR art. 15): requests, their one-month deadline and the copy; the anonymised dataset in the Human Trafficking Case Data Standard; and a spreadsheet caseload moving in"),
         (name = "webhooks", description = "Signed webhooks (Standard Webhooks) to agencies' own systems, their delivery logs and replays"),
         (name = "notifications", description = "A person's daily email and calendar feed"),
         (name = "operations", description = "Health and readiness")
@@ -182,7 +182,12 @@ where
             .service(subject_access::answer_request)
             .service(subject_access::open_requests)
             .service(subject_access::subject_access_copy)
-            .service(exports::htcds_export),
+            .service(exports::htcds_export)
+            .service(imports::start_import)
+            .service(imports::add_import_file)
+            .service(imports::get_import)
+            .service(imports::dry_run_import)
+            .service(imports::load_import),
     )
     .service(forum::signing_key)
     .service(oauth::token)

@@ -10,8 +10,8 @@ use std::future::{ready, Ready};
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 use fourthp_domain::ids::{
-    ActionId, AgencyId, ApiClientId, AuditId, CaseId, ChallengeId, DeadlineId, EventId, InterventionId, MeetingId, MessageId, NeedId,
-    OutcomeId, SubjectAccessRequestId, UserId, WebhookEndpointId,
+    ActionId, AgencyId, ApiClientId, AuditId, CaseId, CaseImportId, ChallengeId, DeadlineId, EventId, InterventionId, MeetingId, MessageId,
+    NeedId, OutcomeId, SubjectAccessRequestId, UserId, WebhookEndpointId,
 };
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
@@ -50,7 +50,8 @@ ids!(
     UserId,
     WebhookEndpointId,
     MessageId,
-    SubjectAccessRequestId
+    SubjectAccessRequestId,
+    CaseImportId
 );
 
 impl Id for uuid::Uuid {
@@ -152,6 +153,10 @@ typed_path!(
 typed_path!(
     /// `/cases/{id}/interventions/{intervention_id}`
     CaseInterventionPath { case: CaseId = "id", "Case id"; intervention: InterventionId = "intervention_id", "Intervention id" }
+);
+typed_path!(
+    /// `/imports/{id}`
+    ImportPath { id: CaseImportId = "id", "Import id" }
 );
 typed_path!(
     /// `/cases/{id}/subject-access-requests/{request_id}`

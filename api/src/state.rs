@@ -276,6 +276,10 @@ pub struct Limits {
 impl Limits {
     pub const DEFAULT_BODY_BYTES: usize = 64 * 1024;
     pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+    /// How long loading an imported caseload may take.
+    pub const IMPORT_LOAD_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+    /// The largest file an import takes (a spreadsheet of 50,000 rows).
+    pub const IMPORT_FILE_BYTES: usize = 32 * 1024 * 1024;
 }
 
 impl Default for Limits {

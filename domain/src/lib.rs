@@ -22,6 +22,7 @@ pub mod event;
 pub mod forum;
 pub mod htcds;
 pub mod ids;
+pub mod import;
 pub mod intervention;
 pub mod lifecycle;
 pub mod meeting;

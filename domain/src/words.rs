@@ -13,6 +13,7 @@ use crate::case::Stage;
 use crate::case::{AgeBand, DataSharing, ExploitationType, Gender, Jurisdiction, NrmConsent};
 use crate::challenge::{ChallengeStatus, Urgency};
 use crate::event::{ClosureReason, CompetentAuthority, DecisionOutcome, DisqualificationGround, EventType};
+use crate::import::{SheetKind, Target};
 use crate::intervention::{Channel, Direction};
 use crate::need::{NeedDomain, NeedStatus};
 use crate::notify::{AskAnswer, DigestFrequency, Topic};
@@ -167,6 +168,44 @@ words!(EntityType {
     ForumNetwork => "Network registered with the forum",
     SubjectAccessRequest => "Subject access request",
     CaseImport => "Caseload import",
+});
+
+words!(SheetKind {
+    Cases => "Cases",
+    Events => "Events",
+    Interventions => "Interventions",
+});
+
+words!(Target {
+    Reference => "Old case reference",
+    KnownAs => "Known as",
+    BirthYear => "Year of birth",
+    DateOfBirth => "Date of birth",
+    PresumedChild => "Presumed a child",
+    Gender => "Gender",
+    Nationalities => "Nationalities",
+    Languages => "Languages",
+    InterpreterNeeded => "Needs an interpreter",
+    ExploitationTypes => "Kinds of exploitation",
+    CountyLines => "County lines",
+    Jurisdiction => "Law that applies",
+    LocalAuthority => "Local authority",
+    NrmConsent => "Consent to the NRM",
+    DataSharing => "Consent to share information",
+    ConsentRecordedOn => "Consent recorded on",
+    EventType => "What happened",
+    EventDate => "Event date",
+    Outcome => "Decision",
+    CompetentAuthority => "Competent authority",
+    FirstResponder => "First responder",
+    ClosureReason => "Why the case closed",
+    OccurredAt => "When",
+    Channel => "How",
+    Direction => "Who contacted whom",
+    Counterpart => "With which agency",
+    NeedDomain => "Need",
+    Summary => "Summary",
+    DurationMinutes => "Minutes",
 });
 
 words!(Topic {

@@ -119,6 +119,14 @@ pub async fn names_of(db: &Db, ids: &[AgencyId]) -> Result<std::collections::Has
     Ok(rows.into_iter().map(|(id, name)| (AgencyId::from_uuid(id), name)).collect())
 }
 
+/// Every agency by its name in lower case: its id and whether it is active.
+pub async fn by_name(db: &Db) -> Result<std::collections::HashMap<String, (AgencyId, bool)>, StoreError> {
+    let mut conn = db.conn().await?;
+    let rows: Vec<(uuid::Uuid, String, bool)> =
+        agencies::table.select((agencies::id, agencies::name, agencies::active)).load(&mut conn).await?;
+    Ok(rows.into_iter().map(|(id, name, active)| (name.to_lowercase(), (AgencyId::from_uuid(id), active))).collect())
+}
+
 pub async fn list(db: &Db, limit: Limit, after: Option<&str>) -> Result<Page<Agency, String>, StoreError> {
     use diesel::dsl::sql;
     use diesel::sql_types::Text;

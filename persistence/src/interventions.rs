@@ -65,7 +65,7 @@ impl From<diesel::result::Error> for InterventionError {
 
 /// The earliest date a fact about the case may carry: its first event (`first_event_on`, as
 /// [`load_dated`] reads it) less the back-dating window, and never before the NRM began.
-pub(crate) fn earliest_allowed(first_event_on: Option<NaiveDate>, window: BackdatingWindow) -> NaiveDate {
+pub fn earliest_allowed(first_event_on: Option<NaiveDate>, window: BackdatingWindow) -> NaiveDate {
     first_event_on.map_or(nrm_start(), |d| (d - window.0).max(nrm_start()))
 }
 

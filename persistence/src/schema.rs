@@ -567,6 +567,42 @@ diesel::table! {
 
 diesel::joinable!(subject_access_requests -> cases (case_id));
 
+diesel::table! {
+    case_imports (id) {
+        id -> Uuid,
+        uploaded_by -> Text,
+        uploaded_at -> Timestamptz,
+        agency_id -> Uuid,
+        lead_coordinator -> Text,
+        mapping -> Nullable<Jsonb>,
+        loaded_at -> Nullable<Timestamptz>,
+        created -> Nullable<Int4>,
+        skipped -> Nullable<Int4>,
+    }
+}
+
+diesel::table! {
+    case_import_files (import_id, seq) {
+        import_id -> Uuid,
+        seq -> Int4,
+        name -> Text,
+        sha256 -> Bytea,
+        size -> Int4,
+        content -> Nullable<Bytea>,
+    }
+}
+
+diesel::table! {
+    case_aliases (alias) {
+        alias -> Text,
+        case_id -> Uuid,
+        import_id -> Uuid,
+    }
+}
+
+diesel::joinable!(case_import_files -> case_imports (import_id));
+diesel::joinable!(case_aliases -> cases (case_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     actions,
     agencies,
@@ -594,6 +630,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     issued_tokens,
     meeting_notes,
     subject_access_requests,
+    case_imports,
+    case_import_files,
+    case_aliases,
     meetings,
     needs,
     outcome_interventions,

@@ -24,6 +24,7 @@ mod errors;
 mod exports;
 mod forum;
 mod hostile;
+mod imports;
 mod inbox;
 mod instances;
 mod law;

@@ -123,7 +123,7 @@ fn parse_lead(raw: Option<&str>, caller: &Principal, errs: &mut FieldErrors) -> 
 }
 
 /// A new case's details, every field at fault named.
-fn parse_new_case(b: CaseFields, caller: &Principal, today: NaiveDate) -> Result<CaseDetails, FieldErrors> {
+pub fn parse_new_case(b: CaseFields, caller: &Principal, today: NaiveDate) -> Result<CaseDetails, FieldErrors> {
     let mut errs = FieldErrors::new();
     let known_as = errs.check("known_as", KnownAs::parse(&b.known_as));
     let birth = parse_birth(b.birth_year, b.date_of_birth.as_deref(), today, &mut errs);

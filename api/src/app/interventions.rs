@@ -80,6 +80,28 @@ pub struct LogFields {
     pub ask_back_days: Option<i64>,
 }
 
+/// An intervention as typed, its follow-ups and its ask-back parsed, every field at fault named.
+pub fn parse_log(b: LogFields) -> Result<(NewIntervention, Vec<NewAction>, Option<AskAfter>), FieldErrors> {
+    let mut errs = FieldErrors::new();
+    let summary = errs.check("summary", Summary::parse(&b.summary));
+    let duration = errs.check("duration_minutes", DurationMinutes::parse(b.duration_minutes));
+    let follow_ups = parse_follow_ups(b.follow_ups, "actions", &mut errs);
+    let ask = errs.check_opt("ask_back_days", b.ask_back_days.map(AskAfter::parse)).flatten();
+    let (Some(summary), Some(duration_minutes)) = (summary, duration) else { return Err(errs) };
+    errs.into_result()?;
+    let new = NewIntervention {
+        channel: b.channel,
+        direction: b.direction,
+        counterpart_agency_id: b.counterpart,
+        occurred_at: b.occurred_at,
+        need_domain: b.need_domain,
+        need_id: b.need,
+        summary,
+        duration_minutes,
+    };
+    Ok((new, follow_ups, ask))
+}
+
 /// What logging wrote: the intervention and the actions agreed with it.
 pub type Logged = (Intervention, Vec<Action>);
 
@@ -98,23 +120,7 @@ pub async fn log(
     if (!b.follow_ups.is_empty() || b.ask_back_days.is_some()) && caller.principal().role != Role::Coordinator {
         return Err(AppError::Forbidden);
     }
-    let mut errs = FieldErrors::new();
-    let summary = errs.check("summary", Summary::parse(&b.summary));
-    let duration = errs.check("duration_minutes", DurationMinutes::parse(b.duration_minutes));
-    let follow_ups = parse_follow_ups(b.follow_ups, "actions", &mut errs);
-    let ask = errs.check_opt("ask_back_days", b.ask_back_days.map(AskAfter::parse)).flatten();
-    let (Some(summary), Some(duration_minutes)) = (summary, duration) else { return Err(AppError::Invalid(errs)) };
-    errs.into_result()?;
-    let new = NewIntervention {
-        channel: b.channel,
-        direction: b.direction,
-        counterpart_agency_id: b.counterpart,
-        occurred_at: b.occurred_at,
-        need_domain: b.need_domain,
-        need_id: b.need,
-        summary,
-        duration_minutes,
-    };
+    let (new, follow_ups, ask) = parse_log(b)?;
     let ctx = &caller.ctx;
     let today = london_date(ctx.at);
     let window = state.rules.window;

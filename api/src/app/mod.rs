@@ -26,6 +26,7 @@ pub mod enrolment;
 pub mod events;
 pub mod exports;
 pub mod forum;
+pub mod imports;
 pub mod inbox;
 pub mod interventions;
 pub mod meetings;

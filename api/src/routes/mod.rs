@@ -14,6 +14,7 @@ pub mod enrolment;
 pub mod events;
 pub mod exports;
 pub mod forum;
+pub mod imports;
 pub mod interventions;
 pub mod meetings;
 pub mod needs;

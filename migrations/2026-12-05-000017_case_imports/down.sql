@@ -1,0 +1,3 @@
+DROP TABLE case_aliases;
+DROP TABLE case_import_files;
+DROP TABLE case_imports;
