@@ -518,3 +518,27 @@ async fn a_survivor_gets_her_copy() {
     assert!(results["pages"].as_array().unwrap().len() >= 7, "{results:#}");
     assert_eq!(app.count("SELECT count(*) AS n FROM subject_access_requests WHERE answered_on IS NOT NULL").await, 1);
 }
+
+/// Moving a caseload in: the administrator uploads the workbook with two wrong rows and gets
+/// them named by row and column, then loads the corrected one.
+#[actix_web::test]
+async fn a_caseload_moves_in() {
+    let app = TestApp::init().spawn().await;
+    let (vcc_agency, _) = app.coordinator().await;
+    app.agency("Northshire Police", "police").await;
+    app.agency("Riverside GP Practice", "health_gp").await;
+    let agency_name = app.strings(&format!("SELECT name AS v FROM agencies WHERE id = '{vcc_agency}'")).await.remove(0);
+    let coordinator = account(&app, "coordinator", "sam.jones@northshire-vcs.example", "coordinator", Some(vcc_agency)).await;
+    let lead = app.strings("SELECT display_name AS v FROM users WHERE role = 'coordinator'").await.remove(0);
+    let config = json!({
+        "admin": account(&app, "admin", "admin@northshire.example", "admin", None).await,
+        "agency": agency_name,
+        "lead": lead,
+        "coordinator": coordinator,
+        "problems_file": format!("{ROOT}/tests/fixtures/caseload-problems.xlsx"),
+        "good_file": format!("{ROOT}/tests/fixtures/caseload.xlsx"),
+    });
+    let results = run_story(&app, "import", config).await;
+    assert!(results["pages"].as_array().unwrap().len() >= 7, "{results:#}");
+    assert_eq!(app.count("SELECT count(*) AS n FROM case_aliases").await, 5);
+}

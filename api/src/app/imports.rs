@@ -31,7 +31,8 @@ use super::events::{parse_fact, FactFields};
 use super::interventions::{parse_log, LogFields};
 use super::AppError;
 use crate::auth::Caller;
-use crate::state::AppState;
+use crate::state::Rules;
+use fourthp_persistence::Db;
 
 /// Most rows read from one sheet.
 pub const MAX_ROWS: usize = 50_000;
@@ -61,8 +62,8 @@ impl Sheet {
 /// A row and its number in the spreadsheet.
 type NumberedRow = (usize, Vec<Cell>);
 
-/// An event row read: its date, its row number, its sheet, and the event.
-type ReadEvent = (NaiveDate, usize, String, EventBody);
+/// An event row read: its date, its row number, its sheet, its event column's heading, and the event.
+type ReadEvent = (NaiveDate, usize, String, String, EventBody);
 
 /// Which column each field is read from, per kind of sheet.
 pub type Mapping = BTreeMap<SheetKind, Vec<Option<Target>>>;
@@ -230,10 +231,10 @@ fn checked_upload(upload: &Upload) -> Result<(), AppError> {
 
 /// Starts an import with the cases file, for `agency`'s coordinators led by `lead` (a
 /// coordinator's sign-in subject). Fields at fault: `file`, `agency_id`, `lead_coordinator`.
-pub async fn start(caller: &Caller, state: &AppState, agency: AgencyId, lead: &str, upload: Upload) -> Result<ImportView, AppError> {
+pub async fn start(caller: &Caller, db: &Db, agency: AgencyId, lead: &str, upload: Upload) -> Result<ImportView, AppError> {
     data_access(caller.principal().role, DataAction::ImportCases)?;
     let mut errs = FieldErrors::new();
-    match fourthp_persistence::agencies::get(&state.db, agency).await? {
+    match fourthp_persistence::agencies::get(db, agency).await? {
         Some(a) if a.active => {}
         _ => errs.push("agency_id", "is not a registered, active agency"),
     }
@@ -241,23 +242,23 @@ pub async fn start(caller: &Caller, state: &AppState, agency: AgencyId, lead: &s
     errs.into_result()?;
     checked_upload(&upload)?;
     let file = NewFile { name: upload.name.trim(), content: &upload.bytes, sha256: Sha256::digest(&upload.bytes).to_vec() };
-    let id = store::start(&state.db, &caller.ctx, agency, lead.trim(), file).await?;
-    view(caller, state, id).await
+    let id = store::start(db, &caller.ctx, agency, lead.trim(), file).await?;
+    view(caller, db, id).await
 }
 
 /// Adds the events or interventions file.
-pub async fn add_file(caller: &Caller, state: &AppState, id: CaseImportId, upload: Upload) -> Result<ImportView, AppError> {
+pub async fn add_file(caller: &Caller, db: &Db, id: CaseImportId, upload: Upload) -> Result<ImportView, AppError> {
     data_access(caller.principal().role, DataAction::ImportCases)?;
     checked_upload(&upload)?;
     let file = NewFile { name: upload.name.trim(), content: &upload.bytes, sha256: Sha256::digest(&upload.bytes).to_vec() };
-    store::add_file(&state.db, &caller.ctx, id, file).await.map_err(not_found_import)?;
-    view(caller, state, id).await
+    store::add_file(db, &caller.ctx, id, file).await.map_err(not_found_import)?;
+    view(caller, db, id).await
 }
 
 /// The import: its files, its sheets and the mapping their headings suggest.
-pub async fn view(caller: &Caller, state: &AppState, id: CaseImportId) -> Result<ImportView, AppError> {
+pub async fn view(caller: &Caller, db: &Db, id: CaseImportId) -> Result<ImportView, AppError> {
     data_access(caller.principal().role, DataAction::ImportCases)?;
-    let import = store::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let import = store::get(db, id).await?.ok_or(AppError::NotFound)?;
     let contents: Vec<(String, Vec<u8>)> = import.files.iter().filter_map(|f| f.content.clone().map(|c| (f.name.clone(), c))).collect();
     let sheets = if import.loaded_at.is_some() || contents.is_empty() { Vec::new() } else { read_sheets(&contents)? };
     let suggested = sheets.iter().map(|s| (s.kind, suggest_all(s.kind, &s.headings))).collect();
@@ -274,9 +275,9 @@ pub async fn view(caller: &Caller, state: &AppState, id: CaseImportId) -> Result
 }
 
 /// The imports, newest first: id, uploaded, loaded, cases created.
-pub async fn recent(caller: &Caller, state: &AppState) -> Result<Vec<store::ImportSummary>, AppError> {
+pub async fn recent(caller: &Caller, db: &Db) -> Result<Vec<store::ImportSummary>, AppError> {
     data_access(caller.principal().role, DataAction::ImportCases)?;
-    Ok(store::recent(&state.db, 20).await?)
+    Ok(store::recent(db, 20).await?)
 }
 
 /// One thing wrong with the file: where, and what, in the rule's words.
@@ -419,15 +420,15 @@ fn intervention_target(field: &str) -> Target {
 }
 
 /// Reads every row through the API's parsing and the lifecycle's rules, without writing.
-pub async fn dry_run(caller: &Caller, state: &AppState, id: CaseImportId, mapping: Option<Mapping>) -> Result<DryRun, AppError> {
-    let import = view(caller, state, id).await?;
+pub async fn dry_run(caller: &Caller, db: &Db, rules: &Rules, id: CaseImportId, mapping: Option<Mapping>) -> Result<DryRun, AppError> {
+    let import = view(caller, db, id).await?;
     if import.loaded.is_some() {
         return Err(AppError::conflict("import-loaded", "This import is loaded already."));
     }
     let mapping = mapping.unwrap_or_else(|| import.suggested.clone());
     let mut problems = mapping_problems(&import.sheets, &mapping);
     let today = london_date(caller.ctx.at);
-    let agencies = fourthp_persistence::agencies::by_name(&state.db).await?;
+    let agencies = fourthp_persistence::agencies::by_name(db).await?;
     let agency_named = |name: &str| -> Result<AgencyId, String> {
         match agencies.get(&name.trim().to_lowercase()) {
             Some((id, true)) => Ok(*id),
@@ -503,7 +504,13 @@ pub async fn dry_run(caller: &Caller, state: &AppState, id: CaseImportId, mappin
                         EventBody::Fact(f) => f.date,
                         EventBody::Correction { .. } => today,
                     };
-                    dated_events.entry(case).or_default().push((date, *number, sheet.name.clone(), body));
+                    dated_events.entry(case).or_default().push((
+                        date,
+                        *number,
+                        sheet.name.clone(),
+                        column_of(sheet, &cols, Target::EventType),
+                        body,
+                    ));
                 }
                 Some(Err(errs)) => here.extend(errs.iter().map(|e| problem(event_target(&e.field), e.message.clone()))),
                 _ => {}
@@ -511,11 +518,11 @@ pub async fn dry_run(caller: &Caller, state: &AppState, id: CaseImportId, mappin
             problems.extend(here);
         }
     }
-    let window = state.rules.window;
+    let window = rules.window;
     for (case, mut events) in dated_events {
         events.sort_by_key(|(date, order, ..)| (*date, *order));
         let mut so_far: Vec<CaseEvent> = Vec::new();
-        for (_, number, sheet, body) in events {
+        for (_, number, sheet, column, body) in events {
             let event = CaseEvent {
                 id: EventId::new_at(caller.ctx.at),
                 body: body.clone(),
@@ -529,12 +536,7 @@ pub async fn dry_run(caller: &Caller, state: &AppState, id: CaseImportId, mappin
                         p.events.push(body);
                     }
                 }
-                Err(v) => problems.push(RowProblem {
-                    sheet,
-                    row: number,
-                    column: "What happened".to_owned(),
-                    message: v.rule.explain().to_owned(),
-                }),
+                Err(v) => problems.push(RowProblem { sheet, row: number, column, message: v.rule.explain().to_owned() }),
             }
         }
     }
@@ -582,7 +584,7 @@ pub async fn dry_run(caller: &Caller, state: &AppState, id: CaseImportId, mappin
         }
     }
     let references: Vec<String> = plan.iter().map(|p| p.old_reference.clone()).collect();
-    let known = store::known_aliases(&state.db, &references).await?;
+    let known = store::known_aliases(db, &references).await?;
     let already_loaded = plan.iter().filter(|p| known.contains(&p.old_reference.to_lowercase())).count();
     let loading = plan.iter().filter(|p| !known.contains(&p.old_reference.to_lowercase()));
     let (events, interventions) = loading.fold((0, 0), |(e, i), p| (e + p.events.len(), i + p.interventions.len()));
@@ -949,8 +951,14 @@ fn intervention_fields(
 
 /// Loads the import if its dry run finds nothing wrong: every case, its events and its
 /// interventions in one transaction. Refused (422 `import-has-problems`) otherwise.
-pub async fn load(caller: &Caller, state: &AppState, id: CaseImportId, mapping: Option<Mapping>) -> Result<(DryRun, Loaded), AppError> {
-    let run = dry_run(caller, state, id, mapping).await?;
+pub async fn load(
+    caller: &Caller,
+    db: &Db,
+    rules: &Rules,
+    id: CaseImportId,
+    mapping: Option<Mapping>,
+) -> Result<(DryRun, Loaded), AppError> {
+    let run = dry_run(caller, db, rules, id, mapping).await?;
     if !run.problems.is_empty() {
         return Err(AppError::Rejected {
             kind: "import-has-problems",
@@ -962,7 +970,7 @@ pub async fn load(caller: &Caller, state: &AppState, id: CaseImportId, mapping: 
             ),
         });
     }
-    let import = store::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let import = store::get(db, id).await?.ok_or(AppError::NotFound)?;
     let principal = Principal::new(caller.principal().subject.clone(), caller.principal().role, Some(import.agency))
         .map_err(|_| AppError::Store(fourthp_persistence::StoreError::internal("importer")))?;
     let ctx = fourthp_domain::audit::AuditContext { principal, ..caller.ctx.clone() };
@@ -972,10 +980,9 @@ pub async fn load(caller: &Caller, state: &AppState, id: CaseImportId, mapping: 
     for p in &mut plan {
         p.details.lead_coordinator = lead.clone();
     }
-    let rules =
-        LoadRules { events: EventRules { book: &state.rules.book, window: state.rules.window, today }, window: state.rules.window, today };
+    let rules = LoadRules { events: EventRules { book: &rules.book, window: rules.window, today }, window: rules.window, today };
     let mapping_json = serde_json::to_value(&run.mapping).unwrap_or_default();
-    let loaded = store::load(&state.db, &ctx, id, &plan, rules, mapping_json).await.map_err(|e| match e {
+    let loaded = store::load(db, &ctx, id, &plan, rules, mapping_json).await.map_err(|e| match e {
         LoadError::NotFound => AppError::NotFound,
         LoadError::AlreadyLoaded => AppError::conflict("import-loaded", "This import is loaded already."),
         LoadError::Store(s) => AppError::Store(s),

@@ -86,6 +86,38 @@ enum Command {
     /// Redaction of closed cases' personal data.
     #[command(subcommand)]
     Retention(RetentionCommand),
+    /// Moving a caseload in from spreadsheets.
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum ImportCommand {
+    /// Read a spreadsheet caseload (XLSX or ODS with sheets of cases, events and interventions;
+    /// or CSV) and report every problem by row and column; with --load, load it all or nothing
+    /// if there is none. Rows whose old reference was loaded before are skipped.
+    Cases {
+        /// The cases file (XLSX, ODS or CSV).
+        file: std::path::PathBuf,
+        /// A CSV file of NRM events by old reference.
+        #[arg(long, value_name = "FILE")]
+        events: Option<std::path::PathBuf>,
+        /// A CSV file of interventions by old reference.
+        #[arg(long, value_name = "FILE")]
+        interventions: Option<std::path::PathBuf>,
+        /// The agency whose coordinators take the cases on (its name).
+        #[arg(long)]
+        agency: String,
+        /// The sign-in subject of the coordinator who leads them.
+        #[arg(long)]
+        lead: String,
+        /// Write the dry run's report here as CSV.
+        #[arg(long, value_name = "FILE")]
+        report: Option<std::path::PathBuf>,
+        /// Load the file when the dry run finds no problem.
+        #[arg(long)]
+        load: bool,
+    },
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -184,6 +216,7 @@ pub fn run(args: Vec<String>) -> ExitCode {
         Command::Token { role, agency, ttl, sub } => with_runtime(token(config, role, agency, ttl, sub)),
         Command::Audit(c) => with_runtime(audit_command(config, c)),
         Command::Retention(c) => with_runtime(retention_command(config, c)),
+        Command::Import(c) => with_runtime(import_command(config, c)),
         Command::User(c) => with_runtime(user_command(config, c)),
         Command::Digest { now } => with_runtime(digest(config, now)),
         Command::Openapi => {
@@ -402,6 +435,74 @@ async fn user_command(config: Config, command: UserCommand) -> Result<(), String
             Ok(())
         }
     }
+}
+
+async fn import_command(config: Config, command: ImportCommand) -> Result<(), String> {
+    use crate::app::imports::{self, Upload};
+    init_logging(config.log_format);
+    let ImportCommand::Cases { file, events, interventions, agency, lead, report, load } = command;
+    let read = |path: &std::path::Path| -> Result<Upload, String> {
+        let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        Ok(Upload { name, bytes })
+    };
+    let first = read(&file)?;
+    let more = [events, interventions].into_iter().flatten().map(|p| read(&p)).collect::<Result<Vec<_>, _>>()?;
+    let rules = crate::state::Rules { book: config.rule_book()?, window: config.backdating_window() };
+    // The same use cases as the API's and the data page's; their refusals in the command's words.
+    let words = |e: crate::app::AppError| match e {
+        crate::app::AppError::Invalid(errs) => errs.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "),
+        crate::app::AppError::Rejected { message, .. } | crate::app::AppError::Conflict { message, .. } => message,
+        other => other.to_string(),
+    };
+    with_database(&config, async |db| {
+        let caller = crate::auth::Caller::local(cli_context("import")?);
+        let agencies = fourthp_persistence::agencies::by_name(db).await.map_err(|e| e.to_string())?;
+        let (agency, _) =
+            agencies.get(&agency.trim().to_lowercase()).copied().ok_or_else(|| format!("--agency: no agency is called {agency}"))?;
+        let began = std::time::Instant::now();
+        let view = imports::start(&caller, db, agency, &lead, first).await.map_err(words)?;
+        for upload in more {
+            imports::add_file(&caller, db, view.id, upload).await.map_err(words)?;
+        }
+        let run = imports::dry_run(&caller, db, &rules, view.id, None).await.map_err(words)?;
+        let read_in = began.elapsed();
+        println!(
+            "import {}: {} rows read in {:.1} s; {} new cases, {} already loaded, {} events, {} interventions; {} problems",
+            view.id,
+            run.rows,
+            read_in.as_secs_f64(),
+            run.new_cases,
+            run.already_loaded,
+            run.events,
+            run.interventions,
+            run.problems.len()
+        );
+        for p in run.problems.iter().take(50) {
+            println!("{}, row {}, {}: {}", p.sheet, p.row, p.column, p.message);
+        }
+        if let Some(path) = report {
+            std::fs::write(&path, run.report_csv()).map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+        if !run.problems.is_empty() {
+            return Err(format!("{} problems: nothing was loaded", run.problems.len()));
+        }
+        if load {
+            let began = std::time::Instant::now();
+            let (_, done) = imports::load(&caller, db, &rules, view.id, None).await.map_err(words)?;
+            let took = began.elapsed().as_secs_f64();
+            println!(
+                "loaded in {took:.1} s: {} cases created, {} skipped, {} events, {} interventions ({:.0} cases a second)",
+                done.created,
+                done.skipped,
+                done.events,
+                done.interventions,
+                f64::from(u32::try_from(done.created).unwrap_or(u32::MAX)) / took.max(0.001)
+            );
+        }
+        Ok(())
+    })
+    .await
 }
 
 async fn digest(config: Config, at_once: bool) -> Result<(), String> {

@@ -85,6 +85,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/app/admin/agencies/{id}/webhooks/{endpoint}/deliveries/{delivery}/replay", web::post().to(webhooks::replay))
         .route("/app/admin/data", web::get().to(data::show))
         .route("/app/admin/data/htcds", web::get().to(data::htcds))
+        .route("/app/admin/data/imports", web::post().to(data::upload))
+        .route("/app/admin/data/imports/{id}", web::get().to(data::import))
+        .route("/app/admin/data/imports/{id}/check", web::post().to(data::check))
+        .route("/app/admin/data/imports/{id}/report.csv", web::post().to(data::report))
+        .route("/app/admin/data/imports/{id}/load", web::post().to(data::load))
         .route("/app/admin/api-clients", web::get().to(admin::api_clients))
         .route("/app/admin/api-clients", web::post().to(admin::add_api_client))
         .route("/app/admin/api-clients/{id}/revoke", web::post().to(admin::revoke_api_client))
@@ -373,6 +378,68 @@ impl<T: DeserializeOwned + 'static> FromRequest for PageForm<T> {
             let Form(value, request) = form.await?;
             let page = Page::from_request(&req, &mut Payload::None).await?;
             Ok(PageForm { value, request, page })
+        })
+    }
+}
+
+/// A signed-in person's form with files (`multipart/form-data`): every field read whole (at
+/// most [`Limits::IMPORT_FILE_BYTES`] in all), then the person authenticated with the form's
+/// `csrf_token`, as [`PageForm`] does.
+pub struct PageUpload {
+    /// The text fields, in order.
+    pub fields: Vec<(String, String)>,
+    /// The files chosen: field name, file name, content (fields left empty are left out).
+    pub files: Vec<(String, String, Vec<u8>)>,
+    pub page: Page,
+}
+
+impl PageUpload {
+    pub fn field(&self, name: &str) -> &str {
+        self.fields.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str())
+    }
+}
+
+impl FromRequest for PageUpload {
+    type Error = PageError;
+    type Future = LocalBoxFuture<'static, Result<Self, PageError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let mut multipart = actix_multipart::Multipart::new(req.headers(), payload.take());
+        let req = req.clone();
+        Box::pin(async move {
+            let bad = || PageError::Problem(Problem::bad_request("form", "could not be read"));
+            let mut total = 0usize;
+            let mut fields = Vec::new();
+            let mut files = Vec::new();
+            while let Some(field) = multipart.next().await {
+                let mut field = field.map_err(|_| bad())?;
+                let name = field.name().unwrap_or_default().to_owned();
+                let file_name = field.content_disposition().and_then(|d| d.get_filename()).map(str::to_owned);
+                let mut bytes = Vec::new();
+                while let Some(chunk) = field.next().await {
+                    let chunk = chunk.map_err(|_| bad())?;
+                    total += chunk.len();
+                    if total > Limits::IMPORT_FILE_BYTES {
+                        return Err(PageError::Problem(Problem::new(
+                            StatusCode::PAYLOAD_TOO_LARGE,
+                            "too-large",
+                            "Payload too large",
+                            format!("Files are limited to {} MB.", Limits::IMPORT_FILE_BYTES / (1024 * 1024)),
+                        )));
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+                match file_name {
+                    Some(f) if !f.is_empty() && !bytes.is_empty() => files.push((name, f, bytes)),
+                    Some(_) => {}
+                    None => fields.push((name, String::from_utf8(bytes).map_err(|_| bad())?)),
+                }
+            }
+            if let Some((_, token)) = fields.iter().find(|(k, _)| k == "csrf_token") {
+                req.extensions_mut().insert(FormCsrfToken(token.clone()));
+            }
+            let page = Page::from_request(&req, &mut Payload::None).await?;
+            Ok(PageUpload { fields, files, page })
         })
     }
 }

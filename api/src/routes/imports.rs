@@ -130,7 +130,7 @@ pub async fn start_import(
 ) -> Result<HttpResponse, Problem> {
     let q = query.0;
     let agency = q.agency_id.ok_or_else(|| Problem::from(app::AppError::invalid("agency_id", "is required")))?;
-    let v = app::imports::start(&caller, &state, agency, &q.lead_coordinator, upload(q.name, file)).await?;
+    let v = app::imports::start(&caller, &state.db, agency, &q.lead_coordinator, upload(q.name, file)).await?;
     Ok(HttpResponse::Created().insert_header((header::LOCATION, format!("/api/v1/imports/{}", v.id))).json(ImportResponse::new(&v)))
 }
 
@@ -151,7 +151,7 @@ pub async fn add_import_file(
     query: ApiQuery<FileQuery>,
     file: RawFile,
 ) -> Result<HttpResponse, Problem> {
-    let v = app::imports::add_file(&caller, &state, path.id, upload(query.0.name, file)).await?;
+    let v = app::imports::add_file(&caller, &state.db, path.id, upload(query.0.name, file)).await?;
     Ok(HttpResponse::Ok().json(ImportResponse::new(&v)))
 }
 
@@ -165,7 +165,7 @@ pub async fn add_import_file(
 )]
 #[get("/imports/{id}")]
 pub async fn get_import(caller: Caller, state: web::Data<AppState>, path: ImportPath) -> Result<HttpResponse, Problem> {
-    let v = app::imports::view(&caller, &state, path.id).await?;
+    let v = app::imports::view(&caller, &state.db, path.id).await?;
     Ok(HttpResponse::Ok().json(ImportResponse::new(&v)))
 }
 
@@ -246,7 +246,7 @@ pub async fn dry_run_import(
     path: ImportPath,
     body: ApiJson<MappingRequest>,
 ) -> Result<HttpResponse, Problem> {
-    let run = app::imports::dry_run(&caller, &state, path.id, body.value.mapping).await?;
+    let run = app::imports::dry_run(&caller, &state.db, &state.rules, path.id, body.value.mapping).await?;
     if wants_csv(&req) {
         return Ok(HttpResponse::Ok()
             .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8; header=present"))
@@ -283,7 +283,7 @@ pub async fn load_import(
     path: ImportPath,
     body: ApiJson<MappingRequest>,
 ) -> Result<HttpResponse, Problem> {
-    let (_, done) = app::imports::load(&caller, &state, path.id, body.value.mapping).await?;
+    let (_, done) = app::imports::load(&caller, &state.db, &state.rules, path.id, body.value.mapping).await?;
     Ok(HttpResponse::Ok().json(LoadResponse {
         created: done.created,
         skipped: done.skipped,
