@@ -18,6 +18,7 @@ pub mod jobs;
 pub mod metrics;
 pub mod middleware;
 pub mod notify;
+pub mod oidc;
 pub mod openapi;
 pub mod pages;
 pub mod paths;

@@ -187,7 +187,9 @@ where
             .service(imports::add_import_file)
             .service(imports::get_import)
             .service(imports::dry_run_import)
-            .service(imports::load_import),
+            .service(imports::load_import)
+            .service(agencies::put_identity_provider)
+            .service(agencies::get_identity_provider),
     )
     .service(forum::signing_key)
     .service(oauth::token)

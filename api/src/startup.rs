@@ -101,6 +101,7 @@ impl Application {
             mode: config.mode,
             network_name: config.network_name.clone(),
             retention_years: u32::try_from(config.retention_years).unwrap_or(6),
+            providers: crate::oidc::ProviderCache::default(),
         };
         let server = server(listener, state, doc, config.workers).map_err(|e| e.to_string())?;
         Ok(Application { port, server, jobs, clock })

@@ -54,6 +54,8 @@ pub struct AppState {
     /// Years after closure before a case is redacted (`FOURTHP_RETENTION_YEARS`): the retention
     /// date a subject access copy states.
     pub retention_years: u32,
+    /// Agencies' identity providers: their discovery documents and signing keys.
+    pub providers: crate::oidc::ProviderCache,
 }
 
 /// What a deployment is run for (`FOURTHP_MODE`).

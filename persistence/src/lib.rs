@@ -30,6 +30,7 @@ pub mod events;
 mod facts;
 pub mod forum;
 pub mod htcds;
+pub mod identity;
 pub mod imports;
 pub mod inbox;
 pub mod interventions;

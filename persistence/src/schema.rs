@@ -359,8 +359,33 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         digest -> Text,
+        oidc_issuer -> Nullable<Text>,
+        oidc_subject -> Nullable<Text>,
     }
 }
+
+diesel::table! {
+    agency_identity_providers (agency_id) {
+        agency_id -> Uuid,
+        issuer -> Text,
+        client_id -> Text,
+        client_secret -> Text,
+        updated_by -> Text,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    oidc_sign_ins (state_hash) {
+        state_hash -> Bytea,
+        agency_id -> Uuid,
+        nonce -> Text,
+        code_verifier -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(agency_identity_providers -> agencies (agency_id));
 
 diesel::joinable!(enrolments -> users (user_id));
 diesel::joinable!(recovery_codes -> users (user_id));
@@ -633,6 +658,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     case_imports,
     case_import_files,
     case_aliases,
+    agency_identity_providers,
+    oidc_sign_ins,
     meetings,
     needs,
     outcome_interventions,

@@ -128,6 +128,10 @@ pub enum SecondFactor {
     Totp(i64),
     /// A recovery code, by its hash: used up by this sign-in.
     Recovery(Vec<u8>),
+    /// The organisation's identity provider vouched for the person (its second factor is its
+    /// own): the account is linked to its subject now if it was not yet, and only if it has no
+    /// password and no other subject.
+    Provider { issuer: String, subject: String },
 }
 
 /// A new session's stored parts.
@@ -162,9 +166,25 @@ pub async fn start(db: &Db, ctx: &AuditContext, user: UserId, factor: &SecondFac
                     .execute(conn)
                     .await?
             }
+            SecondFactor::Provider { issuer, subject } => {
+                let linked = users::oidc_issuer.eq(issuer).and(users::oidc_subject.eq(subject));
+                let unlinked = users::oidc_subject.is_null().and(users::password_hash.is_null()).and(users::totp_secret.is_null());
+                diesel::update(users::table.find(user.into_uuid()))
+                    .filter(users::active.eq(true))
+                    .filter(linked.or(unlinked))
+                    .set((users::oidc_issuer.eq(issuer), users::oidc_subject.eq(subject)))
+                    .execute(conn)
+                    .await?
+            }
         };
         if used != 1 {
             return Ok(false);
+        }
+        if let SecondFactor::Provider { .. } = factor {
+            // Linked: an enrolment link still out would let a password in beside the provider.
+            diesel::delete(crate::schema::enrolments::table.filter(crate::schema::enrolments::user_id.eq(user.into_uuid())))
+                .execute(conn)
+                .await?;
         }
         diesel::update(users::table.find(user.into_uuid()))
             .set((users::failed_sign_ins.eq(0), users::locked_until.eq(None::<DateTime<Utc>>), users::last_sign_in_at.eq(ctx.at)))
@@ -187,6 +207,7 @@ pub async fn start(db: &Db, ctx: &AuditContext, user: UserId, factor: &SecondFac
         let fields = match factor {
             SecondFactor::Totp(_) => vec!["sign_in", "totp"],
             SecondFactor::Recovery(_) => vec!["sign_in", "recovery_code"],
+            SecondFactor::Provider { .. } => vec!["sign_in", "organisation_identity_provider"],
         };
         let entry = AuditEntry::change(AuditAction::Execute, EntityType::Session, new.handle, None, fields);
         audit::record(conn, ctx, entry).await?;

@@ -299,6 +299,9 @@ pub async fn reset(db: &Db, ctx: &AuditContext, id: UserId, link: &EnrolmentLink
                 users::totp_secret.eq(None::<Vec<u8>>),
                 users::totp_last_step.eq(None::<i64>),
                 users::enrolled_at.eq(None::<DateTime<Utc>>),
+                // Enrolling again with a password ends signing in through the organisation.
+                users::oidc_issuer.eq(None::<String>),
+                users::oidc_subject.eq(None::<String>),
                 users::failed_sign_ins.eq(0),
                 users::locked_until.eq(None::<DateTime<Utc>>),
                 users::version.eq(users::version + 1),
@@ -385,7 +388,9 @@ pub async fn complete(db: &Db, ctx: &AuditContext, token_hash: &[u8], user: User
             .optional()?;
         let Some((Some(password_hash), Some(secret), Some(recovery_hashes))) = pending else { return Ok(false) };
         diesel::update(enrolments::table.find(token_hash)).set(enrolments::used_at.eq(ctx.at)).execute(conn).await?;
-        diesel::update(users::table.find(user.into_uuid()))
+        // An account that signs in through its organisation's provider has no password.
+        let enrolled = diesel::update(users::table.find(user.into_uuid()))
+            .filter(users::oidc_issuer.is_null())
             .set((
                 users::password_hash.eq(&password_hash),
                 users::totp_secret.eq(&secret),
@@ -397,6 +402,9 @@ pub async fn complete(db: &Db, ctx: &AuditContext, token_hash: &[u8], user: User
             ))
             .execute(conn)
             .await?;
+        if enrolled != 1 {
+            return Ok(false);
+        }
         diesel::delete(recovery_codes::table.filter(recovery_codes::user_id.eq(user.into_uuid()))).execute(conn).await?;
         let rows: Vec<_> =
             recovery_hashes.iter().map(|h| (recovery_codes::user_id.eq(user.into_uuid()), recovery_codes::code_hash.eq(h))).collect();

@@ -542,3 +542,57 @@ async fn a_caseload_moves_in() {
     assert!(results["pages"].as_array().unwrap().len() >= 7, "{results:#}");
     assert_eq!(app.count("SELECT count(*) AS n FROM case_aliases").await, 5);
 }
+
+/// The housing officer signs in with her organisation's account at a real OpenID provider and
+/// lands on what her agency owes.
+#[actix_web::test]
+async fn a_partner_signs_in_with_her_organisation() {
+    use crate::peers::{loopback_port, OidcProvider};
+    let app_port = loopback_port();
+    let provider = OidcProvider::start(&json!({
+        "kid": "key-1",
+        "clients": [{"client_id": "fourthp", "client_secret": "the-secret-the-provider-gave",
+                     "redirect_uris": [format!("http://localhost:{app_port}/app/sign-in/organisation/callback")]}],
+        "users": [{"login": "hana.officer", "password": "correct horse battery", "sub": "00u8hana", "email": "hana.officer@northshire-homes.example"}]
+    }));
+    let app = TestApp::init()
+        .with_setting("FOURTHP_BIND", &format!("127.0.0.1:{app_port}"))
+        .with_setting("FOURTHP_PUBLIC_URL", &format!("http://localhost:{app_port}"))
+        .spawn()
+        .await;
+    let admin = token(Role::Admin, None);
+    let (_, vcc) = app.coordinator().await;
+    let housing = app.agency("Northshire Homes Housing Association", "local_authority_housing").await;
+    let r = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/agencies/{housing}/identity-provider"),
+            Some(&admin),
+            Some(json!({"issuer": provider.issuer, "client_id": "fourthp", "client_secret": "the-secret-the-provider-gave"})),
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.text);
+    let r = app
+        .post("/api/v1/users", &admin, json!({"email": "hana.officer@northshire-homes.example", "display_name": "Hana Officer", "role": "partner", "agency_id": housing}))
+        .await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.text);
+    // Story 5: the housing association owes an action on a case.
+    let case = app.open_case(&vcc, car_wash_man()).await["id"].as_str().unwrap().to_owned();
+    let r = app.call(Method::PUT, &format!("/api/v1/cases/{case}/team/{housing}"), Some(&vcc), Some(json!({"role": "housing"}))).await;
+    assert!(r.status.is_success(), "{}", r.text);
+    let action = "Find a bed before the move-on period ends";
+    let r = app
+        .post(&format!("/api/v1/cases/{case}/actions"), &vcc, json!({"description": action, "owner_agency_id": housing, "due_on": day(5)}))
+        .await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.text);
+    let config = json!({
+        "organisation": "Northshire Homes Housing Association",
+        "issuer": provider.issuer,
+        "login": "hana.officer",
+        "password": "correct horse battery",
+        "action": action,
+    });
+    let results = run_story(&app, "organisation", config).await;
+    assert!(results["pages"].as_array().unwrap().len() >= 3, "{results:#}");
+    drop(provider);
+}

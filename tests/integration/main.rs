@@ -31,6 +31,7 @@ mod law;
 mod lifecycle;
 mod network;
 mod ops;
+mod organisation;
 mod refusals;
 mod replica;
 mod reports;

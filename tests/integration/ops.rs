@@ -75,7 +75,7 @@ fn every_api_operation_documents_security_and_problems() {
             }
         }
     }
-    assert_eq!(operations, 91);
+    assert_eq!(operations, 93);
     // The token endpoint authenticates clients with HTTP Basic; the OAuth2 scheme points at it.
     assert_eq!(doc["paths"]["/oauth/token"]["post"]["security"], serde_json::json!([{"client_basic": []}]));
     let flows = &doc["components"]["securitySchemes"]["oauth2"]["flows"];

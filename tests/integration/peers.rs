@@ -213,3 +213,53 @@ pub fn fourthp(db_url: &str, args: &[&str], env: &[(&str, &str)]) -> (bool, Stri
     let _ = std::fs::remove_dir_all(&data);
     (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
+
+/// A real OpenID provider (panva's oidc-provider on Node.js), on a loopback port, with one
+/// confidential client and the users given; its signing key has the key id given, so a
+/// restart with another id is a key rotation.
+pub struct OidcProvider {
+    pub issuer: String,
+    child: Child,
+}
+
+impl OidcProvider {
+    /// `config`: `{"port", "kid", "clients": [...], "users": [...]}` (see tests/peers/oidc/provider.mjs).
+    pub fn start(config: &Value) -> Self {
+        let file = std::env::temp_dir().join(format!("fourthp-oidc-{}.json", uuid::Uuid::now_v7().simple()));
+        std::fs::write(&file, config.to_string()).unwrap();
+        let mut child = Command::new("node")
+            .arg(peers_dir().join("oidc").join("provider.mjs"))
+            .arg(&file)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("node with oidc-provider (scripts/ensure-peers)");
+        let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut issuer = String::new();
+        for _ in 0..10 {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap() == 0 {
+                break;
+            }
+            if let Ok(v) = serde_json::from_str::<Value>(line.trim()) {
+                issuer = v["issuer"].as_str().unwrap_or_default().to_owned();
+                break;
+            }
+        }
+        assert!(!issuer.is_empty(), "the OpenID provider did not start");
+        OidcProvider { issuer, child }
+    }
+}
+
+impl Drop for OidcProvider {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A free loopback port (for an app whose public URL must be known before it starts).
+pub fn loopback_port() -> u16 {
+    free_port()
+}

@@ -155,6 +155,9 @@ async fn every_refusal_of_every_operation_leaves_exactly_one_denied_record() {
                 json!({"description": "Call back", "owner_agency_id": own_agency, "due_on": day(3)})
             }
             ("POST", "/api/v1/cases/{id}/subject-access-requests") => json!({"received_on": day(-1)}),
+            ("PUT", "/api/v1/agencies/{id}/identity-provider") => {
+                json!({"issuer": "https://idp.example", "client_id": "fourthp", "client_secret": "secret"})
+            }
             ("POST", "/api/v1/forum/networks") => json!({"name": "Westshire", "public_key": "00".repeat(32)}),
             ("POST", "/api/v1/forum/bundles") => {
                 json!({"format": "fourthp-forum-bundle-v1", "content": {}, "public_key": "00".repeat(32), "signature": "00".repeat(64)})

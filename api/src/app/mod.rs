@@ -32,6 +32,7 @@ pub mod interventions;
 pub mod meetings;
 pub mod needs;
 pub mod notifications;
+pub mod organisation;
 pub mod outcomes;
 pub mod reports;
 pub mod sessions;

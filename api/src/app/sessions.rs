@@ -86,6 +86,17 @@ pub async fn sign_in(origin: &Origin, state: &AppState, b: SignIn) -> Result<Sig
         sessions::record_failure(&state.db, attempt, &address, now, lock_for).await?;
         return Err(AppError::SignInRefused);
     };
+    let (id, csrf, new) = new_session(origin, state, now)?;
+    if !sessions::start(&state.db, &ctx, facts.user.id, &factor, &new).await? {
+        // A recovery code not (or no longer) valid.
+        sessions::record_failure(&state.db, Attempt::Account(&ctx, facts.user.id), &address, now, lock_for).await?;
+        return Err(AppError::SignInRefused);
+    }
+    Ok(SignedIn { session_id: id, handle: new.handle, user: facts.user.clone(), csrf_token: csrf, expires_at: new.expires_at })
+}
+
+/// A new session's id, CSRF token and stored parts, for a person who has just signed in.
+pub(super) fn new_session(origin: &Origin, state: &AppState, now: DateTime<Utc>) -> Result<(String, String, NewSession), AppError> {
     let id = credentials::random_token().map_err(|_| internal("no randomness for a session"))?;
     let csrf = credentials::random_token().map_err(|_| internal("no randomness for a session"))?;
     let new = NewSession {
@@ -93,15 +104,10 @@ pub async fn sign_in(origin: &Origin, state: &AppState, b: SignIn) -> Result<Sig
         handle: uuid::Uuid::now_v7(),
         csrf_hash: credentials::token_hash(&csrf),
         expires_at: now + state.accounts.session_absolute,
-        client_address: Some(address.clone()).filter(|a| !a.is_empty()),
+        client_address: origin.client_address.clone().filter(|a| !a.is_empty()),
         user_agent: origin.user_agent.as_ref().map(|v| v.chars().take(300).collect()),
     };
-    if !sessions::start(&state.db, &ctx, facts.user.id, &factor, &new).await? {
-        // A recovery code not (or no longer) valid.
-        sessions::record_failure(&state.db, Attempt::Account(&ctx, facts.user.id), &address, now, lock_for).await?;
-        return Err(AppError::SignInRefused);
-    }
-    Ok(SignedIn { session_id: id, handle: new.handle, user: facts.user.clone(), csrf_token: csrf, expires_at: new.expires_at })
+    Ok((id, csrf, new))
 }
 
 /// The person's own account and current session (a session of theirs, not a token).

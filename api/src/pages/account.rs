@@ -19,11 +19,11 @@ use crate::state::AppState;
 
 #[derive(Template)]
 #[template(path = "sign_in.html")]
-struct SignInPage {
-    chrome: Chrome,
-    email: String,
-    errors: Vec<FieldError>,
-    notice: Option<&'static str>,
+pub(super) struct SignInPage {
+    pub chrome: Chrome,
+    pub email: String,
+    pub errors: Vec<FieldError>,
+    pub notice: Option<&'static str>,
 }
 
 impl SignInPage {

@@ -16,6 +16,7 @@ mod form;
 mod forum;
 mod inbox;
 mod meetings;
+mod organisation;
 mod record;
 mod reports;
 mod status;
@@ -59,6 +60,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/app/", web::get().to(work::home))
         .route("/app/sign-in", web::get().to(account::sign_in_page))
         .route("/app/sign-in", web::post().to(account::sign_in))
+        .route("/app/sign-in/organisation", web::get().to(organisation::organisations))
+        .route("/app/sign-in/organisation/callback", web::get().to(organisation::callback))
+        .route("/app/sign-in/organisation/{agency}", web::get().to(organisation::go))
         .route("/app/sign-out", web::post().to(account::sign_out))
         .route("/app/sessions", web::get().to(account::sessions_page))
         .route("/app/account", web::get().to(account::account))
@@ -79,6 +83,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/app/admin/agencies/{id}/active", web::post().to(admin::set_agency_active))
         .route("/app/admin/agencies/{id}", web::get().to(webhooks::show))
         .route("/app/admin/agencies/{id}/mailbox", web::post().to(webhooks::set_mailbox))
+        .route("/app/admin/agencies/{id}/identity-provider", web::post().to(webhooks::set_provider))
         .route("/app/admin/agencies/{id}/webhooks", web::post().to(webhooks::add_endpoint))
         .route("/app/admin/agencies/{id}/webhooks/{endpoint}", web::get().to(webhooks::log))
         .route("/app/admin/agencies/{id}/webhooks/{endpoint}/active", web::post().to(webhooks::set_active))

@@ -10,6 +10,7 @@ use fourthp_domain::notify::{DigestFrequency, Topic};
 use fourthp_domain::words::Words;
 use serde::Deserialize;
 
+use super::form::form_errors;
 use super::view::{london_time, Choice};
 use super::{error_for, render, see_other, Chrome, FieldError, Page, PageError, PageForm};
 use crate::app::webhooks::EndpointFields;
@@ -40,6 +41,11 @@ struct AgencyPage {
     new_secret: Option<String>,
     url: String,
     topics: Vec<Choice>,
+    /// The organisation's identity provider: issuer and client id (as saved, or as typed).
+    issuer: String,
+    client_id: String,
+    provider_set: bool,
+    redirect_uri: String,
 }
 
 impl AgencyPage {
@@ -66,7 +72,7 @@ async fn agency_page(
     notice: Option<&'static str>,
     errors: Vec<FieldError>,
     new_secret: Option<String>,
-    typed: (Option<String>, String),
+    typed: (Option<String>, String, Option<(String, String)>),
 ) -> Result<HttpResponse, PageError> {
     let (agency, _) = app::agencies::get(&page.caller, state, id).await?;
     let endpoints = app::webhooks::of_agency(&page.caller, state, id).await?;
@@ -78,7 +84,14 @@ async fn agency_page(
         (Some(_), f) => format!("It comes: {}.", f.words().to_lowercase()),
     };
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let saved_provider = app::organisation::provider(&page.caller, state, id).await?;
+    let provider_set = saved_provider.is_some();
+    let (issuer, client_id) = typed.2.or(saved_provider).unwrap_or_default();
     let body = AgencyPage {
+        issuer,
+        client_id,
+        provider_set,
+        redirect_uri: app::organisation::redirect_uri(state),
         notice,
         id: id.to_string(),
         version: agency.version,
@@ -109,7 +122,7 @@ async fn agency_page(
 pub async fn show(page: Page, state: web::Data<AppState>, id: web::Path<String>, req: HttpRequest) -> Result<HttpResponse, PageError> {
     let id = agency_id(&id)?;
     let notice = req.query_string().contains("saved=1").then_some("Saved.");
-    agency_page(page, &state, id, notice, Vec::new(), None, (None, String::new())).await
+    agency_page(page, &state, id, notice, Vec::new(), None, (None, String::new(), None)).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -141,11 +154,11 @@ pub async fn set_mailbox(
         Ok(_) => Ok(see_other(&format!("/app/admin/agencies/{id}?saved=1"))),
         Err(AppError::Invalid(errs)) => {
             let errors = errs.iter().map(|e| FieldError::new(&e.field, format!("The mailbox {}", e.message))).collect();
-            agency_page(page, &state, id, None, errors, None, (Some(typed), String::new())).await
+            agency_page(page, &state, id, None, errors, None, (Some(typed), String::new(), None)).await
         }
         Err(AppError::Stale) => {
             let errors = vec![FieldError::new("notify_email", "Someone changed this agency meanwhile: check it and save again")];
-            agency_page(page, &state, id, None, errors, None, (Some(typed), String::new())).await
+            agency_page(page, &state, id, None, errors, None, (Some(typed), String::new(), None)).await
         }
         Err(e) => Err(e.into()),
     }
@@ -163,7 +176,7 @@ pub async fn add_endpoint(
     let events = pairs.iter().filter(|(k, _)| k == "events").map(|(_, v)| v.clone()).collect();
     match app::webhooks::register(&page.caller, &state, id, &EndpointFields { url: url.clone(), events }).await {
         Ok((_, secret)) => {
-            agency_page(page, &state, id, Some("The endpoint is added."), Vec::new(), Some(secret), (None, String::new())).await
+            agency_page(page, &state, id, Some("The endpoint is added."), Vec::new(), Some(secret), (None, String::new(), None)).await
         }
         Err(AppError::Invalid(errs)) => {
             let errors = errs
@@ -175,7 +188,7 @@ pub async fn add_endpoint(
                     _ => FieldError::new(&e.field, e.message.clone()),
                 })
                 .collect();
-            agency_page(page, &state, id, None, errors, None, (None, url)).await
+            agency_page(page, &state, id, None, errors, None, (None, url, None)).await
         }
         Err(e) => Err(e.into()),
     }
@@ -288,4 +301,35 @@ pub async fn replay(
     let message = MessageId::parse(&parts.2).map_err(|_| PageError::Problem(Problem::not_found()))?;
     app::webhooks::replay(&page.caller, &state, agency, id, message).await?;
     Ok(see_other(&format!("/app/admin/agencies/{agency}/webhooks/{id}?replayed=1")))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ProviderForm {
+    #[serde(default)]
+    issuer: String,
+    #[serde(default)]
+    client_id: String,
+    #[serde(default)]
+    client_secret: String,
+}
+
+/// Sets the organisation's identity provider, so its people sign in with their own accounts.
+pub async fn set_provider(
+    form: PageForm<ProviderForm>,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let PageForm { value: f, page, .. } = form;
+    let id = agency_id(&id)?;
+    match app::organisation::configure(&page.caller, &state, id, &f.issuer, &f.client_id, &f.client_secret).await {
+        Ok(()) => Ok(see_other(&format!("/app/admin/agencies/{id}?saved=1"))),
+        Err(e) => {
+            let errors = form_errors(e, "issuer", |f| match f {
+                "client_id" => Some("client_id"),
+                "client_secret" => Some("client_secret"),
+                _ => Some("issuer"),
+            })?;
+            agency_page(page, &state, id, None, errors, None, (None, String::new(), Some((f.issuer, f.client_id)))).await
+        }
+    }
 }

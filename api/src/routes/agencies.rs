@@ -1,7 +1,7 @@
 //! `/api/v1/agencies`: the network's member agencies.
 
 use actix_web::http::header;
-use actix_web::{get, patch, post, web, HttpResponse};
+use actix_web::{get, patch, post, put, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use fourthp_domain::access::AgencyView;
 use fourthp_domain::agency::{Agency, AgencyKind, AgencyName, AgencyPatch, ContactEmail, ContactPhone, NewAgency};
@@ -234,4 +234,60 @@ fn agency_patch(b: PatchAgencyRequest) -> Result<AgencyPatch, FieldErrors> {
         notify_digest: b.notify_digest,
         active: b.active,
     })
+}
+
+/// An agency's identity provider: its issuer, and FourthP's client there.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityProviderRequest {
+    /// The provider's issuer (https; its `/.well-known/openid-configuration` is read to check it).
+    #[schema(example = "https://login.microsoftonline.com/your-tenant-id/v2.0")]
+    pub issuer: String,
+    pub client_id: String,
+    /// Never shown again.
+    pub client_secret: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IdentityProviderResponse {
+    pub issuer: String,
+    pub client_id: String,
+    /// The redirect URI to register with the provider.
+    pub redirect_uri: String,
+}
+
+/// Set the agency's OpenID Connect provider (administrators), so its people sign in with
+/// their organisation's accounts (authorization code flow with PKCE). The provider's discovery
+/// document must answer and name the same issuer (else 422 on `issuer`).
+#[utoipa::path(
+    tag = "accounts",
+    params(AgencyPath),
+    request_body = IdentityProviderRequest,
+    responses((status = 200, description = "Set", body = IdentityProviderResponse), CreateProblems),
+    security(("bearer" = []))
+)]
+#[put("/agencies/{id}/identity-provider")]
+pub async fn put_identity_provider(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: AgencyPath,
+    body: ApiJson<IdentityProviderRequest>,
+) -> Result<HttpResponse, Problem> {
+    let b = body.value;
+    app::organisation::configure(&caller, &state, path.id, &b.issuer, &b.client_id, &b.client_secret).await?;
+    let (issuer, client_id) = app::organisation::provider(&caller, &state, path.id).await?.unwrap_or_default();
+    Ok(HttpResponse::Ok().json(IdentityProviderResponse { issuer, client_id, redirect_uri: app::organisation::redirect_uri(&state) }))
+}
+
+/// The agency's OpenID Connect provider (administrators; never its secret). 404 when none is set.
+#[utoipa::path(
+    tag = "accounts",
+    params(AgencyPath),
+    responses((status = 200, description = "The provider", body = IdentityProviderResponse), ReadProblems),
+    security(("bearer" = []))
+)]
+#[get("/agencies/{id}/identity-provider")]
+pub async fn get_identity_provider(caller: Caller, state: web::Data<AppState>, path: AgencyPath) -> Result<HttpResponse, Problem> {
+    let (issuer, client_id) = app::organisation::provider(&caller, &state, path.id).await?.ok_or_else(Problem::not_found)?;
+    Ok(HttpResponse::Ok().json(IdentityProviderResponse { issuer, client_id, redirect_uri: app::organisation::redirect_uri(&state) }))
 }
