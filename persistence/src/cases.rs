@@ -280,10 +280,18 @@ pub async fn list(db: &Db, filter: &CaseFilter, limit: Limit, after: Option<Case
         }
         Some(search) => {
             let names_in: Vec<&str> = filter.names_in.iter().map(|s| s.as_str()).collect();
+            // An imported case is found by the reference it had in the spreadsheet, too.
+            let by_old_reference = crate::schema::case_aliases::table
+                .filter(
+                    diesel::dsl::sql::<diesel::sql_types::Bool>("lower(alias) = ")
+                        .bind::<diesel::sql_types::Text, _>(search.as_str().to_owned()),
+                )
+                .select(crate::schema::case_aliases::case_id);
             query = query.filter(
                 cases::reference
                     .like(search.reference_prefix())
-                    .or(cases::known_as.ilike(search.containing()).and(cases::data_sharing.eq_any(names_in))),
+                    .or(cases::known_as.ilike(search.containing()).and(cases::data_sharing.eq_any(names_in)))
+                    .or(cases::id.eq_any(by_old_reference)),
             );
         }
     }

@@ -127,6 +127,10 @@ async fn a_caseload_moves_in_from_its_workbook_all_or_nothing() {
     let ns1 = app.strings("SELECT c.id::text AS v FROM cases c JOIN case_aliases a ON a.case_id = c.id WHERE a.alias = 'NS-001'").await;
     let deadlines = app.deadlines(&ns1[0], &vcc).await;
     assert!(deadlines.contains_key("recovery_period_minimum_end"), "the deadlines are derived: {deadlines:?}");
+    // The old reference finds the case in the list.
+    let found = app.get("/api/v1/cases?q=ns-004", &vcc).await;
+    assert_eq!(found.body["items"].as_array().map(Vec::len), Some(1), "{}", found.text);
+    assert_eq!(found.body["items"][0]["id"], ns4[0].as_str());
     let ns3 = app.strings("SELECT nrm_consent AS v FROM cases c JOIN case_aliases a ON a.case_id = c.id WHERE a.alias = 'NS-003'").await;
     assert_eq!(ns3, ["not_required_child"], "a child needs no NRM consent");
     assert_eq!(app.count("SELECT count(*) AS n FROM interventions WHERE summary = 'Registered with the practice'").await, 1);

@@ -385,6 +385,54 @@ fn column_of(sheet: &Sheet, cols: &HashMap<Target, usize>, target: Target) -> St
         .unwrap_or_else(|| fourthp_domain::words::Words::words(target).to_owned())
 }
 
+/// One row of a sheet as the dry run reads it: its cells by field, its problems by row and column.
+struct RowAt<'a> {
+    sheet: &'a Sheet,
+    cols: &'a HashMap<Target, usize>,
+    number: usize,
+    row: &'a [Cell],
+}
+
+impl RowAt<'_> {
+    fn cell(&self, t: Target) -> Cell {
+        self.sheet.cell(self.row, self.cols.get(&t).copied())
+    }
+
+    fn problem(&self, t: Target, message: impl Into<String>) -> RowProblem {
+        RowProblem {
+            sheet: self.sheet.name.clone(),
+            row: self.number,
+            column: column_of(self.sheet, self.cols, t),
+            message: message.into(),
+        }
+    }
+}
+
+/// The rows of every sheet of `kind`, in order.
+fn rows_of<'a>(sheets: &'a [Sheet], cols: &'a [HashMap<Target, usize>], kind: SheetKind) -> impl Iterator<Item = RowAt<'a>> {
+    sheets
+        .iter()
+        .zip(cols)
+        .filter(move |(s, _)| s.kind == kind)
+        .flat_map(|(sheet, cols)| sheet.rows.iter().map(move |(number, row)| RowAt { sheet, cols, number: *number, row }))
+}
+
+/// The case an event's or an intervention's row names by its old reference (None, with the
+/// problem noted if the cases sheet does not hold it; None silently if its row had problems).
+fn case_named(
+    r: &RowAt<'_>,
+    by_reference: &HashMap<String, usize>,
+    case_rows: &HashMap<String, usize>,
+    problems: &mut Vec<RowProblem>,
+) -> Option<usize> {
+    let reference = r.cell(Target::Reference).text().to_lowercase();
+    let found = by_reference.get(&reference).copied();
+    if found.is_none() && !case_rows.contains_key(&reference) {
+        problems.push(r.problem(Target::Reference, "names no case on the cases sheet"));
+    }
+    found
+}
+
 /// The field a case's field error names.
 fn case_target(field: &str) -> Target {
     let head = field.split(['[', '.']).next().unwrap_or(field);
@@ -438,85 +486,47 @@ pub async fn dry_run(caller: &Caller, db: &Db, rules: &Rules, id: CaseImportId, 
     };
     let importer = Principal::new(caller.principal().subject.clone(), caller.principal().role, Some(import.agency))
         .map_err(|_| AppError::Store(fourthp_persistence::StoreError::internal("importer")))?;
-    let mut rows = 0;
+    let cols: Vec<HashMap<Target, usize>> = import.sheets.iter().map(|s| columns(s, &mapping)).collect();
+    let rows = import.sheets.iter().map(|s| s.rows.len()).sum();
     // Cases, by old reference in lower case.
     let mut plan: Vec<PlannedCase> = Vec::new();
     let mut by_reference: HashMap<String, usize> = HashMap::new();
     let mut case_rows: HashMap<String, usize> = HashMap::new();
-    for sheet in import.sheets.iter().filter(|s| s.kind == SheetKind::Cases) {
-        let cols = columns(sheet, &mapping);
-        for (number, row) in &sheet.rows {
-            rows += 1;
-            let problem = |target: Target, message: String| RowProblem {
-                sheet: sheet.name.clone(),
-                row: *number,
-                column: column_of(sheet, &cols, target),
-                message,
-            };
-            let cell = |t: Target| sheet.cell(row, cols.get(&t).copied());
-            let mut here = Vec::new();
-            let reference = cell(Target::Reference).text();
-            if reference.is_empty() {
-                here.push(problem(Target::Reference, "is required: the case's reference in the spreadsheet".to_owned()));
-            } else if reference.chars().count() > 100 {
-                here.push(problem(Target::Reference, "must be at most 100 characters".to_owned()));
-            } else if let Some(first) = case_rows.insert(reference.to_lowercase(), *number) {
-                here.push(problem(Target::Reference, format!("is the same reference as row {first}")));
-            }
-            let fields = case_fields(&cell, today, &mut here, &problem);
-            match fields.map(|f| parse_new_case(f, &importer, today)) {
-                Some(Ok(details)) if here.is_empty() => {
-                    by_reference.insert(reference.to_lowercase(), plan.len());
-                    plan.push(PlannedCase { old_reference: reference, details, events: Vec::new(), interventions: Vec::new() });
-                }
-                Some(Err(errs)) => {
-                    here.extend(errs.iter().map(|e| problem(case_target(&e.field), e.message.clone())));
-                }
-                _ => {}
-            }
-            problems.extend(here);
+    for r in rows_of(&import.sheets, &cols, SheetKind::Cases) {
+        let mut here = Vec::new();
+        let reference = r.cell(Target::Reference).text();
+        if reference.is_empty() {
+            here.push(r.problem(Target::Reference, "is required: the case's reference in the spreadsheet"));
+        } else if reference.chars().count() > 100 {
+            here.push(r.problem(Target::Reference, "must be at most 100 characters"));
+        } else if let Some(first) = case_rows.insert(reference.to_lowercase(), r.number) {
+            here.push(r.problem(Target::Reference, format!("is the same reference as row {first}")));
         }
+        match case_fields(&r, today, &mut here).map(|f| parse_new_case(f, &importer, today)) {
+            Some(Ok(details)) if here.is_empty() => {
+                by_reference.insert(reference.to_lowercase(), plan.len());
+                plan.push(PlannedCase { old_reference: reference, details, events: Vec::new(), interventions: Vec::new() });
+            }
+            Some(Err(errs)) => here.extend(errs.iter().map(|e| r.problem(case_target(&e.field), e.message.clone()))),
+            _ => {}
+        }
+        problems.extend(here);
     }
     // Events, then each case's timeline replayed through the lifecycle in date order.
     let mut dated_events: HashMap<usize, Vec<ReadEvent>> = HashMap::new();
-    for sheet in import.sheets.iter().filter(|s| s.kind == SheetKind::Events) {
-        let cols = columns(sheet, &mapping);
-        for (number, row) in &sheet.rows {
-            rows += 1;
-            let problem = |target: Target, message: String| RowProblem {
-                sheet: sheet.name.clone(),
-                row: *number,
-                column: column_of(sheet, &cols, target),
-                message,
-            };
-            let cell = |t: Target| sheet.cell(row, cols.get(&t).copied());
-            let reference = cell(Target::Reference).text().to_lowercase();
-            let Some(case) = by_reference.get(&reference).copied() else {
-                if !case_rows.contains_key(&reference) {
-                    problems.push(problem(Target::Reference, "names no case on the cases sheet".to_owned()));
-                }
-                continue;
-            };
-            let mut here = Vec::new();
-            match event_fields(&cell, &agency_named, &mut here, &problem).map(parse_fact) {
-                Some(Ok(body)) if here.is_empty() => {
-                    let date = match &body {
-                        EventBody::Fact(f) => f.date,
-                        EventBody::Correction { .. } => today,
-                    };
-                    dated_events.entry(case).or_default().push((
-                        date,
-                        *number,
-                        sheet.name.clone(),
-                        column_of(sheet, &cols, Target::EventType),
-                        body,
-                    ));
-                }
-                Some(Err(errs)) => here.extend(errs.iter().map(|e| problem(event_target(&e.field), e.message.clone()))),
-                _ => {}
+    for r in rows_of(&import.sheets, &cols, SheetKind::Events) {
+        let Some(case) = case_named(&r, &by_reference, &case_rows, &mut problems) else { continue };
+        let mut here = Vec::new();
+        match event_fields(&r, &agency_named, &mut here).map(parse_fact) {
+            Some(Ok(EventBody::Fact(fact))) if here.is_empty() => {
+                let read =
+                    (fact.date, r.number, r.sheet.name.clone(), column_of(r.sheet, r.cols, Target::EventType), EventBody::Fact(fact));
+                dated_events.entry(case).or_default().push(read);
             }
-            problems.extend(here);
+            Some(Err(errs)) => here.extend(errs.iter().map(|e| r.problem(event_target(&e.field), e.message.clone()))),
+            _ => {}
         }
+        problems.extend(here);
     }
     let window = rules.window;
     for (case, mut events) in dated_events {
@@ -541,47 +551,28 @@ pub async fn dry_run(caller: &Caller, db: &Db, rules: &Rules, id: CaseImportId, 
         }
     }
     // Interventions.
-    for sheet in import.sheets.iter().filter(|s| s.kind == SheetKind::Interventions) {
-        let cols = columns(sheet, &mapping);
-        for (number, row) in &sheet.rows {
-            rows += 1;
-            let problem = |target: Target, message: String| RowProblem {
-                sheet: sheet.name.clone(),
-                row: *number,
-                column: column_of(sheet, &cols, target),
-                message,
-            };
-            let cell = |t: Target| sheet.cell(row, cols.get(&t).copied());
-            let reference = cell(Target::Reference).text().to_lowercase();
-            let Some(case) = by_reference.get(&reference).copied() else {
-                if !case_rows.contains_key(&reference) {
-                    problems.push(problem(Target::Reference, "names no case on the cases sheet".to_owned()));
-                }
-                continue;
-            };
-            let mut here = Vec::new();
-            if let Some(fields) = intervention_fields(&cell, &agency_named, &mut here, &problem) {
-                match parse_log(fields) {
-                    Ok((new, _, _)) if here.is_empty() => {
-                        let first = plan.get(case).and_then(|p| {
-                            p.events.iter().filter_map(|e| if let EventBody::Fact(f) = e { Some(f.date) } else { None }).min()
-                        });
-                        let earliest = fourthp_persistence::interventions::earliest_allowed(first, window);
-                        match check_occurred_at(new.occurred_at, caller.ctx.at, earliest) {
-                            Ok(()) => {
-                                if let Some(p) = plan.get_mut(case) {
-                                    p.interventions.push(new);
-                                }
-                            }
-                            Err(e) => here.push(problem(Target::OccurredAt, e.to_string())),
+    for r in rows_of(&import.sheets, &cols, SheetKind::Interventions) {
+        let Some(case) = case_named(&r, &by_reference, &case_rows, &mut problems) else { continue };
+        let mut here = Vec::new();
+        match intervention_fields(&r, &agency_named, &mut here).map(parse_log) {
+            Some(Ok((new, _, _))) if here.is_empty() => {
+                let first = plan
+                    .get(case)
+                    .and_then(|p| p.events.iter().filter_map(|e| if let EventBody::Fact(f) = e { Some(f.date) } else { None }).min());
+                let earliest = fourthp_persistence::interventions::earliest_allowed(first, window);
+                match check_occurred_at(new.occurred_at, caller.ctx.at, earliest) {
+                    Ok(()) => {
+                        if let Some(p) = plan.get_mut(case) {
+                            p.interventions.push(new);
                         }
                     }
-                    Err(errs) => here.extend(errs.iter().map(|e| problem(intervention_target(&e.field), e.message.clone()))),
-                    Ok(_) => {}
+                    Err(e) => here.push(r.problem(Target::OccurredAt, e.to_string())),
                 }
             }
-            problems.extend(here);
+            Some(Err(errs)) => here.extend(errs.iter().map(|e| r.problem(intervention_target(&e.field), e.message.clone()))),
+            _ => {}
         }
+        problems.extend(here);
     }
     let references: Vec<String> = plan.iter().map(|p| p.old_reference.clone()).collect();
     let known = store::known_aliases(db, &references).await?;
@@ -593,15 +584,11 @@ pub async fn dry_run(caller: &Caller, db: &Db, rules: &Rules, id: CaseImportId, 
 }
 
 /// A case row as the API's case fields, or None with the problems noted.
-fn case_fields(
-    cell: &impl Fn(Target) -> Cell,
-    today: NaiveDate,
-    here: &mut Vec<RowProblem>,
-    problem: &impl Fn(Target, String) -> RowProblem,
-) -> Option<CaseFields> {
+fn case_fields(r: &RowAt<'_>, today: NaiveDate, here: &mut Vec<RowProblem>) -> Option<CaseFields> {
+    let cell = |t: Target| r.cell(t);
     let mut ok = true;
     let mut bad = |t: Target, m: &str| {
-        here.push(problem(t, m.to_owned()));
+        here.push(r.problem(t, m));
         ok = false;
     };
     let yes = |t: Target, bad: &mut dyn FnMut(Target, &str)| {
@@ -757,12 +744,9 @@ fn case_fields(
 }
 
 /// An event row as the API's fact fields.
-fn event_fields(
-    cell: &impl Fn(Target) -> Cell,
-    agency_named: &impl Fn(&str) -> Result<AgencyId, String>,
-    here: &mut Vec<RowProblem>,
-    problem: &impl Fn(Target, String) -> RowProblem,
-) -> Option<FactFields> {
+fn event_fields(r: &RowAt<'_>, agency_named: &impl Fn(&str) -> Result<AgencyId, String>, here: &mut Vec<RowProblem>) -> Option<FactFields> {
+    let cell = |t: Target| r.cell(t);
+    let problem = |t: Target, m: String| r.problem(t, m);
     let also = [
         ("intake", EventType::SupportStarted),
         ("referred to the nrm", EventType::NrmReferralSubmitted),
@@ -852,11 +836,12 @@ fn event_fields(
 
 /// An intervention row as the API's log fields.
 fn intervention_fields(
-    cell: &impl Fn(Target) -> Cell,
+    r: &RowAt<'_>,
     agency_named: &impl Fn(&str) -> Result<AgencyId, String>,
     here: &mut Vec<RowProblem>,
-    problem: &impl Fn(Target, String) -> RowProblem,
 ) -> Option<LogFields> {
+    let cell = |t: Target| r.cell(t);
+    let problem = |t: Target, m: String| r.problem(t, m);
     let before = here.len();
     let occurred_at = match cell(Target::OccurredAt) {
         Cell::Text(t) if t.trim().len() > 10 => {
