@@ -92,6 +92,10 @@ impl Jobs {
                 if let Err(e) = fourthp_persistence::write::expire_keys(&db, Utc::now()).await {
                     tracing::warn!(error = %e, "could not expire idempotency keys");
                 }
+                let before = Utc::now() - chrono::Duration::days(crate::app::imports::KEEP_UNLOADED_DAYS);
+                if let Err(e) = fourthp_persistence::imports::drop_stale_files(&db, before).await {
+                    tracing::warn!(error = %e, "could not drop the files of imports never loaded");
+                }
             }
         }));
         // Records are chained within `chain_every` of being written (half a second by default).

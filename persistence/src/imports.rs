@@ -220,6 +220,20 @@ pub async fn recent(db: &Db, limit: i64) -> Result<Vec<ImportSummary>, StoreErro
         .collect())
 }
 
+/// Drops the content of files uploaded before `before` and never loaded: a spreadsheet of
+/// people's details is not kept for an import nobody finished. Returns how many.
+pub async fn drop_stale_files(db: &Db, before: DateTime<Utc>) -> Result<usize, StoreError> {
+    let mut conn = db.conn().await?;
+    let stale =
+        case_imports::table.filter(case_imports::loaded_at.is_null()).filter(case_imports::uploaded_at.lt(before)).select(case_imports::id);
+    Ok(diesel::update(
+        case_import_files::table.filter(case_import_files::content.is_not_null()).filter(case_import_files::import_id.eq_any(stale)),
+    )
+    .set(case_import_files::content.eq(None::<Vec<u8>>))
+    .execute(&mut conn)
+    .await?)
+}
+
 /// Which of `references` (any letter case) a case was already imported under, in lower case.
 pub async fn known_aliases(db: &Db, references: &[String]) -> Result<HashSet<String>, StoreError> {
     if references.is_empty() {

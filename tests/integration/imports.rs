@@ -205,6 +205,11 @@ async fn a_csv_caseload_with_its_events_file_and_a_chosen_mapping() {
     let wrong = json!({"mapping": {"cases": ["reference", "known_as", "event_date"]}});
     let run = app.post(&format!("/api/v1/imports/{id}/dry-run"), &admin, wrong).await;
     assert!(run.text.contains("is a field of the events sheet"), "{}", run.text);
+    // Never loaded: after a week its files are dropped, and it says so.
+    let dropped = fourthp_persistence::imports::drop_stale_files(&app.db, chrono::Utc::now() + chrono::Duration::days(1)).await.unwrap();
+    assert_eq!(dropped, 2);
+    let gone = app.post(&format!("/api/v1/imports/{id}/dry-run"), &admin, json!({})).await;
+    assert_eq!((gone.status.as_u16(), gone.body["type"].as_str()), (409, Some("urn:fourthp:problem:import-expired")), "{}", gone.text);
     // A file that is not a spreadsheet is refused at the door.
     let r = app
         .send(
@@ -216,4 +221,41 @@ async fn a_csv_caseload_with_its_events_file_and_a_chosen_mapping() {
         )
         .await;
     assert_eq!(r.status.as_u16(), 422, "{}", r.text);
+}
+
+/// The command line: `fourthp import cases` prints every problem of the workbook with two
+/// wrong rows, writes the report and loads nothing; the corrected workbook loads with --load.
+#[actix_web::test]
+async fn the_command_line_reads_reports_and_loads() {
+    let app = TestApp::init().spawn().await;
+    partnership(&app).await;
+    let agency = app.strings("SELECT name AS v FROM agencies WHERE kind = 'victim_care_contract_provider'").await.remove(0);
+    let data_dir = std::env::temp_dir().join(format!("fourthp-import-{}", uuid::Uuid::now_v7().simple()));
+    let report = data_dir.join("report.csv");
+    std::fs::create_dir_all(&data_dir).unwrap();
+    let run = |file: &str, extra: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_fourthp-service"))
+            .args(["import", "cases", &format!("{ROOT}/fixtures/{file}"), "--agency", &agency, "--lead", "coordinator-1"])
+            .args(extra)
+            .env("DATABASE_URL", &app.db_url)
+            .env("FOURTHP_DATA_DIR", &data_dir)
+            .env("FOURTHP_LOG", "error")
+            .output()
+            .expect("running fourthp")
+    };
+    let out = run("caseload-problems.xlsx", &["--report", report.to_str().unwrap(), "--load"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{stdout}");
+    assert!(stdout.contains("14 rows read") && stdout.contains("2 problems"), "{stdout}");
+    assert!(stdout.contains("Caseload 2025, row 3, D.O.B.: is not a date that exists"), "{stdout}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing was loaded"));
+    let csv = std::fs::read_to_string(&report).unwrap();
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    assert_eq!(app.count("SELECT count(*) AS n FROM cases").await, 0);
+    let out = run("caseload.xlsx", &["--load"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("5 cases created, 0 skipped, 9 events, 2 interventions"), "{stdout}");
+    assert_eq!(app.count("SELECT count(*) AS n FROM cases").await, 5);
+    let _ = std::fs::remove_dir_all(&data_dir);
 }

@@ -34,6 +34,9 @@ use crate::auth::Caller;
 use crate::state::Rules;
 use fourthp_persistence::Db;
 
+/// Days an import's files are kept if it is never loaded.
+pub const KEEP_UNLOADED_DAYS: i64 = 7;
+
 /// Most rows read from one sheet.
 pub const MAX_ROWS: usize = 50_000;
 
@@ -196,6 +199,8 @@ pub struct ImportView {
     /// The mapping suggested by the headings.
     pub suggested: Mapping,
     pub loaded: Option<(DateTime<Utc>, i32, i32)>,
+    /// Never loaded, and its files are no longer kept.
+    pub expired: bool,
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -271,6 +276,7 @@ pub async fn view(caller: &Caller, db: &Db, id: CaseImportId) -> Result<ImportVi
         sheets,
         suggested,
         loaded: import.loaded_at.map(|at| (at, import.created.unwrap_or(0), import.skipped.unwrap_or(0))),
+        expired: import.loaded_at.is_none() && contents.is_empty(),
     })
 }
 
@@ -472,6 +478,12 @@ pub async fn dry_run(caller: &Caller, db: &Db, rules: &Rules, id: CaseImportId, 
     let import = view(caller, db, id).await?;
     if import.loaded.is_some() {
         return Err(AppError::conflict("import-loaded", "This import is loaded already."));
+    }
+    if import.expired {
+        return Err(AppError::conflict(
+            "import-expired",
+            format!("The files of an import never loaded are kept {KEEP_UNLOADED_DAYS} days, and these are gone: upload them again."),
+        ));
     }
     let mapping = mapping.unwrap_or_else(|| import.suggested.clone());
     let mut problems = mapping_problems(&import.sheets, &mapping);
