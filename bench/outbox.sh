@@ -56,6 +56,9 @@ echo
 fi
 
 echo "== 2. logging with and without the outbox ($SECONDS_EACH s each, $FOURTHP_DB_POOL_SIZE clients)"
+# An outbox left pending by an earlier run (FOURTHP_DELIVERY=off, or endpoints since deleted)
+# would have the deliverer spend this run on it: start from an empty one.
+psql -X -q "$DATABASE_URL" -c "DELETE FROM outbox" -c "VACUUM outbox"
 SINK_PORT=$(free_port)
 target/release/webhook-sink "$SINK_PORT" > /tmp/webhook-sink.out &
 SINK=$!
