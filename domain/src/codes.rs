@@ -1,7 +1,10 @@
 //! ISO code lists: ISO 3166-1 alpha-2 countries and ISO 639 languages.
 //!
 //! The lists in `domain/data/` are generated from pycountry 26.2.16 (the ISO registries'
-//! published lists), one code (or one pair of codes, tab-separated) per line, sorted.
+//! published lists), one code (or one pair of codes, tab-separated) per line, sorted. The names
+//! (`iso3166-1-names.tsv`, `iso639-3-names.tsv`) are the registries' common names, a dozen
+//! countries' put the way people write them ("Democratic Republic of the Congo", not "Congo,
+//! The Democratic Republic of the").
 
 use std::sync::LazyLock;
 
@@ -12,6 +15,11 @@ static LANGUAGES_1_TO_3: LazyLock<Vec<(&'static str, &'static str)>> = LazyLock:
 /// ISO 639-2 bibliographic code → ISO 639-2 terminology (= ISO 639-3) code, for the 20 languages
 /// whose two ISO 639-2 codes differ (`fre` → `fra`, `ger` → `deu`, ...).
 static LANGUAGES_2B_TO_3: LazyLock<Vec<(&'static str, &'static str)>> = LazyLock::new(|| pairs(include_str!("../data/iso639-2b-to-3.tsv")));
+
+/// ISO 3166-1 alpha-2 code → the country's name in English.
+static COUNTRY_NAMES: LazyLock<Vec<(&'static str, &'static str)>> = LazyLock::new(|| pairs(include_str!("../data/iso3166-1-names.tsv")));
+/// ISO 639-3 code → the language's name in English.
+static LANGUAGE_NAMES: LazyLock<Vec<(&'static str, &'static str)>> = LazyLock::new(|| pairs(include_str!("../data/iso639-3-names.tsv")));
 
 fn pairs(text: &'static str) -> Vec<(&'static str, &'static str)> {
     let mut pairs: Vec<(&str, &str)> = text.lines().filter_map(|l| l.split_once('\t')).collect();
@@ -60,6 +68,11 @@ impl CountryCode {
         // Only ASCII upper-case letters are ever stored.
         std::str::from_utf8(&self.0).unwrap_or("")
     }
+
+    /// The country's name in English ("Romania"), for people; the code where none is listed.
+    pub fn name(&self) -> &'static str {
+        mapped(&COUNTRY_NAMES, self.as_str()).unwrap_or("another country")
+    }
 }
 
 /// A language, stored and shown as its ISO 639-3 code, lower case (`ron`, `eng`, `tir`).
@@ -88,11 +101,34 @@ impl LanguageCode {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The language's name in English ("Romanian"), for people.
+    pub fn name(&self) -> &'static str {
+        mapped(&LANGUAGE_NAMES, self.as_str()).unwrap_or("another language")
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_code_has_a_name() {
+        assert_eq!(COUNTRY_NAMES.len(), COUNTRIES.len());
+        for c in COUNTRIES.iter() {
+            assert!(mapped(&COUNTRY_NAMES, c).is_some(), "{c}");
+        }
+        for l in LANGUAGES_3.iter() {
+            assert!(mapped(&LANGUAGE_NAMES, l).is_some(), "{l}");
+        }
+        let name = |c: &str| CountryCode::parse(c).map(|c| c.name()).unwrap_or_default();
+        assert_eq!(
+            (name("GB"), name("RO"), name("CD"), name("VN")),
+            ("United Kingdom", "Romania", "Democratic Republic of the Congo", "Vietnam")
+        );
+        let lang = |c: &str| LanguageCode::parse(c).map(|c| c.name()).unwrap_or_default();
+        assert_eq!((lang("ro"), lang("tir"), lang("pcm")), ("Romanian", "Tigrinya", "Nigerian Pidgin"));
+    }
 
     #[test]
     fn countries() {

@@ -35,6 +35,9 @@ await run(async (browser) => {
   await expectText(dpo, config.due_words);
   await expectText(dpo, 'Lena registered; [withheld] at reception');
   await expectText(dpo, 'Elsewhere NGO');
+  // Nationalities and languages by name, not by their ISO codes.
+  await expectText(dpo, 'Romania');
+  await expectText(dpo, 'Romanian');
   const body = await dpo.textContent('body');
   for (const gone of ['Priya Shah', '07700', 'Marek']) if (body.includes(gone)) fail(`the copy shows ${gone}`);
   await check(dpo, 'subject-access-copy');
