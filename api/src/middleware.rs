@@ -43,7 +43,7 @@ pub async fn middleware(req: ServiceRequest, next: Next<impl MessageBody + 'stat
     let state = req.app_data::<actix_web::web::Data<AppState>>().cloned();
     // Loading a spreadsheet caseload writes every case through the API's own writers in one
     // transaction: it may take minutes, and is not abandoned at the usual limit.
-    let timeout = if req.method() == actix_web::http::Method::POST && req.path().ends_with("/load") {
+    let timeout = if req.method() == actix_web::http::Method::POST && req.path().contains("/imports/") && req.path().ends_with("/load") {
         Limits::IMPORT_LOAD_TIMEOUT
     } else {
         state.as_ref().map_or(Limits::DEFAULT_REQUEST_TIMEOUT, |s| s.limits.request_timeout)

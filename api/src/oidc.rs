@@ -94,21 +94,7 @@ const DISCOVERY_TTL: Duration = Duration::from_secs(3600);
 const TIMEOUT: Duration = Duration::from_secs(10);
 
 fn client() -> awc::Client {
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_native_certs::load_native_certs().certs {
-        let _ = roots.add(cert);
-    }
-    let base = awc::Client::builder().timeout(TIMEOUT).disable_redirects().add_default_header(("user-agent", "FourthP-OIDC/1"));
-    match rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
-        .with_safe_default_protocol_versions()
-    {
-        Ok(config) => base
-            .connector(
-                awc::Connector::new().rustls_0_23(Arc::new(config.with_root_certificates(roots).with_no_client_auth())).timeout(TIMEOUT),
-            )
-            .finish(),
-        Err(_) => base.finish(),
-    }
+    crate::notify::webhook::outbound_client("FourthP-OIDC/1", TIMEOUT)
 }
 
 async fn get_json<T: serde::de::DeserializeOwned>(url: &str) -> Result<T, OidcError> {

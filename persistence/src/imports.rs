@@ -236,11 +236,15 @@ pub async fn drop_stale_files(db: &Db, before: DateTime<Utc>) -> Result<usize, S
 
 /// Which of `references` (any letter case) a case was already imported under, in lower case.
 pub async fn known_aliases(db: &Db, references: &[String]) -> Result<HashSet<String>, StoreError> {
+    let mut conn = db.conn().await?;
+    aliases_among(&mut conn, references).await
+}
+
+async fn aliases_among(conn: &mut diesel_async::AsyncPgConnection, references: &[String]) -> Result<HashSet<String>, StoreError> {
     if references.is_empty() {
         return Ok(HashSet::new());
     }
     let lowered: Vec<String> = references.iter().map(|r| r.to_lowercase()).collect();
-    let mut conn = db.conn().await?;
     let found: Vec<String> = case_aliases::table
         .filter(
             diesel::dsl::sql::<diesel::sql_types::Bool>("lower(alias) = ANY(")
@@ -248,7 +252,7 @@ pub async fn known_aliases(db: &Db, references: &[String]) -> Result<HashSet<Str
                 .sql(")"),
         )
         .select(case_aliases::alias)
-        .load(&mut conn)
+        .load(conn)
         .await?;
     Ok(found.into_iter().map(|a| a.to_lowercase()).collect())
 }
@@ -338,19 +342,8 @@ pub async fn load(
         }
         // Loads of the same references at once queue here rather than both create.
         diesel::sql_query("LOCK TABLE case_aliases IN SHARE ROW EXCLUSIVE MODE").execute(conn).await?;
-        let references: Vec<String> = plan.iter().map(|p| p.old_reference.to_lowercase()).collect();
-        let known: HashSet<String> = case_aliases::table
-            .filter(
-                diesel::dsl::sql::<diesel::sql_types::Bool>("lower(alias) = ANY(")
-                    .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(references)
-                    .sql(")"),
-            )
-            .select(case_aliases::alias)
-            .load::<String>(conn)
-            .await?
-            .into_iter()
-            .map(|a| a.to_lowercase())
-            .collect();
+        let references: Vec<String> = plan.iter().map(|p| p.old_reference.clone()).collect();
+        let known = aliases_among(conn, &references).await?;
         let mut done = Loaded { created: 0, skipped: 0, events: 0, interventions: 0 };
         for p in plan {
             if known.contains(&p.old_reference.to_lowercase()) {

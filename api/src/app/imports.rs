@@ -12,7 +12,7 @@ use std::io::Cursor;
 use calamine::{Data, Reader};
 use chrono::{DateTime, NaiveDate, Utc};
 use fourthp_domain::access::{data_access, DataAction};
-use fourthp_domain::case::{DataSharing, ExploitationType, Gender, Jurisdiction, NrmConsent};
+use fourthp_domain::case::{is_child, Birth, DataSharing, ExploitationType, Gender, Jurisdiction, NrmConsent};
 use fourthp_domain::error::FieldErrors;
 use fourthp_domain::event::{CaseEvent, ClosureReason, CompetentAuthority, DecisionOutcome, EventBody, EventType};
 use fourthp_domain::ids::{AgencyId, CaseImportId, EventId};
@@ -133,12 +133,22 @@ fn sheet_from_rows(name: String, kind: SheetKind, mut rows: Vec<NumberedRow>) ->
 }
 
 /// The sheets of the files: XLSX and ODS read with calamine (every sheet), anything else as CSV
-/// (UTF-8, with or without a byte order mark; comma or semicolon separated).
-pub fn read_sheets(files: &[(String, Vec<u8>)]) -> Result<Vec<Sheet>, AppError> {
+/// (UTF-8, with or without a byte order mark; comma or semicolon separated). An import needs a
+/// sheet of cases among them.
+pub fn read_sheets(files: &[(&str, &[u8])]) -> Result<Vec<Sheet>, AppError> {
+    let sheets = read_files(files)?;
+    if !sheets.iter().any(|s| s.kind == SheetKind::Cases) {
+        return Err(rejected("No sheet of cases", "The file has no sheet of cases: one row a case, with its headings in the first row."));
+    }
+    Ok(sheets)
+}
+
+/// The sheets of the files, whatever they hold (a file of events alone has no cases).
+fn read_files(files: &[(&str, &[u8])]) -> Result<Vec<Sheet>, AppError> {
     let mut named: Vec<(String, Vec<NumberedRow>)> = Vec::new();
-    for (file, bytes) in files {
+    for &(file, bytes) in files {
         if bytes.starts_with(b"PK") {
-            let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes.clone())).map_err(|_| {
+            let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|_| {
                 rejected("The file cannot be read", format!("{file} is not an XLSX or ODS workbook this service can read."))
             })?;
             for sheet in book.sheet_names() {
@@ -180,9 +190,6 @@ pub fn read_sheets(files: &[(String, Vec<u8>)]) -> Result<Vec<Sheet>, AppError> 
         if let Some(kind) = kind {
             sheets.push(sheet_from_rows(name, kind, rows)?);
         }
-    }
-    if !sheets.iter().any(|s| s.kind == SheetKind::Cases) {
-        return Err(rejected("No sheet of cases", "The file has no sheet of cases: one row a case, with its headings in the first row."));
     }
     Ok(sheets)
 }
@@ -226,12 +233,9 @@ fn checked_upload(upload: &Upload) -> Result<(), AppError> {
     if upload.bytes.is_empty() {
         return Err(AppError::invalid("file", "is empty"));
     }
-    // The file must read on its own before it is kept.
-    read_sheets(&[(name.to_owned(), upload.bytes.clone())]).map(|_| ()).or_else(|e| match e {
-        // A file of events or interventions alone has no sheet of cases: that is for the whole import.
-        AppError::Rejected { title: "No sheet of cases", .. } => Ok(()),
-        other => Err(other),
-    })
+    // The file must read on its own before it is kept (whether the import has its sheet of
+    // cases is for the import as a whole).
+    read_files(&[(name, &upload.bytes)]).map(|_| ())
 }
 
 /// Starts an import with the cases file, for `agency`'s coordinators led by `lead` (a
@@ -264,7 +268,7 @@ pub async fn add_file(caller: &Caller, db: &Db, id: CaseImportId, upload: Upload
 pub async fn view(caller: &Caller, db: &Db, id: CaseImportId) -> Result<ImportView, AppError> {
     data_access(caller.principal().role, DataAction::ImportCases)?;
     let import = store::get(db, id).await?.ok_or(AppError::NotFound)?;
-    let contents: Vec<(String, Vec<u8>)> = import.files.iter().filter_map(|f| f.content.clone().map(|c| (f.name.clone(), c))).collect();
+    let contents: Vec<(&str, &[u8])> = import.files.iter().filter_map(|f| f.content.as_deref().map(|c| (f.name.as_str(), c))).collect();
     let sheets = if import.loaded_at.is_some() || contents.is_empty() { Vec::new() } else { read_sheets(&contents)? };
     let suggested = sheets.iter().map(|s| (s.kind, suggest_all(s.kind, &s.headings))).collect();
     Ok(ImportView {
@@ -309,6 +313,9 @@ pub struct DryRun {
     pub interventions: usize,
     pub mapping: Mapping,
     plan: Vec<PlannedCase>,
+    /// Who the load writes as: the caller, for the import's agency.
+    importer: Principal,
+    lead_coordinator: String,
 }
 
 impl DryRun {
@@ -592,7 +599,18 @@ pub async fn dry_run(caller: &Caller, db: &Db, rules: &Rules, id: CaseImportId, 
     let loading = plan.iter().filter(|p| !known.contains(&p.old_reference.to_lowercase()));
     let (events, interventions) = loading.fold((0, 0), |(e, i), p| (e + p.events.len(), i + p.interventions.len()));
     problems.sort_by(|a, b| (a.sheet.as_str(), a.row).cmp(&(b.sheet.as_str(), b.row)));
-    Ok(DryRun { rows, problems, new_cases: plan.len() - already_loaded, already_loaded, events, interventions, mapping, plan })
+    Ok(DryRun {
+        rows,
+        problems,
+        new_cases: plan.len() - already_loaded,
+        already_loaded,
+        events,
+        interventions,
+        mapping,
+        plan,
+        importer,
+        lead_coordinator: import.lead_coordinator,
+    })
 }
 
 /// A case row as the API's case fields, or None with the problems noted.
@@ -680,12 +698,9 @@ fn case_fields(r: &RowAt<'_>, today: NaiveDate, here: &mut Vec<RowProblem>) -> O
             Jurisdiction::EnglandWales
         })
     };
-    let child_now = presumed_child
-        || birth_year.is_some_and(|y| i64::from(chrono::Datelike::year(&today)) - y < 18)
-        || date_of_birth
-            .as_deref()
-            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-            .is_some_and(|d| today.years_since(d).is_some_and(|a| a < 18));
+    // Judged as the API judges it, on the birth as given (a birth it refuses is named below).
+    let given_dob = date_of_birth.as_deref().and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+    let child_now = Birth::from_parts(birth_year, given_dob, today).is_ok_and(|b| is_child(b, presumed_child, today)) || presumed_child;
     let nrm_text = cell(Target::NrmConsent).text();
     let nrm = if nrm_text.is_empty() && child_now {
         NrmConsent::NotRequiredChild
@@ -967,13 +982,10 @@ pub async fn load(
             ),
         });
     }
-    let import = store::get(db, id).await?.ok_or(AppError::NotFound)?;
-    let principal = Principal::new(caller.principal().subject.clone(), caller.principal().role, Some(import.agency))
-        .map_err(|_| AppError::Store(fourthp_persistence::StoreError::internal("importer")))?;
-    let ctx = fourthp_domain::audit::AuditContext { principal, ..caller.ctx.clone() };
+    let ctx = fourthp_domain::audit::AuditContext { principal: run.importer.clone(), ..caller.ctx.clone() };
     let today = london_date(ctx.at);
     let mut plan = run.plan.clone();
-    let lead = Subject::parse(&import.lead_coordinator).map_err(|_| AppError::invalid("lead_coordinator", "is not a sign-in subject"))?;
+    let lead = Subject::parse(&run.lead_coordinator).map_err(|_| AppError::invalid("lead_coordinator", "is not a sign-in subject"))?;
     for p in &mut plan {
         p.details.lead_coordinator = lead.clone();
     }

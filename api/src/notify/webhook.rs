@@ -43,9 +43,14 @@ pub fn with_absolute_links(mut body: Value, public_url: &str) -> Value {
     body
 }
 
-/// An HTTP client for deliveries: TLS by rustls with the system's roots. Not `Send`: one per
-/// deliverer task.
+/// An HTTP client for deliveries (see [`outbound_client`]). Not `Send`: one per deliverer task.
 pub fn client() -> awc::Client {
+    outbound_client("FourthP-Webhooks/1", TIMEOUT)
+}
+
+/// An HTTP client for calls FourthP makes to others (webhooks, identity providers): TLS by
+/// rustls with the system's roots, redirects not followed, `timeout` for each request.
+pub fn outbound_client(user_agent: &'static str, timeout: std::time::Duration) -> awc::Client {
     let mut roots = rustls::RootCertStore::empty();
     for cert in rustls_native_certs::load_native_certs().certs {
         let _ = roots.add(cert);
@@ -53,9 +58,9 @@ pub fn client() -> awc::Client {
     let connector = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
         .with_safe_default_protocol_versions()
         .map(|b| b.with_root_certificates(roots).with_no_client_auth());
-    let base = awc::Client::builder().timeout(TIMEOUT).disable_redirects().add_default_header(("user-agent", "FourthP-Webhooks/1"));
+    let base = awc::Client::builder().timeout(timeout).disable_redirects().add_default_header(("user-agent", user_agent));
     match connector {
-        Ok(config) => base.connector(awc::Connector::new().rustls_0_23(Arc::new(config)).timeout(TIMEOUT)).finish(),
+        Ok(config) => base.connector(awc::Connector::new().rustls_0_23(Arc::new(config)).timeout(timeout)).finish(),
         // No TLS without a protocol version in common (not expected): plain HTTP only.
         Err(_) => base.finish(),
     }

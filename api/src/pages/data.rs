@@ -124,8 +124,8 @@ pub async fn htcds(page: Page, state: web::Data<AppState>, q: web::Query<PeriodF
 pub async fn upload(form: PageUpload, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
     let agency = fourthp_domain::ids::AgencyId::parse(form.field("agency_id"));
     let lead = form.field("lead_coordinator").to_owned();
-    let mut files = form.files.clone().into_iter();
-    let PageUpload { page, .. } = form;
+    let PageUpload { page, files, .. } = form;
+    let mut files = files.into_iter();
     let mut errors = Vec::new();
     let Ok(agency) = agency else {
         errors.push(FieldError::new("agency_id", "Choose the agency whose coordinators take the cases on"));
