@@ -68,26 +68,41 @@ loadgen() {
         --coordinator-agency "$VCC" --mix log=1 --concurrency "$FOURTHP_DB_POOL_SIZE" --seconds "$SECONDS_EACH" --with-action yes
 }
 rate_of() { sed -n 's/.* done *\([0-9]*\)\/s.*/\1/p' | head -1; }
+lsn() { psql -X -At "$DATABASE_URL" -c "SELECT pg_current_wal_lsn()"; }
+# WAL written during a run, in bytes per logged call (the deliverer's included): what each
+# commit's flush must carry.
+wal_per_call() { psql -X -At "$DATABASE_URL" -c "SELECT round(pg_wal_lsn_diff(pg_current_wal_lsn(), '$1') / ($2 * $SECONDS_EACH))"; }
+measured() {
+    local from rate
+    # Each run starts just after a checkpoint: the first change to each page after one writes
+    # the whole page to the WAL, and a run that happened to begin just before one would carry
+    # thousands more of those than the run it is compared with.
+    psql -X -q "$DATABASE_URL" -c "CHECKPOINT"
+    from=$(lsn)
+    rate=$(loadgen | rate_of)
+    echo "$rate $(wal_per_call "$from" "$rate")"
+}
 without=() with=()
 without_run() {
     psql -X -q "$DATABASE_URL" -c "DELETE FROM webhook_endpoints"
-    loadgen | rate_of
+    measured
 }
 with_run() {
     psql -X -q "$DATABASE_URL" -c "DELETE FROM webhook_endpoints" -c "INSERT INTO webhook_endpoints (id, agency_id, url, events, secret, created_by, created_at, updated_at)
         SELECT gen_random_uuid(), partner, 'http://127.0.0.1:$SINK_PORT/hook', ARRAY['action.created'], 'whsec_YmVuY2gtc2VjcmV0LWJlbmNoLXNlY3JldA==', 'bench', now(), now()
         FROM (SELECT DISTINCT partner FROM bench_cases) p"
-    loadgen | rate_of
+    measured
 }
 # A B, then B A, and so on: the tables grow with every run, so the order alternates too.
 for round in $(seq 1 "${ROUNDS:-4}"); do
     before=$(psql -X -At "$DATABASE_URL" -c "SELECT count(*) FROM outbox")
     if [ $(( round % 2 )) = 1 ]; then a=$(without_run); b=$(with_run); else b=$(with_run); a=$(without_run); fi
+    read -r a wal_a <<< "$a"; read -r b wal_b <<< "$b"
     without+=("$a"); with+=("$b")
     sleep 3
     written=$(( $(psql -X -At "$DATABASE_URL" -c "SELECT count(*) FROM outbox") - before ))
     pending=$(psql -X -At "$DATABASE_URL" -c "SELECT count(*) FROM outbox WHERE status = 'pending'")
-    echo "round $round: without the outbox $a/s; with it $b/s ($written notifications written, $pending still pending 3 s after)"
+    echo "round $round: without the outbox $a/s ($wal_a WAL bytes a call); with it $b/s ($wal_b WAL bytes a call; $written notifications written, $pending still pending 3 s after)"
 done
 kill "$SINK"; wait "$SINK" 2>/dev/null || true
 cat /tmp/webhook-sink.out

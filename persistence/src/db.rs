@@ -12,7 +12,7 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations");
 
 /// The version (directory-name prefix, digits only) of the newest embedded migration.
-pub const LATEST_MIGRATION: &str = "20261205000018";
+pub const LATEST_MIGRATION: &str = "20261205000019";
 
 /// Key of the advisory lock that serialises migrations between instances starting together.
 const MIGRATION_LOCK: i64 = 0x0004_7448_5000_0001;

@@ -105,6 +105,11 @@ struct NewMessage {
 /// Announces `topic` about `about` to `agency`'s subscribed webhook endpoints, on `conn` (the
 /// change's own transaction). `once`: a name that makes the notice once only per endpoint
 /// (time-triggered notices). Returns how many messages were written.
+///
+/// One statement finds the endpoints and writes a message for each: it runs inside every change
+/// that someone must hear about, so it costs one round trip whether or not anyone listens. Each
+/// message's id is time-ordered (UUIDv7: the instant's milliseconds from `MessageId::new_at`,
+/// the rest random), so the outbox's key grows at its end.
 pub async fn announce(
     conn: &mut AsyncPgConnection,
     at: DateTime<Utc>,
@@ -113,35 +118,28 @@ pub async fn announce(
     about: &About,
     once: Option<&str>,
 ) -> Result<usize, StoreError> {
-    let endpoints: Vec<Uuid> = webhook_endpoints::table
-        .filter(webhook_endpoints::agency_id.eq(agency.into_uuid()))
-        .filter(webhook_endpoints::active.eq(true))
-        .filter(webhook_endpoints::events.contains(vec![topic.as_str().to_owned()]))
-        .select(webhook_endpoints::id)
-        .load(conn)
-        .await?;
-    if endpoints.is_empty() {
-        return Ok(0);
-    }
+    use diesel::sql_types::{Jsonb, Timestamptz, Uuid as SqlUuid};
     let payload = envelope(topic, at, about.data(agency));
-    let rows: Vec<NewMessage> = endpoints
-        .into_iter()
-        .map(|endpoint| NewMessage {
-            id: MessageId::new_at(at).into_uuid(),
-            channel: "webhook",
-            topic: topic.as_str(),
-            agency_id: Some(agency.into_uuid()),
-            endpoint_id: Some(endpoint),
-            recipient: None,
-            dedupe: once.map(|o| format!("{o}\n{endpoint}")),
-            payload: payload.clone(),
-            status: "pending",
-            attempts: 0,
-            next_attempt_at: at,
-            created_at: at,
-        })
-        .collect();
-    Ok(diesel::insert_into(outbox::table).values(&rows).on_conflict_do_nothing().execute(conn).await?)
+    // `xxxxxxxx-xxxx-` of a v7 id for `at`: the 48 bits of its milliseconds.
+    let instant = MessageId::new_at(at).to_string();
+    let prefix = instant.get(..14).unwrap_or_default().to_owned();
+    // A conflict is possible only on a once-only notice's name: only those pay for ON CONFLICT.
+    let conflict = if once.is_some() { " ON CONFLICT DO NOTHING" } else { "" };
+    let statement = format!(
+        "INSERT INTO outbox (id, channel, topic, agency_id, endpoint_id, recipient, dedupe, payload, status, attempts, next_attempt_at, created_at) \
+         SELECT ($1 || '7' || substr(gen_random_uuid()::text, 16))::uuid, 'webhook', $2, $3, e.id, NULL, $4 || E'\\n' || e.id::text, $5, 'pending', 0, $6, $6 \
+         FROM webhook_endpoints e \
+         WHERE e.agency_id = $3 AND e.active AND e.events @> ARRAY[$2]{conflict}"
+    );
+    Ok(diesel::sql_query(statement)
+        .bind::<Text, _>(prefix)
+        .bind::<Text, _>(topic.as_str())
+        .bind::<SqlUuid, _>(agency.into_uuid())
+        .bind::<Nullable<Text>, _>(once)
+        .bind::<Jsonb, _>(payload)
+        .bind::<Timestamptz, _>(at)
+        .execute(conn)
+        .await?)
 }
 
 /// An email to send: its parts as built for the recipient.
