@@ -81,6 +81,13 @@ measured() {
     from=$(lsn)
     rate=$(loadgen | rate_of)
     echo "$rate $(wal_per_call "$from" "$rate")"
+    if [ -n "${WALSTATS:-}" ]; then
+        # What the run's WAL is made of, by record type, per logged call (pg_walinspect).
+        psql -X -q "$DATABASE_URL" -c "CREATE EXTENSION IF NOT EXISTS pg_walinspect" >&2
+        psql -X "$DATABASE_URL" -c "SELECT \"resource_manager/record_type\" AS record, round(count::numeric / ($rate * $SECONDS_EACH), 2) AS a_call,
+            round(record_size::numeric / ($rate * $SECONDS_EACH)) AS bytes, round(fpi_size::numeric / ($rate * $SECONDS_EACH)) AS page_images
+            FROM pg_get_wal_stats('$from', pg_current_wal_lsn(), true) ORDER BY record_size + fpi_size DESC LIMIT 14" >&2
+    fi
 }
 without=() with=()
 without_run() {

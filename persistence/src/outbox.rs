@@ -275,6 +275,12 @@ where
     F: AsyncFn(&Claimed) -> Sent,
 {
     let channels: &[&str] = if email { &["email", "webhook"] } else { &["webhook"] };
+    // The pending index is read in order, from its oldest entry, and the scan stops at the
+    // batch's end: the entries of messages already sent are marked dead as it passes them, and
+    // later claims skip them without reading the table. A bitmap scan (the planner's choice
+    // when it expects few pending rows) reads every entry due, dead ones and their table pages
+    // included, on every claim until a vacuum comes, and never marks them.
+    diesel::sql_query("SET LOCAL enable_bitmapscan = off").execute(conn).await?;
     let rows: Vec<ClaimRow> = outbox::table
         .filter(outbox::status.eq("pending"))
         .filter(outbox::channel.eq_any(channels))
