@@ -2,9 +2,10 @@
 //! change it tells of, then delivered (email, webhooks) by whichever instance claims it first,
 //! at least once. Each message keeps a stable id, so a receiver can drop a repeat.
 //!
-//! A webhook notice is written once per subscribed endpoint of the agency it concerns; its
-//! payload is the Standard Webhooks envelope (`type`, `timestamp`, `data`) with ids, the case
-//! reference, dates and links, never personal data. An email's body is kept only until it is
+//! A webhook notice is written once per subscribed endpoint of the agency it concerns. It keeps
+//! the notice's facts (ids, the case reference, dates, codes; never personal data), from which
+//! the Standard Webhooks envelope (`type`, `timestamp`, `data` with links) is made when it is
+//! sent. An email's body is kept only until it is
 //! sent (its links carry tokens); afterwards only its subject remains.
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -37,29 +38,23 @@ pub struct About {
 }
 
 impl About {
-    /// The webhook envelope's `data`: ids and relative links (the sender makes them absolute).
-    fn data(&self, agency: AgencyId) -> Value {
+    /// What a webhook notice keeps in the outbox: ids, the case reference, dates and codes.
+    /// The envelope, the agency and the links are made from these and the message's own
+    /// columns when it is sent ([`webhook_body`]): each notice is written inside a change's
+    /// transaction, and the half of an envelope its columns already hold was half of what
+    /// every one of those writes logged.
+    fn facts(&self) -> Value {
         let mut data = Map::new();
-        let mut links = Map::new();
-        data.insert("agency_id".into(), json!(agency));
         if let Some((id, reference)) = &self.case {
             data.insert("case_id".into(), json!(id));
             data.insert("case_reference".into(), json!(reference.as_str()));
-            links.insert("case".into(), json!(format!("/api/v1/cases/{id}")));
         }
         if let Some((id, number)) = &self.challenge {
             data.insert("challenge_id".into(), json!(id));
             data.insert("challenge_number".into(), json!(number));
-            links.insert("challenge".into(), json!(format!("/api/v1/challenges/{id}")));
         }
         if let Some(a) = self.action {
             data.insert("action_id".into(), json!(a));
-            if let Some((case, _)) = &self.case {
-                links.insert("action".into(), json!(format!("/api/v1/cases/{case}/actions/{a}")));
-            }
-            if let Some((challenge, _)) = &self.challenge {
-                links.insert("action".into(), json!(format!("/api/v1/challenges/{challenge}/actions/{a}")));
-            }
         }
         if let Some(d) = self.deadline {
             data.insert("deadline_id".into(), json!(d));
@@ -76,13 +71,47 @@ impl About {
         if let Some(r) = &self.rule {
             data.insert("rule".into(), json!(r));
         }
-        data.insert("links".into(), Value::Object(links));
         Value::Object(data)
     }
 }
 
-fn envelope(topic: Topic, at: DateTime<Utc>, data: Value) -> Value {
-    json!({ "type": topic.as_str(), "timestamp": at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true), "data": data })
+/// A webhook message's body, the Standard Webhooks envelope: `type` (its topic), `timestamp`
+/// (the instant of the change, the one its v7 id was made for, to the millisecond), `data` (its
+/// facts, the agency it was written for, and relative links the sender makes absolute). A
+/// message written before the outbox kept facts alone holds its whole envelope: sent as it is.
+fn webhook_body(id: Uuid, topic: &str, agency: Option<Uuid>, facts: Value) -> Value {
+    let Value::Object(mut data) = facts else { return facts };
+    if data.contains_key("type") && data.contains_key("data") {
+        return Value::Object(data);
+    }
+    let text = |data: &Map<String, Value>, key: &str| data.get(key).and_then(Value::as_str).map(str::to_owned);
+    let mut links = Map::new();
+    let case = text(&data, "case_id");
+    let challenge = text(&data, "challenge_id");
+    if let Some(case) = &case {
+        links.insert("case".into(), json!(format!("/api/v1/cases/{case}")));
+    }
+    if let Some(challenge) = &challenge {
+        links.insert("challenge".into(), json!(format!("/api/v1/challenges/{challenge}")));
+    }
+    if let Some(action) = text(&data, "action_id") {
+        if let Some(case) = &case {
+            links.insert("action".into(), json!(format!("/api/v1/cases/{case}/actions/{action}")));
+        }
+        if let Some(challenge) = &challenge {
+            links.insert("action".into(), json!(format!("/api/v1/challenges/{challenge}/actions/{action}")));
+        }
+    }
+    if let Some(agency) = agency {
+        data.insert("agency_id".into(), json!(agency));
+    }
+    data.insert("links".into(), Value::Object(links));
+    let at = id
+        .get_timestamp()
+        .map(|t| t.to_unix())
+        .and_then(|(secs, nanos)| DateTime::<Utc>::from_timestamp(i64::try_from(secs).ok()?, nanos))
+        .unwrap_or_default();
+    json!({ "type": topic, "timestamp": at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true), "data": data })
 }
 
 #[derive(Insertable)]
@@ -119,7 +148,7 @@ pub async fn announce(
     once: Option<&str>,
 ) -> Result<usize, StoreError> {
     use diesel::sql_types::{Jsonb, Timestamptz, Uuid as SqlUuid};
-    let payload = envelope(topic, at, about.data(agency));
+    let payload = about.facts();
     // `xxxxxxxx-xxxx-` of a v7 id for `at`: the 48 bits of its milliseconds.
     let instant = MessageId::new_at(at).to_string();
     let prefix = instant.get(..14).unwrap_or_default().to_owned();
@@ -226,6 +255,9 @@ pub enum Delivery {
     },
 }
 
+/// How many of a claim's messages are sent at once.
+const IN_FLIGHT: usize = 32;
+
 #[derive(Queryable)]
 struct ClaimRow {
     id: Uuid,
@@ -327,7 +359,13 @@ where
         }
         claimed.push(claimed_from(row, endpoint)?);
     }
-    let sent = futures_util::future::join_all(claimed.iter().map(|c| send(c))).await;
+    // All at once, but never more than `IN_FLIGHT` requests open (a partner's receiver is not
+    // to be flooded by one claim); in the claim's order.
+    let sent: Vec<Sent> = futures_util::stream::StreamExt::collect(futures_util::stream::StreamExt::buffered(
+        futures_util::stream::iter(claimed.iter().map(|c| send(c))),
+        IN_FLIGHT,
+    ))
+    .await;
     // What was acknowledged is marked in one statement; each failure on its own.
     let acknowledged: Vec<(Uuid, Option<i32>, i32)> =
         claimed.iter().zip(&sent).filter(|(_, s)| s.ok).map(|(c, s)| (c.id.into_uuid(), s.status, s.latency_ms)).collect();
@@ -425,7 +463,8 @@ fn claimed_from(row: ClaimRow, endpoint: Option<(String, String, bool)>) -> Resu
             unsubscribe: text("unsubscribe"),
         },
         ("webhook", _, Some(endpoint), Some((url, secret, _))) => {
-            Destination::Webhook { endpoint: WebhookEndpointId::from_uuid(endpoint), url, secret, body: row.payload.clone() }
+            let body = webhook_body(row.id, &row.topic, row.agency_id, row.payload.clone());
+            Destination::Webhook { endpoint: WebhookEndpointId::from_uuid(endpoint), url, secret, body }
         }
         _ => return Err(StoreError::internal("an outbox message without its destination")),
     };
@@ -489,4 +528,62 @@ pub async fn backlog(db: &Db, now: DateTime<Utc>) -> Result<Backlog, StoreError>
         oldest_pending_seconds: rows.iter().filter_map(|r| r.oldest).max().unwrap_or(0).max(0),
         by_channel: rows.into_iter().map(|r| (r.channel, r.pending, r.retrying, r.failed)).collect(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn about() -> (CaseId, ActionId, About) {
+        let (case, action) = (CaseId::new_v7(1_764_000_000_000), ActionId::new_v7(1_764_000_000_001));
+        let reference = CaseReference::parse("2026-000123").ok();
+        let about = About {
+            case: reference.map(|r| (case, r)),
+            action: Some(action),
+            due_on: NaiveDate::from_ymd_opt(2026, 12, 14),
+            status: Some("open"),
+            ..About::default()
+        };
+        (case, action, about)
+    }
+
+    #[test]
+    fn the_envelope_is_made_from_the_facts_and_the_columns() {
+        let (case, action, about) = about();
+        let at = DateTime::parse_from_rfc3339("2026-12-02T09:15:30.123Z").map(|t| t.with_timezone(&Utc)).unwrap_or_default();
+        let id = MessageId::new_at(at).into_uuid();
+        let agency = AgencyId::new_v7(1_700_000_000_000).into_uuid();
+        let facts = about.facts();
+        assert!(facts.get("links").is_none() && facts.get("agency_id").is_none() && facts.get("type").is_none());
+        let body = webhook_body(id, "action.created", Some(agency), facts);
+        assert_eq!(
+            body,
+            json!({
+                "type": "action.created",
+                "timestamp": "2026-12-02T09:15:30.123Z",
+                "data": {
+                    "case_id": case, "case_reference": "2026-000123", "action_id": action, "due_on": "2026-12-14", "status": "open",
+                    "agency_id": agency,
+                    "links": { "case": format!("/api/v1/cases/{case}"), "action": format!("/api/v1/cases/{case}/actions/{action}") },
+                }
+            })
+        );
+    }
+
+    #[test]
+    fn a_network_action_links_to_its_challenge() {
+        let (challenge, action) = (ChallengeId::new_v7(1_764_000_000_000), ActionId::new_v7(1_764_000_000_001));
+        let about = About { challenge: Some((challenge, 3)), action: Some(action), ..About::default() };
+        let body = webhook_body(MessageId::new_v7(1_764_000_000_002).into_uuid(), "action.created", None, about.facts());
+        assert_eq!(body["data"]["challenge_number"], 3);
+        assert_eq!(body["data"]["links"]["challenge"], format!("/api/v1/challenges/{challenge}"));
+        assert_eq!(body["data"]["links"]["action"], format!("/api/v1/challenges/{challenge}/actions/{action}"));
+        assert!(body["data"].get("case_id").is_none() && body["data"]["links"].get("case").is_none());
+    }
+
+    #[test]
+    fn a_message_written_whole_is_sent_as_it_was_written() {
+        let whole = json!({ "type": "action.created", "timestamp": "2026-12-01T08:00:00.000Z", "data": { "links": {} } });
+        assert_eq!(webhook_body(Uuid::nil(), "action.changed", None, whole.clone()), whole);
+    }
 }
