@@ -83,10 +83,20 @@ measured() {
     echo "$rate $(wal_per_call "$from" "$rate")"
     if [ -n "${WALSTATS:-}" ]; then
         # What the run's WAL is made of, by record type, per logged call (pg_walinspect).
-        psql -X -q "$DATABASE_URL" -c "CREATE EXTENSION IF NOT EXISTS pg_walinspect" >&2
+        psql -X -q "$DATABASE_URL" -c "SET client_min_messages = warning" -c "CREATE EXTENSION IF NOT EXISTS pg_walinspect" >&2
+        # Only WAL already flushed can be read.
+        local to
+        to=$(psql -X -At "$DATABASE_URL" -c "SELECT pg_current_wal_flush_lsn()")
         psql -X "$DATABASE_URL" -c "SELECT \"resource_manager/record_type\" AS record, round(count::numeric / ($rate * $SECONDS_EACH), 2) AS a_call,
             round(record_size::numeric / ($rate * $SECONDS_EACH)) AS bytes, round(fpi_size::numeric / ($rate * $SECONDS_EACH)) AS page_images
-            FROM pg_get_wal_stats('$from', pg_current_wal_lsn(), true) ORDER BY record_size + fpi_size DESC LIMIT 14" >&2
+            FROM pg_get_wal_stats('$from', '$to', true) ORDER BY record_size + fpi_size DESC LIMIT 14" >&2
+        # ... and by the relation a record changes first (a table or one of its indexes).
+        psql -X "$DATABASE_URL" -c "SELECT coalesce(c.relname, r.rel) AS relation, round(count(*)::numeric / ($rate * $SECONDS_EACH), 2) AS a_call,
+            round(sum(r.record_length - r.fpi_length)::numeric / ($rate * $SECONDS_EACH)) AS bytes, round(sum(r.fpi_length)::numeric / ($rate * $SECONDS_EACH)) AS page_images
+            FROM (SELECT substring(block_ref FROM 'rel [0-9]+/[0-9]+/([0-9]+)') AS rel, record_length, fpi_length
+                  FROM pg_get_wal_records_info('$from', '$to')) r
+            LEFT JOIN pg_class c ON c.relfilenode::text = r.rel
+            GROUP BY 1 ORDER BY sum(r.record_length) DESC LIMIT 24" >&2
     fi
 }
 without=() with=()
