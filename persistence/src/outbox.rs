@@ -5,8 +5,8 @@
 //! A webhook notice is written once per subscribed endpoint of the agency it concerns. It keeps
 //! the notice's facts (ids, the case reference, dates, codes; never personal data), from which
 //! the Standard Webhooks envelope (`type`, `timestamp`, `data` with links) is made when it is
-//! sent. An email's body is kept only until it is
-//! sent (its links carry tokens); afterwards only its subject remains.
+//! sent. An email's body is kept only until it is sent (its links carry tokens); afterwards only
+//! its subject remains.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
@@ -15,6 +15,7 @@ use diesel_async::{AnsiTransactionManager, AsyncPgConnection, RunQueryDsl, Trans
 use fourthp_domain::case::CaseReference;
 use fourthp_domain::ids::{ActionId, AgencyId, AskId, CaseId, ChallengeId, DeadlineId, MessageId, WebhookEndpointId};
 use fourthp_domain::notify::{retry_after, Topic, WEBHOOK_GIVE_UP_HOURS};
+use futures_util::StreamExt as _;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
@@ -361,11 +362,7 @@ where
     }
     // All at once, but never more than `IN_FLIGHT` requests open (a partner's receiver is not
     // to be flooded by one claim); in the claim's order.
-    let sent: Vec<Sent> = futures_util::stream::StreamExt::collect(futures_util::stream::StreamExt::buffered(
-        futures_util::stream::iter(claimed.iter().map(|c| send(c))),
-        IN_FLIGHT,
-    ))
-    .await;
+    let sent: Vec<Sent> = futures_util::stream::iter(claimed.iter().map(|c| send(c))).buffered(IN_FLIGHT).collect().await;
     // What was acknowledged is marked in one statement; each failure on its own.
     let acknowledged: Vec<(Uuid, Option<i32>, i32)> =
         claimed.iter().zip(&sent).filter(|(_, s)| s.ok).map(|(c, s)| (c.id.into_uuid(), s.status, s.latency_ms)).collect();
@@ -463,7 +460,7 @@ fn claimed_from(row: ClaimRow, endpoint: Option<(String, String, bool)>) -> Resu
             unsubscribe: text("unsubscribe"),
         },
         ("webhook", _, Some(endpoint), Some((url, secret, _))) => {
-            let body = webhook_body(row.id, &row.topic, row.agency_id, row.payload.clone());
+            let body = webhook_body(row.id, &row.topic, row.agency_id, row.payload);
             Destination::Webhook { endpoint: WebhookEndpointId::from_uuid(endpoint), url, secret, body }
         }
         _ => return Err(StoreError::internal("an outbox message without its destination")),

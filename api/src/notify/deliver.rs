@@ -22,14 +22,15 @@ const BATCH: i64 = 128;
 
 /// The least pause between two claims while messages keep coming. A claim has a fixed cost
 /// (its transaction, the scan of the pending index, the marking statement, a commit) of about
-/// 0.8 ms of CPU, the database's and the service's: claims of 8 messages cost 160 µs a message,
-/// claims of 128, 63 µs (bench/outbox.sh). Under a steady flow, waiting this long gathers the
+/// 0.8 ms of CPU, the database's and the service's: claims of 8 messages cost 161 µs a message,
+/// claims of 128, 50 µs (BENCHMARKS.md, 2026-12-05). Under a steady flow, waiting this long gathers the
 /// next claim's messages; a message written when nothing was pending waits for the idle
 /// wait (`FOURTHP_DELIVER_EVERY_MS`, a second by default) as before.
 const GATHER: Duration = Duration::from_millis(100);
 
 /// Sends what is due until nothing is, or about `most` messages; returns how that went. With
-/// `yield_to_requests` (the service), each batch is followed by a pause as long as it took.
+/// `yield_to_requests` (the service), each batch is followed by a pause as long as it took, and
+/// at least [`GATHER`].
 pub async fn drain(db: &Db, notifier: &Notifier, client: &awc::Client, clock: &Clock, most: u64, yield_to_requests: bool) -> Pass {
     let mut last = Duration::ZERO;
     let mut pass = Pass::default();
